@@ -1,0 +1,117 @@
+//! Atomic file output: write to a temporary file in the destination's directory, then
+//! rename over the destination, so a failed run leaves earlier outputs intact (SPEC §9).
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+/// Who may read a file we write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Owner read/write only (0600): person-level data, target lists, rejects (SPEC §9).
+    Private,
+    /// Readable by all (0644): aggregates with small counts suppressed, reports, manifests.
+    Shared,
+}
+
+/// A file being written atomically. Nothing appears at the destination until
+/// [`AtomicFile::commit`]; dropping it without committing removes the temporary file.
+#[derive(Debug)]
+pub struct AtomicFile {
+    inner: BufWriter<NamedTempFile>,
+    dest: PathBuf,
+    visibility: Visibility,
+}
+
+impl AtomicFile {
+    /// Starts writing `dest` (its directory is created if missing).
+    ///
+    /// # Errors
+    /// I/O errors creating the directory or the temporary file.
+    pub fn create(dest: &Path, visibility: Visibility) -> io::Result<Self> {
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&dir)?;
+        let tmp = tempfile::Builder::new().prefix(".ittai-").suffix(".tmp").tempfile_in(&dir)?;
+        Ok(Self { inner: BufWriter::with_capacity(1 << 20, tmp), dest: dest.to_path_buf(), visibility })
+    }
+
+    /// Destination path.
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// Flushes, sets permissions and renames the file into place.
+    ///
+    /// # Errors
+    /// I/O errors flushing, setting permissions or renaming.
+    pub fn commit(self) -> io::Result<()> {
+        let tmp = self.inner.into_inner().map_err(|e| e.into_error())?;
+        tmp.as_file().sync_all()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = match self.visibility {
+                Visibility::Private => 0o600,
+                Visibility::Shared => 0o644,
+            };
+            fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))?;
+        }
+        tmp.persist(&self.dest).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes `bytes` to `dest` atomically.
+///
+/// # Errors
+/// I/O errors (see [`AtomicFile::create`] and [`AtomicFile::commit`]).
+pub fn write_atomic(dest: &Path, bytes: &[u8], visibility: Visibility) -> io::Result<()> {
+    let mut f = AtomicFile::create(dest, visibility)?;
+    f.write_all(bytes)?;
+    f.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uncommitted_file_leaves_old_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        write_atomic(&p, b"old", Visibility::Shared).unwrap();
+        {
+            let mut f = AtomicFile::create(&p, Visibility::Shared).unwrap();
+            f.write_all(b"new").unwrap();
+            // dropped without commit: a failed run
+        }
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temp file removed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("list.csv");
+        write_atomic(&p, b"x", Visibility::Private).unwrap();
+        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        write_atomic(&p, b"x", Visibility::Shared).unwrap();
+        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o644);
+    }
+}

@@ -1,0 +1,569 @@
+//! Reading canonical tables from CSV or Parquet into typed Arrow batches.
+//!
+//! The reader only parses: a cell that does not parse as its column type becomes null
+//! and a [`Mark`]; what happens to the row is decided by the validator from the column's
+//! [`OnBad`](super::schema::OnBad) policy, the same way as for values that parse but fail
+//! their check. Whole-file problems (missing column, wrong Parquet type, unreadable
+//! file) are returned as a [`Violation`] with [`Action::FileRejected`].
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
+use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use chrono::NaiveDate;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+
+use super::column::{ColumnBuilder, date_to_days};
+use super::schema::{ColType, TableSpec};
+use crate::rejects::{Action, Location, Violation, ViolationKind};
+
+/// Rows per batch read.
+pub const READ_BATCH_ROWS: usize = 65_536;
+
+/// File format of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `<table>.parquet`.
+    Parquet,
+    /// `<table>.csv` (UTF-8 with or without BOM; Shift_JIS is detected and accepted).
+    Csv,
+}
+
+/// A table file found in a dataset directory.
+#[derive(Debug, Clone)]
+pub struct TableFile {
+    /// The table.
+    pub spec: &'static TableSpec,
+    /// Its file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: Format,
+}
+
+/// A value that did not parse, found by the reader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    /// Row within the batch (0-based).
+    pub row: usize,
+    /// Contract column index.
+    pub col: usize,
+    /// Kind (not_parseable or null_required for CSV empties are decided later).
+    pub kind: ViolationKind,
+    /// The text found.
+    pub value: String,
+    /// What was expected.
+    pub detail: String,
+}
+
+/// A batch as read: contract columns first (typed; null where a value did not parse),
+/// then extra columns from the input, with the location of every row.
+#[derive(Debug, Clone)]
+pub struct RawBatch {
+    /// The rows.
+    pub batch: RecordBatch,
+    /// Location of each row in the source file.
+    pub locations: Vec<Location>,
+    /// Values that did not parse.
+    pub marks: Vec<Mark>,
+    /// Whole CSV records that were rejected before typing (wrong field count), with the
+    /// record as text.
+    pub bad_records: Vec<(Violation, String)>,
+}
+
+/// Looks for the nine tables in `dir`. Returns the files found and one violation per
+/// table that is missing or present in two formats.
+pub fn discover(dir: &Path) -> (Vec<TableFile>, Vec<Violation>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for spec in super::schema::TABLES {
+        let pq = dir.join(format!("{}.parquet", spec.name));
+        let csv = dir.join(format!("{}.csv", spec.name));
+        match (pq.is_file(), csv.is_file()) {
+            (true, false) => files.push(TableFile { spec, path: pq, format: Format::Parquet }),
+            (false, true) => files.push(TableFile { spec, path: csv, format: Format::Csv }),
+            (true, true) => problems.push(file_violation(
+                spec.name,
+                &pq,
+                ViolationKind::AmbiguousTable,
+                None,
+                format!("both {0}.parquet and {0}.csv exist; keep one", spec.name),
+            )),
+            (false, false) => problems.push(file_violation(
+                spec.name,
+                &pq,
+                ViolationKind::MissingColumn,
+                None,
+                format!("table file missing: expected {0}.parquet or {0}.csv (an empty table needs its header row)", spec.name),
+            )),
+        }
+    }
+    (files, problems)
+}
+
+pub(crate) fn file_violation(
+    table: &str,
+    path: &Path,
+    kind: ViolationKind,
+    column: Option<&str>,
+    detail: String,
+) -> Violation {
+    Violation {
+        table: table.to_string(),
+        file: path.to_path_buf(),
+        location: Location::File,
+        column: column.map(str::to_string),
+        kind,
+        action: Action::FileRejected,
+        value: String::new(),
+        detail,
+    }
+}
+
+/// Opens a table file for reading in batches.
+///
+/// # Errors
+/// A file-level [`Violation`]: unreadable file, missing contract column, wrong type.
+pub fn open(file: &TableFile) -> Result<Box<dyn Iterator<Item = Result<RawBatch, Violation>> + Send>, Violation> {
+    match file.format {
+        Format::Parquet => Ok(Box::new(ParquetTable::open(file)?)),
+        Format::Csv => Ok(Box::new(CsvTable::open(file)?)),
+    }
+}
+
+// ---------------------------------------------------------------- CSV
+
+struct CsvTable {
+    spec: &'static TableSpec,
+    path: PathBuf,
+    rdr: csv::Reader<Box<dyn Read + Send>>,
+    /// For each contract column, its field index in the file.
+    map: Vec<usize>,
+    extras: Vec<(String, usize)>,
+    width: usize,
+    done: bool,
+}
+
+/// Text encodings accepted for CSV input.
+fn sniff_encoding(path: &Path) -> Result<&'static encoding_rs::Encoding, String> {
+    let mut head = vec![0u8; 1 << 16];
+    let mut f = File::open(path).map_err(|e| e.to_string())?;
+    let mut n = 0;
+    while n < head.len() {
+        let k = f.read(&mut head[n..]).map_err(|e| e.to_string())?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    head.truncate(n);
+    let full = n < (1 << 16);
+    match std::str::from_utf8(&head) {
+        Ok(_) => return Ok(encoding_rs::UTF_8),
+        // A multi-byte character cut at the end of the sniffed block is still UTF-8.
+        Err(e) if !full && e.error_len().is_none() => return Ok(encoding_rs::UTF_8),
+        Err(_) => {}
+    }
+    let (_, _, had_errors) = encoding_rs::SHIFT_JIS.decode(&head);
+    if !had_errors {
+        Ok(encoding_rs::SHIFT_JIS)
+    } else {
+        Err("not UTF-8 and not Shift_JIS (CP932) text".to_string())
+    }
+}
+
+impl CsvTable {
+    fn open(file: &TableFile) -> Result<Self, Violation> {
+        let spec = file.spec;
+        let unreadable = |d: String| file_violation(spec.name, &file.path, ViolationKind::Unreadable, None, d);
+        let enc = sniff_encoding(&file.path).map_err(&unreadable)?;
+        let f = File::open(&file.path).map_err(|e| unreadable(e.to_string()))?;
+        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(enc))
+            .bom_override(true)
+            .build(BufReader::with_capacity(1 << 20, f));
+        let reader: Box<dyn Read + Send> = Box::new(decoded);
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(reader);
+        let headers = rdr.headers().map_err(|e| unreadable(format!("cannot read the header row: {e}")))?.clone();
+        let names: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
+        let mut map = Vec::with_capacity(spec.columns.len());
+        for c in spec.columns {
+            match names.iter().position(|h| h == c.name) {
+                Some(i) => map.push(i),
+                None => {
+                    return Err(file_violation(
+                        spec.name,
+                        &file.path,
+                        ViolationKind::MissingColumn,
+                        Some(c.name),
+                        format!("required column `{}` ({}) is missing from the header", c.name, c.ty.name()),
+                    ));
+                }
+            }
+        }
+        let extras = names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| spec.index_of(n).is_none())
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        Ok(Self { spec, path: file.path.clone(), rdr, map, extras, width: names.len(), done: false })
+    }
+}
+
+impl Iterator for CsvTable {
+    type Item = Result<RawBatch, Violation>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let spec = self.spec;
+        let mut cols: Vec<ColumnBuilder> = spec.columns.iter().map(|c| ColumnBuilder::new(c.ty)).collect();
+        let mut extra_cols: Vec<Vec<Option<String>>> = vec![Vec::new(); self.extras.len()];
+        let mut locations = Vec::new();
+        let mut marks = Vec::new();
+        let mut bad_records = Vec::new();
+        let mut rec = csv::StringRecord::new();
+        while locations.len() < READ_BATCH_ROWS {
+            match self.rdr.read_record(&mut rec) {
+                Ok(false) => {
+                    self.done = true;
+                    break;
+                }
+                Ok(true) => {}
+                Err(e) => {
+                    self.done = true;
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    let kind = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                        ViolationKind::Unreadable
+                    } else {
+                        ViolationKind::BadRecord
+                    };
+                    let v = Violation {
+                        table: spec.name.to_string(),
+                        file: self.path.clone(),
+                        location: Location::Line(line),
+                        column: None,
+                        kind,
+                        action: Action::FileRejected,
+                        value: String::new(),
+                        detail: format!("reading stopped here: {e}"),
+                    };
+                    return Some(Err(v));
+                }
+            }
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.trim().is_empty()) && self.width > 1 {
+                continue; // blank line
+            }
+            if rec.len() != self.width {
+                let v = Violation {
+                    table: spec.name.to_string(),
+                    file: self.path.clone(),
+                    location: Location::Line(line),
+                    column: None,
+                    kind: ViolationKind::BadRecord,
+                    action: Action::RowRejected,
+                    value: String::new(),
+                    detail: format!("{} fields, the header has {}", rec.len(), self.width),
+                };
+                bad_records.push((v, rec.iter().collect::<Vec<_>>().join(",")));
+                continue;
+            }
+            let row = locations.len();
+            for (ci, c) in spec.columns.iter().enumerate() {
+                let text = &rec[self.map[ci]];
+                if let Err(detail) = parse_cell(&mut cols[ci], c.ty, text) {
+                    cols[ci].append_null();
+                    marks.push(Mark { row, col: ci, kind: ViolationKind::NotParseable, value: text.to_string(), detail });
+                }
+            }
+            for (k, (_, fi)) in self.extras.iter().enumerate() {
+                let t = &rec[*fi];
+                extra_cols[k].push((!t.is_empty()).then(|| t.to_string()));
+            }
+            locations.push(Location::Line(line));
+        }
+        if locations.is_empty() && bad_records.is_empty() {
+            return None;
+        }
+        let mut fields: Vec<Field> = spec.columns.iter().map(|c| Field::new(c.name, c.ty.arrow(), true)).collect();
+        let mut arrays: Vec<ArrayRef> = cols.iter_mut().map(ColumnBuilder::finish).collect();
+        for ((name, _), vals) in self.extras.iter().zip(extra_cols) {
+            fields.push(Field::new(name, DataType::Utf8, true));
+            arrays.push(Arc::new(StringArray::from(vals)));
+        }
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("typed columns");
+        Some(Ok(RawBatch { batch, locations, marks, bad_records }))
+    }
+}
+
+/// Parses one CSV cell into `b`. Empty text is null (the validator decides whether null
+/// is allowed). Dates accept `YYYY-MM-DD`, `YYYY/M/D` (as Japanese Excel writes them) and
+/// `YYYYMMDD`.
+fn parse_cell(b: &mut ColumnBuilder, ty: ColType, text: &str) -> Result<(), String> {
+    let t = text.trim();
+    if t.is_empty() {
+        b.append_null();
+        return Ok(());
+    }
+    match (b, ty) {
+        (ColumnBuilder::Str(b), _) => b.append_value(text),
+        (ColumnBuilder::U8(b), _) => b.append_value(t.parse::<u8>().map_err(|_| "an integer 0–255".to_string())?),
+        (ColumnBuilder::I32(b), _) => b.append_value(t.parse::<i32>().map_err(|_| "an integer".to_string())?),
+        (ColumnBuilder::I64(b), _) => b.append_value(t.parse::<i64>().map_err(|_| "an integer".to_string())?),
+        (ColumnBuilder::F64(b), _) => {
+            let v = t.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| "a number".to_string())?;
+            b.append_value(v)
+        }
+        (ColumnBuilder::Bool(b), _) => b.append_value(parse_bool(t).ok_or_else(|| "true/false or 1/0".to_string())?),
+        (ColumnBuilder::Date(b), _) => {
+            b.append_value(date_to_days(parse_date(t).ok_or_else(|| "a date YYYY-MM-DD".to_string())?))
+        }
+    }
+    Ok(())
+}
+
+fn parse_bool(t: &str) -> Option<bool> {
+    match t {
+        "true" | "TRUE" | "True" | "1" | "t" | "T" => Some(true),
+        "false" | "FALSE" | "False" | "0" | "f" | "F" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses `YYYY-MM-DD`, `YYYY/M/D` or `YYYYMMDD`.
+pub fn parse_date(t: &str) -> Option<NaiveDate> {
+    if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(t, "%Y%m%d").ok();
+    }
+    let sep = if t.contains('-') { '-' } else { '/' };
+    let mut it = t.split(sep);
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() || y.len() != 4 || m.is_empty() || m.len() > 2 || d.is_empty() || d.len() > 2 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+// ---------------------------------------------------------------- Parquet
+
+struct ParquetTable {
+    spec: &'static TableSpec,
+    path: PathBuf,
+    reader: ParquetRecordBatchReader,
+    map: Vec<usize>,
+    extras: Vec<usize>,
+    next_row: u64,
+}
+
+impl ParquetTable {
+    fn open(file: &TableFile) -> Result<Self, Violation> {
+        let spec = file.spec;
+        let unreadable = |d: String| file_violation(spec.name, &file.path, ViolationKind::Unreadable, None, d);
+        let f = File::open(&file.path).map_err(|e| unreadable(e.to_string()))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(f)
+            .map_err(|e| unreadable(format!("not a readable Parquet file: {e}")))?;
+        let schema = builder.schema().clone();
+        let mut map = Vec::new();
+        for c in spec.columns {
+            let Some((i, field)) = schema.column_with_name(c.name) else {
+                return Err(file_violation(
+                    spec.name,
+                    &file.path,
+                    ViolationKind::MissingColumn,
+                    Some(c.name),
+                    format!("required column `{}` ({}) is missing", c.name, c.ty.name()),
+                ));
+            };
+            if let Err(why) = compatible(field.data_type(), c.ty) {
+                return Err(file_violation(
+                    spec.name,
+                    &file.path,
+                    ViolationKind::WrongType,
+                    Some(c.name),
+                    format!("column `{}` is {}; expected {} ({why})", c.name, field.data_type(), c.ty.name()),
+                ));
+            }
+            map.push(i);
+        }
+        let extras = (0..schema.fields().len()).filter(|i| !map.contains(i)).collect();
+        let reader = builder
+            .with_batch_size(READ_BATCH_ROWS)
+            .build()
+            .map_err(|e| unreadable(format!("cannot read: {e}")))?;
+        Ok(Self { spec, path: file.path.clone(), reader, map, extras, next_row: 1 })
+    }
+}
+
+/// Whether a Parquet column of type `dt` can be read as `ty`.
+fn compatible(dt: &DataType, ty: ColType) -> Result<(), &'static str> {
+    use DataType as D;
+    let dt = match dt {
+        D::Dictionary(_, v) => v.as_ref(),
+        other => other,
+    };
+    let int = dt.is_integer();
+    let ok = match ty {
+        ColType::Str => {
+            if int {
+                return Err("codes must be stored as strings: integers lose leading zeros");
+            }
+            matches!(dt, D::Utf8 | D::LargeUtf8 | D::Utf8View)
+        }
+        ColType::U8 | ColType::I32 | ColType::I64 => int || dt.is_floating(),
+        ColType::F64 => int || dt.is_floating(),
+        ColType::Bool => matches!(dt, D::Boolean) || int,
+        ColType::Date => {
+            matches!(dt, D::Date32 | D::Date64 | D::Timestamp(_, _) | D::Utf8 | D::LargeUtf8 | D::Utf8View)
+        }
+    };
+    if ok { Ok(()) } else { Err("no conversion") }
+}
+
+impl Iterator for ParquetTable {
+    type Item = Result<RawBatch, Violation>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = match self.reader.next()? {
+            Ok(b) => b,
+            Err(e) => {
+                return Some(Err(Violation {
+                    table: self.spec.name.to_string(),
+                    file: self.path.clone(),
+                    location: Location::Row(self.next_row),
+                    column: None,
+                    kind: ViolationKind::Unreadable,
+                    action: Action::FileRejected,
+                    value: String::new(),
+                    detail: format!("reading stopped here: {e}"),
+                }));
+            }
+        };
+        let n = batch.num_rows();
+        let mut marks = Vec::new();
+        let mut fields = Vec::new();
+        let mut arrays = Vec::new();
+        for (ci, c) in self.spec.columns.iter().enumerate() {
+            let (arr, bad) = coerce(batch.column(self.map[ci]), c.ty);
+            for (row, value, detail) in bad {
+                marks.push(Mark { row, col: ci, kind: ViolationKind::NotParseable, value, detail });
+            }
+            fields.push(Field::new(c.name, c.ty.arrow(), true));
+            arrays.push(arr);
+        }
+        let schema = batch.schema();
+        for &i in &self.extras {
+            fields.push(schema.field(i).clone().with_nullable(true));
+            arrays.push(batch.column(i).clone());
+        }
+        let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("coerced columns");
+        let locations = (0..n as u64).map(|k| Location::Row(self.next_row + k)).collect();
+        self.next_row += n as u64;
+        Some(Ok(RawBatch { batch: out, locations, marks, bad_records: Vec::new() }))
+    }
+}
+
+/// Converts a column to the contract type. Values that cannot be converted become null
+/// and are returned as (row, text, expectation).
+fn coerce(arr: &ArrayRef, ty: ColType) -> (ArrayRef, Vec<(usize, String, String)>) {
+    let target = ty.arrow();
+    if arr.data_type() == &target {
+        return (arr.clone(), Vec::new());
+    }
+    let mut bad = Vec::new();
+    let show = |a: &ArrayRef, i: usize| arrow_cast::display::array_value_to_string(a, i).unwrap_or_default();
+    // Floats read into integer columns must be whole numbers (pandas stores nullable
+    // integers as float64).
+    if target.is_integer() && arr.data_type().is_floating() {
+        let f = arrow_cast::cast(arr, &DataType::Float64).expect("float to f64");
+        let f = f.as_primitive::<Float64Type>();
+        let mut b = ColumnBuilder::new(ty);
+        for i in 0..f.len() {
+            if f.is_null(i) {
+                b.append_null();
+                continue;
+            }
+            let v = f.value(i);
+            let ok = v.fract() == 0.0 && v.is_finite();
+            let fits = match &mut b {
+                ColumnBuilder::U8(x) if ok && (0.0..=255.0).contains(&v) => { x.append_value(v as u8); true }
+                ColumnBuilder::I32(x) if ok && v.abs() <= i32::MAX as f64 => { x.append_value(v as i32); true }
+                ColumnBuilder::I64(x) if ok && v.abs() <= 9.0e15 => { x.append_value(v as i64); true }
+                _ => false,
+            };
+            if !fits {
+                b.append_null();
+                bad.push((i, show(arr, i), format!("a whole number that fits {}", ty.name())));
+            }
+        }
+        return (b.finish(), bad);
+    }
+    if ty == ColType::Date && matches!(arr.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+        let s = arrow_cast::cast(arr, &DataType::Utf8).expect("string to utf8");
+        let s = s.as_string::<i32>();
+        let mut b = ColumnBuilder::new(ty);
+        for i in 0..s.len() {
+            if s.is_null(i) || s.value(i).trim().is_empty() {
+                b.append_null();
+            } else if let Some(d) = parse_date(s.value(i).trim()) {
+                if let ColumnBuilder::Date(x) = &mut b {
+                    x.append_value(date_to_days(d));
+                }
+            } else {
+                b.append_null();
+                bad.push((i, s.value(i).to_string(), "a date YYYY-MM-DD".to_string()));
+            }
+        }
+        return (b.finish(), bad);
+    }
+    if ty == ColType::Bool && arr.data_type().is_integer() {
+        let i64s = arrow_cast::cast(arr, &DataType::Int64).expect("int to i64");
+        let v = i64s.as_primitive::<arrow_array::types::Int64Type>();
+        let out: BooleanArray = (0..v.len())
+            .map(|i| {
+                if v.is_null(i) {
+                    return None;
+                }
+                match v.value(i) {
+                    0 => Some(false),
+                    1 => Some(true),
+                    _ => {
+                        bad.push((i, v.value(i).to_string(), "true/false or 1/0".to_string()));
+                        None
+                    }
+                }
+            })
+            .collect();
+        return (Arc::new(out), bad);
+    }
+    let opts = arrow_cast::CastOptions { safe: true, ..Default::default() };
+    let out = arrow_cast::cast_with_options(arr, &target, &opts).unwrap_or_else(|_| arrow_array::new_null_array(&target, arr.len()));
+    for i in 0..arr.len() {
+        if arr.is_valid(i) && out.is_null(i) {
+            bad.push((i, show(arr, i), format!("a value of type {}", ty.name())));
+        }
+    }
+    (out, bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_the_forms_users_write() {
+        let d = NaiveDate::from_ymd_opt(2024, 4, 1).unwrap();
+        assert_eq!(parse_date("2024-04-01"), Some(d));
+        assert_eq!(parse_date("2024/4/1"), Some(d));
+        assert_eq!(parse_date("20240401"), Some(d));
+        assert_eq!(parse_date("2024-13-01"), None);
+        assert_eq!(parse_date("01/04/2024"), None);
+        assert_eq!(parse_date("2024-04-01-3"), None);
+    }
+}

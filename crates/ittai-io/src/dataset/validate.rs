@@ -1,0 +1,725 @@
+//! Checking a dataset against the contract and producing its clean rows.
+//!
+//! Per value: type, null, code domain, plausible range, plausible date (SPEC §2, §9).
+//! Per row: intervals (coverage_start < coverage_end, valid_from ≤ valid_to).
+//! Across tables: persons known, claim ids unique, every claim line's claim present with
+//! the same person and service month, a person's coverage spells not overlapping and
+//! agreeing on sex and birth date.
+//!
+//! Tables are read in the order of [`TABLES`](super::schema::TABLES) so that persons and
+//! claims are known before the rows that refer to them. Memory: the persons table is held
+//! whole; claims are remembered as 20 bytes each (two hashes of the id, person, month).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, UInt8Type};
+use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
+use chrono::{Datelike, NaiveDate};
+use ittai_model::check_digit::{is_valid_insurer_number, is_valid_municipality_code};
+use ittai_model::CareLevel;
+use serde::Serialize;
+
+use super::column::days_to_date;
+use super::read::{self, Format, RawBatch, TableFile};
+use super::schema::{Check, ColType, OnBad, TableSpec};
+use crate::rejects::{Action, Location, RejectSink, Violation, ViolationKind};
+
+/// Options of a validation.
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    /// The data end: dates after it are implausible (validity periods may run five years
+    /// beyond it).
+    pub as_of: NaiveDate,
+}
+
+/// Receives the clean rows of each table.
+pub trait CleanSink {
+    /// A clean batch of `spec` (contract columns first, then extra input columns).
+    ///
+    /// # Errors
+    /// Whatever the sink's storage reports.
+    fn batch(&mut self, spec: &'static TableSpec, batch: &RecordBatch) -> Result<(), String>;
+    /// The end of `spec`'s rows (also called for empty tables).
+    ///
+    /// # Errors
+    /// Whatever the sink's storage reports.
+    fn end(&mut self, spec: &'static TableSpec) -> Result<(), String>;
+}
+
+/// A sink that keeps nothing (validation only).
+#[derive(Debug, Default)]
+pub struct Discard;
+
+impl CleanSink for Discard {
+    fn batch(&mut self, _: &'static TableSpec, _: &RecordBatch) -> Result<(), String> {
+        Ok(())
+    }
+    fn end(&mut self, _: &'static TableSpec) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Summary of one table (printed by `ittai validate`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TableSummary {
+    /// Table name.
+    pub table: &'static str,
+    /// File read, if any.
+    pub file: Option<PathBuf>,
+    /// Rows read (data rows, excluding the header).
+    pub rows_read: u64,
+    /// Rows kept.
+    pub rows_clean: u64,
+    /// Rows sent to the rejects file.
+    pub rows_rejected: u64,
+    /// Values set to null (row kept).
+    pub values_nulled: u64,
+    /// Distinct persons among the clean rows.
+    pub persons: u64,
+    /// Earliest value of the table's date column among clean rows.
+    pub date_min: Option<NaiveDate>,
+    /// Latest value of the table's date column among clean rows.
+    pub date_max: Option<NaiveDate>,
+    /// Nulls per contract column among clean rows.
+    pub nulls: Vec<(&'static str, u64)>,
+    /// Violations by kind.
+    pub violations: BTreeMap<ViolationKind, u64>,
+    /// The file-level problem that stopped reading, if any.
+    pub file_error: Option<String>,
+}
+
+impl TableSummary {
+    fn new(spec: &'static TableSpec, file: Option<PathBuf>) -> Self {
+        Self {
+            table: spec.name,
+            file,
+            rows_read: 0,
+            rows_clean: 0,
+            rows_rejected: 0,
+            values_nulled: 0,
+            persons: 0,
+            date_min: None,
+            date_max: None,
+            nulls: spec.columns.iter().map(|c| (c.name, 0)).collect(),
+            violations: BTreeMap::new(),
+            file_error: None,
+        }
+    }
+}
+
+/// Result of validating a dataset.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidationReport {
+    /// The dataset directory.
+    pub dir: PathBuf,
+    /// The data end used for date plausibility.
+    pub as_of: NaiveDate,
+    /// One summary per table, in contract order.
+    pub tables: Vec<TableSummary>,
+    /// True when every table was Parquet (the engine can read the files as they are).
+    pub all_parquet: bool,
+}
+
+impl ValidationReport {
+    /// Total violations over all tables.
+    pub fn violations(&self) -> u64 {
+        self.tables.iter().flat_map(|t| t.violations.values()).sum()
+    }
+    /// True when the contract holds: no violation of any kind.
+    pub fn is_clean(&self) -> bool {
+        self.violations() == 0
+    }
+    /// True when some table could not be read at all.
+    pub fn has_file_errors(&self) -> bool {
+        self.tables.iter().any(|t| t.file_error.is_some())
+    }
+}
+
+/// Progress of a validation: table and rows read so far.
+pub type Progress<'a> = &'a mut dyn FnMut(&str, u64);
+
+#[derive(Default)]
+struct Registry {
+    persons: HashMap<String, u32>,
+    /// claim-id hash → (second hash, person index, service month as Date32 days)
+    claims: HashMap<u64, (u32, u32, i32)>,
+}
+
+fn claim_hashes(id: &str) -> (u64, u32) {
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut a);
+    let mut b = std::collections::hash_map::DefaultHasher::new();
+    (0xA5u8, id).hash(&mut b);
+    (a.finish(), b.finish() as u32)
+}
+
+/// Validates the dataset in `dir`: every violation goes to `rejects`, every clean row to
+/// `sink`. Tables missing or unreadable are reported (and `sink.end` is still called
+/// for them so the sink can write an empty table).
+///
+/// # Errors
+/// Only failures of the rejects file or the sink; data problems are violations.
+pub fn validate_dataset(
+    dir: &Path,
+    opts: &ValidateOptions,
+    rejects: &mut RejectSink,
+    sink: &mut dyn CleanSink,
+    progress: Progress<'_>,
+) -> Result<ValidationReport, String> {
+    let (files, missing) = read::discover(dir);
+    let mut reg = Registry::default();
+    let mut tables = Vec::new();
+    for spec in super::schema::TABLES {
+        let file = files.iter().find(|f| f.spec.name == spec.name);
+        let mut summary = TableSummary::new(spec, file.map(|f| f.path.clone()));
+        if let Some(v) = missing.iter().find(|v| v.table == spec.name) {
+            summary.file_error = Some(v.detail.clone());
+            *summary.violations.entry(v.kind).or_default() += 1;
+            rejects.push(v.clone(), "").map_err(|e| e.to_string())?;
+        } else if let Some(file) = file {
+            validate_table(file, opts, &mut reg, rejects, sink, &mut summary, progress)?;
+        }
+        sink.end(spec)?;
+        tables.push(summary);
+    }
+    let all_parquet = files.len() == 9 && files.iter().all(|f| f.format == Format::Parquet);
+    Ok(ValidationReport { dir: dir.to_path_buf(), as_of: opts.as_of, tables, all_parquet })
+}
+
+/// A problem found in a batch: row, column (contract index), kind, value, detail.
+struct Problem {
+    row: usize,
+    col: Option<usize>,
+    kind: ViolationKind,
+    value: String,
+    detail: String,
+    action: Action,
+}
+
+fn validate_table(
+    file: &TableFile,
+    opts: &ValidateOptions,
+    reg: &mut Registry,
+    rejects: &mut RejectSink,
+    sink: &mut dyn CleanSink,
+    summary: &mut TableSummary,
+    progress: Progress<'_>,
+) -> Result<(), String> {
+    let spec = file.spec;
+    let file_fail = |v: Violation, summary: &mut TableSummary, rejects: &mut RejectSink| -> Result<(), String> {
+        summary.file_error = Some(v.to_string());
+        *summary.violations.entry(v.kind).or_default() += 1;
+        rejects.push(v, "").map_err(|e| e.to_string())
+    };
+    let batches = match read::open(file) {
+        Ok(b) => b,
+        Err(v) => return file_fail(v, summary, rejects),
+    };
+    let mut persons_seen: HashSet<u32> = HashSet::new();
+    // The persons table is held until its spells are checked against each other.
+    let mut held: Vec<(RecordBatch, Vec<Location>)> = Vec::new();
+    for raw in batches {
+        let raw = match raw {
+            Ok(r) => r,
+            Err(v) => {
+                file_fail(v, summary, rejects)?;
+                break;
+            }
+        };
+        summary.rows_read += raw.locations.len() as u64 + raw.bad_records.len() as u64;
+        progress(spec.name, summary.rows_read);
+        let (clean, locations) = check_batch(file, raw, opts, reg, rejects, summary)?;
+        if spec.name == "persons" {
+            held.push((clean, locations));
+        } else {
+            emit(spec, &clean, reg, &mut persons_seen, sink, summary)?;
+        }
+    }
+    if spec.name == "persons" {
+        let rejected = check_spells(file, &held, rejects, summary)?;
+        for (bi, (batch, _)) in held.iter().enumerate() {
+            let keep: BooleanArray = (0..batch.num_rows()).map(|r| Some(!rejected.contains(&(bi, r)))).collect();
+            let clean = arrow_select::filter::filter_record_batch(batch, &keep).map_err(|e| e.to_string())?;
+            let ids = clean.column(0).as_string::<i32>();
+            for i in 0..ids.len() {
+                let n = reg.persons.len() as u32;
+                reg.persons.entry(ids.value(i).to_string()).or_insert(n);
+            }
+            emit(spec, &clean, reg, &mut persons_seen, sink, summary)?;
+        }
+    }
+    summary.persons = persons_seen.len() as u64;
+    Ok(())
+}
+
+fn emit(
+    spec: &'static TableSpec,
+    clean: &RecordBatch,
+    reg: &Registry,
+    persons_seen: &mut HashSet<u32>,
+    sink: &mut dyn CleanSink,
+    summary: &mut TableSummary,
+) -> Result<(), String> {
+    summary.rows_clean += clean.num_rows() as u64;
+    for (i, (_, n)) in summary.nulls.iter_mut().enumerate() {
+        *n += clean.column(i).null_count() as u64;
+    }
+    let pid = clean.column(spec.index_of("person_id").expect("person_id")).as_string::<i32>();
+    for i in 0..pid.len() {
+        if let Some(&p) = reg.persons.get(pid.value(i)) {
+            persons_seen.insert(p);
+        }
+    }
+    let dates = clean.column(spec.index_of(spec.date_column).expect("date column")).as_primitive::<Date32Type>();
+    for d in dates.iter().flatten() {
+        let d = days_to_date(d);
+        summary.date_min = Some(summary.date_min.map_or(d, |m| m.min(d)));
+        summary.date_max = Some(summary.date_max.map_or(d, |m| m.max(d)));
+    }
+    sink.batch(spec, clean)
+}
+
+/// Applies value, row and cross-table checks to one batch; returns the clean rows and
+/// their locations.
+fn check_batch(
+    file: &TableFile,
+    raw: RawBatch,
+    opts: &ValidateOptions,
+    reg: &mut Registry,
+    rejects: &mut RejectSink,
+    summary: &mut TableSummary,
+) -> Result<(RecordBatch, Vec<Location>), String> {
+    let spec = file.spec;
+    for (v, record) in raw.bad_records {
+        summary.rows_rejected += 1;
+        *summary.violations.entry(v.kind).or_default() += 1;
+        rejects.push(v, &record).map_err(|e| e.to_string())?;
+    }
+    let batch = raw.batch;
+    let n = batch.num_rows();
+    let mut problems: Vec<Problem> = raw
+        .marks
+        .into_iter()
+        .map(|m| Problem {
+            row: m.row,
+            col: Some(m.col),
+            kind: m.kind,
+            value: m.value,
+            detail: format!("expected {}", m.detail),
+            action: action_for(spec, m.col),
+        })
+        .collect();
+    let already: HashSet<(usize, usize)> = problems.iter().map(|p| (p.row, p.col.unwrap_or(usize::MAX))).collect();
+    for (ci, c) in spec.columns.iter().enumerate() {
+        let arr = batch.column(ci);
+        for row in 0..n {
+            if already.contains(&(row, ci)) {
+                continue;
+            }
+            if arr.is_null(row) {
+                if !c.nullable {
+                    problems.push(Problem {
+                        row,
+                        col: Some(ci),
+                        kind: ViolationKind::NullRequired,
+                        value: String::new(),
+                        detail: format!("`{}` is required", c.name),
+                        action: Action::RowRejected,
+                    });
+                }
+                continue;
+            }
+            if let Some((kind, detail)) = check_value(arr, row, c.check, c.ty, opts) {
+                let value = arrow_cast::display::array_value_to_string(arr, row).unwrap_or_default();
+                problems.push(Problem { row, col: Some(ci), kind, value, detail, action: action_for(spec, ci) });
+            }
+        }
+    }
+    for &(s, e, strict) in spec.intervals {
+        let (si, ei) = (spec.index_of(s).expect("interval column"), spec.index_of(e).expect("interval column"));
+        let (sa, ea) = (batch.column(si).as_primitive::<Date32Type>(), batch.column(ei).as_primitive::<Date32Type>());
+        for row in 0..n {
+            if sa.is_null(row) || ea.is_null(row) {
+                continue;
+            }
+            let bad = if strict { ea.value(row) <= sa.value(row) } else { ea.value(row) < sa.value(row) };
+            if bad {
+                problems.push(Problem {
+                    row,
+                    col: Some(ei),
+                    kind: ViolationKind::BadInterval,
+                    value: days_to_date(ea.value(row)).to_string(),
+                    detail: format!("`{e}` must be {} `{s}` ({})", if strict { "after" } else { "on or after" }, days_to_date(sa.value(row))),
+                    action: Action::RowRejected,
+                });
+            }
+        }
+    }
+    let row_rejected = |problems: &[Problem]| -> Vec<bool> {
+        let mut r = vec![false; n];
+        for p in problems {
+            if p.action == Action::RowRejected {
+                r[p.row] = true;
+            }
+        }
+        r
+    };
+    let mut rejected = row_rejected(&problems);
+    cross_table_checks(spec, &batch, &rejected, reg, &mut problems);
+    rejected = row_rejected(&problems);
+
+    // Report, then null and filter.
+    let mut nulled: Vec<Vec<bool>> = vec![Vec::new(); spec.columns.len()];
+    problems.sort_by_key(|p| (p.row, p.col));
+    for p in &problems {
+        if p.action == Action::ValueNulled && !rejected[p.row] {
+            let col = &mut nulled[p.col.expect("nulled value has a column")];
+            if col.is_empty() {
+                col.resize(n, false);
+            }
+            col[p.row] = true;
+            summary.values_nulled += 1;
+        }
+        *summary.violations.entry(p.kind).or_default() += 1;
+        let action = if rejected[p.row] { Action::RowRejected } else { p.action };
+        let v = Violation {
+            table: spec.name.to_string(),
+            file: file.path.clone(),
+            location: raw.locations[p.row],
+            column: p.col.map(|c| spec.columns[c].name.to_string()),
+            kind: p.kind,
+            action,
+            value: p.value.clone(),
+            detail: p.detail.clone(),
+        };
+        rejects.push(v, &render_row(&batch, p.row)).map_err(|e| e.to_string())?;
+    }
+    summary.rows_rejected += rejected.iter().filter(|r| **r).count() as u64;
+    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+    for (ci, mask) in nulled.iter().enumerate() {
+        if !mask.is_empty() {
+            let m: BooleanArray = mask.iter().map(|b| Some(*b)).collect();
+            columns[ci] = arrow_select::nullif::nullif(&columns[ci], &m).map_err(|e| e.to_string())?;
+        }
+    }
+    let batch = RecordBatch::try_new(batch.schema(), columns).map_err(|e| e.to_string())?;
+    let keep: BooleanArray = rejected.iter().map(|r| Some(!r)).collect();
+    let clean = arrow_select::filter::filter_record_batch(&batch, &keep).map_err(|e| e.to_string())?;
+    let locations = raw.locations.iter().zip(&rejected).filter(|(_, r)| !**r).map(|(l, _)| *l).collect();
+    Ok((clean, locations))
+}
+
+fn action_for(spec: &TableSpec, col: usize) -> Action {
+    match spec.columns[col].on_bad {
+        OnBad::RejectRow => Action::RowRejected,
+        OnBad::NullValue => Action::ValueNulled,
+    }
+}
+
+/// Checks one non-null value; returns the violation kind and what was expected.
+fn check_value(arr: &ArrayRef, row: usize, check: Check, ty: ColType, opts: &ValidateOptions) -> Option<(ViolationKind, String)> {
+    use ViolationKind as K;
+    let bad_code = |d: &str| Some((K::BadCode, d.to_string()));
+    match (check, ty) {
+        (Check::Unchecked, _) => None,
+        (Check::Codes(set), ColType::U8) => {
+            let v = arr.as_primitive::<UInt8Type>().value(row);
+            (!set.contains(&v)).then(|| (K::BadCode, format!("one of {set:?}")))
+        }
+        (Check::Answer(max), ColType::U8) => {
+            let v = arr.as_primitive::<UInt8Type>().value(row);
+            (!(1..=max).contains(&v)).then(|| (K::BadCode, format!("an answer code 1–{max}")))
+        }
+        (Check::Range(lo, hi), _) => {
+            let v = match ty {
+                ColType::F64 => arr.as_primitive::<Float64Type>().value(row),
+                ColType::I32 => arr.as_primitive::<Int32Type>().value(row) as f64,
+                ColType::I64 => arr.as_primitive::<Int64Type>().value(row) as f64,
+                _ => return None,
+            };
+            (!(lo..=hi).contains(&v)).then(|| (K::OutOfRange, format!("a value from {lo} to {hi}")))
+        }
+        (Check::PastDate | Check::FutureDate | Check::ServiceMonth, ColType::Date) => {
+            let d = days_to_date(arr.as_primitive::<Date32Type>().value(row));
+            let lo = NaiveDate::from_ymd_opt(1900, 1, 1).expect("1900");
+            let hi = if check == Check::FutureDate {
+                opts.as_of.with_year(opts.as_of.year() + 5).unwrap_or(opts.as_of)
+            } else {
+                opts.as_of
+            };
+            if d < lo || d > hi {
+                return Some((K::ImplausibleDate, format!("a date from {lo} to {hi} (the data end{})", if check == Check::FutureDate { " + 5 years" } else { "" })));
+            }
+            (check == Check::ServiceMonth && d.day() != 1).then(|| (K::NotMonthStart, "the first day of the service month".to_string()))
+        }
+        (_, ColType::Str) => {
+            let s = arr.as_string::<i32>().value(row);
+            let digits = |n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+            let alnum = |n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_alphanumeric());
+            match check {
+                Check::Id => (s.is_empty() || s.len() > 64 || s.chars().any(char::is_control))
+                    .then(|| (K::BadCode, "an id of 1–64 characters without control characters".to_string())),
+                Check::Municipality => (!is_valid_municipality_code(s))
+                    .then(|| (K::BadCode, "a 6-digit 全国地方公共団体コード with a valid check digit".to_string())),
+                Check::Insurer => (!is_valid_insurer_number(s))
+                    .then(|| (K::BadCode, "an 8-digit 保険者番号 with a valid 検証番号".to_string())),
+                Check::Digits(n) => if digits(n) { None } else { bad_code(&format!("{n} digits")) },
+                Check::Alnum(n) => if alnum(n) { None } else { bad_code(&format!("{n} letters or digits")) },
+                Check::Icd10 => {
+                    let b = s.as_bytes();
+                    let ok = (3..=5).contains(&b.len())
+                        && b[0].is_ascii_uppercase()
+                        && b[1..3].iter().all(u8::is_ascii_digit)
+                        && b.iter().all(u8::is_ascii_alphanumeric);
+                    if ok { None } else { bad_code("an ICD-10 code without a dot, e.g. E119") }
+                }
+                Check::CareLevel => CareLevel::from_code(s)
+                    .is_none()
+                    .then(|| (K::BadCode, "a care level code 01, 06, 11, 12, 13, 21–25".to_string())),
+                Check::ServiceType => if alnum(2) { None } else { bad_code("a 2-character サービス種類コード") },
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn cross_table_checks(spec: &TableSpec, batch: &RecordBatch, rejected: &[bool], reg: &mut Registry, problems: &mut Vec<Problem>) {
+    let col = |name: &str| batch.column(spec.index_of(name).expect("contract column"));
+    let unknown_person = |row: usize, id: &str| Problem {
+        row,
+        col: spec.index_of("person_id"),
+        kind: ViolationKind::UnknownPerson,
+        value: id.to_string(),
+        detail: "a person_id present in persons".to_string(),
+        action: Action::RowRejected,
+    };
+    match spec.name {
+        "persons" => {}
+        "medical_claims" => {
+            let (ids, pids) = (col("claim_id").as_string::<i32>(), col("person_id").as_string::<i32>());
+            let months = col("service_month").as_primitive::<Date32Type>();
+            for row in 0..batch.num_rows() {
+                if rejected[row] {
+                    continue;
+                }
+                let Some(&p) = reg.persons.get(pids.value(row)) else {
+                    problems.push(unknown_person(row, pids.value(row)));
+                    continue;
+                };
+                let (h, check) = claim_hashes(ids.value(row));
+                if reg.claims.contains_key(&h) {
+                    problems.push(Problem {
+                        row,
+                        col: Some(0),
+                        kind: ViolationKind::DuplicateClaimId,
+                        value: ids.value(row).to_string(),
+                        detail: "a claim_id not used by an earlier row".to_string(),
+                        action: Action::RowRejected,
+                    });
+                } else {
+                    reg.claims.insert(h, (check, p, months.value(row)));
+                }
+            }
+        }
+        "claim_diagnoses" | "claim_drugs" => {
+            let (ids, pids) = (col("claim_id").as_string::<i32>(), col("person_id").as_string::<i32>());
+            let months = col("service_month").as_primitive::<Date32Type>();
+            for row in 0..batch.num_rows() {
+                if rejected[row] {
+                    continue;
+                }
+                let (h, check) = claim_hashes(ids.value(row));
+                match reg.claims.get(&h) {
+                    Some(&(c, p, m)) if c == check => {
+                        let person = reg.persons.get(pids.value(row));
+                        if person != Some(&p) || m != months.value(row) {
+                            problems.push(Problem {
+                                row,
+                                col: Some(if person != Some(&p) { 1 } else { 2 }),
+                                kind: ViolationKind::ClaimMismatch,
+                                value: format!("{} {}", pids.value(row), days_to_date(months.value(row))),
+                                detail: format!("the person and service month of claim {} ({})", ids.value(row), days_to_date(m)),
+                                action: Action::RowRejected,
+                            });
+                        }
+                    }
+                    _ => problems.push(Problem {
+                        row,
+                        col: Some(0),
+                        kind: ViolationKind::UnknownClaim,
+                        value: ids.value(row).to_string(),
+                        detail: "a claim_id present in medical_claims".to_string(),
+                        action: Action::RowRejected,
+                    }),
+                }
+            }
+        }
+        _ => {
+            let pids = col("person_id").as_string::<i32>();
+            for row in 0..batch.num_rows() {
+                if !rejected[row] && !reg.persons.contains_key(pids.value(row)) {
+                    problems.push(unknown_person(row, pids.value(row)));
+                }
+            }
+        }
+    }
+}
+
+/// Checks the coverage spells of each person against each other; returns the
+/// (batch, row) pairs rejected.
+fn check_spells(
+    file: &TableFile,
+    held: &[(RecordBatch, Vec<Location>)],
+    rejects: &mut RejectSink,
+    summary: &mut TableSummary,
+) -> Result<HashSet<(usize, usize)>, String> {
+    struct Spell<'a> {
+        b: usize,
+        r: usize,
+        id: &'a str,
+        sex: u8,
+        birth: i32,
+        start: i32,
+        end: Option<i32>,
+    }
+    let mut spells = Vec::new();
+    for (b, (batch, _)) in held.iter().enumerate() {
+        let id = batch.column(0).as_string::<i32>();
+        let sex = batch.column(1).as_primitive::<UInt8Type>();
+        let birth = batch.column(2).as_primitive::<Date32Type>();
+        let start = batch.column(5).as_primitive::<Date32Type>();
+        let end = batch.column(6).as_primitive::<Date32Type>();
+        for r in 0..batch.num_rows() {
+            spells.push(Spell {
+                b,
+                r,
+                id: id.value(r),
+                sex: sex.value(r),
+                birth: birth.value(r),
+                start: start.value(r),
+                end: end.is_valid(r).then(|| end.value(r)),
+            });
+        }
+    }
+    spells.sort_by(|x, y| (x.id, x.start, x.b, x.r).cmp(&(y.id, y.start, y.b, y.r)));
+    let mut rejected = HashSet::new();
+    let mut i = 0;
+    while i < spells.len() {
+        let first = i;
+        let mut last_kept = i;
+        i += 1;
+        while i < spells.len() && spells[i].id == spells[first].id {
+            let (s, k) = (&spells[i], &spells[last_kept]);
+            let problem = if s.sex != spells[first].sex || s.birth != spells[first].birth {
+                Some((ViolationKind::InconsistentPerson, Some(1), format!(
+                    "the same sex and birth date as this person's spell at {}",
+                    held[spells[first].b].1[spells[first].r]
+                )))
+            } else if k.end.is_none_or(|e| s.start < e) {
+                Some((ViolationKind::OverlappingCoverage, Some(5), format!(
+                    "coverage_start on or after the end of the spell at {} ({}–{})",
+                    held[k.b].1[k.r],
+                    days_to_date(k.start),
+                    k.end.map(|e| days_to_date(e).to_string()).unwrap_or_else(|| "open".into())
+                )))
+            } else {
+                None
+            };
+            match problem {
+                Some((kind, col, detail)) => {
+                    rejected.insert((s.b, s.r));
+                    summary.rows_rejected += 1;
+                    *summary.violations.entry(kind).or_default() += 1;
+                    let batch = &held[s.b].0;
+                    let v = Violation {
+                        table: "persons".into(),
+                        file: file.path.clone(),
+                        location: held[s.b].1[s.r],
+                        column: col.map(|c: usize| file.spec.columns[c].name.to_string()),
+                        kind,
+                        action: Action::RowRejected,
+                        value: arrow_cast::display::array_value_to_string(batch.column(col.unwrap_or(0)), s.r).unwrap_or_default(),
+                        detail,
+                    };
+                    rejects.push(v, &render_row(batch, s.r)).map_err(|e| e.to_string())?;
+                }
+                None => last_kept = i,
+            }
+            i += 1;
+        }
+    }
+    Ok(rejected)
+}
+
+/// Renders a row as `name=value; …` for the rejects file.
+pub fn render_row(batch: &RecordBatch, row: usize) -> String {
+    let schema = batch.schema();
+    let mut out = String::new();
+    for (i, f) in schema.fields().iter().enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        out.push_str(f.name());
+        out.push('=');
+        if batch.column(i).is_valid(row) {
+            out.push_str(&arrow_cast::display::array_value_to_string(batch.column(i), row).unwrap_or_default());
+        }
+    }
+    out
+}
+
+/// Writes clean tables as Parquet into a directory (used for `ittai validate --clean-out`
+/// and to stage CSV or repaired input for the engine).
+#[derive(Debug)]
+pub struct ParquetDirSink {
+    dir: PathBuf,
+    visibility: crate::atomic::Visibility,
+    open: Option<(&'static str, super::write::ParquetTableWriter)>,
+}
+
+impl ParquetDirSink {
+    /// A sink writing `<dir>/<table>.parquet`.
+    pub fn new(dir: &Path, visibility: crate::atomic::Visibility) -> Self {
+        Self { dir: dir.to_path_buf(), visibility, open: None }
+    }
+}
+
+impl CleanSink for ParquetDirSink {
+    fn batch(&mut self, spec: &'static TableSpec, batch: &RecordBatch) -> Result<(), String> {
+        if self.open.as_ref().is_none_or(|(n, _)| *n != spec.name) {
+            let w = super::write::ParquetTableWriter::create(&self.dir, spec.name, batch.schema(), self.visibility)
+                .map_err(|e| e.to_string())?;
+            self.open = Some((spec.name, w));
+        }
+        let (_, w) = self.open.as_mut().expect("writer open");
+        // Contract columns are declared nullable in raw batches; restore the contract's
+        // nullability so the files read back with the contract schema.
+        let schema = contract_schema_with_extras(spec, &batch.schema());
+        let batch = RecordBatch::try_new(schema, batch.columns().to_vec()).map_err(|e| e.to_string())?;
+        w.write(&batch).map_err(|e| e.to_string())
+    }
+
+    fn end(&mut self, spec: &'static TableSpec) -> Result<(), String> {
+        match self.open.take() {
+            Some((n, w)) if n == spec.name => {
+                w.finish().map_err(|e| e.to_string())?;
+            }
+            _ => {
+                let w = super::write::ParquetTableWriter::for_table(&self.dir, spec, self.visibility).map_err(|e| e.to_string())?;
+                w.finish().map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn contract_schema_with_extras(spec: &TableSpec, schema: &arrow_schema::Schema) -> Arc<arrow_schema::Schema> {
+    let mut fields: Vec<arrow_schema::Field> = spec.arrow_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.extend(schema.fields().iter().skip(spec.columns.len()).map(|f| f.as_ref().clone()));
+    Arc::new(arrow_schema::Schema::new(fields))
+}

@@ -1,0 +1,274 @@
+//! Violations of the data contract and the rejects file they are written to.
+//!
+//! A bad record is never dropped silently (SPEC §9): every rejected row and every nulled
+//! value becomes one line of a rejects CSV (UTF-8 with BOM so that Japanese Excel opens
+//! it), and the run summary counts them by kind.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::atomic::{AtomicFile, Visibility};
+
+/// Where in a file a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Location {
+    /// The whole file.
+    File,
+    /// A 1-based line of a text file (the header is line 1 of a CSV).
+    Line(u64),
+    /// A 1-based data row of a Parquet file.
+    Row(u64),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::File => write!(f, "file"),
+            Location::Line(n) => write!(f, "line {n}"),
+            Location::Row(n) => write!(f, "row {n}"),
+        }
+    }
+}
+
+/// Kind of contract violation; the snake_case name appears in summaries and rejects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationKind {
+    /// A required column is absent (whole file).
+    MissingColumn,
+    /// A Parquet column has a type that cannot hold the contract type (whole file).
+    WrongType,
+    /// The file cannot be read: I/O error, not Parquet, not UTF-8 or Shift_JIS text.
+    Unreadable,
+    /// Two files for one table (`x.csv` and `x.parquet`).
+    AmbiguousTable,
+    /// A CSV record has a different number of fields than the header.
+    BadRecord,
+    /// A value does not parse as the column's type.
+    NotParseable,
+    /// A required value is empty.
+    NullRequired,
+    /// A code outside its domain (sex 3, claim kind 7, bad check digit …).
+    BadCode,
+    /// A measurement outside its plausible range (BMI 400 …).
+    OutOfRange,
+    /// A date before 1900 or after the data end.
+    ImplausibleDate,
+    /// A service month that is not the first day of a month.
+    NotMonthStart,
+    /// An interval whose end precedes its start.
+    BadInterval,
+    /// A claim id seen before in medical_claims.
+    DuplicateClaimId,
+    /// A claim line whose claim id is not in medical_claims.
+    UnknownClaim,
+    /// A claim line whose person or service month differs from its claim's.
+    ClaimMismatch,
+    /// A person id not in persons.
+    UnknownPerson,
+    /// A coverage spell overlapping another spell of the same person.
+    OverlappingCoverage,
+    /// A spell whose sex or birth date differs from the person's first spell.
+    InconsistentPerson,
+}
+
+impl ViolationKind {
+    /// snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MissingColumn => "missing_column",
+            Self::WrongType => "wrong_type",
+            Self::Unreadable => "unreadable",
+            Self::AmbiguousTable => "ambiguous_table",
+            Self::BadRecord => "bad_record",
+            Self::NotParseable => "not_parseable",
+            Self::NullRequired => "null_required",
+            Self::BadCode => "bad_code",
+            Self::OutOfRange => "out_of_range",
+            Self::ImplausibleDate => "implausible_date",
+            Self::NotMonthStart => "not_month_start",
+            Self::BadInterval => "bad_interval",
+            Self::DuplicateClaimId => "duplicate_claim_id",
+            Self::UnknownClaim => "unknown_claim",
+            Self::ClaimMismatch => "claim_mismatch",
+            Self::UnknownPerson => "unknown_person",
+            Self::OverlappingCoverage => "overlapping_coverage",
+            Self::InconsistentPerson => "inconsistent_person",
+        }
+    }
+}
+
+impl fmt::Display for ViolationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What was done about a violation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The file was not read.
+    FileRejected,
+    /// The row is left out of the clean data.
+    RowRejected,
+    /// The value was set to null; the row is kept.
+    ValueNulled,
+}
+
+impl Action {
+    /// snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::FileRejected => "file_rejected",
+            Action::RowRejected => "row_rejected",
+            Action::ValueNulled => "value_nulled",
+        }
+    }
+}
+
+/// One violation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Violation {
+    /// Table (file stem).
+    pub table: String,
+    /// File as given.
+    pub file: PathBuf,
+    /// Line or row.
+    pub location: Location,
+    /// Column, when the problem is in one.
+    pub column: Option<String>,
+    /// Kind.
+    pub kind: ViolationKind,
+    /// Consequence.
+    pub action: Action,
+    /// The offending value as text (may be empty).
+    pub value: String,
+    /// What was expected, in words.
+    pub detail: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file.display(), self.location)?;
+        if let Some(c) = &self.column {
+            write!(f, ", column {c}")?;
+        }
+        write!(f, ": {} ({})", self.kind, self.detail)?;
+        if !self.value.is_empty() {
+            write!(f, "; found {:?}", self.value)?;
+        }
+        Ok(())
+    }
+}
+
+/// Receives violations; keeps counts and the first few for display, and streams all of
+/// them (with the offending record) to a rejects CSV when one is open.
+pub struct RejectSink {
+    file: Option<(csv::Writer<AtomicFile>, PathBuf)>,
+    counts: BTreeMap<(String, ViolationKind, &'static str), u64>,
+    first: Vec<Violation>,
+    keep_first: usize,
+    total: u64,
+}
+
+impl fmt::Debug for RejectSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RejectSink").field("total", &self.total).finish()
+    }
+}
+
+/// Header of the rejects CSV.
+pub const REJECTS_HEADER: [&str; 9] =
+    ["table", "file", "location", "column", "kind", "action", "value", "detail", "record"];
+
+impl RejectSink {
+    /// A sink that only counts (and keeps the first `keep_first` violations).
+    pub fn counting(keep_first: usize) -> Self {
+        Self { file: None, counts: BTreeMap::new(), first: Vec::new(), keep_first, total: 0 }
+    }
+
+    /// A sink that also writes every violation to `path` (owner-only: rejects contain
+    /// personal records).
+    ///
+    /// # Errors
+    /// I/O errors creating the file.
+    pub fn to_file(path: &Path, keep_first: usize) -> std::io::Result<Self> {
+        let mut f = AtomicFile::create(path, Visibility::Private)?;
+        std::io::Write::write_all(&mut f, b"\xEF\xBB\xBF")?;
+        let mut w = csv::WriterBuilder::new().from_writer(f);
+        w.write_record(REJECTS_HEADER).map_err(csv_io)?;
+        let mut s = Self::counting(keep_first);
+        s.file = Some((w, path.to_path_buf()));
+        Ok(s)
+    }
+
+    /// Records a violation; `record` is the offending record rendered as text.
+    ///
+    /// # Errors
+    /// I/O errors writing the rejects file.
+    pub fn push(&mut self, v: Violation, record: &str) -> std::io::Result<()> {
+        *self.counts.entry((v.table.clone(), v.kind, v.action.name())).or_default() += 1;
+        self.total += 1;
+        if let Some((w, _)) = &mut self.file {
+            w.write_record([
+                v.table.as_str(),
+                &v.file.display().to_string(),
+                &v.location.to_string(),
+                v.column.as_deref().unwrap_or(""),
+                v.kind.name(),
+                v.action.name(),
+                &v.value,
+                &v.detail,
+                record,
+            ])
+            .map_err(csv_io)?;
+        }
+        if self.first.len() < self.keep_first {
+            self.first.push(v);
+        }
+        Ok(())
+    }
+
+    /// Total violations recorded.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Counts by (table, kind, action).
+    pub fn counts(&self) -> &BTreeMap<(String, ViolationKind, &'static str), u64> {
+        &self.counts
+    }
+
+    /// The first violations, in the order seen.
+    pub fn first(&self) -> &[Violation] {
+        &self.first
+    }
+
+    /// Path of the rejects file, if one is written.
+    pub fn path(&self) -> Option<&Path> {
+        self.file.as_ref().map(|(_, p)| p.as_path())
+    }
+
+    /// Closes the rejects file and moves it into place.
+    ///
+    /// # Errors
+    /// I/O errors flushing or renaming.
+    pub fn finish(self) -> std::io::Result<Option<PathBuf>> {
+        match self.file {
+            Some((w, p)) => {
+                let f = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+                f.commit()?;
+                Ok(Some(p))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+fn csv_io(e: csv::Error) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}

@@ -1,0 +1,87 @@
+//! Check digits of Japanese public codes.
+
+/// Check digit of a 全国地方公共団体コード (local government code): the five digits are
+/// weighted 6, 5, 4, 3, 2, summed, and the check digit is the last digit of
+/// 11 − (sum mod 11).
+///
+/// Source: 総務省「全国地方公共団体コード」検査数字の算出方法. Example: 札幌市 01100 → 011002.
+/// Returns `None` when `five` is not five ASCII digits.
+pub fn municipality_check_digit(five: &str) -> Option<u8> {
+    let b = five.as_bytes();
+    if b.len() != 5 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sum: u32 = b.iter().zip([6u32, 5, 4, 3, 2]).map(|(c, w)| (c - b'0') as u32 * w).sum();
+    Some(((11 - sum % 11) % 10) as u8)
+}
+
+/// True when `code` is a 6-digit 全国地方公共団体コード with a correct check digit.
+pub fn is_valid_municipality_code(code: &str) -> bool {
+    code.len() == 6
+        && municipality_check_digit(&code[..5])
+            .is_some_and(|c| code.as_bytes()[5] == b'0' + c)
+}
+
+/// 検証番号 (check digit) of a 保険者番号: digits of 法別番号 + 都道府県番号 + 保険者別番号
+/// are weighted 2, 1, 2, 1, … from the right, the digits of the products are summed, and
+/// the check digit is (10 − sum mod 10) mod 10.
+///
+/// Source: 保険者番号の検証番号の算出方法 (厚生労働省). Example: 後期 insurer 3913103 → 39131032
+/// (the insurer of the ORCA 後期 sample receipt).
+pub fn insurer_check_digit(seven: &str) -> Option<u8> {
+    let b = seven.as_bytes();
+    if b.len() != 7 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sum: u32 = b
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let p = (c - b'0') as u32 * if i % 2 == 0 { 2 } else { 1 };
+            p / 10 + p % 10
+        })
+        .sum();
+    Some(((10 - sum % 10) % 10) as u8)
+}
+
+/// True when `code` is an 8-digit 保険者番号 with a correct 検証番号.
+pub fn is_valid_insurer_number(code: &str) -> bool {
+    code.len() == 8 && insurer_check_digit(&code[..7]).is_some_and(|c| code.as_bytes()[7] == b'0' + c)
+}
+
+/// The 8-digit 後期高齢者医療 insurer number of a municipality: 法別番号 39, the 2-digit
+/// prefecture, the last three digits of the 5-digit municipality code, and the check digit.
+/// `None` when `municipality_code` does not start with 5 digits.
+pub fn late_elderly_insurer_number(municipality_code: &str) -> Option<String> {
+    let five = municipality_code.get(..5)?;
+    let seven = format!("39{}{}", &five[..2], &five[2..]);
+    let c = insurer_check_digit(&seven)?;
+    Some(format!("{seven}{c}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn municipality_examples() {
+        // From reference/codes/localgovjp-utf8.csv: 札幌市 011002, 札幌市中央区 011011.
+        assert_eq!(municipality_check_digit("01100"), Some(2));
+        assert!(is_valid_municipality_code("011002"));
+        assert!(is_valid_municipality_code("011011"));
+        assert!(!is_valid_municipality_code("011003"));
+        assert!(!is_valid_municipality_code("01100"));
+        // 鳥取市 31201 → 312011: 3*6+1*5+2*4+0+1*2 = 33, 33 mod 11 = 0, 11-0=11 → 1.
+        assert_eq!(municipality_check_digit("31201"), Some(1));
+    }
+
+    #[test]
+    fn insurer_examples() {
+        // ORCA sample 後期 receipt: 39131032 (東京都 港区 13103).
+        assert_eq!(insurer_check_digit("3913103"), Some(2));
+        assert!(is_valid_insurer_number("39131032"));
+        assert!(!is_valid_insurer_number("39131033"));
+        assert_eq!(late_elderly_insurer_number("131032").as_deref(), Some("39131032"));
+    }
+}

@@ -1,0 +1,17 @@
+//! Domain types and code tables of ittai: sexes, care-need levels, claim kinds,
+//! questionnaire items, fiscal years, 和暦 dates and the check digits of Japanese
+//! public codes.
+//!
+//! This crate does no I/O and knows nothing of dataframes; every other crate uses
+//! it for the meaning of the codes it reads and writes. Sources of each code table are
+//! given on the type; the canonical dataset is described in `docs/SPEC-NOTES.md` and
+//! in the project's copy of the domain contract (SPEC §2).
+
+pub mod check_digit;
+pub mod classes;
+pub mod codes;
+pub mod questionnaire;
+pub mod time;
+
+pub use codes::{CareLevel, ClaimKind, LossReason, QuestionnaireSetting, Route, Sex, UrineTest};
+pub use time::{AgeBand, FiscalYear, age_at, first_of_month};
