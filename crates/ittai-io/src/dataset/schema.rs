@@ -77,7 +77,8 @@ pub enum Check {
     Digits(usize),
     /// Exactly n ASCII letters or digits.
     Alnum(usize),
-    /// ICD-10 without a dot: a capital letter, two digits, up to two more letters/digits.
+    /// ICD-10 without a dot: a capital letter, two digits, up to two more letters, digits or
+    /// `-` (the SSK master has forms such as `T08-0` and `Q999b`).
     Icd10,
     /// A care-need level code (01, 06, 11, 12, 13, 21–25).
     CareLevel,

@@ -474,7 +474,7 @@ fn check_value(arr: &ArrayRef, row: usize, check: Check, ty: ColType, opts: &Val
                     let ok = (3..=5).contains(&b.len())
                         && b[0].is_ascii_uppercase()
                         && b[1..3].iter().all(u8::is_ascii_digit)
-                        && b.iter().all(u8::is_ascii_alphanumeric);
+                        && b[3..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-');
                     if ok { None } else { bad_code("an ICD-10 code without a dot, e.g. E119") }
                 }
                 Check::CareLevel => CareLevel::from_code(s)

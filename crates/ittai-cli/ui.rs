@@ -1,0 +1,50 @@
+//! Terminal output helpers: progress bars (only on a terminal) and number formatting.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// A progress bar on stderr with `total` steps, hidden when stderr is not a terminal.
+pub fn bar(total: u64, message: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(total);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:>14} [{bar:40}] {pos}/{len} ({elapsed}, eta {eta})")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(message.to_string());
+    pb
+}
+
+/// A spinner with a message, hidden when stderr is not a terminal.
+pub fn spinner(message: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("template"));
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb.set_message(message.to_string());
+    pb
+}
+
+/// 1234567 → "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Bytes as MB with one decimal.
+pub fn megabytes(b: u64) -> String {
+    format!("{:.1} MB", b as f64 / 1_000_000.0)
+}

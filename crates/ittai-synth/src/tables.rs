@@ -1,0 +1,62 @@
+//! The nine output tables of a chunk of persons, collected column by column.
+
+use ittai_io::dataset::{
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim, Person,
+    Questionnaire, RowBatch,
+};
+
+/// Row batches of the nine canonical tables, in contract order.
+#[derive(Debug)]
+pub struct Tables {
+    /// `persons`.
+    pub persons: RowBatch,
+    /// `checkups`.
+    pub checkups: RowBatch,
+    /// `dental_checkups`.
+    pub dental_checkups: RowBatch,
+    /// `questionnaires`.
+    pub questionnaires: RowBatch,
+    /// `medical_claims`.
+    pub medical_claims: RowBatch,
+    /// `claim_diagnoses`.
+    pub claim_diagnoses: RowBatch,
+    /// `claim_drugs`.
+    pub claim_drugs: RowBatch,
+    /// `care_claims`.
+    pub care_claims: RowBatch,
+    /// `certifications`.
+    pub certifications: RowBatch,
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Self {
+            persons: RowBatch::for_row::<Person>(),
+            checkups: RowBatch::for_row::<Checkup>(),
+            dental_checkups: RowBatch::for_row::<DentalCheckup>(),
+            questionnaires: RowBatch::for_row::<Questionnaire>(),
+            medical_claims: RowBatch::for_row::<MedicalClaim>(),
+            claim_diagnoses: RowBatch::for_row::<ClaimDiagnosis>(),
+            claim_drugs: RowBatch::for_row::<ClaimDrug>(),
+            care_claims: RowBatch::for_row::<CareClaim>(),
+            certifications: RowBatch::for_row::<Certification>(),
+        }
+    }
+}
+
+impl Tables {
+    /// The batches in contract order (the order of `ittai_io::dataset::TABLES`).
+    pub fn in_order(&mut self) -> [&mut RowBatch; 9] {
+        [
+            &mut self.persons,
+            &mut self.checkups,
+            &mut self.dental_checkups,
+            &mut self.questionnaires,
+            &mut self.medical_claims,
+            &mut self.claim_diagnoses,
+            &mut self.claim_drugs,
+            &mut self.care_claims,
+            &mut self.certifications,
+        ]
+    }
+}
