@@ -19,7 +19,7 @@ pub const PUBLIC_ASSISTANCE_PER_YEAR: f64 = 0.0015;
 /// Annual death probability at age 75 and its growth per year of age (Gompertz), by sex
 /// (male, female). Chosen so that deaths at 75+ are ≈ 6–7 % per year over the 2020
 /// census age structure (SPEC §8, est.); the ratio male/female follows 簡易生命表 2022.
-pub const DEATH_Q75: [f64; 2] = [0.032, 0.016];
+pub const DEATH_Q75: [f64; 2] = [0.027, 0.0133];
 /// Gompertz slope per year of age (male, female).
 pub const DEATH_SLOPE: [f64; 2] = [0.112, 0.132];
 /// Log hazard ratio of death per unit of standardised frailty.
@@ -31,16 +31,16 @@ pub const DEATH_IN_HOSPITAL: f64 = 0.70;
 /// Certification prevalence by age follows logit p = `CERT_LOGIT_75` + `CERT_LOGIT_SLOPE` ×
 /// (age − 75), which gives 12 % at 77, 26 % at 82, 48 % at 87 and 72 % at 92.5, the
 /// midpoints of the SPEC §8 bands (75–79 ≈ 12 %, 80–84 ≈ 26 %, 85–89 ≈ 48 %, 90+ ≈ 72 %).
-pub const CERT_LOGIT_75: f64 = -2.37;
+pub const CERT_LOGIT_75: f64 = -2.6;
 /// See [`CERT_LOGIT_75`].
-pub const CERT_LOGIT_SLOPE: f64 = 0.19;
+pub const CERT_LOGIT_SLOPE: f64 = 0.205;
 /// Certification prevalence of the under-75 (disability) insured (est.).
 pub const CERT_UNDER_75: f64 = 0.20;
 /// Level mix among the certified, cumulative, 要支援1 … 要介護5 (SPEC §8: 14, 14, 21, 17,
 /// 13, 12, 9 %).
 pub const LEVEL_CUMULATIVE: [f64; 7] = [0.14, 0.28, 0.49, 0.66, 0.79, 0.91, 1.00];
 /// Yearly standard deviation of each person's frailty drift (individual decline).
-pub const FRAILTY_DRIFT_SD: f64 = 0.25;
+pub const FRAILTY_DRIFT_SD: f64 = 0.15;
 /// Applications refused (非該当) per new application (est.).
 pub const NOT_ELIGIBLE_SHARE: f64 = 0.04;
 /// 事業対象者 (checklist route) share among the not-certified near the threshold (est.).
@@ -73,7 +73,7 @@ pub const AVOIDER_SHARE: f64 = 0.045;
 
 /// Hospital admissions per person-year at frailty 0, age 80 (est.; about 18 % of the
 /// 75+ are admitted in a year) and the log rate ratio per unit of standardised frailty.
-pub const ADMISSION_RATE: f64 = 0.17;
+pub const ADMISSION_RATE: f64 = 0.23;
 /// See [`ADMISSION_RATE`].
 pub const ADMISSION_FRAILTY_LOG_RR: f64 = 0.45;
 /// Share of admissions to DPC hospitals (the rest are 医科入院 出来高).
@@ -83,13 +83,13 @@ pub const LONG_TERM_INPATIENT_SHARE: f64 = 0.012;
 
 /// Points per inpatient day (DPC, 出来高 general, 療養病床) (est.; gives ≈ 430,000 yen of
 /// inpatient cost per insured per year, 医療費の動向).
-pub const INPATIENT_POINTS_PER_DAY: [f64; 3] = [4200.0, 3300.0, 1900.0];
+pub const INPATIENT_POINTS_PER_DAY: [f64; 3] = [5400.0, 4200.0, 2200.0];
 /// Mean outpatient points per clinic claim excluding in-house drugs (est.).
-pub const OUTPATIENT_POINTS: f64 = 1150.0;
+pub const OUTPATIENT_POINTS: f64 = 2000.0;
 /// Pharmacy fees per claim in points (調剤基本料 + 薬学管理料, est.).
-pub const PHARMACY_FEE_POINTS: f64 = 330.0;
+pub const PHARMACY_FEE_POINTS: f64 = 1100.0;
 /// Mean points per dental claim (est.).
-pub const DENTAL_POINTS: f64 = 1350.0;
+pub const DENTAL_POINTS: f64 = 2800.0;
 
 /// Share of clinics that dispense in house (院内処方); the rest prescribe to pharmacies
 /// (医薬分業率 ≈ 77 %, 日本薬剤師会 2022).
@@ -100,3 +100,8 @@ pub const IN_HOUSE_DISPENSING: f64 = 0.23;
 pub const STOP_TREATMENT_PER_YEAR: f64 = 0.035;
 /// See [`STOP_TREATMENT_PER_YEAR`].
 pub const RESTART_TREATMENT_PER_YEAR: f64 = 0.25;
+
+/// Coefficient of a shared multimorbidity factor in every condition's logit: it makes
+/// conditions cluster in the same persons, which gives the long tail of monthly drug
+/// counts behind 多剤 (R03, ≈ 4.5 % with ≥ 15 drugs, SPEC §8).
+pub const MULTIMORBIDITY: f64 = 0.97;

@@ -258,7 +258,7 @@ conds! {
         codes=["7153018", "8840829", "7240012", "7213016"], dx=0.95, tx=0.85, visit=0.8,
         regimen=[("pain_patch", 0.7), ("nsaid", 0.4), ("acetaminophen", 0.25), ("neuropathic", 0.2), ("tramadol", 0.05), ("mecobalamin", 0.2), ("shakuyaku", 0.08), ("rebamipide", 0.2)];
     // 不眠症 8839792 (G470) / 睡眠障害 7805009; hypnotic users ≈ 10–12 % of 75+.
-    Insomnia: a=-2.05, met=0.0, frail=0.55, age=0.01, male=-0.25,
+    Insomnia: a=-2.25, met=0.0, frail=0.55, age=0.01, male=-0.25,
         codes=["8839792", "7805009"], dx=0.95, tx=0.95, visit=0.95,
         regimen=[("hypnotic", 0.88), ("etizolam", 0.15), ("anxiolytic", 0.06)];
     // 前立腺肥大症 8836591 (N40): men only (large negative for women).
