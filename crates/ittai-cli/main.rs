@@ -4,8 +4,13 @@
 //! This file holds the command line (clap); each subcommand lives in its own module and
 //! calls one entry point of a library crate.
 
+mod cmd_profile;
+mod cmd_rules;
+mod cmd_run;
 mod cmd_synth;
 mod cmd_validate;
+mod prepare;
+mod sample;
 mod ui;
 
 use std::process::ExitCode;
@@ -28,6 +33,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the ten extraction rules: target lists, attrition, manifest — 対象者抽出.
+    Run(cmd_run::Args),
+    /// Show the rules in plain Japanese with their parameters and sources — 抽出条件.
+    Rules(cmd_rules::Args),
+    /// Check a dataset against the calibration targets of SPEC §8 — 較正の確認.
+    Profile(cmd_profile::Args),
     /// Generate a synthetic population (nine Parquet tables) — 合成データの生成.
     Synth(cmd_synth::Args),
     /// Check a dataset against the contract; write rejects — データ検証.
@@ -37,6 +48,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(a) => cmd_run::run(a),
+        Command::Rules(a) => cmd_rules::run(a),
+        Command::Profile(a) => cmd_profile::run(a),
         Command::Synth(a) => cmd_synth::run(a),
         Command::Validate(a) => cmd_validate::run(a),
     };

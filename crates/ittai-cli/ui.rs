@@ -48,3 +48,9 @@ pub fn thousands(n: u64) -> String {
 pub fn megabytes(b: u64) -> String {
     format!("{:.1} MB", b as f64 / 1_000_000.0)
 }
+
+/// Pads `s` with spaces to `width` terminal columns (Japanese characters take two).
+pub fn pad(s: &str, width: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(s);
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}

@@ -1,1 +1,9 @@
+//! The integration tests of ittai (one test binary; see DESIGN.md).
 
+mod cli;
+mod independent;
+mod rules_edges;
+mod rules_files;
+mod support;
+mod synth;
+mod validate;

@@ -8,4 +8,5 @@ pub mod atomic;
 pub mod masters;
 pub mod reference;
 pub mod dataset;
+pub mod hash;
 pub mod rejects;

@@ -171,6 +171,7 @@ pub struct RejectSink {
     file: Option<(csv::Writer<AtomicFile>, PathBuf)>,
     counts: BTreeMap<(String, ViolationKind, &'static str), u64>,
     first: Vec<Violation>,
+    kinds_seen: std::collections::HashSet<(String, ViolationKind)>,
     keep_first: usize,
     total: u64,
 }
@@ -188,7 +189,7 @@ pub const REJECTS_HEADER: [&str; 9] =
 impl RejectSink {
     /// A sink that only counts (and keeps the first `keep_first` violations).
     pub fn counting(keep_first: usize) -> Self {
-        Self { file: None, counts: BTreeMap::new(), first: Vec::new(), keep_first, total: 0 }
+        Self { file: None, counts: BTreeMap::new(), first: Vec::new(), kinds_seen: Default::default(), keep_first, total: 0 }
     }
 
     /// A sink that also writes every violation to `path` (owner-only: rejects contain
@@ -227,7 +228,10 @@ impl RejectSink {
             ])
             .map_err(csv_io)?;
         }
-        if self.first.len() < self.keep_first {
+        // Keep the first violations, and always the first of each (table, kind), so that
+        // one flooding kind does not hide the others.
+        let new_kind = self.kinds_seen.insert((v.table.clone(), v.kind));
+        if self.first.len() < self.keep_first || (new_kind && self.kinds_seen.len() <= 100) {
             self.first.push(v);
         }
         Ok(())
@@ -243,7 +247,7 @@ impl RejectSink {
         &self.counts
     }
 
-    /// The first violations, in the order seen.
+    /// The first violations in the order seen, plus the first of every (table, kind).
     pub fn first(&self) -> &[Violation] {
         &self.first
     }

@@ -1,1 +1,13 @@
-//! placeholder
+//! Output formats for people: tables written as CSV (UTF-8 with BOM so Japanese Excel
+//! opens them, or Shift_JIS/CP932 on request) and xlsx workbooks. Later: charts and the
+//! HTML report.
+//!
+//! Tables arrive as plain typed columns ([`Table`]); this crate knows nothing of polars.
+
+pub mod csv_out;
+pub mod table;
+pub mod xlsx;
+
+pub use csv_out::{CsvEncoding, Headers, write_csv};
+pub use table::{Cells, Column, Table};
+pub use xlsx::write_xlsx;

@@ -1,0 +1,160 @@
+//! The canonical dataset as polars lazy frames, with codes resolved from the vendored
+//! masters: `yj` = `claim_drugs.yj_code`, or the drug master's YJ for the 9-digit code when
+//! null (SPEC §2, §3), plus the product name; `icd` = `claim_diagnoses.icd10`, or the
+//! disease master's ICD-10 when null, plus the disease name.
+//!
+//! The dataset must have passed validation (ittai-io): every table is a Parquet file with
+//! the contract columns.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ittai_io::masters::{DiseaseMaster, DrugMaster};
+use polars::prelude::*;
+
+/// The tables of a validated dataset directory, plus master lookups.
+#[derive(Clone)]
+pub struct Sources {
+    dir: PathBuf,
+    drug_master: DataFrame,
+    disease_master: DataFrame,
+}
+
+impl std::fmt::Debug for Sources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sources").field("dir", &self.dir).finish()
+    }
+}
+
+impl Sources {
+    /// Opens `dir` (which must hold the nine `<table>.parquet` files) with the given
+    /// masters.
+    ///
+    /// # Errors
+    /// A missing table file.
+    pub fn open(dir: &Path, drugs: &DrugMaster, diseases: &DiseaseMaster) -> PolarsResult<Self> {
+        for t in ittai_io::dataset::TABLES {
+            let p = dir.join(format!("{}.parquet", t.name));
+            if !p.is_file() {
+                polars_bail!(ComputeError: "{} is missing (validate the dataset first)", p.display());
+            }
+        }
+        let codes: Vec<&str> = drugs.entries().iter().map(|e| e.code.as_str()).collect();
+        let yj: Vec<Option<&str>> = drugs.entries().iter().map(|e| (!e.yj.is_empty()).then_some(e.yj.as_str())).collect();
+        let names: Vec<&str> = drugs.entries().iter().map(|e| e.name.as_str()).collect();
+        let drug_master = DataFrame::new_infer_height(vec![
+            Column::new("drug_code".into(), codes),
+            Column::new("master_yj".into(), yj),
+            Column::new("drug_name".into(), names),
+        ])?;
+        let dcodes: Vec<&str> = diseases.entries().iter().map(|e| e.code.as_str()).collect();
+        let icd: Vec<Option<&str>> = diseases.entries().iter().map(|e| (!e.icd10.is_empty()).then_some(e.icd10.as_str())).collect();
+        let dnames: Vec<&str> = diseases.entries().iter().map(|e| e.name.as_str()).collect();
+        let disease_master = DataFrame::new_infer_height(vec![
+            Column::new("disease_code".into(), dcodes),
+            Column::new("master_icd".into(), icd),
+            Column::new("disease_name".into(), dnames),
+        ])?;
+        Ok(Self { dir: dir.to_path_buf(), drug_master, disease_master })
+    }
+
+    /// The dataset directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A lazy scan of `<table>.parquet`.
+    ///
+    /// # Errors
+    /// Polars I/O errors.
+    pub fn scan(&self, table: &str) -> PolarsResult<LazyFrame> {
+        let p = self.dir.join(format!("{table}.parquet"));
+        LazyFrame::scan_parquet(PlRefPath::new(p.to_string_lossy().as_ref()), ScanArgsParquet::default())
+    }
+
+    /// `persons`.
+    ///
+    /// # Errors
+    /// Polars I/O errors.
+    pub fn persons(&self) -> PolarsResult<LazyFrame> {
+        self.scan("persons")
+    }
+    /// `checkups`.
+    ///
+    /// # Errors
+    /// Polars I/O errors.
+    pub fn checkups(&self) -> PolarsResult<LazyFrame> {
+        self.scan("checkups")
+    }
+    /// `dental_checkups`.
+    ///
+    /// # Errors
+    /// Polars I/O errors.
+    pub fn dental_checkups(&self) -> PolarsResult<LazyFrame> {
+        self.scan("dental_checkups")
+    }
+    /// `questionnaires`.
+    ///
+    /// # Errors
+    /// Polars I/O errors.
+    pub fn questionnaires(&self) -> PolarsResult<LazyFrame> {
+        self.scan("questionnaires")
+    }
+    /// `medical_claims`.
+    ///
+    /// # Errors
+    /// Polars I/O errors.
+    pub fn medical_claims(&self) -> PolarsResult<LazyFrame> {
+        self.scan("medical_claims")
+    }
+    /// `certifications`.
+    ///
+    /// # Errors
+    /// Polars I/O errors.
+    pub fn certifications(&self) -> PolarsResult<LazyFrame> {
+        self.scan("certifications")
+    }
+    /// `care_claims`.
+    ///
+    /// # Errors
+    /// Polars I/O errors.
+    pub fn care_claims(&self) -> PolarsResult<LazyFrame> {
+        self.scan("care_claims")
+    }
+
+    /// `claim_drugs` with `yj` (resolved YJ code, str) and `drug_name` (str, null for
+    /// codes not in the master).
+    ///
+    /// # Errors
+    /// Polars I/O errors.
+    pub fn claim_drugs_resolved(&self) -> PolarsResult<LazyFrame> {
+        Ok(self
+            .scan("claim_drugs")?
+            .left_join(self.drug_master.clone().lazy(), col("drug_code"), col("drug_code"))
+            .with_columns([coalesce(&[col("yj_code"), col("master_yj")]).alias("yj")]))
+    }
+
+    /// `claim_diagnoses` with `icd` (resolved ICD-10, str) and `disease_name` (str).
+    ///
+    /// # Errors
+    /// Polars I/O errors.
+    pub fn claim_diagnoses_resolved(&self) -> PolarsResult<LazyFrame> {
+        Ok(self
+            .scan("claim_diagnoses")?
+            .left_join(self.disease_master.clone().lazy(), col("disease_code"), col("disease_code"))
+            .with_columns([coalesce(&[col("icd10"), col("master_icd")]).alias("icd")]))
+    }
+
+    /// Number of drug lines whose code is not in the master and that carry no YJ code
+    /// (counted and reported, never dropped; SPEC §3).
+    ///
+    /// # Errors
+    /// Polars errors.
+    pub fn unresolved_drug_lines(&self) -> PolarsResult<u64> {
+        let df = self.claim_drugs_resolved()?.filter(col("yj").is_null()).select([len().alias("n")]).collect()?;
+        Ok(df.column("n")?.u32()?.get(0).unwrap_or(0) as u64)
+    }
+}
+
+/// Helper to keep `Arc` in scope for callers that build frames.
+pub type Shared<T> = Arc<T>;

@@ -1,0 +1,92 @@
+//! The `ittai` command as a user meets it: `run` on the sample data and its outputs,
+//! `rules list` / `rules show`.
+
+use crate::support::{ittai, root};
+
+#[test]
+fn run_on_sample_data_writes_lists_attrition_and_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = ittai().arg("run").arg("--out").arg(&out).current_dir(root()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    for id in ["R01", "R05", "R10"] {
+        assert!(stdout.contains(id), "summary lists {id}:\n{stdout}");
+    }
+    for f in [
+        "targets_all.csv",
+        "targets_all.parquet",
+        "targets.xlsx",
+        "attrition.csv",
+        "attrition.parquet",
+        "manifest.json",
+        "targets/R03_polypharmacy.csv",
+        "targets/R03_polypharmacy.parquet",
+    ] {
+        assert!(out.join(f).is_file(), "{f} written");
+    }
+    // UTF-8 with BOM and Japanese headers: opens in Japanese Excel without mojibake.
+    let b = std::fs::read(out.join("targets_all.csv")).unwrap();
+    assert_eq!(&b[..3], b"\xEF\xBB\xBF");
+    let text = String::from_utf8(b[3..].to_vec()).unwrap();
+    assert!(text.starts_with("ルールID,ルール名,被保険者ID（仮名）,市町村コード,性別,生年月日,年齢,年齢階級,要介護度,該当ルール数"), "{}", &text[..200]);
+    // Target lists are owner-readable only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["targets_all.csv", "targets.xlsx", "targets/R01_undernutrition.csv"] {
+            assert_eq!(std::fs::metadata(out.join(f)).unwrap().permissions().mode() & 0o777, 0o600, "{f}");
+        }
+    }
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["fy"], 2024);
+    assert_eq!(m["reference_date"], "2025-03-31");
+    assert_eq!(m["rules"].as_array().unwrap().len(), 10);
+    assert_eq!(m["inputs"].as_array().unwrap().len(), 9);
+    assert!(m["inputs"][0]["sha256"].as_str().unwrap().len() == 64);
+    assert!(m["timings_seconds"]["features"].as_f64().is_some());
+    // Listed counts in the manifest match the rows of each list.
+    for r in m["rules"].as_array().unwrap() {
+        let id = r["id"].as_str().unwrap();
+        let key = ittai_engine::rules::file::BUILT_IN.iter().find(|(n, _)| n.starts_with(id)).unwrap().1;
+        let key = key.lines().find(|l| l.starts_with("key = ")).unwrap().trim_start_matches("key = ").trim_matches('"');
+        let csv = std::fs::read_to_string(out.join(format!("targets/{id}_{key}.csv"))).unwrap();
+        assert_eq!(csv.lines().count() as u64 - 1, r["listed"].as_u64().unwrap(), "{id}");
+        let att = r["attrition"].as_array().unwrap();
+        assert_eq!(att.last().unwrap()["persons"], r["listed"]);
+        assert_eq!(att[0]["persons"], m["population"]);
+    }
+}
+
+#[test]
+fn shift_jis_output_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = ittai().args(["run", "--format", "csv", "--encoding", "sjis", "--only", "R05", "--out"]).arg(&out).current_dir(root()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let b = std::fs::read(out.join("targets/R05_physical_frailty.csv")).unwrap();
+    assert_ne!(&b[..3], b"\xEF\xBB\xBF");
+    let (text, _, had_errors) = encoding_rs::SHIFT_JIS.decode(&b);
+    assert!(!had_errors);
+    assert!(text.starts_with("ルールID,ルール名,被保険者ID（仮名）"));
+    assert!(text.contains("身体的フレイル（ロコモ含む）"));
+    // Re-encoding the decoded text gives the same bytes.
+    let (again, _, _) = encoding_rs::SHIFT_JIS.encode(&text);
+    assert_eq!(again.as_ref(), b.as_slice());
+}
+
+#[test]
+fn rules_show_prints_the_rule_as_applied() {
+    let o = ittai().args(["rules", "show", "R04"]).output().unwrap();
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    assert!(s.contains("R04 服薬（睡眠薬）"), "{s}");
+    assert!(s.contains("当該年度に睡眠薬の処方がある"), "{s}");
+    assert!(s.contains("include_etizolam = false"), "{s}");
+    assert!(s.contains("出典: 「一体的実施・KDB活用支援ツール」"), "{s}");
+    let o = ittai().args(["rules", "show", "R03", "--set", "R03.threshold=20"]).output().unwrap();
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("20剤以上"), "{s}");
+    let o = ittai().args(["rules", "list"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 10);
+}

@@ -1,0 +1,202 @@
+//! Test support: building small hand-made datasets, reading datasets back as rows, and
+//! running the engine or the `ittai` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::NaiveDate;
+use ittai_io::atomic::Visibility;
+use ittai_io::dataset::read::{self, TableFile};
+use ittai_io::dataset::{
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim, ParquetTableWriter, Person,
+    Questionnaire, Row, RowBatch,
+};
+
+pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
+}
+
+/// A municipality code and insurer that pass the check digits (鳥取市).
+pub const MUNI: &str = "312011";
+pub const INSURER: &str = "39312012";
+
+/// Rows of the nine tables, written as Parquet by [`Dataset::write`].
+#[derive(Default, Clone)]
+pub struct Dataset {
+    pub persons: Vec<Person>,
+    pub checkups: Vec<Checkup>,
+    pub dental_checkups: Vec<DentalCheckup>,
+    pub questionnaires: Vec<Questionnaire>,
+    pub medical_claims: Vec<MedicalClaim>,
+    pub claim_diagnoses: Vec<ClaimDiagnosis>,
+    pub claim_drugs: Vec<ClaimDrug>,
+    pub care_claims: Vec<CareClaim>,
+    pub certifications: Vec<Certification>,
+    seq: u32,
+}
+
+fn write_rows<R: Row>(dir: &Path, rows: &[R]) {
+    let mut b = RowBatch::for_row::<R>();
+    for r in rows {
+        b.push(r);
+    }
+    let mut w = ParquetTableWriter::for_table(dir, R::SPEC, Visibility::Shared).expect("create");
+    w.write(&b.finish()).expect("write");
+    w.finish().expect("finish");
+}
+
+/// An empty checkup on `date` (all values null).
+pub fn checkup(person: &str, date: NaiveDate) -> Checkup {
+    Checkup {
+        person_id: person.into(),
+        exam_date: date,
+        height_cm: None,
+        weight_kg: None,
+        bmi: None,
+        waist_cm: None,
+        sbp: None,
+        dbp: None,
+        hba1c: None,
+        fasting_glucose: None,
+        tg: None,
+        hdl: None,
+        ldl: None,
+        ast: None,
+        alt: None,
+        ggt: None,
+        creatinine: None,
+        egfr: None,
+        urine_protein: None,
+        urine_glucose: None,
+        med_bp: None,
+        med_dm: None,
+        med_lipid: None,
+    }
+}
+
+/// A questionnaire on `date` with every answer "いいえ"/neutral, then `answers` applied
+/// as (item, code).
+pub fn questionnaire(person: &str, date: NaiveDate, answers: &[(u8, u8)]) -> Questionnaire {
+    let mut q = [3u8, 2, 1, 2, 2, 2, 2, 2, 1, 2, 2, 2, 1, 1, 1];
+    for (i, c) in answers {
+        q[(*i - 1) as usize] = *c;
+    }
+    Questionnaire {
+        person_id: person.into(),
+        answer_date: date,
+        setting: 1,
+        q01: Some(q[0]),
+        q02: Some(q[1]),
+        q03: Some(q[2]),
+        q04: Some(q[3]),
+        q05: Some(q[4]),
+        q06: Some(q[5]),
+        q07: Some(q[6]),
+        q08: Some(q[7]),
+        q09: Some(q[8]),
+        q10: Some(q[9]),
+        q11: Some(q[10]),
+        q12: Some(q[11]),
+        q13: Some(q[12]),
+        q14: Some(q[13]),
+        q15: Some(q[14]),
+    }
+}
+
+impl Dataset {
+    /// A person born on `birth`, covered from `start` (open-ended).
+    pub fn person(&mut self, id: &str, birth: NaiveDate, start: NaiveDate) -> &mut Self {
+        self.persons.push(Person {
+            person_id: id.into(),
+            sex: 2,
+            birth_date: birth,
+            municipality_code: MUNI.into(),
+            insurer_number: INSURER.into(),
+            coverage_start: start,
+            coverage_end: None,
+            loss_reason: None,
+        });
+        self
+    }
+
+    /// An 80-year-old (on 2025-03-31) covered since 2015.
+    pub fn elder(&mut self, id: &str) -> &mut Self {
+        self.person(id, d(1944, 6, 1), d(2019, 6, 1))
+    }
+
+    /// A claim; returns its id.
+    pub fn claim(&mut self, person: &str, month: NaiveDate, kind: u8) -> String {
+        self.seq += 1;
+        let id = format!("c{}", self.seq);
+        self.medical_claims.push(MedicalClaim {
+            claim_id: id.clone(),
+            person_id: person.into(),
+            service_month: month,
+            claim_kind: kind,
+            institution_code: "3110100012".into(),
+            points: Some(1000),
+            days: Some(1),
+        });
+        id
+    }
+
+    /// A drug line (route 内服) with a 9-digit code and YJ on claim `claim`.
+    pub fn drug(&mut self, claim: &str, code: &str, yj: &str) {
+        let c = self.medical_claims.iter().find(|c| c.claim_id == claim).expect("claim").clone();
+        self.claim_drugs.push(ClaimDrug {
+            claim_id: claim.into(),
+            person_id: c.person_id,
+            service_month: c.service_month,
+            drug_code: code.into(),
+            yj_code: Some(yj.into()),
+            route: Some(1),
+            quantity: Some(1.0),
+            days: Some(28),
+        });
+    }
+
+    /// A diagnosis on claim `claim`.
+    pub fn diagnosis(&mut self, claim: &str, code: &str, icd10: &str, suspected: bool) {
+        let c = self.medical_claims.iter().find(|c| c.claim_id == claim).expect("claim").clone();
+        self.claim_diagnoses.push(ClaimDiagnosis {
+            claim_id: claim.into(),
+            person_id: c.person_id,
+            service_month: c.service_month,
+            disease_code: code.into(),
+            icd10: Some(icd10.into()),
+            suspected,
+            start_date: None,
+            outcome: Some(1),
+        });
+    }
+
+    /// Writes the nine tables into `dir`.
+    pub fn write(&self, dir: &Path) {
+        write_rows(dir, &self.persons);
+        write_rows(dir, &self.checkups);
+        write_rows(dir, &self.dental_checkups);
+        write_rows(dir, &self.questionnaires);
+        write_rows(dir, &self.medical_claims);
+        write_rows(dir, &self.claim_diagnoses);
+        write_rows(dir, &self.claim_drugs);
+        write_rows(dir, &self.care_claims);
+        write_rows(dir, &self.certifications);
+    }
+}
+
+/// Path of the `ittai` binary built for these tests.
+pub fn ittai() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ittai"))
+}
+
+/// The project root (where sample_data/ lives).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Reads a table of a Parquet dataset as typed batches.
+pub fn read_batches(dir: &Path, table: &str) -> Vec<arrow_array::RecordBatch> {
+    let spec = ittai_io::dataset::schema::table(table).expect("table");
+    let file = TableFile { spec, path: dir.join(format!("{table}.parquet")), format: read::Format::Parquet };
+    read::open(&file).expect("open").map(|b| b.expect("batch").batch).collect()
+}
