@@ -79,7 +79,7 @@ pub fn run(src: &Sources, spec: &RunSpec<'_>) -> PolarsResult<RunResult> {
         features::collect(&r.condition, &mut wanted);
     }
     let t0 = Instant::now();
-    let table = features::build(src, &spec.frame, &wanted, spec.drug_classes, spec.disease_classes)?.collect()?;
+    let table = collect_streaming(features::build(src, &spec.frame, &wanted, spec.drug_classes, spec.disease_classes)?)?;
     let t_features = t0.elapsed().as_secs_f64();
     let ctx = rules::text::TextContext { drug_classes: spec.drug_classes, disease_classes: spec.disease_classes, coverage_guard: true };
     let t1 = Instant::now();
@@ -92,4 +92,14 @@ pub fn run(src: &Sources, spec: &RunSpec<'_>) -> PolarsResult<RunResult> {
         population,
         timings: vec![("features".into(), t_features), ("rules".into(), t_rules)],
     })
+}
+
+/// Collects a lazy frame with polars' streaming engine, which processes the scans in
+/// batches and keeps memory bounded on large datasets.
+///
+/// # Errors
+/// Polars errors.
+pub fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
+    // A single (non-sink) query always yields one frame.
+    Ok(lf.collect_with_engine(Engine::Streaming)?.unwrap_single())
 }

@@ -73,7 +73,13 @@ pub fn write_csv(table: &Table, path: &Path, encoding: CsvEncoding, headers: Hea
 /// Encodes text as CP932, replacing unmappable characters with `?`; returns the bytes and
 /// the number of replacements.
 pub fn to_shift_jis(text: &str) -> (Vec<u8>, u64) {
-    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+    // Characters our own labels use that CP932 lacks, with their usual substitutes.
+    let text: std::borrow::Cow<'_, str> = if text.contains(['²', '³']) {
+        text.replace('²', "2").replace('³', "3").into()
+    } else {
+        text.into()
+    };
+    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(&text);
     if !unmappable {
         return (bytes.into_owned(), 0);
     }
@@ -132,9 +138,13 @@ mod tests {
     }
 
     #[test]
-    fn unmappable_characters_are_counted() {
-        let (b, n) = to_shift_jis("kg/m² 😀");
-        assert_eq!(n, 1, "² exists in CP932, the emoji does not");
-        assert!(b.ends_with(b"?"));
+    fn unmappable_characters_are_substituted_or_counted() {
+        // "²" is not in CP932 (Python's cp932 codec agrees) and becomes "2"; an emoji
+        // has no substitute and becomes "?".
+        let (b, n) = to_shift_jis("mL/min/1.73m² 😀");
+        assert_eq!(n, 1);
+        assert_eq!(b, b"mL/min/1.73m2 ?");
+        // The symbols of our labels (尿蛋白 −, ±) are in CP932.
+        assert_eq!(to_shift_jis("−±").1, 0);
     }
 }

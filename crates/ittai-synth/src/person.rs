@@ -181,7 +181,7 @@ impl<'w> Sim<'w> {
             .sample(&mut rng);
         // Dental attendance: the health-conscious (checkup takers) and those with oral
         // problems see dentists more.
-        let dental_score = 1.2 * oral + 3.5 * (checkup_propensity - 0.39) + normal(&mut rng);
+        let dental_score = 1.2 * oral + 3.5 * (checkup_propensity - 0.39) - if avoider { 1.5 } else { 0.0 } + normal(&mut rng);
         let dental = match dental_score {
             x if x > 0.45 => Dental::Regular,
             x if x > -0.55 => Dental::Occasional,
@@ -1069,7 +1069,7 @@ impl<'w> Sim<'w> {
             factor *= 0.35;
         }
         if self.avoider {
-            factor *= 0.7;
+            factor *= 1.1; // checkups are free and local; avoiders of clinics still come
         }
         factor *= (1.0 - 0.25 * sigmoid(self.z())).max(0.0);
         let attends = self.rng.random::<f64>() < (self.checkup_propensity * factor * 1.06).min(0.97);
@@ -1186,7 +1186,15 @@ impl<'w> Sim<'w> {
         } else {
             (None, None)
         };
-        let protein_latent = -1.3 + 1.4 * ckd as i32 as f64 + 0.5 * dm as i32 as f64 + 0.3 * (ht && !ht_treated) as i32 as f64 + 0.2 * z + n(rng);
+        // Proteinuria: CKD, diabetes, and untreated hypertension or diabetes (common among
+        // those who avoid doctors, the people R09 looks for).
+        let protein_latent = -1.35
+            + 1.4 * ckd as i32 as f64
+            + 0.5 * dm as i32 as f64
+            + 0.6 * (ht && !ht_treated) as i32 as f64
+            + 0.4 * (dm && !dm_treated) as i32 as f64
+            + 0.2 * z
+            + n(rng);
         let urine_protein = match protein_latent {
             x if x < 0.55 => 1,
             x if x < 1.05 => 2,
