@@ -32,26 +32,84 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let prepared = prepare::prepare(&a.dir, &a.out, chrono::Local::now().date_naive())?;
-    let last = prepared.report.tables.iter().find(|t| t.table == "medical_claims").and_then(|t| t.date_max);
+    let last = prepared
+        .report
+        .tables
+        .iter()
+        .find(|t| t.table == "medical_claims")
+        .and_then(|t| t.date_max);
     let fy = match a.fy {
         Some(y) => FiscalYear(y),
-        None => FiscalYear::of(last.ok_or_else(|| anyhow::anyhow!("no medical claims; give --fy"))?),
+        None => {
+            FiscalYear::of(last.ok_or_else(|| anyhow::anyhow!("no medical claims; give --fy"))?)
+        }
     };
-    let src = Sources::open(&prepared.dir, &DrugMaster::embedded(), &DiseaseMaster::embedded())?;
+    let src = Sources::open(
+        &prepared.dir,
+        &DrugMaster::embedded(),
+        &DiseaseMaster::embedded(),
+    )?;
     let drugs = default_drug_classes();
     let diseases = default_disease_classes();
-    let rules = load_rules(&LoadOptions { only: ["R02", "R03", "R04", "R05", "R06"].map(String::from).to_vec(), ..Default::default() }, &drugs, &diseases)?;
+    let rules = load_rules(
+        &LoadOptions {
+            only: ["R02", "R03", "R04", "R05", "R06"]
+                .map(String::from)
+                .to_vec(),
+            ..Default::default()
+        },
+        &drugs,
+        &diseases,
+    )?;
     let pb = ui::spinner("profiling");
-    let res = ittai_engine::run(&src, &RunSpec { frame: Frame { fy, reference: fy.end() }, rules: &rules, drug_classes: &drugs, disease_classes: &diseases })?;
-    let rates: BTreeMap<String, f64> =
-        res.results.iter().map(|r| (r.rule.id.clone(), 100.0 * r.listed as f64 / res.population.max(1) as f64)).collect();
+    let res = ittai_engine::run(
+        &src,
+        &RunSpec {
+            frame: Frame {
+                fy,
+                reference: fy.end(),
+            },
+            rules: &rules,
+            drug_classes: &drugs,
+            disease_classes: &diseases,
+        },
+    )?;
+    let rates: BTreeMap<String, f64> = res
+        .results
+        .iter()
+        .map(|r| {
+            (
+                r.rule.id.clone(),
+                100.0 * r.listed as f64 / res.population.max(1) as f64,
+            )
+        })
+        .collect();
     let rows = ittai_engine::profile::profile(&src, fy, &rates)?;
     pb.finish_and_clear();
-    println!("calibration profile of {} for FY{} (基準日 {}), {} insured\n", a.dir.display(), fy.0, fy.end(), ui::thousands(res.population));
-    println!("{:<13} {} {:>12} {:>22}  {:<18} ok", "group", ui::pad("quantity", 58), "value", "accepted range", "target (SPEC §8)");
+    println!(
+        "calibration profile of {} for FY{} (基準日 {}), {} insured\n",
+        a.dir.display(),
+        fy.0,
+        fy.end(),
+        ui::thousands(res.population)
+    );
+    println!(
+        "{:<13} {} {:>12} {:>22}  {:<18} ok",
+        "group",
+        ui::pad("quantity", 58),
+        "value",
+        "accepted range",
+        "target (SPEC §8)"
+    );
     let mut bad = 0;
     for r in &rows {
-        let fmt = |x: f64| if r.unit == "yen" { ui::thousands(x.round() as u64) } else { format!("{x:.2}") };
+        let fmt = |x: f64| {
+            if r.unit == "yen" {
+                ui::thousands(x.round() as u64)
+            } else {
+                format!("{x:.2}")
+            }
+        };
         let ok = r.ok();
         if !ok {
             bad += 1;
@@ -66,6 +124,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             if ok { "✓" } else { "✗" }
         );
     }
-    println!("\n{} of {} quantities within tolerance.", rows.len() - bad, rows.len());
-    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    println!(
+        "\n{} of {} quantities within tolerance.",
+        rows.len() - bad,
+        rows.len()
+    );
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

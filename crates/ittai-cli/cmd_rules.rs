@@ -46,16 +46,33 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let drugs = default_drug_classes();
     let diseases = default_disease_classes();
-    let mut set = std::collections::BTreeMap::<String, std::collections::BTreeMap<String, String>>::new();
+    let mut set =
+        std::collections::BTreeMap::<String, std::collections::BTreeMap<String, String>>::new();
     for s in &common.set {
-        let (lhs, v) = s.split_once('=').ok_or_else(|| anyhow::anyhow!("--set {s}: expected RULE.PARAM=VALUE"))?;
-        let (r, p) = lhs.split_once('.').ok_or_else(|| anyhow::anyhow!("--set {s}: expected RULE.PARAM=VALUE"))?;
+        let (lhs, v) = s
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--set {s}: expected RULE.PARAM=VALUE"))?;
+        let (r, p) = lhs
+            .split_once('.')
+            .ok_or_else(|| anyhow::anyhow!("--set {s}: expected RULE.PARAM=VALUE"))?;
         set.entry(r.into()).or_default().insert(p.into(), v.into());
     }
     let only = id.clone().into_iter().collect();
-    let rules = load_rules(&LoadOptions { dir: common.rules.clone(), only, set }, &drugs, &diseases)?;
+    let rules = load_rules(
+        &LoadOptions {
+            dir: common.rules.clone(),
+            only,
+            set,
+        },
+        &drugs,
+        &diseases,
+    )?;
     for r in &rules {
-        let ctx = TextContext { drug_classes: &drugs, disease_classes: &diseases, coverage_guard: r.coverage_guard };
+        let ctx = TextContext {
+            drug_classes: &drugs,
+            disease_classes: &diseases,
+            coverage_guard: r.coverage_guard,
+        };
         let text = describe(&r.condition, &ctx);
         if id.is_none() {
             println!("{} {} {}", r.id, ui::pad(&r.name_ja, 34), text);
@@ -64,14 +81,20 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         println!("{} {}（{}）", r.id, r.name_ja, r.name_en);
         println!("\n目的: {}", r.purpose_ja);
         println!("\n抽出条件（適用される条件）:");
-        for (i, s) in ittai_engine::evaluate::steps(&r.condition).iter().enumerate() {
+        for (i, s) in ittai_engine::evaluate::steps(&r.condition)
+            .iter()
+            .enumerate()
+        {
             println!("  {}. {}", i + 1, describe(s, &ctx));
         }
-        println!("\n対象: 基準日に被保険者である人。{}", if r.coverage_guard {
-            "「…がない」条件は、その期間を通じて被保険者である人にだけ当てはめます（資格期間不足は減少表に別掲）。"
-        } else {
-            "資格期間の確認（coverage guard）はオフです。"
-        });
+        println!(
+            "\n対象: 基準日に被保険者である人。{}",
+            if r.coverage_guard {
+                "「…がない」条件は、その期間を通じて被保険者である人にだけ当てはめます（資格期間不足は減少表に別掲）。"
+            } else {
+                "資格期間の確認（coverage guard）はオフです。"
+            }
+        );
         if !r.params.is_empty() {
             println!("\nパラメータ（--set {}.名前=値 で変更）:", r.id);
             for (k, p) in &r.params {

@@ -57,7 +57,12 @@ pub struct Args {
     #[arg(long, value_name = "DIR", default_value = "out")]
     out: PathBuf,
     /// Output formats: csv, xlsx, parquet (comma-separated).
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "csv,xlsx,parquet")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "csv,xlsx,parquet"
+    )]
     format: Vec<String>,
     /// Text encoding of CSV files: utf8 (with BOM, opens in Japanese Excel) or sjis.
     #[arg(long, value_name = "ENC", default_value = "utf8")]
@@ -67,9 +72,15 @@ pub struct Args {
 fn parse_set(items: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
     let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for s in items {
-        let Some((lhs, value)) = s.split_once('=') else { bail!("--set {s}: expected RULE.PARAM=VALUE, e.g. R03.threshold=20") };
-        let Some((rule, param)) = lhs.split_once('.') else { bail!("--set {s}: expected RULE.PARAM=VALUE, e.g. R03.threshold=20") };
-        out.entry(rule.trim().to_string()).or_default().insert(param.trim().to_string(), value.to_string());
+        let Some((lhs, value)) = s.split_once('=') else {
+            bail!("--set {s}: expected RULE.PARAM=VALUE, e.g. R03.threshold=20")
+        };
+        let Some((rule, param)) = lhs.split_once('.') else {
+            bail!("--set {s}: expected RULE.PARAM=VALUE, e.g. R03.threshold=20")
+        };
+        out.entry(rule.trim().to_string())
+            .or_default()
+            .insert(param.trim().to_string(), value.to_string());
     }
     Ok(out)
 }
@@ -79,7 +90,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut timings: Vec<(String, f64)> = Vec::new();
     let formats: Vec<String> = a.format.iter().map(|f| f.trim().to_lowercase()).collect();
     for f in &formats {
-        anyhow::ensure!(matches!(f.as_str(), "csv" | "xlsx" | "parquet"), "--format {f}: expected csv, xlsx or parquet");
+        anyhow::ensure!(
+            matches!(f.as_str(), "csv" | "xlsx" | "parquet"),
+            "--format {f}: expected csv, xlsx or parquet"
+        );
     }
     let encoding = match a.encoding.to_lowercase().as_str() {
         "utf8" | "utf-8" => CsvEncoding::Utf8Bom,
@@ -93,20 +107,35 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     // Rules first: a bad rule file should fail before any heavy work.
     let drug_classes = default_drug_classes();
     let disease_classes = default_disease_classes();
-    let opts = LoadOptions { dir: a.rules.clone(), only: a.only.clone(), set: parse_set(&a.set)? };
+    let opts = LoadOptions {
+        dir: a.rules.clone(),
+        only: a.only.clone(),
+        set: parse_set(&a.set)?,
+    };
     let rules = load_rules(&opts, &drug_classes, &disease_classes)?;
 
     let t = Instant::now();
     let today = chrono::Local::now().date_naive();
     let prepared = prepare::prepare(&data, &a.out, today)?;
     timings.push(("validate".into(), t.elapsed().as_secs_f64()));
-    let last_claim = prepared.report.tables.iter().find(|t| t.table == "medical_claims").and_then(|t| t.date_max);
+    let last_claim = prepared
+        .report
+        .tables
+        .iter()
+        .find(|t| t.table == "medical_claims")
+        .and_then(|t| t.date_max);
     let fy = match a.fy {
         Some(y) => FiscalYear(y),
         None => FiscalYear::of(last_claim.context("the dataset has no medical claims; give --fy")?),
     };
     let reference = a.reference_date.unwrap_or_else(|| fy.end());
-    anyhow::ensure!(fy.contains(reference), "--reference-date {reference} is not in FY{} ({} … {})", fy.0, fy.start(), fy.end());
+    anyhow::ensure!(
+        fy.contains(reference),
+        "--reference-date {reference} is not in FY{} ({} … {})",
+        fy.0,
+        fy.start(),
+        fy.end()
+    );
     eprintln!(
         "ittai run: {} — FY{} (基準日 {reference}), {} rule(s)",
         data.display(),
@@ -116,8 +145,17 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     let t = Instant::now();
     let pb = ui::spinner("building person features and applying rules");
-    let src = Sources::open(&prepared.dir, &DrugMaster::embedded(), &DiseaseMaster::embedded())?;
-    let spec = RunSpec { frame: Frame { fy, reference }, rules: &rules, drug_classes: &drug_classes, disease_classes: &disease_classes };
+    let src = Sources::open(
+        &prepared.dir,
+        &DrugMaster::embedded(),
+        &DiseaseMaster::embedded(),
+    )?;
+    let spec = RunSpec {
+        frame: Frame { fy, reference },
+        rules: &rules,
+        drug_classes: &drug_classes,
+        disease_classes: &disease_classes,
+    };
     let result = ittai_engine::run(&src, &spec)?;
     let unresolved = src.unresolved_drug_lines()?;
     pb.finish_and_clear();
@@ -139,7 +177,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let stem = format!("{}_{}", r.rule.id, r.rule.key);
         if formats.iter().any(|f| f == "csv") {
             let p = targets_dir.join(format!("{stem}.csv"));
-            write_csv(&to_table(&list, &headers, true)?, &p, encoding, Headers::Japanese, Visibility::Private)?;
+            write_csv(
+                &to_table(&list, &headers, true)?,
+                &p,
+                encoding,
+                Headers::Japanese,
+                Visibility::Private,
+            )?;
             outputs.push(p);
         }
         if formats.iter().any(|f| f == "parquet") {
@@ -147,12 +191,21 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             write_parquet(&mut list, &p, Visibility::Private)?;
             outputs.push(p);
         }
-        sheets.push((format!("{} {}", r.rule.id, r.rule.name_ja), to_table(&list, &headers, true)?));
+        sheets.push((
+            format!("{} {}", r.rule.id, r.rule.name_ja),
+            to_table(&list, &headers, true)?,
+        ));
     }
     let mut all = combined(&result.table, &result.results)?;
     if formats.iter().any(|f| f == "csv") {
         let p = a.out.join("targets_all.csv");
-        write_csv(&to_table(&all, &headers, true)?, &p, encoding, Headers::Japanese, Visibility::Private)?;
+        write_csv(
+            &to_table(&all, &headers, true)?,
+            &p,
+            encoding,
+            Headers::Japanese,
+            Visibility::Private,
+        )?;
         outputs.push(p);
     }
     if formats.iter().any(|f| f == "parquet") {
@@ -163,7 +216,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let attrition = attrition_table(&result.results);
     if formats.iter().any(|f| f == "csv") {
         let p = a.out.join("attrition.csv");
-        write_csv(&attrition, &p, encoding, Headers::Japanese, Visibility::Shared)?;
+        write_csv(
+            &attrition,
+            &p,
+            encoding,
+            Headers::Japanese,
+            Visibility::Shared,
+        )?;
         outputs.push(p);
     }
     if formats.iter().any(|f| f == "parquet") {
@@ -182,13 +241,22 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     timings.push(("write".into(), t.elapsed().as_secs_f64()));
     timings.push(("total".into(), started.elapsed().as_secs_f64()));
 
-    let manifest = manifest(&a, &data, &prepared, fy, reference, &rules, &result, unresolved, &timings, &outputs)?;
+    let manifest = manifest(
+        &a, &data, &prepared, fy, reference, &rules, &result, unresolved, &timings, &outputs,
+    )?;
     let mp = a.out.join("manifest.json");
-    write_atomic(&mp, serde_json::to_string_pretty(&manifest)?.as_bytes(), Visibility::Shared)?;
+    write_atomic(
+        &mp,
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+        Visibility::Shared,
+    )?;
 
     print_summary(&result.results, result.population);
     if unresolved > 0 {
-        eprintln!("note: {} drug line(s) have a code not in the drug master and no YJ code; they are not counted in drug rules.", ui::thousands(unresolved));
+        eprintln!(
+            "note: {} drug line(s) have a code not in the drug master and no YJ code; they are not counted in drug rules.",
+            ui::thousands(unresolved)
+        );
     }
     eprintln!(
         "\nwrote {} files to {} in {:.1} s (target lists are readable by you only). Manifest: {}",
@@ -202,17 +270,56 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
 fn summary_table(results: &[ittai_engine::RuleResult], population: u64) -> Table {
     let mut t = Table::default();
-    t.push("rule_id", "ルールID", Cells::Text(results.iter().map(|r| Some(r.rule.id.clone())).collect()));
-    t.push("rule_name_ja", "ルール名", Cells::Text(results.iter().map(|r| Some(r.rule.name_ja.clone())).collect()));
-    t.push("listed", "対象者数", Cells::Int(results.iter().map(|r| Some(r.listed as i64)).collect()));
-    t.push("insured", "被保険者数（基準日）", Cells::Int(results.iter().map(|_| Some(population as i64)).collect()));
+    t.push(
+        "rule_id",
+        "ルールID",
+        Cells::Text(results.iter().map(|r| Some(r.rule.id.clone())).collect()),
+    );
+    t.push(
+        "rule_name_ja",
+        "ルール名",
+        Cells::Text(
+            results
+                .iter()
+                .map(|r| Some(r.rule.name_ja.clone()))
+                .collect(),
+        ),
+    );
+    t.push(
+        "listed",
+        "対象者数",
+        Cells::Int(results.iter().map(|r| Some(r.listed as i64)).collect()),
+    );
+    t.push(
+        "insured",
+        "被保険者数（基準日）",
+        Cells::Int(results.iter().map(|_| Some(population as i64)).collect()),
+    );
     t.push(
         "rate_percent",
         "割合（%）",
-        Cells::Float(results.iter().map(|r| Some(100.0 * r.listed as f64 / population.max(1) as f64)).collect()),
+        Cells::Float(
+            results
+                .iter()
+                .map(|r| Some(100.0 * r.listed as f64 / population.max(1) as f64))
+                .collect(),
+        ),
     );
-    t.push("condition_ja", "抽出条件（適用した条件）", Cells::Text(results.iter().map(|r| Some(r.text_ja.clone())).collect()));
-    t.push("citation", "出典", Cells::Text(results.iter().map(|r| Some(r.rule.citation.clone())).collect()));
+    t.push(
+        "condition_ja",
+        "抽出条件（適用した条件）",
+        Cells::Text(results.iter().map(|r| Some(r.text_ja.clone())).collect()),
+    );
+    t.push(
+        "citation",
+        "出典",
+        Cells::Text(
+            results
+                .iter()
+                .map(|r| Some(r.rule.citation.clone()))
+                .collect(),
+        ),
+    );
     t
 }
 
@@ -220,20 +327,54 @@ fn attrition_table(results: &[ittai_engine::RuleResult]) -> Table {
     let mut rows: Vec<(String, String, usize, String, u64, u64)> = Vec::new();
     for r in results {
         for s in &r.attrition {
-            rows.push((r.rule.id.clone(), r.rule.name_ja.clone(), s.step, s.condition_ja.clone(), s.persons, s.insufficient_coverage));
+            rows.push((
+                r.rule.id.clone(),
+                r.rule.name_ja.clone(),
+                s.step,
+                s.condition_ja.clone(),
+                s.persons,
+                s.insufficient_coverage,
+            ));
         }
     }
     let mut t = Table::default();
-    t.push("rule_id", "ルールID", Cells::Text(rows.iter().map(|r| Some(r.0.clone())).collect()));
-    t.push("rule_name_ja", "ルール名", Cells::Text(rows.iter().map(|r| Some(r.1.clone())).collect()));
-    t.push("step", "段階", Cells::Int(rows.iter().map(|r| Some(r.2 as i64)).collect()));
-    t.push("condition_ja", "条件", Cells::Text(rows.iter().map(|r| Some(r.3.clone())).collect()));
-    t.push("persons", "該当者数", Cells::Int(rows.iter().map(|r| Some(r.4 as i64)).collect()));
-    t.push("insufficient_coverage", "資格期間不足で除外", Cells::Int(rows.iter().map(|r| Some(r.5 as i64)).collect()));
+    t.push(
+        "rule_id",
+        "ルールID",
+        Cells::Text(rows.iter().map(|r| Some(r.0.clone())).collect()),
+    );
+    t.push(
+        "rule_name_ja",
+        "ルール名",
+        Cells::Text(rows.iter().map(|r| Some(r.1.clone())).collect()),
+    );
+    t.push(
+        "step",
+        "段階",
+        Cells::Int(rows.iter().map(|r| Some(r.2 as i64)).collect()),
+    );
+    t.push(
+        "condition_ja",
+        "条件",
+        Cells::Text(rows.iter().map(|r| Some(r.3.clone())).collect()),
+    );
+    t.push(
+        "persons",
+        "該当者数",
+        Cells::Int(rows.iter().map(|r| Some(r.4 as i64)).collect()),
+    );
+    t.push(
+        "insufficient_coverage",
+        "資格期間不足で除外",
+        Cells::Int(rows.iter().map(|r| Some(r.5 as i64)).collect()),
+    );
     t
 }
 
-fn write_attrition_parquet(results: &[ittai_engine::RuleResult], path: &Path) -> anyhow::Result<()> {
+fn write_attrition_parquet(
+    results: &[ittai_engine::RuleResult],
+    path: &Path,
+) -> anyhow::Result<()> {
     let t = attrition_table(results);
     ittai_engine::display::write_table_parquet(&t, path, Visibility::Shared)?;
     Ok(())
@@ -241,10 +382,19 @@ fn write_attrition_parquet(results: &[ittai_engine::RuleResult], path: &Path) ->
 
 fn print_summary(results: &[ittai_engine::RuleResult], population: u64) {
     println!("\n被保険者数（基準日） {}", ui::thousands(population));
-    println!("{:<5} {:<28} {:>10} {:>9}", "rule", "name", "listed", "rate");
+    println!(
+        "{:<5} {:<28} {:>10} {:>9}",
+        "rule", "name", "listed", "rate"
+    );
     for r in results {
         let name = ui::pad(&r.rule.name_ja, 28);
-        println!("{:<5} {} {:>10} {:>8.2}%", r.rule.id, name, ui::thousands(r.listed), 100.0 * r.listed as f64 / population.max(1) as f64);
+        println!(
+            "{:<5} {} {:>10} {:>8.2}%",
+            r.rule.id,
+            name,
+            ui::thousands(r.listed),
+            100.0 * r.listed as f64 / population.max(1) as f64
+        );
     }
 }
 
@@ -279,7 +429,8 @@ fn manifest(
         .iter()
         .zip(&result.results)
         .map(|(r, res)| {
-            let params: BTreeMap<&String, &toml::Value> = r.params.iter().map(|(k, p)| (k, &p.value)).collect();
+            let params: BTreeMap<&String, &toml::Value> =
+                r.params.iter().map(|(k, p)| (k, &p.value)).collect();
             json!({
                 "id": r.id,
                 "name_ja": r.name_ja,

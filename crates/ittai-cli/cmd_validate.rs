@@ -42,13 +42,26 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut rejects = RejectSink::to_file(&a.rejects, a.show)
         .with_context(|| format!("creating {}", a.rejects.display()))?;
     let pb = ui::spinner("validating");
-    let mut progress = |table: &str, rows: u64| pb.set_message(format!("{table}: {} rows", ui::thousands(rows)));
+    let mut progress =
+        |table: &str, rows: u64| pb.set_message(format!("{table}: {} rows", ui::thousands(rows)));
     let report = match &a.clean_out {
         Some(dir) => {
             let mut sink = ParquetDirSink::new(dir, ittai_io::atomic::Visibility::Private);
-            validate_dataset(&a.dir, &ValidateOptions { as_of }, &mut rejects, &mut sink, &mut progress)
+            validate_dataset(
+                &a.dir,
+                &ValidateOptions { as_of },
+                &mut rejects,
+                &mut sink,
+                &mut progress,
+            )
         }
-        None => validate_dataset(&a.dir, &ValidateOptions { as_of }, &mut rejects, &mut Discard, &mut progress),
+        None => validate_dataset(
+            &a.dir,
+            &ValidateOptions { as_of },
+            &mut rejects,
+            &mut Discard,
+            &mut progress,
+        ),
     }
     .map_err(anyhow::Error::msg)?;
     pb.finish_and_clear();
@@ -59,15 +72,25 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     } else {
         if let Some(p) = path {
-            println!("\nrejects: {} (one line per problem, with the record)", p.display());
+            println!(
+                "\nrejects: {} (one line per problem, with the record)",
+                p.display()
+            );
         }
-        println!("BROKEN: {} problem(s); see above.", ui::thousands(report.violations()));
+        println!(
+            "BROKEN: {} problem(s); see above.",
+            ui::thousands(report.violations())
+        );
         Ok(ExitCode::from(1))
     }
 }
 
 fn print_report(r: &ValidationReport, rejects: &RejectSink) {
-    println!("dataset {} (dates checked up to {})\n", r.dir.display(), r.as_of);
+    println!(
+        "dataset {} (dates checked up to {})\n",
+        r.dir.display(),
+        r.as_of
+    );
     println!(
         "{:<16} {:>12} {:>12} {:>9} {:>7} {:>9}  {:<10}  {:<10}",
         "table", "rows", "clean", "rejected", "nulled", "persons", "from", "to"
@@ -92,7 +115,13 @@ fn print_report(r: &ValidationReport, rejects: &RejectSink) {
             .nulls
             .iter()
             .filter(|(_, n)| *n > 0)
-            .map(|(c, n)| format!("{c} {} ({:.0}%)", ui::thousands(*n), 100.0 * *n as f64 / t.rows_clean.max(1) as f64))
+            .map(|(c, n)| {
+                format!(
+                    "{c} {} ({:.0}%)",
+                    ui::thousands(*n),
+                    100.0 * *n as f64 / t.rows_clean.max(1) as f64
+                )
+            })
             .collect();
         if !cols.is_empty() {
             println!("  {:<16} {}", t.table, cols.join(", "));
@@ -103,7 +132,12 @@ fn print_report(r: &ValidationReport, rejects: &RejectSink) {
         println!("\nviolations by kind:");
         for t in &r.tables {
             for (k, n) in &t.violations {
-                println!("  {:<16} {:<22} {:>10}", t.table, k.name(), ui::thousands(*n));
+                println!(
+                    "  {:<16} {:<22} {:>10}",
+                    t.table,
+                    k.name(),
+                    ui::thousands(*n)
+                );
             }
         }
         println!("\nfirst problems:");

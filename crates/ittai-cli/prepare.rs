@@ -26,18 +26,29 @@ pub struct Prepared {
 
 /// Validates `data`; writes `<out>/rejects.csv`; stages into `<out>/.staging` if needed.
 pub fn prepare(data: &Path, out: &Path, as_of: NaiveDate) -> anyhow::Result<Prepared> {
-    anyhow::ensure!(data.is_dir(), "{} is not a dataset directory", data.display());
+    anyhow::ensure!(
+        data.is_dir(),
+        "{} is not a dataset directory",
+        data.display()
+    );
     let rejects_path = out.join("rejects.csv");
-    let mut rejects = RejectSink::to_file(&rejects_path, 10).with_context(|| format!("creating {}", rejects_path.display()))?;
+    let mut rejects = RejectSink::to_file(&rejects_path, 10)
+        .with_context(|| format!("creating {}", rejects_path.display()))?;
     let pb = ui::spinner("validating input");
     let opts = ValidateOptions { as_of };
-    let mut progress = |t: &str, n: u64| pb.set_message(format!("validating {t}: {} rows", ui::thousands(n)));
-    let report = validate_dataset(data, &opts, &mut rejects, &mut Discard, &mut progress).map_err(anyhow::Error::msg)?;
+    let mut progress =
+        |t: &str, n: u64| pb.set_message(format!("validating {t}: {} rows", ui::thousands(n)));
+    let report = validate_dataset(data, &opts, &mut rejects, &mut Discard, &mut progress)
+        .map_err(anyhow::Error::msg)?;
     pb.finish_and_clear();
     let first: Vec<String> = rejects.first().iter().map(|v| v.to_string()).collect();
     rejects.finish()?;
     if report.has_file_errors() {
-        let msgs: Vec<String> = report.tables.iter().filter_map(|t| t.file_error.clone()).collect();
+        let msgs: Vec<String> = report
+            .tables
+            .iter()
+            .filter_map(|t| t.file_error.clone())
+            .collect();
         bail!(
             "the dataset in {} cannot be used:\n  {}\n(run `ittai validate {}` for details)",
             data.display(),
@@ -46,7 +57,12 @@ pub fn prepare(data: &Path, out: &Path, as_of: NaiveDate) -> anyhow::Result<Prep
         );
     }
     if report.is_clean() && report.all_parquet {
-        return Ok(Prepared { dir: data.to_path_buf(), report, rejects: rejects_path, staged: false });
+        return Ok(Prepared {
+            dir: data.to_path_buf(),
+            report,
+            rejects: rejects_path,
+            staged: false,
+        });
     }
     if !report.is_clean() {
         eprintln!(
@@ -62,8 +78,15 @@ pub fn prepare(data: &Path, out: &Path, as_of: NaiveDate) -> anyhow::Result<Prep
     let pb = ui::spinner("staging clean Parquet");
     let mut sink = ParquetDirSink::new(&staging, Visibility::Private);
     let mut quiet = RejectSink::counting(0);
-    let mut progress = |t: &str, n: u64| pb.set_message(format!("staging {t}: {} rows", ui::thousands(n)));
-    validate_dataset(data, &opts, &mut quiet, &mut sink, &mut progress).map_err(anyhow::Error::msg)?;
+    let mut progress =
+        |t: &str, n: u64| pb.set_message(format!("staging {t}: {} rows", ui::thousands(n)));
+    validate_dataset(data, &opts, &mut quiet, &mut sink, &mut progress)
+        .map_err(anyhow::Error::msg)?;
     pb.finish_and_clear();
-    Ok(Prepared { dir: staging, report, rejects: rejects_path, staged: true })
+    Ok(Prepared {
+        dir: staging,
+        report,
+        rejects: rejects_path,
+        staged: true,
+    })
 }

@@ -12,8 +12,15 @@ macro_rules! embed {
 
 /// The nine tables of `sample_data/`, compiled in.
 const TABLES: &[(&str, &[u8])] = embed!(
-    "persons", "checkups", "dental_checkups", "questionnaires", "medical_claims", "claim_diagnoses",
-    "claim_drugs", "care_claims", "certifications"
+    "persons",
+    "checkups",
+    "dental_checkups",
+    "questionnaires",
+    "medical_claims",
+    "claim_diagnoses",
+    "claim_drugs",
+    "care_claims",
+    "certifications"
 );
 
 /// `./sample_data` if it holds the tables, else the embedded copy extracted to
@@ -27,10 +34,15 @@ pub fn default_data_dir() -> anyhow::Result<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(std::env::temp_dir);
-    let dir = base.join("ittai").join(format!("sample-{}", env!("CARGO_PKG_VERSION")));
+    let dir = base
+        .join("ittai")
+        .join(format!("sample-{}", env!("CARGO_PKG_VERSION")));
     for (name, bytes) in TABLES {
         let p = dir.join(format!("{name}.parquet"));
-        if std::fs::metadata(&p).map(|m| m.len() as usize != bytes.len()).unwrap_or(true) {
+        if std::fs::metadata(&p)
+            .map(|m| m.len() as usize != bytes.len())
+            .unwrap_or(true)
+        {
             ittai_io::atomic::write_atomic(&p, bytes, ittai_io::atomic::Visibility::Shared)?;
         }
     }

@@ -7,9 +7,19 @@ use crate::support::{ittai, root};
 fn run_on_sample_data_writes_lists_attrition_and_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = ittai().arg("run").arg("--out").arg(&out).current_dir(root()).output().unwrap();
+    let o = ittai()
+        .arg("run")
+        .arg("--out")
+        .arg(&out)
+        .current_dir(root())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     for id in ["R01", "R05", "R10"] {
         assert!(stdout.contains(id), "summary lists {id}:\n{stdout}");
     }
@@ -34,11 +44,20 @@ fn run_on_sample_data_writes_lists_attrition_and_manifest() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for f in ["targets_all.csv", "targets.xlsx", "targets/R01_undernutrition.csv"] {
-            assert_eq!(std::fs::metadata(out.join(f)).unwrap().permissions().mode() & 0o777, 0o600, "{f}");
+        for f in [
+            "targets_all.csv",
+            "targets.xlsx",
+            "targets/R01_undernutrition.csv",
+        ] {
+            assert_eq!(
+                std::fs::metadata(out.join(f)).unwrap().permissions().mode() & 0o777,
+                0o600,
+                "{f}"
+            );
         }
     }
-    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["fy"], 2024);
     assert_eq!(m["reference_date"], "2025-03-31");
     assert_eq!(m["rules"].as_array().unwrap().len(), 10);
@@ -48,10 +67,23 @@ fn run_on_sample_data_writes_lists_attrition_and_manifest() {
     // Listed counts in the manifest match the rows of each list.
     for r in m["rules"].as_array().unwrap() {
         let id = r["id"].as_str().unwrap();
-        let key = ittai_engine::rules::file::BUILT_IN.iter().find(|(n, _)| n.starts_with(id)).unwrap().1;
-        let key = key.lines().find(|l| l.starts_with("key = ")).unwrap().trim_start_matches("key = ").trim_matches('"');
+        let key = ittai_engine::rules::file::BUILT_IN
+            .iter()
+            .find(|(n, _)| n.starts_with(id))
+            .unwrap()
+            .1;
+        let key = key
+            .lines()
+            .find(|l| l.starts_with("key = "))
+            .unwrap()
+            .trim_start_matches("key = ")
+            .trim_matches('"');
         let csv = std::fs::read_to_string(out.join(format!("targets/{id}_{key}.csv"))).unwrap();
-        assert_eq!(csv.lines().count() as u64 - 1, r["listed"].as_u64().unwrap(), "{id}");
+        assert_eq!(
+            csv.lines().count() as u64 - 1,
+            r["listed"].as_u64().unwrap(),
+            "{id}"
+        );
         let att = r["attrition"].as_array().unwrap();
         assert_eq!(att.last().unwrap()["persons"], r["listed"]);
         assert_eq!(att[0]["persons"], m["population"]);
@@ -62,7 +94,21 @@ fn run_on_sample_data_writes_lists_attrition_and_manifest() {
 fn shift_jis_output_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = ittai().args(["run", "--format", "csv", "--encoding", "sjis", "--only", "R05", "--out"]).arg(&out).current_dir(root()).output().unwrap();
+    let o = ittai()
+        .args([
+            "run",
+            "--format",
+            "csv",
+            "--encoding",
+            "sjis",
+            "--only",
+            "R05",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(root())
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let b = std::fs::read(out.join("targets/R05_physical_frailty.csv")).unwrap();
     assert_ne!(&b[..3], b"\xEF\xBB\xBF");
@@ -84,7 +130,10 @@ fn rules_show_prints_the_rule_as_applied() {
     assert!(s.contains("当該年度に睡眠薬の処方がある"), "{s}");
     assert!(s.contains("include_etizolam = false"), "{s}");
     assert!(s.contains("出典: 「一体的実施・KDB活用支援ツール」"), "{s}");
-    let o = ittai().args(["rules", "show", "R03", "--set", "R03.threshold=20"]).output().unwrap();
+    let o = ittai()
+        .args(["rules", "show", "R03", "--set", "R03.threshold=20"])
+        .output()
+        .unwrap();
     let s = String::from_utf8_lossy(&o.stdout);
     assert!(s.contains("20剤以上"), "{s}");
     let o = ittai().args(["rules", "list"]).output().unwrap();

@@ -21,15 +21,37 @@ fn run(ds: &Dataset, only: &[&str], set: &[(&str, &str, &str)]) -> RunResult {
     ds.write(dir.path());
     let drugs = default_drug_classes();
     let diseases = default_disease_classes();
-    let mut opts = LoadOptions { only: only.iter().map(|s| s.to_string()).collect(), ..Default::default() };
+    let mut opts = LoadOptions {
+        only: only.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
     for (r, k, v) in set {
-        opts.set.entry(r.to_string()).or_default().insert(k.to_string(), v.to_string());
+        opts.set
+            .entry(r.to_string())
+            .or_default()
+            .insert(k.to_string(), v.to_string());
     }
     let rules = load_rules(&opts, &drugs, &diseases).unwrap();
-    let src = Sources::open(dir.path(), &DrugMaster::embedded(), &DiseaseMaster::embedded()).unwrap();
+    let src = Sources::open(
+        dir.path(),
+        &DrugMaster::embedded(),
+        &DiseaseMaster::embedded(),
+    )
+    .unwrap();
     let fy = FiscalYear(2024);
-    ittai_engine::run(&src, &RunSpec { frame: Frame { fy, reference: fy.end() }, rules: &rules, drug_classes: &drugs, disease_classes: &diseases })
-        .unwrap()
+    ittai_engine::run(
+        &src,
+        &RunSpec {
+            frame: Frame {
+                fy,
+                reference: fy.end(),
+            },
+            rules: &rules,
+            drug_classes: &drugs,
+            disease_classes: &diseases,
+        },
+    )
+    .unwrap()
 }
 
 fn listed(r: &RunResult, id: &str) -> BTreeSet<String> {
@@ -48,14 +70,16 @@ fn r01_bmi_20_0_listed_20_1_not() {
         let mut c = checkup(id, d(2024, 7, 1));
         c.bmi = Some(bmi);
         ds.checkups.push(c);
-        ds.questionnaires.push(questionnaire(id, d(2024, 7, 1), &[(6, 1)]));
+        ds.questionnaires
+            .push(questionnaire(id, d(2024, 7, 1), &[(6, 1)]));
     }
     // BMI 18 but Q6 いいえ: not listed.
     ds.elder("d");
     let mut c = checkup("d", d(2024, 7, 1));
     c.bmi = Some(18.0);
     ds.checkups.push(c);
-    ds.questionnaires.push(questionnaire("d", d(2024, 7, 1), &[(6, 2)]));
+    ds.questionnaires
+        .push(questionnaire("d", d(2024, 7, 1), &[(6, 2)]));
     let r = run(&ds, &["R01"], &[]);
     assert_eq!(listed(&r, "R01"), set(&["a", "c"]));
 }
@@ -70,7 +94,8 @@ fn r01_bmi_derived_from_height_and_weight() {
         c.height_cm = Some(170.0);
         c.weight_kg = Some(w);
         ds.checkups.push(c);
-        ds.questionnaires.push(questionnaire(id, d(2024, 7, 1), &[(6, 1)]));
+        ds.questionnaires
+            .push(questionnaire(id, d(2024, 7, 1), &[(6, 1)]));
     }
     let r = run(&ds, &["R01"], &[]);
     assert_eq!(listed(&r, "R01"), set(&["a"]));
@@ -92,7 +117,8 @@ fn r01_latest_checkup_of_the_fy_wins() {
     c3.bmi = Some(18.0);
     ds.checkups.push(c3);
     for id in ["a", "b"] {
-        ds.questionnaires.push(questionnaire(id, d(2024, 6, 1), &[(6, 1)]));
+        ds.questionnaires
+            .push(questionnaire(id, d(2024, 6, 1), &[(6, 1)]));
     }
     let r = run(&ds, &["R01"], &[]);
     assert!(listed(&r, "R01").is_empty());
@@ -103,7 +129,8 @@ fn r02_dental_claim_13_months_before_does_not_count() {
     let mut ds = Dataset::default();
     for id in ["old_dental", "recent_dental", "none"] {
         ds.elder(id);
-        ds.questionnaires.push(questionnaire(id, d(2024, 7, 1), &[(4, 1)]));
+        ds.questionnaires
+            .push(questionnaire(id, d(2024, 7, 1), &[(4, 1)]));
     }
     // 13 months before the reference date (2025-03-31) is 2024-02: FY2023, outside.
     ds.claim("old_dental", d(2024, 2, 1), 3);
@@ -117,9 +144,11 @@ fn r02_coverage_guard_for_a_person_who_turned_75_mid_window() {
     let mut ds = Dataset::default();
     // Turned 75 on 2024-09-10: not covered over FY2024 → not listed, counted.
     ds.person("new75", d(1949, 9, 10), d(2024, 9, 10));
-    ds.questionnaires.push(questionnaire("new75", d(2024, 11, 1), &[(5, 1)]));
+    ds.questionnaires
+        .push(questionnaire("new75", d(2024, 11, 1), &[(5, 1)]));
     ds.elder("old");
-    ds.questionnaires.push(questionnaire("old", d(2024, 11, 1), &[(5, 1)]));
+    ds.questionnaires
+        .push(questionnaire("old", d(2024, 11, 1), &[(5, 1)]));
     let r = run(&ds, &["R02"], &[]);
     assert_eq!(listed(&r, "R02"), set(&["old"]));
     let att = &r.rule("R02").unwrap().attrition;
@@ -142,7 +171,8 @@ fn r02_spells_joined_where_one_ends_the_day_the_next_starts() {
     ds.persons[2].coverage_end = Some(d(2024, 8, 1));
     ds.person("gap", d(1944, 6, 1), d(2024, 8, 2));
     for id in ["mover", "gap"] {
-        ds.questionnaires.push(questionnaire(id, d(2024, 11, 1), &[(4, 1)]));
+        ds.questionnaires
+            .push(questionnaire(id, d(2024, 11, 1), &[(4, 1)]));
     }
     let r = run(&ds, &["R02"], &[]);
     assert_eq!(listed(&r, "R02"), set(&["mover"]));
@@ -154,7 +184,8 @@ fn died_before_the_reference_date_is_not_in_the_population() {
     ds.elder("died");
     ds.persons[0].coverage_end = Some(d(2025, 1, 11)); // died 2025-01-10
     ds.persons[0].loss_reason = Some(1);
-    ds.questionnaires.push(questionnaire("died", d(2024, 7, 1), &[(4, 1)]));
+    ds.questionnaires
+        .push(questionnaire("died", d(2024, 7, 1), &[(4, 1)]));
     ds.elder("alive");
     let r = run(&ds, &["R02", "R10"], &[]);
     assert_eq!(r.population, 1);
@@ -167,7 +198,11 @@ fn distinct_oral_products(n: usize) -> Vec<(String, String)> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for e in m.entries() {
-        if e.yj.len() == 12 && e.retired.is_none() && e.form == ittai_io::masters::DosageForm::Internal && seen.insert(e.yj[..7].to_string()) {
+        if e.yj.len() == 12
+            && e.retired.is_none()
+            && e.form == ittai_io::masters::DosageForm::Internal
+            && seen.insert(e.yj[..7].to_string())
+        {
             out.push((e.code.clone(), e.yj.clone()));
             if out.len() == n {
                 break;
@@ -211,7 +246,8 @@ fn r04_drug_on_march_31_vs_april_1() {
         ds.elder(id);
         let c = ds.claim(id, month, 4);
         ds.drug(&c, HYPNOTIC.0, HYPNOTIC.1);
-        ds.questionnaires.push(questionnaire(id, d(2024, 7, 1), &[(8, 1)]));
+        ds.questionnaires
+            .push(questionnaire(id, d(2024, 7, 1), &[(8, 1)]));
     }
     let r = run(&ds, &["R04"], &[]);
     // March 2024 is FY2023; April 2024 is FY2024.
@@ -221,11 +257,17 @@ fn r04_drug_on_march_31_vs_april_1() {
 #[test]
 fn r04_needs_q8_or_both_q10_and_q11() {
     let mut ds = Dataset::default();
-    for (id, ans) in [("q8", vec![(8, 1)]), ("q10q11", vec![(10, 1), (11, 1)]), ("q10", vec![(10, 1)]), ("none", vec![])] {
+    for (id, ans) in [
+        ("q8", vec![(8, 1)]),
+        ("q10q11", vec![(10, 1), (11, 1)]),
+        ("q10", vec![(10, 1)]),
+        ("none", vec![]),
+    ] {
         ds.elder(id);
         let c = ds.claim(id, d(2024, 9, 1), 4);
         ds.drug(&c, HYPNOTIC.0, HYPNOTIC.1);
-        ds.questionnaires.push(questionnaire(id, d(2024, 7, 1), &ans));
+        ds.questionnaires
+            .push(questionnaire(id, d(2024, 7, 1), &ans));
     }
     let r = run(&ds, &["R04"], &[]);
     assert_eq!(listed(&r, "R04"), set(&["q10q11", "q8"]));
@@ -237,21 +279,40 @@ fn r04_etizolam_only_with_the_option() {
     ds.elder("depas");
     let c = ds.claim("depas", d(2024, 9, 1), 4);
     ds.drug(&c, "611170513", "1179025F1026"); // デパス錠０．５ｍｇ
-    ds.questionnaires.push(questionnaire("depas", d(2024, 7, 1), &[(8, 1)]));
+    ds.questionnaires
+        .push(questionnaire("depas", d(2024, 7, 1), &[(8, 1)]));
     assert!(listed(&run(&ds, &["R04"], &[]), "R04").is_empty());
-    assert_eq!(listed(&run(&ds, &["R04"], &[("R04", "include_etizolam", "true")]), "R04"), set(&["depas"]));
+    assert_eq!(
+        listed(
+            &run(&ds, &["R04"], &[("R04", "include_etizolam", "true")]),
+            "R04"
+        ),
+        set(&["depas"])
+    );
 }
 
 #[test]
 fn r05_q1_4_or_5_and_q7() {
     let mut ds = Dataset::default();
-    for (id, ans) in [("q1_4", vec![(1, 4), (7, 1)]), ("q1_5", vec![(1, 5), (7, 1)]), ("q1_3", vec![(1, 3), (7, 1)]), ("no_q7", vec![(1, 5), (7, 2)])] {
+    for (id, ans) in [
+        ("q1_4", vec![(1, 4), (7, 1)]),
+        ("q1_5", vec![(1, 5), (7, 1)]),
+        ("q1_3", vec![(1, 3), (7, 1)]),
+        ("no_q7", vec![(1, 5), (7, 2)]),
+    ] {
         ds.elder(id);
-        ds.questionnaires.push(questionnaire(id, d(2024, 7, 1), &ans));
+        ds.questionnaires
+            .push(questionnaire(id, d(2024, 7, 1), &ans));
     }
-    assert_eq!(listed(&run(&ds, &["R05"], &[]), "R05"), set(&["q1_4", "q1_5"]));
+    assert_eq!(
+        listed(&run(&ds, &["R05"], &[]), "R05"),
+        set(&["q1_4", "q1_5"])
+    );
     // With OR, Q7 alone or Q1 alone suffices.
-    assert_eq!(listed(&run(&ds, &["R05"], &[("R05", "connective", "or")]), "R05"), set(&["q1_3", "q1_4", "q1_5", "no_q7"]));
+    assert_eq!(
+        listed(&run(&ds, &["R05"], &[("R05", "connective", "or")]), "R05"),
+        set(&["q1_3", "q1_4", "q1_5", "no_q7"])
+    );
 }
 
 #[test]
@@ -315,7 +376,8 @@ fn r08_suspected_heart_failure_does_not_count() {
         ds.elder(id);
         let c = ds.claim(id, d(2024, 6, 1), 2);
         ds.diagnosis(&c, "4289015", "I509", suspected); // 心不全
-        ds.questionnaires.push(questionnaire(id, d(2024, 7, 1), &[(8, 1)]));
+        ds.questionnaires
+            .push(questionnaire(id, d(2024, 7, 1), &[(8, 1)]));
     }
     // HbA1c 7.0 is a base condition; 6.9 is not. Frailty by Q13 いいえ.
     for (id, a1c) in [("a1c_70", 7.0), ("a1c_69", 6.9)] {
@@ -323,7 +385,8 @@ fn r08_suspected_heart_failure_does_not_count() {
         let mut c = checkup(id, d(2024, 7, 1));
         c.hba1c = Some(a1c);
         ds.checkups.push(c);
-        ds.questionnaires.push(questionnaire(id, d(2024, 7, 1), &[(13, 2)]));
+        ds.questionnaires
+            .push(questionnaire(id, d(2024, 7, 1), &[(13, 2)]));
     }
     let r = run(&ds, &["R08"], &[]);
     assert_eq!(listed(&r, "R08"), set(&["a1c_70", "confirmed"]));
@@ -332,8 +395,12 @@ fn r08_suspected_heart_failure_does_not_count() {
 #[test]
 fn r09_egfr_45_vs_44_9_and_urine_protein_trace_vs_plus() {
     let mut ds = Dataset::default();
-    let cases: [(&str, Option<f64>, Option<u8>); 4] =
-        [("egfr_449", Some(44.9), Some(1)), ("egfr_45", Some(45.0), Some(1)), ("plus", Some(70.0), Some(3)), ("trace", Some(70.0), Some(2))];
+    let cases: [(&str, Option<f64>, Option<u8>); 4] = [
+        ("egfr_449", Some(44.9), Some(1)),
+        ("egfr_45", Some(45.0), Some(1)),
+        ("plus", Some(70.0), Some(3)),
+        ("trace", Some(70.0), Some(2)),
+    ];
     for (id, egfr, prot) in cases {
         ds.elder(id);
         let mut c = checkup(id, d(2024, 7, 1));
@@ -353,13 +420,22 @@ fn r09_egfr_45_vs_44_9_and_urine_protein_trace_vs_plus() {
     ds.checkups.push(c);
     ds.claim("pharmacy_only", d(2024, 8, 1), 4);
     let r = run(&ds, &["R09"], &[]);
-    assert_eq!(listed(&r, "R09"), set(&["egfr_449", "pharmacy_only", "plus"]));
+    assert_eq!(
+        listed(&r, "R09"),
+        set(&["egfr_449", "pharmacy_only", "plus"])
+    );
 }
 
 #[test]
 fn r10_not_eligible_certification_does_not_count() {
     let mut ds = Dataset::default();
-    for id in ["not_eligible", "support1", "nothing", "checkup_last_year", "dental_checkup_only"] {
+    for id in [
+        "not_eligible",
+        "support1",
+        "nothing",
+        "checkup_last_year",
+        "dental_checkup_only",
+    ] {
         ds.elder(id);
     }
     ds.certifications.push(Certification {
@@ -376,10 +452,17 @@ fn r10_not_eligible_certification_does_not_count() {
         valid_from: d(2023, 4, 20),
         valid_to: d(2024, 4, 30),
     });
-    ds.checkups.push(checkup("checkup_last_year", d(2023, 9, 1)));
-    ds.dental_checkups.push(DentalCheckup { person_id: "dental_checkup_only".into(), exam_date: d(2024, 9, 1) });
+    ds.checkups
+        .push(checkup("checkup_last_year", d(2023, 9, 1)));
+    ds.dental_checkups.push(DentalCheckup {
+        person_id: "dental_checkup_only".into(),
+        exam_date: d(2024, 9, 1),
+    });
     let r = run(&ds, &["R10"], &[]);
     // A 要支援1 valid until 2024-04-30 overlaps FY2023–FY2024; a checkup in FY2023 counts
     // (window FY−1..FY); a dental checkup is not a checkup.
-    assert_eq!(listed(&r, "R10"), set(&["dental_checkup_only", "not_eligible", "nothing"]));
+    assert_eq!(
+        listed(&r, "R10"),
+        set(&["dental_checkup_only", "not_eligible", "nothing"])
+    );
 }

@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use ittai_io::atomic::Visibility;
 use ittai_io::dataset::read::{self, TableFile};
 use ittai_io::dataset::{
-    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim, ParquetTableWriter, Person,
-    Questionnaire, Row, RowBatch,
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
+    ParquetTableWriter, Person, Questionnaire, Row, RowBatch,
 };
 
 pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -142,7 +142,12 @@ impl Dataset {
 
     /// A drug line (route 内服) with a 9-digit code and YJ on claim `claim`.
     pub fn drug(&mut self, claim: &str, code: &str, yj: &str) {
-        let c = self.medical_claims.iter().find(|c| c.claim_id == claim).expect("claim").clone();
+        let c = self
+            .medical_claims
+            .iter()
+            .find(|c| c.claim_id == claim)
+            .expect("claim")
+            .clone();
         self.claim_drugs.push(ClaimDrug {
             claim_id: claim.into(),
             person_id: c.person_id,
@@ -157,7 +162,12 @@ impl Dataset {
 
     /// A diagnosis on claim `claim`.
     pub fn diagnosis(&mut self, claim: &str, code: &str, icd10: &str, suspected: bool) {
-        let c = self.medical_claims.iter().find(|c| c.claim_id == claim).expect("claim").clone();
+        let c = self
+            .medical_claims
+            .iter()
+            .find(|c| c.claim_id == claim)
+            .expect("claim")
+            .clone();
         self.claim_diagnoses.push(ClaimDiagnosis {
             claim_id: claim.into(),
             person_id: c.person_id,
@@ -197,6 +207,13 @@ pub fn root() -> PathBuf {
 /// Reads a table of a Parquet dataset as typed batches.
 pub fn read_batches(dir: &Path, table: &str) -> Vec<arrow_array::RecordBatch> {
     let spec = ittai_io::dataset::schema::table(table).expect("table");
-    let file = TableFile { spec, path: dir.join(format!("{table}.parquet")), format: read::Format::Parquet };
-    read::open(&file).expect("open").map(|b| b.expect("batch").batch).collect()
+    let file = TableFile {
+        spec,
+        path: dir.join(format!("{table}.parquet")),
+        format: read::Format::Parquet,
+    };
+    read::open(&file)
+        .expect("open")
+        .map(|b| b.expect("batch").batch)
+        .collect()
 }

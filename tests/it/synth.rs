@@ -9,7 +9,12 @@ fn hashes(dir: &std::path::Path) -> Vec<(String, String)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), ittai_io::hash::sha256_file(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                ittai_io::hash::sha256_file(&p).unwrap(),
+            )
+        })
         .collect();
     v.sort();
     v
@@ -20,7 +25,11 @@ fn same_seed_same_bytes_other_seed_other_data() {
     let dir = tempfile::tempdir().unwrap();
     let generate = |seed: u64, name: &str| {
         let out = dir.path().join(name);
-        let cfg = SynthConfig { seed, persons: 400, ..SynthConfig::default() };
+        let cfg = SynthConfig {
+            seed,
+            persons: 400,
+            ..SynthConfig::default()
+        };
         ittai_synth::generate(&cfg, &out, &mut |_, _| {}).unwrap();
         hashes(&out)
     };
@@ -29,7 +38,10 @@ fn same_seed_same_bytes_other_seed_other_data() {
     let c = generate(8, "c");
     assert_eq!(a.len(), 9);
     assert_eq!(a, b, "same seed and config give byte-identical Parquet");
-    assert!(a.iter().zip(&c).all(|(x, y)| x.1 != y.1), "another seed changes every table");
+    assert!(
+        a.iter().zip(&c).all(|(x, y)| x.1 != y.1),
+        "another seed changes every table"
+    );
 }
 
 #[test]
@@ -38,7 +50,11 @@ fn committed_sample_data_is_what_its_config_generates() {
     let cfg = SynthConfig::from_file(&root.join("sample_data/synth.toml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     ittai_synth::generate(&cfg, dir.path(), &mut |_, _| {}).unwrap();
-    assert_eq!(hashes(dir.path()), hashes(&root.join("sample_data")), "regenerate sample_data with `ittai synth --config sample_data/synth.toml --out sample_data`");
+    assert_eq!(
+        hashes(dir.path()),
+        hashes(&root.join("sample_data")),
+        "regenerate sample_data with `ittai synth --config sample_data/synth.toml --out sample_data`"
+    );
 }
 
 /// The calibration quantities of SPEC §8 on a population large enough to be stable.
@@ -48,9 +64,23 @@ fn committed_sample_data_is_what_its_config_generates() {
 fn calibration_within_tolerance() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("pop");
-    let cfg = SynthConfig { seed: 11, persons: 20_000, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        seed: 11,
+        persons: 20_000,
+        ..SynthConfig::default()
+    };
     ittai_synth::generate(&cfg, &data, &mut |_, _| {}).unwrap();
-    let o = ittai().arg("profile").arg(&data).arg("--out").arg(dir.path().join("p")).output().unwrap();
+    let o = ittai()
+        .arg("profile")
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("p"))
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "profile out of tolerance:\n{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "profile out of tolerance:\n{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

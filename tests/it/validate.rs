@@ -16,14 +16,27 @@ fn copy_dir(from: &Path, to: &Path) {
 fn sample_data_is_clean() {
     let out = tempfile::tempdir().unwrap();
     let o = ittai()
-        .args(["validate", "sample_data", "--as-of", "2025-03-31", "--rejects"])
+        .args([
+            "validate",
+            "sample_data",
+            "--as-of",
+            "2025-03-31",
+            "--rejects",
+        ])
         .arg(out.path().join("r.csv"))
         .current_dir(root())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
-    assert!(stdout.contains("OK: the dataset meets the contract."), "{stdout}");
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("OK: the dataset meets the contract."),
+        "{stdout}"
+    );
 }
 
 /// A broken copy of sample_data: a missing column (dental_checkups.exam_date), a bad code
@@ -38,7 +51,9 @@ fn broken_copy_reports_each_problem_and_exits_non_zero() {
     std::fs::write(data.join("dental_checkups.csv"), "person_id,date\n").unwrap();
     // persons stay; a person id for the small CSV tables below.
     let persons = crate::support::read_batches(&data, "persons");
-    let p1 = arrow_array::cast::AsArray::as_string::<i32>(persons[0].column(0)).value(0).to_string();
+    let p1 = arrow_array::cast::AsArray::as_string::<i32>(persons[0].column(0))
+        .value(0)
+        .to_string();
     // certifications: a bad care-level code (99) in one row.
     std::fs::remove_file(data.join("certifications.parquet")).unwrap();
     std::fs::write(
@@ -54,25 +69,55 @@ fn broken_copy_reports_each_problem_and_exits_non_zero() {
     )
     .unwrap();
     std::fs::remove_file(data.join("checkups.parquet")).unwrap();
-    let mut ck = String::from("person_id,exam_date,height_cm,weight_kg,bmi,waist_cm,sbp,dbp,hba1c,fasting_glucose,tg,hdl,ldl,ast,alt,ggt,creatinine,egfr,urine_protein,urine_glucose,med_bp,med_dm,med_lipid\n");
-    ck.push_str(&format!("{p1},1850-07-01,150,50,22.2,,130,80,5.8,,,,,,,,,,1,1,false,false,false\n"));
+    let mut ck = String::from(
+        "person_id,exam_date,height_cm,weight_kg,bmi,waist_cm,sbp,dbp,hba1c,fasting_glucose,tg,hdl,ldl,ast,alt,ggt,creatinine,egfr,urine_protein,urine_glucose,med_bp,med_dm,med_lipid\n",
+    );
+    ck.push_str(&format!(
+        "{p1},1850-07-01,150,50,22.2,,130,80,5.8,,,,,,,,,,1,1,false,false,false\n"
+    ));
     std::fs::write(data.join("checkups.csv"), ck).unwrap();
 
     let rejects = dir.path().join("rejects.csv");
-    let o = ittai().args(["validate"]).arg(&data).args(["--as-of", "2025-03-31", "--rejects"]).arg(&rejects).output().unwrap();
+    let o = ittai()
+        .args(["validate"])
+        .arg(&data)
+        .args(["--as-of", "2025-03-31", "--rejects"])
+        .arg(&rejects)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{stdout}");
     // Each problem names table, file, row/line and column.
-    assert!(stdout.contains("dental_checkups.csv: file, column exam_date: missing_column"), "{stdout}");
-    assert!(stdout.contains("certifications.csv: line 3, column care_level_code: bad_code"), "{stdout}");
-    assert!(stdout.contains("claim_drugs.csv: line 2, column claim_id: unknown_claim"), "{stdout}");
-    assert!(stdout.contains("checkups.csv: line 2, column exam_date: implausible_date"), "{stdout}");
+    assert!(
+        stdout.contains("dental_checkups.csv: file, column exam_date: missing_column"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("certifications.csv: line 3, column care_level_code: bad_code"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("claim_drugs.csv: line 2, column claim_id: unknown_claim"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("checkups.csv: line 2, column exam_date: implausible_date"),
+        "{stdout}"
+    );
     // The rejects file has them too, with the records, as UTF-8 with BOM.
     let bytes = std::fs::read(&rejects).unwrap();
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
-    for kind in ["missing_column", "bad_code", "unknown_claim", "implausible_date"] {
+    for kind in [
+        "missing_column",
+        "bad_code",
+        "unknown_claim",
+        "implausible_date",
+    ] {
         assert!(text.contains(kind), "{kind} missing from rejects:\n{text}");
     }
-    assert!(text.contains("NO-SUCH-CLAIM"), "the rejected record is kept");
+    assert!(
+        text.contains("NO-SUCH-CLAIM"),
+        "the rejected record is kept"
+    );
 }

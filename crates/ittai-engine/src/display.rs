@@ -10,7 +10,10 @@ use polars::prelude::*;
 
 /// Japanese headers of the base and well-known columns.
 pub fn default_headers() -> BTreeMap<String, String> {
-    let mut h: BTreeMap<String, String> = crate::evaluate::BASE_COLUMNS.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let mut h: BTreeMap<String, String> = crate::evaluate::BASE_COLUMNS
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     for (a, b) in [
         ("rule_id", "ルールID"),
         ("rule_name_ja", "ルール名"),
@@ -28,7 +31,11 @@ pub fn default_headers() -> BTreeMap<String, String> {
 ///
 /// # Errors
 /// Polars errors converting columns.
-pub fn to_table(df: &DataFrame, headers: &BTreeMap<String, String>, labels: bool) -> PolarsResult<Table> {
+pub fn to_table(
+    df: &DataFrame,
+    headers: &BTreeMap<String, String>,
+    labels: bool,
+) -> PolarsResult<Table> {
     let mut t = Table::default();
     for c in df.columns() {
         let name = c.name().to_string();
@@ -47,11 +54,24 @@ pub fn to_table(df: &DataFrame, headers: &BTreeMap<String, String>, labels: bool
 fn plain(s: &Series) -> PolarsResult<Cells> {
     Ok(match s.dtype() {
         DataType::String => Cells::Text(s.str()?.iter().map(|x| x.map(str::to_string)).collect()),
-        DataType::Boolean => Cells::Text(s.bool()?.iter().map(|x| x.map(|b| if b { "true".into() } else { "false".into() })).collect()),
+        DataType::Boolean => Cells::Text(
+            s.bool()?
+                .iter()
+                .map(|x| x.map(|b| if b { "true".into() } else { "false".into() }))
+                .collect(),
+        ),
         DataType::Date => Cells::Date(s.date()?.as_date_iter().collect()),
-        DataType::Float32 | DataType::Float64 => Cells::Float(s.cast(&DataType::Float64)?.f64()?.iter().collect()),
+        DataType::Float32 | DataType::Float64 => {
+            Cells::Float(s.cast(&DataType::Float64)?.f64()?.iter().collect())
+        }
         dt if dt.is_integer() => Cells::Int(s.cast(&DataType::Int64)?.i64()?.iter().collect()),
-        _ => Cells::Text(s.cast(&DataType::String)?.str()?.iter().map(|x| x.map(str::to_string)).collect()),
+        _ => Cells::Text(
+            s.cast(&DataType::String)?
+                .str()?
+                .iter()
+                .map(|x| x.map(str::to_string))
+                .collect(),
+        ),
     })
 }
 
@@ -62,31 +82,75 @@ fn u8s(s: &Series) -> PolarsResult<Vec<Option<u8>>> {
 fn labelled(name: &str, s: &Series) -> PolarsResult<Option<Cells>> {
     let text = |v: Vec<Option<String>>| Some(Cells::Text(v));
     if name == "sex" {
-        return Ok(text(u8s(s)?.into_iter().map(|x| x.and_then(Sex::from_code).map(|s| s.label_ja().to_string())).collect()));
+        return Ok(text(
+            u8s(s)?
+                .into_iter()
+                .map(|x| x.and_then(Sex::from_code).map(|s| s.label_ja().to_string()))
+                .collect(),
+        ));
     }
     if name == "care_level" {
         return Ok(text(
-            s.str()?.iter().map(|x| x.and_then(CareLevel::from_code).map(|l| l.label_ja().to_string())).collect(),
+            s.str()?
+                .iter()
+                .map(|x| {
+                    x.and_then(CareLevel::from_code)
+                        .map(|l| l.label_ja().to_string())
+                })
+                .collect(),
         ));
     }
-    if let Some(n) = name.strip_prefix('q').and_then(|x| x.parse::<u8>().ok()) {
-        if let Some(item) = questionnaire::item(n) {
-            return Ok(text(
-                u8s(s)?.into_iter().map(|x| x.map(|c| item.answer_label(c).map(str::to_string).unwrap_or_else(|| c.to_string()))).collect(),
-            ));
-        }
+    if let Some(n) = name.strip_prefix('q').and_then(|x| x.parse::<u8>().ok())
+        && let Some(item) = questionnaire::item(n)
+    {
+        return Ok(text(
+            u8s(s)?
+                .into_iter()
+                .map(|x| {
+                    x.map(|c| {
+                        item.answer_label(c)
+                            .map(str::to_string)
+                            .unwrap_or_else(|| c.to_string())
+                    })
+                })
+                .collect(),
+        ));
     }
     if name.starts_with("urine_") {
-        return Ok(text(u8s(s)?.into_iter().map(|x| x.and_then(UrineTest::from_code).map(|u| u.symbol().to_string())).collect()));
+        return Ok(text(
+            u8s(s)?
+                .into_iter()
+                .map(|x| {
+                    x.and_then(UrineTest::from_code)
+                        .map(|u| u.symbol().to_string())
+                })
+                .collect(),
+        ));
     }
     if name.ends_with("_month") && s.dtype() == &DataType::Date {
-        return Ok(text(s.date()?.as_date_iter().map(|d| d.map(|d| d.format("%Y-%m").to_string())).collect()));
+        return Ok(text(
+            s.date()?
+                .as_date_iter()
+                .map(|d| d.map(|d| d.format("%Y-%m").to_string()))
+                .collect(),
+        ));
     }
     if matches!(name, "sbp" | "dbp") {
-        return Ok(Some(Cells::Int(s.cast(&DataType::Float64)?.f64()?.iter().map(|x| x.map(|v| v.round() as i64)).collect())));
+        return Ok(Some(Cells::Int(
+            s.cast(&DataType::Float64)?
+                .f64()?
+                .iter()
+                .map(|x| x.map(|v| v.round() as i64))
+                .collect(),
+        )));
     }
     if s.dtype() == &DataType::Boolean {
-        return Ok(text(s.bool()?.iter().map(|x| x.map(|b| if b { "あり".into() } else { "なし".into() })).collect()));
+        return Ok(text(
+            s.bool()?
+                .iter()
+                .map(|x| x.map(|b| if b { "あり".into() } else { "なし".into() }))
+                .collect(),
+        ));
     }
     Ok(None)
 }
@@ -95,11 +159,19 @@ fn labelled(name: &str, s: &Series) -> PolarsResult<Option<Cells>> {
 ///
 /// # Errors
 /// Polars or I/O errors.
-pub fn write_parquet(df: &mut DataFrame, path: &std::path::Path, visibility: ittai_io::atomic::Visibility) -> PolarsResult<()> {
-    let file = ittai_io::atomic::AtomicFile::create(path, visibility).map_err(|e| polars_err!(ComputeError: "{}: {e}", path.display()))?;
+pub fn write_parquet(
+    df: &mut DataFrame,
+    path: &std::path::Path,
+    visibility: ittai_io::atomic::Visibility,
+) -> PolarsResult<()> {
+    let file = ittai_io::atomic::AtomicFile::create(path, visibility)
+        .map_err(|e| polars_err!(ComputeError: "{}: {e}", path.display()))?;
     let mut file = file;
-    ParquetWriter::new(&mut file).with_compression(ParquetCompression::Zstd(None)).finish(df)?;
-    file.commit().map_err(|e| polars_err!(ComputeError: "{}: {e}", path.display()))?;
+    ParquetWriter::new(&mut file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(df)?;
+    file.commit()
+        .map_err(|e| polars_err!(ComputeError: "{}: {e}", path.display()))?;
     Ok(())
 }
 
@@ -107,19 +179,30 @@ pub fn write_parquet(df: &mut DataFrame, path: &std::path::Path, visibility: itt
 ///
 /// # Errors
 /// Polars or I/O errors.
-pub fn write_table_parquet(t: &Table, path: &std::path::Path, visibility: ittai_io::atomic::Visibility) -> PolarsResult<()> {
+pub fn write_table_parquet(
+    t: &Table,
+    path: &std::path::Path,
+    visibility: ittai_io::atomic::Visibility,
+) -> PolarsResult<()> {
     let cols: Vec<Column> = t
         .columns
         .iter()
         .map(|c| {
             let name: PlSmallStr = c.name.as_str().into();
             match &c.cells {
-                Cells::Text(v) => Column::new(name, v.iter().map(|x| x.as_deref()).collect::<Vec<_>>()),
+                Cells::Text(v) => {
+                    Column::new(name, v.iter().map(|x| x.as_deref()).collect::<Vec<_>>())
+                }
                 Cells::Int(v) => Column::new(name, v.clone()),
                 Cells::Float(v) => Column::new(name, v.clone()),
                 Cells::Date(v) => {
-                    let days: Vec<Option<i32>> = v.iter().map(|d| d.map(ittai_io::dataset::column::date_to_days)).collect();
-                    Column::new(name, days).cast(&DataType::Date).expect("i32 to date")
+                    let days: Vec<Option<i32>> = v
+                        .iter()
+                        .map(|d| d.map(ittai_io::dataset::column::date_to_days))
+                        .collect();
+                    Column::new(name, days)
+                        .cast(&DataType::Date)
+                        .expect("i32 to date")
                 }
             }
         })

@@ -23,7 +23,9 @@ fn compare(c: Expr, op: Op, value: &[f64]) -> Expr {
         Op::Ge => c.gt_eq(lit(v)),
         Op::Eq => c.eq(lit(v)),
         Op::Ne => c.neq(lit(v)),
-        Op::In => value.iter().fold(lit(false), |acc, x| acc.or(c.clone().eq(lit(*x)).fill_null(lit(false)))),
+        Op::In => value.iter().fold(lit(false), |acc, x| {
+            acc.or(c.clone().eq(lit(*x)).fill_null(lit(false)))
+        }),
     };
     e.fill_null(lit(false))
 }
@@ -32,21 +34,42 @@ fn compare(c: Expr, op: Op, value: &[f64]) -> Expr {
 /// (when `guard` is on); the relaxed form ignores coverage.
 pub fn node_expr(node: &Node, guard: bool, strict: bool) -> Expr {
     match node {
-        Node::All(v) => v.iter().fold(lit(true), |acc, n| acc.and(node_expr(n, guard, strict))),
-        Node::Any(v) => v.iter().fold(lit(false), |acc, n| acc.or(node_expr(n, guard, strict))),
+        Node::All(v) => v
+            .iter()
+            .fold(lit(true), |acc, n| acc.and(node_expr(n, guard, strict))),
+        Node::Any(v) => v
+            .iter()
+            .fold(lit(false), |acc, n| acc.or(node_expr(n, guard, strict))),
         Node::Not(inner) => {
             let e = node_expr(inner, guard, strict).not();
             match inner.as_ref() {
-                Node::Exists { window, .. } if guard && strict => e.and(col(Feature::Covered(*window).column().as_str()).fill_null(lit(false))),
+                Node::Exists { window, .. } if guard && strict => {
+                    e.and(col(Feature::Covered(*window).column().as_str()).fill_null(lit(false)))
+                }
                 _ => e,
             }
         }
         Node::Checkup { field, op, value } => compare(col(field.as_str()), *op, value),
-        Node::Questionnaire { item, op, value } => compare(col(format!("q{item:02}").as_str()), *op, value),
+        Node::Questionnaire { item, op, value } => {
+            compare(col(format!("q{item:02}").as_str()), *op, value)
+        }
         Node::Age { op, value } => compare(col("age"), *op, value),
-        Node::Exists { event, window } => col(Feature::Exists(event.clone(), *window).column().as_str()).fill_null(lit(false)),
-        Node::MonthlyDrugs { routes, unit, window, op, value } => {
-            let c = Feature::MonthlyDrugs { routes: routes.clone(), unit: *unit, window: *window }.column();
+        Node::Exists { event, window } => {
+            col(Feature::Exists(event.clone(), *window).column().as_str()).fill_null(lit(false))
+        }
+        Node::MonthlyDrugs {
+            routes,
+            unit,
+            window,
+            op,
+            value,
+        } => {
+            let c = Feature::MonthlyDrugs {
+                routes: routes.clone(),
+                unit: *unit,
+                window: *window,
+            }
+            .column();
             compare(col(c.as_str()).fill_null(lit(0)), *op, &[*value])
         }
     }
@@ -127,14 +150,21 @@ pub fn flag_column(rule: &Rule) -> String {
 ///
 /// # Errors
 /// Polars errors.
-pub fn evaluate(features: DataFrame, rules: &[Rule], ctx: &TextContext<'_>) -> PolarsResult<(DataFrame, Vec<RuleResult>)> {
+pub fn evaluate(
+    features: DataFrame,
+    rules: &[Rule],
+    ctx: &TextContext<'_>,
+) -> PolarsResult<(DataFrame, Vec<RuleResult>)> {
     let population = features.height() as u64;
     let mut lf = features.lazy();
     let mut results = Vec::new();
     let mut count_exprs: Vec<Expr> = Vec::new();
     let mut labels: Vec<(usize, usize, String)> = Vec::new();
     for (ri, rule) in rules.iter().enumerate() {
-        let rctx = TextContext { coverage_guard: rule.coverage_guard, ..*ctx };
+        let rctx = TextContext {
+            coverage_guard: rule.coverage_guard,
+            ..*ctx
+        };
         let mut pass = lit(true);
         let st = steps(&rule.condition);
         for (si, s) in st.iter().enumerate() {
@@ -142,8 +172,18 @@ pub fn evaluate(features: DataFrame, rules: &[Rule], ctx: &TextContext<'_>) -> P
             let relaxed = node_expr(s, rule.coverage_guard, false);
             let insufficient = pass.clone().and(relaxed).and(strict.clone().not());
             pass = pass.and(strict);
-            count_exprs.push(pass.clone().cast(DataType::UInt32).sum().alias(format!("p_{ri}_{si}")));
-            count_exprs.push(insufficient.cast(DataType::UInt32).sum().alias(format!("i_{ri}_{si}")));
+            count_exprs.push(
+                pass.clone()
+                    .cast(DataType::UInt32)
+                    .sum()
+                    .alias(format!("p_{ri}_{si}")),
+            );
+            count_exprs.push(
+                insufficient
+                    .cast(DataType::UInt32)
+                    .sum()
+                    .alias(format!("i_{ri}_{si}")),
+            );
             labels.push((ri, si, describe(s, &rctx)));
         }
         lf = lf.with_column(pass.alias(flag_column(rule).as_str()));
@@ -155,19 +195,47 @@ pub fn evaluate(features: DataFrame, rules: &[Rule], ctx: &TextContext<'_>) -> P
                 }
             }
         }
-        results.push(RuleResult { rule: rule.clone(), text_ja: describe(&rule.condition, &rctx), attrition: Vec::new(), listed: 0, evidence });
+        results.push(RuleResult {
+            rule: rule.clone(),
+            text_ja: describe(&rule.condition, &rctx),
+            attrition: Vec::new(),
+            listed: 0,
+            evidence,
+        });
     }
-    let flags: Vec<Expr> = rules.iter().map(|r| col(flag_column(r).as_str()).cast(DataType::UInt32)).collect();
+    let flags: Vec<Expr> = rules
+        .iter()
+        .map(|r| col(flag_column(r).as_str()).cast(DataType::UInt32))
+        .collect();
     if flags.is_empty() {
         lf = lf.with_column(lit(0u32).alias("n_rules"));
     } else {
-        lf = lf.with_column(polars::lazy::dsl::sum_horizontal(flags, true)?.cast(DataType::UInt32).alias("n_rules"));
+        lf = lf.with_column(
+            polars::lazy::dsl::sum_horizontal(flags, true)?
+                .cast(DataType::UInt32)
+                .alias("n_rules"),
+        );
     }
     let df = lf.collect()?;
-    let counts = if count_exprs.is_empty() { DataFrame::empty() } else { df.clone().lazy().select(count_exprs).collect()? };
-    let get = |name: &str| -> u64 { counts.column(name).ok().and_then(|c| c.u32().ok().and_then(|x| x.get(0))).unwrap_or(0) as u64 };
+    let counts = if count_exprs.is_empty() {
+        DataFrame::empty()
+    } else {
+        df.clone().lazy().select(count_exprs).collect()?
+    };
+    let get = |name: &str| -> u64 {
+        counts
+            .column(name)
+            .ok()
+            .and_then(|c| c.u32().ok().and_then(|x| x.get(0)))
+            .unwrap_or(0) as u64
+    };
     for (ri, r) in results.iter_mut().enumerate() {
-        r.attrition.push(AttritionStep { step: 0, condition_ja: "基準日の被保険者".to_string(), persons: population, insufficient_coverage: 0 });
+        r.attrition.push(AttritionStep {
+            step: 0,
+            condition_ja: "基準日の被保険者".to_string(),
+            persons: population,
+            insufficient_coverage: 0,
+        });
         for (li, si, text) in labels.iter().filter(|l| l.0 == ri) {
             r.attrition.push(AttritionStep {
                 step: si + 1,
@@ -200,7 +268,10 @@ pub const BASE_COLUMNS: [(&str, &str); 9] = [
 /// # Errors
 /// Polars errors.
 pub fn target_list(table: &DataFrame, result: &RuleResult) -> PolarsResult<DataFrame> {
-    let mut sel: Vec<Expr> = vec![lit(result.rule.id.as_str()).alias("rule_id"), lit(result.rule.name_ja.as_str()).alias("rule_name_ja")];
+    let mut sel: Vec<Expr> = vec![
+        lit(result.rule.id.as_str()).alias("rule_id"),
+        lit(result.rule.name_ja.as_str()).alias("rule_name_ja"),
+    ];
     sel.extend(BASE_COLUMNS.iter().take(8).map(|(c, _)| col(*c)));
     sel.extend(result.evidence.iter().map(|(c, _)| col(c.as_str())));
     table
@@ -233,7 +304,10 @@ pub fn combined(table: &DataFrame, results: &[RuleResult]) -> PolarsResult<DataF
     let schema = table.schema();
     let mut parts = Vec::new();
     for r in results {
-        let mut sel: Vec<Expr> = vec![lit(r.rule.id.as_str()).alias("rule_id"), lit(r.rule.name_ja.as_str()).alias("rule_name_ja")];
+        let mut sel: Vec<Expr> = vec![
+            lit(r.rule.id.as_str()).alias("rule_id"),
+            lit(r.rule.name_ja.as_str()).alias("rule_name_ja"),
+        ];
         sel.extend(BASE_COLUMNS.iter().take(8).map(|(c, _)| col(*c)));
         for (c, _) in &all_evidence {
             if r.evidence.iter().any(|x| &x.0 == c) {
@@ -243,7 +317,13 @@ pub fn combined(table: &DataFrame, results: &[RuleResult]) -> PolarsResult<DataF
                 sel.push(lit(NULL).cast(dt).alias(c.as_str()));
             }
         }
-        parts.push(table.clone().lazy().filter(col(flag_column(&r.rule).as_str())).select(sel));
+        parts.push(
+            table
+                .clone()
+                .lazy()
+                .filter(col(flag_column(&r.rule).as_str()))
+                .select(sel),
+        );
     }
     if parts.is_empty() {
         return Ok(DataFrame::empty());
@@ -259,10 +339,23 @@ pub fn combined(table: &DataFrame, results: &[RuleResult]) -> PolarsResult<DataF
 /// Rule-count summary for the terminal and the summary sheet: (rule id, name, listed,
 /// population).
 pub fn summary(results: &[RuleResult], population: u64) -> Vec<(String, String, u64, u64)> {
-    results.iter().map(|r| (r.rule.id.clone(), r.rule.name_ja.clone(), r.listed, population)).collect()
+    results
+        .iter()
+        .map(|r| {
+            (
+                r.rule.id.clone(),
+                r.rule.name_ja.clone(),
+                r.listed,
+                population,
+            )
+        })
+        .collect()
 }
 
 /// All evidence columns of a set of results, as a header map (name_en → header_ja).
 pub fn evidence_headers(results: &[RuleResult]) -> BTreeMap<String, String> {
-    results.iter().flat_map(|r| r.evidence.iter().cloned()).collect()
+    results
+        .iter()
+        .flat_map(|r| r.evidence.iter().cloned())
+        .collect()
 }

@@ -48,14 +48,25 @@ pub enum Feature {
 }
 
 fn kinds_tag(kinds: &BTreeSet<ClaimKind>) -> String {
-    let visit: BTreeSet<ClaimKind> = ClaimKind::ALL.into_iter().filter(|k| k.is_visit()).collect();
+    let visit: BTreeSet<ClaimKind> = ClaimKind::ALL
+        .into_iter()
+        .filter(|k| k.is_visit())
+        .collect();
     if *kinds == visit {
         return "visit".to_string();
     }
-    kinds.iter().map(|k| k.label_en()).collect::<Vec<_>>().join("_")
+    kinds
+        .iter()
+        .map(|k| k.label_en())
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
-fn drug_tag(class: &str, options: &BTreeMap<String, bool>, kinds: &Option<BTreeSet<ClaimKind>>) -> String {
+fn drug_tag(
+    class: &str,
+    options: &BTreeMap<String, bool>,
+    kinds: &Option<BTreeSet<ClaimKind>>,
+) -> String {
     let mut t = class.to_string();
     for (k, v) in options {
         t.push_str(&format!("_{k}{}", if *v { "" } else { "_off" }));
@@ -75,19 +86,35 @@ impl Feature {
             Feature::Questionnaire(n) => format!("q{n:02}"),
             Feature::Age => "age".to_string(),
             Feature::Covered(w) => format!("covered_{}", w.tag()),
-            Feature::MonthlyDrugs { routes, unit, window } => {
+            Feature::MonthlyDrugs {
+                routes,
+                unit,
+                window,
+            } => {
                 let r: Vec<_> = routes.iter().map(|r| r.label_en()).collect();
-                let suffix = if r == ["oral"] && *unit == DrugUnit::Yj7 { String::new() } else { format!("_{}_{}", r.join("_"), unit.name()) };
+                let suffix = if r == ["oral"] && *unit == DrugUnit::Yj7 {
+                    String::new()
+                } else {
+                    format!("_{}_{}", r.join("_"), unit.name())
+                };
                 format!("max_monthly_drugs{suffix}_{}", window.tag())
             }
             Feature::Exists(e, w) => match e {
                 Event::Checkup => format!("has_checkup_{}", w.tag()),
                 Event::DentalCheckup => format!("has_dental_checkup_{}", w.tag()),
                 Event::Claim(k) => format!("has_{}_claim_{}", kinds_tag(k), w.tag()),
-                Event::Drug { class, options, kinds } => format!("has_{}_drug_{}", drug_tag(class, options, kinds), w.tag()),
+                Event::Drug {
+                    class,
+                    options,
+                    kinds,
+                } => format!("has_{}_drug_{}", drug_tag(class, options, kinds), w.tag()),
                 Event::Diagnosis(c) => format!("has_{c}_diagnosis_{}", w.tag()),
                 Event::Certification(ex) => {
-                    let e = if ex.is_empty() { String::new() } else { format!("_excl_{}", ex.iter().cloned().collect::<Vec<_>>().join("_")) };
+                    let e = if ex.is_empty() {
+                        String::new()
+                    } else {
+                        format!("_excl_{}", ex.iter().cloned().collect::<Vec<_>>().join("_"))
+                    };
                     format!("has_certification{e}_{}", w.tag())
                 }
             },
@@ -99,31 +126,58 @@ impl Feature {
         match self {
             Feature::Checkup(f) => {
                 let (ja, unit) = crate::rules::text::checkup_label(f);
-                let h = if unit.is_empty() { ja.to_string() } else { format!("{ja}（{unit}）") };
+                let h = if unit.is_empty() {
+                    ja.to_string()
+                } else {
+                    format!("{ja}（{unit}）")
+                };
                 vec![(f.clone(), h), ("checkup_date".into(), "健診日".into())]
             }
             Feature::Questionnaire(n) => {
                 let it = ittai_model::questionnaire::item(*n).expect("item");
-                vec![(format!("q{n:02}"), format!("質問票{n}（{}）", it.domain_ja)), ("questionnaire_date".into(), "質問票回答日".into())]
+                vec![
+                    (format!("q{n:02}"), format!("質問票{n}（{}）", it.domain_ja)),
+                    ("questionnaire_date".into(), "質問票回答日".into()),
+                ]
             }
             Feature::Age | Feature::Covered(_) => vec![],
             Feature::MonthlyDrugs { .. } => {
                 let c = self.column();
-                vec![(c.clone(), "最大薬剤数（1か月）".into()), (format!("{c}_month"), "最大薬剤数の診療年月".into())]
+                vec![
+                    (c.clone(), "最大薬剤数（1か月）".into()),
+                    (format!("{c}_month"), "最大薬剤数の診療年月".into()),
+                ]
             }
             Feature::Exists(e, _) => match e {
                 Event::Checkup => vec![("last_checkup_date".into(), "最終健診日".into())],
-                Event::DentalCheckup => vec![("last_dental_checkup_date".into(), "最終歯科健診日".into())],
+                Event::DentalCheckup => {
+                    vec![("last_dental_checkup_date".into(), "最終歯科健診日".into())]
+                }
                 Event::Claim(k) => {
                     let t = kinds_tag(k);
-                    let ja = if t == "visit" { "最終受診月（医科・歯科・DPC）".to_string() } else {
-                        format!("最終受診月（{}）", k.iter().map(|x| x.label_ja()).collect::<Vec<_>>().join("・"))
+                    let ja = if t == "visit" {
+                        "最終受診月（医科・歯科・DPC）".to_string()
+                    } else {
+                        format!(
+                            "最終受診月（{}）",
+                            k.iter()
+                                .map(|x| x.label_ja())
+                                .collect::<Vec<_>>()
+                                .join("・")
+                        )
                     };
                     vec![(format!("last_{t}_month"), ja)]
                 }
-                Event::Drug { class, options, kinds } => {
+                Event::Drug {
+                    class,
+                    options,
+                    kinds,
+                } => {
                     let t = drug_tag(class, options, kinds);
-                    vec![(format!("last_{t}_month"), format!("最終処方月（{class}）")), (format!("last_{t}_name"), format!("最終処方薬（{class}）"))]
+                    vec![
+                        (format!("last_{t}_month"), format!("最終処方月（{class}）")),
+                        (format!("last_{t}_name"), format!("最終処方薬（{class}）")),
+                    ]
                 }
                 Event::Diagnosis(c) => vec![(format!("{c}_diagnosis"), format!("傷病名（{c}）"))],
                 Event::Certification(_) => vec![],
@@ -155,8 +209,17 @@ pub fn collect(node: &Node, out: &mut BTreeSet<Feature>) {
         Node::Exists { event, window } => {
             out.insert(Feature::Exists(event.clone(), *window));
         }
-        Node::MonthlyDrugs { routes, unit, window, .. } => {
-            out.insert(Feature::MonthlyDrugs { routes: routes.clone(), unit: *unit, window: *window });
+        Node::MonthlyDrugs {
+            routes,
+            unit,
+            window,
+            ..
+        } => {
+            out.insert(Feature::MonthlyDrugs {
+                routes: routes.clone(),
+                unit: *unit,
+                window: *window,
+            });
         }
     }
 }
@@ -168,14 +231,20 @@ pub fn date_lit(d: NaiveDate) -> Expr {
 
 /// `c` equals one of `codes` (OR of equalities; false for null).
 pub fn in_u8(c: Expr, codes: impl IntoIterator<Item = u8>) -> Expr {
-    codes.into_iter().fold(lit(false), |acc, k| acc.or(c.clone().eq(lit(k)).fill_null(lit(false))))
+    codes.into_iter().fold(lit(false), |acc, k| {
+        acc.or(c.clone().eq(lit(k)).fill_null(lit(false)))
+    })
 }
 
 /// `c` (a string) starts with one of `prefixes` (false for null or no prefixes).
 pub fn starts_with_any(c: Expr, prefixes: &[String]) -> Expr {
-    prefixes
-        .iter()
-        .fold(lit(false), |acc, p| acc.or(c.clone().str().starts_with(lit(p.as_str())).fill_null(lit(false))))
+    prefixes.iter().fold(lit(false), |acc, p| {
+        acc.or(c
+            .clone()
+            .str()
+            .starts_with(lit(p.as_str()))
+            .fill_null(lit(false)))
+    })
 }
 
 /// `a` ≤ `c` ≤ `b` for a date column.
@@ -207,8 +276,13 @@ impl Frame {
 /// Age in full years at `reference` of a birth-date column.
 pub fn age_expr(birth: Expr, reference: NaiveDate) -> Expr {
     let md_ref = (reference.month() * 100 + reference.day()) as i32;
-    let md_birth = birth.clone().dt().month().cast(DataType::Int32) * lit(100) + birth.clone().dt().day().cast(DataType::Int32);
-    lit(reference.year()) - birth.dt().year().cast(DataType::Int32) - when(md_birth.gt(lit(md_ref))).then(lit(1)).otherwise(lit(0))
+    let md_birth = birth.clone().dt().month().cast(DataType::Int32) * lit(100)
+        + birth.clone().dt().day().cast(DataType::Int32);
+    lit(reference.year())
+        - birth.dt().year().cast(DataType::Int32)
+        - when(md_birth.gt(lit(md_ref)))
+            .then(lit(1))
+            .otherwise(lit(0))
 }
 
 /// Age-band label of an age column (SPEC §4).
@@ -231,10 +305,22 @@ pub fn population(src: &Sources, frame: &Frame) -> PolarsResult<LazyFrame> {
     let r = date_lit(frame.reference);
     let covering = src
         .persons()?
-        .filter(col("coverage_start").lt_eq(r.clone()).and(col("coverage_end").is_null().or(col("coverage_end").gt(r.clone()))))
+        .filter(
+            col("coverage_start").lt_eq(r.clone()).and(
+                col("coverage_end")
+                    .is_null()
+                    .or(col("coverage_end").gt(r.clone())),
+            ),
+        )
         .sort(["person_id", "coverage_start"], Default::default())
         .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::Last)
-        .select([col("person_id"), col("sex"), col("birth_date"), col("municipality_code"), col("insurer_number")]);
+        .select([
+            col("person_id"),
+            col("sex"),
+            col("birth_date"),
+            col("municipality_code"),
+            col("insurer_number"),
+        ]);
     let care = src
         .certifications()?
         .filter(
@@ -252,6 +338,41 @@ pub fn population(src: &Sources, frame: &Frame) -> PolarsResult<LazyFrame> {
         .with_columns([age_band_expr(col("age")).alias("age_band")]))
 }
 
+/// Presence of dated events (checkups, dental checkups) per requested window, plus the
+/// last date up to the reference date; `None` when no window of `event` is requested.
+fn presence_by_date(
+    table: LazyFrame,
+    event: Event,
+    last_name: &str,
+    features: &BTreeSet<Feature>,
+    frame: &Frame,
+    bool_cols: &mut Vec<String>,
+) -> Option<LazyFrame> {
+    let windows: Vec<Window> = features
+        .iter()
+        .filter_map(|f| match f {
+            Feature::Exists(e, w) if *e == event => Some(*w),
+            _ => None,
+        })
+        .collect();
+    if windows.is_empty() {
+        return None;
+    }
+    let mut aggs = vec![
+        col("exam_date")
+            .filter(col("exam_date").lt_eq(date_lit(frame.reference)))
+            .max()
+            .alias(last_name),
+    ];
+    for w in &windows {
+        let (a, b) = frame.days(w);
+        let c = Feature::Exists(event.clone(), *w).column();
+        bool_cols.push(c.clone());
+        aggs.push(between_dates(col("exam_date"), a, b).any(true).alias(c));
+    }
+    Some(table.group_by([col("person_id")]).agg(aggs))
+}
+
 /// Builds the feature table for `features`.
 ///
 /// # Errors
@@ -264,20 +385,46 @@ pub fn build(
     disease_classes: &BTreeMap<String, DiseaseClass>,
 ) -> PolarsResult<LazyFrame> {
     let mut out = population(src, frame)?;
-    let join = |base: LazyFrame, other: LazyFrame| base.left_join(other, col("person_id"), col("person_id"));
+    let join = |base: LazyFrame, other: LazyFrame| {
+        base.left_join(other, col("person_id"), col("person_id"))
+    };
     let mut bool_cols: Vec<String> = Vec::new();
 
     // Coverage over windows (spells joined where one ends the day the next starts).
-    let covered: Vec<Window> = features.iter().filter_map(|f| if let Feature::Covered(w) = f { Some(*w) } else { None }).collect();
+    let covered: Vec<Window> = features
+        .iter()
+        .filter_map(|f| {
+            if let Feature::Covered(w) = f {
+                Some(*w)
+            } else {
+                None
+            }
+        })
+        .collect();
     if !covered.is_empty() {
         let far = date_lit(NaiveDate::from_ymd_opt(9999, 12, 31).expect("far"));
         let islands = src
             .persons()?
-            .select([col("person_id"), col("coverage_start").alias("s"), col("coverage_end").fill_null(far).alias("e")])
+            .select([
+                col("person_id"),
+                col("coverage_start").alias("s"),
+                col("coverage_end").fill_null(far).alias("e"),
+            ])
             .sort(["person_id", "s"], Default::default())
-            .with_columns([col("e").cum_max(false).shift(lit(1)).over([col("person_id")])?.alias("prev_e")])
-            .with_columns([col("prev_e").is_null().or(col("s").gt(col("prev_e"))).cast(DataType::UInt32).alias("new")])
-            .with_columns([col("new").cum_sum(false).over([col("person_id")])?.alias("island")])
+            .with_columns([col("e")
+                .cum_max(false)
+                .shift(lit(1))
+                .over([col("person_id")])?
+                .alias("prev_e")])
+            .with_columns([col("prev_e")
+                .is_null()
+                .or(col("s").gt(col("prev_e")))
+                .cast(DataType::UInt32)
+                .alias("new")])
+            .with_columns([col("new")
+                .cum_sum(false)
+                .over([col("person_id")])?
+                .alias("island")])
             .group_by([col("person_id"), col("island")])
             .agg([col("s").min(), col("e").max()]);
         let aggs: Vec<Expr> = covered
@@ -286,21 +433,42 @@ pub fn build(
                 let (a, b) = frame.days(w);
                 let c = Feature::Covered(*w).column();
                 bool_cols.push(c.clone());
-                col("s").lt_eq(date_lit(a)).and(col("e").gt(date_lit(b))).any(true).alias(c)
+                col("s")
+                    .lt_eq(date_lit(a))
+                    .and(col("e").gt(date_lit(b)))
+                    .any(true)
+                    .alias(c)
             })
             .collect();
         out = join(out, islands.group_by([col("person_id")]).agg(aggs));
     }
 
     // Latest checkup of the FY, and checkup presence per window.
-    let checkup_fields: Vec<String> = features.iter().filter_map(|f| if let Feature::Checkup(c) = f { Some(c.clone()) } else { None }).collect();
-    let checkup_windows: Vec<Window> =
-        features.iter().filter_map(|f| if let Feature::Exists(Event::Checkup, w) = f { Some(*w) } else { None }).collect();
+    let checkup_fields: Vec<String> = features
+        .iter()
+        .filter_map(|f| {
+            if let Feature::Checkup(c) = f {
+                Some(c.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
     if !checkup_fields.is_empty() {
         let (a, b) = frame.days(&Window::FY);
         let values: Vec<&str> = crate::rules::file::CHECKUP_FIELDS.to_vec();
-        let nn = polars::lazy::dsl::sum_horizontal(values.iter().map(|c| col(*c).is_not_null().cast(DataType::UInt32)).collect::<Vec<_>>(), true)?;
-        let bmi = coalesce(&[col("bmi"), (col("weight_kg") / (col("height_cm") / lit(100.0)).pow(2)).round(1, RoundMode::HalfAwayFromZero)]);
+        let nn = polars::lazy::dsl::sum_horizontal(
+            values
+                .iter()
+                .map(|c| col(*c).is_not_null().cast(DataType::UInt32))
+                .collect::<Vec<_>>(),
+            true,
+        )?;
+        let bmi = coalesce(&[
+            col("bmi"),
+            (col("weight_kg") / (col("height_cm") / lit(100.0)).pow(2))
+                .round(1, RoundMode::HalfAwayFromZero),
+        ]);
         let mut sel = vec![col("person_id"), col("exam_date").alias("checkup_date")];
         sel.extend(checkup_fields.iter().map(|f| col(f.as_str())));
         let latest = src
@@ -308,56 +476,86 @@ pub fn build(
             .with_row_index("_row", None)
             .filter(between_dates(col("exam_date"), a, b))
             .with_columns([bmi.alias("bmi"), nn.alias("_nn")])
-            .sort(["person_id", "exam_date", "_nn", "_row"], Default::default())
+            .sort(
+                ["person_id", "exam_date", "_nn", "_row"],
+                Default::default(),
+            )
             .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::Last)
             .select(sel);
         out = join(out, latest);
     }
-    if !checkup_windows.is_empty() {
-        let mut aggs = vec![col("exam_date").filter(col("exam_date").lt_eq(date_lit(frame.reference))).max().alias("last_checkup_date")];
-        for w in &checkup_windows {
-            let (a, b) = frame.days(w);
-            let c = Feature::Exists(Event::Checkup, *w).column();
-            bool_cols.push(c.clone());
-            aggs.push(between_dates(col("exam_date"), a, b).any(true).alias(c));
-        }
-        out = join(out, src.checkups()?.group_by([col("person_id")]).agg(aggs));
+    if let Some(lf) = presence_by_date(
+        src.checkups()?,
+        Event::Checkup,
+        "last_checkup_date",
+        features,
+        frame,
+        &mut bool_cols,
+    ) {
+        out = join(out, lf);
     }
-    let dental_windows: Vec<Window> =
-        features.iter().filter_map(|f| if let Feature::Exists(Event::DentalCheckup, w) = f { Some(*w) } else { None }).collect();
-    if !dental_windows.is_empty() {
-        let mut aggs = vec![col("exam_date").filter(col("exam_date").lt_eq(date_lit(frame.reference))).max().alias("last_dental_checkup_date")];
-        for w in &dental_windows {
-            let (a, b) = frame.days(w);
-            let c = Feature::Exists(Event::DentalCheckup, *w).column();
-            bool_cols.push(c.clone());
-            aggs.push(between_dates(col("exam_date"), a, b).any(true).alias(c));
-        }
-        out = join(out, src.dental_checkups()?.group_by([col("person_id")]).agg(aggs));
+    if let Some(lf) = presence_by_date(
+        src.dental_checkups()?,
+        Event::DentalCheckup,
+        "last_dental_checkup_date",
+        features,
+        frame,
+        &mut bool_cols,
+    ) {
+        out = join(out, lf);
     }
 
     // Latest questionnaire of the FY.
-    let items: Vec<u8> = features.iter().filter_map(|f| if let Feature::Questionnaire(n) = f { Some(*n) } else { None }).collect();
+    let items: Vec<u8> = features
+        .iter()
+        .filter_map(|f| {
+            if let Feature::Questionnaire(n) = f {
+                Some(*n)
+            } else {
+                None
+            }
+        })
+        .collect();
     if !items.is_empty() {
         let (a, b) = frame.days(&Window::FY);
         let qcols: Vec<String> = (1..=15).map(|n| format!("q{n:02}")).collect();
-        let nn = polars::lazy::dsl::sum_horizontal(qcols.iter().map(|c| col(c.as_str()).is_not_null().cast(DataType::UInt32)).collect::<Vec<_>>(), true)?;
-        let mut sel = vec![col("person_id"), col("answer_date").alias("questionnaire_date")];
+        let nn = polars::lazy::dsl::sum_horizontal(
+            qcols
+                .iter()
+                .map(|c| col(c.as_str()).is_not_null().cast(DataType::UInt32))
+                .collect::<Vec<_>>(),
+            true,
+        )?;
+        let mut sel = vec![
+            col("person_id"),
+            col("answer_date").alias("questionnaire_date"),
+        ];
         sel.extend(items.iter().map(|n| col(format!("q{n:02}").as_str())));
         let latest = src
             .questionnaires()?
             .with_row_index("_row", None)
             .filter(between_dates(col("answer_date"), a, b))
             .with_columns([nn.alias("_nn")])
-            .sort(["person_id", "answer_date", "_nn", "_row"], Default::default())
+            .sort(
+                ["person_id", "answer_date", "_nn", "_row"],
+                Default::default(),
+            )
             .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::Last)
             .select(sel);
         out = join(out, latest);
     }
 
     // Claims by kind and window.
-    let claim_feats: Vec<(BTreeSet<ClaimKind>, Window)> =
-        features.iter().filter_map(|f| if let Feature::Exists(Event::Claim(k), w) = f { Some((k.clone(), *w)) } else { None }).collect();
+    let claim_feats: Vec<(BTreeSet<ClaimKind>, Window)> = features
+        .iter()
+        .filter_map(|f| {
+            if let Feature::Exists(Event::Claim(k), w) = f {
+                Some((k.clone(), *w))
+            } else {
+                None
+            }
+        })
+        .collect();
     if !claim_feats.is_empty() {
         let upto = date_lit(frame.ref_month());
         let mut aggs = Vec::new();
@@ -367,54 +565,107 @@ pub fn build(
             let is_kind = in_u8(col("claim_kind"), kinds.iter().map(|k| k.code()));
             let c = Feature::Exists(Event::Claim(kinds.clone()), *w).column();
             bool_cols.push(c.clone());
-            aggs.push(is_kind.clone().and(between_dates(col("service_month"), a, b)).any(true).alias(c));
+            aggs.push(
+                is_kind
+                    .clone()
+                    .and(between_dates(col("service_month"), a, b))
+                    .any(true)
+                    .alias(c),
+            );
             let t = kinds_tag(kinds);
             if evidence_done.insert(t.clone()) {
-                aggs.push(col("service_month").filter(is_kind).max().alias(format!("last_{t}_month")));
+                aggs.push(
+                    col("service_month")
+                        .filter(is_kind)
+                        .max()
+                        .alias(format!("last_{t}_month")),
+                );
             }
         }
-        let claims = src.medical_claims()?.filter(col("service_month").lt_eq(upto));
+        let claims = src
+            .medical_claims()?
+            .filter(col("service_month").lt_eq(upto));
         out = join(out, claims.group_by([col("person_id")]).agg(aggs));
     }
 
     // Drugs: class presence per window, and monthly distinct counts.
-    let drug_feats: Vec<(String, BTreeMap<String, bool>, Option<BTreeSet<ClaimKind>>, Window)> = features
+    let drug_feats: Vec<(
+        String,
+        BTreeMap<String, bool>,
+        Option<BTreeSet<ClaimKind>>,
+        Window,
+    )> = features
         .iter()
         .filter_map(|f| match f {
-            Feature::Exists(Event::Drug { class, options, kinds }, w) => Some((class.clone(), options.clone(), kinds.clone(), *w)),
+            Feature::Exists(
+                Event::Drug {
+                    class,
+                    options,
+                    kinds,
+                },
+                w,
+            ) => Some((class.clone(), options.clone(), kinds.clone(), *w)),
             _ => None,
         })
         .collect();
     let count_feats: Vec<(BTreeSet<Route>, DrugUnit, Window)> = features
         .iter()
         .filter_map(|f| match f {
-            Feature::MonthlyDrugs { routes, unit, window } => Some((routes.clone(), *unit, *window)),
+            Feature::MonthlyDrugs {
+                routes,
+                unit,
+                window,
+            } => Some((routes.clone(), *unit, *window)),
             _ => None,
         })
         .collect();
     if !drug_feats.is_empty() {
         let upto = date_lit(frame.ref_month());
         let needs_kind = drug_feats.iter().any(|d| d.2.is_some());
-        let mut drugs = src.claim_drugs_resolved()?.filter(col("service_month").lt_eq(upto));
+        let mut drugs = src
+            .claim_drugs_resolved()?
+            .filter(col("service_month").lt_eq(upto));
         if needs_kind {
-            let kinds = src.medical_claims()?.select([col("claim_id"), col("claim_kind")]);
+            let kinds = src
+                .medical_claims()?
+                .select([col("claim_id"), col("claim_kind")]);
             drugs = drugs.left_join(kinds, col("claim_id"), col("claim_id"));
         }
         let mut aggs = Vec::new();
         let mut evidence_done = BTreeSet::new();
         for (class, options, kinds, w) in &drug_feats {
-            let def = drug_classes.get(class).ok_or_else(|| polars_err!(ComputeError: "unknown drug class {class}"))?;
+            let def = drug_classes
+                .get(class)
+                .ok_or_else(|| polars_err!(ComputeError: "unknown drug class {class}"))?;
             let mut cond = starts_with_any(col("yj"), &def.prefixes(options));
             if let Some(k) = kinds {
                 cond = cond.and(in_u8(col("claim_kind"), k.iter().map(|x| x.code())));
             }
             let (a, b) = frame.months(w);
-            let c = Feature::Exists(Event::Drug { class: class.clone(), options: options.clone(), kinds: kinds.clone() }, *w).column();
+            let c = Feature::Exists(
+                Event::Drug {
+                    class: class.clone(),
+                    options: options.clone(),
+                    kinds: kinds.clone(),
+                },
+                *w,
+            )
+            .column();
             bool_cols.push(c.clone());
-            aggs.push(cond.clone().and(between_dates(col("service_month"), a, b)).any(true).alias(c));
+            aggs.push(
+                cond.clone()
+                    .and(between_dates(col("service_month"), a, b))
+                    .any(true)
+                    .alias(c),
+            );
             let t = drug_tag(class, options, kinds);
             if evidence_done.insert(t.clone()) {
-                aggs.push(col("service_month").filter(cond.clone()).max().alias(format!("last_{t}_month")));
+                aggs.push(
+                    col("service_month")
+                        .filter(cond.clone())
+                        .max()
+                        .alias(format!("last_{t}_month")),
+                );
                 aggs.push(
                     col("drug_name")
                         .filter(cond.clone())
@@ -433,38 +684,73 @@ pub fn build(
             DrugUnit::Yj => col("yj"),
             DrugUnit::DrugCode => col("drug_code"),
         };
-        let c = Feature::MonthlyDrugs { routes: routes.clone(), unit: *unit, window: *w }.column();
+        let c = Feature::MonthlyDrugs {
+            routes: routes.clone(),
+            unit: *unit,
+            window: *w,
+        }
+        .column();
         let monthly = src
             .claim_drugs_resolved()?
-            .filter(in_u8(col("route"), routes.iter().map(|r| r.code())).and(between_dates(col("service_month"), a, b)))
+            .filter(
+                in_u8(col("route"), routes.iter().map(|r| r.code())).and(between_dates(
+                    col("service_month"),
+                    a,
+                    b,
+                )),
+            )
             .select([col("person_id"), col("service_month"), key.alias("unit")])
             .filter(col("unit").is_not_null())
             .group_by([col("person_id"), col("service_month")])
-            .agg([col("unit").n_unique().cast(DataType::Int32).alias(c.as_str())])
+            .agg([col("unit")
+                .n_unique()
+                .cast(DataType::Int32)
+                .alias(c.as_str())])
             .sort(
                 ["person_id", c.as_str(), "service_month"],
                 SortMultipleOptions::default().with_order_descending_multi([false, true, false]),
             )
             .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::First)
-            .select([col("person_id"), col(c.as_str()), col("service_month").alias(format!("{c}_month"))]);
+            .select([
+                col("person_id"),
+                col(c.as_str()),
+                col("service_month").alias(format!("{c}_month")),
+            ]);
         out = join(out, monthly);
     }
 
     // Diagnoses (non-suspected) by class and window.
-    let dx_feats: Vec<(String, Window)> =
-        features.iter().filter_map(|f| if let Feature::Exists(Event::Diagnosis(c), w) = f { Some((c.clone(), *w)) } else { None }).collect();
+    let dx_feats: Vec<(String, Window)> = features
+        .iter()
+        .filter_map(|f| {
+            if let Feature::Exists(Event::Diagnosis(c), w) = f {
+                Some((c.clone(), *w))
+            } else {
+                None
+            }
+        })
+        .collect();
     if !dx_feats.is_empty() {
         let upto = date_lit(frame.ref_month());
-        let dx = src.claim_diagnoses_resolved()?.filter(col("suspected").not().and(col("service_month").lt_eq(upto)));
+        let dx = src
+            .claim_diagnoses_resolved()?
+            .filter(col("suspected").not().and(col("service_month").lt_eq(upto)));
         let mut aggs = Vec::new();
         let mut evidence_done = BTreeSet::new();
         for (class, w) in &dx_feats {
-            let def = disease_classes.get(class).ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
+            let def = disease_classes
+                .get(class)
+                .ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
             let cond = starts_with_any(col("icd"), &def.icd10);
             let (a, b) = frame.months(w);
             let c = Feature::Exists(Event::Diagnosis(class.clone()), *w).column();
             bool_cols.push(c.clone());
-            aggs.push(cond.clone().and(between_dates(col("service_month"), a, b)).any(true).alias(c));
+            aggs.push(
+                cond.clone()
+                    .and(between_dates(col("service_month"), a, b))
+                    .any(true)
+                    .alias(c),
+            );
             if evidence_done.insert(class.clone()) {
                 aggs.push(
                     col("disease_name")
@@ -481,14 +767,22 @@ pub fn build(
     // Certifications valid on some day of a window.
     let cert_feats: Vec<(BTreeSet<String>, Window)> = features
         .iter()
-        .filter_map(|f| if let Feature::Exists(Event::Certification(e), w) = f { Some((e.clone(), *w)) } else { None })
+        .filter_map(|f| {
+            if let Feature::Exists(Event::Certification(e), w) = f {
+                Some((e.clone(), *w))
+            } else {
+                None
+            }
+        })
         .collect();
     if !cert_feats.is_empty() {
         let r = date_lit(frame.reference);
         let mut aggs = Vec::new();
         for (excl, w) in &cert_feats {
             let (a, b) = frame.days(w);
-            let excluded = excl.iter().fold(lit(false), |acc, code| acc.or(col("care_level_code").eq(lit(code.as_str()))));
+            let excluded = excl.iter().fold(lit(false), |acc, code| {
+                acc.or(col("care_level_code").eq(lit(code.as_str())))
+            });
             let c = Feature::Exists(Event::Certification(excl.clone()), *w).column();
             bool_cols.push(c.clone());
             aggs.push(
@@ -506,7 +800,12 @@ pub fn build(
 
     // Absent aggregates mean "no event".
     if !bool_cols.is_empty() {
-        out = out.with_columns(bool_cols.iter().map(|c| col(c.as_str()).fill_null(lit(false))).collect::<Vec<_>>());
+        out = out.with_columns(
+            bool_cols
+                .iter()
+                .map(|c| col(c.as_str()).fill_null(lit(false)))
+                .collect::<Vec<_>>(),
+        );
     }
     Ok(out)
 }

@@ -59,8 +59,21 @@ impl RunResult {
         if self.table.column(&flag).is_err() {
             return Ok(Vec::new());
         }
-        let df = self.table.clone().lazy().filter(col(flag.as_str())).select([col("person_id")]).sort(["person_id"], Default::default()).collect()?;
-        Ok(df.column("person_id")?.str()?.iter().flatten().map(str::to_string).collect())
+        let df = self
+            .table
+            .clone()
+            .lazy()
+            .filter(col(flag.as_str()))
+            .select([col("person_id")])
+            .sort(["person_id"], Default::default())
+            .collect()?;
+        Ok(df
+            .column("person_id")?
+            .str()?
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .collect())
     }
 
     /// The result of rule `id`.
@@ -79,9 +92,19 @@ pub fn run(src: &Sources, spec: &RunSpec<'_>) -> PolarsResult<RunResult> {
         features::collect(&r.condition, &mut wanted);
     }
     let t0 = Instant::now();
-    let table = collect_streaming(features::build(src, &spec.frame, &wanted, spec.drug_classes, spec.disease_classes)?)?;
+    let table = collect_streaming(features::build(
+        src,
+        &spec.frame,
+        &wanted,
+        spec.drug_classes,
+        spec.disease_classes,
+    )?)?;
     let t_features = t0.elapsed().as_secs_f64();
-    let ctx = rules::text::TextContext { drug_classes: spec.drug_classes, disease_classes: spec.disease_classes, coverage_guard: true };
+    let ctx = rules::text::TextContext {
+        drug_classes: spec.drug_classes,
+        disease_classes: spec.disease_classes,
+        coverage_guard: true,
+    };
     let t1 = Instant::now();
     let population = table.height() as u64;
     let (table, results) = evaluate::evaluate(table, spec.rules, &ctx)?;

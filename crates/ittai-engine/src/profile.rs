@@ -47,8 +47,24 @@ fn scalar_f64(df: &DataFrame, name: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn row(group: &'static str, quantity: impl Into<String>, value: f64, lo: f64, hi: f64, target: impl Into<String>, unit: &'static str) -> ProfileRow {
-    ProfileRow { group, quantity: quantity.into(), value, lo, hi, target: target.into(), unit }
+fn row(
+    group: &'static str,
+    quantity: impl Into<String>,
+    value: f64,
+    lo: f64,
+    hi: f64,
+    target: impl Into<String>,
+    unit: &'static str,
+) -> ProfileRow {
+    ProfileRow {
+        group,
+        quantity: quantity.into(),
+        value,
+        lo,
+        hi,
+        target: target.into(),
+        unit,
+    }
 }
 
 /// Computes the profile of `fy`. `rule_rates` are the listed shares (per insured, %) of
@@ -56,7 +72,11 @@ fn row(group: &'static str, quantity: impl Into<String>, value: f64, lo: f64, hi
 ///
 /// # Errors
 /// Polars errors.
-pub fn profile(src: &Sources, fy: FiscalYear, rule_rates: &BTreeMap<String, f64>) -> PolarsResult<Vec<ProfileRow>> {
+pub fn profile(
+    src: &Sources,
+    fy: FiscalYear,
+    rule_rates: &BTreeMap<String, f64>,
+) -> PolarsResult<Vec<ProfileRow>> {
     let reference = fy.end();
     let frame = Frame { fy, reference };
     let mut out = Vec::new();
@@ -65,11 +85,19 @@ pub fn profile(src: &Sources, fy: FiscalYear, rule_rates: &BTreeMap<String, f64>
 
     // Age × sex against the 2020 census (share of all 75+ in each band and sex).
     let census = reference::census(2020);
-    let c75: f64 = census.iter().filter(|c| c.age_from >= 75).map(|c| c.count as f64).sum();
+    let c75: f64 = census
+        .iter()
+        .filter(|c| c.age_from >= 75)
+        .map(|c| c.count as f64)
+        .sum();
     let mut max_dev: f64 = 0.0;
     let mut worst = String::new();
     let bands = [(75, 79), (80, 84), (85, 89), (90, 94), (95, 200)];
-    let p75 = pop.clone().lazy().filter(col("age").gt_eq(lit(75))).collect()?;
+    let p75 = pop
+        .clone()
+        .lazy()
+        .filter(col("age").gt_eq(lit(75)))
+        .collect()?;
     let n75 = p75.height() as f64;
     for sex in [Sex::Male, Sex::Female] {
         for (lo, hi) in bands {
@@ -82,37 +110,98 @@ pub fn profile(src: &Sources, fy: FiscalYear, rule_rates: &BTreeMap<String, f64>
             let got = p75
                 .clone()
                 .lazy()
-                .filter(col("sex").eq(lit(sex.code())).and(col("age").gt_eq(lit(lo))).and(col("age").lt_eq(lit(hi))))
+                .filter(
+                    col("sex")
+                        .eq(lit(sex.code()))
+                        .and(col("age").gt_eq(lit(lo)))
+                        .and(col("age").lt_eq(lit(hi))),
+                )
                 .collect()?
                 .height() as f64
                 / n75.max(1.0);
             let dev = (got - want).abs() * 100.0;
             if dev > max_dev {
                 max_dev = dev;
-                worst = format!("{} {}", sex.label_ja(), if hi == 200 { format!("{lo}+") } else { format!("{lo}-{hi}") });
+                worst = format!(
+                    "{} {}",
+                    sex.label_ja(),
+                    if hi == 200 {
+                        format!("{lo}+")
+                    } else {
+                        format!("{lo}-{hi}")
+                    }
+                );
             }
         }
     }
-    out.push(row("demography", format!("age × sex vs 国勢調査2020, largest gap ({worst})"), max_dev, 0.0, 5.0, "≤ 5 pp per cell", "pp"));
+    out.push(row(
+        "demography",
+        format!("age × sex vs 国勢調査2020, largest gap ({worst})"),
+        max_dev,
+        0.0,
+        5.0,
+        "≤ 5 pp per cell",
+        "pp",
+    ));
 
     // Certification by age band and level mix (on the reference date).
     let certified = ["11", "12", "13", "21", "22", "23", "24", "25"];
-    let is_cert = certified.iter().fold(lit(false), |a, c| a.or(col("care_level").eq(lit(*c)).fill_null(lit(false))));
-    for (lo, hi, target, tol) in [(75, 79, 12.0, 3.0), (80, 84, 26.0, 4.0), (85, 89, 48.0, 5.0), (90, 200, 72.0, 5.0)] {
+    let is_cert = certified.iter().fold(lit(false), |a, c| {
+        a.or(col("care_level").eq(lit(*c)).fill_null(lit(false)))
+    });
+    for (lo, hi, target, tol) in [
+        (75, 79, 12.0, 3.0),
+        (80, 84, 26.0, 4.0),
+        (85, 89, 48.0, 5.0),
+        (90, 200, 72.0, 5.0),
+    ] {
         let df = pop
             .clone()
             .lazy()
             .filter(col("age").gt_eq(lit(lo)).and(col("age").lt_eq(lit(hi))))
             .select([is_cert.clone().cast(DataType::Float64).mean().alias("r")])
             .collect()?;
-        let label = if hi == 200 { format!("{lo}+") } else { format!("{lo}–{hi}") };
-        out.push(row("care", format!("要介護認定率 {label}"), 100.0 * scalar_f64(&df, "r"), target - tol, target + tol, format!("≈ {target} %"), "%"));
+        let label = if hi == 200 {
+            format!("{lo}+")
+        } else {
+            format!("{lo}–{hi}")
+        };
+        out.push(row(
+            "care",
+            format!("要介護認定率 {label}"),
+            100.0 * scalar_f64(&df, "r"),
+            target - tol,
+            target + tol,
+            format!("≈ {target} %"),
+            "%",
+        ));
     }
     let certs = pop.clone().lazy().filter(is_cert).collect()?;
     let nc = certs.height() as f64;
-    for (code, name, target) in [("12", "要支援1", 14.0), ("13", "要支援2", 14.0), ("21", "要介護1", 21.0), ("22", "要介護2", 17.0), ("23", "要介護3", 13.0), ("24", "要介護4", 12.0), ("25", "要介護5", 9.0)] {
-        let k = certs.clone().lazy().filter(col("care_level").eq(lit(code))).collect()?.height() as f64;
-        out.push(row("care", format!("level mix: {name}"), 100.0 * k / nc.max(1.0), target - 4.0, target + 4.0, format!("≈ {target} %"), "%"));
+    for (code, name, target) in [
+        ("12", "要支援1", 14.0),
+        ("13", "要支援2", 14.0),
+        ("21", "要介護1", 21.0),
+        ("22", "要介護2", 17.0),
+        ("23", "要介護3", 13.0),
+        ("24", "要介護4", 12.0),
+        ("25", "要介護5", 9.0),
+    ] {
+        let k = certs
+            .clone()
+            .lazy()
+            .filter(col("care_level").eq(lit(code)))
+            .collect()?
+            .height() as f64;
+        out.push(row(
+            "care",
+            format!("level mix: {name}"),
+            100.0 * k / nc.max(1.0),
+            target - 4.0,
+            target + 4.0,
+            format!("≈ {target} %"),
+            "%",
+        ));
     }
 
     // Checkup participation and deaths, denominators insured on April 1.
@@ -120,19 +209,59 @@ pub fn profile(src: &Sources, fy: FiscalYear, rule_rates: &BTreeMap<String, f64>
     let s = date_lit(start);
     let insured_start = src
         .persons()?
-        .filter(col("coverage_start").lt_eq(s.clone()).and(col("coverage_end").is_null().or(col("coverage_end").gt(s.clone()))))
+        .filter(
+            col("coverage_start").lt_eq(s.clone()).and(
+                col("coverage_end")
+                    .is_null()
+                    .or(col("coverage_end").gt(s.clone())),
+            ),
+        )
         .select([col("person_id")])
         .unique(None, UniqueKeepStrategy::Any);
     let n_start = insured_start.clone().collect()?.height() as f64;
-    let takers = src.checkups()?.filter(between(col("exam_date"), start, fy.end())).select([col("person_id")]).unique(None, UniqueKeepStrategy::Any);
-    let k = insured_start.clone().join(takers, [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Semi)).collect()?.height() as f64;
-    out.push(row("checkups", "健診受診率 (insured on 4/1 with a checkup in the FY; no exclusions)", 100.0 * k / n_start.max(1.0), 24.0, 30.0, "≈ 27 %", "%"));
-    let deaths = src
-        .persons()?
-        .filter(col("loss_reason").eq(lit(1u8)).and(col("coverage_end").gt(s)).and(col("coverage_end").lt_eq(date_lit(fy.end() + chrono::Duration::days(1)))))
+    let takers = src
+        .checkups()?
+        .filter(between(col("exam_date"), start, fy.end()))
+        .select([col("person_id")])
+        .unique(None, UniqueKeepStrategy::Any);
+    let k = insured_start
+        .clone()
+        .join(
+            takers,
+            [col("person_id")],
+            [col("person_id")],
+            JoinArgs::new(JoinType::Semi),
+        )
         .collect()?
         .height() as f64;
-    out.push(row("demography", "deaths per insured on 4/1", 100.0 * deaths / n_start.max(1.0), 5.5, 7.5, "≈ 6–7 % (est.)", "%"));
+    out.push(row(
+        "checkups",
+        "健診受診率 (insured on 4/1 with a checkup in the FY; no exclusions)",
+        100.0 * k / n_start.max(1.0),
+        24.0,
+        30.0,
+        "≈ 27 %",
+        "%",
+    ));
+    let deaths = src
+        .persons()?
+        .filter(
+            col("loss_reason")
+                .eq(lit(1u8))
+                .and(col("coverage_end").gt(s))
+                .and(col("coverage_end").lt_eq(date_lit(fy.end() + chrono::Duration::days(1)))),
+        )
+        .collect()?
+        .height() as f64;
+    out.push(row(
+        "demography",
+        "deaths per insured on 4/1",
+        100.0 * deaths / n_start.max(1.0),
+        5.5,
+        7.5,
+        "≈ 6–7 % (est.)",
+        "%",
+    ));
 
     // Questionnaire (latest of the FY among the insured on the reference date).
     let (a, b) = (start, reference);
@@ -141,7 +270,12 @@ pub fn profile(src: &Sources, fy: FiscalYear, rule_rates: &BTreeMap<String, f64>
         .filter(between(col("answer_date"), a, b))
         .sort(["person_id", "answer_date"], Default::default())
         .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::Last)
-        .join(pop.clone().lazy().select([col("person_id")]), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Semi));
+        .join(
+            pop.clone().lazy().select([col("person_id")]),
+            [col("person_id")],
+            [col("person_id")],
+            JoinArgs::new(JoinType::Semi),
+        );
     let share = |e: Expr| e.fill_null(lit(false)).cast(DataType::Float64).mean();
     let q = qn
         .select([
@@ -163,7 +297,15 @@ pub fn profile(src: &Sources, fy: FiscalYear, rule_rates: &BTreeMap<String, f64>
         ("q08", "Q8 転倒「はい」", 19.0, 4.0),
         ("q13", "Q13 週1回以上の外出「いいえ」", 8.0, 3.0),
     ] {
-        out.push(row("questionnaire", label, 100.0 * scalar_f64(&q, c), target - tol, target + tol, format!("≈ {target} %"), "%"));
+        out.push(row(
+            "questionnaire",
+            label,
+            100.0 * scalar_f64(&q, c),
+            target - tol,
+            target + tol,
+            format!("≈ {target} %"),
+            "%",
+        ));
     }
 
     // Lab values (latest checkup of the FY).
@@ -189,24 +331,68 @@ pub fn profile(src: &Sources, fy: FiscalYear, rule_rates: &BTreeMap<String, f64>
         ("hba1c", "HbA1c", "%", 5.9, 0.7, 0.15, 0.15),
         ("egfr", "eGFR", "mL/min/1.73m²", 60.0, 15.0, 3.0, 2.0),
     ] {
-        out.push(row("labs", format!("{label} mean"), scalar_f64(&ck, &format!("{c}_m")), mean - tm, mean + tm, format!("≈ {mean}"), unit));
-        out.push(row("labs", format!("{label} SD"), scalar_f64(&ck, &format!("{c}_s")), sd - ts, sd + ts, format!("≈ {sd}"), unit));
+        out.push(row(
+            "labs",
+            format!("{label} mean"),
+            scalar_f64(&ck, &format!("{c}_m")),
+            mean - tm,
+            mean + tm,
+            format!("≈ {mean}"),
+            unit,
+        ));
+        out.push(row(
+            "labs",
+            format!("{label} SD"),
+            scalar_f64(&ck, &format!("{c}_s")),
+            sd - ts,
+            sd + ts,
+            format!("≈ {sd}"),
+            unit,
+        ));
     }
 
     // Claims: share with a medical claim, cost per insured.
     let (m0, m1) = (start, ittai_model::first_of_month(reference));
-    let claims = src.medical_claims()?.filter(between(col("service_month"), m0, m1));
+    let claims = src
+        .medical_claims()?
+        .filter(between(col("service_month"), m0, m1));
     let with_claim = pop
         .clone()
         .lazy()
         .select([col("person_id")])
-        .join(claims.clone().select([col("person_id")]).unique(None, UniqueKeepStrategy::Any), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Semi))
+        .join(
+            claims
+                .clone()
+                .select([col("person_id")])
+                .unique(None, UniqueKeepStrategy::Any),
+            [col("person_id")],
+            [col("person_id")],
+            JoinArgs::new(JoinType::Semi),
+        )
         .collect()?
         .height() as f64;
-    out.push(row("claims", "insured with a medical claim in the FY", 100.0 * with_claim / n.max(1.0), 92.0, 98.0, "≈ 95 %", "%"));
-    let cost = claims.select([(col("points").cast(DataType::Float64).sum() * lit(10.0)).alias("yen")]).collect()?;
+    out.push(row(
+        "claims",
+        "insured with a medical claim in the FY",
+        100.0 * with_claim / n.max(1.0),
+        92.0,
+        98.0,
+        "≈ 95 %",
+        "%",
+    ));
+    let cost = claims
+        .select([(col("points").cast(DataType::Float64).sum() * lit(10.0)).alias("yen")])
+        .collect()?;
     let per = scalar_f64(&cost, "yen") / n.max(1.0);
-    out.push(row("claims", "medical cost per insured (points × 10 yen)", per, 855_000.0, 1_045_000.0, "≈ 950,000 yen", "yen"));
+    out.push(row(
+        "claims",
+        "medical cost per insured (points × 10 yen)",
+        per,
+        855_000.0,
+        1_045_000.0,
+        "≈ 950,000 yen",
+        "yen",
+    ));
 
     // Rule rates (per insured on the reference date).
     for (id, label, lo, hi, target) in [
@@ -216,7 +402,15 @@ pub fn profile(src: &Sources, fy: FiscalYear, rule_rates: &BTreeMap<String, f64>
         ("R05", "R05 身体的フレイル", 2.4, 5.8, "2.4–5.8 %"),
         ("R06", "R06 コントロール不良", 0.25, 0.65, "≈ 0.45 %"),
     ] {
-        out.push(row("rules", format!("ハイリスク者割合 {label}"), rule_rates.get(id).copied().unwrap_or(f64::NAN), lo, hi, target, "%"));
+        out.push(row(
+            "rules",
+            format!("ハイリスク者割合 {label}"),
+            rule_rates.get(id).copied().unwrap_or(f64::NAN),
+            lo,
+            hi,
+            target,
+            "%",
+        ));
     }
     Ok(out)
 }

@@ -40,7 +40,11 @@ impl Sources {
             }
         }
         let codes: Vec<&str> = drugs.entries().iter().map(|e| e.code.as_str()).collect();
-        let yj: Vec<Option<&str>> = drugs.entries().iter().map(|e| (!e.yj.is_empty()).then_some(e.yj.as_str())).collect();
+        let yj: Vec<Option<&str>> = drugs
+            .entries()
+            .iter()
+            .map(|e| (!e.yj.is_empty()).then_some(e.yj.as_str()))
+            .collect();
         let names: Vec<&str> = drugs.entries().iter().map(|e| e.name.as_str()).collect();
         let drug_master = DataFrame::new_infer_height(vec![
             Column::new("drug_code".into(), codes),
@@ -48,14 +52,22 @@ impl Sources {
             Column::new("drug_name".into(), names),
         ])?;
         let dcodes: Vec<&str> = diseases.entries().iter().map(|e| e.code.as_str()).collect();
-        let icd: Vec<Option<&str>> = diseases.entries().iter().map(|e| (!e.icd10.is_empty()).then_some(e.icd10.as_str())).collect();
+        let icd: Vec<Option<&str>> = diseases
+            .entries()
+            .iter()
+            .map(|e| (!e.icd10.is_empty()).then_some(e.icd10.as_str()))
+            .collect();
         let dnames: Vec<&str> = diseases.entries().iter().map(|e| e.name.as_str()).collect();
         let disease_master = DataFrame::new_infer_height(vec![
             Column::new("disease_code".into(), dcodes),
             Column::new("master_icd".into(), icd),
             Column::new("disease_name".into(), dnames),
         ])?;
-        Ok(Self { dir: dir.to_path_buf(), drug_master, disease_master })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            drug_master,
+            disease_master,
+        })
     }
 
     /// The dataset directory.
@@ -69,7 +81,10 @@ impl Sources {
     /// Polars I/O errors.
     pub fn scan(&self, table: &str) -> PolarsResult<LazyFrame> {
         let p = self.dir.join(format!("{table}.parquet"));
-        LazyFrame::scan_parquet(PlRefPath::new(p.to_string_lossy().as_ref()), ScanArgsParquet::default())
+        LazyFrame::scan_parquet(
+            PlRefPath::new(p.to_string_lossy().as_ref()),
+            ScanArgsParquet::default(),
+        )
     }
 
     /// `persons`.
@@ -130,7 +145,11 @@ impl Sources {
     pub fn claim_drugs_resolved(&self) -> PolarsResult<LazyFrame> {
         Ok(self
             .scan("claim_drugs")?
-            .left_join(self.drug_master.clone().lazy(), col("drug_code"), col("drug_code"))
+            .left_join(
+                self.drug_master.clone().lazy(),
+                col("drug_code"),
+                col("drug_code"),
+            )
             .with_columns([coalesce(&[col("yj_code"), col("master_yj")]).alias("yj")]))
     }
 
@@ -141,7 +160,11 @@ impl Sources {
     pub fn claim_diagnoses_resolved(&self) -> PolarsResult<LazyFrame> {
         Ok(self
             .scan("claim_diagnoses")?
-            .left_join(self.disease_master.clone().lazy(), col("disease_code"), col("disease_code"))
+            .left_join(
+                self.disease_master.clone().lazy(),
+                col("disease_code"),
+                col("disease_code"),
+            )
             .with_columns([coalesce(&[col("icd10"), col("master_icd")]).alias("icd")]))
     }
 
@@ -151,7 +174,11 @@ impl Sources {
     /// # Errors
     /// Polars errors.
     pub fn unresolved_drug_lines(&self) -> PolarsResult<u64> {
-        let df = self.claim_drugs_resolved()?.filter(col("yj").is_null()).select([len().alias("n")]).collect()?;
+        let df = self
+            .claim_drugs_resolved()?
+            .filter(col("yj").is_null())
+            .select([len().alias("n")])
+            .collect()?;
         Ok(df.column("n")?.u32()?.get(0).unwrap_or(0) as u64)
     }
 }

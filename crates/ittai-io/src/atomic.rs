@@ -36,8 +36,15 @@ impl AtomicFile {
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&dir)?;
-        let tmp = tempfile::Builder::new().prefix(".ittai-").suffix(".tmp").tempfile_in(&dir)?;
-        Ok(Self { inner: BufWriter::with_capacity(1 << 20, tmp), dest: dest.to_path_buf(), visibility })
+        let tmp = tempfile::Builder::new()
+            .prefix(".ittai-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)?;
+        Ok(Self {
+            inner: BufWriter::with_capacity(1 << 20, tmp),
+            dest: dest.to_path_buf(),
+            visibility,
+        })
     }
 
     /// Destination path.
@@ -100,7 +107,11 @@ mod tests {
             // dropped without commit: a failed run
         }
         assert_eq!(fs::read(&p).unwrap(), b"old");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temp file removed");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file removed"
+        );
     }
 
     #[cfg(unix)]
@@ -110,8 +121,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("list.csv");
         write_atomic(&p, b"x", Visibility::Private).unwrap();
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         write_atomic(&p, b"x", Visibility::Shared).unwrap();
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
     }
 }

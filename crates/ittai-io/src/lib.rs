@@ -5,8 +5,8 @@
 //! Nothing here uses polars; other crates receive Parquet files or plain Rust values.
 
 pub mod atomic;
-pub mod masters;
-pub mod reference;
 pub mod dataset;
 pub mod hash;
+pub mod masters;
+pub mod reference;
 pub mod rejects;

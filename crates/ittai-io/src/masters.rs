@@ -81,7 +81,10 @@ pub struct DrugMaster {
 }
 
 fn unzip_first(bytes: &[u8], origin: &str) -> Result<Vec<u8>, MasterError> {
-    let err = |m: String| MasterError { origin: origin.to_string(), message: m };
+    let err = |m: String| MasterError {
+        origin: origin.to_string(),
+        message: m,
+    };
     let mut z = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| err(e.to_string()))?;
     let mut f = z.by_index(0).map_err(|e| err(e.to_string()))?;
     let mut out = Vec::with_capacity(f.size() as usize);
@@ -90,25 +93,42 @@ fn unzip_first(bytes: &[u8], origin: &str) -> Result<Vec<u8>, MasterError> {
 }
 
 /// Decodes CP932 (or UTF-8 when the bytes are valid UTF-8) and parses quoted CSV rows.
-fn ssk_rows(bytes: &[u8], origin: &str, min_cols: usize) -> Result<Vec<csv::StringRecord>, MasterError> {
+fn ssk_rows(
+    bytes: &[u8],
+    origin: &str,
+    min_cols: usize,
+) -> Result<Vec<csv::StringRecord>, MasterError> {
     let text = match std::str::from_utf8(bytes) {
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(_) => {
             let (t, _, bad) = encoding_rs::SHIFT_JIS.decode(bytes);
             if bad {
-                return Err(MasterError { origin: origin.into(), message: "neither UTF-8 nor Shift_JIS (CP932) text".into() });
+                return Err(MasterError {
+                    origin: origin.into(),
+                    message: "neither UTF-8 nor Shift_JIS (CP932) text".into(),
+                });
             }
             t
         }
     };
     let mut rows = Vec::new();
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     for (i, r) in rdr.records().enumerate() {
-        let r = r.map_err(|e| MasterError { origin: origin.into(), message: format!("line {}: {e}", i + 1) })?;
+        let r = r.map_err(|e| MasterError {
+            origin: origin.into(),
+            message: format!("line {}: {e}", i + 1),
+        })?;
         if r.len() < min_cols {
             return Err(MasterError {
                 origin: origin.into(),
-                message: format!("line {}: {} columns, expected at least {min_cols}", i + 1, r.len()),
+                message: format!(
+                    "line {}: {} columns, expected at least {min_cols}",
+                    i + 1,
+                    r.len()
+                ),
             });
         }
         rows.push(r);
@@ -156,8 +176,10 @@ impl DrugMaster {
     /// # Panics
     /// Never for the vendored file (tested).
     pub fn embedded() -> Self {
-        let bytes = unzip_first(Y_ZIP, "<built-in ssk_y_ALL20240321.zip>").expect("vendored drug master");
-        Self::parse(&bytes, "<built-in ssk_y_ALL20240321.zip>").expect("vendored drug master parses")
+        let bytes =
+            unzip_first(Y_ZIP, "<built-in ssk_y_ALL20240321.zip>").expect("vendored drug master");
+        Self::parse(&bytes, "<built-in ssk_y_ALL20240321.zip>")
+            .expect("vendored drug master parses")
     }
 
     /// The product with a 9-digit code.
@@ -216,8 +238,10 @@ impl DiseaseMaster {
     /// # Panics
     /// Never for the vendored file (tested).
     pub fn embedded() -> Self {
-        let bytes = unzip_first(B_ZIP, "<built-in ssk_b_20240601.zip>").expect("vendored disease master");
-        Self::parse(&bytes, "<built-in ssk_b_20240601.zip>").expect("vendored disease master parses")
+        let bytes =
+            unzip_first(B_ZIP, "<built-in ssk_b_20240601.zip>").expect("vendored disease master");
+        Self::parse(&bytes, "<built-in ssk_b_20240601.zip>")
+            .expect("vendored disease master parses")
     }
 
     /// The name with a 7-digit code.
@@ -258,8 +282,10 @@ impl ModifierMaster {
     /// # Panics
     /// Never for the vendored file (tested).
     pub fn embedded() -> Self {
-        let bytes = unzip_first(Z_ZIP, "<built-in ssk_z_20250601.zip>").expect("vendored modifier master");
-        Self::parse(&bytes, "<built-in ssk_z_20250601.zip>").expect("vendored modifier master parses")
+        let bytes =
+            unzip_first(Z_ZIP, "<built-in ssk_z_20250601.zip>").expect("vendored modifier master");
+        Self::parse(&bytes, "<built-in ssk_z_20250601.zip>")
+            .expect("vendored modifier master parses")
     }
 
     /// Name of a modifier code.
@@ -290,7 +316,10 @@ mod tests {
         let b = DiseaseMaster::embedded();
         assert_eq!(b.entries().len(), 27_437);
         let e = b.get("8848176").unwrap();
-        assert_eq!((e.name.as_str(), e.icd10.as_str()), ("１１β－水酸化酵素欠損症", "E250"));
+        assert_eq!(
+            (e.name.as_str(), e.icd10.as_str()),
+            ("１１β－水酸化酵素欠損症", "E250")
+        );
         assert_eq!(b.get("0000999").unwrap().icd10, "");
         let z = ModifierMaster::embedded();
         assert_eq!(z.get(SUSPECTED_MODIFIER), Some("の疑い"));
@@ -298,7 +327,9 @@ mod tests {
 
     #[test]
     fn bad_master_names_the_line() {
-        let err = DrugMaster::parse(b"\"0\",\"Y\",\"1\"\n", "x.csv").unwrap_err().to_string();
+        let err = DrugMaster::parse(b"\"0\",\"Y\",\"1\"\n", "x.csv")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("x.csv") && err.contains("line 1"), "{err}");
     }
 }

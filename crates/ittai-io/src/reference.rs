@@ -78,7 +78,10 @@ pub fn prefectures() -> Vec<Prefecture> {
 pub fn find_prefecture(key: &str) -> Option<Prefecture> {
     let k = key.trim();
     prefectures().into_iter().find(|p| {
-        k.parse::<u8>().ok() == Some(p.code) || p.name == k || p.short == k || p.name_en.eq_ignore_ascii_case(k)
+        k.parse::<u8>().ok() == Some(p.code)
+            || p.name == k
+            || p.short == k
+            || p.name_en.eq_ignore_ascii_case(k)
     })
 }
 
@@ -113,7 +116,12 @@ pub fn census(year: u16) -> Vec<CensusCell> {
                 let (a, b) = age.split_once('~')?;
                 (a.parse().ok()?, Some(b.parse().ok()?))
             };
-            Some(CensusCell { sex, age_from: from, age_to: to, count: r[3].parse().ok()? })
+            Some(CensusCell {
+                sex,
+                age_from: from,
+                age_to: to,
+                count: r[3].parse().ok()?,
+            })
         })
         .collect()
 }
@@ -127,7 +135,10 @@ mod tests {
     fn municipalities_are_valid_codes() {
         let m = municipalities();
         assert_eq!(m.len(), 1916);
-        assert!(m.iter().all(|x| is_valid_municipality_code(&x.code)), "every code passes the check digit");
+        assert!(
+            m.iter().all(|x| is_valid_municipality_code(&x.code)),
+            "every code passes the check digit"
+        );
         let tottori: Vec<_> = m.iter().filter(|x| x.prefecture_code == 31).collect();
         assert_eq!(tottori.len(), 19);
         assert_eq!(tottori[0].name, "鳥取市");
@@ -141,9 +152,15 @@ mod tests {
     #[test]
     fn census_2020_75_plus() {
         let c = census(2020);
-        let m7579 = c.iter().find(|x| x.sex == Sex::Male && x.age_from == 75).unwrap();
+        let m7579 = c
+            .iter()
+            .find(|x| x.sex == Sex::Male && x.age_from == 75)
+            .unwrap();
         assert_eq!(m7579.count, 3_092_860); // 国勢調査 2020, 男性 75~79歳
-        let f100 = c.iter().find(|x| x.sex == Sex::Female && x.age_from == 100).unwrap();
+        let f100 = c
+            .iter()
+            .find(|x| x.sex == Sex::Female && x.age_from == 100)
+            .unwrap();
         assert_eq!((f100.age_to, f100.count), (None, 69_757));
         let total_75: u64 = c.iter().filter(|x| x.age_from >= 75).map(|x| x.count).sum();
         assert_eq!(total_75, 18_248_742);

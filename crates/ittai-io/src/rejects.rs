@@ -178,18 +178,28 @@ pub struct RejectSink {
 
 impl fmt::Debug for RejectSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RejectSink").field("total", &self.total).finish()
+        f.debug_struct("RejectSink")
+            .field("total", &self.total)
+            .finish()
     }
 }
 
 /// Header of the rejects CSV.
-pub const REJECTS_HEADER: [&str; 9] =
-    ["table", "file", "location", "column", "kind", "action", "value", "detail", "record"];
+pub const REJECTS_HEADER: [&str; 9] = [
+    "table", "file", "location", "column", "kind", "action", "value", "detail", "record",
+];
 
 impl RejectSink {
     /// A sink that only counts (and keeps the first `keep_first` violations).
     pub fn counting(keep_first: usize) -> Self {
-        Self { file: None, counts: BTreeMap::new(), first: Vec::new(), kinds_seen: Default::default(), keep_first, total: 0 }
+        Self {
+            file: None,
+            counts: BTreeMap::new(),
+            first: Vec::new(),
+            kinds_seen: Default::default(),
+            keep_first,
+            total: 0,
+        }
     }
 
     /// A sink that also writes every violation to `path` (owner-only: rejects contain
@@ -212,7 +222,10 @@ impl RejectSink {
     /// # Errors
     /// I/O errors writing the rejects file.
     pub fn push(&mut self, v: Violation, record: &str) -> std::io::Result<()> {
-        *self.counts.entry((v.table.clone(), v.kind, v.action.name())).or_default() += 1;
+        *self
+            .counts
+            .entry((v.table.clone(), v.kind, v.action.name()))
+            .or_default() += 1;
         self.total += 1;
         if let Some((w, _)) = &mut self.file {
             w.write_record([
@@ -264,7 +277,9 @@ impl RejectSink {
     pub fn finish(self) -> std::io::Result<Option<PathBuf>> {
         match self.file {
             Some((w, p)) => {
-                let f = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+                let f = w
+                    .into_inner()
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
                 f.commit()?;
                 Ok(Some(p))
             }

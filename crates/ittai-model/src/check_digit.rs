@@ -11,26 +11,27 @@ pub fn municipality_check_digit(five: &str) -> Option<u8> {
     if b.len() != 5 || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let sum: u32 = b.iter().zip([6u32, 5, 4, 3, 2]).map(|(c, w)| (c - b'0') as u32 * w).sum();
+    let sum: u32 = b
+        .iter()
+        .zip([6u32, 5, 4, 3, 2])
+        .map(|(c, w)| (c - b'0') as u32 * w)
+        .sum();
     Some(((11 - sum % 11) % 10) as u8)
 }
 
 /// True when `code` is a 6-digit 全国地方公共団体コード with a correct check digit.
 pub fn is_valid_municipality_code(code: &str) -> bool {
     code.len() == 6
-        && municipality_check_digit(&code[..5])
-            .is_some_and(|c| code.as_bytes()[5] == b'0' + c)
+        && municipality_check_digit(&code[..5]).is_some_and(|c| code.as_bytes()[5] == b'0' + c)
 }
 
-/// 検証番号 (check digit) of a 保険者番号: digits of 法別番号 + 都道府県番号 + 保険者別番号
-/// are weighted 2, 1, 2, 1, … from the right, the digits of the products are summed, and
-/// the check digit is (10 − sum mod 10) mod 10.
-///
-/// Source: 保険者番号の検証番号の算出方法 (厚生労働省). Example: 後期 insurer 3913103 → 39131032
-/// (the insurer of the ORCA 後期 sample receipt).
-pub fn insurer_check_digit(seven: &str) -> Option<u8> {
-    let b = seven.as_bytes();
-    if b.len() != 7 || !b.iter().all(u8::is_ascii_digit) {
+/// Check digit of the 2-1 weighted modulus-10 scheme used by 保険者番号 and
+/// 医療機関コード: digits are weighted 2, 1, 2, 1, … from the right, the digits of the
+/// products are summed, and the check digit is (10 − sum mod 10) mod 10. `None` when
+/// `digits` is empty or not all ASCII digits.
+pub fn weighted_21_check_digit(digits: &str) -> Option<u8> {
+    let b = digits.as_bytes();
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
     let sum: u32 = b
@@ -45,9 +46,22 @@ pub fn insurer_check_digit(seven: &str) -> Option<u8> {
     Some(((10 - sum % 10) % 10) as u8)
 }
 
+/// 検証番号 (check digit) of a 保険者番号 from its first seven digits (法別番号 +
+/// 都道府県番号 + 保険者別番号), by [`weighted_21_check_digit`].
+///
+/// Source: 保険者番号の検証番号の算出方法 (厚生労働省). Example: 後期 insurer 3913103 → 39131032
+/// (the insurer of the ORCA 後期 sample receipt).
+pub fn insurer_check_digit(seven: &str) -> Option<u8> {
+    if seven.len() != 7 {
+        return None;
+    }
+    weighted_21_check_digit(seven)
+}
+
 /// True when `code` is an 8-digit 保険者番号 with a correct 検証番号.
 pub fn is_valid_insurer_number(code: &str) -> bool {
-    code.len() == 8 && insurer_check_digit(&code[..7]).is_some_and(|c| code.as_bytes()[7] == b'0' + c)
+    code.len() == 8
+        && insurer_check_digit(&code[..7]).is_some_and(|c| code.as_bytes()[7] == b'0' + c)
 }
 
 /// The 8-digit 後期高齢者医療 insurer number of a municipality: 法別番号 39, the 2-digit
@@ -82,6 +96,9 @@ mod tests {
         assert_eq!(insurer_check_digit("3913103"), Some(2));
         assert!(is_valid_insurer_number("39131032"));
         assert!(!is_valid_insurer_number("39131033"));
-        assert_eq!(late_elderly_insurer_number("131032").as_deref(), Some("39131032"));
+        assert_eq!(
+            late_elderly_insurer_number("131032").as_deref(),
+            Some("39131032")
+        );
     }
 }

@@ -63,7 +63,9 @@ impl DrugClass {
     }
     /// True when `yj` starts with one of the prefixes in force (see [`DrugClass::prefixes`]).
     pub fn matches(&self, yj: &str, enabled: &BTreeMap<String, bool>) -> bool {
-        self.prefixes(enabled).iter().any(|p| yj.starts_with(p.as_str()))
+        self.prefixes(enabled)
+            .iter()
+            .any(|p| yj.starts_with(p.as_str()))
     }
 }
 
@@ -103,16 +105,28 @@ pub struct ClassFileError {
 /// # Errors
 /// [`ClassFileError`] naming `origin` with the line and key of an unknown field, a wrong
 /// type or a prefix that is not 3–12 ASCII alphanumerics.
-pub fn parse_drug_classes(text: &str, origin: &str) -> Result<BTreeMap<String, DrugClass>, ClassFileError> {
-    let classes: BTreeMap<String, DrugClass> = toml::from_str(text)
-        .map_err(|e| ClassFileError { origin: origin.to_string(), message: e.to_string() })?;
+pub fn parse_drug_classes(
+    text: &str,
+    origin: &str,
+) -> Result<BTreeMap<String, DrugClass>, ClassFileError> {
+    let classes: BTreeMap<String, DrugClass> =
+        toml::from_str(text).map_err(|e| ClassFileError {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
     for (id, c) in &classes {
-        let all = c.include.iter().chain(c.options.values().flat_map(|o| o.include.iter()));
+        let all = c
+            .include
+            .iter()
+            .chain(c.options.values().flat_map(|o| o.include.iter()));
         for p in all {
             if !(3..=12).contains(&p.0.len()) || !p.0.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 return Err(ClassFileError {
                     origin: origin.to_string(),
-                    message: format!("class `{id}`: YJ prefix {:?} must be 3–12 letters or digits", p.0),
+                    message: format!(
+                        "class `{id}`: YJ prefix {:?} must be 3–12 letters or digits",
+                        p.0
+                    ),
                 });
             }
         }
@@ -125,9 +139,15 @@ pub fn parse_drug_classes(text: &str, origin: &str) -> Result<BTreeMap<String, D
 /// # Errors
 /// [`ClassFileError`] naming `origin` with line and key, or an ICD-10 prefix that does
 /// not start with a letter followed by two digits.
-pub fn parse_disease_classes(text: &str, origin: &str) -> Result<BTreeMap<String, DiseaseClass>, ClassFileError> {
-    let classes: BTreeMap<String, DiseaseClass> = toml::from_str(text)
-        .map_err(|e| ClassFileError { origin: origin.to_string(), message: e.to_string() })?;
+pub fn parse_disease_classes(
+    text: &str,
+    origin: &str,
+) -> Result<BTreeMap<String, DiseaseClass>, ClassFileError> {
+    let classes: BTreeMap<String, DiseaseClass> =
+        toml::from_str(text).map_err(|e| ClassFileError {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
     for (id, c) in &classes {
         for p in &c.icd10 {
             let b = p.as_bytes();
@@ -138,7 +158,9 @@ pub fn parse_disease_classes(text: &str, origin: &str) -> Result<BTreeMap<String
             {
                 return Err(ClassFileError {
                     origin: origin.to_string(),
-                    message: format!("class `{id}`: ICD-10 prefix {p:?} must look like \"I50\" (no dot)"),
+                    message: format!(
+                        "class `{id}`: ICD-10 prefix {p:?} must look like \"I50\" (no dot)"
+                    ),
                 });
             }
         }
@@ -148,14 +170,20 @@ pub fn parse_disease_classes(text: &str, origin: &str) -> Result<BTreeMap<String
 
 /// The built-in drug classes (`queries/classes/drugs.toml`).
 pub fn default_drug_classes() -> BTreeMap<String, DrugClass> {
-    parse_drug_classes(DEFAULT_DRUG_CLASSES, "<built-in queries/classes/drugs.toml>")
-        .expect("built-in drug classes parse")
+    parse_drug_classes(
+        DEFAULT_DRUG_CLASSES,
+        "<built-in queries/classes/drugs.toml>",
+    )
+    .expect("built-in drug classes parse")
 }
 
 /// The built-in disease classes (`queries/classes/diseases.toml`).
 pub fn default_disease_classes() -> BTreeMap<String, DiseaseClass> {
-    parse_disease_classes(DEFAULT_DISEASE_CLASSES, "<built-in queries/classes/diseases.toml>")
-        .expect("built-in disease classes parse")
+    parse_disease_classes(
+        DEFAULT_DISEASE_CLASSES,
+        "<built-in queries/classes/diseases.toml>",
+    )
+    .expect("built-in disease classes parse")
 }
 
 #[cfg(test)]
@@ -175,7 +203,10 @@ mod tests {
         let on = BTreeMap::from([("etizolam".to_string(), true)]);
         assert!(hyp.matches("1179025F1026", &on));
         assert!(d["hypertension"].matches("2171022F1045", &off));
-        assert!(!d["hypertension"].matches("2171010F1020", &off), "other 2171 vasodilators are not antihypertensives");
+        assert!(
+            !d["hypertension"].matches("2171010F1020", &off),
+            "other 2171 vasodilators are not antihypertensives"
+        );
         assert!(d["diabetes"].matches("3969010F1034", &off));
         let dis = default_disease_classes();
         assert!(dis["heart_failure"].matches("I500"));
@@ -186,15 +217,21 @@ mod tests {
 
     #[test]
     fn bad_files_name_line_and_key() {
-        let err = parse_drug_classes("[x]\nname_ja = \"a\"\nname_en = \"b\"\nsource = \"c\"\ninclude = []\ncolour = 1\n", "my.toml")
-            .unwrap_err()
-            .to_string();
+        let err = parse_drug_classes(
+            "[x]\nname_ja = \"a\"\nname_en = \"b\"\nsource = \"c\"\ninclude = []\ncolour = 1\n",
+            "my.toml",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("my.toml"), "{err}");
         assert!(err.contains("line 6"), "{err}");
         assert!(err.contains("colour"), "{err}");
-        let err = parse_disease_classes("[x]\nname_ja=\"a\"\nname_en=\"b\"\nsource=\"c\"\nicd10=[\"I50.0\"]\n", "d.toml")
-            .unwrap_err()
-            .to_string();
+        let err = parse_disease_classes(
+            "[x]\nname_ja=\"a\"\nname_en=\"b\"\nsource=\"c\"\nicd10=[\"I50.0\"]\n",
+            "d.toml",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("I50.0") && err.contains("no dot"), "{err}");
     }
 }

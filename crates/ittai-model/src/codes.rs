@@ -139,8 +139,13 @@ pub enum Route {
 
 impl Route {
     /// All routes in code order.
-    pub const ALL: [Route; 5] =
-        [Route::Oral, Route::AsNeeded, Route::External, Route::Injection, Route::Other];
+    pub const ALL: [Route; 5] = [
+        Route::Oral,
+        Route::AsNeeded,
+        Route::External,
+        Route::Injection,
+        Route::Other,
+    ];
     /// Dataset code.
     pub fn code(self) -> u8 {
         self as u8
@@ -385,7 +390,10 @@ impl CareLevel {
     }
     /// True for 要介護2–5, the "dependent" state of 平均自立期間 (SPEC §7).
     pub fn is_care2_plus(self) -> bool {
-        matches!(self, CareLevel::Care2 | CareLevel::Care3 | CareLevel::Care4 | CareLevel::Care5)
+        matches!(
+            self,
+            CareLevel::Care2 | CareLevel::Care3 | CareLevel::Care4 | CareLevel::Care5
+        )
     }
 }
 

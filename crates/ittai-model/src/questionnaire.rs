@@ -34,7 +34,13 @@ pub const ITEMS: [QuestionnaireItem; 15] = [
         xml_code: "9N932000000000011",
         domain_ja: "健康状態",
         text_ja: "あなたの現在の健康状態はいかがですか",
-        answers: &[(1, "よい"), (2, "まあよい"), (3, "ふつう"), (4, "あまりよくない"), (5, "よくない")],
+        answers: &[
+            (1, "よい"),
+            (2, "まあよい"),
+            (3, "ふつう"),
+            (4, "あまりよくない"),
+            (5, "よくない"),
+        ],
     },
     QuestionnaireItem {
         number: 2,
@@ -149,7 +155,10 @@ pub fn column(n: u8) -> String {
 impl QuestionnaireItem {
     /// Japanese label of an answer code, `None` outside the item's domain.
     pub fn answer_label(&self, code: u8) -> Option<&'static str> {
-        self.answers.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+        self.answers
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, l)| *l)
     }
     /// Highest valid answer code.
     pub fn max_code(&self) -> u8 {

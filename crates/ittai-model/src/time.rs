@@ -14,7 +14,11 @@ pub struct FiscalYear(pub i32);
 impl FiscalYear {
     /// The FY containing `date` (April–December → same year, January–March → year − 1).
     pub fn of(date: NaiveDate) -> Self {
-        if date.month() >= 4 { FiscalYear(date.year()) } else { FiscalYear(date.year() - 1) }
+        if date.month() >= 4 {
+            FiscalYear(date.year())
+        } else {
+            FiscalYear(date.year() - 1)
+        }
     }
     /// First day (April 1).
     pub fn start(self) -> NaiveDate {
@@ -163,11 +167,36 @@ pub struct Era {
 
 /// The five eras of 和暦 codes, oldest first.
 pub const ERAS: [Era; 5] = [
-    Era { code: 1, name: "明治", first_year: 1868, first_day: (1868, 1, 25) },
-    Era { code: 2, name: "大正", first_year: 1912, first_day: (1912, 7, 30) },
-    Era { code: 3, name: "昭和", first_year: 1926, first_day: (1926, 12, 25) },
-    Era { code: 4, name: "平成", first_year: 1989, first_day: (1989, 1, 8) },
-    Era { code: 5, name: "令和", first_year: 2019, first_day: (2019, 5, 1) },
+    Era {
+        code: 1,
+        name: "明治",
+        first_year: 1868,
+        first_day: (1868, 1, 25),
+    },
+    Era {
+        code: 2,
+        name: "大正",
+        first_year: 1912,
+        first_day: (1912, 7, 30),
+    },
+    Era {
+        code: 3,
+        name: "昭和",
+        first_year: 1926,
+        first_day: (1926, 12, 25),
+    },
+    Era {
+        code: 4,
+        name: "平成",
+        first_year: 1989,
+        first_day: (1989, 1, 8),
+    },
+    Era {
+        code: 5,
+        name: "令和",
+        first_year: 2019,
+        first_day: (2019, 5, 1),
+    },
 ];
 
 /// Error from parsing a 和暦 or 西暦 date field.
@@ -191,13 +220,19 @@ pub enum DateFieldError {
 
 fn digits(s: &str, n: usize, expected: &'static str) -> Result<Vec<u32>, DateFieldError> {
     if s.len() != n || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(DateFieldError::Format { expected, found: s.to_string() });
+        return Err(DateFieldError::Format {
+            expected,
+            found: s.to_string(),
+        });
     }
     Ok(s.bytes().map(|b| (b - b'0') as u32).collect())
 }
 
 fn era(code: u32) -> Result<Era, DateFieldError> {
-    ERAS.iter().copied().find(|e| e.code as u32 == code).ok_or(DateFieldError::Era(code as u8))
+    ERAS.iter()
+        .copied()
+        .find(|e| e.code as u32 == code)
+        .ok_or(DateFieldError::Era(code as u8))
 }
 
 /// Parses a 和暦 year-month `GYYMM` (e.g. `43101` = 平成31年1月 = 2019-01) to the first
@@ -260,7 +295,13 @@ pub fn to_wareki_date(date: NaiveDate) -> String {
         })
         .copied()
         .unwrap_or(ERAS[0]);
-    format!("{}{:02}{:02}{:02}", e.code, date.year() - e.first_year + 1, date.month(), date.day())
+    format!(
+        "{}{:02}{:02}{:02}",
+        e.code,
+        date.year() - e.first_year + 1,
+        date.month(),
+        date.day()
+    )
 }
 
 #[cfg(test)]
@@ -299,13 +340,19 @@ mod tests {
         assert_eq!(parse_wareki_month("43101").unwrap(), d(2019, 1, 1));
         assert_eq!(parse_wareki_date("3220315").unwrap(), d(1947, 3, 15));
         assert_eq!(parse_wareki_date("5010501").unwrap(), d(2019, 5, 1));
-        assert!(matches!(parse_wareki_month("43113"), Err(DateFieldError::NoSuchDate(_))));
-        assert!(matches!(parse_wareki_month("93101"), Err(DateFieldError::Era(9))));
+        assert!(matches!(
+            parse_wareki_month("43113"),
+            Err(DateFieldError::NoSuchDate(_))
+        ));
+        assert!(matches!(
+            parse_wareki_month("93101"),
+            Err(DateFieldError::Era(9))
+        ));
         assert!(parse_wareki_date("322031").is_err());
         assert_eq!(to_wareki_date(d(1947, 3, 15)), "3220315");
         assert_eq!(to_wareki_date(d(2019, 4, 30)), "4310430");
         assert_eq!(to_wareki_date(d(2019, 5, 1)), "5010501");
-        assert_eq!(parse_yyyymm("202413").is_err(), true);
+        assert!(parse_yyyymm("202413").is_err());
         assert_eq!(parse_yyyymmdd("20240229").unwrap(), d(2024, 2, 29));
     }
 }

@@ -34,10 +34,18 @@ pub enum Headers {
 ///
 /// # Errors
 /// I/O errors.
-pub fn write_csv(table: &Table, path: &Path, encoding: CsvEncoding, headers: Headers, visibility: Visibility) -> std::io::Result<u64> {
+pub fn write_csv(
+    table: &Table,
+    path: &Path,
+    encoding: CsvEncoding,
+    headers: Headers,
+    visibility: Visibility,
+) -> std::io::Result<u64> {
     let mut buf = Vec::new();
     {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut buf);
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(&mut buf);
         let head: Vec<&str> = table
             .columns
             .iter()
@@ -48,7 +56,8 @@ pub fn write_csv(table: &Table, path: &Path, encoding: CsvEncoding, headers: Hea
             .collect();
         w.write_record(&head).map_err(std::io::Error::other)?;
         for i in 0..table.rows() {
-            w.write_record(table.columns.iter().map(|c| c.cells.text(i))).map_err(std::io::Error::other)?;
+            w.write_record(table.columns.iter().map(|c| c.cells.text(i)))
+                .map_err(std::io::Error::other)?;
         }
         w.flush()?;
     }
@@ -105,9 +114,17 @@ mod tests {
 
     fn sample() -> Table {
         let mut t = Table::default();
-        t.push("person_id", "被保険者ID（仮名）", Cells::Text(vec![Some("a1".into()), Some("b,2".into())]));
+        t.push(
+            "person_id",
+            "被保険者ID（仮名）",
+            Cells::Text(vec![Some("a1".into()), Some("b,2".into())]),
+        );
         t.push("bmi", "BMI", Cells::Float(vec![Some(20.0), None]));
-        t.push("care_level", "要介護度", Cells::Text(vec![Some("要介護２".into()), Some("要支援1".into())]));
+        t.push(
+            "care_level",
+            "要介護度",
+            Cells::Text(vec![Some("要介護２".into()), Some("要支援1".into())]),
+        );
         t
     }
 
@@ -115,18 +132,35 @@ mod tests {
     fn utf8_has_bom_and_japanese_headers() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.csv");
-        write_csv(&sample(), &p, CsvEncoding::Utf8Bom, Headers::Japanese, Visibility::Private).unwrap();
+        write_csv(
+            &sample(),
+            &p,
+            CsvEncoding::Utf8Bom,
+            Headers::Japanese,
+            Visibility::Private,
+        )
+        .unwrap();
         let b = std::fs::read(&p).unwrap();
         assert_eq!(&b[..3], b"\xEF\xBB\xBF");
         let s = String::from_utf8(b[3..].to_vec()).unwrap();
-        assert_eq!(s, "被保険者ID（仮名）,BMI,要介護度\r\na1,20.0,要介護２\r\n\"b,2\",,要支援1\r\n");
+        assert_eq!(
+            s,
+            "被保険者ID（仮名）,BMI,要介護度\r\na1,20.0,要介護２\r\n\"b,2\",,要支援1\r\n"
+        );
     }
 
     #[test]
     fn shift_jis_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.csv");
-        let n = write_csv(&sample(), &p, CsvEncoding::ShiftJis, Headers::Japanese, Visibility::Private).unwrap();
+        let n = write_csv(
+            &sample(),
+            &p,
+            CsvEncoding::ShiftJis,
+            Headers::Japanese,
+            Visibility::Private,
+        )
+        .unwrap();
         assert_eq!(n, 0);
         let b = std::fs::read(&p).unwrap();
         assert_ne!(&b[..3], b"\xEF\xBB\xBF");

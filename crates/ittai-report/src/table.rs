@@ -44,7 +44,11 @@ impl Cells {
 /// keep one decimal (20.0 → "20.0", 20.25 → "20.25").
 pub fn format_float(x: f64) -> String {
     let r = (x * 10_000.0).round() / 10_000.0;
-    if r.fract() == 0.0 { format!("{r:.1}") } else { format!("{r}") }
+    if r.fract() == 0.0 {
+        format!("{r:.1}")
+    } else {
+        format!("{r}")
+    }
 }
 
 /// A column: English snake_case name (for programs), Japanese header (for people).
@@ -76,8 +80,16 @@ impl Table {
     /// When its length differs from the existing columns'.
     pub fn push(&mut self, name: &str, header_ja: &str, cells: Cells) {
         if let Some(first) = self.columns.first() {
-            assert_eq!(first.cells.len(), cells.len(), "column {name} has another length");
+            assert_eq!(
+                first.cells.len(),
+                cells.len(),
+                "column {name} has another length"
+            );
         }
-        self.columns.push(Column { name: name.to_string(), header_ja: header_ja.to_string(), cells });
+        self.columns.push(Column {
+            name: name.to_string(),
+            header_ja: header_ja.to_string(),
+            cells,
+        });
     }
 }

@@ -20,12 +20,19 @@ pub enum XlsxError {
 
 /// Makes a valid, unique sheet name (≤ 31 characters, none of `[]:*?/\`).
 fn sheet_name(name: &str, used: &mut Vec<String>) -> String {
-    let clean: String = name.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).take(31).collect();
+    let clean: String = name
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .take(31)
+        .collect();
     let mut n = clean.clone();
     let mut k = 2;
     while used.contains(&n) {
         let suffix = format!("_{k}");
-        n = format!("{}{suffix}", clean.chars().take(31 - suffix.len()).collect::<String>());
+        n = format!(
+            "{}{suffix}",
+            clean.chars().take(31 - suffix.len()).collect::<String>()
+        );
         k += 1;
     }
     used.push(n.clone());
@@ -37,7 +44,11 @@ fn sheet_name(name: &str, used: &mut Vec<String>) -> String {
 ///
 /// # Errors
 /// [`XlsxError`].
-pub fn write_xlsx(sheets: &[(&str, &Table)], path: &Path, visibility: Visibility) -> Result<(), XlsxError> {
+pub fn write_xlsx(
+    sheets: &[(&str, &Table)],
+    path: &Path,
+    visibility: Visibility,
+) -> Result<(), XlsxError> {
     let mut wb = Workbook::new();
     let head = Format::new().set_bold().set_background_color(0xDDEBF7);
     let date = Format::new().set_num_format("yyyy-mm-dd");

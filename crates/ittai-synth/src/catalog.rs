@@ -128,7 +128,10 @@ groups! {
 /// # Panics
 /// For an unknown id (a programming error caught by tests).
 pub fn group(id: &str) -> &'static DrugGroup {
-    DRUG_GROUPS.iter().find(|g| g.id == id).unwrap_or_else(|| panic!("unknown drug group {id}"))
+    DRUG_GROUPS
+        .iter()
+        .find(|g| g.id == id)
+        .unwrap_or_else(|| panic!("unknown drug group {id}"))
 }
 
 /// Chronic and long-running symptomatic conditions.
@@ -313,20 +316,38 @@ conds! {
 
 /// The model of `c`.
 pub fn spec(c: Cond) -> &'static CondSpec {
-    CONDITIONS.iter().find(|s| s.cond == c).expect("every condition has a model")
+    CONDITIONS
+        .iter()
+        .find(|s| s.cond == c)
+        .expect("every condition has a model")
 }
 
 /// Acute episodes on outpatient claims: (傷病名コード, drug groups, days of drugs, weight).
 pub const ACUTE: &[(&str, &[&str], i32, f64)] = &[
-    ("4609008", &["acetaminophen", "mucolytic", "kakkonto"], 5, 3.0), // 感冒 J00
-    ("4659007", &["acetaminophen", "mucolytic", "antitussive"], 5, 3.0), // 急性上気道炎 J069
-    ("4660009", &["mucolytic", "antitussive", "antibiotic"], 7, 1.5), // 急性気管支炎 J209
-    ("0091009", &["probiotic"], 5, 1.0),                             // 急性胃腸炎 A099
-    ("5959015", &["antibiotic"], 5, 1.0),                            // 膀胱炎 N309
-    ("0539013", &["acetaminophen"], 7, 0.4),                         // 帯状疱疹 B029
-    ("3723001", &["eye_dry"], 14, 0.6),                              // 結膜炎 H109
-    ("7262008", &["pain_patch", "nsaid"], 14, 1.0),                  // 肩関節周囲炎 M750
-    ("6923002", &["steroid_cream"], 14, 1.0),                        // 湿疹 L309
+    (
+        "4609008",
+        &["acetaminophen", "mucolytic", "kakkonto"],
+        5,
+        3.0,
+    ), // 感冒 J00
+    (
+        "4659007",
+        &["acetaminophen", "mucolytic", "antitussive"],
+        5,
+        3.0,
+    ), // 急性上気道炎 J069
+    (
+        "4660009",
+        &["mucolytic", "antitussive", "antibiotic"],
+        7,
+        1.5,
+    ), // 急性気管支炎 J209
+    ("0091009", &["probiotic"], 5, 1.0),     // 急性胃腸炎 A099
+    ("5959015", &["antibiotic"], 5, 1.0),    // 膀胱炎 N309
+    ("0539013", &["acetaminophen"], 7, 0.4), // 帯状疱疹 B029
+    ("3723001", &["eye_dry"], 14, 0.6),      // 結膜炎 H109
+    ("7262008", &["pain_patch", "nsaid"], 14, 1.0), // 肩関節周囲炎 M750
+    ("6923002", &["steroid_cream"], 14, 1.0), // 湿疹 L309
 ];
 
 /// Diagnoses that appear with 「の疑い」 (suspected): heart failure among them, the trap of
@@ -345,23 +366,23 @@ pub const SUSPECTED: &[&str] = &[
 /// Reasons for hospital admission: (傷病名コード, relative weight, mean length of stay in
 /// days, makes frailty jump).
 pub const ADMISSION_REASONS: &[(&str, f64, f64, f64)] = &[
-    ("4860030", 3.0, 18.0, 0.3),  // 肺炎 J189
-    ("5070003", 2.0, 24.0, 0.5),  // 誤嚥性肺炎 J690
-    ("8830796", 2.5, 20.0, 0.4),  // うっ血性心不全 I500
-    ("8838708", 1.8, 30.0, 1.0),  // 脳梗塞 I639
-    ("4319020", 0.5, 35.0, 1.2),  // 脳出血 I619
-    ("8208009", 1.5, 35.0, 1.0),  // 大腿骨頚部骨折 S7200
-    ("8837314", 0.8, 35.0, 1.0),  // 大腿骨転子部骨折 S7210
-    ("8054003", 1.0, 24.0, 0.6),  // 腰椎圧迫骨折 S3200
-    ("8838561", 1.2, 14.0, 0.2),  // 尿路感染症 N390
-    ("8837433", 0.8, 12.0, 0.2),  // 脱水症 E86
-    ("1519006", 0.6, 16.0, 0.3),  // 胃癌 C169
-    ("1539004", 0.7, 16.0, 0.3),  // 大腸癌 C189
-    ("1629006", 0.6, 18.0, 0.4),  // 肺癌 C349
-    ("8832376", 0.4, 14.0, 0.4),  // 急性心筋梗塞 I219
-    ("3669004", 1.2, 3.0, 0.0),   // 白内障 H269 (surgery)
-    ("2113008", 0.8, 3.0, 0.0),   // 大腸ポリープ K635
-    ("8838910", 0.6, 40.0, 0.6),  // 廃用症候群 M6259
+    ("4860030", 3.0, 18.0, 0.3), // 肺炎 J189
+    ("5070003", 2.0, 24.0, 0.5), // 誤嚥性肺炎 J690
+    ("8830796", 2.5, 20.0, 0.4), // うっ血性心不全 I500
+    ("8838708", 1.8, 30.0, 1.0), // 脳梗塞 I639
+    ("4319020", 0.5, 35.0, 1.2), // 脳出血 I619
+    ("8208009", 1.5, 35.0, 1.0), // 大腿骨頚部骨折 S7200
+    ("8837314", 0.8, 35.0, 1.0), // 大腿骨転子部骨折 S7210
+    ("8054003", 1.0, 24.0, 0.6), // 腰椎圧迫骨折 S3200
+    ("8838561", 1.2, 14.0, 0.2), // 尿路感染症 N390
+    ("8837433", 0.8, 12.0, 0.2), // 脱水症 E86
+    ("1519006", 0.6, 16.0, 0.3), // 胃癌 C169
+    ("1539004", 0.7, 16.0, 0.3), // 大腸癌 C189
+    ("1629006", 0.6, 18.0, 0.4), // 肺癌 C349
+    ("8832376", 0.4, 14.0, 0.4), // 急性心筋梗塞 I219
+    ("3669004", 1.2, 3.0, 0.0),  // 白内障 H269 (surgery)
+    ("2113008", 0.8, 3.0, 0.0),  // 大腸ポリープ K635
+    ("8838910", 0.6, 40.0, 0.6), // 廃用症候群 M6259
 ];
 
 /// Dental diagnoses (傷病名コード).
@@ -442,11 +463,20 @@ impl Catalog {
             for yj7 in g.yj7 {
                 let mut ps: Vec<Product> = by_yj7
                     .get(yj7)
-                    .map(|v| v.iter().filter(|p| form_ok(g.route, &p.code)).cloned().collect())
+                    .map(|v| {
+                        v.iter()
+                            .filter(|p| form_ok(g.route, &p.code))
+                            .cloned()
+                            .collect()
+                    })
                     .unwrap_or_default();
                 ps.sort_by(|a, b| a.code.cmp(&b.code));
                 if ps.is_empty() {
-                    return Err(CatalogError(format!("drug group {}: YJ prefix {yj7} has no product in use with route {}", g.id, g.route.label_en())));
+                    return Err(CatalogError(format!(
+                        "drug group {}: YJ prefix {yj7} has no product in use with route {}",
+                        g.id,
+                        g.route.label_en()
+                    )));
                 }
                 ingredients.push(ps);
             }
@@ -461,13 +491,22 @@ impl Catalog {
             .chain(ADMISSION_REASONS.iter().map(|a| &a.0))
             .chain(DENTAL_CODES.iter());
         for code in all_codes {
-            let e = diseases.get(code).ok_or_else(|| CatalogError(format!("傷病名コード {code} is not in the disease master")))?;
+            let e = diseases.get(code).ok_or_else(|| {
+                CatalogError(format!("傷病名コード {code} is not in the disease master"))
+            })?;
             if e.retired.is_some() {
-                return Err(CatalogError(format!("傷病名コード {code} ({}) is retired", e.name)));
+                return Err(CatalogError(format!(
+                    "傷病名コード {code} ({}) is retired",
+                    e.name
+                )));
             }
             icd10.insert(code.to_string(), e.icd10.clone());
         }
-        Ok(Self { products, icd10, group_index })
+        Ok(Self {
+            products,
+            icd10,
+            group_index,
+        })
     }
 }
 
@@ -477,7 +516,8 @@ mod tests {
 
     #[test]
     fn catalog_resolves_against_masters() {
-        let cat = Catalog::build(&DrugMaster::embedded(), &DiseaseMaster::embedded()).expect("all codes resolve");
+        let cat = Catalog::build(&DrugMaster::embedded(), &DiseaseMaster::embedded())
+            .expect("all codes resolve");
         assert_eq!(cat.products.len(), DRUG_GROUPS.len());
         // Regimens only name known groups.
         for c in CONDITIONS {
@@ -505,7 +545,11 @@ mod tests {
         }
         for g in ["ccb", "arb", "thiazide", "beta", "acei"] {
             for ps in &cat.products[cat.group_index[g]] {
-                assert!(hyp["hypertension"].matches(&ps[0].yj, &off), "{g} {}", ps[0].yj);
+                assert!(
+                    hyp["hypertension"].matches(&ps[0].yj, &off),
+                    "{g} {}",
+                    ps[0].yj
+                );
             }
         }
         for g in ["dpp4", "metformin", "su", "sglt2", "insulin", "glp1"] {

@@ -34,7 +34,13 @@ pub struct SynthConfig {
 
 impl Default for SynthConfig {
     fn default() -> Self {
-        Self { seed: 1, persons: 3000, prefecture: "鳥取県".into(), first_fy: 2021, last_fy: 2024 }
+        Self {
+            seed: 1,
+            persons: 3000,
+            prefecture: "鳥取県".into(),
+            first_fy: 2021,
+            last_fy: 2024,
+        }
     }
 }
 
@@ -60,10 +66,14 @@ impl SynthConfig {
     /// # Errors
     /// [`ConfigError::Parse`] with file, line and key; [`ConfigError::Invalid`].
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::Parse { path: path.display().to_string(), message: e.to_string() })?;
-        let c: SynthConfig = toml::from_str(&text)
-            .map_err(|e| ConfigError::Parse { path: path.display().to_string(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let c: SynthConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
         c.check()?;
         Ok(c)
     }
@@ -75,16 +85,25 @@ impl SynthConfig {
     /// [`ConfigError::Invalid`] naming the field.
     pub fn check(&self) -> Result<(), ConfigError> {
         if self.persons == 0 || self.persons > 50_000_000 {
-            return Err(ConfigError::Invalid(format!("persons = {} (expected 1 … 50,000,000)", self.persons)));
+            return Err(ConfigError::Invalid(format!(
+                "persons = {} (expected 1 … 50,000,000)",
+                self.persons
+            )));
         }
-        if !(2010..=2040).contains(&self.first_fy) || self.last_fy < self.first_fy || self.last_fy - self.first_fy > 9 {
+        if !(2010..=2040).contains(&self.first_fy)
+            || self.last_fy < self.first_fy
+            || self.last_fy - self.first_fy > 9
+        {
             return Err(ConfigError::Invalid(format!(
                 "first_fy = {}, last_fy = {} (expected 2010 ≤ first_fy ≤ last_fy ≤ first_fy + 9)",
                 self.first_fy, self.last_fy
             )));
         }
         if ittai_io::reference::find_prefecture(&self.prefecture).is_none() {
-            return Err(ConfigError::Invalid(format!("prefecture = {:?} is not a prefecture name or number", self.prefecture)));
+            return Err(ConfigError::Invalid(format!(
+                "prefecture = {:?} is not a prefecture name or number",
+                self.prefecture
+            )));
         }
         Ok(())
     }

@@ -3,9 +3,9 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use ittai_io::reference::{self, CensusCell};
+use ittai_model::Sex;
 use ittai_model::check_digit::late_elderly_insurer_number;
 use ittai_model::time::add_months;
-use ittai_model::Sex;
 use rand::Rng;
 
 use crate::calibration::{MOVE_IN_PER_YEAR, UNDER_75_SHARE};
@@ -81,8 +81,14 @@ pub fn union_municipalities(prefecture_code: u8) -> Vec<UnionMunicipality> {
             } else {
                 2.0
             };
-            let insurer = late_elderly_insurer_number(&m.code).expect("municipality codes have 5 digits");
-            UnionMunicipality { code: m.code, name: m.name, insurer, weight }
+            let insurer =
+                late_elderly_insurer_number(&m.code).expect("municipality codes have 5 digits");
+            UnionMunicipality {
+                code: m.code,
+                name: m.name,
+                insurer,
+                weight,
+            }
         })
         .collect()
 }
@@ -113,7 +119,12 @@ impl AgeSampler {
         let c7074: Vec<_> = pick(70, 70);
         let n7074: f64 = c7074.iter().map(|x| x.3).sum();
         let male_7074: f64 = c7074.iter().filter(|x| x.0 == Sex::Male).map(|x| x.3).sum();
-        Self { cells_75, cells_65_74, male_share_70_74: male_7074 / n7074, entrants_per_year: n7074 / 5.0 / n75 }
+        Self {
+            cells_75,
+            cells_65_74,
+            male_share_70_74: male_7074 / n7074,
+            entrants_per_year: n7074 / 5.0 / n75,
+        }
     }
 
     fn draw(cells: &[(Sex, u8, Option<u8>, f64)], rng: &mut impl Rng) -> (Sex, i32) {
@@ -158,7 +169,11 @@ impl AgeSampler {
 
     /// Sex of someone turning 75 now (the 70–74 census cohort).
     pub fn draw_sex_turning_75(&self, rng: &mut impl Rng) -> Sex {
-        if rng.random::<f64>() < self.male_share_70_74 { Sex::Male } else { Sex::Female }
+        if rng.random::<f64>() < self.male_share_70_74 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
     }
 }
 
@@ -198,7 +213,9 @@ fn random_day(rng: &mut impl Rng, from: NaiveDate, to_inclusive: NaiveDate) -> N
 
 /// The 75th birthday (the day 後期 coverage starts).
 pub fn seventy_fifth_birthday(birth: NaiveDate) -> NaiveDate {
-    birth.with_year(birth.year() + 75).unwrap_or_else(|| NaiveDate::from_ymd_opt(birth.year() + 75, 3, 1).expect("Mar 1"))
+    birth
+        .with_year(birth.year() + 75)
+        .unwrap_or_else(|| NaiveDate::from_ymd_opt(birth.year() + 75, 3, 1).expect("Mar 1"))
 }
 
 /// Draws the plan of person `index`.
@@ -236,13 +253,23 @@ pub fn plan(
         Entry::Base => {
             if rng.random::<f64>() < UNDER_75_SHARE {
                 let (sex, age) = ages.draw_65_74(rng);
-                let birth = random_day(rng, add_months(t0, -12 * (age + 1)) + Duration::days(1), add_months(t0, -12 * age));
-                let sixty_five = birth.with_year(birth.year() + 65).unwrap_or(birth + Duration::days(365 * 65));
+                let birth = random_day(
+                    rng,
+                    add_months(t0, -12 * (age + 1)) + Duration::days(1),
+                    add_months(t0, -12 * age),
+                );
+                let sixty_five = birth
+                    .with_year(birth.year() + 65)
+                    .unwrap_or(birth + Duration::days(365 * 65));
                 let start = random_day(rng, sixty_five.max(launch), t0 - Duration::days(1));
                 (sex, birth, start, t0)
             } else {
                 let (sex, age) = ages.draw_75_plus(rng);
-                let birth = random_day(rng, add_months(t0, -12 * (age + 1)) + Duration::days(1), add_months(t0, -12 * age));
+                let birth = random_day(
+                    rng,
+                    add_months(t0, -12 * (age + 1)) + Duration::days(1),
+                    add_months(t0, -12 * age),
+                );
                 let start = seventy_fifth_birthday(birth).max(launch);
                 (sex, birth, start, t0)
             }
@@ -250,18 +277,32 @@ pub fn plan(
         Entry::TurnsSeventyFive => {
             let sex = ages.draw_sex_turning_75(rng);
             let birthday = random_day(rng, t0 + Duration::days(1), t1);
-            let birth = birthday.with_year(birthday.year() - 75).unwrap_or_else(|| NaiveDate::from_ymd_opt(birthday.year() - 75, 2, 28).expect("Feb 28"));
+            let birth = birthday.with_year(birthday.year() - 75).unwrap_or_else(|| {
+                NaiveDate::from_ymd_opt(birthday.year() - 75, 2, 28).expect("Feb 28")
+            });
             let start = seventy_fifth_birthday(birth);
             (sex, birth, start, start)
         }
         Entry::MovesIn => {
             let start = random_day(rng, t0 + Duration::days(1), t1);
             let (sex, age) = ages.draw_75_plus(rng);
-            let birth = random_day(rng, add_months(start, -12 * (age + 1)) + Duration::days(1), add_months(start, -12 * age));
+            let birth = random_day(
+                rng,
+                add_months(start, -12 * (age + 1)) + Duration::days(1),
+                add_months(start, -12 * age),
+            );
             (sex, birth, start, start)
         }
     };
-    Plan { id, entry, sex, birth, coverage_start, follow_from, municipality }
+    Plan {
+        id,
+        entry,
+        sex,
+        birth,
+        coverage_start,
+        follow_from,
+        municipality,
+    }
 }
 
 #[cfg(test)]
@@ -283,7 +324,11 @@ mod tests {
     fn entrants_rate_from_census() {
         let a = AgeSampler::census_2020();
         // (4,249,286 + 4,762,509) / 5 / 18,248,742 = 0.09877 (hand calculation).
-        assert!((a.entrants_per_year - 0.09877).abs() < 1e-4, "{}", a.entrants_per_year);
+        assert!(
+            (a.entrants_per_year - 0.09877).abs() < 1e-4,
+            "{}",
+            a.entrants_per_year
+        );
     }
 
     #[test]
@@ -296,7 +341,9 @@ mod tests {
         // 39 + 31 + 201, check digit by hand: weights 2,1 from the right over 3931201 give
         // 2+0+4+1+6+9+6 = 28 → (10 − 8) = 2.
         assert_eq!(m[0].insurer, "39312012");
-        assert!(ittai_model::check_digit::is_valid_insurer_number(&m[0].insurer));
+        assert!(ittai_model::check_digit::is_valid_insurer_number(
+            &m[0].insurer
+        ));
     }
 
     #[test]

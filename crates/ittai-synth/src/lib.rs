@@ -63,7 +63,11 @@ pub struct GenerateSummary {
 /// # Errors
 /// [`SynthError`] for a bad configuration, a catalog code missing from the vendored
 /// masters, or a write failure.
-pub fn generate(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<GenerateSummary, SynthError> {
+pub fn generate(
+    cfg: &SynthConfig,
+    out: &Path,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<GenerateSummary, SynthError> {
     let started = Instant::now();
     cfg.check()?;
     let world = world::World::build(cfg, &DrugMaster::embedded(), &DiseaseMaster::embedded())?;
@@ -103,12 +107,22 @@ pub fn generate(cfg: &SynthConfig, out: &Path, progress: &mut dyn FnMut(u64, u64
         rows.push((spec.name.to_string(), writer.finish().map_err(w)?));
     }
     let header = "# Configuration of this synthetic population (ittai synth --config this-file).\n";
-    write_atomic(&out.join("synth.toml"), format!("{header}{}", cfg.to_toml()).as_bytes(), Visibility::Shared)
-        .map_err(|e| SynthError::Write(e.to_string()))?;
+    write_atomic(
+        &out.join("synth.toml"),
+        format!("{header}{}", cfg.to_toml()).as_bytes(),
+        Visibility::Shared,
+    )
+    .map_err(|e| SynthError::Write(e.to_string()))?;
     let bytes = TABLES
         .iter()
         .filter_map(|s| std::fs::metadata(out.join(format!("{}.parquet", s.name))).ok())
         .map(|m| m.len())
         .sum();
-    Ok(GenerateSummary { dir: out.to_path_buf(), persons: cfg.persons, rows, bytes, seconds: started.elapsed().as_secs_f64() })
+    Ok(GenerateSummary {
+        dir: out.to_path_buf(),
+        persons: cfg.persons,
+        rows,
+        bytes,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }

@@ -17,11 +17,13 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use ittai_io::dataset::{
-    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim, Person,
-    Questionnaire,
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
+    Person, Questionnaire,
 };
 use ittai_model::time::add_months;
-use ittai_model::{CareLevel, ClaimKind, FiscalYear, LossReason, Route, Sex, age_at, first_of_month};
+use ittai_model::{
+    CareLevel, ClaimKind, FiscalYear, LossReason, Route, Sex, age_at, first_of_month,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution, StandardNormal};
@@ -116,9 +118,17 @@ struct Spell {
 
 /// Simulates person `index` and appends all of their rows to `out`.
 pub fn simulate(world: &World, index: u64, out: &mut Tables) {
-    let mut rng = ChaCha8Rng::seed_from_u64(splitmix(world.seed ^ 0x5EED_0F_1771));
+    let mut rng = ChaCha8Rng::seed_from_u64(splitmix(world.seed ^ 0x005E_ED0F_1771));
     rng.set_stream(index);
-    let p = plan(world.seed, index, &world.ages, world.shares, &world.municipalities, world.period, &mut rng);
+    let p = plan(
+        world.seed,
+        index,
+        &world.ages,
+        world.shares,
+        &world.municipalities,
+        world.period,
+        &mut rng,
+    );
     let mut sim = Sim::new(world, p, rng);
     sim.run(out);
 }
@@ -181,7 +191,9 @@ impl<'w> Sim<'w> {
             .sample(&mut rng);
         // Dental attendance: the health-conscious (checkup takers) and those with oral
         // problems see dentists more.
-        let dental_score = 1.2 * oral + 3.5 * (checkup_propensity - 0.39) - if avoider { 1.5 } else { 0.0 } + normal(&mut rng);
+        let dental_score = 1.2 * oral + 3.5 * (checkup_propensity - 0.39)
+            - if avoider { 1.5 } else { 0.0 }
+            + normal(&mut rng);
         let dental = match dental_score {
             x if x > 0.45 => Dental::Regular,
             x if x > -0.55 => Dental::Occasional,
@@ -224,7 +236,12 @@ impl<'w> Sim<'w> {
             home_nursing: false,
             stay: None,
             last_discharge: None,
-            spells: vec![Spell { start, end: None, reason: None, municipality }],
+            spells: vec![Spell {
+                start,
+                end: None,
+                reason: None,
+                municipality,
+            }],
             seq: 0,
             death: None,
             covered_until: None,
@@ -262,7 +279,12 @@ impl<'w> Sim<'w> {
         let mut clinic_for_specialty: [Option<usize>; 4] = [None; 4]; // ortho, eye, uro, derm
         for spec in CONDITIONS {
             let male = if self.male { spec.b_male } else { 0.0 };
-            let logit = spec.a + cal::MULTIMORBIDITY * self.mm + spec.b_met * self.m + spec.b_frail * z + spec.b_age * (age - 80.0) + male;
+            let logit = spec.a
+                + cal::MULTIMORBIDITY * self.mm
+                + spec.b_met * self.m
+                + spec.b_frail * z
+                + spec.b_age * (age - 80.0)
+                + male;
             if self.rng.random::<f64>() >= sigmoid(logit) {
                 continue;
             }
@@ -314,7 +336,12 @@ impl<'w> Sim<'w> {
             });
         }
         // Materialise clinics: placeholder ids (usize::MAX - k) become real relations.
-        let mut placeholders: Vec<usize> = self.conds.iter().filter(|c| c.diagnosed).map(|c| c.clinic).collect();
+        let mut placeholders: Vec<usize> = self
+            .conds
+            .iter()
+            .filter(|c| c.diagnosed)
+            .map(|c| c.clinic)
+            .collect();
         placeholders.sort_unstable();
         placeholders.dedup();
         if !self.avoider && !placeholders.contains(&(usize::MAX - 10)) {
@@ -328,7 +355,9 @@ impl<'w> Sim<'w> {
                 c.pharmacy.clone()
             } else {
                 let other = self.rng.random_range(0..n_clinics_pool);
-                self.w.local[self.municipality()].clinics[other].pharmacy.clone()
+                self.w.local[self.municipality()].clinics[other]
+                    .pharmacy
+                    .clone()
             };
             let interval = match self.rng.random::<f64>() {
                 x if x < 0.58 => 1,
@@ -336,19 +365,38 @@ impl<'w> Sim<'w> {
                 _ => 3,
             };
             let phase = self.rng.random_range(0..interval);
-            let days_per_month = if self.rng.random::<f64>() < 0.7 { 28 } else { 30 };
+            let days_per_month = if self.rng.random::<f64>() < 0.7 {
+                28
+            } else {
+                30
+            };
             mapping.push((ph, self.clinics.len()));
-            self.clinics.push(ClinicRel { code: c.code.clone(), pharmacy, in_house: c.in_house, interval, phase, days_per_month });
+            self.clinics.push(ClinicRel {
+                code: c.code.clone(),
+                pharmacy,
+                in_house: c.in_house,
+                interval,
+                phase,
+                days_per_month,
+            });
         }
         for c in &mut self.conds {
-            c.clinic = mapping.iter().find(|(ph, _)| *ph == c.clinic).map(|(_, i)| *i).unwrap_or(usize::MAX);
+            c.clinic = mapping
+                .iter()
+                .find(|(ph, _)| *ph == c.clinic)
+                .map(|(_, i)| *i)
+                .unwrap_or(usize::MAX);
         }
         // A few patients get the same ingredient from two clinics (重複投薬).
-        if self.clinics.len() >= 2 && self.rng.random::<f64>() < 0.06 {
-            if let Some(c) = self.conds.iter().find(|c| c.treated && !c.regimen.is_empty()) {
-                let other = if c.clinic == 0 { 1 } else { 0 };
-                self.duplicate = Some((other, c.regimen[0]));
-            }
+        if self.clinics.len() >= 2
+            && self.rng.random::<f64>() < 0.06
+            && let Some(c) = self
+                .conds
+                .iter()
+                .find(|c| c.treated && !c.regimen.is_empty())
+        {
+            let other = if c.clinic == 0 { 1 } else { 0 };
+            self.duplicate = Some((other, c.regimen[0]));
         }
     }
 
@@ -357,7 +405,11 @@ impl<'w> Sim<'w> {
         let ings = &self.w.catalog.products[group];
         let ingredient = self.rng.random_range(0..ings.len());
         let product = self.rng.random_range(0..ings[ingredient].len());
-        Drug { group, ingredient, product }
+        Drug {
+            group,
+            ingredient,
+            product,
+        }
     }
 
     fn has(&self, c: Cond) -> bool {
@@ -365,7 +417,9 @@ impl<'w> Sim<'w> {
     }
 
     fn treated(&self, c: Cond) -> bool {
-        self.conds.iter().any(|s| s.cond == c && s.treated && !s.stopped)
+        self.conds
+            .iter()
+            .any(|s| s.cond == c && s.treated && !s.stopped)
     }
 
     // ------------------------------------------------------------ main loop
@@ -399,7 +453,10 @@ impl<'w> Sim<'w> {
         let sexi = if self.male { 0 } else { 1 };
         let z = self.z();
         let beta = cal::DEATH_FRAILTY_LOG_HR;
-        let q = (cal::DEATH_Q75[sexi] * (cal::DEATH_SLOPE[sexi] * (age as f64 - 75.0)).exp() * (beta * z - beta * beta / 2.0).exp()).min(0.8);
+        let q = (cal::DEATH_Q75[sexi]
+            * (cal::DEATH_SLOPE[sexi] * (age as f64 - 75.0)).exp()
+            * (beta * z - beta * beta / 2.0).exp())
+        .min(0.8);
         let monthly = 1.0 - (1.0 - q).powf(1.0 / 12.0);
         let mut death = None;
         if self.rng.random::<f64>() < monthly {
@@ -409,7 +466,9 @@ impl<'w> Sim<'w> {
                 death = Some(d);
                 if self.stay.is_none() && self.rng.random::<f64>() < cal::DEATH_IN_HOSPITAL {
                     let back = self.rng.random_range(0..20);
-                    let start = (d - Duration::days(back)).max(month).max(self.p.follow_from);
+                    let start = (d - Duration::days(back))
+                        .max(month)
+                        .max(self.p.follow_from);
                     let reason = out_reason_terminal(&mut self.rng);
                     self.start_stay(start, Some(d), reason);
                 }
@@ -425,7 +484,11 @@ impl<'w> Sim<'w> {
                     lost = Some((day, LossReason::MovedOut));
                 } else if r < (cal::MOVE_OUT_PER_YEAR + cal::PUBLIC_ASSISTANCE_PER_YEAR) / 12.0 {
                     lost = Some((day, LossReason::PublicAssistance));
-                } else if r < (cal::MOVE_OUT_PER_YEAR + cal::PUBLIC_ASSISTANCE_PER_YEAR + cal::MOVE_WITHIN_PER_YEAR) / 12.0
+                } else if r
+                    < (cal::MOVE_OUT_PER_YEAR
+                        + cal::PUBLIC_ASSISTANCE_PER_YEAR
+                        + cal::MOVE_WITHIN_PER_YEAR)
+                        / 12.0
                     && self.w.municipalities.len() > 1
                 {
                     let cur = self.municipality();
@@ -436,7 +499,12 @@ impl<'w> Sim<'w> {
                     let last = self.spells.last_mut().expect("spell");
                     last.end = Some(day);
                     last.reason = Some(LossReason::Other);
-                    self.spells.push(Spell { start: day, end: None, reason: None, municipality: next });
+                    self.spells.push(Spell {
+                        start: day,
+                        end: None,
+                        reason: None,
+                        municipality: next,
+                    });
                 }
             }
         }
@@ -444,14 +512,26 @@ impl<'w> Sim<'w> {
         self.care(month, month_end, death, out);
         self.hospital(month, death);
         self.claims(month, month_end, death, out);
-        if let Some(d) = self.checkup_date.filter(|d| first_of_month(*d) == month && death.is_none_or(|x| *d <= x)) {
+        if let Some(d) = self
+            .checkup_date
+            .filter(|d| first_of_month(*d) == month && death.is_none_or(|x| *d <= x))
+        {
             self.checkup(d, out);
         }
-        if let Some((d, setting)) = self.extra_questionnaire.filter(|(d, _)| first_of_month(*d) == month && death.is_none_or(|x| *d <= x)) {
+        if let Some((d, setting)) = self
+            .extra_questionnaire
+            .filter(|(d, _)| first_of_month(*d) == month && death.is_none_or(|x| *d <= x))
+        {
             self.questionnaire(d, setting, out);
         }
-        if let Some(d) = self.dental_checkup_date.filter(|d| first_of_month(*d) == month && death.is_none_or(|x| *d <= x)) {
-            out.dental_checkups.push(&DentalCheckup { person_id: self.p.id.clone(), exam_date: d });
+        if let Some(d) = self
+            .dental_checkup_date
+            .filter(|d| first_of_month(*d) == month && death.is_none_or(|x| *d <= x))
+        {
+            out.dental_checkups.push(&DentalCheckup {
+                person_id: self.p.id.clone(),
+                exam_date: d,
+            });
         }
         if let Some(d) = death {
             self.death = Some(d);
@@ -503,11 +583,21 @@ impl<'w> Sim<'w> {
             return None;
         }
         let q = (sigmoid(self.u) - sigmoid(thr)) / (1.0 - sigmoid(thr));
-        let i = cal::LEVEL_CUMULATIVE.iter().position(|c| q < *c).unwrap_or(6);
+        let i = cal::LEVEL_CUMULATIVE
+            .iter()
+            .position(|c| q < *c)
+            .unwrap_or(6);
         Some(CareLevel::CERTIFIED[i])
     }
 
-    fn push_cert(&mut self, decision: NaiveDate, level: CareLevel, from: NaiveDate, to: NaiveDate, out: &mut Tables) {
+    fn push_cert(
+        &mut self,
+        decision: NaiveDate,
+        level: CareLevel,
+        from: NaiveDate,
+        to: NaiveDate,
+        out: &mut Tables,
+    ) {
         if decision > self.w.period.1 {
             return; // decided after the data end: not in the data yet
         }
@@ -537,7 +627,11 @@ impl<'w> Sim<'w> {
             let to = add_months(from, months) - Duration::days(1);
             let decision = from - Duration::days(self.rng.random_range(5..40));
             self.push_cert(decision, level, from, to, out);
-            self.cert = Some(Cert { level, valid_from: from, valid_to: to });
+            self.cert = Some(Cert {
+                level,
+                valid_from: from,
+                valid_to: to,
+            });
             self.choose_services(level);
             if level >= CareLevel::Care3 && self.rng.random::<f64>() < 0.28 {
                 self.enter_facility(level);
@@ -563,21 +657,34 @@ impl<'w> Sim<'w> {
                         return;
                     }
                     // 新規: the remainder of the month plus six months.
-                    let to = add_months(first_of_month(day), if day.day() == 1 { 6 } else { 7 }) - Duration::days(1);
+                    let to = add_months(first_of_month(day), if day.day() == 1 { 6 } else { 7 })
+                        - Duration::days(1);
                     self.push_cert(decision, level, day, to, out);
-                    self.cert = Some(Cert { level, valid_from: day, valid_to: to });
+                    self.cert = Some(Cert {
+                        level,
+                        valid_from: day,
+                        valid_to: to,
+                    });
                     self.choose_services(level);
                 } else if month.month() == 4
                     && self.u > self.threshold(day) - 0.5
                     && self.rng.random::<f64>() < cal::PROJECT_TARGET_SHARE * 4.0
                 {
                     // 事業対象者 through the 基本チェックリスト (no certification).
-                    self.push_cert(day, CareLevel::ProjectTarget, day, add_months(day, 12) - Duration::days(1), out);
+                    self.push_cert(
+                        day,
+                        CareLevel::ProjectTarget,
+                        day,
+                        add_months(day, 12) - Duration::days(1),
+                        out,
+                    );
                 }
             }
             Some(c) => {
                 let renew = first_of_month(c.valid_to) <= add_months(month, 1);
-                let changed = now.map(|l| level_rank(l) >= level_rank(c.level) + 2).unwrap_or(false);
+                let changed = now
+                    .map(|l| level_rank(l) >= level_rank(c.level) + 2)
+                    .unwrap_or(false);
                 if renew {
                     let from = c.valid_to + Duration::days(1);
                     let decision = c.valid_to - Duration::days(self.rng.random_range(5..40));
@@ -595,7 +702,11 @@ impl<'w> Sim<'w> {
                     let months = self.validity_months();
                     let to = add_months(from, months) - Duration::days(1);
                     self.push_cert(decision, level, from, to, out);
-                    self.cert = Some(Cert { level, valid_from: from, valid_to: to });
+                    self.cert = Some(Cert {
+                        level,
+                        valid_from: from,
+                        valid_to: to,
+                    });
                     if level != c.level {
                         self.choose_services(level);
                     }
@@ -603,9 +714,14 @@ impl<'w> Sim<'w> {
                     // 区分変更申請 after a sudden decline.
                     let level = now.expect("changed implies a level");
                     let decision = day + Duration::days(self.rng.random_range(25..40));
-                    let to = add_months(first_of_month(day), if day.day() == 1 { 6 } else { 7 }) - Duration::days(1);
+                    let to = add_months(first_of_month(day), if day.day() == 1 { 6 } else { 7 })
+                        - Duration::days(1);
                     self.push_cert(decision, level, day, to, out);
-                    self.cert = Some(Cert { level, valid_from: day, valid_to: to });
+                    self.cert = Some(Cert {
+                        level,
+                        valid_from: day,
+                        valid_to: to,
+                    });
                     self.choose_services(level);
                 }
             }
@@ -619,15 +735,32 @@ impl<'w> Sim<'w> {
         if self.facility.is_some() {
             return;
         }
-        let support = matches!(level, CareLevel::Support1 | CareLevel::Support2 | CareLevel::SupportLegacy);
-        let uses = self.rng.random::<f64>() < if support { cal::HOME_SERVICE_USE[0] } else { cal::HOME_SERVICE_USE[1] };
+        let support = matches!(
+            level,
+            CareLevel::Support1 | CareLevel::Support2 | CareLevel::SupportLegacy
+        );
+        let uses = self.rng.random::<f64>()
+            < if support {
+                cal::HOME_SERVICE_USE[0]
+            } else {
+                cal::HOME_SERVICE_USE[1]
+            };
         if !uses {
             return;
         }
         let options: &[(&str, f64)] = if support {
             &[("A6", 0.45), ("A2", 0.2), ("67", 0.3), ("65", 0.1)]
         } else {
-            &[("15", 0.42), ("78", 0.15), ("16", 0.2), ("11", 0.32), ("17", 0.55), ("13", 0.12), ("21", 0.1), ("31", 0.1)]
+            &[
+                ("15", 0.42),
+                ("78", 0.15),
+                ("16", 0.2),
+                ("11", 0.32),
+                ("17", 0.55),
+                ("13", 0.12),
+                ("21", 0.1),
+                ("31", 0.1),
+            ]
         };
         for (t, p) in options {
             if self.rng.random::<f64>() < *p {
@@ -638,7 +771,8 @@ impl<'w> Sim<'w> {
             self.services.push(options[0].0);
         }
         self.services.push(if support { "46" } else { "43" });
-        self.home_nursing = !support && level >= CareLevel::Care3 && self.rng.random::<f64>() < 0.15;
+        self.home_nursing =
+            !support && level >= CareLevel::Care3 && self.rng.random::<f64>() < 0.15;
     }
 
     fn enter_facility(&mut self, level: CareLevel) {
@@ -663,7 +797,13 @@ impl<'w> Sim<'w> {
         self.home_nursing = false;
     }
 
-    fn care(&mut self, month: NaiveDate, month_end: NaiveDate, death: Option<NaiveDate>, out: &mut Tables) {
+    fn care(
+        &mut self,
+        month: NaiveDate,
+        month_end: NaiveDate,
+        death: Option<NaiveDate>,
+        out: &mut Tables,
+    ) {
         let Some(c) = self.cert else { return };
         if c.valid_from > month_end {
             return;
@@ -675,10 +815,15 @@ impl<'w> Sim<'w> {
         } else {
             2
         };
-        if self.facility.is_none() && self.rng.random::<f64>() < cal::FACILITY_ENTRY_PER_MONTH[group] {
+        if self.facility.is_none()
+            && self.rng.random::<f64>() < cal::FACILITY_ENTRY_PER_MONTH[group]
+        {
             self.enter_facility(c.level);
         }
-        let in_hospital_all_month = self.stay.as_ref().is_some_and(|s| s.start <= month && s.end.is_none_or(|e| e >= month_end));
+        let in_hospital_all_month = self
+            .stay
+            .as_ref()
+            .is_some_and(|s| s.start <= month && s.end.is_none_or(|e| e >= month_end));
         if in_hospital_all_month {
             return;
         }
@@ -686,7 +831,9 @@ impl<'w> Sim<'w> {
         let days = ((last_day - month).num_days() + 1).max(1) as i32;
         let level_ix = level_rank(c.level) as f64; // 0..6
         let local = &self.w.local[self.municipality()];
-        let provider = |rng: &mut ChaCha8Rng| local.care_providers[rng.random_range(0..local.care_providers.len())].clone();
+        let provider = |rng: &mut ChaCha8Rng| {
+            local.care_providers[rng.random_range(0..local.care_providers.len())].clone()
+        };
         let mut rows: Vec<(&'static str, i64, i32)> = Vec::new();
         if let Some(t) = self.facility {
             let base = match t {
@@ -696,7 +843,8 @@ impl<'w> Sim<'w> {
                 "32" => 22_500.0 + 600.0 * level_ix,
                 _ => 16_000.0 + 900.0 * level_ix,
             };
-            let units = (base * days as f64 / days_in_month(month) as f64 * (1.0 + 0.05 * normal(&mut self.rng))) as i64;
+            let units = (base * days as f64 / days_in_month(month) as f64
+                * (1.0 + 0.05 * normal(&mut self.rng))) as i64;
             rows.push((t, units.max(100), days));
         } else {
             for &t in &self.services {
@@ -756,10 +904,21 @@ impl<'w> Sim<'w> {
         let (dpc, kind, ppd) = if self.rng.random::<f64>() < cal::ADMISSION_DPC_SHARE {
             (true, ClaimKind::Dpc, cal::INPATIENT_POINTS_PER_DAY[0])
         } else {
-            (false, ClaimKind::Inpatient, cal::INPATIENT_POINTS_PER_DAY[1])
+            (
+                false,
+                ClaimKind::Inpatient,
+                cal::INPATIENT_POINTS_PER_DAY[1],
+            )
         };
         let hospital = self.w.hospital(&mut self.rng, dpc, false).code.clone();
-        self.stay = Some(Stay { start, end, hospital, reason, kind, points_per_day: ppd * (1.0 + 0.2 * normal(&mut self.rng)).max(0.4) });
+        self.stay = Some(Stay {
+            start,
+            end,
+            hospital,
+            reason,
+            kind,
+            points_per_day: ppd * (1.0 + 0.2 * normal(&mut self.rng)).max(0.4),
+        });
     }
 
     fn hospital(&mut self, month: NaiveDate, death: Option<NaiveDate>) {
@@ -768,7 +927,9 @@ impl<'w> Sim<'w> {
         }
         let z = self.z();
         let age = self.age(month) as f64;
-        let rate = cal::ADMISSION_RATE * (cal::ADMISSION_FRAILTY_LOG_RR * z - 0.1).exp() * (0.03 * (age - 80.0)).exp();
+        let rate = cal::ADMISSION_RATE
+            * (cal::ADMISSION_FRAILTY_LOG_RR * z - 0.1).exp()
+            * (0.03 * (age - 80.0)).exp();
         if self.rng.random::<f64>() >= rate / 12.0 {
             return;
         }
@@ -783,8 +944,14 @@ impl<'w> Sim<'w> {
             t -= r.1;
         }
         let start = month + Duration::days(self.rng.random_range(0..days_in_month(month)));
-        let los = (1.3 * reason.2 * (0.6 * normal(&mut self.rng) - 0.18).exp()).round().max(1.0) as i64;
-        self.start_stay(start.max(self.p.follow_from), Some(start + Duration::days(los - 1)), reason.0);
+        let los = (1.3 * reason.2 * (0.6 * normal(&mut self.rng) - 0.18).exp())
+            .round()
+            .max(1.0) as i64;
+        self.start_stay(
+            start.max(self.p.follow_from),
+            Some(start + Duration::days(los - 1)),
+            reason.0,
+        );
         self.u += reason.3 * self.rng.random::<f64>() * 1.5;
     }
 
@@ -796,7 +963,15 @@ impl<'w> Sim<'w> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn push_claim(&mut self, out: &mut Tables, month: NaiveDate, kind: ClaimKind, inst: &str, points: f64, days: i32) -> String {
+    fn push_claim(
+        &mut self,
+        out: &mut Tables,
+        month: NaiveDate,
+        kind: ClaimKind,
+        inst: &str,
+        points: f64,
+        days: i32,
+    ) -> String {
         let id = self.next_claim_id();
         out.medical_claims.push(&MedicalClaim {
             claim_id: id.clone(),
@@ -810,13 +985,28 @@ impl<'w> Sim<'w> {
         id
     }
 
-    fn push_dx(&self, out: &mut Tables, claim: &str, month: NaiveDate, code: &str, suspected: bool, start: Option<NaiveDate>, outcome: u8) {
+    fn push_dx(
+        &self,
+        out: &mut Tables,
+        claim: &str,
+        month: NaiveDate,
+        code: &str,
+        suspected: bool,
+        start: Option<NaiveDate>,
+        outcome: u8,
+    ) {
         out.claim_diagnoses.push(&ClaimDiagnosis {
             claim_id: claim.to_string(),
             person_id: self.p.id.clone(),
             service_month: month,
             disease_code: code.to_string(),
-            icd10: self.w.catalog.icd10.get(code).filter(|s| !s.is_empty()).cloned(),
+            icd10: self
+                .w
+                .catalog
+                .icd10
+                .get(code)
+                .filter(|s| !s.is_empty())
+                .cloned(),
             suspected,
             start_date: start,
             outcome: Some(outcome),
@@ -824,16 +1014,24 @@ impl<'w> Sim<'w> {
     }
 
     /// Drug lines to write and their cost in points.
-    fn drug_lines(&mut self, drugs: &[(Drug, i32)]) -> (Vec<(String, String, Route, f64, i32)>, f64) {
+    fn drug_lines(
+        &mut self,
+        drugs: &[(Drug, i32)],
+    ) -> (Vec<(String, String, Route, f64, i32)>, f64) {
         let mut lines = Vec::new();
         let mut points = 0.0;
         for &(d, days) in drugs {
             let g = &catalog::DRUG_GROUPS[d.group];
             let prod = &self.w.catalog.products[d.group][d.ingredient][d.product];
-            let as_needed = g.route == Route::Oral && matches!(g.id, "acetaminophen" | "nsaid") && self.rng.random::<f64>() < 0.25;
+            let as_needed = g.route == Route::Oral
+                && matches!(g.id, "acetaminophen" | "nsaid")
+                && self.rng.random::<f64>() < 0.25;
             let route = if as_needed { Route::AsNeeded } else { g.route };
             let (qty, n) = match route {
-                Route::External => (g.per_day * (days as f64 / 28.0).max(0.5).round().max(1.0), 1),
+                Route::External => (
+                    g.per_day * (days as f64 / 28.0).max(0.5).round().max(1.0),
+                    1,
+                ),
                 Route::Injection => (1.0, 1),
                 _ => (g.per_day, days),
             };
@@ -843,7 +1041,13 @@ impl<'w> Sim<'w> {
         (lines, points)
     }
 
-    fn push_drugs(&self, out: &mut Tables, claim: &str, month: NaiveDate, lines: Vec<(String, String, Route, f64, i32)>) {
+    fn push_drugs(
+        &self,
+        out: &mut Tables,
+        claim: &str,
+        month: NaiveDate,
+        lines: Vec<(String, String, Route, f64, i32)>,
+    ) {
         for (code, yj, route, qty, days) in lines {
             out.claim_drugs.push(&ClaimDrug {
                 claim_id: claim.to_string(),
@@ -858,7 +1062,13 @@ impl<'w> Sim<'w> {
         }
     }
 
-    fn claims(&mut self, month: NaiveDate, month_end: NaiveDate, death: Option<NaiveDate>, out: &mut Tables) {
+    fn claims(
+        &mut self,
+        month: NaiveDate,
+        month_end: NaiveDate,
+        death: Option<NaiveDate>,
+        out: &mut Tables,
+    ) {
         let last_day = death.unwrap_or(month_end).min(month_end);
         let abs_month = month.year() * 12 + month.month0() as i32;
         let mut inpatient_days = 0;
@@ -869,10 +1079,34 @@ impl<'w> Sim<'w> {
             if from <= to {
                 inpatient_days = ((to - from).num_days() + 1) as i32;
                 let points = stay.points_per_day * inpatient_days as f64;
-                let claim = self.push_claim(out, month, stay.kind, &stay.hospital, points, inpatient_days);
-                self.push_dx(out, &claim, month, stay.reason, false, Some(stay.start), if death.is_some() && stay.end.is_none_or(|e| e >= last_day) { 3 } else { 1 });
-                let chronic: Vec<(&'static str, NaiveDate)> =
-                    self.conds.iter().filter(|c| c.diagnosed).take(4).map(|c| (c.code, c.onset)).collect();
+                let claim = self.push_claim(
+                    out,
+                    month,
+                    stay.kind,
+                    &stay.hospital,
+                    points,
+                    inpatient_days,
+                );
+                self.push_dx(
+                    out,
+                    &claim,
+                    month,
+                    stay.reason,
+                    false,
+                    Some(stay.start),
+                    if death.is_some() && stay.end.is_none_or(|e| e >= last_day) {
+                        3
+                    } else {
+                        1
+                    },
+                );
+                let chronic: Vec<(&'static str, NaiveDate)> = self
+                    .conds
+                    .iter()
+                    .filter(|c| c.diagnosed)
+                    .take(4)
+                    .map(|c| (c.code, c.onset))
+                    .collect();
                 for (code, onset) in chronic {
                     self.push_dx(out, &claim, month, code, false, Some(onset), 1);
                 }
@@ -914,7 +1148,9 @@ impl<'w> Sim<'w> {
             if (abs_month + rel.phase) % rel.interval != 0 || self.rng.random::<f64>() > 0.94 {
                 continue;
             }
-            let active: Vec<usize> = (0..self.conds.len()).filter(|&i| self.conds[i].clinic == ci && self.conds[i].diagnosed).collect();
+            let active: Vec<usize> = (0..self.conds.len())
+                .filter(|&i| self.conds[i].clinic == ci && self.conds[i].diagnosed)
+                .collect();
             let any_active_treatment = active.iter().any(|&i| !self.conds[i].stopped);
             if !active.is_empty() && !any_active_treatment {
                 continue; // the patient stopped coming (治療中断)
@@ -930,10 +1166,10 @@ impl<'w> Sim<'w> {
                     drugs.extend(c.regimen.iter().map(|d| (*d, days_supply)));
                 }
             }
-            if let Some((dc, d)) = self.duplicate {
-                if dc == ci {
-                    drugs.push((d, days_supply));
-                }
+            if let Some((dc, d)) = self.duplicate
+                && dc == ci
+            {
+                drugs.push((d, days_supply));
             }
             let acute = (self.rng.random::<f64>() < 0.05).then(|| self.pick_acute());
             if let Some((_, groups, days)) = acute {
@@ -942,15 +1178,30 @@ impl<'w> Sim<'w> {
                     drugs.push((d, days));
                 }
             }
-            let suspected = (self.rng.random::<f64>() < 0.025).then(|| SUSPECTED[self.rng.random_range(0..SUSPECTED.len())]);
+            let suspected = (self.rng.random::<f64>() < 0.025)
+                .then(|| SUSPECTED[self.rng.random_range(0..SUSPECTED.len())]);
             let (lines, drug_points) = self.drug_lines(&drugs);
-            let visit_days = 1 + (self.rng.random::<f64>() < 0.15) as i32 + (self.rng.random::<f64>() < 0.05) as i32;
-            let mut points = cal::OUTPATIENT_POINTS * (0.45 * normal(&mut self.rng) - 0.1).exp() * visit_days as f64;
+            let visit_days = 1
+                + (self.rng.random::<f64>() < 0.15) as i32
+                + (self.rng.random::<f64>() < 0.05) as i32;
+            let mut points = cal::OUTPATIENT_POINTS
+                * (0.45 * normal(&mut self.rng) - 0.1).exp()
+                * visit_days as f64;
             if rel.in_house {
                 points += drug_points + 40.0;
             }
-            let claim = self.push_claim(out, month, ClaimKind::Outpatient, &rel.code, points, visit_days);
-            let dx: Vec<(&'static str, NaiveDate)> = active.iter().map(|&i| (self.conds[i].code, self.conds[i].onset)).collect();
+            let claim = self.push_claim(
+                out,
+                month,
+                ClaimKind::Outpatient,
+                &rel.code,
+                points,
+                visit_days,
+            );
+            let dx: Vec<(&'static str, NaiveDate)> = active
+                .iter()
+                .map(|&i| (self.conds[i].code, self.conds[i].onset))
+                .collect();
             for (code, onset) in dx {
                 self.push_dx(out, &claim, month, code, false, Some(onset), 1);
             }
@@ -966,30 +1217,50 @@ impl<'w> Sim<'w> {
             if rel.in_house {
                 self.push_drugs(out, &claim, month, lines);
             } else {
-                let pts = cal::PHARMACY_FEE_POINTS * (0.25 * normal(&mut self.rng)).exp() + drug_points;
+                let pts =
+                    cal::PHARMACY_FEE_POINTS * (0.25 * normal(&mut self.rng)).exp() + drug_points;
                 let rx = self.push_claim(out, month, ClaimKind::Pharmacy, &rel.pharmacy, pts, 1);
                 self.push_drugs(out, &rx, month, lines);
             }
         }
         // Acute visits of people without a regular clinic.
-        if self.clinics.is_empty() && self.rng.random::<f64>() < if self.avoider { 0.003 } else { 0.05 } {
+        if self.clinics.is_empty()
+            && self.rng.random::<f64>() < if self.avoider { 0.003 } else { 0.05 }
+        {
             let local = &self.w.local[self.municipality()];
             let c = local.clinics[self.rng.random_range(0..local.clinics.len())].clone();
             let (code, groups, days) = self.pick_acute();
-            let drugs: Vec<(Drug, i32)> = groups.iter().map(|g| (self.choose_drug(g), days)).collect();
+            let drugs: Vec<(Drug, i32)> =
+                groups.iter().map(|g| (self.choose_drug(g), days)).collect();
             let (lines, drug_points) = self.drug_lines(&drugs);
-            let claim = self.push_claim(out, month, ClaimKind::Outpatient, &c.code, cal::OUTPATIENT_POINTS * 0.8 + if c.in_house { drug_points } else { 0.0 }, 1);
+            let claim = self.push_claim(
+                out,
+                month,
+                ClaimKind::Outpatient,
+                &c.code,
+                cal::OUTPATIENT_POINTS * 0.8 + if c.in_house { drug_points } else { 0.0 },
+                1,
+            );
             self.push_dx(out, &claim, month, code, false, Some(month), 2);
             if c.in_house {
                 self.push_drugs(out, &claim, month, lines);
             } else {
-                let rx = self.push_claim(out, month, ClaimKind::Pharmacy, &c.pharmacy, cal::PHARMACY_FEE_POINTS + drug_points, 1);
+                let rx = self.push_claim(
+                    out,
+                    month,
+                    ClaimKind::Pharmacy,
+                    &c.pharmacy,
+                    cal::PHARMACY_FEE_POINTS + drug_points,
+                    1,
+                );
                 self.push_drugs(out, &rx, month, lines);
             }
         }
         // Dental care.
         let visit = match self.dental {
-            Dental::Regular => (abs_month + self.dental_phase) % 3 == 0 && self.rng.random::<f64>() < 0.85,
+            Dental::Regular => {
+                (abs_month + self.dental_phase) % 3 == 0 && self.rng.random::<f64>() < 0.85
+            }
             Dental::Occasional => {
                 if self.dental_episode > 0 {
                     self.dental_episode -= 1;
@@ -1006,9 +1277,14 @@ impl<'w> Sim<'w> {
         let dental_ok = self.facility.is_none() || self.rng.random::<f64>() < 0.3;
         if visit && dental_ok && inpatient_days == 0 {
             let local = &self.w.local[self.municipality()];
-            let dentist = local.dentists[(self.dental_phase as usize + self.seq as usize % 2) % local.dentists.len()].clone();
-            let days = 1 + (self.rng.random::<f64>() < 0.4) as i32 + (self.rng.random::<f64>() < 0.2) as i32;
-            let points = cal::DENTAL_POINTS * (0.4 * normal(&mut self.rng) - 0.08).exp() * days as f64 / 1.6;
+            let dentist = local.dentists
+                [(self.dental_phase as usize + self.seq as usize % 2) % local.dentists.len()]
+            .clone();
+            let days = 1
+                + (self.rng.random::<f64>() < 0.4) as i32
+                + (self.rng.random::<f64>() < 0.2) as i32;
+            let points =
+                cal::DENTAL_POINTS * (0.4 * normal(&mut self.rng) - 0.08).exp() * days as f64 / 1.6;
             let claim = self.push_claim(out, month, ClaimKind::Dental, &dentist, points, days);
             if self.rng.random::<f64>() < 0.3 {
                 self.dental_code = DENTAL_CODES[self.rng.random_range(0..DENTAL_CODES.len())];
@@ -1024,7 +1300,14 @@ impl<'w> Sim<'w> {
             let local = &self.w.local[self.municipality()];
             let st = local.nursing_stations[0].clone();
             let days = self.rng.random_range(4..9);
-            let claim = self.push_claim(out, month, ClaimKind::HomeNursing, &st, 1_300.0 * days as f64, days);
+            let claim = self.push_claim(
+                out,
+                month,
+                ClaimKind::HomeNursing,
+                &st,
+                1_300.0 * days as f64,
+                days,
+            );
             if let Some(c) = self.conds.iter().find(|c| c.diagnosed) {
                 let (code, onset) = (c.code, c.onset);
                 self.push_dx(out, &claim, month, code, false, Some(onset), 1);
@@ -1072,10 +1355,21 @@ impl<'w> Sim<'w> {
             factor *= 1.1; // checkups are free and local; avoiders of clinics still come
         }
         factor *= (1.0 - 0.25 * sigmoid(self.z())).max(0.0);
-        let attends = self.rng.random::<f64>() < (self.checkup_propensity * factor * 1.06).min(0.97);
+        let attends =
+            self.rng.random::<f64>() < (self.checkup_propensity * factor * 1.06).min(0.97);
         let pick_date = |rng: &mut ChaCha8Rng| -> NaiveDate {
             // Municipal checkups run June–February, peaking in summer and autumn.
-            let months = [(6, 1.0), (7, 2.0), (8, 2.0), (9, 2.0), (10, 2.0), (11, 1.5), (12, 1.0), (1, 0.5), (2, 0.3)];
+            let months = [
+                (6, 1.0),
+                (7, 2.0),
+                (8, 2.0),
+                (9, 2.0),
+                (10, 2.0),
+                (11, 1.5),
+                (12, 1.0),
+                (1, 0.5),
+                (2, 0.3),
+            ];
             let total: f64 = months.iter().map(|m| m.1).sum();
             let mut t = rng.random::<f64>() * total;
             let mut mo = 7;
@@ -1092,18 +1386,22 @@ impl<'w> Sim<'w> {
         if attends {
             let mut d = pick_date(&mut self.rng);
             if d < from {
-                d = from + Duration::days(self.rng.random_range(0..=(to - from).num_days().min(60)));
+                d = from
+                    + Duration::days(self.rng.random_range(0..=(to - from).num_days().min(60)));
             }
             if d <= to {
                 self.checkup_date = Some(d);
             }
         }
-        let mobile = self.facility.is_none() && !self.cert.is_some_and(|c| c.level >= CareLevel::Care1);
+        let mobile =
+            self.facility.is_none() && self.cert.is_none_or(|c| c.level < CareLevel::Care1);
         let r: f64 = self.rng.random();
         if self.checkup_date.is_none() {
             let setting = if mobile && r < cal::QUESTIONNAIRE_ELSEWHERE[0] {
                 Some(2)
-            } else if r < cal::QUESTIONNAIRE_ELSEWHERE[0] + cal::QUESTIONNAIRE_ELSEWHERE[1] && !self.clinics.is_empty() {
+            } else if r < cal::QUESTIONNAIRE_ELSEWHERE[0] + cal::QUESTIONNAIRE_ELSEWHERE[1]
+                && !self.clinics.is_empty()
+            {
                 Some(3)
             } else {
                 None
@@ -1113,7 +1411,11 @@ impl<'w> Sim<'w> {
                 self.extra_questionnaire = Some((d, s));
             }
         }
-        let p_dental = if self.dental == Dental::Regular { cal::DENTAL_CHECKUP[0] } else { cal::DENTAL_CHECKUP[1] };
+        let p_dental = if self.dental == Dental::Regular {
+            cal::DENTAL_CHECKUP[0]
+        } else {
+            cal::DENTAL_CHECKUP[1]
+        };
         if self.facility.is_none() && self.rng.random::<f64>() < p_dental {
             let d = pick_date(&mut self.rng);
             if d >= from && d <= to {
@@ -1130,19 +1432,38 @@ impl<'w> Sim<'w> {
         let ht = self.has(Cond::Hypertension);
         let dm = self.has(Cond::Diabetes);
         let dm_treated = self.treated(Cond::Diabetes);
-        let diagnosed_dm = self.conds.iter().any(|c| c.cond == Cond::Diabetes && c.diagnosed);
+        let diagnosed_dm = self
+            .conds
+            .iter()
+            .any(|c| c.cond == Cond::Diabetes && c.diagnosed);
         let statin = self.treated(Cond::Dyslipidemia);
         let ckd = self.has(Cond::Ckd);
-        let sglt2 = self.conds.iter().any(|c| c.treated && !c.stopped && c.regimen.iter().any(|d| catalog::DRUG_GROUPS[d.group].id == "sglt2"));
+        let sglt2 = self.conds.iter().any(|c| {
+            c.treated
+                && !c.stopped
+                && c.regimen
+                    .iter()
+                    .any(|d| catalog::DRUG_GROUPS[d.group].id == "sglt2")
+        });
         let rng = &mut self.rng;
         let n = |rng: &mut ChaCha8Rng| rng.sample::<f64, _>(StandardNormal);
-        let height = if self.male { 161.5 - 0.25 * (age - 75.0) } else { 148.5 - 0.3 * (age - 75.0) } + 5.7 * n(rng);
+        let height = if self.male {
+            161.5 - 0.25 * (age - 75.0)
+        } else {
+            148.5 - 0.3 * (age - 75.0)
+        } + 5.7 * n(rng);
         let height = round1(height.clamp(125.0, 195.0));
         let bmi_true = (self.bmi0 - 0.25 * years * z.max(0.0) + 0.4 * n(rng)).clamp(13.0, 42.0);
         let weight = round1(bmi_true * (height / 100.0).powi(2));
         let bmi = round1(weight / (height / 100.0).powi(2));
         let waist = (rng.random::<f64>() < 0.5).then(|| {
-            round1(if self.male { 2.5 * bmi + 27.0 } else { 2.7 * bmi + 22.0 } + 4.5 * n(rng))
+            round1(
+                if self.male {
+                    2.5 * bmi + 27.0
+                } else {
+                    2.7 * bmi + 22.0
+                } + 4.5 * n(rng),
+            )
         });
         // Group means (treated, untreated hypertensive, normotensive) plus the person's
         // own level: about 2.5 % of the untreated reach 160 mmHg, which with the HbA1c
@@ -1156,7 +1477,9 @@ impl<'w> Sim<'w> {
         };
         let sbp_base = group_mean + 0.85 * (self.sbp0 - 135.0);
         let sbp = (sbp_base + 10.0 * n(rng)).round().clamp(80.0, 240.0);
-        let dbp = (0.35 * sbp + 26.0 - 0.3 * (age - 75.0) + 8.0 * n(rng)).round().clamp(40.0, 140.0);
+        let dbp = (0.35 * sbp + 26.0 - 0.3 * (age - 75.0) + 8.0 * n(rng))
+            .round()
+            .clamp(40.0, 140.0);
         let hba1c = if dm_treated {
             6.9 + 0.35 * (self.hba1c0 - 5.6) / 0.28 + 0.45 * n(rng)
         } else if dm && diagnosed_dm {
@@ -1167,14 +1490,32 @@ impl<'w> Sim<'w> {
             self.hba1c0 + 0.1 * n(rng)
         };
         let hba1c = round1(hba1c.clamp(4.2, 14.0));
-        let fpg = (rng.random::<f64>() < 0.6).then(|| (28.7 * hba1c - 46.7 + 12.0 * n(rng)).round().clamp(60.0, 400.0));
-        let tg = (105.0 * (0.2 * self.m + 0.45 * n(rng)).exp()).round().clamp(25.0, 1500.0);
-        let hdl = (60.0 - 4.0 * self.m - if self.male { 5.0 } else { 0.0 } + 14.0 * n(rng)).round().clamp(20.0, 140.0);
-        let ldl = (rng.random::<f64>() < 0.98).then(|| (118.0 - if statin { 28.0 } else { 0.0 } + 3.0 * self.m + 27.0 * n(rng)).round().clamp(30.0, 300.0));
+        let fpg = (rng.random::<f64>() < 0.6).then(|| {
+            (28.7 * hba1c - 46.7 + 12.0 * n(rng))
+                .round()
+                .clamp(60.0, 400.0)
+        });
+        let tg = (105.0 * (0.2 * self.m + 0.45 * n(rng)).exp())
+            .round()
+            .clamp(25.0, 1500.0);
+        let hdl = (60.0 - 4.0 * self.m - if self.male { 5.0 } else { 0.0 } + 14.0 * n(rng))
+            .round()
+            .clamp(20.0, 140.0);
+        let ldl = (rng.random::<f64>() < 0.98).then(|| {
+            (118.0 - if statin { 28.0 } else { 0.0 } + 3.0 * self.m + 27.0 * n(rng))
+                .round()
+                .clamp(30.0, 300.0)
+        });
         let ast = (23.0 + 7.0 * n(rng)).round().clamp(8.0, 400.0);
         let alt = (17.0 + 8.0 * n(rng)).round().clamp(4.0, 400.0);
-        let ggt = (22.0 * ((if self.male { 0.3 } else { 0.0 }) + 0.6 * n(rng)).exp()).round().clamp(5.0, 1000.0);
-        let egfr_true = if ckd { 37.0 + 9.0 * (self.egfr0 - 60.0) / 15.0 } else { self.egfr0 - 0.6 * years };
+        let ggt = (22.0 * ((if self.male { 0.3 } else { 0.0 }) + 0.6 * n(rng)).exp())
+            .round()
+            .clamp(5.0, 1000.0);
+        let egfr_true = if ckd {
+            37.0 + 9.0 * (self.egfr0 - 60.0) / 15.0
+        } else {
+            self.egfr0 - 0.6 * years
+        };
         let egfr_true = (egfr_true + 3.5 * n(rng)).clamp(6.0, 120.0);
         let sexf = if self.male { 1.0 } else { 0.739 };
         // 日本腎臓学会 eGFR: 194 × Cr^−1.094 × age^−0.287 (× 0.739 for women).
@@ -1211,7 +1552,13 @@ impl<'w> Sim<'w> {
         } else {
             1
         };
-        let report = |truth: bool, rng: &mut ChaCha8Rng| if rng.random::<f64>() < 0.03 { !truth } else { truth };
+        let report = |truth: bool, rng: &mut ChaCha8Rng| {
+            if rng.random::<f64>() < 0.03 {
+                !truth
+            } else {
+                truth
+            }
+        };
         let med_bp = report(ht_treated, rng);
         let med_dm = report(dm_treated, rng);
         let med_lipid = report(statin, rng);
@@ -1248,13 +1595,24 @@ impl<'w> Sim<'w> {
     fn questionnaire(&mut self, d: NaiveDate, setting: u8, out: &mut Tables) {
         let z = self.z();
         let age = self.age(d) as f64 - 80.0;
-        let hypnotic = self.conds.iter().any(|c| c.cond == Cond::Insomnia && c.treated);
+        let hypnotic = self
+            .conds
+            .iter()
+            .any(|c| c.cond == Cond::Insomnia && c.treated);
         let dementia = self.has(Cond::Dementia);
-        let recent_admission = self.last_discharge.is_some_and(|x| (d - x).num_days() < 240);
+        let recent_admission = self
+            .last_discharge
+            .is_some_and(|x| (d - x).num_days() < 240);
         let low_bmi = self.bmi0 < 20.5;
         let rng = &mut self.rng;
         let n = |rng: &mut ChaCha8Rng| rng.sample::<f64, _>(StandardNormal);
-        let yes = |logit: f64, rng: &mut ChaCha8Rng| if rng.random::<f64>() < sigmoid(logit) { 1u8 } else { 2u8 };
+        let yes = |logit: f64, rng: &mut ChaCha8Rng| {
+            if rng.random::<f64>() < sigmoid(logit) {
+                1u8
+            } else {
+                2u8
+            }
+        };
         let n_conds = self.conds.iter().filter(|c| c.diagnosed).count() as f64;
         let health = 0.9 * z + 0.12 * (n_conds - 4.0) + 0.8 * n(rng);
         let q01 = match health {
@@ -1274,15 +1632,40 @@ impl<'w> Sim<'w> {
         let q03 = yes(3.2 - 0.6 * z, rng);
         let q04 = yes(-0.92 + 0.9 * self.oral + 0.02 * age, rng);
         let q05 = yes(-1.35 + 0.8 * self.oral + 0.15 * z, rng);
-        let q06 = yes(-2.45 + 0.55 * z + 0.9 * recent_admission as i32 as f64 + 0.5 * low_bmi as i32 as f64, rng);
+        let q06 = yes(
+            -2.45 + 0.55 * z + 0.9 * recent_admission as i32 as f64 + 0.5 * low_bmi as i32 as f64,
+            rng,
+        );
         let q07 = yes(0.40 + 0.95 * z + 0.05 * age, rng);
-        let q08 = yes(-1.52 + 0.55 * z + 0.55 * hypnotic as i32 as f64 + 0.02 * age, rng);
+        let q08 = yes(
+            -1.52 + 0.55 * z + 0.55 * hypnotic as i32 as f64 + 0.02 * age,
+            rng,
+        );
         let q09 = yes(0.75 - 0.8 * z, rng);
-        let q10 = yes(-1.85 + 0.6 * z + 1.8 * dementia as i32 as f64 + 0.35 * hypnotic as i32 as f64 + 0.04 * age, rng);
-        let q11 = yes(-2.9 + 0.6 * z + 2.2 * dementia as i32 as f64 + 0.35 * hypnotic as i32 as f64 + 0.04 * age, rng);
+        let q10 = yes(
+            -1.85
+                + 0.6 * z
+                + 1.8 * dementia as i32 as f64
+                + 0.35 * hypnotic as i32 as f64
+                + 0.04 * age,
+            rng,
+        );
+        let q11 = yes(
+            -2.9 + 0.6 * z
+                + 2.2 * dementia as i32 as f64
+                + 0.35 * hypnotic as i32 as f64
+                + 0.04 * age,
+            rng,
+        );
         let smoke: f64 = rng.random();
         let q12 = if self.male {
-            if smoke < 0.10 { 1 } else if smoke < 0.55 { 3 } else { 2 }
+            if smoke < 0.10 {
+                1
+            } else if smoke < 0.55 {
+                3
+            } else {
+                2
+            }
         } else if smoke < 0.02 {
             1
         } else if smoke < 0.07 {
@@ -1317,7 +1700,11 @@ impl<'w> Sim<'w> {
 }
 
 fn level_rank(l: CareLevel) -> i32 {
-    CareLevel::CERTIFIED.iter().position(|x| *x == l).map(|p| p as i32).unwrap_or(-1)
+    CareLevel::CERTIFIED
+        .iter()
+        .position(|x| *x == l)
+        .map(|p| p as i32)
+        .unwrap_or(-1)
 }
 
 fn out_reason_terminal(rng: &mut ChaCha8Rng) -> &'static str {

@@ -1,8 +1,8 @@
 //! The nine output tables of a chunk of persons, collected column by column.
 
 use ittai_io::dataset::{
-    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim, Person,
-    Questionnaire, RowBatch,
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
+    Person, Questionnaire, RowBatch,
 };
 
 /// Row batches of the nine canonical tables, in contract order.

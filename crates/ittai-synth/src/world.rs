@@ -5,12 +5,15 @@
 use chrono::NaiveDate;
 use ittai_io::masters::{DiseaseMaster, DrugMaster};
 use ittai_model::FiscalYear;
+use ittai_model::check_digit::weighted_21_check_digit;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::config::SynthConfig;
-use crate::demography::{AgeSampler, UnionMunicipality, entry_shares, splitmix, union_municipalities};
+use crate::demography::{
+    AgeSampler, UnionMunicipality, entry_shares, splitmix, union_municipalities,
+};
 
 /// A clinic (診療所, 医科) and the pharmacy its prescriptions usually go to.
 #[derive(Debug, Clone)]
@@ -72,23 +75,12 @@ pub struct World {
     pub shares: [f64; 3],
 }
 
-/// Check digit with weights 2, 1, 2, … from the right (as 保険者番号 and 医療機関コード).
-fn check_21(digits: &str) -> u8 {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, c)| {
-            let p = (c - b'0') as u32 * if i % 2 == 0 { 2 } else { 1 };
-            p / 10 + p % 10
-        })
-        .sum();
-    ((10 - sum % 10) % 10) as u8
-}
-
 fn institution_code(pref: u8, table: u8, area: usize, number: usize) -> String {
     let body = format!("{:02}{:04}", area % 100, number % 10_000);
-    format!("{pref:02}{table}{body}{}", check_21(&body))
+    format!(
+        "{pref:02}{table}{body}{}",
+        weighted_21_check_digit(&body).expect("digits")
+    )
 }
 
 /// Error building the world.
@@ -107,13 +99,21 @@ impl World {
     ///
     /// # Errors
     /// [`WorldError`] for an unknown prefecture or a catalog code missing from a master.
-    pub fn build(cfg: &SynthConfig, drugs: &DrugMaster, diseases: &DiseaseMaster) -> Result<Self, WorldError> {
-        let pref = ittai_io::reference::find_prefecture(&cfg.prefecture)
-            .ok_or_else(|| WorldError::Config(format!("unknown prefecture {:?}", cfg.prefecture)))?;
+    pub fn build(
+        cfg: &SynthConfig,
+        drugs: &DrugMaster,
+        diseases: &DiseaseMaster,
+    ) -> Result<Self, WorldError> {
+        let pref = ittai_io::reference::find_prefecture(&cfg.prefecture).ok_or_else(|| {
+            WorldError::Config(format!("unknown prefecture {:?}", cfg.prefecture))
+        })?;
         let catalog = Catalog::build(drugs, diseases)?;
         let municipalities = union_municipalities(pref.code);
         let fiscal_years = cfg.fiscal_years();
-        let period = (fiscal_years[0].start(), fiscal_years[fiscal_years.len() - 1].end());
+        let period = (
+            fiscal_years[0].start(),
+            fiscal_years[fiscal_years.len() - 1].end(),
+        );
         let ages = AgeSampler::census_2020();
         let shares = entry_shares(&ages, fiscal_years.len());
         let mut rng = ChaCha8Rng::seed_from_u64(splitmix(cfg.seed ^ 0x1A57_1707));
@@ -140,9 +140,16 @@ impl World {
             }
             for _ in 0..((share / 300.0).ceil() as usize).max(2) {
                 ns += 1;
-                li.care_providers.push(format!("{:02}7{:03}{:03}{}", pref.code, i % 1000, ns % 1000, ns % 10));
+                li.care_providers.push(format!(
+                    "{:02}7{:03}{:03}{}",
+                    pref.code,
+                    i % 1000,
+                    ns % 1000,
+                    ns % 10
+                ));
             }
-            li.nursing_stations.push(institution_code(pref.code, 6, i, ns));
+            li.nursing_stations
+                .push(institution_code(pref.code, 6, i, ns));
             local.push(li);
         }
         let n_hosp = ((n / 2500.0).ceil() as usize).max(4);
@@ -169,7 +176,11 @@ impl World {
 
     /// The 10-digit code of the `k`-th hospital with the given kind (DPC or long-term).
     pub fn hospital(&self, rng: &mut impl Rng, dpc: bool, long_term: bool) -> &Hospital {
-        let pool: Vec<&Hospital> = self.hospitals.iter().filter(|h| h.dpc == dpc && h.long_term == long_term).collect();
+        let pool: Vec<&Hospital> = self
+            .hospitals
+            .iter()
+            .filter(|h| h.dpc == dpc && h.long_term == long_term)
+            .collect();
         if pool.is_empty() {
             return &self.hospitals[rng.random_range(0..self.hospitals.len())];
         }
@@ -186,6 +197,5 @@ mod tests {
         let c = institution_code(31, 1, 3, 17);
         assert_eq!(c.len(), 10);
         assert!(c.starts_with("311"));
-        assert_eq!(check_21("3913103"), 2); // the ORCA 後期 insurer 39131032
     }
 }

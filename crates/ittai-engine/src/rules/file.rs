@@ -134,8 +134,24 @@ impl Op {
 
 /// Checkup values a rule may test (columns of `checkups`).
 pub const CHECKUP_FIELDS: &[&str] = &[
-    "height_cm", "weight_kg", "bmi", "waist_cm", "sbp", "dbp", "hba1c", "fasting_glucose", "tg", "hdl", "ldl",
-    "ast", "alt", "ggt", "creatinine", "egfr", "urine_protein", "urine_glucose",
+    "height_cm",
+    "weight_kg",
+    "bmi",
+    "waist_cm",
+    "sbp",
+    "dbp",
+    "hba1c",
+    "fasting_glucose",
+    "tg",
+    "hdl",
+    "ldl",
+    "ast",
+    "alt",
+    "ggt",
+    "creatinine",
+    "egfr",
+    "urine_protein",
+    "urine_glucose",
 ];
 
 /// How drugs are counted by `monthly_distinct_drugs`.
@@ -269,7 +285,11 @@ pub struct Rule {
 
 /// Line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
 }
 
 struct Ctx<'a> {
@@ -283,23 +303,37 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err<T>(&self, span: std::ops::Range<usize>, key: &str, message: impl Into<String>) -> Result<T, RuleError> {
-        Err(RuleError { file: self.origin.to_string(), line: line_of(self.text, span.start), key: key.to_string(), message: message.into() })
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> Result<T, RuleError> {
+        Err(RuleError {
+            file: self.origin.to_string(),
+            line: line_of(self.text, span.start),
+            key: key.to_string(),
+            message: message.into(),
+        })
     }
 
     /// The value of an attribute, with `"$name"` replaced by the parameter.
     fn resolve(&self, v: &Spanned<toml::Value>, key: &str) -> Result<toml::Value, RuleError> {
-        if let toml::Value::String(s) = v.get_ref() {
-            if let Some(name) = s.strip_prefix('$') {
-                self.used.borrow_mut().insert(name.to_string());
-                if let Some(o) = self.overrides.get(name) {
-                    return Ok(o.clone());
-                }
-                return match self.params.get(name) {
-                    Some(p) => Ok(p.get_ref().value.clone()),
-                    None => self.err(v.span(), key, format!("unknown parameter `${name}` (declare it under [params.{name}])")),
-                };
+        if let toml::Value::String(s) = v.get_ref()
+            && let Some(name) = s.strip_prefix('$')
+        {
+            self.used.borrow_mut().insert(name.to_string());
+            if let Some(o) = self.overrides.get(name) {
+                return Ok(o.clone());
             }
+            return match self.params.get(name) {
+                Some(p) => Ok(p.get_ref().value.clone()),
+                None => self.err(
+                    v.span(),
+                    key,
+                    format!("unknown parameter `${name}` (declare it under [params.{name}])"),
+                ),
+            };
         }
         Ok(v.get_ref().clone())
     }
@@ -319,7 +353,11 @@ impl Ctx<'_> {
                 .or_else(|_| self.err(v.span(), key, "expected a list of numbers")),
             x => match one(x) {
                 Some(n) => Ok(vec![n]),
-                None => self.err(v.span(), key, format!("expected a number, found {}", x.type_str())),
+                None => self.err(
+                    v.span(),
+                    key,
+                    format!("expected a number, found {}", x.type_str()),
+                ),
             },
         }
     }
@@ -327,7 +365,11 @@ impl Ctx<'_> {
     fn string(&self, v: &Spanned<toml::Value>, key: &str) -> Result<String, RuleError> {
         match self.resolve(v, key)? {
             toml::Value::String(s) => Ok(s),
-            x => self.err(v.span(), key, format!("expected a string, found {}", x.type_str())),
+            x => self.err(
+                v.span(),
+                key,
+                format!("expected a string, found {}", x.type_str()),
+            ),
         }
     }
 
@@ -337,16 +379,41 @@ impl Ctx<'_> {
                 .into_iter()
                 .map(|x| match x {
                     toml::Value::String(s) => Ok(s),
-                    other => self.err(v.span(), key, format!("expected a list of strings, found {} in it", other.type_str())),
+                    other => self.err(
+                        v.span(),
+                        key,
+                        format!(
+                            "expected a list of strings, found {} in it",
+                            other.type_str()
+                        ),
+                    ),
                 })
                 .collect(),
-            toml::Value::String(s) => Ok(s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()),
-            x => self.err(v.span(), key, format!("expected a list of strings, found {}", x.type_str())),
+            toml::Value::String(s) => Ok(s
+                .split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect()),
+            x => self.err(
+                v.span(),
+                key,
+                format!("expected a list of strings, found {}", x.type_str()),
+            ),
         }
     }
 
-    fn window(&self, v: Option<&Spanned<toml::Value>>, span: std::ops::Range<usize>) -> Result<Window, RuleError> {
-        let Some(v) = v else { return self.err(span, "window", "missing `window` (e.g. \"FY\", \"FY-1..FY\")") };
+    fn window(
+        &self,
+        v: Option<&Spanned<toml::Value>>,
+        span: std::ops::Range<usize>,
+    ) -> Result<Window, RuleError> {
+        let Some(v) = v else {
+            return self.err(
+                span,
+                "window",
+                "missing `window` (e.g. \"FY\", \"FY-1..FY\")",
+            );
+        };
         let s = self.string(v, "window")?;
         Window::parse(&s).or_else(|e| self.err(v.span(), "window", e))
     }
@@ -370,14 +437,33 @@ impl Ctx<'_> {
 
     fn op(&self, n: &Spanned<RawNode>) -> Result<(Op, Vec<f64>), RuleError> {
         let raw = n.get_ref();
-        let Some(op) = &raw.op else { return self.err(n.span(), "op", "missing `op` (one of <, <=, >, >=, ==, !=, in)") };
-        let Some(o) = Op::parse(op.get_ref()) else {
-            return self.err(op.span(), "op", format!("unknown operator {:?} (one of <, <=, >, >=, ==, !=, in)", op.get_ref()));
+        let Some(op) = &raw.op else {
+            return self.err(
+                n.span(),
+                "op",
+                "missing `op` (one of <, <=, >, >=, ==, !=, in)",
+            );
         };
-        let Some(v) = &raw.value else { return self.err(n.span(), "value", "missing `value`") };
+        let Some(o) = Op::parse(op.get_ref()) else {
+            return self.err(
+                op.span(),
+                "op",
+                format!(
+                    "unknown operator {:?} (one of <, <=, >, >=, ==, !=, in)",
+                    op.get_ref()
+                ),
+            );
+        };
+        let Some(v) = &raw.value else {
+            return self.err(n.span(), "value", "missing `value`");
+        };
         let value = self.numbers(v, "value")?;
         if o != Op::In && value.len() != 1 {
-            return self.err(v.span(), "value", "expected one number (use op = \"in\" for a list)");
+            return self.err(
+                v.span(),
+                "value",
+                "expected one number (use op = \"in\" for a list)",
+            );
         }
         Ok((o, value))
     }
@@ -401,7 +487,11 @@ impl Ctx<'_> {
         if kinds_present != 1 {
             return self.err(n.span(), "condition", "each node needs exactly one of all, any, not, join, checkup, questionnaire, age, exists, count");
         }
-        let children = |v: &Vec<Spanned<RawNode>>| v.iter().map(|c| self.node(c)).collect::<Result<Vec<_>, _>>();
+        let children = |v: &Vec<Spanned<RawNode>>| {
+            v.iter()
+                .map(|c| self.node(c))
+                .collect::<Result<Vec<_>, _>>()
+        };
         if let Some(v) = &r.all {
             return Ok(Node::All(children(v)?));
         }
@@ -412,25 +502,52 @@ impl Ctx<'_> {
             return Ok(Node::Not(Box::new(self.node(v)?)));
         }
         if let Some(j) = &r.join {
-            let Some(of) = &r.of else { return self.err(n.span(), "of", "`join` needs `of = [..]`") };
+            let Some(of) = &r.of else {
+                return self.err(n.span(), "of", "`join` needs `of = [..]`");
+            };
             let kids = children(of)?;
             return match self.string(j, "join")?.as_str() {
                 "and" => Ok(Node::All(kids)),
                 "or" => Ok(Node::Any(kids)),
-                other => self.err(j.span(), "join", format!("expected \"and\" or \"or\", found {other:?}")),
+                other => self.err(
+                    j.span(),
+                    "join",
+                    format!("expected \"and\" or \"or\", found {other:?}"),
+                ),
             };
         }
         if let Some(f) = &r.checkup {
             if !CHECKUP_FIELDS.contains(&f.get_ref().as_str()) {
-                return self.err(f.span(), "checkup", format!("unknown checkup value {:?} (expected one of {})", f.get_ref(), CHECKUP_FIELDS.join(", ")));
+                return self.err(
+                    f.span(),
+                    "checkup",
+                    format!(
+                        "unknown checkup value {:?} (expected one of {})",
+                        f.get_ref(),
+                        CHECKUP_FIELDS.join(", ")
+                    ),
+                );
             }
             let (op, value) = self.op(n)?;
-            return Ok(Node::Checkup { field: f.get_ref().clone(), op, value });
+            return Ok(Node::Checkup {
+                field: f.get_ref().clone(),
+                op,
+                value,
+            });
         }
         if let Some(q) = &r.questionnaire {
-            let item = q.get_ref().trim_start_matches('q').parse::<u8>().ok().filter(|i| (1..=15).contains(i));
+            let item = q
+                .get_ref()
+                .trim_start_matches('q')
+                .parse::<u8>()
+                .ok()
+                .filter(|i| (1..=15).contains(i));
             let Some(item) = item else {
-                return self.err(q.span(), "questionnaire", format!("expected an item q01 … q15, found {:?}", q.get_ref()));
+                return self.err(
+                    q.span(),
+                    "questionnaire",
+                    format!("expected an item q01 … q15, found {:?}", q.get_ref()),
+                );
             };
             let (op, value) = self.op(n)?;
             return Ok(Node::Questionnaire { item, op, value });
@@ -441,7 +558,14 @@ impl Ctx<'_> {
         }
         if let Some(c) = &r.count {
             if c.get_ref() != "monthly_distinct_drugs" {
-                return self.err(c.span(), "count", format!("unknown count {:?} (expected \"monthly_distinct_drugs\")", c.get_ref()));
+                return self.err(
+                    c.span(),
+                    "count",
+                    format!(
+                        "unknown count {:?} (expected \"monthly_distinct_drugs\")",
+                        c.get_ref()
+                    ),
+                );
             }
             let window = self.window(r.window.as_ref(), n.span())?;
             let routes = match &r.routes {
@@ -464,12 +588,24 @@ impl Ctx<'_> {
                     "yj7" => DrugUnit::Yj7,
                     "yj" => DrugUnit::Yj,
                     "drug_code" => DrugUnit::DrugCode,
-                    other => return self.err(v.span(), "unit", format!("unknown unit {other:?} (yj7, yj, drug_code)")),
+                    other => {
+                        return self.err(
+                            v.span(),
+                            "unit",
+                            format!("unknown unit {other:?} (yj7, yj, drug_code)"),
+                        );
+                    }
                 },
                 None => DrugUnit::Yj7,
             };
             let (op, value) = self.op(n)?;
-            return Ok(Node::MonthlyDrugs { routes, unit, window, op, value: value[0] });
+            return Ok(Node::MonthlyDrugs {
+                routes,
+                unit,
+                window,
+                op,
+                value: value[0],
+            });
         }
         let e = r.exists.as_ref().expect("one kind present");
         let window = self.window(r.window.as_ref(), n.span())?;
@@ -477,43 +613,79 @@ impl Ctx<'_> {
             "checkup" => Event::Checkup,
             "dental_checkup" => Event::DentalCheckup,
             "claim" => {
-                let Some(k) = &r.kinds else { return self.err(n.span(), "kinds", "`exists = \"claim\"` needs `kinds`") };
+                let Some(k) = &r.kinds else {
+                    return self.err(n.span(), "kinds", "`exists = \"claim\"` needs `kinds`");
+                };
                 Event::Claim(self.kinds(k)?)
             }
             "drug" => {
-                let Some(c) = &r.class else { return self.err(n.span(), "class", "`exists = \"drug\"` needs `class`") };
+                let Some(c) = &r.class else {
+                    return self.err(n.span(), "class", "`exists = \"drug\"` needs `class`");
+                };
                 let class = self.string(c, "class")?;
                 let Some(def) = self.drug_classes.get(&class) else {
-                    return self.err(c.span(), "class", format!(
-                        "unknown drug class {class:?} (known: {})",
-                        self.drug_classes.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ));
+                    return self.err(
+                        c.span(),
+                        "class",
+                        format!(
+                            "unknown drug class {class:?} (known: {})",
+                            self.drug_classes
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
                 };
                 let mut options = BTreeMap::new();
                 if let Some(o) = &r.options {
                     for (name, v) in o.get_ref() {
                         if !def.options.contains_key(name) {
-                            return self.err(v.span(), "options", format!("class {class} has no option {name:?}"));
+                            return self.err(
+                                v.span(),
+                                "options",
+                                format!("class {class} has no option {name:?}"),
+                            );
                         }
                         match self.resolve(v, "options")? {
                             toml::Value::Boolean(b) => {
                                 options.insert(name.clone(), b);
                             }
-                            x => return self.err(v.span(), "options", format!("expected true or false, found {}", x.type_str())),
+                            x => {
+                                return self.err(
+                                    v.span(),
+                                    "options",
+                                    format!("expected true or false, found {}", x.type_str()),
+                                );
+                            }
                         }
                     }
                 }
                 let kinds = r.kinds.as_ref().map(|k| self.kinds(k)).transpose()?;
-                Event::Drug { class, options, kinds }
+                Event::Drug {
+                    class,
+                    options,
+                    kinds,
+                }
             }
             "diagnosis" => {
-                let Some(c) = &r.class else { return self.err(n.span(), "class", "`exists = \"diagnosis\"` needs `class`") };
+                let Some(c) = &r.class else {
+                    return self.err(n.span(), "class", "`exists = \"diagnosis\"` needs `class`");
+                };
                 let class = self.string(c, "class")?;
                 if !self.disease_classes.contains_key(&class) {
-                    return self.err(c.span(), "class", format!(
-                        "unknown disease class {class:?} (known: {})",
-                        self.disease_classes.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ));
+                    return self.err(
+                        c.span(),
+                        "class",
+                        format!(
+                            "unknown disease class {class:?} (known: {})",
+                            self.disease_classes
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
                 }
                 Event::Diagnosis(class)
             }
@@ -523,7 +695,11 @@ impl Ctx<'_> {
                         let l = self.strings(v, "exclude_levels")?;
                         for c in &l {
                             if ittai_model::CareLevel::from_code(c).is_none() {
-                                return self.err(v.span(), "exclude_levels", format!("unknown care level code {c:?}"));
+                                return self.err(
+                                    v.span(),
+                                    "exclude_levels",
+                                    format!("unknown care level code {c:?}"),
+                                );
                             }
                         }
                         l.into_iter().collect()
@@ -563,7 +739,12 @@ pub fn parse_rule(
             .nth(1)
             .map(str::to_string)
             .unwrap_or_else(|| "-".to_string());
-        RuleError { file: origin.to_string(), line, key, message: msg }
+        RuleError {
+            file: origin.to_string(),
+            line,
+            key,
+            message: msg,
+        }
     })?;
     let mut typed_overrides = BTreeMap::new();
     for (name, text_value) in overrides {
@@ -599,7 +780,11 @@ pub fn parse_rule(
     let condition = ctx.node(&raw.condition)?;
     let id = raw.id.get_ref().clone();
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return ctx.err(raw.id.span(), "id", "expected letters, digits or _ (e.g. R01)");
+        return ctx.err(
+            raw.id.span(),
+            "id",
+            "expected letters, digits or _ (e.g. R01)",
+        );
     }
     let mut params = BTreeMap::new();
     for (k, p) in &raw.params {
@@ -629,9 +814,14 @@ fn convert_override(default: &toml::Value, text: &str) -> Result<toml::Value, St
     let t = text.trim();
     match default {
         toml::Value::Integer(_) => t.parse::<i64>().map(toml::Value::Integer).or_else(|_| {
-            t.parse::<f64>().map(toml::Value::Float).map_err(|_| format!("expected a number, found {t:?}"))
+            t.parse::<f64>()
+                .map(toml::Value::Float)
+                .map_err(|_| format!("expected a number, found {t:?}"))
         }),
-        toml::Value::Float(_) => t.parse::<f64>().map(toml::Value::Float).map_err(|_| format!("expected a number, found {t:?}")),
+        toml::Value::Float(_) => t
+            .parse::<f64>()
+            .map(toml::Value::Float)
+            .map_err(|_| format!("expected a number, found {t:?}")),
         toml::Value::Boolean(_) => match t {
             "true" | "1" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
             "false" | "0" | "no" | "off" => Ok(toml::Value::Boolean(false)),
@@ -639,24 +829,61 @@ fn convert_override(default: &toml::Value, text: &str) -> Result<toml::Value, St
         },
         toml::Value::String(_) => Ok(toml::Value::String(t.to_string())),
         toml::Value::Array(_) => Ok(toml::Value::Array(
-            t.split(',').map(|x| x.trim()).filter(|x| !x.is_empty()).map(|x| toml::Value::String(x.to_string())).collect(),
+            t.split(',')
+                .map(|x| x.trim())
+                .filter(|x| !x.is_empty())
+                .map(|x| toml::Value::String(x.to_string()))
+                .collect(),
         )),
-        other => Err(format!("parameters of type {} cannot be set from the command line", other.type_str())),
+        other => Err(format!(
+            "parameters of type {} cannot be set from the command line",
+            other.type_str()
+        )),
     }
 }
 
 /// The built-in rule files (`queries/rules/R01.toml` … `R10.toml`), compiled in.
 pub const BUILT_IN: [(&str, &str); 10] = [
-    ("R01.toml", include_str!("../../../../queries/rules/R01.toml")),
-    ("R02.toml", include_str!("../../../../queries/rules/R02.toml")),
-    ("R03.toml", include_str!("../../../../queries/rules/R03.toml")),
-    ("R04.toml", include_str!("../../../../queries/rules/R04.toml")),
-    ("R05.toml", include_str!("../../../../queries/rules/R05.toml")),
-    ("R06.toml", include_str!("../../../../queries/rules/R06.toml")),
-    ("R07.toml", include_str!("../../../../queries/rules/R07.toml")),
-    ("R08.toml", include_str!("../../../../queries/rules/R08.toml")),
-    ("R09.toml", include_str!("../../../../queries/rules/R09.toml")),
-    ("R10.toml", include_str!("../../../../queries/rules/R10.toml")),
+    (
+        "R01.toml",
+        include_str!("../../../../queries/rules/R01.toml"),
+    ),
+    (
+        "R02.toml",
+        include_str!("../../../../queries/rules/R02.toml"),
+    ),
+    (
+        "R03.toml",
+        include_str!("../../../../queries/rules/R03.toml"),
+    ),
+    (
+        "R04.toml",
+        include_str!("../../../../queries/rules/R04.toml"),
+    ),
+    (
+        "R05.toml",
+        include_str!("../../../../queries/rules/R05.toml"),
+    ),
+    (
+        "R06.toml",
+        include_str!("../../../../queries/rules/R06.toml"),
+    ),
+    (
+        "R07.toml",
+        include_str!("../../../../queries/rules/R07.toml"),
+    ),
+    (
+        "R08.toml",
+        include_str!("../../../../queries/rules/R08.toml"),
+    ),
+    (
+        "R09.toml",
+        include_str!("../../../../queries/rules/R09.toml"),
+    ),
+    (
+        "R10.toml",
+        include_str!("../../../../queries/rules/R10.toml"),
+    ),
 ];
 
 /// Options of loading a rule set.
@@ -688,7 +915,11 @@ pub fn load_rules(
                 key: "-".into(),
                 message: format!("cannot read the rules directory: {e}"),
             })?;
-            let mut paths: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+            let mut paths: Vec<_> = rd
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
             paths.sort();
             for p in paths {
                 let text = std::fs::read_to_string(&p).map_err(|e| RuleError {
@@ -700,7 +931,12 @@ pub fn load_rules(
                 sources.push((p.display().to_string(), text));
             }
             if sources.is_empty() {
-                return Err(RuleError { file: dir.display().to_string(), line: 0, key: "-".into(), message: "no *.toml rule files here".into() });
+                return Err(RuleError {
+                    file: dir.display().to_string(),
+                    line: 0,
+                    key: "-".into(),
+                    message: "no *.toml rule files here".into(),
+                });
             }
         }
         None => {
@@ -713,21 +949,39 @@ pub fn load_rules(
     let empty = BTreeMap::new();
     let mut rules = Vec::new();
     for (origin, text) in &sources {
-        let id = toml::from_str::<toml::Table>(text).ok().and_then(|t| t.get("id").and_then(|v| v.as_str()).map(str::to_string));
+        let id = toml::from_str::<toml::Table>(text)
+            .ok()
+            .and_then(|t| t.get("id").and_then(|v| v.as_str()).map(str::to_string));
         let overrides = id.as_ref().and_then(|i| opts.set.get(i)).unwrap_or(&empty);
         let rule = parse_rule(text, origin, overrides, drug_classes, disease_classes)?;
         if rules.iter().any(|r: &Rule| r.id == rule.id) {
-            return Err(RuleError { file: origin.clone(), line: 1, key: "id".into(), message: format!("duplicate rule id {}", rule.id) });
+            return Err(RuleError {
+                file: origin.clone(),
+                line: 1,
+                key: "id".into(),
+                message: format!("duplicate rule id {}", rule.id),
+            });
         }
         rules.push(rule);
     }
     for id in opts.set.keys().chain(opts.only.iter()) {
         if !rules.iter().any(|r| &r.id == id) {
             return Err(RuleError {
-                file: opts.dir.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "<built-in rules>".into()),
+                file: opts
+                    .dir
+                    .as_ref()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|| "<built-in rules>".into()),
                 line: 0,
                 key: id.clone(),
-                message: format!("no rule with id {id} (known: {})", rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")),
+                message: format!(
+                    "no rule with id {id} (known: {})",
+                    rules
+                        .iter()
+                        .map(|r| r.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             });
         }
     }
@@ -744,7 +998,10 @@ pub fn load_rules(
 /// As [`load_rules`].
 pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
     load_rules(
-        &LoadOptions { dir: Some(dir.to_path_buf()), ..Default::default() },
+        &LoadOptions {
+            dir: Some(dir.to_path_buf()),
+            ..Default::default()
+        },
         &ittai_model::classes::default_drug_classes(),
         &ittai_model::classes::default_disease_classes(),
     )

@@ -35,10 +35,16 @@ pub fn checkup_label(field: &str) -> (&'static str, &'static str) {
     }
 }
 
-const CIRCLED: [&str; 15] = ["①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨", "⑩", "⑪", "⑫", "⑬", "⑭", "⑮"];
+const CIRCLED: [&str; 15] = [
+    "①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨", "⑩", "⑪", "⑫", "⑬", "⑭", "⑮",
+];
 
 fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
 }
 
 fn cmp_ja(op: Op, rendered: &[String]) -> String {
@@ -55,7 +61,11 @@ fn cmp_ja(op: Op, rendered: &[String]) -> String {
 }
 
 fn kinds_ja(kinds: &std::collections::BTreeSet<ClaimKind>) -> String {
-    kinds.iter().map(|k| k.label_ja()).collect::<Vec<_>>().join("・")
+    kinds
+        .iter()
+        .map(|k| k.label_ja())
+        .collect::<Vec<_>>()
+        .join("・")
 }
 
 /// Context for rendering: class definitions for names.
@@ -73,14 +83,22 @@ fn event_ja(event: &Event, ctx: &TextContext<'_>) -> String {
         Event::Checkup => "健診の受診".to_string(),
         Event::DentalCheckup => "歯科健診の受診".to_string(),
         Event::Claim(k) => format!("{}のレセプト", kinds_ja(k)),
-        Event::Drug { class, options, kinds } => {
+        Event::Drug {
+            class,
+            options,
+            kinds,
+        } => {
             let c = ctx.drug_classes.get(class);
             let mut s = format!("{}の処方", c.map(|c| c.name_ja.as_str()).unwrap_or(class));
             if let Some(c) = c {
                 for (name, opt) in &c.options {
                     let on = *options.get(name).unwrap_or(&opt.default);
                     if on != opt.default || on {
-                        s.push_str(&format!("（{}: {}）", opt.label_ja, if on { "含める" } else { "含めない" }));
+                        s.push_str(&format!(
+                            "（{}: {}）",
+                            opt.label_ja,
+                            if on { "含める" } else { "含めない" }
+                        ));
                     }
                 }
             }
@@ -91,12 +109,19 @@ fn event_ja(event: &Event, ctx: &TextContext<'_>) -> String {
         }
         Event::Diagnosis(class) => format!(
             "{}の傷病名（疑い病名を除く）",
-            ctx.disease_classes.get(class).map(|c| c.name_ja.as_str()).unwrap_or(class)
+            ctx.disease_classes
+                .get(class)
+                .map(|c| c.name_ja.as_str())
+                .unwrap_or(class)
         ),
         Event::Certification(excl) => {
             let mut s = "有効な要介護認定".to_string();
             if !excl.is_empty() {
-                let names: Vec<_> = excl.iter().filter_map(|c| ittai_model::CareLevel::from_code(c)).map(|l| l.label_ja()).collect();
+                let names: Vec<_> = excl
+                    .iter()
+                    .filter_map(|c| ittai_model::CareLevel::from_code(c))
+                    .map(|l| l.label_ja())
+                    .collect();
                 s.push_str(&format!("（{}を除く）", names.join("・")));
             }
             s
@@ -107,12 +132,28 @@ fn event_ja(event: &Event, ctx: &TextContext<'_>) -> String {
 /// Japanese text of a node.
 pub fn describe(node: &Node, ctx: &TextContext<'_>) -> String {
     match node {
-        Node::All(v) => v.iter().map(|n| wrap(n, ctx)).collect::<Vec<_>>().join("、かつ、"),
-        Node::Any(v) => v.iter().map(|n| wrap(n, ctx)).collect::<Vec<_>>().join("、または、"),
+        Node::All(v) => v
+            .iter()
+            .map(|n| wrap(n, ctx))
+            .collect::<Vec<_>>()
+            .join("、かつ、"),
+        Node::Any(v) => v
+            .iter()
+            .map(|n| wrap(n, ctx))
+            .collect::<Vec<_>>()
+            .join("、または、"),
         Node::Not(inner) => match inner.as_ref() {
             Node::Exists { event, window } => {
-                let guard = if ctx.coverage_guard { "（期間を通じて被保険者である人に限る）" } else { "" };
-                format!("{}に{}がない{guard}", window.label_ja(), event_ja(event, ctx))
+                let guard = if ctx.coverage_guard {
+                    "（期間を通じて被保険者である人に限る）"
+                } else {
+                    ""
+                };
+                format!(
+                    "{}に{}がない{guard}",
+                    window.label_ja(),
+                    event_ja(event, ctx)
+                )
             }
             other => format!("「{}」に当てはまらない", describe(other, ctx)),
         },
@@ -122,7 +163,9 @@ pub fn describe(node: &Node, ctx: &TextContext<'_>) -> String {
                 .iter()
                 .map(|v| {
                     if field.starts_with("urine_") {
-                        UrineTest::from_code(*v as u8).map(|u| format!("（{}）", u.symbol())).unwrap_or_else(|| num(*v))
+                        UrineTest::from_code(*v as u8)
+                            .map(|u| format!("（{}）", u.symbol()))
+                            .unwrap_or_else(|| num(*v))
                     } else if field == "bmi" || field == "hba1c" || field == "egfr" {
                         format!("{v:.1}{unit}")
                     } else {
@@ -136,20 +179,36 @@ pub fn describe(node: &Node, ctx: &TextContext<'_>) -> String {
             let it = questionnaire::item(*item).expect("item 1–15");
             let rendered: Vec<String> = value
                 .iter()
-                .map(|v| it.answer_label(*v as u8).map(|l| format!("「{l}」")).unwrap_or_else(|| num(*v)))
+                .map(|v| {
+                    it.answer_label(*v as u8)
+                        .map(|l| format!("「{l}」"))
+                        .unwrap_or_else(|| num(*v))
+                })
                 .collect();
             let rhs = match op {
                 Op::In => rendered.join("または"),
                 _ => cmp_ja(*op, &rendered),
             };
-            format!("質問票{}（{}）が{rhs}", CIRCLED[(*item - 1) as usize], it.domain_ja)
+            format!(
+                "質問票{}（{}）が{rhs}",
+                CIRCLED[(*item - 1) as usize],
+                it.domain_ja
+            )
         }
         Node::Age { op, value } => {
             let r: Vec<String> = value.iter().map(|v| format!("{}歳", num(*v))).collect();
             format!("基準日の年齢が{}", cmp_ja(*op, &r))
         }
-        Node::Exists { event, window } => format!("{}に{}がある", window.label_ja(), event_ja(event, ctx)),
-        Node::MonthlyDrugs { routes, unit, window, op, value } => {
+        Node::Exists { event, window } => {
+            format!("{}に{}がある", window.label_ja(), event_ja(event, ctx))
+        }
+        Node::MonthlyDrugs {
+            routes,
+            unit,
+            window,
+            op,
+            value,
+        } => {
             let r: Vec<_> = routes.iter().map(|r| r.label_ja()).collect();
             let unit_ja = match unit {
                 DrugUnit::Yj7 => "成分（YJコード上7桁）",

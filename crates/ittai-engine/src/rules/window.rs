@@ -42,21 +42,43 @@ impl Window {
             }
         };
         if a > b {
-            return Err(format!("bad window {s:?}: the start must not be after the end"));
+            return Err(format!(
+                "bad window {s:?}: the start must not be after the end"
+            ));
         }
         Ok(Window { from: a, to: b })
     }
 
     /// Canonical text (`FY-3..FY-1`).
     pub fn text(&self) -> String {
-        let one = |x: i32| if x == 0 { "FY".to_string() } else { format!("FY{x}") };
-        if self.from == self.to { one(self.from) } else { format!("{}..{}", one(self.from), one(self.to)) }
+        let one = |x: i32| {
+            if x == 0 {
+                "FY".to_string()
+            } else {
+                format!("FY{x}")
+            }
+        };
+        if self.from == self.to {
+            one(self.from)
+        } else {
+            format!("{}..{}", one(self.from), one(self.to))
+        }
     }
 
     /// snake_case tag for column names (`fy_m3_m1`).
     pub fn tag(&self) -> String {
-        let one = |x: i32| if x == 0 { "fy".to_string() } else { format!("m{}", -x) };
-        if self.from == self.to { one(self.from) } else { format!("{}_{}", one(self.from), one(self.to)) }
+        let one = |x: i32| {
+            if x == 0 {
+                "fy".to_string()
+            } else {
+                format!("m{}", -x)
+            }
+        };
+        if self.from == self.to {
+            one(self.from)
+        } else {
+            format!("{}_{}", one(self.from), one(self.to))
+        }
     }
 
     /// Japanese description (当該年度, 前年度から当該年度, …).
@@ -66,13 +88,20 @@ impl Window {
             -1 => "前年度".to_string(),
             n => format!("{}年度前", -n),
         };
-        if self.from == self.to { one(self.from) } else { format!("{}から{}", one(self.from), one(self.to)) }
+        if self.from == self.to {
+            one(self.from)
+        } else {
+            format!("{}から{}", one(self.from), one(self.to))
+        }
     }
 
     /// First and last day of the window for extraction FY `fy`, the last day clipped to
     /// the reference date.
     pub fn days(&self, fy: FiscalYear, reference: NaiveDate) -> (NaiveDate, NaiveDate) {
-        (fy.offset(self.from).start(), fy.offset(self.to).end().min(reference))
+        (
+            fy.offset(self.from).start(),
+            fy.offset(self.to).end().min(reference),
+        )
     }
 
     /// First and last service month (first days) of the window.
@@ -105,8 +134,14 @@ mod tests {
         assert_eq!(w.tag(), "m3_m1");
         assert_eq!(w.label_ja(), "3年度前から前年度");
         let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
-        assert_eq!(w.days(FiscalYear(2024), d(2025, 3, 31)), (d(2021, 4, 1), d(2024, 3, 31)));
-        assert_eq!(Window::FY.months(FiscalYear(2024), d(2024, 12, 15)), (d(2024, 4, 1), d(2024, 12, 1)));
+        assert_eq!(
+            w.days(FiscalYear(2024), d(2025, 3, 31)),
+            (d(2021, 4, 1), d(2024, 3, 31))
+        );
+        assert_eq!(
+            Window::FY.months(FiscalYear(2024), d(2024, 12, 15)),
+            (d(2024, 4, 1), d(2024, 12, 1))
+        );
         assert!(Window::parse("FY..FY-1").is_err());
         assert!(Window::parse("12m").is_err());
         assert!(Window::parse("FY+1").is_err());

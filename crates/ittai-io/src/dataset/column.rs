@@ -135,8 +135,14 @@ mod tests {
     #[test]
     fn date_days_round_trip() {
         let d = NaiveDate::from_ymd_opt(2025, 3, 31).unwrap();
-        assert_eq!(date_to_days(NaiveDate::from_ymd_opt(1970, 1, 2).unwrap()), 1);
+        assert_eq!(
+            date_to_days(NaiveDate::from_ymd_opt(1970, 1, 2).unwrap()),
+            1
+        );
         assert_eq!(days_to_date(date_to_days(d)), d);
-        assert_eq!(date_to_days(NaiveDate::from_ymd_opt(1969, 12, 31).unwrap()), -1);
+        assert_eq!(
+            date_to_days(NaiveDate::from_ymd_opt(1969, 12, 31).unwrap()),
+            -1
+        );
     }
 }

@@ -12,8 +12,8 @@ pub mod validate;
 pub mod write;
 
 pub use schema::{
-    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim, Person,
-    Questionnaire, Row, TABLES, TableSpec,
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
+    Person, Questionnaire, Row, TABLES, TableSpec,
 };
 pub use validate::{ValidateOptions, ValidationReport, validate_dataset};
 pub use write::{ParquetTableWriter, RowBatch};

@@ -128,7 +128,9 @@ pub(crate) fn file_violation(
 ///
 /// # Errors
 /// A file-level [`Violation`]: unreadable file, missing contract column, wrong type.
-pub fn open(file: &TableFile) -> Result<Box<dyn Iterator<Item = Result<RawBatch, Violation>> + Send>, Violation> {
+pub fn open(
+    file: &TableFile,
+) -> Result<Box<dyn Iterator<Item = Result<RawBatch, Violation>> + Send>, Violation> {
     match file.format {
         Format::Parquet => Ok(Box::new(ParquetTable::open(file)?)),
         Format::Csv => Ok(Box::new(CsvTable::open(file)?)),
@@ -179,7 +181,8 @@ fn sniff_encoding(path: &Path) -> Result<&'static encoding_rs::Encoding, String>
 impl CsvTable {
     fn open(file: &TableFile) -> Result<Self, Violation> {
         let spec = file.spec;
-        let unreadable = |d: String| file_violation(spec.name, &file.path, ViolationKind::Unreadable, None, d);
+        let unreadable =
+            |d: String| file_violation(spec.name, &file.path, ViolationKind::Unreadable, None, d);
         let enc = sniff_encoding(&file.path).map_err(&unreadable)?;
         let f = File::open(&file.path).map_err(|e| unreadable(e.to_string()))?;
         let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
@@ -187,8 +190,14 @@ impl CsvTable {
             .bom_override(true)
             .build(BufReader::with_capacity(1 << 20, f));
         let reader: Box<dyn Read + Send> = Box::new(decoded);
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(reader);
-        let headers = rdr.headers().map_err(|e| unreadable(format!("cannot read the header row: {e}")))?.clone();
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(reader);
+        let headers = rdr
+            .headers()
+            .map_err(|e| unreadable(format!("cannot read the header row: {e}")))?
+            .clone();
         let names: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
         let mut map = Vec::with_capacity(spec.columns.len());
         for c in spec.columns {
@@ -200,7 +209,11 @@ impl CsvTable {
                         &file.path,
                         ViolationKind::MissingColumn,
                         Some(c.name),
-                        format!("required column `{}` ({}) is missing from the header", c.name, c.ty.name()),
+                        format!(
+                            "required column `{}` ({}) is missing from the header",
+                            c.name,
+                            c.ty.name()
+                        ),
                     ));
                 }
             }
@@ -211,7 +224,15 @@ impl CsvTable {
             .filter(|(_, n)| spec.index_of(n).is_none())
             .map(|(i, n)| (n.clone(), i))
             .collect();
-        Ok(Self { spec, path: file.path.clone(), rdr, map, extras, width: names.len(), done: false })
+        Ok(Self {
+            spec,
+            path: file.path.clone(),
+            rdr,
+            map,
+            extras,
+            width: names.len(),
+            done: false,
+        })
     }
 }
 
@@ -223,7 +244,11 @@ impl Iterator for CsvTable {
             return None;
         }
         let spec = self.spec;
-        let mut cols: Vec<ColumnBuilder> = spec.columns.iter().map(|c| ColumnBuilder::new(c.ty)).collect();
+        let mut cols: Vec<ColumnBuilder> = spec
+            .columns
+            .iter()
+            .map(|c| ColumnBuilder::new(c.ty))
+            .collect();
         let mut extra_cols: Vec<Vec<Option<String>>> = vec![Vec::new(); self.extras.len()];
         let mut locations = Vec::new();
         let mut marks = Vec::new();
@@ -280,7 +305,13 @@ impl Iterator for CsvTable {
                 let text = &rec[self.map[ci]];
                 if let Err(detail) = parse_cell(&mut cols[ci], c.ty, text) {
                     cols[ci].append_null();
-                    marks.push(Mark { row, col: ci, kind: ViolationKind::NotParseable, value: text.to_string(), detail });
+                    marks.push(Mark {
+                        row,
+                        col: ci,
+                        kind: ViolationKind::NotParseable,
+                        value: text.to_string(),
+                        detail,
+                    });
                 }
             }
             for (k, (_, fi)) in self.extras.iter().enumerate() {
@@ -292,14 +323,24 @@ impl Iterator for CsvTable {
         if locations.is_empty() && bad_records.is_empty() {
             return None;
         }
-        let mut fields: Vec<Field> = spec.columns.iter().map(|c| Field::new(c.name, c.ty.arrow(), true)).collect();
+        let mut fields: Vec<Field> = spec
+            .columns
+            .iter()
+            .map(|c| Field::new(c.name, c.ty.arrow(), true))
+            .collect();
         let mut arrays: Vec<ArrayRef> = cols.iter_mut().map(ColumnBuilder::finish).collect();
         for ((name, _), vals) in self.extras.iter().zip(extra_cols) {
             fields.push(Field::new(name, DataType::Utf8, true));
             arrays.push(Arc::new(StringArray::from(vals)));
         }
-        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("typed columns");
-        Some(Ok(RawBatch { batch, locations, marks, bad_records }))
+        let batch =
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("typed columns");
+        Some(Ok(RawBatch {
+            batch,
+            locations,
+            marks,
+            bad_records,
+        }))
     }
 }
 
@@ -314,17 +355,30 @@ fn parse_cell(b: &mut ColumnBuilder, ty: ColType, text: &str) -> Result<(), Stri
     }
     match (b, ty) {
         (ColumnBuilder::Str(b), _) => b.append_value(text),
-        (ColumnBuilder::U8(b), _) => b.append_value(t.parse::<u8>().map_err(|_| "an integer 0–255".to_string())?),
-        (ColumnBuilder::I32(b), _) => b.append_value(t.parse::<i32>().map_err(|_| "an integer".to_string())?),
-        (ColumnBuilder::I64(b), _) => b.append_value(t.parse::<i64>().map_err(|_| "an integer".to_string())?),
+        (ColumnBuilder::U8(b), _) => b.append_value(
+            t.parse::<u8>()
+                .map_err(|_| "an integer 0–255".to_string())?,
+        ),
+        (ColumnBuilder::I32(b), _) => {
+            b.append_value(t.parse::<i32>().map_err(|_| "an integer".to_string())?)
+        }
+        (ColumnBuilder::I64(b), _) => {
+            b.append_value(t.parse::<i64>().map_err(|_| "an integer".to_string())?)
+        }
         (ColumnBuilder::F64(b), _) => {
-            let v = t.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| "a number".to_string())?;
+            let v = t
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| "a number".to_string())?;
             b.append_value(v)
         }
-        (ColumnBuilder::Bool(b), _) => b.append_value(parse_bool(t).ok_or_else(|| "true/false or 1/0".to_string())?),
-        (ColumnBuilder::Date(b), _) => {
-            b.append_value(date_to_days(parse_date(t).ok_or_else(|| "a date YYYY-MM-DD".to_string())?))
+        (ColumnBuilder::Bool(b), _) => {
+            b.append_value(parse_bool(t).ok_or_else(|| "true/false or 1/0".to_string())?)
         }
+        (ColumnBuilder::Date(b), _) => b.append_value(date_to_days(
+            parse_date(t).ok_or_else(|| "a date YYYY-MM-DD".to_string())?,
+        )),
     }
     Ok(())
 }
@@ -345,7 +399,13 @@ pub fn parse_date(t: &str) -> Option<NaiveDate> {
     let sep = if t.contains('-') { '-' } else { '/' };
     let mut it = t.split(sep);
     let (y, m, d) = (it.next()?, it.next()?, it.next()?);
-    if it.next().is_some() || y.len() != 4 || m.is_empty() || m.len() > 2 || d.is_empty() || d.len() > 2 {
+    if it.next().is_some()
+        || y.len() != 4
+        || m.is_empty()
+        || m.len() > 2
+        || d.is_empty()
+        || d.len() > 2
+    {
         return None;
     }
     NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
@@ -365,7 +425,8 @@ struct ParquetTable {
 impl ParquetTable {
     fn open(file: &TableFile) -> Result<Self, Violation> {
         let spec = file.spec;
-        let unreadable = |d: String| file_violation(spec.name, &file.path, ViolationKind::Unreadable, None, d);
+        let unreadable =
+            |d: String| file_violation(spec.name, &file.path, ViolationKind::Unreadable, None, d);
         let f = File::open(&file.path).map_err(|e| unreadable(e.to_string()))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(f)
             .map_err(|e| unreadable(format!("not a readable Parquet file: {e}")))?;
@@ -387,17 +448,31 @@ impl ParquetTable {
                     &file.path,
                     ViolationKind::WrongType,
                     Some(c.name),
-                    format!("column `{}` is {}; expected {} ({why})", c.name, field.data_type(), c.ty.name()),
+                    format!(
+                        "column `{}` is {}; expected {} ({why})",
+                        c.name,
+                        field.data_type(),
+                        c.ty.name()
+                    ),
                 ));
             }
             map.push(i);
         }
-        let extras = (0..schema.fields().len()).filter(|i| !map.contains(i)).collect();
+        let extras = (0..schema.fields().len())
+            .filter(|i| !map.contains(i))
+            .collect();
         let reader = builder
             .with_batch_size(READ_BATCH_ROWS)
             .build()
             .map_err(|e| unreadable(format!("cannot read: {e}")))?;
-        Ok(Self { spec, path: file.path.clone(), reader, map, extras, next_row: 1 })
+        Ok(Self {
+            spec,
+            path: file.path.clone(),
+            reader,
+            map,
+            extras,
+            next_row: 1,
+        })
     }
 }
 
@@ -420,7 +495,10 @@ fn compatible(dt: &DataType, ty: ColType) -> Result<(), &'static str> {
         ColType::F64 => int || dt.is_floating(),
         ColType::Bool => matches!(dt, D::Boolean) || int,
         ColType::Date => {
-            matches!(dt, D::Date32 | D::Date64 | D::Timestamp(_, _) | D::Utf8 | D::LargeUtf8 | D::Utf8View)
+            matches!(
+                dt,
+                D::Date32 | D::Date64 | D::Timestamp(_, _) | D::Utf8 | D::LargeUtf8 | D::Utf8View
+            )
         }
     };
     if ok { Ok(()) } else { Err("no conversion") }
@@ -452,7 +530,13 @@ impl Iterator for ParquetTable {
         for (ci, c) in self.spec.columns.iter().enumerate() {
             let (arr, bad) = coerce(batch.column(self.map[ci]), c.ty);
             for (row, value, detail) in bad {
-                marks.push(Mark { row, col: ci, kind: ViolationKind::NotParseable, value, detail });
+                marks.push(Mark {
+                    row,
+                    col: ci,
+                    kind: ViolationKind::NotParseable,
+                    value,
+                    detail,
+                });
             }
             fields.push(Field::new(c.name, c.ty.arrow(), true));
             arrays.push(arr);
@@ -462,10 +546,18 @@ impl Iterator for ParquetTable {
             fields.push(schema.field(i).clone().with_nullable(true));
             arrays.push(batch.column(i).clone());
         }
-        let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("coerced columns");
-        let locations = (0..n as u64).map(|k| Location::Row(self.next_row + k)).collect();
+        let out =
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("coerced columns");
+        let locations = (0..n as u64)
+            .map(|k| Location::Row(self.next_row + k))
+            .collect();
         self.next_row += n as u64;
-        Some(Ok(RawBatch { batch: out, locations, marks, bad_records: Vec::new() }))
+        Some(Ok(RawBatch {
+            batch: out,
+            locations,
+            marks,
+            bad_records: Vec::new(),
+        }))
     }
 }
 
@@ -477,7 +569,9 @@ fn coerce(arr: &ArrayRef, ty: ColType) -> (ArrayRef, Vec<(usize, String, String)
         return (arr.clone(), Vec::new());
     }
     let mut bad = Vec::new();
-    let show = |a: &ArrayRef, i: usize| arrow_cast::display::array_value_to_string(a, i).unwrap_or_default();
+    let show = |a: &ArrayRef, i: usize| {
+        arrow_cast::display::array_value_to_string(a, i).unwrap_or_default()
+    };
     // Floats read into integer columns must be whole numbers (pandas stores nullable
     // integers as float64).
     if target.is_integer() && arr.data_type().is_floating() {
@@ -492,19 +586,37 @@ fn coerce(arr: &ArrayRef, ty: ColType) -> (ArrayRef, Vec<(usize, String, String)
             let v = f.value(i);
             let ok = v.fract() == 0.0 && v.is_finite();
             let fits = match &mut b {
-                ColumnBuilder::U8(x) if ok && (0.0..=255.0).contains(&v) => { x.append_value(v as u8); true }
-                ColumnBuilder::I32(x) if ok && v.abs() <= i32::MAX as f64 => { x.append_value(v as i32); true }
-                ColumnBuilder::I64(x) if ok && v.abs() <= 9.0e15 => { x.append_value(v as i64); true }
+                ColumnBuilder::U8(x) if ok && (0.0..=255.0).contains(&v) => {
+                    x.append_value(v as u8);
+                    true
+                }
+                ColumnBuilder::I32(x) if ok && v.abs() <= i32::MAX as f64 => {
+                    x.append_value(v as i32);
+                    true
+                }
+                ColumnBuilder::I64(x) if ok && v.abs() <= 9.0e15 => {
+                    x.append_value(v as i64);
+                    true
+                }
                 _ => false,
             };
             if !fits {
                 b.append_null();
-                bad.push((i, show(arr, i), format!("a whole number that fits {}", ty.name())));
+                bad.push((
+                    i,
+                    show(arr, i),
+                    format!("a whole number that fits {}", ty.name()),
+                ));
             }
         }
         return (b.finish(), bad);
     }
-    if ty == ColType::Date && matches!(arr.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+    if ty == ColType::Date
+        && matches!(
+            arr.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        )
+    {
         let s = arrow_cast::cast(arr, &DataType::Utf8).expect("string to utf8");
         let s = s.as_string::<i32>();
         let mut b = ColumnBuilder::new(ty);
@@ -542,8 +654,12 @@ fn coerce(arr: &ArrayRef, ty: ColType) -> (ArrayRef, Vec<(usize, String, String)
             .collect();
         return (Arc::new(out), bad);
     }
-    let opts = arrow_cast::CastOptions { safe: true, ..Default::default() };
-    let out = arrow_cast::cast_with_options(arr, &target, &opts).unwrap_or_else(|_| arrow_array::new_null_array(&target, arr.len()));
+    let opts = arrow_cast::CastOptions {
+        safe: true,
+        ..Default::default()
+    };
+    let out = arrow_cast::cast_with_options(arr, &target, &opts)
+        .unwrap_or_else(|_| arrow_array::new_null_array(&target, arr.len()));
     for i in 0..arr.len() {
         if arr.is_valid(i) && out.is_null(i) {
             bad.push((i, show(arr, i), format!("a value of type {}", ty.name())));

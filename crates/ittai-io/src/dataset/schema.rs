@@ -457,8 +457,15 @@ mod tests {
         assert_eq!(
             names,
             [
-                "persons", "checkups", "dental_checkups", "questionnaires", "medical_claims",
-                "claim_diagnoses", "claim_drugs", "care_claims", "certifications"
+                "persons",
+                "checkups",
+                "dental_checkups",
+                "questionnaires",
+                "medical_claims",
+                "claim_diagnoses",
+                "claim_drugs",
+                "care_claims",
+                "certifications"
             ]
         );
         assert_eq!(QUESTIONNAIRES.columns.len(), 3 + 15);

@@ -19,8 +19,8 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, UInt8Type};
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use chrono::{Datelike, NaiveDate};
-use ittai_model::check_digit::{is_valid_insurer_number, is_valid_municipality_code};
 use ittai_model::CareLevel;
+use ittai_model::check_digit::{is_valid_insurer_number, is_valid_municipality_code};
 use serde::Serialize;
 
 use super::column::days_to_date;
@@ -187,7 +187,12 @@ pub fn validate_dataset(
         tables.push(summary);
     }
     let all_parquet = files.len() == 9 && files.iter().all(|f| f.format == Format::Parquet);
-    Ok(ValidationReport { dir: dir.to_path_buf(), as_of: opts.as_of, tables, all_parquet })
+    Ok(ValidationReport {
+        dir: dir.to_path_buf(),
+        as_of: opts.as_of,
+        tables,
+        all_parquet,
+    })
 }
 
 /// A problem found in a batch: row, column (contract index), kind, value, detail.
@@ -210,7 +215,10 @@ fn validate_table(
     progress: Progress<'_>,
 ) -> Result<(), String> {
     let spec = file.spec;
-    let file_fail = |v: Violation, summary: &mut TableSummary, rejects: &mut RejectSink| -> Result<(), String> {
+    let file_fail = |v: Violation,
+                     summary: &mut TableSummary,
+                     rejects: &mut RejectSink|
+     -> Result<(), String> {
         summary.file_error = Some(v.to_string());
         *summary.violations.entry(v.kind).or_default() += 1;
         rejects.push(v, "").map_err(|e| e.to_string())
@@ -242,8 +250,11 @@ fn validate_table(
     if spec.name == "persons" {
         let rejected = check_spells(file, &held, rejects, summary)?;
         for (bi, (batch, _)) in held.iter().enumerate() {
-            let keep: BooleanArray = (0..batch.num_rows()).map(|r| Some(!rejected.contains(&(bi, r)))).collect();
-            let clean = arrow_select::filter::filter_record_batch(batch, &keep).map_err(|e| e.to_string())?;
+            let keep: BooleanArray = (0..batch.num_rows())
+                .map(|r| Some(!rejected.contains(&(bi, r))))
+                .collect();
+            let clean = arrow_select::filter::filter_record_batch(batch, &keep)
+                .map_err(|e| e.to_string())?;
             let ids = clean.column(0).as_string::<i32>();
             for i in 0..ids.len() {
                 let n = reg.persons.len() as u32;
@@ -268,13 +279,17 @@ fn emit(
     for (i, (_, n)) in summary.nulls.iter_mut().enumerate() {
         *n += clean.column(i).null_count() as u64;
     }
-    let pid = clean.column(spec.index_of("person_id").expect("person_id")).as_string::<i32>();
+    let pid = clean
+        .column(spec.index_of("person_id").expect("person_id"))
+        .as_string::<i32>();
     for i in 0..pid.len() {
         if let Some(&p) = reg.persons.get(pid.value(i)) {
             persons_seen.insert(p);
         }
     }
-    let dates = clean.column(spec.index_of(spec.date_column).expect("date column")).as_primitive::<Date32Type>();
+    let dates = clean
+        .column(spec.index_of(spec.date_column).expect("date column"))
+        .as_primitive::<Date32Type>();
     for d in dates.iter().flatten() {
         let d = days_to_date(d);
         summary.date_min = Some(summary.date_min.map_or(d, |m| m.min(d)));
@@ -313,7 +328,10 @@ fn check_batch(
             action: action_for(spec, m.col),
         })
         .collect();
-    let already: HashSet<(usize, usize)> = problems.iter().map(|p| (p.row, p.col.unwrap_or(usize::MAX))).collect();
+    let already: HashSet<(usize, usize)> = problems
+        .iter()
+        .map(|p| (p.row, p.col.unwrap_or(usize::MAX)))
+        .collect();
     for (ci, c) in spec.columns.iter().enumerate() {
         let arr = batch.column(ci);
         for row in 0..n {
@@ -334,26 +352,48 @@ fn check_batch(
                 continue;
             }
             if let Some((kind, detail)) = check_value(arr, row, c.check, c.ty, opts) {
-                let value = arrow_cast::display::array_value_to_string(arr, row).unwrap_or_default();
-                problems.push(Problem { row, col: Some(ci), kind, value, detail, action: action_for(spec, ci) });
+                let value =
+                    arrow_cast::display::array_value_to_string(arr, row).unwrap_or_default();
+                problems.push(Problem {
+                    row,
+                    col: Some(ci),
+                    kind,
+                    value,
+                    detail,
+                    action: action_for(spec, ci),
+                });
             }
         }
     }
     for &(s, e, strict) in spec.intervals {
-        let (si, ei) = (spec.index_of(s).expect("interval column"), spec.index_of(e).expect("interval column"));
-        let (sa, ea) = (batch.column(si).as_primitive::<Date32Type>(), batch.column(ei).as_primitive::<Date32Type>());
+        let (si, ei) = (
+            spec.index_of(s).expect("interval column"),
+            spec.index_of(e).expect("interval column"),
+        );
+        let (sa, ea) = (
+            batch.column(si).as_primitive::<Date32Type>(),
+            batch.column(ei).as_primitive::<Date32Type>(),
+        );
         for row in 0..n {
             if sa.is_null(row) || ea.is_null(row) {
                 continue;
             }
-            let bad = if strict { ea.value(row) <= sa.value(row) } else { ea.value(row) < sa.value(row) };
+            let bad = if strict {
+                ea.value(row) <= sa.value(row)
+            } else {
+                ea.value(row) < sa.value(row)
+            };
             if bad {
                 problems.push(Problem {
                     row,
                     col: Some(ei),
                     kind: ViolationKind::BadInterval,
                     value: days_to_date(ea.value(row)).to_string(),
-                    detail: format!("`{e}` must be {} `{s}` ({})", if strict { "after" } else { "on or after" }, days_to_date(sa.value(row))),
+                    detail: format!(
+                        "`{e}` must be {} `{s}` ({})",
+                        if strict { "after" } else { "on or after" },
+                        days_to_date(sa.value(row))
+                    ),
                     action: Action::RowRejected,
                 });
             }
@@ -385,7 +425,11 @@ fn check_batch(
             summary.values_nulled += 1;
         }
         *summary.violations.entry(p.kind).or_default() += 1;
-        let action = if rejected[p.row] { Action::RowRejected } else { p.action };
+        let action = if rejected[p.row] {
+            Action::RowRejected
+        } else {
+            p.action
+        };
         let v = Violation {
             table: spec.name.to_string(),
             file: file.path.clone(),
@@ -396,20 +440,30 @@ fn check_batch(
             value: p.value.clone(),
             detail: p.detail.clone(),
         };
-        rejects.push(v, &render_row(&batch, p.row)).map_err(|e| e.to_string())?;
+        rejects
+            .push(v, &render_row(&batch, p.row))
+            .map_err(|e| e.to_string())?;
     }
     summary.rows_rejected += rejected.iter().filter(|r| **r).count() as u64;
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
     for (ci, mask) in nulled.iter().enumerate() {
         if !mask.is_empty() {
             let m: BooleanArray = mask.iter().map(|b| Some(*b)).collect();
-            columns[ci] = arrow_select::nullif::nullif(&columns[ci], &m).map_err(|e| e.to_string())?;
+            columns[ci] =
+                arrow_select::nullif::nullif(&columns[ci], &m).map_err(|e| e.to_string())?;
         }
     }
     let batch = RecordBatch::try_new(batch.schema(), columns).map_err(|e| e.to_string())?;
     let keep: BooleanArray = rejected.iter().map(|r| Some(!r)).collect();
-    let clean = arrow_select::filter::filter_record_batch(&batch, &keep).map_err(|e| e.to_string())?;
-    let locations = raw.locations.iter().zip(&rejected).filter(|(_, r)| !**r).map(|(l, _)| *l).collect();
+    let clean =
+        arrow_select::filter::filter_record_batch(&batch, &keep).map_err(|e| e.to_string())?;
+    let locations = raw
+        .locations
+        .iter()
+        .zip(&rejected)
+        .filter(|(_, r)| !**r)
+        .map(|(l, _)| *l)
+        .collect();
     Ok((clean, locations))
 }
 
@@ -421,7 +475,13 @@ fn action_for(spec: &TableSpec, col: usize) -> Action {
 }
 
 /// Checks one non-null value; returns the violation kind and what was expected.
-fn check_value(arr: &ArrayRef, row: usize, check: Check, ty: ColType, opts: &ValidateOptions) -> Option<(ViolationKind, String)> {
+fn check_value(
+    arr: &ArrayRef,
+    row: usize,
+    check: Check,
+    ty: ColType,
+    opts: &ValidateOptions,
+) -> Option<(ViolationKind, String)> {
     use ViolationKind as K;
     let bad_code = |d: &str| Some((K::BadCode, d.to_string()));
     match (check, ty) {
@@ -447,14 +507,31 @@ fn check_value(arr: &ArrayRef, row: usize, check: Check, ty: ColType, opts: &Val
             let d = days_to_date(arr.as_primitive::<Date32Type>().value(row));
             let lo = NaiveDate::from_ymd_opt(1900, 1, 1).expect("1900");
             let hi = if check == Check::FutureDate {
-                opts.as_of.with_year(opts.as_of.year() + 5).unwrap_or(opts.as_of)
+                opts.as_of
+                    .with_year(opts.as_of.year() + 5)
+                    .unwrap_or(opts.as_of)
             } else {
                 opts.as_of
             };
             if d < lo || d > hi {
-                return Some((K::ImplausibleDate, format!("a date from {lo} to {hi} (the data end{})", if check == Check::FutureDate { " + 5 years" } else { "" })));
+                return Some((
+                    K::ImplausibleDate,
+                    format!(
+                        "a date from {lo} to {hi} (the data end{})",
+                        if check == Check::FutureDate {
+                            " + 5 years"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
             }
-            (check == Check::ServiceMonth && d.day() != 1).then(|| (K::NotMonthStart, "the first day of the service month".to_string()))
+            (check == Check::ServiceMonth && d.day() != 1).then(|| {
+                (
+                    K::NotMonthStart,
+                    "the first day of the service month".to_string(),
+                )
+            })
         }
         (_, ColType::Str) => {
             let s = arr.as_string::<i32>().value(row);
@@ -462,25 +539,65 @@ fn check_value(arr: &ArrayRef, row: usize, check: Check, ty: ColType, opts: &Val
             let alnum = |n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_alphanumeric());
             match check {
                 Check::Id => (s.is_empty() || s.len() > 64 || s.chars().any(char::is_control))
-                    .then(|| (K::BadCode, "an id of 1–64 characters without control characters".to_string())),
-                Check::Municipality => (!is_valid_municipality_code(s))
-                    .then(|| (K::BadCode, "a 6-digit 全国地方公共団体コード with a valid check digit".to_string())),
-                Check::Insurer => (!is_valid_insurer_number(s))
-                    .then(|| (K::BadCode, "an 8-digit 保険者番号 with a valid 検証番号".to_string())),
-                Check::Digits(n) => if digits(n) { None } else { bad_code(&format!("{n} digits")) },
-                Check::Alnum(n) => if alnum(n) { None } else { bad_code(&format!("{n} letters or digits")) },
+                    .then(|| {
+                        (
+                            K::BadCode,
+                            "an id of 1–64 characters without control characters".to_string(),
+                        )
+                    }),
+                Check::Municipality => (!is_valid_municipality_code(s)).then(|| {
+                    (
+                        K::BadCode,
+                        "a 6-digit 全国地方公共団体コード with a valid check digit".to_string(),
+                    )
+                }),
+                Check::Insurer => (!is_valid_insurer_number(s)).then(|| {
+                    (
+                        K::BadCode,
+                        "an 8-digit 保険者番号 with a valid 検証番号".to_string(),
+                    )
+                }),
+                Check::Digits(n) => {
+                    if digits(n) {
+                        None
+                    } else {
+                        bad_code(&format!("{n} digits"))
+                    }
+                }
+                Check::Alnum(n) => {
+                    if alnum(n) {
+                        None
+                    } else {
+                        bad_code(&format!("{n} letters or digits"))
+                    }
+                }
                 Check::Icd10 => {
                     let b = s.as_bytes();
                     let ok = (3..=5).contains(&b.len())
                         && b[0].is_ascii_uppercase()
                         && b[1..3].iter().all(u8::is_ascii_digit)
-                        && b[3..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-');
-                    if ok { None } else { bad_code("an ICD-10 code without a dot, e.g. E119") }
+                        && b[3..]
+                            .iter()
+                            .all(|c| c.is_ascii_alphanumeric() || *c == b'-');
+                    if ok {
+                        None
+                    } else {
+                        bad_code("an ICD-10 code without a dot, e.g. E119")
+                    }
                 }
-                Check::CareLevel => CareLevel::from_code(s)
-                    .is_none()
-                    .then(|| (K::BadCode, "a care level code 01, 06, 11, 12, 13, 21–25".to_string())),
-                Check::ServiceType => if alnum(2) { None } else { bad_code("a 2-character サービス種類コード") },
+                Check::CareLevel => CareLevel::from_code(s).is_none().then(|| {
+                    (
+                        K::BadCode,
+                        "a care level code 01, 06, 11, 12, 13, 21–25".to_string(),
+                    )
+                }),
+                Check::ServiceType => {
+                    if alnum(2) {
+                        None
+                    } else {
+                        bad_code("a 2-character サービス種類コード")
+                    }
+                }
                 _ => None,
             }
         }
@@ -488,7 +605,13 @@ fn check_value(arr: &ArrayRef, row: usize, check: Check, ty: ColType, opts: &Val
     }
 }
 
-fn cross_table_checks(spec: &TableSpec, batch: &RecordBatch, rejected: &[bool], reg: &mut Registry, problems: &mut Vec<Problem>) {
+fn cross_table_checks(
+    spec: &TableSpec,
+    batch: &RecordBatch,
+    rejected: &[bool],
+    reg: &mut Registry,
+    problems: &mut Vec<Problem>,
+) {
     let col = |name: &str| batch.column(spec.index_of(name).expect("contract column"));
     let unknown_person = |row: usize, id: &str| Problem {
         row,
@@ -501,7 +624,10 @@ fn cross_table_checks(spec: &TableSpec, batch: &RecordBatch, rejected: &[bool], 
     match spec.name {
         "persons" => {}
         "medical_claims" => {
-            let (ids, pids) = (col("claim_id").as_string::<i32>(), col("person_id").as_string::<i32>());
+            let (ids, pids) = (
+                col("claim_id").as_string::<i32>(),
+                col("person_id").as_string::<i32>(),
+            );
             let months = col("service_month").as_primitive::<Date32Type>();
             for row in 0..batch.num_rows() {
                 if rejected[row] {
@@ -512,7 +638,9 @@ fn cross_table_checks(spec: &TableSpec, batch: &RecordBatch, rejected: &[bool], 
                     continue;
                 };
                 let (h, check) = claim_hashes(ids.value(row));
-                if reg.claims.contains_key(&h) {
+                if let std::collections::hash_map::Entry::Vacant(e) = reg.claims.entry(h) {
+                    e.insert((check, p, months.value(row)));
+                } else {
                     problems.push(Problem {
                         row,
                         col: Some(0),
@@ -521,13 +649,14 @@ fn cross_table_checks(spec: &TableSpec, batch: &RecordBatch, rejected: &[bool], 
                         detail: "a claim_id not used by an earlier row".to_string(),
                         action: Action::RowRejected,
                     });
-                } else {
-                    reg.claims.insert(h, (check, p, months.value(row)));
                 }
             }
         }
         "claim_diagnoses" | "claim_drugs" => {
-            let (ids, pids) = (col("claim_id").as_string::<i32>(), col("person_id").as_string::<i32>());
+            let (ids, pids) = (
+                col("claim_id").as_string::<i32>(),
+                col("person_id").as_string::<i32>(),
+            );
             let months = col("service_month").as_primitive::<Date32Type>();
             for row in 0..batch.num_rows() {
                 if rejected[row] {
@@ -542,8 +671,16 @@ fn cross_table_checks(spec: &TableSpec, batch: &RecordBatch, rejected: &[bool], 
                                 row,
                                 col: Some(if person != Some(&p) { 1 } else { 2 }),
                                 kind: ViolationKind::ClaimMismatch,
-                                value: format!("{} {}", pids.value(row), days_to_date(months.value(row))),
-                                detail: format!("the person and service month of claim {} ({})", ids.value(row), days_to_date(m)),
+                                value: format!(
+                                    "{} {}",
+                                    pids.value(row),
+                                    days_to_date(months.value(row))
+                                ),
+                                detail: format!(
+                                    "the person and service month of claim {} ({})",
+                                    ids.value(row),
+                                    days_to_date(m)
+                                ),
                                 action: Action::RowRejected,
                             });
                         }
@@ -616,17 +753,27 @@ fn check_spells(
         while i < spells.len() && spells[i].id == spells[first].id {
             let (s, k) = (&spells[i], &spells[last_kept]);
             let problem = if s.sex != spells[first].sex || s.birth != spells[first].birth {
-                Some((ViolationKind::InconsistentPerson, Some(1), format!(
-                    "the same sex and birth date as this person's spell at {}",
-                    held[spells[first].b].1[spells[first].r]
-                )))
+                Some((
+                    ViolationKind::InconsistentPerson,
+                    Some(1),
+                    format!(
+                        "the same sex and birth date as this person's spell at {}",
+                        held[spells[first].b].1[spells[first].r]
+                    ),
+                ))
             } else if k.end.is_none_or(|e| s.start < e) {
-                Some((ViolationKind::OverlappingCoverage, Some(5), format!(
-                    "coverage_start on or after the end of the spell at {} ({}–{})",
-                    held[k.b].1[k.r],
-                    days_to_date(k.start),
-                    k.end.map(|e| days_to_date(e).to_string()).unwrap_or_else(|| "open".into())
-                )))
+                Some((
+                    ViolationKind::OverlappingCoverage,
+                    Some(5),
+                    format!(
+                        "coverage_start on or after the end of the spell at {} ({}–{})",
+                        held[k.b].1[k.r],
+                        days_to_date(k.start),
+                        k.end
+                            .map(|e| days_to_date(e).to_string())
+                            .unwrap_or_else(|| "open".into())
+                    ),
+                ))
             } else {
                 None
             };
@@ -643,10 +790,16 @@ fn check_spells(
                         column: col.map(|c: usize| file.spec.columns[c].name.to_string()),
                         kind,
                         action: Action::RowRejected,
-                        value: arrow_cast::display::array_value_to_string(batch.column(col.unwrap_or(0)), s.r).unwrap_or_default(),
+                        value: arrow_cast::display::array_value_to_string(
+                            batch.column(col.unwrap_or(0)),
+                            s.r,
+                        )
+                        .unwrap_or_default(),
                         detail,
                     };
-                    rejects.push(v, &render_row(batch, s.r)).map_err(|e| e.to_string())?;
+                    rejects
+                        .push(v, &render_row(batch, s.r))
+                        .map_err(|e| e.to_string())?;
                 }
                 None => last_kept = i,
             }
@@ -667,7 +820,10 @@ pub fn render_row(batch: &RecordBatch, row: usize) -> String {
         out.push_str(f.name());
         out.push('=');
         if batch.column(i).is_valid(row) {
-            out.push_str(&arrow_cast::display::array_value_to_string(batch.column(i), row).unwrap_or_default());
+            out.push_str(
+                &arrow_cast::display::array_value_to_string(batch.column(i), row)
+                    .unwrap_or_default(),
+            );
         }
     }
     out
@@ -685,22 +841,32 @@ pub struct ParquetDirSink {
 impl ParquetDirSink {
     /// A sink writing `<dir>/<table>.parquet`.
     pub fn new(dir: &Path, visibility: crate::atomic::Visibility) -> Self {
-        Self { dir: dir.to_path_buf(), visibility, open: None }
+        Self {
+            dir: dir.to_path_buf(),
+            visibility,
+            open: None,
+        }
     }
 }
 
 impl CleanSink for ParquetDirSink {
     fn batch(&mut self, spec: &'static TableSpec, batch: &RecordBatch) -> Result<(), String> {
         if self.open.as_ref().is_none_or(|(n, _)| *n != spec.name) {
-            let w = super::write::ParquetTableWriter::create(&self.dir, spec.name, batch.schema(), self.visibility)
-                .map_err(|e| e.to_string())?;
+            let w = super::write::ParquetTableWriter::create(
+                &self.dir,
+                spec.name,
+                batch.schema(),
+                self.visibility,
+            )
+            .map_err(|e| e.to_string())?;
             self.open = Some((spec.name, w));
         }
         let (_, w) = self.open.as_mut().expect("writer open");
         // Contract columns are declared nullable in raw batches; restore the contract's
         // nullability so the files read back with the contract schema.
         let schema = contract_schema_with_extras(spec, &batch.schema());
-        let batch = RecordBatch::try_new(schema, batch.columns().to_vec()).map_err(|e| e.to_string())?;
+        let batch =
+            RecordBatch::try_new(schema, batch.columns().to_vec()).map_err(|e| e.to_string())?;
         w.write(&batch).map_err(|e| e.to_string())
     }
 
@@ -710,7 +876,9 @@ impl CleanSink for ParquetDirSink {
                 w.finish().map_err(|e| e.to_string())?;
             }
             _ => {
-                let w = super::write::ParquetTableWriter::for_table(&self.dir, spec, self.visibility).map_err(|e| e.to_string())?;
+                let w =
+                    super::write::ParquetTableWriter::for_table(&self.dir, spec, self.visibility)
+                        .map_err(|e| e.to_string())?;
                 w.finish().map_err(|e| e.to_string())?;
             }
         }
@@ -718,8 +886,22 @@ impl CleanSink for ParquetDirSink {
     }
 }
 
-fn contract_schema_with_extras(spec: &TableSpec, schema: &arrow_schema::Schema) -> Arc<arrow_schema::Schema> {
-    let mut fields: Vec<arrow_schema::Field> = spec.arrow_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-    fields.extend(schema.fields().iter().skip(spec.columns.len()).map(|f| f.as_ref().clone()));
+fn contract_schema_with_extras(
+    spec: &TableSpec,
+    schema: &arrow_schema::Schema,
+) -> Arc<arrow_schema::Schema> {
+    let mut fields: Vec<arrow_schema::Field> = spec
+        .arrow_schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.extend(
+        schema
+            .fields()
+            .iter()
+            .skip(spec.columns.len())
+            .map(|f| f.as_ref().clone()),
+    );
     Arc::new(arrow_schema::Schema::new(fields))
 }

@@ -48,7 +48,15 @@ pub struct RowBatch {
 impl RowBatch {
     /// An empty batch for `spec`.
     pub fn new(spec: &'static TableSpec) -> Self {
-        Self { spec, columns: spec.columns.iter().map(|c| ColumnBuilder::new(c.ty)).collect(), len: 0 }
+        Self {
+            spec,
+            columns: spec
+                .columns
+                .iter()
+                .map(|c| ColumnBuilder::new(c.ty))
+                .collect(),
+            len: 0,
+        }
     }
     /// An empty batch for the table of row type `R`.
     pub fn for_row<R: Row>() -> Self {
@@ -59,7 +67,11 @@ impl RowBatch {
     /// # Panics
     /// When `R` is not this batch's table.
     pub fn push<R: Row>(&mut self, row: &R) {
-        assert_eq!(R::SPEC.name, self.spec.name, "row pushed to another table's batch");
+        assert_eq!(
+            R::SPEC.name,
+            self.spec.name,
+            "row pushed to another table's batch"
+        );
         row.append_to(&mut self.columns);
         self.len += 1;
     }
@@ -94,7 +106,10 @@ pub struct ParquetTableWriter {
 
 impl std::fmt::Debug for ParquetTableWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParquetTableWriter").field("path", &self.path).field("rows", &self.rows).finish()
+        f.debug_struct("ParquetTableWriter")
+            .field("path", &self.path)
+            .field("rows", &self.rows)
+            .finish()
     }
 }
 
@@ -103,7 +118,9 @@ impl std::fmt::Debug for ParquetTableWriter {
 /// give identical bytes.
 pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("zstd level 1")))
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(1).expect("zstd level 1"),
+        ))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(concat!("ittai ", env!("CARGO_PKG_VERSION")).to_string())
         .build()
@@ -115,19 +132,40 @@ impl ParquetTableWriter {
     ///
     /// # Errors
     /// [`WriteError`] when the file cannot be created.
-    pub fn create(dir: &Path, name: &str, schema: SchemaRef, visibility: Visibility) -> Result<Self, WriteError> {
+    pub fn create(
+        dir: &Path,
+        name: &str,
+        schema: SchemaRef,
+        visibility: Visibility,
+    ) -> Result<Self, WriteError> {
         let path = dir.join(format!("{name}.parquet"));
-        let file = AtomicFile::create(&path, visibility).map_err(|source| WriteError::Io { path: path.clone(), source })?;
-        let writer = ArrowWriter::try_new(file, schema, Some(writer_properties()))
-            .map_err(|source| WriteError::Parquet { path: path.clone(), source })?;
-        Ok(Self { writer, path, rows: 0 })
+        let file = AtomicFile::create(&path, visibility).map_err(|source| WriteError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let writer =
+            ArrowWriter::try_new(file, schema, Some(writer_properties())).map_err(|source| {
+                WriteError::Parquet {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+        Ok(Self {
+            writer,
+            path,
+            rows: 0,
+        })
     }
 
     /// Creates the file for a table with its contract schema.
     ///
     /// # Errors
     /// As [`ParquetTableWriter::create`].
-    pub fn for_table(dir: &Path, spec: &TableSpec, visibility: Visibility) -> Result<Self, WriteError> {
+    pub fn for_table(
+        dir: &Path,
+        spec: &TableSpec,
+        visibility: Visibility,
+    ) -> Result<Self, WriteError> {
         Self::create(dir, spec.name, Arc::new(spec.arrow_schema()), visibility)
     }
 
@@ -137,7 +175,12 @@ impl ParquetTableWriter {
     /// [`WriteError::Parquet`] when the batch does not match the schema or encoding fails.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), WriteError> {
         self.rows += batch.num_rows() as u64;
-        self.writer.write(batch).map_err(|source| WriteError::Parquet { path: self.path.clone(), source })
+        self.writer
+            .write(batch)
+            .map_err(|source| WriteError::Parquet {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     /// Finishes the file and moves it into place; returns the number of rows.
@@ -146,8 +189,15 @@ impl ParquetTableWriter {
     /// [`WriteError`] on encoder or file-system failure.
     pub fn finish(self) -> Result<u64, WriteError> {
         let path = self.path;
-        let file = self.writer.into_inner().map_err(|source| WriteError::Parquet { path: path.clone(), source })?;
-        file.commit().map_err(|source| WriteError::Io { path, source })?;
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|source| WriteError::Parquet {
+                path: path.clone(),
+                source,
+            })?;
+        file.commit()
+            .map_err(|source| WriteError::Io { path, source })?;
         Ok(self.rows)
     }
 }
