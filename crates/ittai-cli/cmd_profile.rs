@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let prepared = prepare::prepare(&a.dir, &a.out, chrono::Local::now().date_naive())?;
+    let prepared = prepare::prepare(&a.dir, &a.out, chrono::Local::now().date_naive(), false)?;
     let last = prepared
         .report
         .tables

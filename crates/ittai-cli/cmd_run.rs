@@ -67,6 +67,10 @@ pub struct Args {
     /// Text encoding of CSV files: utf8 (with BOM, opens in Japanese Excel) or sjis.
     #[arg(long, value_name = "ENC", default_value = "utf8")]
     encoding: String,
+    /// Validate the input even if the same files were validated before (by default an
+    /// earlier clean validation of identical bytes is reused).
+    #[arg(long)]
+    revalidate: bool,
 }
 
 fn parse_set(items: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
@@ -116,7 +120,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     let t = Instant::now();
     let today = chrono::Local::now().date_naive();
-    let prepared = prepare::prepare(&data, &a.out, today)?;
+    let prepared = prepare::prepare(&data, &a.out, today, a.revalidate)?;
     timings.push(("validate".into(), t.elapsed().as_secs_f64()));
     let last_claim = prepared
         .report
@@ -412,18 +416,17 @@ fn manifest(
     outputs: &[PathBuf],
 ) -> anyhow::Result<serde_json::Value> {
     let mut inputs = Vec::new();
-    for t in &prepared.report.tables {
-        if let Some(f) = &t.file {
-            inputs.push(json!({
-                "table": t.table,
-                "file": f.display().to_string(),
-                "sha256": ittai_io::hash::sha256_file(f)?,
-                "bytes": std::fs::metadata(f)?.len(),
-                "rows": t.rows_read,
-                "rows_rejected": t.rows_rejected,
-                "values_nulled": t.values_nulled,
-            }));
-        }
+    for (table, file, sha, bytes) in &prepared.hashes.files {
+        let t = prepared.report.tables.iter().find(|t| &t.table == table);
+        inputs.push(json!({
+            "table": table,
+            "file": file.display().to_string(),
+            "sha256": sha,
+            "bytes": bytes,
+            "rows": t.map(|t| t.rows_read),
+            "rows_rejected": t.map(|t| t.rows_rejected),
+            "values_nulled": t.map(|t| t.values_nulled),
+        }));
     }
     let rules_json: Vec<_> = rules
         .iter()
@@ -450,6 +453,8 @@ fn manifest(
         "command": std::env::args().collect::<Vec<_>>(),
         "data": data.display().to_string(),
         "staged_copy": prepared.staged,
+        "validation": prepared.validation,
+        "inputs_sha256": prepared.hashes.combined,
         "fy": fy.0,
         "reference_date": reference.to_string(),
         "formats": a.format,

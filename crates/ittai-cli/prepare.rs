@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use ittai_io::atomic::Visibility;
 use ittai_io::dataset::validate::{Discard, ParquetDirSink, ValidationReport};
-use ittai_io::dataset::{ValidateOptions, validate_dataset};
+use ittai_io::dataset::{ValidateOptions, stamp, validate_dataset};
 use ittai_io::rejects::RejectSink;
 
 use crate::ui;
@@ -22,16 +22,37 @@ pub struct Prepared {
     pub rejects: PathBuf,
     /// Whether a staged copy is used.
     pub staged: bool,
+    /// SHA-256 of the input files.
+    pub hashes: ittai_io::dataset::stamp::InputHashes,
+    /// How validation was done ("full", or "stamp" when an earlier clean validation of the
+    /// same bytes was reused).
+    pub validation: &'static str,
 }
 
-/// Validates `data`; writes `<out>/rejects.csv`; stages into `<out>/.staging` if needed.
-pub fn prepare(data: &Path, out: &Path, as_of: NaiveDate) -> anyhow::Result<Prepared> {
-    anyhow::ensure!(
-        data.is_dir(),
-        "{} is not a dataset directory",
-        data.display()
-    );
+/// The user's cache folder for ittai (`$XDG_CACHE_HOME/ittai`, else `~/.cache/ittai`).
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("ittai")
+}
+
+/// Validates `data` (or reuses the stamp of an earlier clean validation of the same
+/// bytes unless `revalidate`); writes `<out>/rejects.csv`; stages into `<out>/.staging`
+/// if needed.
+pub fn prepare(data: &Path, out: &Path, as_of: NaiveDate, revalidate: bool) -> anyhow::Result<Prepared> {
+    anyhow::ensure!(data.is_dir(), "{} is not a dataset directory", data.display());
     let rejects_path = out.join("rejects.csv");
+    let pb = ui::spinner("hashing input files");
+    let hashes = stamp::hash_inputs(data).with_context(|| format!("reading {}", data.display()))?;
+    pb.finish_and_clear();
+    if !revalidate {
+        if let Some(report) = stamp::load(&cache_dir(), &hashes, as_of) {
+            RejectSink::to_file(&rejects_path, 0)?.finish()?;
+            return Ok(Prepared { dir: data.to_path_buf(), report, rejects: rejects_path, staged: false, hashes, validation: "stamp" });
+        }
+    }
     let mut rejects = RejectSink::to_file(&rejects_path, 10)
         .with_context(|| format!("creating {}", rejects_path.display()))?;
     let pb = ui::spinner("validating input");
@@ -57,12 +78,10 @@ pub fn prepare(data: &Path, out: &Path, as_of: NaiveDate) -> anyhow::Result<Prep
         );
     }
     if report.is_clean() && report.all_parquet {
-        return Ok(Prepared {
-            dir: data.to_path_buf(),
-            report,
-            rejects: rejects_path,
-            staged: false,
-        });
+        if let Err(e) = stamp::save(&cache_dir(), &hashes, &report) {
+            eprintln!("note: could not record the validation in {}: {e}", cache_dir().display());
+        }
+        return Ok(Prepared { dir: data.to_path_buf(), report, rejects: rejects_path, staged: false, hashes, validation: "full" });
     }
     if !report.is_clean() {
         eprintln!(
@@ -83,10 +102,5 @@ pub fn prepare(data: &Path, out: &Path, as_of: NaiveDate) -> anyhow::Result<Prep
     validate_dataset(data, &opts, &mut quiet, &mut sink, &mut progress)
         .map_err(anyhow::Error::msg)?;
     pb.finish_and_clear();
-    Ok(Prepared {
-        dir: staging,
-        report,
-        rejects: rejects_path,
-        staged: true,
-    })
+    Ok(Prepared { dir: staging, report, rejects: rejects_path, staged: true, hashes, validation: "full" })
 }

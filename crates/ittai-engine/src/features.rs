@@ -174,16 +174,26 @@ impl Feature {
                     kinds,
                 } => {
                     let t = drug_tag(class, options, kinds);
-                    vec![
-                        (format!("last_{t}_month"), format!("最終処方月（{class}）")),
-                        (format!("last_{t}_name"), format!("最終処方薬（{class}）")),
-                    ]
+                    let ja = class_name_ja(class);
+                    vec![(format!("last_{t}_month"), format!("最終処方月（{ja}）")), (format!("last_{t}_name"), format!("最終処方薬（{ja}）"))]
                 }
-                Event::Diagnosis(c) => vec![(format!("{c}_diagnosis"), format!("傷病名（{c}）"))],
+                Event::Diagnosis(c) => vec![(format!("{c}_diagnosis"), format!("最新の傷病名（{}）", disease_name_ja(c)))],
                 Event::Certification(_) => vec![],
             },
         }
     }
+}
+
+/// Japanese name of a drug class of the built-in class file (the id for other classes).
+fn class_name_ja(id: &str) -> String {
+    static CLASSES: std::sync::OnceLock<BTreeMap<String, DrugClass>> = std::sync::OnceLock::new();
+    CLASSES.get_or_init(ittai_model::classes::default_drug_classes).get(id).map(|c| c.name_ja.clone()).unwrap_or_else(|| id.to_string())
+}
+
+/// Japanese name of a disease class of the built-in class file (the id for other classes).
+fn disease_name_ja(id: &str) -> String {
+    static CLASSES: std::sync::OnceLock<BTreeMap<String, DiseaseClass>> = std::sync::OnceLock::new();
+    CLASSES.get_or_init(ittai_model::classes::default_disease_classes).get(id).map(|c| c.name_ja.clone()).unwrap_or_else(|| id.to_string())
 }
 
 /// Collects the features a condition uses, including the coverage windows of its
@@ -336,6 +346,73 @@ pub fn population(src: &Sources, frame: &Frame) -> PolarsResult<LazyFrame> {
         .left_join(care, col("person_id"), col("person_id"))
         .with_columns([age_expr(col("birth_date"), frame.reference).alias("age")])
         .with_columns([age_band_expr(col("age")).alias("age_band")]))
+}
+
+/// The latest `service_month` among rows where `cond` holds (null when none); a plain
+/// `max` so that the streaming engine can aggregate it.
+fn last_month_when(cond: Expr) -> Expr {
+    when(cond).then(col("service_month")).otherwise(lit(NULL).cast(DataType::Date)).max()
+}
+
+/// A drug-class feature: class, options, claim kinds (None = any claim), window.
+#[derive(Debug, Clone)]
+struct DrugFeature {
+    class: String,
+    options: BTreeMap<String, bool>,
+    kinds: Option<BTreeSet<ClaimKind>>,
+    window: Window,
+}
+
+impl DrugFeature {
+    fn prefixes(&self, drug_classes: &BTreeMap<String, DrugClass>) -> PolarsResult<Vec<String>> {
+        let def = drug_classes.get(&self.class).ok_or_else(|| polars_err!(ComputeError: "unknown drug class {}", self.class))?;
+        Ok(def.prefixes(&self.options))
+    }
+
+    fn event(&self) -> Event {
+        Event::Drug { class: self.class.clone(), options: self.options.clone(), kinds: self.kinds.clone() }
+    }
+
+    /// The presence flag and the last-month evidence, over drug lines with a `yj` column.
+    /// `evidence_done` holds the evidence columns already computed (the last month of a
+    /// class does not depend on the window, so windows share it).
+    fn aggregations(
+        &self,
+        drug_classes: &BTreeMap<String, DrugClass>,
+        frame: &Frame,
+        bool_cols: &mut Vec<String>,
+        evidence_done: &mut BTreeSet<String>,
+    ) -> PolarsResult<Vec<Expr>> {
+        let cond = starts_with_any(col("yj"), &self.prefixes(drug_classes)?);
+        let (a, b) = frame.months(&self.window);
+        let c = Feature::Exists(self.event(), self.window).column();
+        bool_cols.push(c.clone());
+        let mut out = vec![cond.clone().and(between_dates(col("service_month"), a, b)).any(true).alias(c)];
+        let last = format!("last_{}_month", drug_tag(&self.class, &self.options, &self.kinds));
+        if evidence_done.insert(last.clone()) {
+            out.push(last_month_when(cond).alias(last));
+        }
+        Ok(out)
+    }
+
+    /// Drug lines of this class up to the reference month, on claims of the kinds: the
+    /// lines of the class are anti-joined with the claims of the other kinds (a small
+    /// set), instead of joining every line with its claim.
+    fn lines(&self, src: &Sources, drug_classes: &BTreeMap<String, DrugClass>, upto: &Expr) -> PolarsResult<LazyFrame> {
+        let cond = starts_with_any(col("yj"), &self.prefixes(drug_classes)?);
+        let mut lines = src
+            .drugs(&["claim_id", "person_id", "service_month"])?
+            .filter(col("service_month").lt_eq(upto.clone()).and(cond));
+        if let Some(kinds) = &self.kinds {
+            let other = src
+                .medical_claims()?
+                .select([col("claim_id"), col("claim_kind")])
+                .filter(in_u8(col("claim_kind"), kinds.iter().map(|k| k.code())).not())
+                .select([col("claim_id")]);
+            lines = lines.join(other, [col("claim_id")], [col("claim_id")], JoinArgs::new(JoinType::Anti));
+        }
+        Ok(lines)
+    }
 }
 
 /// Presence of dated events (checkups, dental checkups) per requested window, plus the
@@ -548,12 +625,9 @@ pub fn build(
     // Claims by kind and window.
     let claim_feats: Vec<(BTreeSet<ClaimKind>, Window)> = features
         .iter()
-        .filter_map(|f| {
-            if let Feature::Exists(Event::Claim(k), w) = f {
-                Some((k.clone(), *w))
-            } else {
-                None
-            }
+        .filter_map(|f| match f {
+            Feature::Exists(Event::Claim(k), w) => Some((k.clone(), *w)),
+            _ => None,
         })
         .collect();
     if !claim_feats.is_empty() {
@@ -565,118 +639,53 @@ pub fn build(
             let is_kind = in_u8(col("claim_kind"), kinds.iter().map(|k| k.code()));
             let c = Feature::Exists(Event::Claim(kinds.clone()), *w).column();
             bool_cols.push(c.clone());
-            aggs.push(
-                is_kind
-                    .clone()
-                    .and(between_dates(col("service_month"), a, b))
-                    .any(true)
-                    .alias(c),
-            );
+            aggs.push(is_kind.clone().and(between_dates(col("service_month"), a, b)).any(true).alias(c));
             let t = kinds_tag(kinds);
             if evidence_done.insert(t.clone()) {
-                aggs.push(
-                    col("service_month")
-                        .filter(is_kind)
-                        .max()
-                        .alias(format!("last_{t}_month")),
-                );
+                aggs.push(last_month_when(is_kind).alias(format!("last_{t}_month")));
             }
         }
         let claims = src
             .medical_claims()?
+            .select([col("person_id"), col("service_month"), col("claim_kind")])
             .filter(col("service_month").lt_eq(upto));
         out = join(out, claims.group_by([col("person_id")]).agg(aggs));
     }
 
-    // Drugs: class presence per window, and monthly distinct counts.
-    let drug_feats: Vec<(
-        String,
-        BTreeMap<String, bool>,
-        Option<BTreeSet<ClaimKind>>,
-        Window,
-    )> = features
+    // Drugs: class presence per window (one aggregation for all classes looked for on any
+    // claim, one per class restricted to claim kinds), and monthly distinct counts.
+    let drug_feats: Vec<DrugFeature> = features
         .iter()
         .filter_map(|f| match f {
-            Feature::Exists(
-                Event::Drug {
-                    class,
-                    options,
-                    kinds,
-                },
-                w,
-            ) => Some((class.clone(), options.clone(), kinds.clone(), *w)),
+            Feature::Exists(Event::Drug { class, options, kinds }, w) => {
+                Some(DrugFeature { class: class.clone(), options: options.clone(), kinds: kinds.clone(), window: *w })
+            }
             _ => None,
         })
         .collect();
+    let upto = date_lit(frame.ref_month());
+    let any_kind: Vec<&DrugFeature> = drug_feats.iter().filter(|d| d.kinds.is_none()).collect();
+    let mut evidence_done = BTreeSet::new();
+    if !any_kind.is_empty() {
+        let mut aggs = Vec::new();
+        for d in &any_kind {
+            aggs.extend(d.aggregations(drug_classes, frame, &mut bool_cols, &mut evidence_done)?);
+        }
+        let drugs = src.drugs(&["person_id", "service_month"])?.filter(col("service_month").lt_eq(upto.clone()));
+        out = join(out, drugs.group_by([col("person_id")]).agg(aggs));
+    }
+    for d in drug_feats.iter().filter(|d| d.kinds.is_some()) {
+        let aggs = d.aggregations(drug_classes, frame, &mut bool_cols, &mut evidence_done)?;
+        let lines = d.lines(src, drug_classes, &upto)?;
+        out = join(out, lines.group_by([col("person_id")]).agg(aggs));
+    }
     let count_feats: Vec<(BTreeSet<Route>, DrugUnit, Window)> = features
         .iter()
         .filter_map(|f| match f {
-            Feature::MonthlyDrugs {
-                routes,
-                unit,
-                window,
-            } => Some((routes.clone(), *unit, *window)),
+            Feature::MonthlyDrugs { routes, unit, window } => Some((routes.clone(), *unit, *window)),
             _ => None,
         })
         .collect();
-    if !drug_feats.is_empty() {
-        let upto = date_lit(frame.ref_month());
-        let needs_kind = drug_feats.iter().any(|d| d.2.is_some());
-        let mut drugs = src
-            .claim_drugs_resolved()?
-            .filter(col("service_month").lt_eq(upto));
-        if needs_kind {
-            let kinds = src
-                .medical_claims()?
-                .select([col("claim_id"), col("claim_kind")]);
-            drugs = drugs.left_join(kinds, col("claim_id"), col("claim_id"));
-        }
-        let mut aggs = Vec::new();
-        let mut evidence_done = BTreeSet::new();
-        for (class, options, kinds, w) in &drug_feats {
-            let def = drug_classes
-                .get(class)
-                .ok_or_else(|| polars_err!(ComputeError: "unknown drug class {class}"))?;
-            let mut cond = starts_with_any(col("yj"), &def.prefixes(options));
-            if let Some(k) = kinds {
-                cond = cond.and(in_u8(col("claim_kind"), k.iter().map(|x| x.code())));
-            }
-            let (a, b) = frame.months(w);
-            let c = Feature::Exists(
-                Event::Drug {
-                    class: class.clone(),
-                    options: options.clone(),
-                    kinds: kinds.clone(),
-                },
-                *w,
-            )
-            .column();
-            bool_cols.push(c.clone());
-            aggs.push(
-                cond.clone()
-                    .and(between_dates(col("service_month"), a, b))
-                    .any(true)
-                    .alias(c),
-            );
-            let t = drug_tag(class, options, kinds);
-            if evidence_done.insert(t.clone()) {
-                aggs.push(
-                    col("service_month")
-                        .filter(cond.clone())
-                        .max()
-                        .alias(format!("last_{t}_month")),
-                );
-                aggs.push(
-                    col("drug_name")
-                        .filter(cond.clone())
-                        .sort_by([col("service_month").filter(cond)], Default::default())
-                        .last()
-                        .alias(format!("last_{t}_name")),
-                );
-            }
-        }
-        out = join(out, drugs.group_by([col("person_id")]).agg(aggs));
-    }
     for (routes, unit, w) in &count_feats {
         let (a, b) = frame.months(w);
         let key = match unit {
@@ -684,82 +693,43 @@ pub fn build(
             DrugUnit::Yj => col("yj"),
             DrugUnit::DrugCode => col("drug_code"),
         };
-        let c = Feature::MonthlyDrugs {
-            routes: routes.clone(),
-            unit: *unit,
-            window: *w,
-        }
-        .column();
+        let c = Feature::MonthlyDrugs { routes: routes.clone(), unit: *unit, window: *w }.column();
         let monthly = src
-            .claim_drugs_resolved()?
-            .filter(
-                in_u8(col("route"), routes.iter().map(|r| r.code())).and(between_dates(
-                    col("service_month"),
-                    a,
-                    b,
-                )),
-            )
+            .drugs(&["person_id", "service_month", "route"])?
+            .filter(in_u8(col("route"), routes.iter().map(|r| r.code())).and(between_dates(col("service_month"), a, b)))
             .select([col("person_id"), col("service_month"), key.alias("unit")])
             .filter(col("unit").is_not_null())
             .group_by([col("person_id"), col("service_month")])
-            .agg([col("unit")
-                .n_unique()
-                .cast(DataType::Int32)
-                .alias(c.as_str())])
+            .agg([col("unit").n_unique().cast(DataType::Int32).alias(c.as_str())])
             .sort(
                 ["person_id", c.as_str(), "service_month"],
                 SortMultipleOptions::default().with_order_descending_multi([false, true, false]),
             )
             .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::First)
-            .select([
-                col("person_id"),
-                col(c.as_str()),
-                col("service_month").alias(format!("{c}_month")),
-            ]);
+            .select([col("person_id"), col(c.as_str()), col("service_month").alias(format!("{c}_month"))]);
         out = join(out, monthly);
     }
 
     // Diagnoses (non-suspected) by class and window.
     let dx_feats: Vec<(String, Window)> = features
         .iter()
-        .filter_map(|f| {
-            if let Feature::Exists(Event::Diagnosis(c), w) = f {
-                Some((c.clone(), *w))
-            } else {
-                None
-            }
+        .filter_map(|f| match f {
+            Feature::Exists(Event::Diagnosis(c), w) => Some((c.clone(), *w)),
+            _ => None,
         })
         .collect();
     if !dx_feats.is_empty() {
-        let upto = date_lit(frame.ref_month());
         let dx = src
-            .claim_diagnoses_resolved()?
+            .diagnoses(&["person_id", "service_month", "suspected"])?
             .filter(col("suspected").not().and(col("service_month").lt_eq(upto)));
         let mut aggs = Vec::new();
-        let mut evidence_done = BTreeSet::new();
         for (class, w) in &dx_feats {
-            let def = disease_classes
-                .get(class)
-                .ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
+            let def = disease_classes.get(class).ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
             let cond = starts_with_any(col("icd"), &def.icd10);
             let (a, b) = frame.months(w);
             let c = Feature::Exists(Event::Diagnosis(class.clone()), *w).column();
             bool_cols.push(c.clone());
-            aggs.push(
-                cond.clone()
-                    .and(between_dates(col("service_month"), a, b))
-                    .any(true)
-                    .alias(c),
-            );
-            if evidence_done.insert(class.clone()) {
-                aggs.push(
-                    col("disease_name")
-                        .filter(cond.clone())
-                        .sort_by([col("service_month").filter(cond)], Default::default())
-                        .last()
-                        .alias(format!("{class}_diagnosis")),
-                );
-            }
+            aggs.push(cond.and(between_dates(col("service_month"), a, b)).any(true).alias(c));
         }
         out = join(out, dx.group_by([col("person_id")]).agg(aggs));
     }
@@ -808,4 +778,99 @@ pub fn build(
         );
     }
     Ok(out)
+}
+
+/// Adds the name evidence of drug and diagnosis features (`last_<class>_name`,
+/// `<class>_diagnosis`) for the persons listed by some rule (`n_rules` > 0). Names are
+/// needed only in target lists, so they are looked up after the rules are applied: one
+/// streaming scan of the drug lines and one of the diagnoses, each cut early to the listed
+/// persons and the classes asked for.
+///
+/// # Errors
+/// Polars errors.
+pub fn add_name_evidence(
+    src: &Sources,
+    frame: &Frame,
+    table: DataFrame,
+    features: &BTreeSet<Feature>,
+    drug_classes: &BTreeMap<String, DrugClass>,
+    disease_classes: &BTreeMap<String, DiseaseClass>,
+) -> PolarsResult<DataFrame> {
+    let listed = table.clone().lazy().filter(col("n_rules").gt(lit(0u32))).select([col("person_id")]);
+    let upto = date_lit(frame.ref_month());
+    let semi = |lf: LazyFrame| lf.join(listed.clone(), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Semi));
+    let mut drug_feats: Vec<(String, DrugFeature)> = Vec::new();
+    let mut dx_feats: Vec<(String, String)> = Vec::new();
+    for f in features {
+        match f {
+            Feature::Exists(Event::Drug { class, options, kinds }, w) => {
+                let name = format!("last_{}_name", drug_tag(class, options, kinds));
+                if !drug_feats.iter().any(|d| d.0 == name) {
+                    drug_feats.push((name, DrugFeature { class: class.clone(), options: options.clone(), kinds: kinds.clone(), window: *w }));
+                }
+            }
+            Feature::Exists(Event::Diagnosis(class), _) => {
+                let name = format!("{class}_diagnosis");
+                if !dx_feats.iter().any(|d| d.0 == name) {
+                    dx_feats.push((name, class.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = table.lazy();
+    if !drug_feats.is_empty() {
+        let mut all_prefixes = Vec::new();
+        for (_, d) in &drug_feats {
+            all_prefixes.extend(d.prefixes(drug_classes)?);
+        }
+        let lines = crate::collect_streaming(
+            semi(src.drugs(&["claim_id", "person_id", "service_month"])?)
+                .filter(col("service_month").lt_eq(upto.clone()).and(starts_with_any(col("yj"), &all_prefixes)))
+                .select([col("claim_id"), col("person_id"), col("service_month"), col("drug_code"), col("yj")]),
+        )?;
+        let kinds = if drug_feats.iter().any(|(_, d)| d.kinds.is_some()) {
+            let claims = semi(src.medical_claims()?.select([col("claim_id"), col("person_id"), col("claim_kind")]));
+            Some(crate::collect_streaming(claims.select([col("claim_id"), col("claim_kind")]))?)
+        } else {
+            None
+        };
+        for (name, d) in &drug_feats {
+            let mut sel = lines.clone().lazy().filter(starts_with_any(col("yj"), &d.prefixes(drug_classes)?));
+            if let (Some(k), Some(claims)) = (&d.kinds, &kinds) {
+                sel = sel
+                    .left_join(claims.clone().lazy(), col("claim_id"), col("claim_id"))
+                    .filter(in_u8(col("claim_kind"), k.iter().map(|x| x.code())));
+            }
+            let names = sel
+                .left_join(src.drug_names(), col("drug_code"), col("drug_code"))
+                .group_by([col("person_id")])
+                .agg([col("drug_name").sort_by([col("service_month")], Default::default()).last().alias(name.as_str())]);
+            out = out.left_join(names, col("person_id"), col("person_id"));
+        }
+    }
+    if !dx_feats.is_empty() {
+        let mut all_prefixes = Vec::new();
+        for (_, class) in &dx_feats {
+            let def = disease_classes.get(class).ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
+            all_prefixes.extend(def.icd10.iter().cloned());
+        }
+        let dx = crate::collect_streaming(
+            semi(src.diagnoses(&["person_id", "service_month", "suspected"])?)
+                .filter(col("suspected").not().and(col("service_month").lt_eq(upto.clone())).and(starts_with_any(col("icd"), &all_prefixes)))
+                .select([col("person_id"), col("service_month"), col("disease_code"), col("icd")]),
+        )?;
+        for (name, class) in &dx_feats {
+            let def = &disease_classes[class];
+            let names = dx
+                .clone()
+                .lazy()
+                .filter(starts_with_any(col("icd"), &def.icd10))
+                .left_join(src.disease_names(), col("disease_code"), col("disease_code"))
+                .group_by([col("person_id")])
+                .agg([col("disease_name").sort_by([col("service_month")], Default::default()).last().alias(name.as_str())]);
+            out = out.left_join(names, col("person_id"), col("person_id"));
+        }
+    }
+    out.collect()
 }

@@ -108,6 +108,7 @@ pub fn run(src: &Sources, spec: &RunSpec<'_>) -> PolarsResult<RunResult> {
     let t1 = Instant::now();
     let population = table.height() as u64;
     let (table, results) = evaluate::evaluate(table, spec.rules, &ctx)?;
+    let table = features::add_name_evidence(src, &spec.frame, table, &wanted, spec.drug_classes, spec.disease_classes)?;
     let t_rules = t1.elapsed().as_secs_f64();
     Ok(RunResult {
         table,

@@ -7,7 +7,6 @@
 //! the contract columns.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use ittai_io::masters::{DiseaseMaster, DrugMaster};
 use polars::prelude::*;
@@ -137,35 +136,54 @@ impl Sources {
         self.scan("care_claims")
     }
 
-    /// `claim_drugs` with `yj` (resolved YJ code, str) and `drug_name` (str, null for
-    /// codes not in the master).
+    /// `claim_drugs` (only `columns` of it) with `yj`: the YJ code, from the master when the
+    /// line has none. The master join carries codes only (no names), so it is cheap.
     ///
     /// # Errors
     /// Polars I/O errors.
-    pub fn claim_drugs_resolved(&self) -> PolarsResult<LazyFrame> {
+    pub fn drugs(&self, columns: &[&str]) -> PolarsResult<LazyFrame> {
+        let mut cols: Vec<Expr> = columns.iter().map(|c| col(*c)).collect();
+        for c in ["drug_code", "yj_code"] {
+            if !columns.contains(&c) {
+                cols.push(col(c));
+            }
+        }
+        let master = self.drug_master.clone().lazy().select([col("drug_code"), col("master_yj")]);
         Ok(self
             .scan("claim_drugs")?
-            .left_join(
-                self.drug_master.clone().lazy(),
-                col("drug_code"),
-                col("drug_code"),
-            )
+            .select(cols)
+            .left_join(master, col("drug_code"), col("drug_code"))
             .with_columns([coalesce(&[col("yj_code"), col("master_yj")]).alias("yj")]))
     }
 
-    /// `claim_diagnoses` with `icd` (resolved ICD-10, str) and `disease_name` (str).
+    /// `claim_diagnoses` (only `columns`) with `icd`: the ICD-10, from the disease master
+    /// when the line has none.
     ///
     /// # Errors
     /// Polars I/O errors.
-    pub fn claim_diagnoses_resolved(&self) -> PolarsResult<LazyFrame> {
+    pub fn diagnoses(&self, columns: &[&str]) -> PolarsResult<LazyFrame> {
+        let mut cols: Vec<Expr> = columns.iter().map(|c| col(*c)).collect();
+        for c in ["disease_code", "icd10"] {
+            if !columns.contains(&c) {
+                cols.push(col(c));
+            }
+        }
+        let master = self.disease_master.clone().lazy().select([col("disease_code"), col("master_icd")]);
         Ok(self
             .scan("claim_diagnoses")?
-            .left_join(
-                self.disease_master.clone().lazy(),
-                col("disease_code"),
-                col("disease_code"),
-            )
+            .select(cols)
+            .left_join(master, col("disease_code"), col("disease_code"))
             .with_columns([coalesce(&[col("icd10"), col("master_icd")]).alias("icd")]))
+    }
+
+    /// Product names by 9-digit code (`drug_code`, `drug_name`).
+    pub fn drug_names(&self) -> LazyFrame {
+        self.drug_master.clone().lazy().select([col("drug_code"), col("drug_name")])
+    }
+
+    /// Disease names by 7-digit code (`disease_code`, `disease_name`).
+    pub fn disease_names(&self) -> LazyFrame {
+        self.disease_master.clone().lazy().select([col("disease_code"), col("disease_name")])
     }
 
     /// Number of drug lines whose code is not in the master and that carry no YJ code
@@ -174,14 +192,14 @@ impl Sources {
     /// # Errors
     /// Polars errors.
     pub fn unresolved_drug_lines(&self) -> PolarsResult<u64> {
+        let master = self.drug_master.clone().lazy().filter(col("master_yj").is_not_null()).select([col("drug_code")]);
         let df = self
-            .claim_drugs_resolved()?
-            .filter(col("yj").is_null())
+            .scan("claim_drugs")?
+            .select([col("drug_code"), col("yj_code")])
+            .filter(col("yj_code").is_null())
+            .join(master, [col("drug_code")], [col("drug_code")], JoinArgs::new(JoinType::Anti))
             .select([len().alias("n")])
             .collect()?;
         Ok(df.column("n")?.u32()?.get(0).unwrap_or(0) as u64)
     }
 }
-
-/// Helper to keep `Arc` in scope for callers that build frames.
-pub type Shared<T> = Arc<T>;

@@ -8,6 +8,7 @@
 pub mod column;
 pub mod read;
 pub mod schema;
+pub mod stamp;
 pub mod validate;
 pub mod write;
 

@@ -10,7 +10,9 @@
 //! claims are known before the rows that refer to them. Memory: the persons table is held
 //! whole; claims are remembered as 20 bytes each (two hashes of the id, person, month).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+use rustc_hash::FxHashMap as HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use chrono::{Datelike, NaiveDate};
 use ittai_model::CareLevel;
 use ittai_model::check_digit::{is_valid_insurer_number, is_valid_municipality_code};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::column::days_to_date;
 use super::read::{self, Format, RawBatch, TableFile};
@@ -64,10 +66,10 @@ impl CleanSink for Discard {
 }
 
 /// Summary of one table (printed by `ittai validate`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableSummary {
     /// Table name.
-    pub table: &'static str,
+    pub table: String,
     /// File read, if any.
     pub file: Option<PathBuf>,
     /// Rows read (data rows, excluding the header).
@@ -85,7 +87,7 @@ pub struct TableSummary {
     /// Latest value of the table's date column among clean rows.
     pub date_max: Option<NaiveDate>,
     /// Nulls per contract column among clean rows.
-    pub nulls: Vec<(&'static str, u64)>,
+    pub nulls: Vec<(String, u64)>,
     /// Violations by kind.
     pub violations: BTreeMap<ViolationKind, u64>,
     /// The file-level problem that stopped reading, if any.
@@ -95,7 +97,7 @@ pub struct TableSummary {
 impl TableSummary {
     fn new(spec: &'static TableSpec, file: Option<PathBuf>) -> Self {
         Self {
-            table: spec.name,
+            table: spec.name.to_string(),
             file,
             rows_read: 0,
             rows_clean: 0,
@@ -104,7 +106,7 @@ impl TableSummary {
             persons: 0,
             date_min: None,
             date_max: None,
-            nulls: spec.columns.iter().map(|c| (c.name, 0)).collect(),
+            nulls: spec.columns.iter().map(|c| (c.name.to_string(), 0)).collect(),
             violations: BTreeMap::new(),
             file_error: None,
         }
@@ -112,7 +114,7 @@ impl TableSummary {
 }
 
 /// Result of validating a dataset.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ValidationReport {
     /// The dataset directory.
     pub dir: PathBuf,
@@ -149,11 +151,13 @@ struct Registry {
     claims: HashMap<u64, (u32, u32, i32)>,
 }
 
+/// Two independent hashes of a claim id (64 + 32 bits, so a false duplicate needs a
+/// 96-bit collision).
 fn claim_hashes(id: &str) -> (u64, u32) {
-    let mut a = std::collections::hash_map::DefaultHasher::new();
+    let mut a = rustc_hash::FxHasher::default();
     id.hash(&mut a);
     let mut b = std::collections::hash_map::DefaultHasher::new();
-    (0xA5u8, id).hash(&mut b);
+    id.hash(&mut b);
     (a.finish(), b.finish() as u32)
 }
 
@@ -328,41 +332,19 @@ fn check_batch(
             action: action_for(spec, m.col),
         })
         .collect();
-    let already: HashSet<(usize, usize)> = problems
-        .iter()
-        .map(|p| (p.row, p.col.unwrap_or(usize::MAX)))
-        .collect();
+    let marked: HashSet<(usize, usize)> = problems.iter().map(|p| (p.row, p.col.unwrap_or(usize::MAX))).collect();
     for (ci, c) in spec.columns.iter().enumerate() {
         let arr = batch.column(ci);
-        for row in 0..n {
-            if already.contains(&(row, ci)) {
-                continue;
+        for (row, kind, detail) in check_column(arr, c, opts) {
+            if !marked.is_empty() && marked.contains(&(row, ci)) {
+                continue; // already reported as not parseable
             }
-            if arr.is_null(row) {
-                if !c.nullable {
-                    problems.push(Problem {
-                        row,
-                        col: Some(ci),
-                        kind: ViolationKind::NullRequired,
-                        value: String::new(),
-                        detail: format!("`{}` is required", c.name),
-                        action: Action::RowRejected,
-                    });
-                }
-                continue;
-            }
-            if let Some((kind, detail)) = check_value(arr, row, c.check, c.ty, opts) {
-                let value =
-                    arrow_cast::display::array_value_to_string(arr, row).unwrap_or_default();
-                problems.push(Problem {
-                    row,
-                    col: Some(ci),
-                    kind,
-                    value,
-                    detail,
-                    action: action_for(spec, ci),
-                });
-            }
+            let (value, action) = if kind == ViolationKind::NullRequired {
+                (String::new(), Action::RowRejected)
+            } else {
+                (arrow_cast::display::array_value_to_string(arr, row).unwrap_or_default(), action_for(spec, ci))
+            };
+            problems.push(Problem { row, col: Some(ci), kind, value, detail, action });
         }
     }
     for &(s, e, strict) in spec.intervals {
@@ -474,136 +456,114 @@ fn action_for(spec: &TableSpec, col: usize) -> Action {
     }
 }
 
-/// Checks one non-null value; returns the violation kind and what was expected.
-fn check_value(
-    arr: &ArrayRef,
-    row: usize,
-    check: Check,
-    ty: ColType,
-    opts: &ValidateOptions,
-) -> Option<(ViolationKind, String)> {
+/// Checks one column: nulls in required columns, then each non-null value against the
+/// column's check. Returns (row, kind, what was expected). The array is downcast once and
+/// scanned in a tight loop.
+fn check_column(arr: &ArrayRef, c: &super::schema::ColumnSpec, opts: &ValidateOptions) -> Vec<(usize, ViolationKind, String)> {
     use ViolationKind as K;
-    let bad_code = |d: &str| Some((K::BadCode, d.to_string()));
-    match (check, ty) {
-        (Check::Unchecked, _) => None,
-        (Check::Codes(set), ColType::U8) => {
-            let v = arr.as_primitive::<UInt8Type>().value(row);
-            (!set.contains(&v)).then(|| (K::BadCode, format!("one of {set:?}")))
+    let mut out = Vec::new();
+    let n = arr.len();
+    if arr.null_count() > 0 && !c.nullable {
+        for row in (0..n).filter(|r| arr.is_null(*r)) {
+            out.push((row, K::NullRequired, format!("`{}` is required", c.name)));
         }
-        (Check::Answer(max), ColType::U8) => {
-            let v = arr.as_primitive::<UInt8Type>().value(row);
-            (!(1..=max).contains(&v)).then(|| (K::BadCode, format!("an answer code 1–{max}")))
-        }
-        (Check::Range(lo, hi), _) => {
-            let v = match ty {
-                ColType::F64 => arr.as_primitive::<Float64Type>().value(row),
-                ColType::I32 => arr.as_primitive::<Int32Type>().value(row) as f64,
-                ColType::I64 => arr.as_primitive::<Int64Type>().value(row) as f64,
-                _ => return None,
+    }
+    let valid = |row: usize| arr.is_valid(row);
+    match (c.check, c.ty) {
+        (Check::Unchecked, _) => {}
+        (Check::Codes(_) | Check::Answer(_), ColType::U8) => {
+            let mut ok = [false; 256];
+            let detail = match c.check {
+                Check::Codes(set) => {
+                    set.iter().for_each(|v| ok[*v as usize] = true);
+                    format!("one of {set:?}")
+                }
+                Check::Answer(max) => {
+                    (1..=max).for_each(|v| ok[v as usize] = true);
+                    format!("an answer code 1–{max}")
+                }
+                _ => unreachable!(),
             };
-            (!(lo..=hi).contains(&v)).then(|| (K::OutOfRange, format!("a value from {lo} to {hi}")))
+            for (row, v) in arr.as_primitive::<UInt8Type>().values().iter().enumerate() {
+                if !ok[*v as usize] && valid(row) {
+                    out.push((row, K::BadCode, detail.clone()));
+                }
+            }
+        }
+        (Check::Range(lo, hi), ty) => {
+            let detail = || format!("a value from {lo} to {hi}");
+            let mut push = |row: usize, v: f64| {
+                if !(lo..=hi).contains(&v) && valid(row) {
+                    out.push((row, K::OutOfRange, detail()));
+                }
+            };
+            match ty {
+                ColType::F64 => arr.as_primitive::<Float64Type>().values().iter().enumerate().for_each(|(r, v)| push(r, *v)),
+                ColType::I32 => arr.as_primitive::<Int32Type>().values().iter().enumerate().for_each(|(r, v)| push(r, *v as f64)),
+                ColType::I64 => arr.as_primitive::<Int64Type>().values().iter().enumerate().for_each(|(r, v)| push(r, *v as f64)),
+                _ => {}
+            }
         }
         (Check::PastDate | Check::FutureDate | Check::ServiceMonth, ColType::Date) => {
-            let d = days_to_date(arr.as_primitive::<Date32Type>().value(row));
             let lo = NaiveDate::from_ymd_opt(1900, 1, 1).expect("1900");
-            let hi = if check == Check::FutureDate {
-                opts.as_of
-                    .with_year(opts.as_of.year() + 5)
-                    .unwrap_or(opts.as_of)
-            } else {
-                opts.as_of
-            };
-            if d < lo || d > hi {
-                return Some((
-                    K::ImplausibleDate,
-                    format!(
-                        "a date from {lo} to {hi} (the data end{})",
-                        if check == Check::FutureDate {
-                            " + 5 years"
-                        } else {
-                            ""
-                        }
-                    ),
-                ));
-            }
-            (check == Check::ServiceMonth && d.day() != 1).then(|| {
-                (
-                    K::NotMonthStart,
-                    "the first day of the service month".to_string(),
-                )
-            })
-        }
-        (_, ColType::Str) => {
-            let s = arr.as_string::<i32>().value(row);
-            let digits = |n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-            let alnum = |n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_alphanumeric());
-            match check {
-                Check::Id => (s.is_empty() || s.len() > 64 || s.chars().any(char::is_control))
-                    .then(|| {
-                        (
-                            K::BadCode,
-                            "an id of 1–64 characters without control characters".to_string(),
-                        )
-                    }),
-                Check::Municipality => (!is_valid_municipality_code(s)).then(|| {
-                    (
-                        K::BadCode,
-                        "a 6-digit 全国地方公共団体コード with a valid check digit".to_string(),
-                    )
-                }),
-                Check::Insurer => (!is_valid_insurer_number(s)).then(|| {
-                    (
-                        K::BadCode,
-                        "an 8-digit 保険者番号 with a valid 検証番号".to_string(),
-                    )
-                }),
-                Check::Digits(n) => {
-                    if digits(n) {
-                        None
-                    } else {
-                        bad_code(&format!("{n} digits"))
+            let hi = if c.check == Check::FutureDate { opts.as_of.with_year(opts.as_of.year() + 5).unwrap_or(opts.as_of) } else { opts.as_of };
+            let (lo_d, hi_d) = (super::column::date_to_days(lo), super::column::date_to_days(hi));
+            let range_detail = format!(
+                "a date from {lo} to {hi} (the data end{})",
+                if c.check == Check::FutureDate { " + 5 years" } else { "" }
+            );
+            for (row, v) in arr.as_primitive::<Date32Type>().values().iter().enumerate() {
+                if *v < lo_d || *v > hi_d {
+                    if valid(row) {
+                        out.push((row, K::ImplausibleDate, range_detail.clone()));
                     }
+                } else if c.check == Check::ServiceMonth && days_to_date(*v).day() != 1 && valid(row) {
+                    out.push((row, K::NotMonthStart, "the first day of the service month".to_string()));
                 }
-                Check::Alnum(n) => {
-                    if alnum(n) {
-                        None
-                    } else {
-                        bad_code(&format!("{n} letters or digits"))
-                    }
-                }
-                Check::Icd10 => {
-                    let b = s.as_bytes();
-                    let ok = (3..=5).contains(&b.len())
-                        && b[0].is_ascii_uppercase()
-                        && b[1..3].iter().all(u8::is_ascii_digit)
-                        && b[3..]
-                            .iter()
-                            .all(|c| c.is_ascii_alphanumeric() || *c == b'-');
-                    if ok {
-                        None
-                    } else {
-                        bad_code("an ICD-10 code without a dot, e.g. E119")
-                    }
-                }
-                Check::CareLevel => CareLevel::from_code(s).is_none().then(|| {
-                    (
-                        K::BadCode,
-                        "a care level code 01, 06, 11, 12, 13, 21–25".to_string(),
-                    )
-                }),
-                Check::ServiceType => {
-                    if alnum(2) {
-                        None
-                    } else {
-                        bad_code("a 2-character サービス種類コード")
-                    }
-                }
-                _ => None,
             }
         }
-        _ => None,
+        (check, ColType::Str) => {
+            let a = arr.as_string::<i32>();
+            let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+            let alnum = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_alphanumeric());
+            for row in 0..n {
+                if !valid(row) {
+                    continue;
+                }
+                let s = a.value(row);
+                let bad: Option<String> = match check {
+                    Check::Id => (s.is_empty() || s.len() > 64 || s.chars().any(char::is_control))
+                        .then(|| "an id of 1–64 characters without control characters".to_string()),
+                    Check::Municipality => {
+                        (!is_valid_municipality_code(s)).then(|| "a 6-digit 全国地方公共団体コード with a valid check digit".to_string())
+                    }
+                    Check::Insurer => (!is_valid_insurer_number(s)).then(|| "an 8-digit 保険者番号 with a valid 検証番号".to_string()),
+                    Check::Digits(n) => (!digits(s, n)).then(|| format!("{n} digits")),
+                    Check::Alnum(n) => (!alnum(s, n)).then(|| format!("{n} letters or digits")),
+                    Check::Icd10 => {
+                        let b = s.as_bytes();
+                        let ok = (3..=5).contains(&b.len())
+                            && b[0].is_ascii_uppercase()
+                            && b[1..3].iter().all(u8::is_ascii_digit)
+                            && b[3..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-');
+                        (!ok).then(|| "an ICD-10 code without a dot, e.g. E119".to_string())
+                    }
+                    Check::CareLevel => {
+                        CareLevel::from_code(s).is_none().then(|| "a care level code 01, 06, 11, 12, 13, 21–25".to_string())
+                    }
+                    Check::ServiceType => (!alnum(s, 2)).then(|| "a 2-character サービス種類コード".to_string()),
+                    _ => None,
+                };
+                if let Some(d) = bad {
+                    out.push((row, K::BadCode, d));
+                }
+            }
+        }
+        _ => {}
     }
+    out
 }
+
 
 fn cross_table_checks(
     spec: &TableSpec,
