@@ -246,6 +246,24 @@ pub fn in_u8(c: Expr, codes: impl IntoIterator<Item = u8>) -> Expr {
     })
 }
 
+/// A YJ-code column (`yj`, str) and its first seven characters as a number (`yj7n`, u32)
+/// start with one of `prefixes`. Prefixes of up to 7 characters are numeric ranges on
+/// `yj7n` ("112" is 1,120,000 … 1,129,999; "2171022" is 2,171,022), which is much cheaper
+/// than comparing strings; a longer prefix is compared as a string.
+pub fn yj_in_class(prefixes: &[String]) -> Expr {
+    prefixes.iter().fold(lit(false), |acc, p| {
+        let digits = p.len() <= 7 && p.bytes().all(|b| b.is_ascii_digit());
+        let e = if digits {
+            let scale = 10u32.pow(7 - p.len() as u32);
+            let lo: u32 = p.parse::<u32>().expect("digits") * scale;
+            col("yj7n").gt_eq(lit(lo)).and(col("yj7n").lt_eq(lit(lo + scale - 1)))
+        } else {
+            col("yj").str().starts_with(lit(p.as_str()))
+        };
+        acc.or(e.fill_null(lit(false)))
+    })
+}
+
 /// `c` (a string) starts with one of `prefixes` (false for null or no prefixes).
 pub fn starts_with_any(c: Expr, prefixes: &[String]) -> Expr {
     prefixes.iter().fold(lit(false), |acc, p| {
@@ -383,7 +401,7 @@ impl DrugFeature {
         bool_cols: &mut Vec<String>,
         evidence_done: &mut BTreeSet<String>,
     ) -> PolarsResult<Vec<Expr>> {
-        let cond = starts_with_any(col("yj"), &self.prefixes(drug_classes)?);
+        let cond = yj_in_class(&self.prefixes(drug_classes)?);
         let (a, b) = frame.months(&self.window);
         let c = Feature::Exists(self.event(), self.window).column();
         bool_cols.push(c.clone());
@@ -395,24 +413,111 @@ impl DrugFeature {
         Ok(out)
     }
 
-    /// Drug lines of this class up to the reference month, on claims of the kinds: the
-    /// lines of the class are anti-joined with the claims of the other kinds (a small
-    /// set), instead of joining every line with its claim.
-    fn lines(&self, src: &Sources, drug_classes: &BTreeMap<String, DrugClass>, upto: &Expr) -> PolarsResult<LazyFrame> {
-        let cond = starts_with_any(col("yj"), &self.prefixes(drug_classes)?);
-        let mut lines = src
-            .drugs(&["claim_id", "person_id", "service_month"])?
-            .filter(col("service_month").lt_eq(upto.clone()).and(cond));
-        if let Some(kinds) = &self.kinds {
-            let other = src
-                .medical_claims()?
-                .select([col("claim_id"), col("claim_kind")])
-                .filter(in_u8(col("claim_kind"), kinds.iter().map(|k| k.code())).not())
-                .select([col("claim_id")]);
-            lines = lines.join(other, [col("claim_id")], [col("claim_id")], JoinArgs::new(JoinType::Anti));
-        }
-        Ok(lines)
+}
+
+/// Drug lines whose YJ code is in `prefixes`, up to the reference month, on claims of the
+/// `kinds` (all when `None`): the lines are anti-joined with the claims of the other
+/// kinds (a small set) instead of joining every line with its claim.
+fn lines_of(src: &Sources, prefixes: &[String], kinds: Option<&BTreeSet<ClaimKind>>, upto: &Expr) -> PolarsResult<LazyFrame> {
+    let mut lines = src
+        .drugs(&["claim_id", "person_id", "service_month"])?
+        .filter(col("service_month").lt_eq(upto.clone()).and(yj_in_class(prefixes)));
+    if let Some(kinds) = kinds {
+        let other = src
+            .medical_claims()?
+            .select([col("claim_id"), col("claim_kind")])
+            .filter(in_u8(col("claim_kind"), kinds.iter().map(|k| k.code())).not())
+            .select([col("claim_id")]);
+        lines = lines.join(other, [col("claim_id")], [col("claim_id")], JoinArgs::new(JoinType::Anti));
     }
+    Ok(lines)
+}
+
+/// The maximum over the window's months of the number of distinct drugs in a month, and
+/// the earliest month with that maximum: columns `person_id`, `<column>` (i32) and
+/// `<column>_month` (date).
+///
+/// Done on integer keys so that it streams at scale: persons by their `pid` in the
+/// population dictionary, months as year × 12 + month, and drugs by the 7 leading digits
+/// of the YJ code (always digits: 薬効分類 4 + 成分 3, enforced by the validator) or by the
+/// 9-digit code. Distinct (person, month, drug) triples are counted per (person, month)
+/// and the best month is found with a `max` of an encoded score instead of a sort. The
+/// 12-character YJ unit has no integer form and uses string keys (slower).
+fn monthly_drug_counts(
+    src: &Sources,
+    frame: &Frame,
+    dict: &LazyFrame,
+    routes: &BTreeSet<Route>,
+    unit: DrugUnit,
+    w: &Window,
+    c: &str,
+) -> PolarsResult<LazyFrame> {
+    let (a, b) = frame.months(w);
+    let base = a.year() * 12 + a.month0() as i32;
+    let month_no = col("service_month").dt().year().cast(DataType::Int32) * lit(12)
+        + col("service_month").dt().month().cast(DataType::Int32)
+        - lit(1 + base);
+    let lines = src
+        .drugs(&["person_id", "service_month", "route"])?
+        .filter(in_u8(col("route"), routes.iter().map(|r| r.code())).and(between_dates(col("service_month"), a, b)))
+        .join(dict.clone(), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Inner));
+    // Distinct (person, month, drug) as one u64: pid · 2^(7+bits) + month · 2^bits + drug.
+    // Months of a window are < 128 (7 bits); drugs take 24 bits (yj7 < 10^7) or 30
+    // (9-digit codes), which leaves at least 26 bits (67 million persons) for the pid.
+    let (drug, bits) = match unit {
+        DrugUnit::Yj7 => (col("yj7n").cast(DataType::UInt64), 24u32),
+        DrugUnit::DrugCode => (col("drug_code").cast(DataType::UInt64), 30),
+        DrugUnit::Yj => (col("yj"), 0),
+    };
+    let per_month = if bits > 0 {
+        lines
+            .select([(col("pid").cast(DataType::UInt64) * lit(1u64 << (7 + bits))
+                + month_no.cast(DataType::UInt64) * lit(1u64 << bits)
+                + drug)
+                .alias("key")])
+            .filter(col("key").is_not_null())
+            .unique(None, UniqueKeepStrategy::Any)
+            .select([(col("key") / lit(1u64 << bits)).alias("pm")])
+            .group_by([col("pm")])
+            .agg([len().cast(DataType::Int64).alias("k")])
+            .select([
+                (col("pm") / lit(128u64)).cast(DataType::UInt32).alias("pid"),
+                (col("pm") % lit(128u64)).cast(DataType::Int64).alias("m"),
+                col("k"),
+            ])
+    } else {
+        lines
+            .select([col("pid"), month_no.cast(DataType::Int64).alias("m"), drug.alias("u")])
+            .filter(col("u").is_not_null())
+            .unique(None, UniqueKeepStrategy::Any)
+            .group_by([col("pid"), col("m")])
+            .agg([len().cast(DataType::Int64).alias("k")])
+    };
+    let counts = per_month
+        // Highest count first, then the earliest month (m < 1000 within any window).
+        .with_columns([(col("k") * lit(1000i64) + lit(999i64) - col("m")).alias("score")])
+        .group_by([col("pid")])
+        .agg([col("score").max()]);
+    let months: Vec<i32> = (0..w.len_months()).collect();
+    let dates: Vec<i32> = months.iter().map(|m| days_of_month_index(base + m)).collect();
+    let calendar = DataFrame::new_infer_height(vec![
+        Column::new("m".into(), months),
+        Column::new(format!("{c}_month").into(), dates).cast(&DataType::Date)?,
+    ])?;
+    Ok(counts
+        .with_columns([
+            (col("score") / lit(1000i64)).cast(DataType::Int32).alias(c),
+            (lit(999i64) - col("score") % lit(1000i64)).cast(DataType::Int32).alias("m"),
+        ])
+        .join(dict.clone(), [col("pid")], [col("pid")], JoinArgs::new(JoinType::Inner))
+        .left_join(calendar.lazy(), col("m"), col("m"))
+        .select([col("person_id"), col(c), col(format!("{c}_month").as_str())]))
+}
+
+/// Days since 1970-01-01 of the first day of month number `n` (year × 12 + month − 1).
+pub fn days_of_month_index(n: i32) -> i32 {
+    let d = NaiveDate::from_ymd_opt(n.div_euclid(12), n.rem_euclid(12) as u32 + 1, 1).expect("valid month");
+    ittai_io::dataset::column::date_to_days(d)
 }
 
 /// Presence of dated events (checkups, dental checkups) per requested window, plus the
@@ -450,7 +555,8 @@ fn presence_by_date(
     Some(table.group_by([col("person_id")]).agg(aggs))
 }
 
-/// Builds the feature table for `features`.
+/// Builds the feature table for `features`; also returns the time of each feature group
+/// (`features.claims`, `features.drugs` …) in seconds.
 ///
 /// # Errors
 /// Polars errors (I/O, schema).
@@ -460,10 +566,20 @@ pub fn build(
     features: &BTreeSet<Feature>,
     drug_classes: &BTreeMap<String, DrugClass>,
     disease_classes: &BTreeMap<String, DiseaseClass>,
-) -> PolarsResult<LazyFrame> {
-    let mut out = population(src, frame)?;
-    let join = |base: LazyFrame, other: LazyFrame| {
-        base.left_join(other, col("person_id"), col("person_id"))
+) -> PolarsResult<(LazyFrame, Vec<(String, f64)>)> {
+    // The population, collected, with a dense integer id (`pid`) for the heavy
+    // aggregations. Each feature group is then computed by its own streaming query and
+    // collected before it is joined, so peak memory is that of the largest group rather
+    // than of all of them.
+    let pop = crate::collect_streaming(population(src, frame)?)?.with_row_index("pid".into(), None)?;
+    let dict = pop.clone().lazy().select([col("person_id"), col("pid")]);
+    let mut out = pop.lazy();
+    let mut timings: Vec<(String, f64)> = Vec::new();
+    let mut join = |base: LazyFrame, other: LazyFrame, stage: &str| -> PolarsResult<LazyFrame> {
+        let t = std::time::Instant::now();
+        let small = crate::collect_streaming(other)?;
+        timings.push((format!("features.{stage}"), t.elapsed().as_secs_f64()));
+        Ok(base.left_join(small.lazy(), col("person_id"), col("person_id")))
     };
     let mut bool_cols: Vec<String> = Vec::new();
 
@@ -517,7 +633,7 @@ pub fn build(
                     .alias(c)
             })
             .collect();
-        out = join(out, islands.group_by([col("person_id")]).agg(aggs));
+        out = join(out, islands.group_by([col("person_id")]).agg(aggs), "coverage")?;
     }
 
     // Latest checkup of the FY, and checkup presence per window.
@@ -559,7 +675,7 @@ pub fn build(
             )
             .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::Last)
             .select(sel);
-        out = join(out, latest);
+        out = join(out, latest, "checkup_latest")?;
     }
     if let Some(lf) = presence_by_date(
         src.checkups()?,
@@ -569,7 +685,7 @@ pub fn build(
         frame,
         &mut bool_cols,
     ) {
-        out = join(out, lf);
+        out = join(out, lf, "checkups")?;
     }
     if let Some(lf) = presence_by_date(
         src.dental_checkups()?,
@@ -579,7 +695,7 @@ pub fn build(
         frame,
         &mut bool_cols,
     ) {
-        out = join(out, lf);
+        out = join(out, lf, "dental_checkups")?;
     }
 
     // Latest questionnaire of the FY.
@@ -619,7 +735,7 @@ pub fn build(
             )
             .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::Last)
             .select(sel);
-        out = join(out, latest);
+        out = join(out, latest, "questionnaire_latest")?;
     }
 
     // Claims by kind and window.
@@ -649,7 +765,7 @@ pub fn build(
             .medical_claims()?
             .select([col("person_id"), col("service_month"), col("claim_kind")])
             .filter(col("service_month").lt_eq(upto));
-        out = join(out, claims.group_by([col("person_id")]).agg(aggs));
+        out = join(out, claims.group_by([col("person_id")]).agg(aggs), "claims")?;
     }
 
     // Drugs: class presence per window (one aggregation for all classes looked for on any
@@ -672,12 +788,21 @@ pub fn build(
             aggs.extend(d.aggregations(drug_classes, frame, &mut bool_cols, &mut evidence_done)?);
         }
         let drugs = src.drugs(&["person_id", "service_month"])?.filter(col("service_month").lt_eq(upto.clone()));
-        out = join(out, drugs.group_by([col("person_id")]).agg(aggs));
+        out = join(out, drugs.group_by([col("person_id")]).agg(aggs), "drugs")?;
     }
+    let mut by_kinds: BTreeMap<BTreeSet<ClaimKind>, Vec<&DrugFeature>> = BTreeMap::new();
     for d in drug_feats.iter().filter(|d| d.kinds.is_some()) {
-        let aggs = d.aggregations(drug_classes, frame, &mut bool_cols, &mut evidence_done)?;
-        let lines = d.lines(src, drug_classes, &upto)?;
-        out = join(out, lines.group_by([col("person_id")]).agg(aggs));
+        by_kinds.entry(d.kinds.clone().expect("kinds")).or_default().push(d);
+    }
+    for (kinds, feats) in &by_kinds {
+        let mut aggs = Vec::new();
+        let mut prefixes = Vec::new();
+        for d in feats {
+            aggs.extend(d.aggregations(drug_classes, frame, &mut bool_cols, &mut evidence_done)?);
+            prefixes.extend(d.prefixes(drug_classes)?);
+        }
+        let lines = lines_of(src, &prefixes, Some(kinds), &upto)?;
+        out = join(out, lines.group_by([col("person_id")]).agg(aggs), "drugs_by_claim_kind")?;
     }
     let count_feats: Vec<(BTreeSet<Route>, DrugUnit, Window)> = features
         .iter()
@@ -687,27 +812,8 @@ pub fn build(
         })
         .collect();
     for (routes, unit, w) in &count_feats {
-        let (a, b) = frame.months(w);
-        let key = match unit {
-            DrugUnit::Yj7 => col("yj").str().slice(lit(0), lit(7)),
-            DrugUnit::Yj => col("yj"),
-            DrugUnit::DrugCode => col("drug_code"),
-        };
         let c = Feature::MonthlyDrugs { routes: routes.clone(), unit: *unit, window: *w }.column();
-        let monthly = src
-            .drugs(&["person_id", "service_month", "route"])?
-            .filter(in_u8(col("route"), routes.iter().map(|r| r.code())).and(between_dates(col("service_month"), a, b)))
-            .select([col("person_id"), col("service_month"), key.alias("unit")])
-            .filter(col("unit").is_not_null())
-            .group_by([col("person_id"), col("service_month")])
-            .agg([col("unit").n_unique().cast(DataType::Int32).alias(c.as_str())])
-            .sort(
-                ["person_id", c.as_str(), "service_month"],
-                SortMultipleOptions::default().with_order_descending_multi([false, true, false]),
-            )
-            .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::First)
-            .select([col("person_id"), col(c.as_str()), col("service_month").alias(format!("{c}_month"))]);
-        out = join(out, monthly);
+        out = join(out, monthly_drug_counts(src, frame, &dict, routes, *unit, w, &c)?, "monthly_drugs")?;
     }
 
     // Diagnoses (non-suspected) by class and window.
@@ -731,7 +837,7 @@ pub fn build(
             bool_cols.push(c.clone());
             aggs.push(cond.and(between_dates(col("service_month"), a, b)).any(true).alias(c));
         }
-        out = join(out, dx.group_by([col("person_id")]).agg(aggs));
+        out = join(out, dx.group_by([col("person_id")]).agg(aggs), "diagnoses")?;
     }
 
     // Certifications valid on some day of a window.
@@ -765,7 +871,7 @@ pub fn build(
             );
         }
         let certs = src.certifications()?.filter(col("decision_date").lt_eq(r));
-        out = join(out, certs.group_by([col("person_id")]).agg(aggs));
+        out = join(out, certs.group_by([col("person_id")]).agg(aggs), "certifications")?;
     }
 
     // Absent aggregates mean "no event".
@@ -777,7 +883,7 @@ pub fn build(
                 .collect::<Vec<_>>(),
         );
     }
-    Ok(out)
+    Ok((out, timings))
 }
 
 /// Adds the name evidence of drug and diagnosis features (`last_<class>_name`,
@@ -818,58 +924,73 @@ pub fn add_name_evidence(
             _ => {}
         }
     }
+    // The last (month, code) per person is one u64, month_no · 10^9 + code (codes are
+    // 9 digits for drugs, 7 for diagnoses), so a streaming `max` finds it; the name of the
+    // winning code is then looked up in the master.
+    let month_no = || col("service_month").dt().year().cast(DataType::UInt64) * lit(12u64) + col("service_month").dt().month().cast(DataType::UInt64);
+    let packed = |code: &str| month_no() * lit(1_000_000_000u64) + col(code).cast(DataType::UInt64);
     let mut out = table.lazy();
-    if !drug_feats.is_empty() {
-        let mut all_prefixes = Vec::new();
-        for (_, d) in &drug_feats {
-            all_prefixes.extend(d.prefixes(drug_classes)?);
+    let unpack = |lf: LazyFrame, name: &str, code: &str, names: LazyFrame, name_col: &str, width: usize| -> PolarsResult<LazyFrame> {
+        let best = crate::collect_streaming(lf)?;
+        let code_expr = (col(name) % lit(1_000_000_000u64)).cast(DataType::String).str().zfill(lit(width as u64));
+        Ok(best
+            .lazy()
+            .with_columns([code_expr.alias(code)])
+            .left_join(names, col(code), col(code))
+            .select([col("person_id"), col(name_col).alias(name)]))
+    };
+    // Drug classes looked for on any claim: one scan.
+    let any_kind: Vec<&(String, DrugFeature)> = drug_feats.iter().filter(|(_, d)| d.kinds.is_none()).collect();
+    if !any_kind.is_empty() {
+        let mut aggs = Vec::new();
+        for (name, d) in &any_kind {
+            let cond = yj_in_class(&d.prefixes(drug_classes)?);
+            aggs.push(when(cond).then(packed("drug_code")).otherwise(lit(NULL).cast(DataType::UInt64)).max().alias(name.as_str()));
         }
-        let lines = crate::collect_streaming(
-            semi(src.drugs(&["claim_id", "person_id", "service_month"])?)
-                .filter(col("service_month").lt_eq(upto.clone()).and(starts_with_any(col("yj"), &all_prefixes)))
-                .select([col("claim_id"), col("person_id"), col("service_month"), col("drug_code"), col("yj")]),
-        )?;
-        let kinds = if drug_feats.iter().any(|(_, d)| d.kinds.is_some()) {
-            let claims = semi(src.medical_claims()?.select([col("claim_id"), col("person_id"), col("claim_kind")]));
-            Some(crate::collect_streaming(claims.select([col("claim_id"), col("claim_kind")]))?)
-        } else {
-            None
-        };
-        for (name, d) in &drug_feats {
-            let mut sel = lines.clone().lazy().filter(starts_with_any(col("yj"), &d.prefixes(drug_classes)?));
-            if let (Some(k), Some(claims)) = (&d.kinds, &kinds) {
-                sel = sel
-                    .left_join(claims.clone().lazy(), col("claim_id"), col("claim_id"))
-                    .filter(in_u8(col("claim_kind"), k.iter().map(|x| x.code())));
-            }
-            let names = sel
-                .left_join(src.drug_names(), col("drug_code"), col("drug_code"))
-                .group_by([col("person_id")])
-                .agg([col("drug_name").sort_by([col("service_month")], Default::default()).last().alias(name.as_str())]);
-            out = out.left_join(names, col("person_id"), col("person_id"));
+        let best = semi(src.drugs(&["person_id", "service_month"])?)
+            .filter(col("service_month").lt_eq(upto.clone()))
+            .group_by([col("person_id")])
+            .agg(aggs);
+        let best = crate::collect_streaming(best)?;
+        for (name, _) in &any_kind {
+            let one = best.clone().lazy().select([col("person_id"), col(name.as_str())]).filter(col(name.as_str()).is_not_null());
+            out = out.left_join(unpack(one, name, "drug_code", src.drug_names(), "drug_name", 9)?, col("person_id"), col("person_id"));
+        }
+    }
+    // Drug classes on claims of some kinds: one query per set of kinds.
+    let mut by_kinds: BTreeMap<BTreeSet<ClaimKind>, Vec<&(String, DrugFeature)>> = BTreeMap::new();
+    for f in drug_feats.iter().filter(|(_, d)| d.kinds.is_some()) {
+        by_kinds.entry(f.1.kinds.clone().expect("kinds")).or_default().push(f);
+    }
+    for (kinds, feats) in &by_kinds {
+        let mut aggs = Vec::new();
+        let mut prefixes = Vec::new();
+        for (name, d) in feats {
+            let p = d.prefixes(drug_classes)?;
+            aggs.push(when(yj_in_class(&p)).then(packed("drug_code")).otherwise(lit(NULL).cast(DataType::UInt64)).max().alias(name.as_str()));
+            prefixes.extend(p);
+        }
+        let best = crate::collect_streaming(semi(lines_of(src, &prefixes, Some(kinds), &upto)?).group_by([col("person_id")]).agg(aggs))?;
+        for (name, _) in feats {
+            let one = best.clone().lazy().select([col("person_id"), col(name.as_str())]).filter(col(name.as_str()).is_not_null());
+            out = out.left_join(unpack(one, name, "drug_code", src.drug_names(), "drug_name", 9)?, col("person_id"), col("person_id"));
         }
     }
     if !dx_feats.is_empty() {
-        let mut all_prefixes = Vec::new();
-        for (_, class) in &dx_feats {
-            let def = disease_classes.get(class).ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
-            all_prefixes.extend(def.icd10.iter().cloned());
-        }
-        let dx = crate::collect_streaming(
-            semi(src.diagnoses(&["person_id", "service_month", "suspected"])?)
-                .filter(col("suspected").not().and(col("service_month").lt_eq(upto.clone())).and(starts_with_any(col("icd"), &all_prefixes)))
-                .select([col("person_id"), col("service_month"), col("disease_code"), col("icd")]),
-        )?;
+        let mut aggs = Vec::new();
         for (name, class) in &dx_feats {
-            let def = &disease_classes[class];
-            let names = dx
-                .clone()
-                .lazy()
-                .filter(starts_with_any(col("icd"), &def.icd10))
-                .left_join(src.disease_names(), col("disease_code"), col("disease_code"))
-                .group_by([col("person_id")])
-                .agg([col("disease_name").sort_by([col("service_month")], Default::default()).last().alias(name.as_str())]);
-            out = out.left_join(names, col("person_id"), col("person_id"));
+            let def = disease_classes.get(class).ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
+            let cond = starts_with_any(col("icd"), &def.icd10);
+            aggs.push(when(cond).then(packed("disease_code")).otherwise(lit(NULL).cast(DataType::UInt64)).max().alias(name.as_str()));
+        }
+        let best = semi(src.diagnoses(&["person_id", "service_month", "suspected"])?)
+            .filter(col("suspected").not().and(col("service_month").lt_eq(upto.clone())))
+            .group_by([col("person_id")])
+            .agg(aggs);
+        let best = crate::collect_streaming(best)?;
+        for (name, _) in &dx_feats {
+            let one = best.clone().lazy().select([col("person_id"), col(name.as_str())]).filter(col(name.as_str()).is_not_null());
+            out = out.left_join(unpack(one, name, "disease_code", src.disease_names(), "disease_name", 7)?, col("person_id"), col("person_id"));
         }
     }
     out.collect()

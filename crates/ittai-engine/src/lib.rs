@@ -45,7 +45,7 @@ pub struct RunResult {
     pub results: Vec<RuleResult>,
     /// Persons insured on the reference date.
     pub population: u64,
-    /// Stage timings in seconds (features, rules).
+    /// Stage timings in seconds: features, rules, evidence, then each feature group.
     pub timings: Vec<(String, f64)>,
 }
 
@@ -92,29 +92,24 @@ pub fn run(src: &Sources, spec: &RunSpec<'_>) -> PolarsResult<RunResult> {
         features::collect(&r.condition, &mut wanted);
     }
     let t0 = Instant::now();
-    let table = collect_streaming(features::build(
-        src,
-        &spec.frame,
-        &wanted,
-        spec.drug_classes,
-        spec.disease_classes,
-    )?)?;
+    let (lf, feature_timings) = features::build(src, &spec.frame, &wanted, spec.drug_classes, spec.disease_classes)?;
+    let table = collect_streaming(lf)?;
     let t_features = t0.elapsed().as_secs_f64();
-    let ctx = rules::text::TextContext {
-        drug_classes: spec.drug_classes,
-        disease_classes: spec.disease_classes,
-        coverage_guard: true,
-    };
+    let ctx = rules::text::TextContext { drug_classes: spec.drug_classes, disease_classes: spec.disease_classes, coverage_guard: true };
     let t1 = Instant::now();
     let population = table.height() as u64;
     let (table, results) = evaluate::evaluate(table, spec.rules, &ctx)?;
-    let table = features::add_name_evidence(src, &spec.frame, table, &wanted, spec.drug_classes, spec.disease_classes)?;
     let t_rules = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    let table = features::add_name_evidence(src, &spec.frame, table, &wanted, spec.drug_classes, spec.disease_classes)?;
+    let t_evidence = t2.elapsed().as_secs_f64();
+    let mut timings = vec![("features".to_string(), t_features), ("rules".to_string(), t_rules), ("evidence".to_string(), t_evidence)];
+    timings.extend(feature_timings);
     Ok(RunResult {
         table,
         results,
         population,
-        timings: vec![("features".into(), t_features), ("rules".into(), t_rules)],
+        timings,
     })
 }
 

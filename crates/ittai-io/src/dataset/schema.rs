@@ -84,6 +84,8 @@ pub enum Check {
     CareLevel,
     /// A 2-character サービス種類コード (letters or digits).
     ServiceType,
+    /// A 12-character YJ code whose first 7 characters are digits (薬効分類 4 + 成分 3).
+    Yj,
     /// A number within [min, max] (plausible range, unit in the column doc).
     Range(f64, f64),
     /// A date from 1900-01-01 to the data end.
@@ -399,7 +401,7 @@ canonical_tables! {
         /// レセ電 医薬品コード, 9 digits (str).
         drug_code: String => Digits(9);
         /// YJ code, 12 characters; resolved from the drug master when null (str).
-        yj_code: Option<String> => Alnum(12);
+        yj_code: Option<String> => Yj;
         /// 1 内服, 2 頓服, 3 外用, 4 注射, 9 other (u8).
         route: Option<u8> => Codes(&[1, 2, 3, 4, 9]);
         /// 使用量 per day or per dose, in the master's unit (f64).

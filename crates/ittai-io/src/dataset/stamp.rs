@@ -3,7 +3,7 @@
 //!
 //! A stamp is `<cache>/validated/<combined sha-256>.json` holding the validation report.
 //! It is used only when the files hash to the same combined SHA-256, the stamp was written
-//! by the same ittai version, the report is clean, and its data end (`as_of`) is not later
+//! under the same contract ([`contract_fingerprint`]), the report is clean, and its data end (`as_of`) is not later
 //! than the one asked for (a date plausible then is plausible later).
 
 use std::path::{Path, PathBuf};
@@ -52,6 +52,18 @@ pub fn hash_inputs(dir: &Path) -> std::io::Result<InputHashes> {
     Ok(InputHashes { combined: crate::hash::sha256_bytes(all.as_bytes()), files })
 }
 
+/// A fingerprint of the contract the validator checks: every table, column, type, check
+/// and policy, plus [`VALIDATOR_REVISION`]. A stamp written under another contract is
+/// not used.
+pub fn contract_fingerprint() -> String {
+    let spec = format!("{VALIDATOR_REVISION}{:?}", super::schema::TABLES);
+    crate::hash::sha256_bytes(spec.as_bytes())
+}
+
+/// Bumped whenever the validator's logic changes in a way the table specs do not show
+/// (cross-table checks, parsing).
+pub const VALIDATOR_REVISION: u32 = 1;
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Stamp {
     version: String,
@@ -68,7 +80,7 @@ pub fn stamp_path(cache: &Path, hashes: &InputHashes) -> PathBuf {
 pub fn load(cache: &Path, hashes: &InputHashes, as_of: NaiveDate) -> Option<ValidationReport> {
     let text = std::fs::read_to_string(stamp_path(cache, hashes)).ok()?;
     let s: Stamp = serde_json::from_str(&text).ok()?;
-    let ok = s.version == env!("CARGO_PKG_VERSION")
+    let ok = s.version == contract_fingerprint()
         && s.combined == hashes.combined
         && s.report.is_clean()
         && s.report.all_parquet
@@ -84,6 +96,6 @@ pub fn save(cache: &Path, hashes: &InputHashes, report: &ValidationReport) -> st
     if !report.is_clean() || !report.all_parquet {
         return Ok(());
     }
-    let s = Stamp { version: env!("CARGO_PKG_VERSION").to_string(), combined: hashes.combined.clone(), report: report.clone() };
+    let s = Stamp { version: contract_fingerprint(), combined: hashes.combined.clone(), report: report.clone() };
     write_atomic(&stamp_path(cache, hashes), serde_json::to_string(&s).map_err(std::io::Error::other)?.as_bytes(), Visibility::Private)
 }

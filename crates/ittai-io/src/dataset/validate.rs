@@ -552,6 +552,8 @@ fn check_column(arr: &ArrayRef, c: &super::schema::ColumnSpec, opts: &ValidateOp
                         CareLevel::from_code(s).is_none().then(|| "a care level code 01, 06, 11, 12, 13, 21–25".to_string())
                     }
                     Check::ServiceType => (!alnum(s, 2)).then(|| "a 2-character サービス種類コード".to_string()),
+                    Check::Yj => (!(alnum(s, 12) && s.as_bytes()[..7].iter().all(u8::is_ascii_digit)))
+                        .then(|| "a 12-character YJ code starting with 7 digits".to_string()),
                     _ => None,
                 };
                 if let Some(d) = bad {
