@@ -92,13 +92,13 @@ fn print_report(r: &ValidationReport, rejects: &RejectSink) {
         r.as_of
     );
     println!(
-        "{:<16} {:>12} {:>12} {:>9} {:>7} {:>9}  {:<10}  {:<10}",
-        "table", "rows", "clean", "rejected", "nulled", "persons", "from", "to"
+        "{:<16} {:>12} {:>12} {:>9} {:>7} {:>9}  {:<10}  {:<10} {:>8}",
+        "table", "rows", "clean", "rejected", "nulled", "persons", "from", "to", "seconds"
     );
     let d = |x: Option<NaiveDate>| x.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
     for t in &r.tables {
         println!(
-            "{:<16} {:>12} {:>12} {:>9} {:>7} {:>9}  {:<10}  {:<10}",
+            "{:<16} {:>12} {:>12} {:>9} {:>7} {:>9}  {:<10}  {:<10} {:>8.1}",
             t.table,
             ui::thousands(t.rows_read),
             ui::thousands(t.rows_clean),
@@ -106,7 +106,8 @@ fn print_report(r: &ValidationReport, rejects: &RejectSink) {
             ui::thousands(t.values_nulled),
             ui::thousands(t.persons),
             d(t.date_min),
-            d(t.date_max)
+            d(t.date_max),
+            t.seconds
         );
     }
     println!("\nnulls per column (clean rows):");

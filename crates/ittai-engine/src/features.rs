@@ -264,6 +264,13 @@ pub fn yj_in_class(prefixes: &[String]) -> Expr {
     })
 }
 
+/// An ICD-10 column (`icd`) is in a disease class (prefix comparisons; a set test on the
+/// first three characters was measured to be much slower in polars 0.55: the list
+/// literal is materialised per row).
+pub fn icd_in_class(prefixes: &[String]) -> Expr {
+    starts_with_any(col("icd"), prefixes)
+}
+
 /// `c` (a string) starts with one of `prefixes` (false for null or no prefixes).
 pub fn starts_with_any(c: Expr, prefixes: &[String]) -> Expr {
     prefixes.iter().fold(lit(false), |acc, p| {
@@ -372,6 +379,27 @@ fn last_month_when(cond: Expr) -> Expr {
     when(cond).then(col("service_month")).otherwise(lit(NULL).cast(DataType::Date)).max()
 }
 
+/// Multiplier of the packed (month, code) evidence: day number of the service month ·
+/// 10^9 + code.
+const PACK: u64 = 1_000_000_000;
+
+/// The latest (month, code) among rows where `cond` holds, packed into one u64 (the
+/// service month's day number since 1970 · 10^9 + the 9- or 7-digit code) so that a
+/// streaming `max` finds it. Months before 1970 do not occur (validated data ≥ 1900 would
+/// be negative days; such rows are left out of the evidence).
+fn last_packed_when(cond: Expr, code: &str) -> Expr {
+    let day = col("service_month").cast(DataType::Int32);
+    when(cond.and(day.clone().gt_eq(lit(0))))
+        .then(day.cast(DataType::UInt64) * lit(PACK) + col(code).cast(DataType::UInt64))
+        .otherwise(lit(NULL).cast(DataType::UInt64))
+        .max()
+}
+
+/// The service month of a packed (month, code) value, as a date.
+fn packed_month_date(packed: Expr) -> Expr {
+    (packed / lit(PACK)).cast(DataType::Int32).cast(DataType::Date)
+}
+
 /// A drug-class feature: class, options, claim kinds (None = any claim), window.
 #[derive(Debug, Clone)]
 struct DrugFeature {
@@ -405,14 +433,20 @@ impl DrugFeature {
         let (a, b) = frame.months(&self.window);
         let c = Feature::Exists(self.event(), self.window).column();
         bool_cols.push(c.clone());
-        let mut out = vec![cond.clone().and(between_dates(col("service_month"), a, b)).any(true).alias(c)];
-        let last = format!("last_{}_month", drug_tag(&self.class, &self.options, &self.kinds));
-        if evidence_done.insert(last.clone()) {
-            out.push(last_month_when(cond).alias(last));
-        }
-        Ok(out)
+        let _ = evidence_done;
+        Ok(vec![cond.and(between_dates(col("service_month"), a, b)).any(true).alias(c)])
     }
 
+    /// The packed latest (month, code) of the class over the drug lines of any claim kind
+    /// (so that a rule restricted to some kinds still shows the person's last prescription
+    /// of the class); `None` when another feature already asked for the same column.
+    fn evidence(&self, drug_classes: &BTreeMap<String, DrugClass>, evidence_done: &mut BTreeSet<String>) -> PolarsResult<Option<Expr>> {
+        let last = format!("last_{}_packed", drug_tag(&self.class, &self.options, &self.kinds));
+        if !evidence_done.insert(last.clone()) {
+            return Ok(None);
+        }
+        Ok(Some(last_packed_when(yj_in_class(&self.prefixes(drug_classes)?), "drug_code").alias(last)))
+    }
 }
 
 /// Drug lines whose YJ code is in `prefixes`, up to the reference month, on claims of the
@@ -780,16 +814,22 @@ pub fn build(
         })
         .collect();
     let upto = date_lit(frame.ref_month());
-    let any_kind: Vec<&DrugFeature> = drug_feats.iter().filter(|d| d.kinds.is_none()).collect();
     let mut evidence_done = BTreeSet::new();
-    if !any_kind.is_empty() {
+    if !drug_feats.is_empty() {
+        // One pass over the drug lines of any claim kind: flags of the classes looked for on
+        // any claim, and the evidence of every class.
         let mut aggs = Vec::new();
-        for d in &any_kind {
+        for d in drug_feats.iter().filter(|d| d.kinds.is_none()) {
             aggs.extend(d.aggregations(drug_classes, frame, &mut bool_cols, &mut evidence_done)?);
+        }
+        for d in &drug_feats {
+            aggs.extend(d.evidence(drug_classes, &mut evidence_done)?);
         }
         let drugs = src.drugs(&["person_id", "service_month"])?.filter(col("service_month").lt_eq(upto.clone()));
         out = join(out, drugs.group_by([col("person_id")]).agg(aggs), "drugs")?;
     }
+    // Classes looked for on claims of some kinds: one pass per set of kinds, over the
+    // lines of those classes inside the features' windows only.
     let mut by_kinds: BTreeMap<BTreeSet<ClaimKind>, Vec<&DrugFeature>> = BTreeMap::new();
     for d in drug_feats.iter().filter(|d| d.kinds.is_some()) {
         by_kinds.entry(d.kinds.clone().expect("kinds")).or_default().push(d);
@@ -797,11 +837,13 @@ pub fn build(
     for (kinds, feats) in &by_kinds {
         let mut aggs = Vec::new();
         let mut prefixes = Vec::new();
+        let mut first = frame.ref_month();
         for d in feats {
             aggs.extend(d.aggregations(drug_classes, frame, &mut bool_cols, &mut evidence_done)?);
             prefixes.extend(d.prefixes(drug_classes)?);
+            first = first.min(frame.months(&d.window).0);
         }
-        let lines = lines_of(src, &prefixes, Some(kinds), &upto)?;
+        let lines = lines_of(src, &prefixes, Some(kinds), &upto)?.filter(col("service_month").gt_eq(date_lit(first)));
         out = join(out, lines.group_by([col("person_id")]).agg(aggs), "drugs_by_claim_kind")?;
     }
     let count_feats: Vec<(BTreeSet<Route>, DrugUnit, Window)> = features
@@ -829,13 +871,19 @@ pub fn build(
             .diagnoses(&["person_id", "service_month", "suspected"])?
             .filter(col("suspected").not().and(col("service_month").lt_eq(upto)));
         let mut aggs = Vec::new();
+        let mut aggs_names: Vec<String> = Vec::new();
         for (class, w) in &dx_feats {
             let def = disease_classes.get(class).ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
-            let cond = starts_with_any(col("icd"), &def.icd10);
+            let cond = icd_in_class(&def.icd10);
             let (a, b) = frame.months(w);
             let c = Feature::Exists(Event::Diagnosis(class.clone()), *w).column();
             bool_cols.push(c.clone());
-            aggs.push(cond.and(between_dates(col("service_month"), a, b)).any(true).alias(c));
+            aggs.push(cond.clone().and(between_dates(col("service_month"), a, b)).any(true).alias(c));
+            let packed = format!("{class}_diagnosis_packed");
+            if !aggs_names.contains(&packed) {
+                aggs.push(last_packed_when(cond, "disease_code").alias(packed.as_str()));
+                aggs_names.push(packed);
+            }
         }
         out = join(out, dx.group_by([col("person_id")]).agg(aggs), "diagnoses")?;
     }
@@ -874,6 +922,19 @@ pub fn build(
         out = join(out, certs.group_by([col("person_id")]).agg(aggs), "certifications")?;
     }
 
+    // Last-prescription months from the packed drug evidence.
+    let packed_drugs: BTreeSet<String> = features
+        .iter()
+        .filter_map(|f| match f {
+            Feature::Exists(Event::Drug { class, options, kinds }, _) => Some(drug_tag(class, options, kinds)),
+            _ => None,
+        })
+        .collect();
+    if !packed_drugs.is_empty() {
+        out = out.with_columns(
+            packed_drugs.iter().map(|t| packed_month_date(col(format!("last_{t}_packed").as_str())).alias(format!("last_{t}_month"))).collect::<Vec<_>>(),
+        );
+    }
     // Absent aggregates mean "no event".
     if !bool_cols.is_empty() {
         out = out.with_columns(
@@ -887,111 +948,47 @@ pub fn build(
 }
 
 /// Adds the name evidence of drug and diagnosis features (`last_<class>_name`,
-/// `<class>_diagnosis`) for the persons listed by some rule (`n_rules` > 0). Names are
-/// needed only in target lists, so they are looked up after the rules are applied: one
-/// streaming scan of the drug lines and one of the diagnoses, each cut early to the listed
-/// persons and the classes asked for.
+/// `<class>_diagnosis`) for the persons listed by some rule (`n_rules` > 0). The feature
+/// pass already found each person's latest (month, code) of each class (the `*_packed`
+/// columns); here the codes of the listed persons are turned into names from the masters.
 ///
 /// # Errors
 /// Polars errors.
-pub fn add_name_evidence(
-    src: &Sources,
-    frame: &Frame,
-    table: DataFrame,
-    features: &BTreeSet<Feature>,
-    drug_classes: &BTreeMap<String, DrugClass>,
-    disease_classes: &BTreeMap<String, DiseaseClass>,
-) -> PolarsResult<DataFrame> {
-    let listed = table.clone().lazy().filter(col("n_rules").gt(lit(0u32))).select([col("person_id")]);
-    let upto = date_lit(frame.ref_month());
-    let semi = |lf: LazyFrame| lf.join(listed.clone(), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Semi));
-    let mut drug_feats: Vec<(String, DrugFeature)> = Vec::new();
-    let mut dx_feats: Vec<(String, String)> = Vec::new();
+pub fn add_name_evidence(src: &Sources, table: DataFrame, features: &BTreeSet<Feature>) -> PolarsResult<DataFrame> {
+    let mut wanted: Vec<(String, String, &str, usize)> = Vec::new(); // (packed, name, kind, width)
     for f in features {
         match f {
-            Feature::Exists(Event::Drug { class, options, kinds }, w) => {
-                let name = format!("last_{}_name", drug_tag(class, options, kinds));
-                if !drug_feats.iter().any(|d| d.0 == name) {
-                    drug_feats.push((name, DrugFeature { class: class.clone(), options: options.clone(), kinds: kinds.clone(), window: *w }));
+            Feature::Exists(Event::Drug { class, options, kinds }, _) => {
+                let t = drug_tag(class, options, kinds);
+                let w = (format!("last_{t}_packed"), format!("last_{t}_name"), "drug", 9);
+                if !wanted.contains(&w) {
+                    wanted.push(w);
                 }
             }
             Feature::Exists(Event::Diagnosis(class), _) => {
-                let name = format!("{class}_diagnosis");
-                if !dx_feats.iter().any(|d| d.0 == name) {
-                    dx_feats.push((name, class.clone()));
+                let w = (format!("{class}_diagnosis_packed"), format!("{class}_diagnosis"), "disease", 7);
+                if !wanted.contains(&w) {
+                    wanted.push(w);
                 }
             }
             _ => {}
         }
     }
-    // The last (month, code) per person is one u64, month_no · 10^9 + code (codes are
-    // 9 digits for drugs, 7 for diagnoses), so a streaming `max` finds it; the name of the
-    // winning code is then looked up in the master.
-    let month_no = || col("service_month").dt().year().cast(DataType::UInt64) * lit(12u64) + col("service_month").dt().month().cast(DataType::UInt64);
-    let packed = |code: &str| month_no() * lit(1_000_000_000u64) + col(code).cast(DataType::UInt64);
-    let mut out = table.lazy();
-    let unpack = |lf: LazyFrame, name: &str, code: &str, names: LazyFrame, name_col: &str, width: usize| -> PolarsResult<LazyFrame> {
-        let best = crate::collect_streaming(lf)?;
-        let code_expr = (col(name) % lit(1_000_000_000u64)).cast(DataType::String).str().zfill(lit(width as u64));
-        Ok(best
+    let mut out = table.clone().lazy();
+    for (packed, name, kind, width) in &wanted {
+        let (code, names, name_col) = match *kind {
+            "drug" => ("drug_code", src.drug_names(), "drug_name"),
+            _ => ("disease_code", src.disease_names(), "disease_name"),
+        };
+        let code_expr = (col(packed.as_str()) % lit(PACK)).cast(DataType::String).str().zfill(lit(*width as u64));
+        let found = table
+            .clone()
             .lazy()
-            .with_columns([code_expr.alias(code)])
+            .filter(col("n_rules").gt(lit(0u32)).and(col(packed.as_str()).is_not_null()))
+            .select([col("person_id"), code_expr.alias(code)])
             .left_join(names, col(code), col(code))
-            .select([col("person_id"), col(name_col).alias(name)]))
-    };
-    // Drug classes looked for on any claim: one scan.
-    let any_kind: Vec<&(String, DrugFeature)> = drug_feats.iter().filter(|(_, d)| d.kinds.is_none()).collect();
-    if !any_kind.is_empty() {
-        let mut aggs = Vec::new();
-        for (name, d) in &any_kind {
-            let cond = yj_in_class(&d.prefixes(drug_classes)?);
-            aggs.push(when(cond).then(packed("drug_code")).otherwise(lit(NULL).cast(DataType::UInt64)).max().alias(name.as_str()));
-        }
-        let best = semi(src.drugs(&["person_id", "service_month"])?)
-            .filter(col("service_month").lt_eq(upto.clone()))
-            .group_by([col("person_id")])
-            .agg(aggs);
-        let best = crate::collect_streaming(best)?;
-        for (name, _) in &any_kind {
-            let one = best.clone().lazy().select([col("person_id"), col(name.as_str())]).filter(col(name.as_str()).is_not_null());
-            out = out.left_join(unpack(one, name, "drug_code", src.drug_names(), "drug_name", 9)?, col("person_id"), col("person_id"));
-        }
-    }
-    // Drug classes on claims of some kinds: one query per set of kinds.
-    let mut by_kinds: BTreeMap<BTreeSet<ClaimKind>, Vec<&(String, DrugFeature)>> = BTreeMap::new();
-    for f in drug_feats.iter().filter(|(_, d)| d.kinds.is_some()) {
-        by_kinds.entry(f.1.kinds.clone().expect("kinds")).or_default().push(f);
-    }
-    for (kinds, feats) in &by_kinds {
-        let mut aggs = Vec::new();
-        let mut prefixes = Vec::new();
-        for (name, d) in feats {
-            let p = d.prefixes(drug_classes)?;
-            aggs.push(when(yj_in_class(&p)).then(packed("drug_code")).otherwise(lit(NULL).cast(DataType::UInt64)).max().alias(name.as_str()));
-            prefixes.extend(p);
-        }
-        let best = crate::collect_streaming(semi(lines_of(src, &prefixes, Some(kinds), &upto)?).group_by([col("person_id")]).agg(aggs))?;
-        for (name, _) in feats {
-            let one = best.clone().lazy().select([col("person_id"), col(name.as_str())]).filter(col(name.as_str()).is_not_null());
-            out = out.left_join(unpack(one, name, "drug_code", src.drug_names(), "drug_name", 9)?, col("person_id"), col("person_id"));
-        }
-    }
-    if !dx_feats.is_empty() {
-        let mut aggs = Vec::new();
-        for (name, class) in &dx_feats {
-            let def = disease_classes.get(class).ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
-            let cond = starts_with_any(col("icd"), &def.icd10);
-            aggs.push(when(cond).then(packed("disease_code")).otherwise(lit(NULL).cast(DataType::UInt64)).max().alias(name.as_str()));
-        }
-        let best = semi(src.diagnoses(&["person_id", "service_month", "suspected"])?)
-            .filter(col("suspected").not().and(col("service_month").lt_eq(upto.clone())))
-            .group_by([col("person_id")])
-            .agg(aggs);
-        let best = crate::collect_streaming(best)?;
-        for (name, _) in &dx_feats {
-            let one = best.clone().lazy().select([col("person_id"), col(name.as_str())]).filter(col(name.as_str()).is_not_null());
-            out = out.left_join(unpack(one, name, "disease_code", src.disease_names(), "disease_name", 7)?, col("person_id"), col("person_id"));
-        }
+            .select([col("person_id"), col(name_col).alias(name.as_str())]);
+        out = out.left_join(found, col("person_id"), col("person_id"));
     }
     out.collect()
 }

@@ -101,7 +101,7 @@ pub fn run(src: &Sources, spec: &RunSpec<'_>) -> PolarsResult<RunResult> {
     let (table, results) = evaluate::evaluate(table, spec.rules, &ctx)?;
     let t_rules = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
-    let table = features::add_name_evidence(src, &spec.frame, table, &wanted, spec.drug_classes, spec.disease_classes)?;
+    let table = features::add_name_evidence(src, table, &wanted)?;
     let t_evidence = t2.elapsed().as_secs_f64();
     let mut timings = vec![("features".to_string(), t_features), ("rules".to_string(), t_rules), ("evidence".to_string(), t_evidence)];
     timings.extend(feature_timings);

@@ -698,3 +698,11 @@ pub fn parquet_null_count(path: &Path, column: &str) -> Option<u64> {
     }
     Some(total)
 }
+
+/// Number of rows of a Parquet file, from its footer.
+pub fn parquet_rows(path: &Path) -> Option<u64> {
+    let f = File::open(path).ok()?;
+    let reader = parquet::file::serialized_reader::SerializedFileReader::new(f).ok()?;
+    use parquet::file::reader::FileReader;
+    Some(reader.metadata().file_metadata().num_rows() as u64)
+}
