@@ -4,6 +4,7 @@
 //! This file holds the command line (clap); each subcommand lives in its own module and
 //! calls one entry point of a library crate.
 
+mod cmd_indicators;
 mod cmd_profile;
 mod cmd_rules;
 mod cmd_run;
@@ -35,6 +36,8 @@ struct Cli {
 enum Command {
     /// Run the ten extraction rules: target lists, attrition, manifest — 対象者抽出.
     Run(cmd_run::Args),
+    /// Compute the evaluation indicators for every fiscal year — 共通評価指標.
+    Indicators(cmd_indicators::Args),
     /// Show the rules in plain Japanese with their parameters and sources — 抽出条件.
     Rules(cmd_rules::Args),
     /// Check a dataset against the calibration targets of SPEC §8 — 較正の確認.
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => cmd_run::run(a),
         Command::Rules(a) => cmd_rules::run(a),
+        Command::Indicators(a) => cmd_indicators::run(a),
         Command::Profile(a) => cmd_profile::run(a),
         Command::Synth(a) => cmd_synth::run(a),
         Command::Validate(a) => cmd_validate::run(a),

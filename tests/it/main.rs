@@ -2,6 +2,7 @@
 
 mod cli;
 mod independent;
+mod indicators;
 mod rules_edges;
 mod rules_files;
 mod support;

@@ -239,6 +239,27 @@ pub fn date_lit(d: NaiveDate) -> Expr {
     lit(ittai_io::dataset::column::date_to_days(d)).strict_cast(DataType::Date)
 }
 
+/// Days since 1970-01-01 of `d` (the Date32 value of a date literal).
+pub fn days_lit_value(d: NaiveDate) -> i32 {
+    ittai_io::dataset::column::date_to_days(d)
+}
+
+/// The monthly distinct-ingredient count (YJ7) of `routes` over `w`, for the persons of
+/// `dict` (`person_id`, `pid`): columns `person_id`, `<c>` (i32), `<c>_month` (date).
+///
+/// # Errors
+/// Polars errors.
+pub fn monthly_drug_counts_pub(
+    src: &Sources,
+    frame: &Frame,
+    dict: &LazyFrame,
+    routes: &BTreeSet<Route>,
+    w: &Window,
+    c: &str,
+) -> PolarsResult<LazyFrame> {
+    monthly_drug_counts(src, frame, dict, routes, DrugUnit::Yj7, w, c)
+}
+
 /// `c` equals one of `codes` (OR of equalities; false for null).
 pub fn in_u8(c: Expr, codes: impl IntoIterator<Item = u8>) -> Expr {
     codes.into_iter().fold(lit(false), |acc, k| {

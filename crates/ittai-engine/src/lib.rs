@@ -9,6 +9,8 @@
 pub mod display;
 pub mod evaluate;
 pub mod features;
+pub mod indicators;
+pub mod lifetable;
 pub mod profile;
 pub mod rules;
 pub mod source;

@@ -15,6 +15,8 @@ use polars::prelude::*;
 #[derive(Clone)]
 pub struct Sources {
     dir: PathBuf,
+    /// drug_code → 1 後発品, 2 後発品のある先発品 (SSK master).
+    generic: DataFrame,
     /// The drug lines all carry a YJ code (Parquet statistics say no nulls).
     yj_complete: bool,
     /// The diagnoses all carry an ICD-10 code.
@@ -66,11 +68,30 @@ impl Sources {
             Column::new("master_icd".into(), icd),
             Column::new("disease_name".into(), dnames),
         ])?;
+        // 後発品 (col 17 = 1) and branded products with a generic of the same YJ first 9
+        // characters (ingredient, form, strength).
+        let generic_yj9: std::collections::HashSet<&str> =
+            drugs.entries().iter().filter(|e| e.generic && e.yj.len() == 12).map(|e| &e.yj[..9]).collect();
+        let (gcodes, gcat): (Vec<&str>, Vec<u8>) = drugs
+            .entries()
+            .iter()
+            .filter_map(|e| {
+                if e.generic {
+                    Some((e.code.as_str(), 1u8))
+                } else if e.yj.len() == 12 && generic_yj9.contains(&e.yj[..9]) {
+                    Some((e.code.as_str(), 2u8))
+                } else {
+                    None
+                }
+            })
+            .unzip();
+        let generic = DataFrame::new_infer_height(vec![Column::new("drug_code".into(), gcodes), Column::new("category".into(), gcat)])?;
         let no_nulls = |t: &str, c: &str| ittai_io::dataset::read::parquet_null_count(&dir.join(format!("{t}.parquet")), c) == Some(0);
         Ok(Self {
             dir: dir.to_path_buf(),
             yj_complete: no_nulls("claim_drugs", "yj_code"),
             icd_complete: no_nulls("claim_diagnoses", "icd10"),
+            generic,
             drug_master,
             disease_master,
         })
@@ -189,6 +210,12 @@ impl Sources {
         Ok(lines
             .left_join(master, col("disease_code"), col("disease_code"))
             .with_columns([coalesce(&[col("icd10"), col("master_icd")]).alias("icd")]))
+    }
+
+    /// Products that enter the generic share: `drug_code` and `category` (u8: 1 後発品,
+    /// 2 先発品 with a generic of the same YJ first 9 characters).
+    pub fn generic_categories(&self) -> LazyFrame {
+        self.generic.clone().lazy()
     }
 
     /// Product names by 9-digit code (`drug_code`, `drug_name`).

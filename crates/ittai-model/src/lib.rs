@@ -10,6 +10,7 @@
 pub mod check_digit;
 pub mod classes;
 pub mod codes;
+pub mod indicators;
 pub mod questionnaire;
 pub mod time;
 

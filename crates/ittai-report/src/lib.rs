@@ -5,6 +5,7 @@
 //! Tables arrive as plain typed columns ([`Table`]); this crate knows nothing of polars.
 
 pub mod csv_out;
+pub mod indicators;
 pub mod table;
 pub mod xlsx;
 

@@ -106,4 +106,4 @@ pub const RESTART_TREATMENT_PER_YEAR: f64 = 0.25;
 /// Coefficient of a shared multimorbidity factor in every condition's logit: it makes
 /// conditions cluster in the same persons, which gives the long tail of monthly drug
 /// counts behind 多剤 (R03, ≈ 4.5 % with ≥ 15 drugs, SPEC §8).
-pub const MULTIMORBIDITY: f64 = 0.97;
+pub const MULTIMORBIDITY: f64 = 1.02;

@@ -292,7 +292,7 @@ impl<'w> Sim<'w> {
             let onset = self.p.follow_from - Duration::days((years_ago * 365.0) as i64);
             let diagnosed = !self.avoider && self.rng.random::<f64>() < spec.diagnosed;
             let treated = diagnosed && self.rng.random::<f64>() < spec.treated;
-            let mut regimen = Vec::new();
+            let mut regimen: Vec<Drug> = Vec::new();
             if treated {
                 let mut best = (0usize, -1.0f64);
                 for (i, (g, prob)) in spec.regimen.iter().enumerate() {
@@ -300,7 +300,10 @@ impl<'w> Sim<'w> {
                         best = (i, *prob);
                     }
                     let prob = 1.0 - (1.0 - prob).powf(self.generosity);
-                    if self.rng.random::<f64>() < prob {
+                    // A drug group the person already takes for another condition is not
+                    // prescribed again (the draw is made anyway to keep the stream stable).
+                    let draw = self.rng.random::<f64>() < prob;
+                    if draw && !self.takes_group(g) {
                         regimen.push(self.choose_drug(g));
                     }
                 }
@@ -410,6 +413,11 @@ impl<'w> Sim<'w> {
             ingredient,
             product,
         }
+    }
+
+    fn takes_group(&self, group_id: &str) -> bool {
+        let g = self.w.catalog.group_index[group_id];
+        self.conds.iter().any(|c| c.regimen.iter().any(|d| d.group == g))
     }
 
     fn has(&self, c: Cond) -> bool {

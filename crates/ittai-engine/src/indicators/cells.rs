@@ -1,0 +1,448 @@
+//! Base cells of the indicators for one fiscal year: numerator, denominator and persons
+//! by municipality × sex × age band, computed with polars from the canonical tables and
+//! the rule run of that year.
+//!
+//! Conventions (docs/INDICATORS.md): a person is attributed to the municipality of their
+//! last coverage spell overlapping the FY (for the checkup rates: the spell covering April
+//! 1), to their sex, and to the age band of their age at the end of the FY. Exposure
+//! (被保険者の観察人年) is the insured time inside the FY in years of 365.25 days.
+
+use std::collections::BTreeMap;
+
+use ittai_model::{FiscalYear, first_of_month};
+use polars::prelude::*;
+
+use crate::features::{Frame, age_band_expr, age_expr, date_lit, in_u8};
+use crate::source::Sources;
+use crate::RunResult;
+
+/// One base cell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// Indicator id.
+    pub indicator: &'static str,
+    /// Rule id for ハイリスク者割合.
+    pub rule_id: Option<String>,
+    /// 6-digit municipality code.
+    pub municipality_code: String,
+    /// 1 男, 2 女.
+    pub sex: u8,
+    /// Age band label (`<75`, `75-79` …).
+    pub age_band: String,
+    /// Numerator.
+    pub numerator: f64,
+    /// Denominator.
+    pub denominator: f64,
+    /// Persons behind the cell.
+    pub persons: u64,
+}
+
+/// Life-table inputs of one municipality × sex × age band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LifeInput {
+    /// 6-digit municipality code.
+    pub municipality_code: String,
+    /// 1 男, 2 女.
+    pub sex: u8,
+    /// Age band label (75+ bands only).
+    pub age_band: String,
+    /// Deaths in the FY at ages in the band.
+    pub deaths: f64,
+    /// Person-years lived in the band during the FY.
+    pub person_years: f64,
+    /// Insured on the reference date in the band (prevalence sample).
+    pub sample: f64,
+    /// Of them certified 要介護2–5.
+    pub dependent: f64,
+}
+
+const DAYS_PER_YEAR: f64 = 365.25;
+
+fn days(d: Expr) -> Expr {
+    d.cast(DataType::Int32)
+}
+
+/// Age in full years on a per-row date column.
+fn age_at_col(birth: Expr, at: Expr) -> Expr {
+    let md = |d: Expr| d.clone().dt().month().cast(DataType::Int32) * lit(100) + d.dt().day().cast(DataType::Int32);
+    at.clone().dt().year().cast(DataType::Int32) - birth.clone().dt().year().cast(DataType::Int32)
+        - when(md(birth).gt(md(at))).then(lit(1)).otherwise(lit(0))
+}
+
+/// Collects a frame with columns municipality_code, sex, age_band, num, den, persons into
+/// cells of `indicator`.
+fn to_cells(df: &DataFrame, indicator: &'static str, rule_id: Option<&str>) -> PolarsResult<Vec<Cell>> {
+    let m = df.column("municipality_code")?.str()?;
+    let s = df.column("sex")?.cast(&DataType::UInt8)?;
+    let s = s.u8()?;
+    let b = df.column("age_band")?.str()?;
+    let num = df.column("num")?.cast(&DataType::Float64)?;
+    let den = df.column("den")?.cast(&DataType::Float64)?;
+    let per = df.column("persons")?.cast(&DataType::UInt64)?;
+    let (num, den, per) = (num.f64()?, den.f64()?, per.u64()?);
+    Ok((0..df.height())
+        .filter_map(|i| {
+            Some(Cell {
+                indicator,
+                rule_id: rule_id.map(str::to_string),
+                municipality_code: m.get(i)?.to_string(),
+                sex: s.get(i)?,
+                age_band: b.get(i)?.to_string(),
+                numerator: num.get(i).unwrap_or(0.0),
+                denominator: den.get(i).unwrap_or(0.0),
+                persons: per.get(i).unwrap_or(0),
+            })
+        })
+        .collect())
+}
+
+/// Sums num, den and counts persons by municipality × sex × band.
+fn aggregate(lf: LazyFrame) -> LazyFrame {
+    lf.group_by([col("municipality_code"), col("sex"), col("age_band")]).agg([
+        col("num").cast(DataType::Float64).sum().alias("num"),
+        col("den").cast(DataType::Float64).sum().alias("den"),
+        len().alias("persons"),
+    ])
+}
+
+/// Per-person attributes for the FY: sex, birth date, municipality of the last spell
+/// overlapping the FY, age band at the FY end, exposure in years.
+fn attributes(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
+    let (a, b) = (fy.start(), fy.end() + chrono::Duration::days(1));
+    let far = date_lit(chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("far"));
+    Ok(src
+        .persons()?
+        .with_columns([col("coverage_end").fill_null(far).alias("e")])
+        .filter(col("coverage_start").lt(date_lit(b)).and(col("e").gt(date_lit(a))))
+        .with_columns([
+            (days(col("e")).clip_max(lit(crate::features::days_lit_value(b)))
+                - days(col("coverage_start")).clip_min(lit(crate::features::days_lit_value(a))))
+            .alias("exposure_days"),
+        ])
+        .sort(["person_id", "coverage_start"], Default::default())
+        .group_by_stable([col("person_id")])
+        .agg([
+            col("sex").first(),
+            col("birth_date").first(),
+            col("municipality_code").last(),
+            col("exposure_days").sum(),
+        ])
+        .with_columns([
+            age_band_expr(age_expr(col("birth_date"), fy.end())).alias("age_band"),
+            (col("exposure_days").cast(DataType::Float64) / lit(DAYS_PER_YEAR)).alias("exposure"),
+        ]))
+}
+
+/// All base cells and life-table inputs of `fy`, using `run` (the rules applied for the
+/// FY with the FY end as reference date).
+///
+/// # Errors
+/// Polars errors.
+pub fn fy_cells(src: &Sources, fy: FiscalYear, run: &RunResult) -> PolarsResult<(Vec<Cell>, Vec<LifeInput>)> {
+    let mut cells = Vec::new();
+    let attrs = crate::collect_streaming(attributes(src, fy)?)?;
+    let (start, end) = (fy.start(), fy.end());
+    let (m0, m1) = (start, first_of_month(end));
+    let in_fy_months = |c: &str| col(c).gt_eq(date_lit(m0)).and(col(c).lt_eq(date_lit(m1)));
+
+    // 健診受診率 and 歯科健診受診率: unified denominator.
+    let s = date_lit(start);
+    let insured_start = src
+        .persons()?
+        .filter(col("coverage_start").lt_eq(s.clone()).and(col("coverage_end").is_null().or(col("coverage_end").gt(s))))
+        .sort(["person_id", "coverage_start"], Default::default())
+        .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::Last)
+        .select([col("person_id"), col("municipality_code")]);
+    let month_no = col("service_month").dt().year().cast(DataType::Int64) * lit(12i64) + col("service_month").dt().month().cast(DataType::Int64);
+    let (mn0, mn1) = (fy.0 as i64 * 12 + 4, (fy.0 as i64 + 1) * 12 + 3);
+    let long_stay = src
+        .medical_claims()?
+        .filter(in_u8(col("claim_kind"), [1u8, 5]))
+        .select([col("person_id"), month_no.alias("mn")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort(["person_id", "mn"], Default::default())
+        .with_columns([(col("mn") - col("mn").cum_count(false).over([col("person_id")])?.cast(DataType::Int64)).alias("run")])
+        .group_by([col("person_id"), col("run")])
+        .agg([len().alias("months"), col("mn").min().alias("first"), col("mn").max().alias("last")])
+        .filter(col("months").gt_eq(lit(6u32)).and(col("last").gt_eq(lit(mn0))).and(col("first").lt_eq(lit(mn1))))
+        .select([col("person_id")])
+        .unique(None, UniqueKeepStrategy::Any);
+    let facility = src
+        .care_claims()?
+        .filter(in_fy_months("service_month").and(
+            ["51", "52", "53", "54", "55"].iter().fold(lit(false), |acc, t| acc.or(col("service_type_code").eq(lit(*t)))),
+        ))
+        .select([col("person_id")])
+        .unique(None, UniqueKeepStrategy::Any);
+    let anti = |l: LazyFrame, r: LazyFrame| l.join(r, [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Anti));
+    let denominator = anti(anti(insured_start, long_stay), facility)
+        .join(attrs.clone().lazy().select([col("person_id"), col("sex"), col("age_band")]), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Inner));
+    for (indicator, table) in [("checkup_rate", src.checkups()?), ("dental_checkup_rate", src.dental_checkups()?)] {
+        let took = table
+            .filter(col("exam_date").gt_eq(date_lit(start)).and(col("exam_date").lt_eq(date_lit(end))))
+            .select([col("person_id")])
+            .unique(None, UniqueKeepStrategy::Any)
+            .with_columns([lit(1i32).alias("num")]);
+        let df = crate::collect_streaming(aggregate(
+            denominator.clone().left_join(took, col("person_id"), col("person_id")).with_columns([col("num").fill_null(lit(0)), lit(1i32).alias("den")]),
+        ))?;
+        cells.extend(to_cells(&df, indicator, None)?);
+    }
+
+    // ハイリスク者割合 and 要介護認定率 on the reference-date population of the run.
+    let pop = run.table.clone().lazy();
+    for r in &run.results {
+        let flag = crate::evaluate::flag_column(&r.rule);
+        let df = aggregate(pop.clone().with_columns([col(flag.as_str()).cast(DataType::Int32).alias("num"), lit(1i32).alias("den")])).collect()?;
+        cells.extend(to_cells(&df, "high_risk_rate", Some(&r.rule.id))?);
+    }
+    let certified = ["11", "12", "13", "21", "22", "23", "24", "25"]
+        .iter()
+        .fold(lit(false), |acc, c| acc.or(col("care_level").eq(lit(*c)).fill_null(lit(false))));
+    let df = aggregate(pop.clone().with_columns([certified.cast(DataType::Int32).alias("num"), lit(1i32).alias("den")])).collect()?;
+    cells.extend(to_cells(&df, "certification_rate", None)?);
+
+    // Deaths (per person-year of exposure), costs per insured person-year.
+    let deaths = src
+        .persons()?
+        .filter(
+            col("loss_reason")
+                .eq(lit(1u8))
+                .and(col("coverage_end").gt(date_lit(start)))
+                .and(col("coverage_end").lt_eq(date_lit(end + chrono::Duration::days(1)))),
+        )
+        .select([col("person_id"), col("coverage_end")])
+        .unique(None, UniqueKeepStrategy::Any);
+    let a = attrs.clone().lazy();
+    let df = aggregate(
+        a.clone()
+            .join(deaths.clone().select([col("person_id"), lit(1i32).alias("num")]), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Left))
+            .with_columns([col("num").fill_null(lit(0)), col("exposure").alias("den")]),
+    )
+    .collect()?;
+    cells.extend(to_cells(&df, "deaths", None)?);
+    let kinds: [(&str, &[u8]); 5] = [
+        ("medical_cost", &[1, 2, 3, 4, 5, 6]),
+        ("medical_cost_inpatient", &[1, 5]),
+        ("medical_cost_outpatient", &[2]),
+        ("medical_cost_dental", &[3]),
+        ("medical_cost_pharmacy", &[4]),
+    ];
+    let spend = crate::collect_streaming(
+        src.medical_claims()?
+            .filter(in_fy_months("service_month"))
+            .group_by([col("person_id")])
+            .agg(
+                kinds
+                    .iter()
+                    .map(|(id, k)| {
+                        when(in_u8(col("claim_kind"), k.iter().copied()))
+                            .then(col("points").cast(DataType::Float64) * lit(10.0))
+                            .otherwise(lit(0.0))
+                            .sum()
+                            .alias(*id)
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+    )?;
+    let with_spend = a.clone().left_join(spend.lazy(), col("person_id"), col("person_id"));
+    for (id, _) in kinds {
+        let df = aggregate(with_spend.clone().with_columns([col(id).fill_null(lit(0.0)).alias("num"), col("exposure").alias("den")])).collect()?;
+        cells.extend(to_cells(&df, id, None)?);
+    }
+    let care = crate::collect_streaming(
+        src.care_claims()?
+            .filter(in_fy_months("service_month"))
+            .group_by([col("person_id")])
+            .agg([(col("units").cast(DataType::Float64).sum() * lit(10.0)).alias("num")]),
+    )?;
+    let df = aggregate(
+        a.clone()
+            .left_join(care.lazy(), col("person_id"), col("person_id"))
+            .with_columns([col("num").fill_null(lit(0.0)), col("exposure").alias("den")]),
+    )
+    .collect()?;
+    cells.extend(to_cells(&df, "care_cost", None)?);
+
+    // Drugs: 多剤, 重複, 後発医薬品.
+    cells.extend(drug_cells(src, fy, &attrs)?);
+
+    // Life-table inputs.
+    let life = life_inputs(src, fy, &attrs, deaths, &run.table)?;
+    Ok((cells, life))
+}
+
+fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<Vec<Cell>> {
+    let mut cells = Vec::new();
+    let (m0, m1) = (fy.start(), first_of_month(fy.end()));
+    let in_fy = col("service_month").gt_eq(date_lit(m0)).and(col("service_month").lt_eq(date_lit(m1)));
+    let dict = attrs.clone().lazy().select([col("person_id")]).with_row_index("pid", None);
+    let oral = src.drugs(&["claim_id", "person_id", "service_month", "route"])?.filter(in_fy.clone().and(col("route").eq(lit(1u8))));
+    let takers = crate::collect_streaming(oral.clone().select([col("person_id")]).unique(None, UniqueKeepStrategy::Any))?;
+    let base = attrs.clone().lazy().join(takers.lazy(), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Semi));
+    // 多剤: the same monthly count as rule R03 (oral, ingredient = YJ7), threshold 15.
+    let frame = Frame { fy, reference: fy.end() };
+    let routes = std::collections::BTreeSet::from([ittai_model::Route::Oral]);
+    let poly = crate::collect_streaming(crate::features::monthly_drug_counts_pub(src, &frame, &dict, &routes, &crate::rules::Window::FY, "k")?)?;
+    let df = aggregate(
+        base.clone()
+            .left_join(poly.lazy().select([col("person_id"), col("k")]), col("person_id"), col("person_id"))
+            .with_columns([col("k").fill_null(lit(0)).gt_eq(lit(15)).cast(DataType::Int32).alias("num"), lit(1i32).alias("den")]),
+    )
+    .collect()?;
+    cells.extend(to_cells(&df, "polypharmacy_rate", None)?);
+    // 重複: the same ingredient from two or more institutions in one month.
+    let month_no = col("service_month").dt().year().cast(DataType::UInt64) * lit(12u64) + col("service_month").dt().month().cast(DataType::UInt64);
+    // Outpatient prescriptions only (医科入院外 and 調剤), as KDB counts 重複投薬.
+    let claims = src
+        .medical_claims()?
+        .filter(in_fy.clone().and(in_u8(col("claim_kind"), [2u8, 4])))
+        .select([col("claim_id"), col("institution_code")]);
+    let dup = crate::collect_streaming(
+        oral.clone()
+            .join(dict.clone(), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Inner))
+            .join(claims, [col("claim_id")], [col("claim_id")], JoinArgs::new(JoinType::Inner))
+            .select([
+                (col("pid").cast(DataType::UInt64) * lit(1u64 << 40) + (month_no % lit(256u64)) * lit(1u64 << 24) + col("yj7n").cast(DataType::UInt64))
+                    .alias("key"),
+                col("institution_code").cast(DataType::UInt64).alias("inst"),
+            ])
+            .filter(col("key").is_not_null())
+            .unique(None, UniqueKeepStrategy::Any)
+            .group_by([col("key")])
+            .agg([len().alias("n")])
+            .filter(col("n").gt_eq(lit(2u32)))
+            .select([(col("key") / lit(1u64 << 40)).cast(DataType::UInt32).alias("pid")])
+            .unique(None, UniqueKeepStrategy::Any)
+            .join(dict.clone(), [col("pid")], [col("pid")], JoinArgs::new(JoinType::Inner))
+            .select([col("person_id"), lit(1i32).alias("dup")]),
+    )?;
+    let df = aggregate(
+        base.clone()
+            .left_join(dup.lazy(), col("person_id"), col("person_id"))
+            .with_columns([col("dup").fill_null(lit(0)).alias("num"), lit(1i32).alias("den")]),
+    )
+    .collect()?;
+    cells.extend(to_cells(&df, "duplicate_rate", None)?);
+    // 後発医薬品使用割合 (quantity × days).
+    let qty = (col("quantity").fill_null(lit(0.0)) * col("days").fill_null(lit(1)).cast(DataType::Float64)).alias("qty");
+    let generic = crate::collect_streaming(
+        src.drugs(&["person_id", "service_month", "quantity", "days"])?
+            .filter(in_fy)
+            .join(src.generic_categories(), [col("drug_code")], [col("drug_code")], JoinArgs::new(JoinType::Inner))
+            .select([col("person_id"), col("category"), qty])
+            .group_by([col("person_id")])
+            .agg([
+                when(col("category").eq(lit(1u8))).then(col("qty")).otherwise(lit(0.0)).sum().alias("num"),
+                col("qty").sum().alias("den"),
+            ]),
+    )?;
+    let df = aggregate(attrs.clone().lazy().join(generic.lazy(), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Inner))).collect()?;
+    cells.extend(to_cells(&df, "generic_share", None)?);
+    Ok(cells)
+}
+
+const BANDS_75: [(&str, i32, i32); 5] = [("75-79", 75, 80), ("80-84", 80, 85), ("85-89", 85, 90), ("90-94", 90, 95), ("95+", 95, 200)];
+
+fn life_inputs(src: &Sources, fy: FiscalYear, attrs: &DataFrame, deaths: LazyFrame, population: &DataFrame) -> PolarsResult<Vec<LifeInput>> {
+    let (a, b) = (fy.start(), fy.end() + chrono::Duration::days(1));
+    let (ad, bd) = (crate::features::days_lit_value(a), crate::features::days_lit_value(b));
+    let far = date_lit(chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("far"));
+    // Exposure split at the birthdays that start each band.
+    let mut exp_cols = Vec::new();
+    for (band, lo, hi) in BANDS_75 {
+        let from = days(col("birth_date").dt().offset_by(lit(format!("{lo}y"))));
+        let to = days(col("birth_date").dt().offset_by(lit(format!("{hi}y"))));
+        let s = days(col("coverage_start")).clip_min(lit(ad));
+        let e = days(col("e")).clip_max(lit(bd));
+        let lo_d = when(s.clone().gt(from.clone())).then(s).otherwise(from);
+        let hi_d = when(e.clone().lt(to.clone())).then(e).otherwise(to);
+        exp_cols.push(
+            when(hi_d.clone().gt(lo_d.clone())).then((hi_d - lo_d).cast(DataType::Float64)).otherwise(lit(0.0)).sum().alias(band),
+        );
+    }
+    let exposure = src
+        .persons()?
+        .with_columns([col("coverage_end").fill_null(far).alias("e")])
+        .filter(col("coverage_start").lt(date_lit(b)).and(col("e").gt(date_lit(a))))
+        .group_by([col("municipality_code"), col("sex")])
+        .agg(exp_cols)
+        .collect()?;
+    let death_bands = deaths
+        .join(src.persons()?.select([col("person_id"), col("sex"), col("birth_date"), col("municipality_code"), col("coverage_end")]), [col("person_id"), col("coverage_end")], [col("person_id"), col("coverage_end")], JoinArgs::new(JoinType::Inner))
+        .with_columns([age_band_expr(age_at_col(col("birth_date"), col("coverage_end").dt().offset_by(lit("-1d")))).alias("age_band")])
+        .group_by([col("municipality_code"), col("sex"), col("age_band")])
+        .agg([len().alias("deaths")])
+        .collect()?;
+    let dependent = ["22", "23", "24", "25"].iter().fold(lit(false), |acc, c| acc.or(col("care_level").eq(lit(*c)).fill_null(lit(false))));
+    let prevalence = population
+        .clone()
+        .lazy()
+        .group_by([col("municipality_code"), col("sex"), col("age_band")])
+        .agg([len().alias("sample"), dependent.cast(DataType::UInt32).sum().alias("dependent")])
+        .collect()?;
+    let _ = attrs;
+    let mut map: BTreeMap<(String, u8, String), LifeInput> = BTreeMap::new();
+    let sex_of = |df: &DataFrame| -> PolarsResult<Vec<Option<u8>>> { Ok(df.column("sex")?.cast(&DataType::UInt8)?.u8()?.iter().collect()) };
+    {
+        let m = exposure.column("municipality_code")?.str()?;
+        let s = sex_of(&exposure)?;
+        for (band, _, _) in BANDS_75 {
+            let v = exposure.column(band)?.f64()?;
+            for i in 0..exposure.height() {
+                if let (Some(m), Some(s)) = (m.get(i), s[i]) {
+                    entry(&mut map, m, s, band).person_years += v.get(i).unwrap_or(0.0) / DAYS_PER_YEAR;
+                }
+            }
+        }
+    }
+    {
+        let m = death_bands.column("municipality_code")?.str()?;
+        let s = sex_of(&death_bands)?;
+        let bnd = death_bands.column("age_band")?.str()?;
+        let d = death_bands.column("deaths")?.cast(&DataType::Float64)?;
+        let d = d.f64()?;
+        for i in 0..death_bands.height() {
+            if let (Some(m), Some(s), Some(b)) = (m.get(i), s[i], bnd.get(i)) {
+                if BANDS_75.iter().any(|x| x.0 == b) {
+                    entry(&mut map, m, s, b).deaths += d.get(i).unwrap_or(0.0);
+                }
+            }
+        }
+    }
+    {
+        let m = prevalence.column("municipality_code")?.str()?;
+        let s = sex_of(&prevalence)?;
+        let bnd = prevalence.column("age_band")?.str()?;
+        let n = prevalence.column("sample")?.cast(&DataType::Float64)?;
+        let dep = prevalence.column("dependent")?.cast(&DataType::Float64)?;
+        let (n, dep) = (n.f64()?, dep.f64()?);
+        for i in 0..prevalence.height() {
+            if let (Some(m), Some(s), Some(b)) = (m.get(i), s[i], bnd.get(i)) {
+                if BANDS_75.iter().any(|x| x.0 == b) {
+                    let e = entry(&mut map, m, s, b);
+                    e.sample += n.get(i).unwrap_or(0.0);
+                    e.dependent += dep.get(i).unwrap_or(0.0);
+                }
+            }
+        }
+    }
+    Ok(map.into_values().collect())
+}
+
+fn entry<'a>(map: &'a mut BTreeMap<(String, u8, String), LifeInput>, m: &str, s: u8, band: &str) -> &'a mut LifeInput {
+    map.entry((m.to_string(), s, band.to_string())).or_insert_with(|| LifeInput {
+        municipality_code: m.to_string(),
+        sex: s,
+        age_band: band.to_string(),
+        deaths: 0.0,
+        person_years: 0.0,
+        sample: 0.0,
+        dependent: 0.0,
+    })
+}
+
+/// The age bands of the life table, in order.
+pub fn life_bands() -> impl Iterator<Item = &'static str> {
+    BANDS_75.iter().map(|b| b.0)
+}

@@ -1,0 +1,365 @@
+//! The evaluation indicators of SPEC §7 for every FY of a dataset: per municipality and
+//! for the union, by sex and age band, with numerators and denominators, directly
+//! age-standardised values, the change from the previous FY, life expectancy and the
+//! average period of independence at 75 with 95 % CIs, and small-count suppression.
+//!
+//! [`cells`] computes base cells with polars; everything after (rollups, values,
+//! standardisation, change, suppression) is plain Rust over a few thousand rows.
+
+pub mod cells;
+
+use std::collections::{BTreeMap, HashMap};
+
+use ittai_model::indicators::{ALL, INDICATORS, IndicatorRow, Kind, UNION, def};
+use ittai_model::FiscalYear;
+use polars::prelude::*;
+
+use self::cells::{Cell, LifeInput};
+use crate::lifetable::{AgeInterval, LifeTable, life_table};
+use crate::{Frame, RunResult, RunSpec, Sources};
+
+/// Published counts below this are suppressed (NDB open-data practice, SPEC §7).
+pub const MIN_COUNT: f64 = 10.0;
+
+/// A life table of one FY × area × sex, for the report.
+#[derive(Debug, Clone)]
+pub struct AreaLifeTable {
+    /// Fiscal year.
+    pub fy: i32,
+    /// Municipality code or [`UNION`].
+    pub municipality_code: String,
+    /// `all`, `male`, `female`.
+    pub sex: String,
+    /// Inputs by band (75-79 … 95+).
+    pub inputs: Vec<LifeInput>,
+    /// The table, or why it could not be computed.
+    pub table: Result<LifeTable, String>,
+}
+
+/// Everything `ittai indicators` produces.
+#[derive(Debug, Clone)]
+pub struct IndicatorSet {
+    /// The tidy rows (exact).
+    pub rows: Vec<IndicatorRow>,
+    /// Life tables by FY × area × sex.
+    pub life_tables: Vec<AreaLifeTable>,
+    /// The rule results of each FY (attrition funnels for the report).
+    pub runs: Vec<(i32, Vec<crate::RuleResult>)>,
+}
+
+fn sex_key(s: u8) -> &'static str {
+    match s {
+        1 => "male",
+        2 => "female",
+        _ => ALL,
+    }
+}
+
+/// Computes the indicators for `fys` (each with its FY end as reference date).
+/// `progress(fy)` is called before each FY.
+///
+/// # Errors
+/// Polars errors.
+pub fn compute(src: &Sources, fys: &[FiscalYear], spec: &RunSpec<'_>, progress: &mut dyn FnMut(FiscalYear)) -> PolarsResult<IndicatorSet> {
+    let mut all_cells: Vec<(i32, Cell)> = Vec::new();
+    let mut all_life: Vec<(i32, LifeInput)> = Vec::new();
+    let mut runs = Vec::new();
+    for &fy in fys {
+        progress(fy);
+        let s = RunSpec { frame: Frame { fy, reference: fy.end() }, ..*spec };
+        let run: RunResult = crate::run(src, &s)?;
+        let (cells, life) = cells::fy_cells(src, fy, &run)?;
+        all_cells.extend(cells.into_iter().map(|c| (fy.0, c)));
+        all_life.extend(life.into_iter().map(|l| (fy.0, l)));
+        runs.push((fy.0, run.results));
+    }
+    let (rows, life_tables) = finish(&all_cells, &all_life);
+    Ok(IndicatorSet { rows, life_tables, runs })
+}
+
+type Key = (&'static str, Option<String>, i32, String, String, String);
+
+/// From base cells to the published table: rollups, values, life tables, standardisation,
+/// change and suppression. Pure arithmetic (tested on hand-made cells).
+pub fn finish(cells: &[(i32, Cell)], life: &[(i32, LifeInput)]) -> (Vec<IndicatorRow>, Vec<AreaLifeTable>) {
+    // Rollups over municipality (→ union), sex (→ all) and age band (→ all).
+    let mut sums: BTreeMap<Key, (f64, f64, u64)> = BTreeMap::new();
+    for (fy, c) in cells {
+        for m in [c.municipality_code.as_str(), UNION] {
+            for s in [sex_key(c.sex), ALL] {
+                for b in [c.age_band.as_str(), ALL] {
+                    let e = sums.entry((c.indicator, c.rule_id.clone(), *fy, m.to_string(), s.to_string(), b.to_string())).or_default();
+                    e.0 += c.numerator;
+                    e.1 += c.denominator;
+                    e.2 += c.persons;
+                }
+            }
+        }
+    }
+    let value_of = |id: &str, num: f64, den: f64| -> Option<f64> {
+        if den <= 0.0 {
+            return None;
+        }
+        match def(id).map(|d| d.kind) {
+            Some(Kind::Percent) => Some(100.0 * num / den),
+            Some(Kind::YenPerInsured) => Some(num / den),
+            _ => None,
+        }
+    };
+    let mut rows: Vec<IndicatorRow> = sums
+        .iter()
+        .map(|((id, rule, fy, m, s, b), (num, den, persons))| IndicatorRow {
+            indicator: id.to_string(),
+            rule_id: rule.clone(),
+            fy: *fy,
+            municipality_code: m.clone(),
+            sex: s.clone(),
+            age_band: b.clone(),
+            numerator: *num,
+            denominator: *den,
+            persons: *persons,
+            value: value_of(id, *num, *den),
+            age_standardised: None,
+            ci_lower: None,
+            ci_upper: None,
+            previous_value: None,
+            change: None,
+            direction: None,
+            suppressed: false,
+        })
+        .collect();
+
+    // Life tables by FY × area × sex.
+    let mut groups: BTreeMap<(i32, String, String), BTreeMap<String, LifeInput>> = BTreeMap::new();
+    for (fy, l) in life {
+        for m in [l.municipality_code.as_str(), UNION] {
+            for s in [sex_key(l.sex), ALL] {
+                let e = groups.entry((*fy, m.to_string(), s.to_string())).or_default().entry(l.age_band.clone()).or_insert_with(|| LifeInput {
+                    municipality_code: m.to_string(),
+                    sex: l.sex,
+                    age_band: l.age_band.clone(),
+                    deaths: 0.0,
+                    person_years: 0.0,
+                    sample: 0.0,
+                    dependent: 0.0,
+                });
+                e.deaths += l.deaths;
+                e.person_years += l.person_years;
+                e.sample += l.sample;
+                e.dependent += l.dependent;
+            }
+        }
+    }
+    let mut life_tables = Vec::new();
+    for ((fy, m, s), bands) in groups {
+        let inputs: Vec<LifeInput> = cells::life_bands().filter_map(|b| bands.get(b).cloned()).collect();
+        let intervals: Vec<AgeInterval> = cells::life_bands()
+            .map(|b| {
+                let x = bands.get(b);
+                AgeInterval {
+                    width: if b == "95+" { f64::INFINITY } else { 5.0 },
+                    deaths: x.map(|x| x.deaths).unwrap_or(0.0),
+                    person_years: x.map(|x| x.person_years).unwrap_or(0.0),
+                    sample: x.map(|x| x.sample).unwrap_or(0.0),
+                    dependent: x.map(|x| x.dependent).unwrap_or(0.0),
+                }
+            })
+            .collect();
+        let table = life_table(&intervals).map_err(|e| e.to_string());
+        let deaths: f64 = intervals.iter().map(|i| i.deaths).sum();
+        let py: f64 = intervals.iter().map(|i| i.person_years).sum();
+        let sample: f64 = intervals.iter().map(|i| i.sample).sum();
+        for (id, est) in [
+            ("life_expectancy_75", table.as_ref().ok().map(|t| t.life_expectancy)),
+            ("independence_75", table.as_ref().ok().map(|t| t.independence)),
+        ] {
+            rows.push(IndicatorRow {
+                indicator: id.to_string(),
+                rule_id: None,
+                fy,
+                municipality_code: m.clone(),
+                sex: s.clone(),
+                age_band: ALL.to_string(),
+                numerator: deaths,
+                denominator: py,
+                persons: sample as u64,
+                value: est.map(|e| e.value),
+                age_standardised: None,
+                ci_lower: est.map(|e| e.lower),
+                ci_upper: est.map(|e| e.upper),
+                previous_value: None,
+                change: None,
+                direction: None,
+                suppressed: false,
+            });
+        }
+        life_tables.push(AreaLifeTable { fy, municipality_code: m, sex: s, inputs, table });
+    }
+
+    // Direct age standardisation: the union's age structure (denominators) of the same
+    // indicator, FY and sex as the standard.
+    let index: HashMap<(String, Option<String>, i32, String, String, String), usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ((r.indicator.clone(), r.rule_id.clone(), r.fy, r.municipality_code.clone(), r.sex.clone(), r.age_band.clone()), i))
+        .collect();
+    let bands = ["<75", "75-79", "80-84", "85-89", "90-94", "95+"];
+    for i in 0..rows.len() {
+        let r = &rows[i];
+        if r.age_band != ALL || !def(&r.indicator).is_some_and(|d| d.age_standardised) {
+            continue;
+        }
+        let (mut num, mut wsum) = (0.0, 0.0);
+        for b in bands {
+            let key = |m: &str| (r.indicator.clone(), r.rule_id.clone(), r.fy, m.to_string(), r.sex.clone(), b.to_string());
+            let (Some(&si), Some(&mi)) = (index.get(&key(UNION)), index.get(&key(&r.municipality_code))) else { continue };
+            let (w, rate) = (rows[si].denominator, rows[mi].value);
+            if let (true, Some(rate)) = (w > 0.0, rate) {
+                num += w * rate;
+                wsum += w;
+            }
+        }
+        rows[i].age_standardised = (wsum > 0.0).then(|| num / wsum);
+    }
+
+    // Primary suppression.
+    for r in &mut rows {
+        let small = |x: f64| x >= 1.0 && x < MIN_COUNT;
+        r.suppressed = match def(&r.indicator).map(|d| d.kind) {
+            Some(Kind::Years) => r.value.is_none() || r.numerator < MIN_COUNT,
+            Some(Kind::YenPerInsured) => small(r.persons as f64),
+            _ if r.indicator == "generic_share" => small(r.persons as f64),
+            _ => small(r.numerator) || small(r.denominator),
+        };
+    }
+    secondary_suppression(&mut rows);
+
+    // Change from the previous FY.
+    let prev: HashMap<(String, Option<String>, i32, String, String, String), Option<f64>> = rows
+        .iter()
+        .map(|r| ((r.indicator.clone(), r.rule_id.clone(), r.fy + 1, r.municipality_code.clone(), r.sex.clone(), r.age_band.clone()), r.value))
+        .collect();
+    for r in &mut rows {
+        let key = (r.indicator.clone(), r.rule_id.clone(), r.fy, r.municipality_code.clone(), r.sex.clone(), r.age_band.clone());
+        if let Some(Some(p)) = prev.get(&key) {
+            r.previous_value = Some(*p);
+            if let Some(v) = r.value {
+                let d = v - p;
+                let eps = match def(&r.indicator).map(|d| d.kind) {
+                    Some(Kind::YenPerInsured) => 0.5,
+                    _ => 0.05,
+                };
+                r.change = Some(d);
+                r.direction = Some(if d > eps { "up" } else if d < -eps { "down" } else { "same" }.to_string());
+            }
+        }
+    }
+    let order: HashMap<&str, usize> = INDICATORS.iter().enumerate().map(|(i, d)| (d.id, i)).collect();
+    let band_order = |b: &str| if b == ALL { 0 } else { 1 + bands.iter().position(|x| *x == b).unwrap_or(9) };
+    let sex_order = |s: &str| match s {
+        "male" => 1,
+        "female" => 2,
+        _ => 0,
+    };
+    rows.sort_by(|a, b| {
+        (order.get(a.indicator.as_str()), &a.rule_id, a.fy, a.municipality_code != UNION, &a.municipality_code, sex_order(&a.sex), band_order(&a.age_band)).cmp(&(
+            order.get(b.indicator.as_str()),
+            &b.rule_id,
+            b.fy,
+            b.municipality_code != UNION,
+            &b.municipality_code,
+            sex_order(&b.sex),
+            band_order(&b.age_band),
+        ))
+    });
+    (rows, life_tables)
+}
+
+/// Secondary suppression: where one cell of a set that adds up to a published total is
+/// suppressed, the smallest other cell of the set is suppressed too, so that the hidden
+/// count cannot be recovered by subtraction. Sets: municipalities of the union; male and
+/// female of all; age bands of all ages. Repeated until nothing changes.
+fn secondary_suppression(rows: &mut [IndicatorRow]) {
+    type GroupKey = (String, Option<String>, i32, String, String, String);
+    for _ in 0..10 {
+        let mut changed = false;
+        let groupings: [&dyn Fn(&IndicatorRow) -> Option<GroupKey>; 3] = [
+            &|r| (r.municipality_code != UNION).then(|| (r.indicator.clone(), r.rule_id.clone(), r.fy, String::new(), r.sex.clone(), r.age_band.clone())),
+            &|r| (r.sex != ALL).then(|| (r.indicator.clone(), r.rule_id.clone(), r.fy, r.municipality_code.clone(), String::new(), r.age_band.clone())),
+            &|r| (r.age_band != ALL).then(|| (r.indicator.clone(), r.rule_id.clone(), r.fy, r.municipality_code.clone(), r.sex.clone(), String::new())),
+        ];
+        for g in groupings {
+            let mut sets: HashMap<GroupKey, Vec<usize>> = HashMap::new();
+            for (i, r) in rows.iter().enumerate() {
+                if def(&r.indicator).is_some_and(|d| d.kind == Kind::Years) {
+                    continue;
+                }
+                if let Some(k) = g(r) {
+                    sets.entry(k).or_default().push(i);
+                }
+            }
+            for members in sets.values() {
+                let hidden = members.iter().filter(|&&i| rows[i].suppressed).count();
+                if hidden != 1 {
+                    continue;
+                }
+                let other = members
+                    .iter()
+                    .filter(|&&i| !rows[i].suppressed && rows[i].denominator > 0.0)
+                    .min_by(|&&a, &&b| rows[a].denominator.total_cmp(&rows[b].denominator));
+                if let Some(&i) = other {
+                    rows[i].suppressed = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// The rows as a polars DataFrame with the tidy columns (exact values).
+///
+/// # Errors
+/// Polars errors.
+pub fn to_dataframe(rows: &[IndicatorRow]) -> PolarsResult<DataFrame> {
+    let s = |f: &dyn Fn(&IndicatorRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
+    let o = |f: &dyn Fn(&IndicatorRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
+    DataFrame::new_infer_height(vec![
+        Column::new("indicator".into(), s(&|r| r.indicator.clone())),
+        Column::new("rule_id".into(), rows.iter().map(|r| r.rule_id.clone()).collect::<Vec<_>>()),
+        Column::new("fy".into(), rows.iter().map(|r| r.fy).collect::<Vec<_>>()),
+        Column::new("municipality_code".into(), s(&|r| r.municipality_code.clone())),
+        Column::new("sex".into(), s(&|r| r.sex.clone())),
+        Column::new("age_band".into(), s(&|r| r.age_band.clone())),
+        Column::new("numerator".into(), rows.iter().map(|r| r.numerator).collect::<Vec<_>>()),
+        Column::new("denominator".into(), rows.iter().map(|r| r.denominator).collect::<Vec<_>>()),
+        Column::new("persons".into(), rows.iter().map(|r| r.persons).collect::<Vec<_>>()),
+        Column::new("value".into(), o(&|r| r.value)),
+        Column::new("age_standardised".into(), o(&|r| r.age_standardised)),
+        Column::new("ci_lower".into(), o(&|r| r.ci_lower)),
+        Column::new("ci_upper".into(), o(&|r| r.ci_upper)),
+        Column::new("previous_value".into(), o(&|r| r.previous_value)),
+        Column::new("change".into(), o(&|r| r.change)),
+        Column::new("direction".into(), rows.iter().map(|r| r.direction.clone()).collect::<Vec<_>>()),
+        Column::new("suppressed".into(), rows.iter().map(|r| r.suppressed).collect::<Vec<_>>()),
+    ])
+}
+
+/// The fiscal years with medical claims in a dataset, oldest first.
+///
+/// # Errors
+/// Polars errors.
+pub fn fiscal_years(src: &Sources) -> PolarsResult<Vec<FiscalYear>> {
+    let df = src.medical_claims()?.select([col("service_month").min().alias("a"), col("service_month").max().alias("b")]).collect()?;
+    let a = df.column("a")?.date()?.as_date_iter().next().flatten();
+    let b = df.column("b")?.date()?.as_date_iter().next().flatten();
+    Ok(match (a, b) {
+        (Some(a), Some(b)) => (FiscalYear::of(a).0..=FiscalYear::of(b).0).map(FiscalYear).collect(),
+        _ => Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

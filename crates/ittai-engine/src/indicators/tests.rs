@@ -1,0 +1,83 @@
+//! Tests of the arithmetic after the base cells: rollups, standardisation, change and
+//! suppression. Expected values are worked out by hand in the comments.
+
+use super::cells::Cell;
+use super::finish;
+use ittai_model::indicators::{ALL, IndicatorRow, UNION};
+
+fn cell(m: &str, band: &str, num: f64, den: f64) -> Cell {
+    Cell {
+        indicator: "high_risk_rate",
+        rule_id: Some("R01".into()),
+        municipality_code: m.into(),
+        sex: 2,
+        age_band: band.into(),
+        numerator: num,
+        denominator: den,
+        persons: den as u64,
+    }
+}
+
+fn find<'a>(rows: &'a [IndicatorRow], fy: i32, m: &str, sex: &str, band: &str) -> &'a IndicatorRow {
+    rows.iter()
+        .find(|r| r.fy == fy && r.municipality_code == m && r.sex == sex && r.age_band == band && r.indicator == "high_risk_rate")
+        .unwrap_or_else(|| panic!("no row {fy} {m} {sex} {band}"))
+}
+
+/// Three municipalities, one band, women only:
+/// A 7 / 500 (primary suppression: 7 < 10), B 40 / 1000, C 30 / 800.
+/// With A hidden, the union total (77) minus B and C would reveal it, so the smallest other
+/// municipality (C, denominator 800) is suppressed too; B stays. The union is exact:
+/// 77 / 2300 × 100 = 3.3478 %.
+#[test]
+fn seven_listed_persons_are_suppressed_and_the_union_is_right() {
+    let cells = vec![(2024, cell("A", "80-84", 7.0, 500.0)), (2024, cell("B", "80-84", 40.0, 1000.0)), (2024, cell("C", "80-84", 30.0, 800.0))];
+    let (rows, _) = finish(&cells, &[]);
+    for sex in ["female", ALL] {
+        for band in ["80-84", ALL] {
+            assert!(find(&rows, 2024, "A", sex, band).suppressed, "A {sex} {band}");
+            assert!(find(&rows, 2024, "C", sex, band).suppressed, "C {sex} {band} (secondary)");
+            assert!(!find(&rows, 2024, "B", sex, band).suppressed, "B {sex} {band}");
+            let u = find(&rows, 2024, UNION, sex, band);
+            assert!(!u.suppressed);
+            assert_eq!((u.numerator, u.denominator), (77.0, 2300.0));
+            assert!((u.value.unwrap() - 100.0 * 77.0 / 2300.0).abs() < 1e-9);
+        }
+    }
+    // The exact figures stay in the rows (only published outputs blank them).
+    assert_eq!(find(&rows, 2024, "A", ALL, ALL).numerator, 7.0);
+}
+
+/// Direct standardisation with the union as standard.
+/// Union denominators by band: 75-79 = 100 + 500 = 600, 80-84 = 100 + 300 = 400 (weights
+/// 0.6 and 0.4). Municipality A: 6 / 100 = 6 % and 30 / 100 = 30 %; crude 36 / 200 = 18 %,
+/// standardised 0.6 × 6 + 0.4 × 30 = 15.6 %. The union's standardised value equals its
+/// crude value: 120 / 1000 = 12 % (0.6 × 5 + 0.4 × 22.5 = 12).
+#[test]
+fn age_standardised_rates() {
+    let cells = vec![
+        (2024, cell("A", "75-79", 6.0, 100.0)),
+        (2024, cell("A", "80-84", 30.0, 100.0)),
+        (2024, cell("B", "75-79", 24.0, 500.0)),
+        (2024, cell("B", "80-84", 60.0, 300.0)),
+    ];
+    let (rows, _) = finish(&cells, &[]);
+    let a = find(&rows, 2024, "A", "female", ALL);
+    assert!((a.value.unwrap() - 18.0).abs() < 1e-9);
+    assert!((a.age_standardised.unwrap() - 15.6).abs() < 1e-9, "{:?}", a.age_standardised);
+    let u = find(&rows, 2024, UNION, ALL, ALL);
+    assert!((u.value.unwrap() - 12.0).abs() < 1e-9);
+    assert!((u.age_standardised.unwrap() - 12.0).abs() < 1e-9);
+}
+
+/// FY2023 12 / 1000 = 1.2 %, FY2024 15 / 1000 = 1.5 %: change +0.3 points, "up".
+#[test]
+fn change_from_the_previous_year() {
+    let cells = vec![(2023, cell("A", "80-84", 12.0, 1000.0)), (2024, cell("A", "80-84", 15.0, 1000.0))];
+    let (rows, _) = finish(&cells, &[]);
+    let r = find(&rows, 2024, "A", ALL, ALL);
+    assert_eq!(r.previous_value, Some(1.2));
+    assert!((r.change.unwrap() - 0.3).abs() < 1e-9);
+    assert_eq!(r.direction.as_deref(), Some("up"));
+    assert_eq!(find(&rows, 2023, "A", ALL, ALL).previous_value, None);
+}

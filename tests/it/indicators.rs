@@ -1,0 +1,203 @@
+//! The evaluation indicators on a tiny hand-built dataset (FY2024, reference 2025-03-31)
+//! with every numerator, denominator and exclusion worked out in the comments, and the
+//! union's ハイリスク者割合 against `ittai run` on the sample data.
+
+use ittai_engine::indicators::{IndicatorSet, compute};
+use ittai_engine::rules::{LoadOptions, load_rules};
+use ittai_engine::{Frame, RunSpec, Sources};
+use ittai_io::dataset::{CareClaim, Certification, DentalCheckup, MedicalClaim};
+use ittai_io::masters::{DiseaseMaster, DrugMaster};
+use ittai_model::FiscalYear;
+use ittai_model::classes::{default_disease_classes, default_drug_classes};
+use ittai_model::indicators::{ALL, IndicatorRow, UNION};
+
+use crate::support::{Dataset, MUNI, checkup, d, root};
+
+fn indicators(ds: &Dataset, fys: &[i32]) -> IndicatorSet {
+    let dir = tempfile::tempdir().unwrap();
+    ds.write(dir.path());
+    let drugs = default_drug_classes();
+    let diseases = default_disease_classes();
+    let rules = load_rules(&LoadOptions::default(), &drugs, &diseases).unwrap();
+    let src = Sources::open(dir.path(), &DrugMaster::embedded(), &DiseaseMaster::embedded()).unwrap();
+    let fys: Vec<FiscalYear> = fys.iter().map(|y| FiscalYear(*y)).collect();
+    let spec = RunSpec { frame: Frame { fy: fys[0], reference: fys[0].end() }, rules: &rules, drug_classes: &drugs, disease_classes: &diseases };
+    compute(&src, &fys, &spec, &mut |_| {}).unwrap()
+}
+
+fn union_all<'a>(set: &'a IndicatorSet, id: &str) -> &'a IndicatorRow {
+    set.rows
+        .iter()
+        .find(|r| r.indicator == id && r.fy == 2024 && r.municipality_code == UNION && r.sex == ALL && r.age_band == ALL && r.rule_id.is_none())
+        .unwrap_or_else(|| panic!("{id}"))
+}
+
+fn claim(ds: &mut Dataset, id: &str, person: &str, month: chrono::NaiveDate, kind: u8, institution: &str, points: i64) {
+    ds.medical_claims.push(MedicalClaim {
+        claim_id: id.into(),
+        person_id: person.into(),
+        service_month: month,
+        claim_kind: kind,
+        institution_code: institution.into(),
+        points: Some(points),
+        days: Some(1),
+    });
+}
+
+fn product(prefix: &str, generic: bool) -> (String, String) {
+    let m = DrugMaster::embedded();
+    let e = m.entries().iter().find(|e| e.name.starts_with(prefix) && e.generic == generic && e.retired.is_none()).unwrap();
+    (e.code.clone(), e.yj.clone())
+}
+
+/// Seven women in one municipality (FY2024 = 2024-04-01 … 2025-03-31, 365 days):
+/// - p1 insured all year; checkup 2024-07-01; an outpatient claim (1,000 points) and a
+///   pharmacy claim (500 points) in May with 15 oral ingredients of quantity 0;
+/// - p2 insured all year; dental checkup; amlodipine 5 mg in June from two clinics, a
+///   generic (「…」) from one and アムロジン (branded, with generics) from the other, 28 each;
+///   a 非該当 (01) decision;
+/// - p3 inpatient 2024-01 … 2024-06 (6 consecutive months overlapping the FY: a long-term
+///   inpatient, excluded from the checkup denominator); 1,000 points a month;
+/// - p4 in a 介護福祉施設 (type 51, 25,000 units in May: a facility resident, excluded);
+///   要介護3 valid all year;
+/// - p5 turned 75 on 2024-06-01 (not insured on April 1); checkup in August;
+/// - p6 inpatient 2024-04 … 2024-08 (5 months: not long-term); checkup in September;
+/// - p7 died 2024-10-15 (coverage ends 2024-10-16).
+#[test]
+fn each_indicator_on_a_tiny_dataset() {
+    let mut ds = Dataset::default();
+    for p in ["p1", "p2", "p3", "p4", "p6", "p7"] {
+        ds.elder(p);
+    }
+    ds.person("p5", d(1949, 6, 1), d(2024, 6, 1));
+    let p7 = ds.persons.iter_mut().find(|x| x.person_id == "p7").unwrap();
+    p7.coverage_end = Some(d(2024, 10, 16));
+    p7.loss_reason = Some(1);
+    ds.checkups.push(checkup("p1", d(2024, 7, 1)));
+    ds.checkups.push(checkup("p5", d(2024, 8, 1)));
+    ds.checkups.push(checkup("p6", d(2024, 9, 1)));
+    ds.dental_checkups.push(DentalCheckup { person_id: "p2".into(), exam_date: d(2024, 9, 1) });
+    claim(&mut ds, "p1-out", "p1", d(2024, 5, 1), 2, "3110100012", 1000);
+    claim(&mut ds, "p1-rx", "p1", d(2024, 5, 1), 4, "3140100016", 500);
+    let m = DrugMaster::embedded();
+    let mut seen = std::collections::BTreeSet::new();
+    for e in m.entries() {
+        if seen.len() == 15 {
+            break;
+        }
+        if e.yj.len() == 12 && e.retired.is_none() && e.form == ittai_io::masters::DosageForm::Internal && seen.insert(e.yj[..7].to_string()) {
+            ds.drug("p1-rx", &e.code, &e.yj);
+            ds.claim_drugs.last_mut().unwrap().quantity = Some(0.0);
+        }
+    }
+    claim(&mut ds, "p2-a", "p2", d(2024, 6, 1), 2, "3110100012", 800);
+    claim(&mut ds, "p2-b", "p2", d(2024, 6, 1), 2, "3110100021", 800);
+    let generic = product("アムロジピン錠５ｍｇ", true);
+    let branded = product("アムロジン錠５ｍｇ", false);
+    ds.drug("p2-a", &generic.0, &generic.1);
+    ds.drug("p2-b", &branded.0, &branded.1);
+    ds.certifications.push(Certification {
+        person_id: "p2".into(),
+        decision_date: d(2024, 5, 1),
+        care_level_code: "01".into(),
+        valid_from: d(2024, 4, 10),
+        valid_to: d(2024, 5, 1),
+    });
+    for mo in 1..=6 {
+        claim(&mut ds, &format!("p3-{mo}"), "p3", d(2024, mo, 1), 1, "3110195017", 1000);
+    }
+    for mo in 4..=8 {
+        claim(&mut ds, &format!("p6-{mo}"), "p6", d(2024, mo, 1), 1, "3110195017", 1000);
+    }
+    ds.care_claims.push(CareClaim {
+        person_id: "p4".into(),
+        service_month: d(2024, 5, 1),
+        service_type_code: "51".into(),
+        care_level_code: Some("23".into()),
+        units: Some(25_000),
+        days: Some(31),
+        provider_number: Some("3170010011".into()),
+    });
+    ds.certifications.push(Certification {
+        person_id: "p4".into(),
+        decision_date: d(2024, 3, 1),
+        care_level_code: "23".into(),
+        valid_from: d(2024, 3, 15),
+        valid_to: d(2026, 3, 31),
+    });
+    let set = indicators(&ds, &[2024]);
+    let check = |id: &str, num: f64, den: f64, value: f64| {
+        let r = union_all(&set, id);
+        assert!((r.numerator - num).abs() < 1e-6 && (r.denominator - den).abs() < 1e-6, "{id}: {} / {}", r.numerator, r.denominator);
+        assert!((r.value.unwrap() - value).abs() < 1e-6, "{id}: {:?} ≠ {value}", r.value);
+        assert!(r.suppressed, "{id}: counts under 10 are suppressed in published outputs");
+    };
+    // 健診受診率: insured on April 1 = p1, p2, p3, p4, p6, p7; minus p3 (long-term inpatient)
+    // and p4 (facility) → 4; with a checkup: p1, p6 → 2 / 4 = 50 %. p5 is not in the
+    // denominator (not insured on April 1).
+    check("checkup_rate", 2.0, 4.0, 50.0);
+    // 歯科健診受診率: p2 → 1 / 4 = 25 %.
+    check("dental_checkup_rate", 1.0, 4.0, 25.0);
+    // 要介護認定率: insured on 2025-03-31 = p1 … p6 (p7 died) → 6; certified (要支援1 …
+    // 要介護5): p4 only (p2's 01 非該当 does not count) → 1 / 6.
+    check("certification_rate", 1.0, 6.0, 100.0 / 6.0);
+    // Exposure: five persons × 365 days, p5 304 days (June … March), p7 198 days (April 1 …
+    // October 15) = 2,327 days = 2327 / 365.25 years.
+    let years = 2327.0 / 365.25;
+    // 死亡率: 1 death / 6.371 years × 100.
+    check("deaths", 1.0, years, 100.0 / years);
+    // 医療費: p1 1,000 + 500 points, p2 800 + 800, p3 April–June 3 × 1,000 (January–March are
+    // FY2023), p6 5 × 1,000 → 11,100 points = 111,000 yen; per insured-year 111,000 / 6.371.
+    check("medical_cost", 111_000.0, years, 111_000.0 / years);
+    // 入院: p3 30,000 + p6 50,000 = 80,000 yen; 入院外: p1 10,000 + p2 16,000 = 26,000;
+    // 調剤: p1 5,000.
+    check("medical_cost_inpatient", 80_000.0, years, 80_000.0 / years);
+    check("medical_cost_outpatient", 26_000.0, years, 26_000.0 / years);
+    check("medical_cost_pharmacy", 5_000.0, years, 5_000.0 / years);
+    // 介護給付費: 25,000 units × 10 yen = 250,000 yen / 6.371 years.
+    check("care_cost", 250_000.0, years, 250_000.0 / years);
+    // 多剤: persons with an oral prescription in the FY: p1, p2 → 2; with ≥ 15 ingredients in
+    // a month: p1 → 1 / 2 = 50 %.
+    check("polypharmacy_rate", 1.0, 2.0, 50.0);
+    // 重複: the same ingredient (amlodipine, 2171022) from two clinics in June: p2 → 1 / 2.
+    check("duplicate_rate", 1.0, 2.0, 50.0);
+    // 後発医薬品: p2's generic 1 × 28 over generic 28 + branded-with-generic 28 = 50 %
+    // (p1's lines have quantity 0).
+    check("generic_share", 28.0, 56.0, 50.0);
+    // Life expectancy: no death in the open interval (95+) → not computable, suppressed.
+    let le = union_all(&set, "life_expectancy_75");
+    assert!(le.value.is_none() && le.suppressed);
+    // The municipality rows equal the union here (one municipality).
+    let m = set.rows.iter().find(|r| r.indicator == "checkup_rate" && r.municipality_code == MUNI && r.sex == ALL && r.age_band == ALL).unwrap();
+    assert_eq!((m.numerator, m.denominator), (2.0, 4.0));
+}
+
+/// SPEC §7: the union-level ハイリスク者割合 = the rule counts of `ittai run` divided by the
+/// insured on the reference date, for every rule (sample data, FY2024).
+#[test]
+fn union_high_risk_rates_equal_run_counts_over_insured() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = crate::support::ittai().args(["run", "--format", "csv", "--out"]).arg(&out).current_dir(root()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let population = m["population"].as_f64().unwrap();
+    let src = Sources::open(&root().join("sample_data"), &DrugMaster::embedded(), &DiseaseMaster::embedded()).unwrap();
+    let drugs = default_drug_classes();
+    let diseases = default_disease_classes();
+    let rules = load_rules(&LoadOptions::default(), &drugs, &diseases).unwrap();
+    let fy = FiscalYear(2024);
+    let spec = RunSpec { frame: Frame { fy, reference: fy.end() }, rules: &rules, drug_classes: &drugs, disease_classes: &diseases };
+    let set = compute(&src, &[fy], &spec, &mut |_| {}).unwrap();
+    for r in m["rules"].as_array().unwrap() {
+        let id = r["id"].as_str().unwrap();
+        let listed = r["listed"].as_f64().unwrap();
+        let row = set
+            .rows
+            .iter()
+            .find(|x| x.indicator == "high_risk_rate" && x.rule_id.as_deref() == Some(id) && x.municipality_code == UNION && x.sex == ALL && x.age_band == ALL)
+            .unwrap();
+        assert_eq!((row.numerator, row.denominator), (listed, population), "{id}");
+        assert!((row.value.unwrap() - 100.0 * listed / population).abs() < 1e-9, "{id}");
+    }
+}
