@@ -15,10 +15,10 @@ use ittai_io::atomic::{Visibility, write_atomic};
 use ittai_io::masters::{DiseaseMaster, DrugMaster};
 use ittai_model::FiscalYear;
 use ittai_model::classes::{default_disease_classes, default_drug_classes};
-use ittai_report::{Cells, CsvEncoding, Headers, Table, write_csv, write_xlsx};
+use ittai_report::{Cells, Headers, Table, write_csv, write_xlsx};
 use serde_json::json;
 
-use crate::{prepare, sample, ui};
+use crate::{cmd_indicators, prepare, sample, ui};
 
 /// Run the ten extraction rules and write target lists, attrition and a manifest.
 ///
@@ -71,6 +71,11 @@ pub struct Args {
     /// earlier clean validation of identical bytes is reused).
     #[arg(long)]
     revalidate: bool,
+    /// Skip the evaluation indicators (共通評価指標). By default they are computed for every
+    /// fiscal year in the data and written to <out>/indicators/ (this applies the rules once
+    /// more per extra FY; `ittai report` then draws the committee report from them).
+    #[arg(long)]
+    no_indicators: bool,
 }
 
 fn parse_set(items: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
@@ -99,11 +104,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             "--format {f}: expected csv, xlsx or parquet"
         );
     }
-    let encoding = match a.encoding.to_lowercase().as_str() {
-        "utf8" | "utf-8" => CsvEncoding::Utf8Bom,
-        "sjis" | "shift_jis" | "cp932" => CsvEncoding::ShiftJis,
-        other => bail!("--encoding {other}: expected utf8 or sjis"),
-    };
+    let encoding = ui::csv_encoding(&a.encoding)?;
     let data = match &a.data {
         Some(d) => d.clone(),
         None => sample::default_data_dir()?,
@@ -243,6 +244,27 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     pb.finish_and_clear();
     timings.push(("write".into(), t.elapsed().as_secs_f64()));
+
+    let mut indicator_set = None;
+    if !a.no_indicators {
+        let t = Instant::now();
+        let fys = ittai_engine::indicators::fiscal_years(&src)?;
+        let set = cmd_indicators::compute_with_progress(
+            &src,
+            &fys,
+            &rules,
+            &drug_classes,
+            &disease_classes,
+            Some(&result),
+        )?;
+        outputs.extend(cmd_indicators::write(
+            &set,
+            &a.out.join("indicators"),
+            encoding,
+        )?);
+        timings.push(("indicators".into(), t.elapsed().as_secs_f64()));
+        indicator_set = Some(set);
+    }
     timings.push(("total".into(), started.elapsed().as_secs_f64()));
 
     let manifest = manifest(
@@ -256,6 +278,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     )?;
 
     print_summary(&result.results, result.population);
+    if let Some(set) = &indicator_set {
+        cmd_indicators::print_union_summary(set);
+        eprintln!("\ncommittee report: ittai report --out {}", a.out.display());
+    }
     if unresolved > 0 {
         eprintln!(
             "note: {} drug line(s) have a code not in the drug master and no YJ code; they are not counted in drug rules.",

@@ -6,6 +6,7 @@
 
 mod cmd_indicators;
 mod cmd_profile;
+mod cmd_report;
 mod cmd_rules;
 mod cmd_run;
 mod cmd_synth;
@@ -21,7 +22,9 @@ use clap::{Parser, Subcommand};
 /// ittai: target lists and indicators for 後期高齢者の保健事業と介護予防の一体的な実施.
 ///
 /// Typical use:
-///   ittai run                       run the ten rules on the embedded sample data → out/
+///   ittai run                       run the ten rules and the indicators on the embedded
+///                                   sample data → out/
+///   ittai report                    committee report from out/ → out/report.html, .xlsx
 ///   ittai validate DIR              check a dataset against the contract
 ///   ittai synth --persons 100000 --seed 1 --out DIR
 ///                                   generate a synthetic union for testing
@@ -38,6 +41,8 @@ enum Command {
     Run(cmd_run::Args),
     /// Compute the evaluation indicators for every fiscal year — 共通評価指標.
     Indicators(cmd_indicators::Args),
+    /// Draw the committee report (HTML + xlsx) from the indicators — 評価レポート.
+    Report(cmd_report::Args),
     /// Show the rules in plain Japanese with their parameters and sources — 抽出条件.
     Rules(cmd_rules::Args),
     /// Check a dataset against the calibration targets of SPEC §8 — 較正の確認.
@@ -54,6 +59,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd_run::run(a),
         Command::Rules(a) => cmd_rules::run(a),
         Command::Indicators(a) => cmd_indicators::run(a),
+        Command::Report(a) => cmd_report::run(a),
         Command::Profile(a) => cmd_profile::run(a),
         Command::Synth(a) => cmd_synth::run(a),
         Command::Validate(a) => cmd_validate::run(a),

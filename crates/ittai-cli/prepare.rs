@@ -41,18 +41,33 @@ pub fn cache_dir() -> PathBuf {
 /// Validates `data` (or reuses the stamp of an earlier clean validation of the same
 /// bytes unless `revalidate`); writes `<out>/rejects.csv`; stages into `<out>/.staging`
 /// if needed.
-pub fn prepare(data: &Path, out: &Path, as_of: NaiveDate, revalidate: bool) -> anyhow::Result<Prepared> {
-    anyhow::ensure!(data.is_dir(), "{} is not a dataset directory", data.display());
+pub fn prepare(
+    data: &Path,
+    out: &Path,
+    as_of: NaiveDate,
+    revalidate: bool,
+) -> anyhow::Result<Prepared> {
+    anyhow::ensure!(
+        data.is_dir(),
+        "{} is not a dataset directory",
+        data.display()
+    );
     let rejects_path = out.join("rejects.csv");
     let pb = ui::spinner("hashing input files");
     let hashes = stamp::hash_inputs(data).with_context(|| format!("reading {}", data.display()))?;
     pb.finish_and_clear();
-    if !revalidate {
-        if let Some(report) = stamp::load(&cache_dir(), &hashes, as_of) {
+    if !revalidate
+        && let Some(report) = stamp::load(&cache_dir(), &hashes, as_of) {
             RejectSink::to_file(&rejects_path, 0)?.finish()?;
-            return Ok(Prepared { dir: data.to_path_buf(), report, rejects: rejects_path, staged: false, hashes, validation: "stamp" });
+            return Ok(Prepared {
+                dir: data.to_path_buf(),
+                report,
+                rejects: rejects_path,
+                staged: false,
+                hashes,
+                validation: "stamp",
+            });
         }
-    }
     let mut rejects = RejectSink::to_file(&rejects_path, 10)
         .with_context(|| format!("creating {}", rejects_path.display()))?;
     let pb = ui::spinner("validating input");
@@ -79,9 +94,19 @@ pub fn prepare(data: &Path, out: &Path, as_of: NaiveDate, revalidate: bool) -> a
     }
     if report.is_clean() && report.all_parquet {
         if let Err(e) = stamp::save(&cache_dir(), &hashes, &report) {
-            eprintln!("note: could not record the validation in {}: {e}", cache_dir().display());
+            eprintln!(
+                "note: could not record the validation in {}: {e}",
+                cache_dir().display()
+            );
         }
-        return Ok(Prepared { dir: data.to_path_buf(), report, rejects: rejects_path, staged: false, hashes, validation: "full" });
+        return Ok(Prepared {
+            dir: data.to_path_buf(),
+            report,
+            rejects: rejects_path,
+            staged: false,
+            hashes,
+            validation: "full",
+        });
     }
     if !report.is_clean() {
         eprintln!(
@@ -102,5 +127,12 @@ pub fn prepare(data: &Path, out: &Path, as_of: NaiveDate, revalidate: bool) -> a
     validate_dataset(data, &opts, &mut quiet, &mut sink, &mut progress)
         .map_err(anyhow::Error::msg)?;
     pb.finish_and_clear();
-    Ok(Prepared { dir: staging, report, rejects: rejects_path, staged: true, hashes, validation: "full" })
+    Ok(Prepared {
+        dir: staging,
+        report,
+        rejects: rejects_path,
+        staged: true,
+        hashes,
+        validation: "full",
+    })
 }

@@ -33,15 +33,7 @@ pub fn spinner(message: &str) -> ProgressBar {
 
 /// 1234567 → "1,234,567".
 pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    ittai_report::table::thousands(n as i64)
 }
 
 /// Bytes as MB with one decimal.
@@ -53,4 +45,13 @@ pub fn megabytes(b: u64) -> String {
 pub fn pad(s: &str, width: usize) -> String {
     let w = unicode_width::UnicodeWidthStr::width(s);
     format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+/// Parses `--encoding`: utf8 (UTF-8 with BOM) or sjis (Shift_JIS/CP932).
+pub fn csv_encoding(s: &str) -> anyhow::Result<ittai_report::CsvEncoding> {
+    match s.to_lowercase().as_str() {
+        "utf8" | "utf-8" => Ok(ittai_report::CsvEncoding::Utf8Bom),
+        "sjis" | "shift_jis" | "cp932" => Ok(ittai_report::CsvEncoding::ShiftJis),
+        other => anyhow::bail!("--encoding {other}: expected utf8 or sjis"),
+    }
 }

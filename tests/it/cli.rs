@@ -32,6 +32,9 @@ fn run_on_sample_data_writes_lists_attrition_and_manifest() {
         "manifest.json",
         "targets/R03_polypharmacy.csv",
         "targets/R03_polypharmacy.parquet",
+        "indicators/indicators.csv",
+        "indicators/indicators.xlsx",
+        "indicators/indicators.parquet",
     ] {
         assert!(out.join(f).is_file(), "{f} written");
     }
@@ -103,6 +106,7 @@ fn shift_jis_output_round_trips() {
             "sjis",
             "--only",
             "R05",
+            "--no-indicators",
             "--out",
         ])
         .arg(&out)

@@ -19,20 +19,48 @@ fn indicators(ds: &Dataset, fys: &[i32]) -> IndicatorSet {
     let drugs = default_drug_classes();
     let diseases = default_disease_classes();
     let rules = load_rules(&LoadOptions::default(), &drugs, &diseases).unwrap();
-    let src = Sources::open(dir.path(), &DrugMaster::embedded(), &DiseaseMaster::embedded()).unwrap();
+    let src = Sources::open(
+        dir.path(),
+        &DrugMaster::embedded(),
+        &DiseaseMaster::embedded(),
+    )
+    .unwrap();
     let fys: Vec<FiscalYear> = fys.iter().map(|y| FiscalYear(*y)).collect();
-    let spec = RunSpec { frame: Frame { fy: fys[0], reference: fys[0].end() }, rules: &rules, drug_classes: &drugs, disease_classes: &diseases };
+    let spec = RunSpec {
+        frame: Frame {
+            fy: fys[0],
+            reference: fys[0].end(),
+        },
+        rules: &rules,
+        drug_classes: &drugs,
+        disease_classes: &diseases,
+    };
     compute(&src, &fys, &spec, &mut |_| {}).unwrap()
 }
 
 fn union_all<'a>(set: &'a IndicatorSet, id: &str) -> &'a IndicatorRow {
     set.rows
         .iter()
-        .find(|r| r.indicator == id && r.fy == 2024 && r.municipality_code == UNION && r.sex == ALL && r.age_band == ALL && r.rule_id.is_none())
+        .find(|r| {
+            r.indicator == id
+                && r.fy == 2024
+                && r.municipality_code == UNION
+                && r.sex == ALL
+                && r.age_band == ALL
+                && r.rule_id.is_none()
+        })
         .unwrap_or_else(|| panic!("{id}"))
 }
 
-fn claim(ds: &mut Dataset, id: &str, person: &str, month: chrono::NaiveDate, kind: u8, institution: &str, points: i64) {
+fn claim(
+    ds: &mut Dataset,
+    id: &str,
+    person: &str,
+    month: chrono::NaiveDate,
+    kind: u8,
+    institution: &str,
+    points: i64,
+) {
     ds.medical_claims.push(MedicalClaim {
         claim_id: id.into(),
         person_id: person.into(),
@@ -46,7 +74,11 @@ fn claim(ds: &mut Dataset, id: &str, person: &str, month: chrono::NaiveDate, kin
 
 fn product(prefix: &str, generic: bool) -> (String, String) {
     let m = DrugMaster::embedded();
-    let e = m.entries().iter().find(|e| e.name.starts_with(prefix) && e.generic == generic && e.retired.is_none()).unwrap();
+    let e = m
+        .entries()
+        .iter()
+        .find(|e| e.name.starts_with(prefix) && e.generic == generic && e.retired.is_none())
+        .unwrap();
     (e.code.clone(), e.yj.clone())
 }
 
@@ -63,141 +95,294 @@ fn product(prefix: &str, generic: bool) -> (String, String) {
 /// - p5 turned 75 on 2024-06-01 (not insured on April 1); checkup in August;
 /// - p6 inpatient 2024-04 … 2024-08 (5 months: not long-term); checkup in September;
 /// - p7 died 2024-10-15 (coverage ends 2024-10-16).
+fn tiny() -> &'static IndicatorSet {
+    static SET: std::sync::OnceLock<IndicatorSet> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let mut ds = Dataset::default();
+        for p in ["p1", "p2", "p3", "p4", "p6", "p7"] {
+            ds.elder(p);
+        }
+        ds.person("p5", d(1949, 6, 1), d(2024, 6, 1));
+        let p7 = ds.persons.iter_mut().find(|x| x.person_id == "p7").unwrap();
+        p7.coverage_end = Some(d(2024, 10, 16));
+        p7.loss_reason = Some(1);
+        ds.checkups.push(checkup("p1", d(2024, 7, 1)));
+        ds.checkups.push(checkup("p5", d(2024, 8, 1)));
+        ds.checkups.push(checkup("p6", d(2024, 9, 1)));
+        ds.dental_checkups.push(DentalCheckup {
+            person_id: "p2".into(),
+            exam_date: d(2024, 9, 1),
+        });
+        claim(
+            &mut ds,
+            "p1-out",
+            "p1",
+            d(2024, 5, 1),
+            2,
+            "3110100012",
+            1000,
+        );
+        claim(&mut ds, "p1-rx", "p1", d(2024, 5, 1), 4, "3140100016", 500);
+        let m = DrugMaster::embedded();
+        let mut seen = std::collections::BTreeSet::new();
+        for e in m.entries() {
+            if seen.len() == 15 {
+                break;
+            }
+            if e.yj.len() == 12
+                && e.retired.is_none()
+                && e.form == ittai_io::masters::DosageForm::Internal
+                && seen.insert(e.yj[..7].to_string())
+            {
+                ds.drug("p1-rx", &e.code, &e.yj);
+                ds.claim_drugs.last_mut().unwrap().quantity = Some(0.0);
+            }
+        }
+        claim(&mut ds, "p2-a", "p2", d(2024, 6, 1), 2, "3110100012", 800);
+        claim(&mut ds, "p2-b", "p2", d(2024, 6, 1), 2, "3110100021", 800);
+        let generic = product("アムロジピン錠５ｍｇ", true);
+        let branded = product("アムロジン錠５ｍｇ", false);
+        ds.drug("p2-a", &generic.0, &generic.1);
+        ds.drug("p2-b", &branded.0, &branded.1);
+        ds.certifications.push(Certification {
+            person_id: "p2".into(),
+            decision_date: d(2024, 5, 1),
+            care_level_code: "01".into(),
+            valid_from: d(2024, 4, 10),
+            valid_to: d(2024, 5, 1),
+        });
+        for mo in 1..=6 {
+            claim(
+                &mut ds,
+                &format!("p3-{mo}"),
+                "p3",
+                d(2024, mo, 1),
+                1,
+                "3110195017",
+                1000,
+            );
+        }
+        for mo in 4..=8 {
+            claim(
+                &mut ds,
+                &format!("p6-{mo}"),
+                "p6",
+                d(2024, mo, 1),
+                1,
+                "3110195017",
+                1000,
+            );
+        }
+        ds.care_claims.push(CareClaim {
+            person_id: "p4".into(),
+            service_month: d(2024, 5, 1),
+            service_type_code: "51".into(),
+            care_level_code: Some("23".into()),
+            units: Some(25_000),
+            days: Some(31),
+            provider_number: Some("3170010011".into()),
+        });
+        ds.certifications.push(Certification {
+            person_id: "p4".into(),
+            decision_date: d(2024, 3, 1),
+            care_level_code: "23".into(),
+            valid_from: d(2024, 3, 15),
+            valid_to: d(2026, 3, 31),
+        });
+        indicators(&ds, &[2024])
+    })
+}
+
+/// Checks the union's all-sex, all-age row of `id` (FY2024): numerator, denominator, value,
+/// and that it is flagged for suppression (every count here is under 10).
+fn check(id: &str, num: f64, den: f64, value: f64) {
+    let r = union_all(tiny(), id);
+    assert!(
+        (r.numerator - num).abs() < 1e-6 && (r.denominator - den).abs() < 1e-6,
+        "{id}: {} / {}",
+        r.numerator,
+        r.denominator
+    );
+    assert!(
+        (r.value.unwrap() - value).abs() < 1e-6,
+        "{id}: {:?} ≠ {value}",
+        r.value
+    );
+    assert!(
+        r.suppressed,
+        "{id}: counts under 10 are suppressed in published outputs"
+    );
+}
+
+/// Exposure: five persons × 365 days, p5 304 days (June … March), p7 198 days (April 1 …
+/// October 15) = 2,327 days = 2327 / 365.25 insured-years.
+const YEARS: f64 = 2327.0 / 365.25;
+
+/// 健診受診率: insured on April 1 = p1, p2, p3, p4, p6, p7; minus p3 (long-term inpatient)
+/// and p4 (facility) → 4; with a checkup: p1, p6 → 2 / 4 = 50 %. p5 is not in the
+/// denominator (not insured on April 1). The municipality row equals the union (one
+/// municipality).
 #[test]
-fn each_indicator_on_a_tiny_dataset() {
-    let mut ds = Dataset::default();
-    for p in ["p1", "p2", "p3", "p4", "p6", "p7"] {
-        ds.elder(p);
-    }
-    ds.person("p5", d(1949, 6, 1), d(2024, 6, 1));
-    let p7 = ds.persons.iter_mut().find(|x| x.person_id == "p7").unwrap();
-    p7.coverage_end = Some(d(2024, 10, 16));
-    p7.loss_reason = Some(1);
-    ds.checkups.push(checkup("p1", d(2024, 7, 1)));
-    ds.checkups.push(checkup("p5", d(2024, 8, 1)));
-    ds.checkups.push(checkup("p6", d(2024, 9, 1)));
-    ds.dental_checkups.push(DentalCheckup { person_id: "p2".into(), exam_date: d(2024, 9, 1) });
-    claim(&mut ds, "p1-out", "p1", d(2024, 5, 1), 2, "3110100012", 1000);
-    claim(&mut ds, "p1-rx", "p1", d(2024, 5, 1), 4, "3140100016", 500);
-    let m = DrugMaster::embedded();
-    let mut seen = std::collections::BTreeSet::new();
-    for e in m.entries() {
-        if seen.len() == 15 {
-            break;
-        }
-        if e.yj.len() == 12 && e.retired.is_none() && e.form == ittai_io::masters::DosageForm::Internal && seen.insert(e.yj[..7].to_string()) {
-            ds.drug("p1-rx", &e.code, &e.yj);
-            ds.claim_drugs.last_mut().unwrap().quantity = Some(0.0);
-        }
-    }
-    claim(&mut ds, "p2-a", "p2", d(2024, 6, 1), 2, "3110100012", 800);
-    claim(&mut ds, "p2-b", "p2", d(2024, 6, 1), 2, "3110100021", 800);
-    let generic = product("アムロジピン錠５ｍｇ", true);
-    let branded = product("アムロジン錠５ｍｇ", false);
-    ds.drug("p2-a", &generic.0, &generic.1);
-    ds.drug("p2-b", &branded.0, &branded.1);
-    ds.certifications.push(Certification {
-        person_id: "p2".into(),
-        decision_date: d(2024, 5, 1),
-        care_level_code: "01".into(),
-        valid_from: d(2024, 4, 10),
-        valid_to: d(2024, 5, 1),
-    });
-    for mo in 1..=6 {
-        claim(&mut ds, &format!("p3-{mo}"), "p3", d(2024, mo, 1), 1, "3110195017", 1000);
-    }
-    for mo in 4..=8 {
-        claim(&mut ds, &format!("p6-{mo}"), "p6", d(2024, mo, 1), 1, "3110195017", 1000);
-    }
-    ds.care_claims.push(CareClaim {
-        person_id: "p4".into(),
-        service_month: d(2024, 5, 1),
-        service_type_code: "51".into(),
-        care_level_code: Some("23".into()),
-        units: Some(25_000),
-        days: Some(31),
-        provider_number: Some("3170010011".into()),
-    });
-    ds.certifications.push(Certification {
-        person_id: "p4".into(),
-        decision_date: d(2024, 3, 1),
-        care_level_code: "23".into(),
-        valid_from: d(2024, 3, 15),
-        valid_to: d(2026, 3, 31),
-    });
-    let set = indicators(&ds, &[2024]);
-    let check = |id: &str, num: f64, den: f64, value: f64| {
-        let r = union_all(&set, id);
-        assert!((r.numerator - num).abs() < 1e-6 && (r.denominator - den).abs() < 1e-6, "{id}: {} / {}", r.numerator, r.denominator);
-        assert!((r.value.unwrap() - value).abs() < 1e-6, "{id}: {:?} ≠ {value}", r.value);
-        assert!(r.suppressed, "{id}: counts under 10 are suppressed in published outputs");
-    };
-    // 健診受診率: insured on April 1 = p1, p2, p3, p4, p6, p7; minus p3 (long-term inpatient)
-    // and p4 (facility) → 4; with a checkup: p1, p6 → 2 / 4 = 50 %. p5 is not in the
-    // denominator (not insured on April 1).
+fn checkup_rate() {
     check("checkup_rate", 2.0, 4.0, 50.0);
-    // 歯科健診受診率: p2 → 1 / 4 = 25 %.
-    check("dental_checkup_rate", 1.0, 4.0, 25.0);
-    // 要介護認定率: insured on 2025-03-31 = p1 … p6 (p7 died) → 6; certified (要支援1 …
-    // 要介護5): p4 only (p2's 01 非該当 does not count) → 1 / 6.
-    check("certification_rate", 1.0, 6.0, 100.0 / 6.0);
-    // Exposure: five persons × 365 days, p5 304 days (June … March), p7 198 days (April 1 …
-    // October 15) = 2,327 days = 2327 / 365.25 years.
-    let years = 2327.0 / 365.25;
-    // 死亡率: 1 death / 6.371 years × 100.
-    check("deaths", 1.0, years, 100.0 / years);
-    // 医療費: p1 1,000 + 500 points, p2 800 + 800, p3 April–June 3 × 1,000 (January–March are
-    // FY2023), p6 5 × 1,000 → 11,100 points = 111,000 yen; per insured-year 111,000 / 6.371.
-    check("medical_cost", 111_000.0, years, 111_000.0 / years);
-    // 入院: p3 30,000 + p6 50,000 = 80,000 yen; 入院外: p1 10,000 + p2 16,000 = 26,000;
-    // 調剤: p1 5,000.
-    check("medical_cost_inpatient", 80_000.0, years, 80_000.0 / years);
-    check("medical_cost_outpatient", 26_000.0, years, 26_000.0 / years);
-    check("medical_cost_pharmacy", 5_000.0, years, 5_000.0 / years);
-    // 介護給付費: 25,000 units × 10 yen = 250,000 yen / 6.371 years.
-    check("care_cost", 250_000.0, years, 250_000.0 / years);
-    // 多剤: persons with an oral prescription in the FY: p1, p2 → 2; with ≥ 15 ingredients in
-    // a month: p1 → 1 / 2 = 50 %.
-    check("polypharmacy_rate", 1.0, 2.0, 50.0);
-    // 重複: the same ingredient (amlodipine, 2171022) from two clinics in June: p2 → 1 / 2.
-    check("duplicate_rate", 1.0, 2.0, 50.0);
-    // 後発医薬品: p2's generic 1 × 28 over generic 28 + branded-with-generic 28 = 50 %
-    // (p1's lines have quantity 0).
-    check("generic_share", 28.0, 56.0, 50.0);
-    // Life expectancy: no death in the open interval (95+) → not computable, suppressed.
-    let le = union_all(&set, "life_expectancy_75");
-    assert!(le.value.is_none() && le.suppressed);
-    // The municipality rows equal the union here (one municipality).
-    let m = set.rows.iter().find(|r| r.indicator == "checkup_rate" && r.municipality_code == MUNI && r.sex == ALL && r.age_band == ALL).unwrap();
+    let m = tiny()
+        .rows
+        .iter()
+        .find(|r| {
+            r.indicator == "checkup_rate"
+                && r.municipality_code == MUNI
+                && r.sex == ALL
+                && r.age_band == ALL
+        })
+        .unwrap();
     assert_eq!((m.numerator, m.denominator), (2.0, 4.0));
 }
 
+/// 歯科健診受診率: the same denominator (4); p2 → 1 / 4 = 25 %.
+#[test]
+fn dental_checkup_rate() {
+    check("dental_checkup_rate", 1.0, 4.0, 25.0);
+}
+
+/// 要介護認定率: insured on 2025-03-31 = p1 … p6 (p7 died) → 6; certified (要支援1 …
+/// 要介護5): p4 only (p2's 01 非該当 does not count) → 1 / 6.
+#[test]
+fn certification_rate() {
+    check("certification_rate", 1.0, 6.0, 100.0 / 6.0);
+}
+
+/// ハイリスク者割合 R03 (15+ oral ingredients in a month): p1 (15 in May) → 1 / 6 insured on
+/// the reference date; R10 (no checkup, visit or certification): nobody → 0 / 6.
+#[test]
+fn high_risk_rate() {
+    let row = |id: &str| {
+        tiny()
+            .rows
+            .iter()
+            .find(|r| {
+                r.indicator == "high_risk_rate"
+                    && r.rule_id.as_deref() == Some(id)
+                    && r.municipality_code == UNION
+                    && r.sex == ALL
+                    && r.age_band == ALL
+            })
+            .unwrap()
+    };
+    assert_eq!((row("R03").numerator, row("R03").denominator), (1.0, 6.0));
+    assert!((row("R03").value.unwrap() - 100.0 / 6.0).abs() < 1e-9);
+    assert_eq!(
+        (
+            row("R10").numerator,
+            row("R10").denominator,
+            row("R10").value
+        ),
+        (0.0, 6.0, Some(0.0))
+    );
+}
+
+/// 死亡率: 1 death (p7) / 6.371 insured-years × 100.
+#[test]
+fn deaths() {
+    check("deaths", 1.0, YEARS, 100.0 / YEARS);
+}
+
+/// 医療費: p1 1,000 + 500 points, p2 800 + 800, p3 April–June 3 × 1,000 (January–March are
+/// FY2023), p6 5 × 1,000 → 11,100 points = 111,000 yen per 6.371 insured-years. By kind:
+/// 入院 p3 30,000 + p6 50,000 = 80,000 yen; 入院外 p1 10,000 + p2 16,000 = 26,000; 調剤 p1
+/// 5,000; 歯科 none.
+#[test]
+fn medical_cost() {
+    check("medical_cost", 111_000.0, YEARS, 111_000.0 / YEARS);
+    check("medical_cost_inpatient", 80_000.0, YEARS, 80_000.0 / YEARS);
+    check("medical_cost_outpatient", 26_000.0, YEARS, 26_000.0 / YEARS);
+    check("medical_cost_pharmacy", 5_000.0, YEARS, 5_000.0 / YEARS);
+    let dental = union_all(tiny(), "medical_cost_dental");
+    assert_eq!(dental.numerator, 0.0);
+}
+
+/// 介護給付費: 25,000 units × 10 yen = 250,000 yen / 6.371 insured-years.
+#[test]
+fn care_cost() {
+    check("care_cost", 250_000.0, YEARS, 250_000.0 / YEARS);
+}
+
+/// 多剤投薬患者割合: persons with an oral prescription in the FY: p1, p2 → 2; with ≥ 15
+/// ingredients in a month: p1 → 1 / 2 = 50 %.
+#[test]
+fn polypharmacy_rate() {
+    check("polypharmacy_rate", 1.0, 2.0, 50.0);
+}
+
+/// 重複投薬患者割合: the same ingredient (amlodipine, 2171022) from two clinics in June:
+/// p2 → 1 / 2.
+#[test]
+fn duplicate_rate() {
+    check("duplicate_rate", 1.0, 2.0, 50.0);
+}
+
+/// 後発医薬品使用割合: p2's generic 1 × 28 over generic 28 + branded-with-generic 28 = 50 %
+/// (p1's lines have quantity 0).
+#[test]
+fn generic_share() {
+    check("generic_share", 28.0, 56.0, 50.0);
+}
+
+/// 平均余命・平均自立期間: no death in the open interval (95+) → not computable, so no value
+/// and suppressed (the Sullivan arithmetic itself is tested in ittai-engine's lifetable).
+#[test]
+fn life_expectancy_and_independence() {
+    for id in ["life_expectancy_75", "independence_75"] {
+        let le = union_all(tiny(), id);
+        assert!(le.value.is_none() && le.suppressed, "{id}");
+    }
+}
+
 /// SPEC §7: the union-level ハイリスク者割合 = the rule counts of `ittai run` divided by the
-/// insured on the reference date, for every rule (sample data, FY2024).
+/// insured on the reference date, for every rule (sample data, FY2024), in the indicator
+/// table that `ittai run` itself writes.
 #[test]
 fn union_high_risk_rates_equal_run_counts_over_insured() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = crate::support::ittai().args(["run", "--format", "csv", "--out"]).arg(&out).current_dir(root()).output().unwrap();
+    let o = crate::support::ittai()
+        .args(["run", "--format", "csv", "--out"])
+        .arg(&out)
+        .current_dir(root())
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     let population = m["population"].as_f64().unwrap();
-    let src = Sources::open(&root().join("sample_data"), &DrugMaster::embedded(), &DiseaseMaster::embedded()).unwrap();
-    let drugs = default_drug_classes();
-    let diseases = default_disease_classes();
-    let rules = load_rules(&LoadOptions::default(), &drugs, &diseases).unwrap();
-    let fy = FiscalYear(2024);
-    let spec = RunSpec { frame: Frame { fy, reference: fy.end() }, rules: &rules, drug_classes: &drugs, disease_classes: &diseases };
-    let set = compute(&src, &[fy], &spec, &mut |_| {}).unwrap();
+    // The indicator table `ittai run` wrote for every FY of the data (FY2024 is the run's).
+    let set = ittai_engine::indicators::store::read(&out.join("indicators")).unwrap();
+    assert!(
+        set.rows.iter().any(|r| r.fy == 2023),
+        "earlier FYs are computed too"
+    );
     for r in m["rules"].as_array().unwrap() {
         let id = r["id"].as_str().unwrap();
         let listed = r["listed"].as_f64().unwrap();
         let row = set
             .rows
             .iter()
-            .find(|x| x.indicator == "high_risk_rate" && x.rule_id.as_deref() == Some(id) && x.municipality_code == UNION && x.sex == ALL && x.age_band == ALL)
+            .find(|x| {
+                x.indicator == "high_risk_rate"
+                    && x.fy == 2024
+                    && x.rule_id.as_deref() == Some(id)
+                    && x.municipality_code == UNION
+                    && x.sex == ALL
+                    && x.age_band == ALL
+            })
             .unwrap();
-        assert_eq!((row.numerator, row.denominator), (listed, population), "{id}");
-        assert!((row.value.unwrap() - 100.0 * listed / population).abs() < 1e-9, "{id}");
+        assert_eq!(
+            (row.numerator, row.denominator),
+            (listed, population),
+            "{id}"
+        );
+        assert!(
+            (row.value.unwrap() - 100.0 * listed / population).abs() < 1e-9,
+            "{id}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod independent;
 mod indicators;
+mod report;
 mod rules_edges;
 mod rules_files;
 mod support;

@@ -127,7 +127,7 @@ fn threshold_20_by_copied_file_and_by_set_agree_and_are_a_subset() {
         let o = ittai()
             .arg("run")
             .args(args)
-            .args(["--format", "csv", "--out"])
+            .args(["--format", "csv", "--no-indicators", "--out"])
             .arg(dir.path().join(out))
             .current_dir(root())
             .output()

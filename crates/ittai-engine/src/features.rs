@@ -175,9 +175,15 @@ impl Feature {
                 } => {
                     let t = drug_tag(class, options, kinds);
                     let ja = class_name_ja(class);
-                    vec![(format!("last_{t}_month"), format!("最終処方月（{ja}）")), (format!("last_{t}_name"), format!("最終処方薬（{ja}）"))]
+                    vec![
+                        (format!("last_{t}_month"), format!("最終処方月（{ja}）")),
+                        (format!("last_{t}_name"), format!("最終処方薬（{ja}）")),
+                    ]
                 }
-                Event::Diagnosis(c) => vec![(format!("{c}_diagnosis"), format!("最新の傷病名（{}）", disease_name_ja(c)))],
+                Event::Diagnosis(c) => vec![(
+                    format!("{c}_diagnosis"),
+                    format!("最新の傷病名（{}）", disease_name_ja(c)),
+                )],
                 Event::Certification(_) => vec![],
             },
         }
@@ -187,13 +193,22 @@ impl Feature {
 /// Japanese name of a drug class of the built-in class file (the id for other classes).
 fn class_name_ja(id: &str) -> String {
     static CLASSES: std::sync::OnceLock<BTreeMap<String, DrugClass>> = std::sync::OnceLock::new();
-    CLASSES.get_or_init(ittai_model::classes::default_drug_classes).get(id).map(|c| c.name_ja.clone()).unwrap_or_else(|| id.to_string())
+    CLASSES
+        .get_or_init(ittai_model::classes::default_drug_classes)
+        .get(id)
+        .map(|c| c.name_ja.clone())
+        .unwrap_or_else(|| id.to_string())
 }
 
 /// Japanese name of a disease class of the built-in class file (the id for other classes).
 fn disease_name_ja(id: &str) -> String {
-    static CLASSES: std::sync::OnceLock<BTreeMap<String, DiseaseClass>> = std::sync::OnceLock::new();
-    CLASSES.get_or_init(ittai_model::classes::default_disease_classes).get(id).map(|c| c.name_ja.clone()).unwrap_or_else(|| id.to_string())
+    static CLASSES: std::sync::OnceLock<BTreeMap<String, DiseaseClass>> =
+        std::sync::OnceLock::new();
+    CLASSES
+        .get_or_init(ittai_model::classes::default_disease_classes)
+        .get(id)
+        .map(|c| c.name_ja.clone())
+        .unwrap_or_else(|| id.to_string())
 }
 
 /// Collects the features a condition uses, including the coverage windows of its
@@ -277,7 +292,9 @@ pub fn yj_in_class(prefixes: &[String]) -> Expr {
         let e = if digits {
             let scale = 10u32.pow(7 - p.len() as u32);
             let lo: u32 = p.parse::<u32>().expect("digits") * scale;
-            col("yj7n").gt_eq(lit(lo)).and(col("yj7n").lt_eq(lit(lo + scale - 1)))
+            col("yj7n")
+                .gt_eq(lit(lo))
+                .and(col("yj7n").lt_eq(lit(lo + scale - 1)))
         } else {
             col("yj").str().starts_with(lit(p.as_str()))
         };
@@ -309,7 +326,7 @@ pub fn between_dates(c: Expr, a: NaiveDate, b: NaiveDate) -> Expr {
 }
 
 /// The run's time frame.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Frame {
     /// Extraction FY.
     pub fy: FiscalYear,
@@ -397,7 +414,10 @@ pub fn population(src: &Sources, frame: &Frame) -> PolarsResult<LazyFrame> {
 /// The latest `service_month` among rows where `cond` holds (null when none); a plain
 /// `max` so that the streaming engine can aggregate it.
 fn last_month_when(cond: Expr) -> Expr {
-    when(cond).then(col("service_month")).otherwise(lit(NULL).cast(DataType::Date)).max()
+    when(cond)
+        .then(col("service_month"))
+        .otherwise(lit(NULL).cast(DataType::Date))
+        .max()
 }
 
 /// Multiplier of the packed (month, code) evidence: day number of the service month ·
@@ -418,7 +438,9 @@ fn last_packed_when(cond: Expr, code: &str) -> Expr {
 
 /// The service month of a packed (month, code) value, as a date.
 fn packed_month_date(packed: Expr) -> Expr {
-    (packed / lit(PACK)).cast(DataType::Int32).cast(DataType::Date)
+    (packed / lit(PACK))
+        .cast(DataType::Int32)
+        .cast(DataType::Date)
 }
 
 /// A drug-class feature: class, options, claim kinds (None = any claim), window.
@@ -432,12 +454,18 @@ struct DrugFeature {
 
 impl DrugFeature {
     fn prefixes(&self, drug_classes: &BTreeMap<String, DrugClass>) -> PolarsResult<Vec<String>> {
-        let def = drug_classes.get(&self.class).ok_or_else(|| polars_err!(ComputeError: "unknown drug class {}", self.class))?;
+        let def = drug_classes
+            .get(&self.class)
+            .ok_or_else(|| polars_err!(ComputeError: "unknown drug class {}", self.class))?;
         Ok(def.prefixes(&self.options))
     }
 
     fn event(&self) -> Event {
-        Event::Drug { class: self.class.clone(), options: self.options.clone(), kinds: self.kinds.clone() }
+        Event::Drug {
+            class: self.class.clone(),
+            options: self.options.clone(),
+            kinds: self.kinds.clone(),
+        }
     }
 
     /// The presence flag and the last-month evidence, over drug lines with a `yj` column.
@@ -455,35 +483,62 @@ impl DrugFeature {
         let c = Feature::Exists(self.event(), self.window).column();
         bool_cols.push(c.clone());
         let _ = evidence_done;
-        Ok(vec![cond.and(between_dates(col("service_month"), a, b)).any(true).alias(c)])
+        Ok(vec![
+            cond.and(between_dates(col("service_month"), a, b))
+                .any(true)
+                .alias(c),
+        ])
     }
 
     /// The packed latest (month, code) of the class over the drug lines of any claim kind
     /// (so that a rule restricted to some kinds still shows the person's last prescription
     /// of the class); `None` when another feature already asked for the same column.
-    fn evidence(&self, drug_classes: &BTreeMap<String, DrugClass>, evidence_done: &mut BTreeSet<String>) -> PolarsResult<Option<Expr>> {
-        let last = format!("last_{}_packed", drug_tag(&self.class, &self.options, &self.kinds));
+    fn evidence(
+        &self,
+        drug_classes: &BTreeMap<String, DrugClass>,
+        evidence_done: &mut BTreeSet<String>,
+    ) -> PolarsResult<Option<Expr>> {
+        let last = format!(
+            "last_{}_packed",
+            drug_tag(&self.class, &self.options, &self.kinds)
+        );
         if !evidence_done.insert(last.clone()) {
             return Ok(None);
         }
-        Ok(Some(last_packed_when(yj_in_class(&self.prefixes(drug_classes)?), "drug_code").alias(last)))
+        Ok(Some(
+            last_packed_when(yj_in_class(&self.prefixes(drug_classes)?), "drug_code").alias(last),
+        ))
     }
 }
 
 /// Drug lines whose YJ code is in `prefixes`, up to the reference month, on claims of the
 /// `kinds` (all when `None`): the lines are anti-joined with the claims of the other
 /// kinds (a small set) instead of joining every line with its claim.
-fn lines_of(src: &Sources, prefixes: &[String], kinds: Option<&BTreeSet<ClaimKind>>, upto: &Expr) -> PolarsResult<LazyFrame> {
+fn lines_of(
+    src: &Sources,
+    prefixes: &[String],
+    kinds: Option<&BTreeSet<ClaimKind>>,
+    upto: &Expr,
+) -> PolarsResult<LazyFrame> {
     let mut lines = src
         .drugs(&["claim_id", "person_id", "service_month"])?
-        .filter(col("service_month").lt_eq(upto.clone()).and(yj_in_class(prefixes)));
+        .filter(
+            col("service_month")
+                .lt_eq(upto.clone())
+                .and(yj_in_class(prefixes)),
+        );
     if let Some(kinds) = kinds {
         let other = src
             .medical_claims()?
             .select([col("claim_id"), col("claim_kind")])
             .filter(in_u8(col("claim_kind"), kinds.iter().map(|k| k.code())).not())
             .select([col("claim_id")]);
-        lines = lines.join(other, [col("claim_id")], [col("claim_id")], JoinArgs::new(JoinType::Anti));
+        lines = lines.join(
+            other,
+            [col("claim_id")],
+            [col("claim_id")],
+            JoinArgs::new(JoinType::Anti),
+        );
     }
     Ok(lines)
 }
@@ -514,8 +569,19 @@ fn monthly_drug_counts(
         - lit(1 + base);
     let lines = src
         .drugs(&["person_id", "service_month", "route"])?
-        .filter(in_u8(col("route"), routes.iter().map(|r| r.code())).and(between_dates(col("service_month"), a, b)))
-        .join(dict.clone(), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Inner));
+        .filter(
+            in_u8(col("route"), routes.iter().map(|r| r.code())).and(between_dates(
+                col("service_month"),
+                a,
+                b,
+            )),
+        )
+        .join(
+            dict.clone(),
+            [col("person_id")],
+            [col("person_id")],
+            JoinArgs::new(JoinType::Inner),
+        );
     // Distinct (person, month, drug) as one u64: pid · 2^(7+bits) + month · 2^bits + drug.
     // Months of a window are < 128 (7 bits); drugs take 24 bits (yj7 < 10^7) or 30
     // (9-digit codes), which leaves at least 26 bits (67 million persons) for the pid.
@@ -526,23 +592,31 @@ fn monthly_drug_counts(
     };
     let per_month = if bits > 0 {
         lines
-            .select([(col("pid").cast(DataType::UInt64) * lit(1u64 << (7 + bits))
-                + month_no.cast(DataType::UInt64) * lit(1u64 << bits)
-                + drug)
-                .alias("key")])
+            .select(
+                [(col("pid").cast(DataType::UInt64) * lit(1u64 << (7 + bits))
+                    + month_no.cast(DataType::UInt64) * lit(1u64 << bits)
+                    + drug)
+                    .alias("key")],
+            )
             .filter(col("key").is_not_null())
             .unique(None, UniqueKeepStrategy::Any)
             .select([(col("key") / lit(1u64 << bits)).alias("pm")])
             .group_by([col("pm")])
             .agg([len().cast(DataType::Int64).alias("k")])
             .select([
-                (col("pm") / lit(128u64)).cast(DataType::UInt32).alias("pid"),
+                (col("pm") / lit(128u64))
+                    .cast(DataType::UInt32)
+                    .alias("pid"),
                 (col("pm") % lit(128u64)).cast(DataType::Int64).alias("m"),
                 col("k"),
             ])
     } else {
         lines
-            .select([col("pid"), month_no.cast(DataType::Int64).alias("m"), drug.alias("u")])
+            .select([
+                col("pid"),
+                month_no.cast(DataType::Int64).alias("m"),
+                drug.alias("u"),
+            ])
             .filter(col("u").is_not_null())
             .unique(None, UniqueKeepStrategy::Any)
             .group_by([col("pid"), col("m")])
@@ -554,7 +628,10 @@ fn monthly_drug_counts(
         .group_by([col("pid")])
         .agg([col("score").max()]);
     let months: Vec<i32> = (0..w.len_months()).collect();
-    let dates: Vec<i32> = months.iter().map(|m| days_of_month_index(base + m)).collect();
+    let dates: Vec<i32> = months
+        .iter()
+        .map(|m| days_of_month_index(base + m))
+        .collect();
     let calendar = DataFrame::new_infer_height(vec![
         Column::new("m".into(), months),
         Column::new(format!("{c}_month").into(), dates).cast(&DataType::Date)?,
@@ -562,16 +639,24 @@ fn monthly_drug_counts(
     Ok(counts
         .with_columns([
             (col("score") / lit(1000i64)).cast(DataType::Int32).alias(c),
-            (lit(999i64) - col("score") % lit(1000i64)).cast(DataType::Int32).alias("m"),
+            (lit(999i64) - col("score") % lit(1000i64))
+                .cast(DataType::Int32)
+                .alias("m"),
         ])
-        .join(dict.clone(), [col("pid")], [col("pid")], JoinArgs::new(JoinType::Inner))
+        .join(
+            dict.clone(),
+            [col("pid")],
+            [col("pid")],
+            JoinArgs::new(JoinType::Inner),
+        )
         .left_join(calendar.lazy(), col("m"), col("m"))
         .select([col("person_id"), col(c), col(format!("{c}_month").as_str())]))
 }
 
 /// Days since 1970-01-01 of the first day of month number `n` (year × 12 + month − 1).
 pub fn days_of_month_index(n: i32) -> i32 {
-    let d = NaiveDate::from_ymd_opt(n.div_euclid(12), n.rem_euclid(12) as u32 + 1, 1).expect("valid month");
+    let d = NaiveDate::from_ymd_opt(n.div_euclid(12), n.rem_euclid(12) as u32 + 1, 1)
+        .expect("valid month");
     ittai_io::dataset::column::date_to_days(d)
 }
 
@@ -626,7 +711,8 @@ pub fn build(
     // aggregations. Each feature group is then computed by its own streaming query and
     // collected before it is joined, so peak memory is that of the largest group rather
     // than of all of them.
-    let pop = crate::collect_streaming(population(src, frame)?)?.with_row_index("pid".into(), None)?;
+    let pop =
+        crate::collect_streaming(population(src, frame)?)?.with_row_index("pid".into(), None)?;
     let dict = pop.clone().lazy().select([col("person_id"), col("pid")]);
     let mut out = pop.lazy();
     let mut timings: Vec<(String, f64)> = Vec::new();
@@ -688,7 +774,11 @@ pub fn build(
                     .alias(c)
             })
             .collect();
-        out = join(out, islands.group_by([col("person_id")]).agg(aggs), "coverage")?;
+        out = join(
+            out,
+            islands.group_by([col("person_id")]).agg(aggs),
+            "coverage",
+        )?;
     }
 
     // Latest checkup of the FY, and checkup presence per window.
@@ -810,7 +900,13 @@ pub fn build(
             let is_kind = in_u8(col("claim_kind"), kinds.iter().map(|k| k.code()));
             let c = Feature::Exists(Event::Claim(kinds.clone()), *w).column();
             bool_cols.push(c.clone());
-            aggs.push(is_kind.clone().and(between_dates(col("service_month"), a, b)).any(true).alias(c));
+            aggs.push(
+                is_kind
+                    .clone()
+                    .and(between_dates(col("service_month"), a, b))
+                    .any(true)
+                    .alias(c),
+            );
             let t = kinds_tag(kinds);
             if evidence_done.insert(t.clone()) {
                 aggs.push(last_month_when(is_kind).alias(format!("last_{t}_month")));
@@ -828,9 +924,19 @@ pub fn build(
     let drug_feats: Vec<DrugFeature> = features
         .iter()
         .filter_map(|f| match f {
-            Feature::Exists(Event::Drug { class, options, kinds }, w) => {
-                Some(DrugFeature { class: class.clone(), options: options.clone(), kinds: kinds.clone(), window: *w })
-            }
+            Feature::Exists(
+                Event::Drug {
+                    class,
+                    options,
+                    kinds,
+                },
+                w,
+            ) => Some(DrugFeature {
+                class: class.clone(),
+                options: options.clone(),
+                kinds: kinds.clone(),
+                window: *w,
+            }),
             _ => None,
         })
         .collect();
@@ -846,14 +952,19 @@ pub fn build(
         for d in &drug_feats {
             aggs.extend(d.evidence(drug_classes, &mut evidence_done)?);
         }
-        let drugs = src.drugs(&["person_id", "service_month"])?.filter(col("service_month").lt_eq(upto.clone()));
+        let drugs = src
+            .drugs(&["person_id", "service_month"])?
+            .filter(col("service_month").lt_eq(upto.clone()));
         out = join(out, drugs.group_by([col("person_id")]).agg(aggs), "drugs")?;
     }
     // Classes looked for on claims of some kinds: one pass per set of kinds, over the
     // lines of those classes inside the features' windows only.
     let mut by_kinds: BTreeMap<BTreeSet<ClaimKind>, Vec<&DrugFeature>> = BTreeMap::new();
     for d in drug_feats.iter().filter(|d| d.kinds.is_some()) {
-        by_kinds.entry(d.kinds.clone().expect("kinds")).or_default().push(d);
+        by_kinds
+            .entry(d.kinds.clone().expect("kinds"))
+            .or_default()
+            .push(d);
     }
     for (kinds, feats) in &by_kinds {
         let mut aggs = Vec::new();
@@ -864,19 +975,37 @@ pub fn build(
             prefixes.extend(d.prefixes(drug_classes)?);
             first = first.min(frame.months(&d.window).0);
         }
-        let lines = lines_of(src, &prefixes, Some(kinds), &upto)?.filter(col("service_month").gt_eq(date_lit(first)));
-        out = join(out, lines.group_by([col("person_id")]).agg(aggs), "drugs_by_claim_kind")?;
+        let lines = lines_of(src, &prefixes, Some(kinds), &upto)?
+            .filter(col("service_month").gt_eq(date_lit(first)));
+        out = join(
+            out,
+            lines.group_by([col("person_id")]).agg(aggs),
+            "drugs_by_claim_kind",
+        )?;
     }
     let count_feats: Vec<(BTreeSet<Route>, DrugUnit, Window)> = features
         .iter()
         .filter_map(|f| match f {
-            Feature::MonthlyDrugs { routes, unit, window } => Some((routes.clone(), *unit, *window)),
+            Feature::MonthlyDrugs {
+                routes,
+                unit,
+                window,
+            } => Some((routes.clone(), *unit, *window)),
             _ => None,
         })
         .collect();
     for (routes, unit, w) in &count_feats {
-        let c = Feature::MonthlyDrugs { routes: routes.clone(), unit: *unit, window: *w }.column();
-        out = join(out, monthly_drug_counts(src, frame, &dict, routes, *unit, w, &c)?, "monthly_drugs")?;
+        let c = Feature::MonthlyDrugs {
+            routes: routes.clone(),
+            unit: *unit,
+            window: *w,
+        }
+        .column();
+        out = join(
+            out,
+            monthly_drug_counts(src, frame, &dict, routes, *unit, w, &c)?,
+            "monthly_drugs",
+        )?;
     }
 
     // Diagnoses (non-suspected) by class and window.
@@ -894,12 +1023,19 @@ pub fn build(
         let mut aggs = Vec::new();
         let mut aggs_names: Vec<String> = Vec::new();
         for (class, w) in &dx_feats {
-            let def = disease_classes.get(class).ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
+            let def = disease_classes
+                .get(class)
+                .ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
             let cond = icd_in_class(&def.icd10);
             let (a, b) = frame.months(w);
             let c = Feature::Exists(Event::Diagnosis(class.clone()), *w).column();
             bool_cols.push(c.clone());
-            aggs.push(cond.clone().and(between_dates(col("service_month"), a, b)).any(true).alias(c));
+            aggs.push(
+                cond.clone()
+                    .and(between_dates(col("service_month"), a, b))
+                    .any(true)
+                    .alias(c),
+            );
             let packed = format!("{class}_diagnosis_packed");
             if !aggs_names.contains(&packed) {
                 aggs.push(last_packed_when(cond, "disease_code").alias(packed.as_str()));
@@ -940,20 +1076,37 @@ pub fn build(
             );
         }
         let certs = src.certifications()?.filter(col("decision_date").lt_eq(r));
-        out = join(out, certs.group_by([col("person_id")]).agg(aggs), "certifications")?;
+        out = join(
+            out,
+            certs.group_by([col("person_id")]).agg(aggs),
+            "certifications",
+        )?;
     }
 
     // Last-prescription months from the packed drug evidence.
     let packed_drugs: BTreeSet<String> = features
         .iter()
         .filter_map(|f| match f {
-            Feature::Exists(Event::Drug { class, options, kinds }, _) => Some(drug_tag(class, options, kinds)),
+            Feature::Exists(
+                Event::Drug {
+                    class,
+                    options,
+                    kinds,
+                },
+                _,
+            ) => Some(drug_tag(class, options, kinds)),
             _ => None,
         })
         .collect();
     if !packed_drugs.is_empty() {
         out = out.with_columns(
-            packed_drugs.iter().map(|t| packed_month_date(col(format!("last_{t}_packed").as_str())).alias(format!("last_{t}_month"))).collect::<Vec<_>>(),
+            packed_drugs
+                .iter()
+                .map(|t| {
+                    packed_month_date(col(format!("last_{t}_packed").as_str()))
+                        .alias(format!("last_{t}_month"))
+                })
+                .collect::<Vec<_>>(),
         );
     }
     // Absent aggregates mean "no event".
@@ -975,19 +1128,40 @@ pub fn build(
 ///
 /// # Errors
 /// Polars errors.
-pub fn add_name_evidence(src: &Sources, table: DataFrame, features: &BTreeSet<Feature>) -> PolarsResult<DataFrame> {
+pub fn add_name_evidence(
+    src: &Sources,
+    table: DataFrame,
+    features: &BTreeSet<Feature>,
+) -> PolarsResult<DataFrame> {
     let mut wanted: Vec<(String, String, &str, usize)> = Vec::new(); // (packed, name, kind, width)
     for f in features {
         match f {
-            Feature::Exists(Event::Drug { class, options, kinds }, _) => {
+            Feature::Exists(
+                Event::Drug {
+                    class,
+                    options,
+                    kinds,
+                },
+                _,
+            ) => {
                 let t = drug_tag(class, options, kinds);
-                let w = (format!("last_{t}_packed"), format!("last_{t}_name"), "drug", 9);
+                let w = (
+                    format!("last_{t}_packed"),
+                    format!("last_{t}_name"),
+                    "drug",
+                    9,
+                );
                 if !wanted.contains(&w) {
                     wanted.push(w);
                 }
             }
             Feature::Exists(Event::Diagnosis(class), _) => {
-                let w = (format!("{class}_diagnosis_packed"), format!("{class}_diagnosis"), "disease", 7);
+                let w = (
+                    format!("{class}_diagnosis_packed"),
+                    format!("{class}_diagnosis"),
+                    "disease",
+                    7,
+                );
                 if !wanted.contains(&w) {
                     wanted.push(w);
                 }
@@ -1001,11 +1175,18 @@ pub fn add_name_evidence(src: &Sources, table: DataFrame, features: &BTreeSet<Fe
             "drug" => ("drug_code", src.drug_names(), "drug_name"),
             _ => ("disease_code", src.disease_names(), "disease_name"),
         };
-        let code_expr = (col(packed.as_str()) % lit(PACK)).cast(DataType::String).str().zfill(lit(*width as u64));
+        let code_expr = (col(packed.as_str()) % lit(PACK))
+            .cast(DataType::String)
+            .str()
+            .zfill(lit(*width as u64));
         let found = table
             .clone()
             .lazy()
-            .filter(col("n_rules").gt(lit(0u32)).and(col(packed.as_str()).is_not_null()))
+            .filter(
+                col("n_rules")
+                    .gt(lit(0u32))
+                    .and(col(packed.as_str()).is_not_null()),
+            )
             .select([col("person_id"), code_expr.alias(code)])
             .left_join(names, col(code), col(code))
             .select([col("person_id"), col(name_col).alias(name.as_str())]);

@@ -41,6 +41,8 @@ pub struct RunSpec<'a> {
 /// The result of applying the rules for one FY.
 #[derive(Debug, Clone)]
 pub struct RunResult {
+    /// The FY and reference date the rules were applied for.
+    pub frame: Frame,
     /// Feature table with `flag_<id>` and `n_rules` (one row per insured person).
     pub table: DataFrame,
     /// Per-rule results in rule order.
@@ -94,10 +96,20 @@ pub fn run(src: &Sources, spec: &RunSpec<'_>) -> PolarsResult<RunResult> {
         features::collect(&r.condition, &mut wanted);
     }
     let t0 = Instant::now();
-    let (lf, feature_timings) = features::build(src, &spec.frame, &wanted, spec.drug_classes, spec.disease_classes)?;
+    let (lf, feature_timings) = features::build(
+        src,
+        &spec.frame,
+        &wanted,
+        spec.drug_classes,
+        spec.disease_classes,
+    )?;
     let table = collect_streaming(lf)?;
     let t_features = t0.elapsed().as_secs_f64();
-    let ctx = rules::text::TextContext { drug_classes: spec.drug_classes, disease_classes: spec.disease_classes, coverage_guard: true };
+    let ctx = rules::text::TextContext {
+        drug_classes: spec.drug_classes,
+        disease_classes: spec.disease_classes,
+        coverage_guard: true,
+    };
     let t1 = Instant::now();
     let population = table.height() as u64;
     let (table, results) = evaluate::evaluate(table, spec.rules, &ctx)?;
@@ -105,9 +117,14 @@ pub fn run(src: &Sources, spec: &RunSpec<'_>) -> PolarsResult<RunResult> {
     let t2 = Instant::now();
     let table = features::add_name_evidence(src, table, &wanted)?;
     let t_evidence = t2.elapsed().as_secs_f64();
-    let mut timings = vec![("features".to_string(), t_features), ("rules".to_string(), t_rules), ("evidence".to_string(), t_evidence)];
+    let mut timings = vec![
+        ("features".to_string(), t_features),
+        ("rules".to_string(), t_rules),
+        ("evidence".to_string(), t_evidence),
+    ];
     timings.extend(feature_timings);
     Ok(RunResult {
+        frame: spec.frame,
         table,
         results,
         population,

@@ -15,8 +15,8 @@
 //!   Var(e_w) = Var(1/m_w) = 1 / (m_w²·D_w) (Poisson deaths);
 //! - Var(e_x) = [Σ_closed l_i²·((1 − a)·n + e_{i+1})²·Var(q_i) + l_w²·Var(e_w)] / l_x²
 //!   (Chiang's formula);
-//! - Var(H_x) = [Σ_i L_i²·Var(π_i) + Σ_closed l_i²·((1 − a)·n·(1 − π_i) + H_{i+1})²·Var(q_i)
-//!   + l_w²·(1 − π_w)²·Var(e_w)] / l_x², with Var(π) = π·(1 − π) / N: the prevalence term of
+//! - Var(H_x) = [Σ_i L_i²·Var(π_i) + Σ_closed l_i²·((1 − a)·n·(1 − π_i) + H_{i+1})²·Var(q_i) +
+//!   l_w²·(1 − π_w)²·Var(e_w)] / l_x², with Var(π) = π·(1 − π) / N: the prevalence term of
 //!   the Sullivan guide (Jagger, Van Oyen, Robine, EHLEIS 2014) plus the mortality terms,
 //!   derived the same way as Chiang's (∂ΣhL/∂q_i = −l_i·((1 − a)·n·h_i + H_{i+1})).
 //!
@@ -72,7 +72,12 @@ pub struct Estimate {
 impl Estimate {
     fn new(value: f64, var: f64) -> Self {
         let se = var.max(0.0).sqrt();
-        Estimate { value, se, lower: value - 1.96 * se, upper: value + 1.96 * se }
+        Estimate {
+            value,
+            se,
+            lower: value - 1.96 * se,
+            upper: value + 1.96 * se,
+        }
     }
 }
 
@@ -123,18 +128,43 @@ pub fn life_table(intervals: &[AgeInterval]) -> Result<LifeTable, LifeTableError
     if intervals[w].deaths <= 0.0 {
         return Err(LifeTableError::NoDeathsInOpenInterval);
     }
-    let m: Vec<f64> = intervals.iter().map(|x| x.deaths / x.person_years).collect();
+    let m: Vec<f64> = intervals
+        .iter()
+        .map(|x| x.deaths / x.person_years)
+        .collect();
     let q: Vec<f64> = (0..k)
-        .map(|i| if i == w { 1.0 } else { let nm = intervals[i].width * m[i]; nm / (1.0 + (1.0 - A) * nm) })
+        .map(|i| {
+            if i == w {
+                1.0
+            } else {
+                let nm = intervals[i].width * m[i];
+                nm / (1.0 + (1.0 - A) * nm)
+            }
+        })
         .collect();
     let mut l = vec![RADIX; k];
     for i in 1..k {
         l[i] = l[i - 1] * (1.0 - q[i - 1]);
     }
-    let big_l: Vec<f64> =
-        (0..k).map(|i| if i == w { l[w] / m[w] } else { intervals[i].width * (l[i] - (1.0 - A) * l[i] * q[i]) }).collect();
-    let prevalence: Vec<f64> =
-        intervals.iter().map(|x| if x.sample > 0.0 { x.dependent / x.sample } else { 0.0 }).collect();
+    let big_l: Vec<f64> = (0..k)
+        .map(|i| {
+            if i == w {
+                l[w] / m[w]
+            } else {
+                intervals[i].width * (l[i] - (1.0 - A) * l[i] * q[i])
+            }
+        })
+        .collect();
+    let prevalence: Vec<f64> = intervals
+        .iter()
+        .map(|x| {
+            if x.sample > 0.0 {
+                x.dependent / x.sample
+            } else {
+                0.0
+            }
+        })
+        .collect();
     let mut e = vec![0.0; k + 1];
     let mut h = vec![0.0; k + 1];
     let (mut t, mut th) = (0.0, 0.0);
@@ -145,7 +175,15 @@ pub fn life_table(intervals: &[AgeInterval]) -> Result<LifeTable, LifeTableError
         h[i] = th / l[i];
     }
     // Variances at the first age.
-    let var_q: Vec<f64> = (0..w).map(|i| if intervals[i].deaths > 0.0 { q[i] * q[i] * (1.0 - q[i]) / intervals[i].deaths } else { 0.0 }).collect();
+    let var_q: Vec<f64> = (0..w)
+        .map(|i| {
+            if intervals[i].deaths > 0.0 {
+                q[i] * q[i] * (1.0 - q[i]) / intervals[i].deaths
+            } else {
+                0.0
+            }
+        })
+        .collect();
     let var_e_open = 1.0 / (m[w] * m[w] * intervals[w].deaths);
     let mut ve = l[w] * l[w] * var_e_open;
     let mut vh = l[w] * l[w] * (1.0 - prevalence[w]).powi(2) * var_e_open;
@@ -161,14 +199,33 @@ pub fn life_table(intervals: &[AgeInterval]) -> Result<LifeTable, LifeTableError
         }
     }
     let l0 = l[0] * l[0];
-    let rows = (0..k).map(|i| LifeTableRow { m: m[i], q: q[i], l: l[i], big_l: big_l[i], prevalence: prevalence[i], e: e[i], h: h[i] }).collect();
-    Ok(LifeTable { rows, life_expectancy: Estimate::new(e[0], ve / l0), independence: Estimate::new(h[0], vh / l0) })
+    let rows = (0..k)
+        .map(|i| LifeTableRow {
+            m: m[i],
+            q: q[i],
+            l: l[i],
+            big_l: big_l[i],
+            prevalence: prevalence[i],
+            e: e[i],
+            h: h[i],
+        })
+        .collect();
+    Ok(LifeTable {
+        rows,
+        life_expectancy: Estimate::new(e[0], ve / l0),
+        independence: Estimate::new(h[0], vh / l0),
+    })
 }
 
 /// The Sullivan health expectancy at the first age from a published life table: survivors
 /// `l`, person-years `big_l` and the proportion free of the condition in each interval.
 pub fn sullivan(l0: f64, big_l: &[f64], healthy_share: &[f64]) -> f64 {
-    big_l.iter().zip(healthy_share).map(|(bl, s)| bl * s).sum::<f64>() / l0
+    big_l
+        .iter()
+        .zip(healthy_share)
+        .map(|(bl, s)| bl * s)
+        .sum::<f64>()
+        / l0
 }
 
 #[cfg(test)]
@@ -201,7 +258,13 @@ mod tests {
     /// SE 0.3168, CI 12.807–14.049.
     #[test]
     fn hand_worked_example() {
-        let iv = |d, p, dep, width| AgeInterval { width, deaths: d, person_years: p, sample: p, dependent: dep };
+        let iv = |d, p, dep, width| AgeInterval {
+            width,
+            deaths: d,
+            person_years: p,
+            sample: p,
+            dependent: dep,
+        };
         let t = life_table(&[
             iv(20.0, 2000.0, 100.0, 5.0),
             iv(30.0, 1500.0, 225.0, 5.0),
@@ -213,12 +276,34 @@ mod tests {
         assert!(close(t.rows[1].q, 0.10 / 1.05, 1e-12));
         assert!(close(t.rows[3].l, 70414.95, 0.01));
         assert!(close(t.rows[4].big_l, 240893.25, 0.01));
-        assert!(close(t.life_expectancy.value, 18.693, 0.0005), "{}", t.life_expectancy.value);
-        assert!(close(t.independence.value, 13.428, 0.0005), "{}", t.independence.value);
-        assert!(close(t.life_expectancy.se, 0.6939, 0.00005), "{}", t.life_expectancy.se);
-        assert!(close(t.life_expectancy.lower, 17.333, 0.0005) && close(t.life_expectancy.upper, 20.053, 0.0005));
-        assert!(close(t.independence.se, 0.3168, 0.00005), "{}", t.independence.se);
-        assert!(close(t.independence.lower, 12.807, 0.0005) && close(t.independence.upper, 14.049, 0.0005));
+        assert!(
+            close(t.life_expectancy.value, 18.693, 0.0005),
+            "{}",
+            t.life_expectancy.value
+        );
+        assert!(
+            close(t.independence.value, 13.428, 0.0005),
+            "{}",
+            t.independence.value
+        );
+        assert!(
+            close(t.life_expectancy.se, 0.6939, 0.00005),
+            "{}",
+            t.life_expectancy.se
+        );
+        assert!(
+            close(t.life_expectancy.lower, 17.333, 0.0005)
+                && close(t.life_expectancy.upper, 20.053, 0.0005)
+        );
+        assert!(
+            close(t.independence.se, 0.3168, 0.00005),
+            "{}",
+            t.independence.se
+        );
+        assert!(
+            close(t.independence.lower, 12.807, 0.0005)
+                && close(t.independence.upper, 14.049, 0.0005)
+        );
     }
 
     /// Published example: Euro-REVES, E. Hauet, "Practical Guide on Health Expectancy
@@ -231,7 +316,11 @@ mod tests {
         let l = [89_367.0, 84_968.0, 78_012.0, 66_625.0, 48_532.0];
         let big_l = [436_589.0, 408_793.0, 364_013.0, 290_533.0, 289_068.0];
         let healthy_years = [350_877.0, 291_942.0, 229_175.0, 141_559.0, 83_967.0];
-        let share: Vec<f64> = healthy_years.iter().zip(&big_l).map(|(h, bl)| h / bl).collect();
+        let share: Vec<f64> = healthy_years
+            .iter()
+            .zip(&big_l)
+            .map(|(h, bl)| h / bl)
+            .collect();
         let at65 = sullivan(l[0], &big_l, &share);
         let at75 = sullivan(l[2], &big_l[2..], &share[2..]);
         assert_eq!(format!("{at65:.1}"), "12.3");
@@ -240,9 +329,18 @@ mod tests {
 
     #[test]
     fn open_interval_without_deaths_is_an_error() {
-        let iv = AgeInterval { width: 5.0, deaths: 1.0, person_years: 10.0, sample: 10.0, dependent: 0.0 };
+        let iv = AgeInterval {
+            width: 5.0,
+            deaths: 1.0,
+            person_years: 10.0,
+            sample: 10.0,
+            dependent: 0.0,
+        };
         let open = AgeInterval { deaths: 0.0, ..iv };
-        assert_eq!(life_table(&[iv, open]), Err(LifeTableError::NoDeathsInOpenInterval));
+        assert_eq!(
+            life_table(&[iv, open]),
+            Err(LifeTableError::NoDeathsInOpenInterval)
+        );
         assert_eq!(life_table(&[]), Err(LifeTableError::Empty));
     }
 }

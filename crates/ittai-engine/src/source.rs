@@ -70,8 +70,12 @@ impl Sources {
         ])?;
         // 後発品 (col 17 = 1) and branded products with a generic of the same YJ first 9
         // characters (ingredient, form, strength).
-        let generic_yj9: std::collections::HashSet<&str> =
-            drugs.entries().iter().filter(|e| e.generic && e.yj.len() == 12).map(|e| &e.yj[..9]).collect();
+        let generic_yj9: std::collections::HashSet<&str> = drugs
+            .entries()
+            .iter()
+            .filter(|e| e.generic && e.yj.len() == 12)
+            .map(|e| &e.yj[..9])
+            .collect();
         let (gcodes, gcat): (Vec<&str>, Vec<u8>) = drugs
             .entries()
             .iter()
@@ -85,8 +89,14 @@ impl Sources {
                 }
             })
             .unzip();
-        let generic = DataFrame::new_infer_height(vec![Column::new("drug_code".into(), gcodes), Column::new("category".into(), gcat)])?;
-        let no_nulls = |t: &str, c: &str| ittai_io::dataset::read::parquet_null_count(&dir.join(format!("{t}.parquet")), c) == Some(0);
+        let generic = DataFrame::new_infer_height(vec![
+            Column::new("drug_code".into(), gcodes),
+            Column::new("category".into(), gcat),
+        ])?;
+        let no_nulls = |t: &str, c: &str| {
+            ittai_io::dataset::read::parquet_null_count(&dir.join(format!("{t}.parquet")), c)
+                == Some(0)
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             yj_complete: no_nulls("claim_drugs", "yj_code"),
@@ -181,13 +191,20 @@ impl Sources {
         let lines = if self.yj_complete {
             lines.with_columns([col("yj_code").alias("yj")])
         } else {
-            let master = self.drug_master.clone().lazy().select([col("drug_code"), col("master_yj")]);
+            let master = self
+                .drug_master
+                .clone()
+                .lazy()
+                .select([col("drug_code"), col("master_yj")]);
             lines
                 .left_join(master, col("drug_code"), col("drug_code"))
                 .with_columns([coalesce(&[col("yj_code"), col("master_yj")]).alias("yj")])
         };
-        Ok(lines
-            .with_columns([col("yj").str().slice(lit(0), lit(7)).cast(DataType::UInt32).alias("yj7n")]))
+        Ok(lines.with_columns([col("yj")
+            .str()
+            .slice(lit(0), lit(7))
+            .cast(DataType::UInt32)
+            .alias("yj7n")]))
     }
 
     /// `claim_diagnoses` (only `columns`) with `icd`: the ICD-10, from the disease master
@@ -206,7 +223,11 @@ impl Sources {
         if self.icd_complete {
             return Ok(lines.with_columns([col("icd10").alias("icd")]));
         }
-        let master = self.disease_master.clone().lazy().select([col("disease_code"), col("master_icd")]);
+        let master = self
+            .disease_master
+            .clone()
+            .lazy()
+            .select([col("disease_code"), col("master_icd")]);
         Ok(lines
             .left_join(master, col("disease_code"), col("disease_code"))
             .with_columns([coalesce(&[col("icd10"), col("master_icd")]).alias("icd")]))
@@ -220,12 +241,18 @@ impl Sources {
 
     /// Product names by 9-digit code (`drug_code`, `drug_name`).
     pub fn drug_names(&self) -> LazyFrame {
-        self.drug_master.clone().lazy().select([col("drug_code"), col("drug_name")])
+        self.drug_master
+            .clone()
+            .lazy()
+            .select([col("drug_code"), col("drug_name")])
     }
 
     /// Disease names by 7-digit code (`disease_code`, `disease_name`).
     pub fn disease_names(&self) -> LazyFrame {
-        self.disease_master.clone().lazy().select([col("disease_code"), col("disease_name")])
+        self.disease_master
+            .clone()
+            .lazy()
+            .select([col("disease_code"), col("disease_name")])
     }
 
     /// Number of drug lines whose code is not in the master and that carry no YJ code
@@ -234,12 +261,22 @@ impl Sources {
     /// # Errors
     /// Polars errors.
     pub fn unresolved_drug_lines(&self) -> PolarsResult<u64> {
-        let master = self.drug_master.clone().lazy().filter(col("master_yj").is_not_null()).select([col("drug_code")]);
+        let master = self
+            .drug_master
+            .clone()
+            .lazy()
+            .filter(col("master_yj").is_not_null())
+            .select([col("drug_code")]);
         let df = self
             .scan("claim_drugs")?
             .select([col("drug_code"), col("yj_code")])
             .filter(col("yj_code").is_null())
-            .join(master, [col("drug_code")], [col("drug_code")], JoinArgs::new(JoinType::Anti))
+            .join(
+                master,
+                [col("drug_code")],
+                [col("drug_code")],
+                JoinArgs::new(JoinType::Anti),
+            )
             .select([len().alias("n")])
             .collect()?;
         Ok(df.column("n")?.u32()?.get(0).unwrap_or(0) as u64)

@@ -264,3 +264,66 @@ pub fn sex_label_ja(s: &str) -> &'static str {
         _ => "計",
     }
 }
+
+/// One age interval of a life table (one FY × area × sex), as stored in
+/// `life_tables.parquet` and shown in the report. Inputs are exact counts; the computed
+/// columns are `None` when the table could not be computed (e.g. no death in 95+).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LifeLine {
+    /// Fiscal year.
+    pub fy: i32,
+    /// 6-digit municipality code, or [`UNION`].
+    pub municipality_code: String,
+    /// `all`, `male` or `female`.
+    pub sex: String,
+    /// Age band (`75-79` … `95+`).
+    pub age_band: String,
+    /// Deaths in the FY at ages in the band (persons).
+    pub deaths: f64,
+    /// Person-years lived in the band during the FY (years).
+    pub person_years: f64,
+    /// Insured on the reference date in the band (persons; prevalence sample).
+    pub sample: f64,
+    /// Of them certified 要介護2–5 (persons).
+    pub dependent: f64,
+    /// Death rate m = D / P (per person-year).
+    pub m: Option<f64>,
+    /// Probability of dying in the interval.
+    pub q: Option<f64>,
+    /// Survivors at the start of the interval (radix 100,000).
+    pub l: Option<f64>,
+    /// Person-years lived in the interval (stationary population, 定常人口).
+    pub big_l: Option<f64>,
+    /// Prevalence of 要介護2+ (0–1).
+    pub prevalence: Option<f64>,
+    /// Life expectancy at the start of the interval (years).
+    pub e: Option<f64>,
+    /// Expectancy free of 要介護2+ at the start of the interval (years).
+    pub h: Option<f64>,
+}
+
+/// One step of a rule's attrition funnel (union level) in one FY, as stored in
+/// `funnels.parquet` and drawn in the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunnelStep {
+    /// Fiscal year.
+    pub fy: i32,
+    /// Rule id (R01 …).
+    pub rule_id: String,
+    /// Rule name in Japanese.
+    pub rule_name_ja: String,
+    /// 0 for the population (基準日の被保険者), then 1, 2, …
+    pub step: u32,
+    /// The condition in Japanese.
+    pub condition_ja: String,
+    /// Persons remaining after the step.
+    pub persons: u64,
+    /// Persons who would remain but for the coverage guard (資格期間不足).
+    pub insufficient_coverage: u64,
+    /// Fiscal years of history before the FY that the rule looks at (R07: 3); the rule's
+    /// rates for the first this-many FYs of a dataset lack that history.
+    pub lookback_fys: u32,
+}
+
+/// Age bands of the indicator table, youngest first (`<75`: disability-based insured).
+pub const AGE_BANDS: [&str; 6] = ["<75", "75-79", "80-84", "85-89", "90-94", "95+"];

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ittai_model::indicators::{IndicatorRow, UNION, def, sex_label_ja};
+use ittai_model::indicators::{ALL, FunnelStep, IndicatorRow, LifeLine, UNION, def, sex_label_ja};
 
 use crate::table::{Cells, Table};
 
@@ -27,43 +27,476 @@ pub fn direction_ja(d: Option<&str>) -> Option<String> {
 pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Table {
     let suppressed: HashMap<(&str, Option<&str>, i32, &str, &str, &str), bool> = rows
         .iter()
-        .map(|r| ((r.indicator.as_str(), r.rule_id.as_deref(), r.fy, r.municipality_code.as_str(), r.sex.as_str(), r.age_band.as_str()), r.suppressed))
+        .map(|r| {
+            (
+                (
+                    r.indicator.as_str(),
+                    r.rule_id.as_deref(),
+                    r.fy,
+                    r.municipality_code.as_str(),
+                    r.sex.as_str(),
+                    r.age_band.as_str(),
+                ),
+                r.suppressed,
+            )
+        })
         .collect();
     let prev_hidden = |r: &IndicatorRow| {
         *suppressed
-            .get(&(r.indicator.as_str(), r.rule_id.as_deref(), r.fy - 1, r.municipality_code.as_str(), r.sex.as_str(), r.age_band.as_str()))
+            .get(&(
+                r.indicator.as_str(),
+                r.rule_id.as_deref(),
+                r.fy - 1,
+                r.municipality_code.as_str(),
+                r.sex.as_str(),
+                r.age_band.as_str(),
+            ))
             .unwrap_or(&false)
     };
     let show = |r: &IndicatorRow, v: Option<f64>| if r.suppressed { None } else { v };
     let round = |v: Option<f64>, d: i32| v.map(|x| (x * 10f64.powi(d)).round() / 10f64.powi(d));
-    let digits = |r: &IndicatorRow| if def(&r.indicator).is_some_and(|d| d.unit == "円") { 0 } else { 2 };
+    let digits = |r: &IndicatorRow| {
+        if def(&r.indicator).is_some_and(|d| d.unit == "円") {
+            0
+        } else {
+            2
+        }
+    };
     let mut t = Table::default();
-    t.push("fy", "年度", Cells::Int(rows.iter().map(|r| Some(r.fy as i64)).collect()));
-    t.push("indicator", "指標", Cells::Text(rows.iter().map(|r| Some(def(&r.indicator).map(|d| d.name_ja.to_string()).unwrap_or_else(|| r.indicator.clone()))).collect()));
-    t.push("rule_id", "ルールID", Cells::Text(rows.iter().map(|r| r.rule_id.clone()).collect()));
-    t.push("municipality_code", "市町村コード", Cells::Text(rows.iter().map(|r| Some(r.municipality_code.clone())).collect()));
+    t.push(
+        "fy",
+        "年度",
+        Cells::Int(rows.iter().map(|r| Some(r.fy as i64)).collect()),
+    );
+    t.push(
+        "indicator",
+        "指標",
+        Cells::Text(
+            rows.iter()
+                .map(|r| {
+                    Some(
+                        def(&r.indicator)
+                            .map(|d| d.name_ja.to_string())
+                            .unwrap_or_else(|| r.indicator.clone()),
+                    )
+                })
+                .collect(),
+        ),
+    );
+    t.push(
+        "rule_id",
+        "ルールID",
+        Cells::Text(rows.iter().map(|r| r.rule_id.clone()).collect()),
+    );
+    t.push(
+        "municipality_code",
+        "市町村コード",
+        Cells::Text(
+            rows.iter()
+                .map(|r| Some(r.municipality_code.clone()))
+                .collect(),
+        ),
+    );
     t.push(
         "municipality",
         "市町村名",
         Cells::Text(
             rows.iter()
-                .map(|r| Some(if r.municipality_code == UNION { "広域連合全体".to_string() } else { names.get(&r.municipality_code).cloned().unwrap_or_default() }))
+                .map(|r| Some(area_name(&r.municipality_code, names)))
                 .collect(),
         ),
     );
-    t.push("sex", "性別", Cells::Text(rows.iter().map(|r| Some(sex_label_ja(&r.sex).to_string())).collect()));
-    t.push("age_band", "年齢階級", Cells::Text(rows.iter().map(|r| Some(if r.age_band == "all" { "全年齢".to_string() } else { r.age_band.clone() })).collect()));
-    t.push("numerator", "分子", Cells::Float(rows.iter().map(|r| round(show(r, Some(r.numerator)), 2)).collect()));
-    t.push("denominator", "分母", Cells::Float(rows.iter().map(|r| round(show(r, Some(r.denominator)), 2)).collect()));
-    t.push("value", "値", Cells::Float(rows.iter().map(|r| round(show(r, r.value), digits(r))).collect()));
-    t.push("unit", "単位", Cells::Text(rows.iter().map(|r| def(&r.indicator).map(|d| d.unit.to_string())).collect()));
-    t.push("age_standardised", "年齢調整値", Cells::Float(rows.iter().map(|r| round(show(r, r.age_standardised), digits(r))).collect()));
-    t.push("ci_lower", "95%信頼区間（下限）", Cells::Float(rows.iter().map(|r| round(show(r, r.ci_lower), 2)).collect()));
-    t.push("ci_upper", "95%信頼区間（上限）", Cells::Float(rows.iter().map(|r| round(show(r, r.ci_upper), 2)).collect()));
+    t.push(
+        "sex",
+        "性別",
+        Cells::Text(
+            rows.iter()
+                .map(|r| Some(sex_label_ja(&r.sex).to_string()))
+                .collect(),
+        ),
+    );
+    t.push(
+        "age_band",
+        "年齢階級",
+        Cells::Text(
+            rows.iter()
+                .map(|r| {
+                    Some(if r.age_band == "all" {
+                        "全年齢".to_string()
+                    } else {
+                        r.age_band.clone()
+                    })
+                })
+                .collect(),
+        ),
+    );
+    t.push(
+        "numerator",
+        "分子",
+        Cells::Float(
+            rows.iter()
+                .map(|r| round(show(r, Some(r.numerator)), 2))
+                .collect(),
+        ),
+    );
+    t.push(
+        "denominator",
+        "分母",
+        Cells::Float(
+            rows.iter()
+                .map(|r| round(show(r, Some(r.denominator)), 2))
+                .collect(),
+        ),
+    );
+    t.push(
+        "value",
+        "値",
+        Cells::Float(
+            rows.iter()
+                .map(|r| round(show(r, r.value), digits(r)))
+                .collect(),
+        ),
+    );
+    t.push(
+        "unit",
+        "単位",
+        Cells::Text(
+            rows.iter()
+                .map(|r| def(&r.indicator).map(|d| d.unit.to_string()))
+                .collect(),
+        ),
+    );
+    t.push(
+        "age_standardised",
+        "年齢調整値",
+        Cells::Float(
+            rows.iter()
+                .map(|r| round(show(r, r.age_standardised), digits(r)))
+                .collect(),
+        ),
+    );
+    t.push(
+        "ci_lower",
+        "95%信頼区間（下限）",
+        Cells::Float(rows.iter().map(|r| round(show(r, r.ci_lower), 2)).collect()),
+    );
+    t.push(
+        "ci_upper",
+        "95%信頼区間（上限）",
+        Cells::Float(rows.iter().map(|r| round(show(r, r.ci_upper), 2)).collect()),
+    );
     let both = |r: &IndicatorRow| !r.suppressed && !prev_hidden(r);
-    t.push("previous_value", "前年度値", Cells::Float(rows.iter().map(|r| if both(r) { round(r.previous_value, digits(r)) } else { None }).collect()));
-    t.push("change", "前年度差", Cells::Float(rows.iter().map(|r| if both(r) { round(r.change, digits(r)) } else { None }).collect()));
-    t.push("direction", "増減", Cells::Text(rows.iter().map(|r| if both(r) { direction_ja(r.direction.as_deref()) } else { None }).collect()));
-    t.push("suppressed", "秘匿", Cells::Text(rows.iter().map(|r| r.suppressed.then(|| SUPPRESSED.to_string())).collect()));
+    t.push(
+        "previous_value",
+        "前年度値",
+        Cells::Float(
+            rows.iter()
+                .map(|r| {
+                    if both(r) {
+                        round(r.previous_value, digits(r))
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        ),
+    );
+    t.push(
+        "change",
+        "前年度差",
+        Cells::Float(
+            rows.iter()
+                .map(|r| {
+                    if both(r) {
+                        round(r.change, digits(r))
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        ),
+    );
+    t.push(
+        "direction",
+        "増減",
+        Cells::Text(
+            rows.iter()
+                .map(|r| {
+                    if both(r) {
+                        direction_ja(r.direction.as_deref())
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        ),
+    );
+    t.push(
+        "suppressed",
+        "秘匿",
+        Cells::Text(
+            rows.iter()
+                .map(|r| r.suppressed.then(|| SUPPRESSED.to_string()))
+                .collect(),
+        ),
+    );
     t
+}
+
+fn small(x: f64) -> bool {
+    (1.0..MIN_COUNT).contains(&x)
+}
+
+/// Counts below this are not published.
+const MIN_COUNT: f64 = 10.0;
+
+/// The life tables as a published table: one row per FY × area × sex × band; counts of 1–9
+/// (deaths, persons) are blank. Columns: fy, municipality_code, municipality, sex,
+/// age_band, deaths, person_years, m, q, l, big_l, prevalence, e, h.
+pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table {
+    let mut t = Table::default();
+    let count = |x: f64| if small(x) { None } else { Some(x) };
+    let r = |x: Option<f64>, d: i32| x.map(|x| (x * 10f64.powi(d)).round() / 10f64.powi(d));
+    t.push(
+        "fy",
+        "年度",
+        Cells::Int(lines.iter().map(|l| Some(l.fy as i64)).collect()),
+    );
+    t.push(
+        "municipality_code",
+        "市町村コード",
+        Cells::Text(
+            lines
+                .iter()
+                .map(|l| Some(l.municipality_code.clone()))
+                .collect(),
+        ),
+    );
+    t.push(
+        "municipality",
+        "市町村名",
+        Cells::Text(
+            lines
+                .iter()
+                .map(|l| Some(area_name(&l.municipality_code, names)))
+                .collect(),
+        ),
+    );
+    t.push(
+        "sex",
+        "性別",
+        Cells::Text(
+            lines
+                .iter()
+                .map(|l| Some(sex_label_ja(&l.sex).to_string()))
+                .collect(),
+        ),
+    );
+    t.push(
+        "age_band",
+        "年齢階級",
+        Cells::Text(lines.iter().map(|l| Some(l.age_band.clone())).collect()),
+    );
+    t.push(
+        "deaths",
+        "死亡数",
+        Cells::Float(lines.iter().map(|l| count(l.deaths)).collect()),
+    );
+    t.push(
+        "person_years",
+        "観察人年",
+        Cells::Float(lines.iter().map(|l| r(Some(l.person_years), 1)).collect()),
+    );
+    t.push(
+        "sample",
+        "年度末の被保険者数",
+        Cells::Float(lines.iter().map(|l| count(l.sample)).collect()),
+    );
+    t.push(
+        "dependent",
+        "うち要介護2以上",
+        Cells::Float(lines.iter().map(|l| count(l.dependent)).collect()),
+    );
+    t.push(
+        "m",
+        "死亡率",
+        Cells::Float(lines.iter().map(|l| r(l.m, 5)).collect()),
+    );
+    t.push(
+        "q",
+        "死亡確率",
+        Cells::Float(lines.iter().map(|l| r(l.q, 5)).collect()),
+    );
+    t.push(
+        "l",
+        "生存数",
+        Cells::Float(lines.iter().map(|l| r(l.l, 0)).collect()),
+    );
+    t.push(
+        "big_l",
+        "定常人口",
+        Cells::Float(lines.iter().map(|l| r(l.big_l, 0)).collect()),
+    );
+    t.push(
+        "prevalence",
+        "要介護2以上の割合",
+        Cells::Float(lines.iter().map(|l| r(l.prevalence, 4)).collect()),
+    );
+    t.push(
+        "e",
+        "平均余命",
+        Cells::Float(lines.iter().map(|l| r(l.e, 2)).collect()),
+    );
+    t.push(
+        "h",
+        "平均自立期間",
+        Cells::Float(lines.iter().map(|l| r(l.h, 2)).collect()),
+    );
+    t
+}
+
+/// The attrition funnels as a published table (counts of 1–9 blank). Columns: fy,
+/// rule_id, rule_name_ja, step, condition_ja, persons, insufficient_coverage, lookback_fys.
+pub fn funnel_table(steps: &[FunnelStep]) -> Table {
+    let count = |x: u64| {
+        if small(x as f64) {
+            None
+        } else {
+            Some(x as i64)
+        }
+    };
+    let mut t = Table::default();
+    t.push(
+        "fy",
+        "年度",
+        Cells::Int(steps.iter().map(|s| Some(s.fy as i64)).collect()),
+    );
+    t.push(
+        "rule_id",
+        "ルールID",
+        Cells::Text(steps.iter().map(|s| Some(s.rule_id.clone())).collect()),
+    );
+    t.push(
+        "rule_name_ja",
+        "ルール名",
+        Cells::Text(steps.iter().map(|s| Some(s.rule_name_ja.clone())).collect()),
+    );
+    t.push(
+        "step",
+        "段階",
+        Cells::Int(steps.iter().map(|s| Some(s.step as i64)).collect()),
+    );
+    t.push(
+        "condition_ja",
+        "条件",
+        Cells::Text(steps.iter().map(|s| Some(s.condition_ja.clone())).collect()),
+    );
+    t.push(
+        "persons",
+        "該当者数",
+        Cells::Int(steps.iter().map(|s| count(s.persons)).collect()),
+    );
+    t.push(
+        "insufficient_coverage",
+        "資格期間不足で除外",
+        Cells::Int(
+            steps
+                .iter()
+                .map(|s| count(s.insufficient_coverage))
+                .collect(),
+        ),
+    );
+    t
+}
+
+/// One row per area (union first) and one column per indicator (ハイリスク者割合 per
+/// rule): the published all-sex, all-age values of fiscal year `fy` — age-standardised
+/// where the indicator has one, else crude; suppressed cells blank.
+pub fn comparison_table(rows: &[IndicatorRow], fy: i32, names: &BTreeMap<String, String>) -> Table {
+    let mut areas: Vec<&str> = rows
+        .iter()
+        .map(|r| r.municipality_code.as_str())
+        .filter(|m| *m != UNION)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    areas.insert(0, UNION);
+    let mut cols: Vec<(String, Option<String>)> = Vec::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.fy == fy && r.municipality_code == UNION && r.sex == ALL && r.age_band == ALL)
+    {
+        let k = (r.indicator.clone(), r.rule_id.clone());
+        if !cols.contains(&k) {
+            cols.push(k);
+        }
+    }
+    let index: HashMap<(&str, Option<&str>, &str), &IndicatorRow> = rows
+        .iter()
+        .filter(|r| r.fy == fy && r.sex == ALL && r.age_band == ALL)
+        .map(|r| {
+            (
+                (
+                    r.indicator.as_str(),
+                    r.rule_id.as_deref(),
+                    r.municipality_code.as_str(),
+                ),
+                r,
+            )
+        })
+        .collect();
+    let mut t = Table::default();
+    t.push(
+        "municipality_code",
+        "市町村コード",
+        Cells::Text(areas.iter().map(|m| Some(m.to_string())).collect()),
+    );
+    t.push(
+        "municipality",
+        "市町村名",
+        Cells::Text(areas.iter().map(|m| Some(area_name(m, names))).collect()),
+    );
+    for (id, rule) in &cols {
+        let Some(d) = def(id) else { continue };
+        let std = d.age_standardised;
+        let name = format!(
+            "{}_{}",
+            id,
+            rule.as_deref().unwrap_or(if std { "std" } else { "value" })
+        );
+        let header = format!(
+            "{}{}{}（{}）",
+            d.name_ja,
+            rule.as_ref().map(|x| format!(" {x}")).unwrap_or_default(),
+            if std { " 年齢調整" } else { "" },
+            d.unit
+        );
+        let digits = if d.unit == "円" { 0 } else { 2 };
+        let cells = areas
+            .iter()
+            .map(|m| {
+                index
+                    .get(&(id.as_str(), rule.as_deref(), *m))
+                    .filter(|r| !r.suppressed)
+                    .and_then(|r| {
+                        if std {
+                            r.age_standardised.or(r.value)
+                        } else {
+                            r.value
+                        }
+                    })
+                    .map(|x| (x * 10f64.powi(digits)).round() / 10f64.powi(digits))
+            })
+            .collect();
+        t.push(&name, &header, Cells::Float(cells));
+    }
+    t
+}
+
+fn area_name(m: &str, names: &BTreeMap<String, String>) -> String {
+    if m == UNION {
+        "広域連合全体".to_string()
+    } else {
+        names.get(m).cloned().unwrap_or_default()
+    }
 }

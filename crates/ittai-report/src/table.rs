@@ -51,6 +51,19 @@ pub fn format_float(x: f64) -> String {
     }
 }
 
+/// An integer with thousands separators: 1234567 → "1,234,567", -1200 → "-1,200".
+pub fn thousands(v: i64) -> String {
+    let s = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0 { format!("-{out}") } else { out }
+}
+
 /// A column: English snake_case name (for programs), Japanese header (for people).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {

@@ -417,7 +417,9 @@ impl<'w> Sim<'w> {
 
     fn takes_group(&self, group_id: &str) -> bool {
         let g = self.w.catalog.group_index[group_id];
-        self.conds.iter().any(|c| c.regimen.iter().any(|d| d.group == g))
+        self.conds
+            .iter()
+            .any(|c| c.regimen.iter().any(|d| d.group == g))
     }
 
     fn has(&self, c: Cond) -> bool {

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use ittai_model::{FiscalYear, first_of_month};
 use polars::prelude::*;
 
+use crate::RunResult;
 use crate::features::{Frame, age_band_expr, age_expr, date_lit, in_u8};
 use crate::source::Sources;
-use crate::RunResult;
 
 /// One base cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,14 +64,21 @@ fn days(d: Expr) -> Expr {
 
 /// Age in full years on a per-row date column.
 fn age_at_col(birth: Expr, at: Expr) -> Expr {
-    let md = |d: Expr| d.clone().dt().month().cast(DataType::Int32) * lit(100) + d.dt().day().cast(DataType::Int32);
-    at.clone().dt().year().cast(DataType::Int32) - birth.clone().dt().year().cast(DataType::Int32)
+    let md = |d: Expr| {
+        d.clone().dt().month().cast(DataType::Int32) * lit(100) + d.dt().day().cast(DataType::Int32)
+    };
+    at.clone().dt().year().cast(DataType::Int32)
+        - birth.clone().dt().year().cast(DataType::Int32)
         - when(md(birth).gt(md(at))).then(lit(1)).otherwise(lit(0))
 }
 
 /// Collects a frame with columns municipality_code, sex, age_band, num, den, persons into
 /// cells of `indicator`.
-fn to_cells(df: &DataFrame, indicator: &'static str, rule_id: Option<&str>) -> PolarsResult<Vec<Cell>> {
+fn to_cells(
+    df: &DataFrame,
+    indicator: &'static str,
+    rule_id: Option<&str>,
+) -> PolarsResult<Vec<Cell>> {
     let m = df.column("municipality_code")?.str()?;
     let s = df.column("sex")?.cast(&DataType::UInt8)?;
     let s = s.u8()?;
@@ -98,11 +105,12 @@ fn to_cells(df: &DataFrame, indicator: &'static str, rule_id: Option<&str>) -> P
 
 /// Sums num, den and counts persons by municipality × sex × band.
 fn aggregate(lf: LazyFrame) -> LazyFrame {
-    lf.group_by([col("municipality_code"), col("sex"), col("age_band")]).agg([
-        col("num").cast(DataType::Float64).sum().alias("num"),
-        col("den").cast(DataType::Float64).sum().alias("den"),
-        len().alias("persons"),
-    ])
+    lf.group_by([col("municipality_code"), col("sex"), col("age_band")])
+        .agg([
+            col("num").cast(DataType::Float64).sum().alias("num"),
+            col("den").cast(DataType::Float64).sum().alias("den"),
+            len().alias("persons"),
+        ])
 }
 
 /// Per-person attributes for the FY: sex, birth date, municipality of the last spell
@@ -113,7 +121,11 @@ fn attributes(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
     Ok(src
         .persons()?
         .with_columns([col("coverage_end").fill_null(far).alias("e")])
-        .filter(col("coverage_start").lt(date_lit(b)).and(col("e").gt(date_lit(a))))
+        .filter(
+            col("coverage_start")
+                .lt(date_lit(b))
+                .and(col("e").gt(date_lit(a))),
+        )
         .with_columns([
             (days(col("e")).clip_max(lit(crate::features::days_lit_value(b)))
                 - days(col("coverage_start")).clip_min(lit(crate::features::days_lit_value(a))))
@@ -138,7 +150,11 @@ fn attributes(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
 ///
 /// # Errors
 /// Polars errors.
-pub fn fy_cells(src: &Sources, fy: FiscalYear, run: &RunResult) -> PolarsResult<(Vec<Cell>, Vec<LifeInput>)> {
+pub fn fy_cells(
+    src: &Sources,
+    fy: FiscalYear,
+    run: &RunResult,
+) -> PolarsResult<(Vec<Cell>, Vec<LifeInput>)> {
     let mut cells = Vec::new();
     let attrs = crate::collect_streaming(attributes(src, fy)?)?;
     let (start, end) = (fy.start(), fy.end());
@@ -149,11 +165,16 @@ pub fn fy_cells(src: &Sources, fy: FiscalYear, run: &RunResult) -> PolarsResult<
     let s = date_lit(start);
     let insured_start = src
         .persons()?
-        .filter(col("coverage_start").lt_eq(s.clone()).and(col("coverage_end").is_null().or(col("coverage_end").gt(s))))
+        .filter(
+            col("coverage_start")
+                .lt_eq(s.clone())
+                .and(col("coverage_end").is_null().or(col("coverage_end").gt(s))),
+        )
         .sort(["person_id", "coverage_start"], Default::default())
         .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::Last)
         .select([col("person_id"), col("municipality_code")]);
-    let month_no = col("service_month").dt().year().cast(DataType::Int64) * lit(12i64) + col("service_month").dt().month().cast(DataType::Int64);
+    let month_no = col("service_month").dt().year().cast(DataType::Int64) * lit(12i64)
+        + col("service_month").dt().month().cast(DataType::Int64);
     let (mn0, mn1) = (fy.0 as i64 * 12 + 4, (fy.0 as i64 + 1) * 12 + 3);
     let long_stay = src
         .medical_claims()?
@@ -161,30 +182,74 @@ pub fn fy_cells(src: &Sources, fy: FiscalYear, run: &RunResult) -> PolarsResult<
         .select([col("person_id"), month_no.alias("mn")])
         .unique(None, UniqueKeepStrategy::Any)
         .sort(["person_id", "mn"], Default::default())
-        .with_columns([(col("mn") - col("mn").cum_count(false).over([col("person_id")])?.cast(DataType::Int64)).alias("run")])
+        .with_columns([(col("mn")
+            - col("mn")
+                .cum_count(false)
+                .over([col("person_id")])?
+                .cast(DataType::Int64))
+        .alias("run")])
         .group_by([col("person_id"), col("run")])
-        .agg([len().alias("months"), col("mn").min().alias("first"), col("mn").max().alias("last")])
-        .filter(col("months").gt_eq(lit(6u32)).and(col("last").gt_eq(lit(mn0))).and(col("first").lt_eq(lit(mn1))))
+        .agg([
+            len().alias("months"),
+            col("mn").min().alias("first"),
+            col("mn").max().alias("last"),
+        ])
+        .filter(
+            col("months")
+                .gt_eq(lit(6u32))
+                .and(col("last").gt_eq(lit(mn0)))
+                .and(col("first").lt_eq(lit(mn1))),
+        )
         .select([col("person_id")])
         .unique(None, UniqueKeepStrategy::Any);
     let facility = src
         .care_claims()?
-        .filter(in_fy_months("service_month").and(
-            ["51", "52", "53", "54", "55"].iter().fold(lit(false), |acc, t| acc.or(col("service_type_code").eq(lit(*t)))),
-        ))
+        .filter(
+            in_fy_months("service_month").and(
+                ["51", "52", "53", "54", "55"]
+                    .iter()
+                    .fold(lit(false), |acc, t| {
+                        acc.or(col("service_type_code").eq(lit(*t)))
+                    }),
+            ),
+        )
         .select([col("person_id")])
         .unique(None, UniqueKeepStrategy::Any);
-    let anti = |l: LazyFrame, r: LazyFrame| l.join(r, [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Anti));
-    let denominator = anti(anti(insured_start, long_stay), facility)
-        .join(attrs.clone().lazy().select([col("person_id"), col("sex"), col("age_band")]), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Inner));
-    for (indicator, table) in [("checkup_rate", src.checkups()?), ("dental_checkup_rate", src.dental_checkups()?)] {
+    let anti = |l: LazyFrame, r: LazyFrame| {
+        l.join(
+            r,
+            [col("person_id")],
+            [col("person_id")],
+            JoinArgs::new(JoinType::Anti),
+        )
+    };
+    let denominator = anti(anti(insured_start, long_stay), facility).join(
+        attrs
+            .clone()
+            .lazy()
+            .select([col("person_id"), col("sex"), col("age_band")]),
+        [col("person_id")],
+        [col("person_id")],
+        JoinArgs::new(JoinType::Inner),
+    );
+    for (indicator, table) in [
+        ("checkup_rate", src.checkups()?),
+        ("dental_checkup_rate", src.dental_checkups()?),
+    ] {
         let took = table
-            .filter(col("exam_date").gt_eq(date_lit(start)).and(col("exam_date").lt_eq(date_lit(end))))
+            .filter(
+                col("exam_date")
+                    .gt_eq(date_lit(start))
+                    .and(col("exam_date").lt_eq(date_lit(end))),
+            )
             .select([col("person_id")])
             .unique(None, UniqueKeepStrategy::Any)
             .with_columns([lit(1i32).alias("num")]);
         let df = crate::collect_streaming(aggregate(
-            denominator.clone().left_join(took, col("person_id"), col("person_id")).with_columns([col("num").fill_null(lit(0)), lit(1i32).alias("den")]),
+            denominator
+                .clone()
+                .left_join(took, col("person_id"), col("person_id"))
+                .with_columns([col("num").fill_null(lit(0)), lit(1i32).alias("den")]),
         ))?;
         cells.extend(to_cells(&df, indicator, None)?);
     }
@@ -193,13 +258,23 @@ pub fn fy_cells(src: &Sources, fy: FiscalYear, run: &RunResult) -> PolarsResult<
     let pop = run.table.clone().lazy();
     for r in &run.results {
         let flag = crate::evaluate::flag_column(&r.rule);
-        let df = aggregate(pop.clone().with_columns([col(flag.as_str()).cast(DataType::Int32).alias("num"), lit(1i32).alias("den")])).collect()?;
+        let df = aggregate(pop.clone().with_columns([
+            col(flag.as_str()).cast(DataType::Int32).alias("num"),
+            lit(1i32).alias("den"),
+        ]))
+        .collect()?;
         cells.extend(to_cells(&df, "high_risk_rate", Some(&r.rule.id))?);
     }
     let certified = ["11", "12", "13", "21", "22", "23", "24", "25"]
         .iter()
-        .fold(lit(false), |acc, c| acc.or(col("care_level").eq(lit(*c)).fill_null(lit(false))));
-    let df = aggregate(pop.clone().with_columns([certified.cast(DataType::Int32).alias("num"), lit(1i32).alias("den")])).collect()?;
+        .fold(lit(false), |acc, c| {
+            acc.or(col("care_level").eq(lit(*c)).fill_null(lit(false)))
+        });
+    let df = aggregate(pop.clone().with_columns([
+        certified.cast(DataType::Int32).alias("num"),
+        lit(1i32).alias("den"),
+    ]))
+    .collect()?;
     cells.extend(to_cells(&df, "certification_rate", None)?);
 
     // Deaths (per person-year of exposure), costs per insured person-year.
@@ -216,7 +291,14 @@ pub fn fy_cells(src: &Sources, fy: FiscalYear, run: &RunResult) -> PolarsResult<
     let a = attrs.clone().lazy();
     let df = aggregate(
         a.clone()
-            .join(deaths.clone().select([col("person_id"), lit(1i32).alias("num")]), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Left))
+            .join(
+                deaths
+                    .clone()
+                    .select([col("person_id"), lit(1i32).alias("num")]),
+                [col("person_id")],
+                [col("person_id")],
+                JoinArgs::new(JoinType::Left),
+            )
             .with_columns([col("num").fill_null(lit(0)), col("exposure").alias("den")]),
     )
     .collect()?;
@@ -245,9 +327,15 @@ pub fn fy_cells(src: &Sources, fy: FiscalYear, run: &RunResult) -> PolarsResult<
                     .collect::<Vec<_>>(),
             ),
     )?;
-    let with_spend = a.clone().left_join(spend.lazy(), col("person_id"), col("person_id"));
+    let with_spend = a
+        .clone()
+        .left_join(spend.lazy(), col("person_id"), col("person_id"));
     for (id, _) in kinds {
-        let df = aggregate(with_spend.clone().with_columns([col(id).fill_null(lit(0.0)).alias("num"), col("exposure").alias("den")])).collect()?;
+        let df = aggregate(with_spend.clone().with_columns([
+            col(id).fill_null(lit(0.0)).alias("num"),
+            col("exposure").alias("den"),
+        ]))
+        .collect()?;
         cells.extend(to_cells(&df, id, None)?);
     }
     let care = crate::collect_streaming(
@@ -275,24 +363,63 @@ pub fn fy_cells(src: &Sources, fy: FiscalYear, run: &RunResult) -> PolarsResult<
 fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<Vec<Cell>> {
     let mut cells = Vec::new();
     let (m0, m1) = (fy.start(), first_of_month(fy.end()));
-    let in_fy = col("service_month").gt_eq(date_lit(m0)).and(col("service_month").lt_eq(date_lit(m1)));
-    let dict = attrs.clone().lazy().select([col("person_id")]).with_row_index("pid", None);
-    let oral = src.drugs(&["claim_id", "person_id", "service_month", "route"])?.filter(in_fy.clone().and(col("route").eq(lit(1u8))));
-    let takers = crate::collect_streaming(oral.clone().select([col("person_id")]).unique(None, UniqueKeepStrategy::Any))?;
-    let base = attrs.clone().lazy().join(takers.lazy(), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Semi));
+    let in_fy = col("service_month")
+        .gt_eq(date_lit(m0))
+        .and(col("service_month").lt_eq(date_lit(m1)));
+    let dict = attrs
+        .clone()
+        .lazy()
+        .select([col("person_id")])
+        .with_row_index("pid", None);
+    let oral = src
+        .drugs(&["claim_id", "person_id", "service_month", "route"])?
+        .filter(in_fy.clone().and(col("route").eq(lit(1u8))));
+    let takers = crate::collect_streaming(
+        oral.clone()
+            .select([col("person_id")])
+            .unique(None, UniqueKeepStrategy::Any),
+    )?;
+    let base = attrs.clone().lazy().join(
+        takers.lazy(),
+        [col("person_id")],
+        [col("person_id")],
+        JoinArgs::new(JoinType::Semi),
+    );
     // 多剤: the same monthly count as rule R03 (oral, ingredient = YJ7), threshold 15.
-    let frame = Frame { fy, reference: fy.end() };
+    let frame = Frame {
+        fy,
+        reference: fy.end(),
+    };
     let routes = std::collections::BTreeSet::from([ittai_model::Route::Oral]);
-    let poly = crate::collect_streaming(crate::features::monthly_drug_counts_pub(src, &frame, &dict, &routes, &crate::rules::Window::FY, "k")?)?;
+    let poly = crate::collect_streaming(crate::features::monthly_drug_counts_pub(
+        src,
+        &frame,
+        &dict,
+        &routes,
+        &crate::rules::Window::FY,
+        "k",
+    )?)?;
     let df = aggregate(
         base.clone()
-            .left_join(poly.lazy().select([col("person_id"), col("k")]), col("person_id"), col("person_id"))
-            .with_columns([col("k").fill_null(lit(0)).gt_eq(lit(15)).cast(DataType::Int32).alias("num"), lit(1i32).alias("den")]),
+            .left_join(
+                poly.lazy().select([col("person_id"), col("k")]),
+                col("person_id"),
+                col("person_id"),
+            )
+            .with_columns([
+                col("k")
+                    .fill_null(lit(0))
+                    .gt_eq(lit(15))
+                    .cast(DataType::Int32)
+                    .alias("num"),
+                lit(1i32).alias("den"),
+            ]),
     )
     .collect()?;
     cells.extend(to_cells(&df, "polypharmacy_rate", None)?);
     // 重複: the same ingredient from two or more institutions in one month.
-    let month_no = col("service_month").dt().year().cast(DataType::UInt64) * lit(12u64) + col("service_month").dt().month().cast(DataType::UInt64);
+    let month_no = col("service_month").dt().year().cast(DataType::UInt64) * lit(12u64)
+        + col("service_month").dt().month().cast(DataType::UInt64);
     // Outpatient prescriptions only (医科入院外 and 調剤), as KDB counts 重複投薬.
     let claims = src
         .medical_claims()?
@@ -300,11 +427,23 @@ fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
         .select([col("claim_id"), col("institution_code")]);
     let dup = crate::collect_streaming(
         oral.clone()
-            .join(dict.clone(), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Inner))
-            .join(claims, [col("claim_id")], [col("claim_id")], JoinArgs::new(JoinType::Inner))
+            .join(
+                dict.clone(),
+                [col("person_id")],
+                [col("person_id")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .join(
+                claims,
+                [col("claim_id")],
+                [col("claim_id")],
+                JoinArgs::new(JoinType::Inner),
+            )
             .select([
-                (col("pid").cast(DataType::UInt64) * lit(1u64 << 40) + (month_no % lit(256u64)) * lit(1u64 << 24) + col("yj7n").cast(DataType::UInt64))
-                    .alias("key"),
+                (col("pid").cast(DataType::UInt64) * lit(1u64 << 40)
+                    + (month_no % lit(256u64)) * lit(1u64 << 24)
+                    + col("yj7n").cast(DataType::UInt64))
+                .alias("key"),
                 col("institution_code").cast(DataType::UInt64).alias("inst"),
             ])
             .filter(col("key").is_not_null())
@@ -312,41 +451,83 @@ fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
             .group_by([col("key")])
             .agg([len().alias("n")])
             .filter(col("n").gt_eq(lit(2u32)))
-            .select([(col("key") / lit(1u64 << 40)).cast(DataType::UInt32).alias("pid")])
+            .select([(col("key") / lit(1u64 << 40))
+                .cast(DataType::UInt32)
+                .alias("pid")])
             .unique(None, UniqueKeepStrategy::Any)
-            .join(dict.clone(), [col("pid")], [col("pid")], JoinArgs::new(JoinType::Inner))
+            .join(
+                dict.clone(),
+                [col("pid")],
+                [col("pid")],
+                JoinArgs::new(JoinType::Inner),
+            )
             .select([col("person_id"), lit(1i32).alias("dup")]),
     )?;
     let df = aggregate(
         base.clone()
             .left_join(dup.lazy(), col("person_id"), col("person_id"))
-            .with_columns([col("dup").fill_null(lit(0)).alias("num"), lit(1i32).alias("den")]),
+            .with_columns([
+                col("dup").fill_null(lit(0)).alias("num"),
+                lit(1i32).alias("den"),
+            ]),
     )
     .collect()?;
     cells.extend(to_cells(&df, "duplicate_rate", None)?);
     // 後発医薬品使用割合 (quantity × days).
-    let qty = (col("quantity").fill_null(lit(0.0)) * col("days").fill_null(lit(1)).cast(DataType::Float64)).alias("qty");
+    let qty = (col("quantity").fill_null(lit(0.0))
+        * col("days").fill_null(lit(1)).cast(DataType::Float64))
+    .alias("qty");
     let generic = crate::collect_streaming(
         src.drugs(&["person_id", "service_month", "quantity", "days"])?
             .filter(in_fy)
-            .join(src.generic_categories(), [col("drug_code")], [col("drug_code")], JoinArgs::new(JoinType::Inner))
+            .join(
+                src.generic_categories(),
+                [col("drug_code")],
+                [col("drug_code")],
+                JoinArgs::new(JoinType::Inner),
+            )
             .select([col("person_id"), col("category"), qty])
             .group_by([col("person_id")])
             .agg([
-                when(col("category").eq(lit(1u8))).then(col("qty")).otherwise(lit(0.0)).sum().alias("num"),
+                when(col("category").eq(lit(1u8)))
+                    .then(col("qty"))
+                    .otherwise(lit(0.0))
+                    .sum()
+                    .alias("num"),
                 col("qty").sum().alias("den"),
             ]),
     )?;
-    let df = aggregate(attrs.clone().lazy().join(generic.lazy(), [col("person_id")], [col("person_id")], JoinArgs::new(JoinType::Inner))).collect()?;
+    let df = aggregate(attrs.clone().lazy().join(
+        generic.lazy(),
+        [col("person_id")],
+        [col("person_id")],
+        JoinArgs::new(JoinType::Inner),
+    ))
+    .collect()?;
     cells.extend(to_cells(&df, "generic_share", None)?);
     Ok(cells)
 }
 
-const BANDS_75: [(&str, i32, i32); 5] = [("75-79", 75, 80), ("80-84", 80, 85), ("85-89", 85, 90), ("90-94", 90, 95), ("95+", 95, 200)];
+const BANDS_75: [(&str, i32, i32); 5] = [
+    ("75-79", 75, 80),
+    ("80-84", 80, 85),
+    ("85-89", 85, 90),
+    ("90-94", 90, 95),
+    ("95+", 95, 200),
+];
 
-fn life_inputs(src: &Sources, fy: FiscalYear, attrs: &DataFrame, deaths: LazyFrame, population: &DataFrame) -> PolarsResult<Vec<LifeInput>> {
+fn life_inputs(
+    src: &Sources,
+    fy: FiscalYear,
+    attrs: &DataFrame,
+    deaths: LazyFrame,
+    population: &DataFrame,
+) -> PolarsResult<Vec<LifeInput>> {
     let (a, b) = (fy.start(), fy.end() + chrono::Duration::days(1));
-    let (ad, bd) = (crate::features::days_lit_value(a), crate::features::days_lit_value(b));
+    let (ad, bd) = (
+        crate::features::days_lit_value(a),
+        crate::features::days_lit_value(b),
+    );
     let far = date_lit(chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("far"));
     // Exposure split at the birthdays that start each band.
     let mut exp_cols = Vec::new();
@@ -358,32 +539,67 @@ fn life_inputs(src: &Sources, fy: FiscalYear, attrs: &DataFrame, deaths: LazyFra
         let lo_d = when(s.clone().gt(from.clone())).then(s).otherwise(from);
         let hi_d = when(e.clone().lt(to.clone())).then(e).otherwise(to);
         exp_cols.push(
-            when(hi_d.clone().gt(lo_d.clone())).then((hi_d - lo_d).cast(DataType::Float64)).otherwise(lit(0.0)).sum().alias(band),
+            when(hi_d.clone().gt(lo_d.clone()))
+                .then((hi_d - lo_d).cast(DataType::Float64))
+                .otherwise(lit(0.0))
+                .sum()
+                .alias(band),
         );
     }
     let exposure = src
         .persons()?
         .with_columns([col("coverage_end").fill_null(far).alias("e")])
-        .filter(col("coverage_start").lt(date_lit(b)).and(col("e").gt(date_lit(a))))
+        .filter(
+            col("coverage_start")
+                .lt(date_lit(b))
+                .and(col("e").gt(date_lit(a))),
+        )
         .group_by([col("municipality_code"), col("sex")])
         .agg(exp_cols)
         .collect()?;
     let death_bands = deaths
-        .join(src.persons()?.select([col("person_id"), col("sex"), col("birth_date"), col("municipality_code"), col("coverage_end")]), [col("person_id"), col("coverage_end")], [col("person_id"), col("coverage_end")], JoinArgs::new(JoinType::Inner))
-        .with_columns([age_band_expr(age_at_col(col("birth_date"), col("coverage_end").dt().offset_by(lit("-1d")))).alias("age_band")])
+        .join(
+            src.persons()?.select([
+                col("person_id"),
+                col("sex"),
+                col("birth_date"),
+                col("municipality_code"),
+                col("coverage_end"),
+            ]),
+            [col("person_id"), col("coverage_end")],
+            [col("person_id"), col("coverage_end")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .with_columns([age_band_expr(age_at_col(
+            col("birth_date"),
+            col("coverage_end").dt().offset_by(lit("-1d")),
+        ))
+        .alias("age_band")])
         .group_by([col("municipality_code"), col("sex"), col("age_band")])
         .agg([len().alias("deaths")])
         .collect()?;
-    let dependent = ["22", "23", "24", "25"].iter().fold(lit(false), |acc, c| acc.or(col("care_level").eq(lit(*c)).fill_null(lit(false))));
+    let dependent = ["22", "23", "24", "25"].iter().fold(lit(false), |acc, c| {
+        acc.or(col("care_level").eq(lit(*c)).fill_null(lit(false)))
+    });
     let prevalence = population
         .clone()
         .lazy()
         .group_by([col("municipality_code"), col("sex"), col("age_band")])
-        .agg([len().alias("sample"), dependent.cast(DataType::UInt32).sum().alias("dependent")])
+        .agg([
+            len().alias("sample"),
+            dependent.cast(DataType::UInt32).sum().alias("dependent"),
+        ])
         .collect()?;
     let _ = attrs;
     let mut map: BTreeMap<(String, u8, String), LifeInput> = BTreeMap::new();
-    let sex_of = |df: &DataFrame| -> PolarsResult<Vec<Option<u8>>> { Ok(df.column("sex")?.cast(&DataType::UInt8)?.u8()?.iter().collect()) };
+    let sex_of = |df: &DataFrame| -> PolarsResult<Vec<Option<u8>>> {
+        Ok(df
+            .column("sex")?
+            .cast(&DataType::UInt8)?
+            .u8()?
+            .iter()
+            .collect())
+    };
     {
         let m = exposure.column("municipality_code")?.str()?;
         let s = sex_of(&exposure)?;
@@ -391,7 +607,8 @@ fn life_inputs(src: &Sources, fy: FiscalYear, attrs: &DataFrame, deaths: LazyFra
             let v = exposure.column(band)?.f64()?;
             for i in 0..exposure.height() {
                 if let (Some(m), Some(s)) = (m.get(i), s[i]) {
-                    entry(&mut map, m, s, band).person_years += v.get(i).unwrap_or(0.0) / DAYS_PER_YEAR;
+                    entry(&mut map, m, s, band).person_years +=
+                        v.get(i).unwrap_or(0.0) / DAYS_PER_YEAR;
                 }
             }
         }
@@ -403,11 +620,10 @@ fn life_inputs(src: &Sources, fy: FiscalYear, attrs: &DataFrame, deaths: LazyFra
         let d = death_bands.column("deaths")?.cast(&DataType::Float64)?;
         let d = d.f64()?;
         for i in 0..death_bands.height() {
-            if let (Some(m), Some(s), Some(b)) = (m.get(i), s[i], bnd.get(i)) {
-                if BANDS_75.iter().any(|x| x.0 == b) {
+            if let (Some(m), Some(s), Some(b)) = (m.get(i), s[i], bnd.get(i))
+                && BANDS_75.iter().any(|x| x.0 == b) {
                     entry(&mut map, m, s, b).deaths += d.get(i).unwrap_or(0.0);
                 }
-            }
         }
     }
     {
@@ -418,28 +634,33 @@ fn life_inputs(src: &Sources, fy: FiscalYear, attrs: &DataFrame, deaths: LazyFra
         let dep = prevalence.column("dependent")?.cast(&DataType::Float64)?;
         let (n, dep) = (n.f64()?, dep.f64()?);
         for i in 0..prevalence.height() {
-            if let (Some(m), Some(s), Some(b)) = (m.get(i), s[i], bnd.get(i)) {
-                if BANDS_75.iter().any(|x| x.0 == b) {
+            if let (Some(m), Some(s), Some(b)) = (m.get(i), s[i], bnd.get(i))
+                && BANDS_75.iter().any(|x| x.0 == b) {
                     let e = entry(&mut map, m, s, b);
                     e.sample += n.get(i).unwrap_or(0.0);
                     e.dependent += dep.get(i).unwrap_or(0.0);
                 }
-            }
         }
     }
     Ok(map.into_values().collect())
 }
 
-fn entry<'a>(map: &'a mut BTreeMap<(String, u8, String), LifeInput>, m: &str, s: u8, band: &str) -> &'a mut LifeInput {
-    map.entry((m.to_string(), s, band.to_string())).or_insert_with(|| LifeInput {
-        municipality_code: m.to_string(),
-        sex: s,
-        age_band: band.to_string(),
-        deaths: 0.0,
-        person_years: 0.0,
-        sample: 0.0,
-        dependent: 0.0,
-    })
+fn entry<'a>(
+    map: &'a mut BTreeMap<(String, u8, String), LifeInput>,
+    m: &str,
+    s: u8,
+    band: &str,
+) -> &'a mut LifeInput {
+    map.entry((m.to_string(), s, band.to_string()))
+        .or_insert_with(|| LifeInput {
+            municipality_code: m.to_string(),
+            sex: s,
+            age_band: band.to_string(),
+            deaths: 0.0,
+            person_years: 0.0,
+            sample: 0.0,
+            dependent: 0.0,
+        })
 }
 
 /// The age bands of the life table, in order.

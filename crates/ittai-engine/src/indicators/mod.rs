@@ -7,11 +7,14 @@
 //! standardisation, change, suppression) is plain Rust over a few thousand rows.
 
 pub mod cells;
+pub mod store;
 
 use std::collections::{BTreeMap, HashMap};
 
-use ittai_model::indicators::{ALL, INDICATORS, IndicatorRow, Kind, UNION, def};
 use ittai_model::FiscalYear;
+use ittai_model::indicators::{
+    AGE_BANDS, ALL, FunnelStep, INDICATORS, IndicatorRow, Kind, LifeLine, UNION, def,
+};
 use polars::prelude::*;
 
 use self::cells::{Cell, LifeInput};
@@ -47,6 +50,58 @@ pub struct IndicatorSet {
     pub runs: Vec<(i32, Vec<crate::RuleResult>)>,
 }
 
+impl IndicatorSet {
+    /// The life tables as flat lines (one per FY × area × sex × band).
+    pub fn life_lines(&self) -> Vec<LifeLine> {
+        let mut out = Vec::new();
+        for t in &self.life_tables {
+            for (i, x) in t.inputs.iter().enumerate() {
+                let r = t.table.as_ref().ok().and_then(|tb| tb.rows.get(i).copied());
+                out.push(LifeLine {
+                    fy: t.fy,
+                    municipality_code: t.municipality_code.clone(),
+                    sex: t.sex.clone(),
+                    age_band: x.age_band.clone(),
+                    deaths: x.deaths,
+                    person_years: x.person_years,
+                    sample: x.sample,
+                    dependent: x.dependent,
+                    m: r.map(|r| r.m),
+                    q: r.map(|r| r.q),
+                    l: r.map(|r| r.l),
+                    big_l: r.map(|r| r.big_l),
+                    prevalence: r.map(|r| r.prevalence),
+                    e: r.map(|r| r.e),
+                    h: r.map(|r| r.h),
+                });
+            }
+        }
+        out
+    }
+
+    /// The attrition funnels of every FY (union level).
+    pub fn funnels(&self) -> Vec<FunnelStep> {
+        let mut out = Vec::new();
+        for (fy, results) in &self.runs {
+            for r in results {
+                for s in &r.attrition {
+                    out.push(FunnelStep {
+                        fy: *fy,
+                        rule_id: r.rule.id.clone(),
+                        rule_name_ja: r.rule.name_ja.clone(),
+                        step: s.step as u32,
+                        condition_ja: s.condition_ja.clone(),
+                        persons: s.persons,
+                        insufficient_coverage: s.insufficient_coverage,
+                        lookback_fys: r.rule.condition.lookback_fys(),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 fn sex_key(s: u8) -> &'static str {
     match s {
         1 => "male",
@@ -60,35 +115,93 @@ fn sex_key(s: u8) -> &'static str {
 ///
 /// # Errors
 /// Polars errors.
-pub fn compute(src: &Sources, fys: &[FiscalYear], spec: &RunSpec<'_>, progress: &mut dyn FnMut(FiscalYear)) -> PolarsResult<IndicatorSet> {
+pub fn compute(
+    src: &Sources,
+    fys: &[FiscalYear],
+    spec: &RunSpec<'_>,
+    progress: &mut dyn FnMut(FiscalYear),
+) -> PolarsResult<IndicatorSet> {
+    compute_reusing(src, fys, spec, None, progress)
+}
+
+/// As [`compute`], reusing `done`, a run already made with the same rules for one FY with
+/// its FY end as reference date (`ittai run` passes its own result so the rules are not
+/// applied twice). A run with another reference date must not be passed.
+///
+/// # Errors
+/// Polars errors.
+pub fn compute_reusing(
+    src: &Sources,
+    fys: &[FiscalYear],
+    spec: &RunSpec<'_>,
+    done: Option<&RunResult>,
+    progress: &mut dyn FnMut(FiscalYear),
+) -> PolarsResult<IndicatorSet> {
     let mut all_cells: Vec<(i32, Cell)> = Vec::new();
     let mut all_life: Vec<(i32, LifeInput)> = Vec::new();
     let mut runs = Vec::new();
     for &fy in fys {
         progress(fy);
-        let s = RunSpec { frame: Frame { fy, reference: fy.end() }, ..*spec };
-        let run: RunResult = crate::run(src, &s)?;
-        let (cells, life) = cells::fy_cells(src, fy, &run)?;
+        let fresh;
+        let run: &RunResult = match done {
+            Some(r)
+                if r.frame
+                    == (Frame {
+                        fy,
+                        reference: fy.end(),
+                    }) =>
+            {
+                r
+            }
+            _ => {
+                let s = RunSpec {
+                    frame: Frame {
+                        fy,
+                        reference: fy.end(),
+                    },
+                    ..*spec
+                };
+                fresh = crate::run(src, &s)?;
+                &fresh
+            }
+        };
+        let (cells, life) = cells::fy_cells(src, fy, run)?;
         all_cells.extend(cells.into_iter().map(|c| (fy.0, c)));
         all_life.extend(life.into_iter().map(|l| (fy.0, l)));
-        runs.push((fy.0, run.results));
+        runs.push((fy.0, run.results.clone()));
     }
     let (rows, life_tables) = finish(&all_cells, &all_life);
-    Ok(IndicatorSet { rows, life_tables, runs })
+    Ok(IndicatorSet {
+        rows,
+        life_tables,
+        runs,
+    })
 }
 
 type Key = (&'static str, Option<String>, i32, String, String, String);
 
 /// From base cells to the published table: rollups, values, life tables, standardisation,
 /// change and suppression. Pure arithmetic (tested on hand-made cells).
-pub fn finish(cells: &[(i32, Cell)], life: &[(i32, LifeInput)]) -> (Vec<IndicatorRow>, Vec<AreaLifeTable>) {
+pub fn finish(
+    cells: &[(i32, Cell)],
+    life: &[(i32, LifeInput)],
+) -> (Vec<IndicatorRow>, Vec<AreaLifeTable>) {
     // Rollups over municipality (→ union), sex (→ all) and age band (→ all).
     let mut sums: BTreeMap<Key, (f64, f64, u64)> = BTreeMap::new();
     for (fy, c) in cells {
         for m in [c.municipality_code.as_str(), UNION] {
             for s in [sex_key(c.sex), ALL] {
                 for b in [c.age_band.as_str(), ALL] {
-                    let e = sums.entry((c.indicator, c.rule_id.clone(), *fy, m.to_string(), s.to_string(), b.to_string())).or_default();
+                    let e = sums
+                        .entry((
+                            c.indicator,
+                            c.rule_id.clone(),
+                            *fy,
+                            m.to_string(),
+                            s.to_string(),
+                            b.to_string(),
+                        ))
+                        .or_default();
                     e.0 += c.numerator;
                     e.1 += c.denominator;
                     e.2 += c.persons;
@@ -108,25 +221,27 @@ pub fn finish(cells: &[(i32, Cell)], life: &[(i32, LifeInput)]) -> (Vec<Indicato
     };
     let mut rows: Vec<IndicatorRow> = sums
         .iter()
-        .map(|((id, rule, fy, m, s, b), (num, den, persons))| IndicatorRow {
-            indicator: id.to_string(),
-            rule_id: rule.clone(),
-            fy: *fy,
-            municipality_code: m.clone(),
-            sex: s.clone(),
-            age_band: b.clone(),
-            numerator: *num,
-            denominator: *den,
-            persons: *persons,
-            value: value_of(id, *num, *den),
-            age_standardised: None,
-            ci_lower: None,
-            ci_upper: None,
-            previous_value: None,
-            change: None,
-            direction: None,
-            suppressed: false,
-        })
+        .map(
+            |((id, rule, fy, m, s, b), (num, den, persons))| IndicatorRow {
+                indicator: id.to_string(),
+                rule_id: rule.clone(),
+                fy: *fy,
+                municipality_code: m.clone(),
+                sex: s.clone(),
+                age_band: b.clone(),
+                numerator: *num,
+                denominator: *den,
+                persons: *persons,
+                value: value_of(id, *num, *den),
+                age_standardised: None,
+                ci_lower: None,
+                ci_upper: None,
+                previous_value: None,
+                change: None,
+                direction: None,
+                suppressed: false,
+            },
+        )
         .collect();
 
     // Life tables by FY × area × sex.
@@ -134,15 +249,19 @@ pub fn finish(cells: &[(i32, Cell)], life: &[(i32, LifeInput)]) -> (Vec<Indicato
     for (fy, l) in life {
         for m in [l.municipality_code.as_str(), UNION] {
             for s in [sex_key(l.sex), ALL] {
-                let e = groups.entry((*fy, m.to_string(), s.to_string())).or_default().entry(l.age_band.clone()).or_insert_with(|| LifeInput {
-                    municipality_code: m.to_string(),
-                    sex: l.sex,
-                    age_band: l.age_band.clone(),
-                    deaths: 0.0,
-                    person_years: 0.0,
-                    sample: 0.0,
-                    dependent: 0.0,
-                });
+                let e = groups
+                    .entry((*fy, m.to_string(), s.to_string()))
+                    .or_default()
+                    .entry(l.age_band.clone())
+                    .or_insert_with(|| LifeInput {
+                        municipality_code: m.to_string(),
+                        sex: l.sex,
+                        age_band: l.age_band.clone(),
+                        deaths: 0.0,
+                        person_years: 0.0,
+                        sample: 0.0,
+                        dependent: 0.0,
+                    });
                 e.deaths += l.deaths;
                 e.person_years += l.person_years;
                 e.sample += l.sample;
@@ -152,7 +271,9 @@ pub fn finish(cells: &[(i32, Cell)], life: &[(i32, LifeInput)]) -> (Vec<Indicato
     }
     let mut life_tables = Vec::new();
     for ((fy, m, s), bands) in groups {
-        let inputs: Vec<LifeInput> = cells::life_bands().filter_map(|b| bands.get(b).cloned()).collect();
+        let inputs: Vec<LifeInput> = cells::life_bands()
+            .filter_map(|b| bands.get(b).cloned())
+            .collect();
         let intervals: Vec<AgeInterval> = cells::life_bands()
             .map(|b| {
                 let x = bands.get(b);
@@ -170,8 +291,14 @@ pub fn finish(cells: &[(i32, Cell)], life: &[(i32, LifeInput)]) -> (Vec<Indicato
         let py: f64 = intervals.iter().map(|i| i.person_years).sum();
         let sample: f64 = intervals.iter().map(|i| i.sample).sum();
         for (id, est) in [
-            ("life_expectancy_75", table.as_ref().ok().map(|t| t.life_expectancy)),
-            ("independence_75", table.as_ref().ok().map(|t| t.independence)),
+            (
+                "life_expectancy_75",
+                table.as_ref().ok().map(|t| t.life_expectancy),
+            ),
+            (
+                "independence_75",
+                table.as_ref().ok().map(|t| t.independence),
+            ),
         ] {
             rows.push(IndicatorRow {
                 indicator: id.to_string(),
@@ -193,7 +320,13 @@ pub fn finish(cells: &[(i32, Cell)], life: &[(i32, LifeInput)]) -> (Vec<Indicato
                 suppressed: false,
             });
         }
-        life_tables.push(AreaLifeTable { fy, municipality_code: m, sex: s, inputs, table });
+        life_tables.push(AreaLifeTable {
+            fy,
+            municipality_code: m,
+            sex: s,
+            inputs,
+            table,
+        });
     }
 
     // Direct age standardisation: the union's age structure (denominators) of the same
@@ -201,9 +334,21 @@ pub fn finish(cells: &[(i32, Cell)], life: &[(i32, LifeInput)]) -> (Vec<Indicato
     let index: HashMap<(String, Option<String>, i32, String, String, String), usize> = rows
         .iter()
         .enumerate()
-        .map(|(i, r)| ((r.indicator.clone(), r.rule_id.clone(), r.fy, r.municipality_code.clone(), r.sex.clone(), r.age_band.clone()), i))
+        .map(|(i, r)| {
+            (
+                (
+                    r.indicator.clone(),
+                    r.rule_id.clone(),
+                    r.fy,
+                    r.municipality_code.clone(),
+                    r.sex.clone(),
+                    r.age_band.clone(),
+                ),
+                i,
+            )
+        })
         .collect();
-    let bands = ["<75", "75-79", "80-84", "85-89", "90-94", "95+"];
+    let bands = AGE_BANDS;
     for i in 0..rows.len() {
         let r = &rows[i];
         if r.age_band != ALL || !def(&r.indicator).is_some_and(|d| d.age_standardised) {
@@ -211,8 +356,22 @@ pub fn finish(cells: &[(i32, Cell)], life: &[(i32, LifeInput)]) -> (Vec<Indicato
         }
         let (mut num, mut wsum) = (0.0, 0.0);
         for b in bands {
-            let key = |m: &str| (r.indicator.clone(), r.rule_id.clone(), r.fy, m.to_string(), r.sex.clone(), b.to_string());
-            let (Some(&si), Some(&mi)) = (index.get(&key(UNION)), index.get(&key(&r.municipality_code))) else { continue };
+            let key = |m: &str| {
+                (
+                    r.indicator.clone(),
+                    r.rule_id.clone(),
+                    r.fy,
+                    m.to_string(),
+                    r.sex.clone(),
+                    b.to_string(),
+                )
+            };
+            let (Some(&si), Some(&mi)) = (
+                index.get(&key(UNION)),
+                index.get(&key(&r.municipality_code)),
+            ) else {
+                continue;
+            };
             let (w, rate) = (rows[si].denominator, rows[mi].value);
             if let (true, Some(rate)) = (w > 0.0, rate) {
                 num += w * rate;
@@ -224,7 +383,7 @@ pub fn finish(cells: &[(i32, Cell)], life: &[(i32, LifeInput)]) -> (Vec<Indicato
 
     // Primary suppression.
     for r in &mut rows {
-        let small = |x: f64| x >= 1.0 && x < MIN_COUNT;
+        let small = |x: f64| (1.0..MIN_COUNT).contains(&x);
         r.suppressed = match def(&r.indicator).map(|d| d.kind) {
             Some(Kind::Years) => r.value.is_none() || r.numerator < MIN_COUNT,
             Some(Kind::YenPerInsured) => small(r.persons as f64),
@@ -237,10 +396,29 @@ pub fn finish(cells: &[(i32, Cell)], life: &[(i32, LifeInput)]) -> (Vec<Indicato
     // Change from the previous FY.
     let prev: HashMap<(String, Option<String>, i32, String, String, String), Option<f64>> = rows
         .iter()
-        .map(|r| ((r.indicator.clone(), r.rule_id.clone(), r.fy + 1, r.municipality_code.clone(), r.sex.clone(), r.age_band.clone()), r.value))
+        .map(|r| {
+            (
+                (
+                    r.indicator.clone(),
+                    r.rule_id.clone(),
+                    r.fy + 1,
+                    r.municipality_code.clone(),
+                    r.sex.clone(),
+                    r.age_band.clone(),
+                ),
+                r.value,
+            )
+        })
         .collect();
     for r in &mut rows {
-        let key = (r.indicator.clone(), r.rule_id.clone(), r.fy, r.municipality_code.clone(), r.sex.clone(), r.age_band.clone());
+        let key = (
+            r.indicator.clone(),
+            r.rule_id.clone(),
+            r.fy,
+            r.municipality_code.clone(),
+            r.sex.clone(),
+            r.age_band.clone(),
+        );
         if let Some(Some(p)) = prev.get(&key) {
             r.previous_value = Some(*p);
             if let Some(v) = r.value {
@@ -250,27 +428,55 @@ pub fn finish(cells: &[(i32, Cell)], life: &[(i32, LifeInput)]) -> (Vec<Indicato
                     _ => 0.05,
                 };
                 r.change = Some(d);
-                r.direction = Some(if d > eps { "up" } else if d < -eps { "down" } else { "same" }.to_string());
+                r.direction = Some(
+                    if d > eps {
+                        "up"
+                    } else if d < -eps {
+                        "down"
+                    } else {
+                        "same"
+                    }
+                    .to_string(),
+                );
             }
         }
     }
-    let order: HashMap<&str, usize> = INDICATORS.iter().enumerate().map(|(i, d)| (d.id, i)).collect();
-    let band_order = |b: &str| if b == ALL { 0 } else { 1 + bands.iter().position(|x| *x == b).unwrap_or(9) };
+    let order: HashMap<&str, usize> = INDICATORS
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id, i))
+        .collect();
+    let band_order = |b: &str| {
+        if b == ALL {
+            0
+        } else {
+            1 + bands.iter().position(|x| *x == b).unwrap_or(9)
+        }
+    };
     let sex_order = |s: &str| match s {
         "male" => 1,
         "female" => 2,
         _ => 0,
     };
     rows.sort_by(|a, b| {
-        (order.get(a.indicator.as_str()), &a.rule_id, a.fy, a.municipality_code != UNION, &a.municipality_code, sex_order(&a.sex), band_order(&a.age_band)).cmp(&(
-            order.get(b.indicator.as_str()),
-            &b.rule_id,
-            b.fy,
-            b.municipality_code != UNION,
-            &b.municipality_code,
-            sex_order(&b.sex),
-            band_order(&b.age_band),
-        ))
+        (
+            order.get(a.indicator.as_str()),
+            &a.rule_id,
+            a.fy,
+            a.municipality_code != UNION,
+            &a.municipality_code,
+            sex_order(&a.sex),
+            band_order(&a.age_band),
+        )
+            .cmp(&(
+                order.get(b.indicator.as_str()),
+                &b.rule_id,
+                b.fy,
+                b.municipality_code != UNION,
+                &b.municipality_code,
+                sex_order(&b.sex),
+                band_order(&b.age_band),
+            ))
     });
     (rows, life_tables)
 }
@@ -284,9 +490,42 @@ fn secondary_suppression(rows: &mut [IndicatorRow]) {
     for _ in 0..10 {
         let mut changed = false;
         let groupings: [&dyn Fn(&IndicatorRow) -> Option<GroupKey>; 3] = [
-            &|r| (r.municipality_code != UNION).then(|| (r.indicator.clone(), r.rule_id.clone(), r.fy, String::new(), r.sex.clone(), r.age_band.clone())),
-            &|r| (r.sex != ALL).then(|| (r.indicator.clone(), r.rule_id.clone(), r.fy, r.municipality_code.clone(), String::new(), r.age_band.clone())),
-            &|r| (r.age_band != ALL).then(|| (r.indicator.clone(), r.rule_id.clone(), r.fy, r.municipality_code.clone(), r.sex.clone(), String::new())),
+            &|r| {
+                (r.municipality_code != UNION).then(|| {
+                    (
+                        r.indicator.clone(),
+                        r.rule_id.clone(),
+                        r.fy,
+                        String::new(),
+                        r.sex.clone(),
+                        r.age_band.clone(),
+                    )
+                })
+            },
+            &|r| {
+                (r.sex != ALL).then(|| {
+                    (
+                        r.indicator.clone(),
+                        r.rule_id.clone(),
+                        r.fy,
+                        r.municipality_code.clone(),
+                        String::new(),
+                        r.age_band.clone(),
+                    )
+                })
+            },
+            &|r| {
+                (r.age_band != ALL).then(|| {
+                    (
+                        r.indicator.clone(),
+                        r.rule_id.clone(),
+                        r.fy,
+                        r.municipality_code.clone(),
+                        r.sex.clone(),
+                        String::new(),
+                    )
+                })
+            },
         ];
         for g in groupings {
             let mut sets: HashMap<GroupKey, Vec<usize>> = HashMap::new();
@@ -328,22 +567,43 @@ pub fn to_dataframe(rows: &[IndicatorRow]) -> PolarsResult<DataFrame> {
     let o = |f: &dyn Fn(&IndicatorRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
     DataFrame::new_infer_height(vec![
         Column::new("indicator".into(), s(&|r| r.indicator.clone())),
-        Column::new("rule_id".into(), rows.iter().map(|r| r.rule_id.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "rule_id".into(),
+            rows.iter().map(|r| r.rule_id.clone()).collect::<Vec<_>>(),
+        ),
         Column::new("fy".into(), rows.iter().map(|r| r.fy).collect::<Vec<_>>()),
-        Column::new("municipality_code".into(), s(&|r| r.municipality_code.clone())),
+        Column::new(
+            "municipality_code".into(),
+            s(&|r| r.municipality_code.clone()),
+        ),
         Column::new("sex".into(), s(&|r| r.sex.clone())),
         Column::new("age_band".into(), s(&|r| r.age_band.clone())),
-        Column::new("numerator".into(), rows.iter().map(|r| r.numerator).collect::<Vec<_>>()),
-        Column::new("denominator".into(), rows.iter().map(|r| r.denominator).collect::<Vec<_>>()),
-        Column::new("persons".into(), rows.iter().map(|r| r.persons).collect::<Vec<_>>()),
+        Column::new(
+            "numerator".into(),
+            rows.iter().map(|r| r.numerator).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "denominator".into(),
+            rows.iter().map(|r| r.denominator).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "persons".into(),
+            rows.iter().map(|r| r.persons).collect::<Vec<_>>(),
+        ),
         Column::new("value".into(), o(&|r| r.value)),
         Column::new("age_standardised".into(), o(&|r| r.age_standardised)),
         Column::new("ci_lower".into(), o(&|r| r.ci_lower)),
         Column::new("ci_upper".into(), o(&|r| r.ci_upper)),
         Column::new("previous_value".into(), o(&|r| r.previous_value)),
         Column::new("change".into(), o(&|r| r.change)),
-        Column::new("direction".into(), rows.iter().map(|r| r.direction.clone()).collect::<Vec<_>>()),
-        Column::new("suppressed".into(), rows.iter().map(|r| r.suppressed).collect::<Vec<_>>()),
+        Column::new(
+            "direction".into(),
+            rows.iter().map(|r| r.direction.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "suppressed".into(),
+            rows.iter().map(|r| r.suppressed).collect::<Vec<_>>(),
+        ),
     ])
 }
 
@@ -352,11 +612,19 @@ pub fn to_dataframe(rows: &[IndicatorRow]) -> PolarsResult<DataFrame> {
 /// # Errors
 /// Polars errors.
 pub fn fiscal_years(src: &Sources) -> PolarsResult<Vec<FiscalYear>> {
-    let df = src.medical_claims()?.select([col("service_month").min().alias("a"), col("service_month").max().alias("b")]).collect()?;
+    let df = src
+        .medical_claims()?
+        .select([
+            col("service_month").min().alias("a"),
+            col("service_month").max().alias("b"),
+        ])
+        .collect()?;
     let a = df.column("a")?.date()?.as_date_iter().next().flatten();
     let b = df.column("b")?.date()?.as_date_iter().next().flatten();
     Ok(match (a, b) {
-        (Some(a), Some(b)) => (FiscalYear::of(a).0..=FiscalYear::of(b).0).map(FiscalYear).collect(),
+        (Some(a), Some(b)) => (FiscalYear::of(a).0..=FiscalYear::of(b).0)
+            .map(FiscalYear)
+            .collect(),
         _ => Vec::new(),
     })
 }

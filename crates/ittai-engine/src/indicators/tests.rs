@@ -20,7 +20,13 @@ fn cell(m: &str, band: &str, num: f64, den: f64) -> Cell {
 
 fn find<'a>(rows: &'a [IndicatorRow], fy: i32, m: &str, sex: &str, band: &str) -> &'a IndicatorRow {
     rows.iter()
-        .find(|r| r.fy == fy && r.municipality_code == m && r.sex == sex && r.age_band == band && r.indicator == "high_risk_rate")
+        .find(|r| {
+            r.fy == fy
+                && r.municipality_code == m
+                && r.sex == sex
+                && r.age_band == band
+                && r.indicator == "high_risk_rate"
+        })
         .unwrap_or_else(|| panic!("no row {fy} {m} {sex} {band}"))
 }
 
@@ -31,13 +37,26 @@ fn find<'a>(rows: &'a [IndicatorRow], fy: i32, m: &str, sex: &str, band: &str) -
 /// 77 / 2300 × 100 = 3.3478 %.
 #[test]
 fn seven_listed_persons_are_suppressed_and_the_union_is_right() {
-    let cells = vec![(2024, cell("A", "80-84", 7.0, 500.0)), (2024, cell("B", "80-84", 40.0, 1000.0)), (2024, cell("C", "80-84", 30.0, 800.0))];
+    let cells = vec![
+        (2024, cell("A", "80-84", 7.0, 500.0)),
+        (2024, cell("B", "80-84", 40.0, 1000.0)),
+        (2024, cell("C", "80-84", 30.0, 800.0)),
+    ];
     let (rows, _) = finish(&cells, &[]);
     for sex in ["female", ALL] {
         for band in ["80-84", ALL] {
-            assert!(find(&rows, 2024, "A", sex, band).suppressed, "A {sex} {band}");
-            assert!(find(&rows, 2024, "C", sex, band).suppressed, "C {sex} {band} (secondary)");
-            assert!(!find(&rows, 2024, "B", sex, band).suppressed, "B {sex} {band}");
+            assert!(
+                find(&rows, 2024, "A", sex, band).suppressed,
+                "A {sex} {band}"
+            );
+            assert!(
+                find(&rows, 2024, "C", sex, band).suppressed,
+                "C {sex} {band} (secondary)"
+            );
+            assert!(
+                !find(&rows, 2024, "B", sex, band).suppressed,
+                "B {sex} {band}"
+            );
             let u = find(&rows, 2024, UNION, sex, band);
             assert!(!u.suppressed);
             assert_eq!((u.numerator, u.denominator), (77.0, 2300.0));
@@ -64,7 +83,11 @@ fn age_standardised_rates() {
     let (rows, _) = finish(&cells, &[]);
     let a = find(&rows, 2024, "A", "female", ALL);
     assert!((a.value.unwrap() - 18.0).abs() < 1e-9);
-    assert!((a.age_standardised.unwrap() - 15.6).abs() < 1e-9, "{:?}", a.age_standardised);
+    assert!(
+        (a.age_standardised.unwrap() - 15.6).abs() < 1e-9,
+        "{:?}",
+        a.age_standardised
+    );
     let u = find(&rows, 2024, UNION, ALL, ALL);
     assert!((u.value.unwrap() - 12.0).abs() < 1e-9);
     assert!((u.age_standardised.unwrap() - 12.0).abs() < 1e-9);
@@ -73,7 +96,10 @@ fn age_standardised_rates() {
 /// FY2023 12 / 1000 = 1.2 %, FY2024 15 / 1000 = 1.5 %: change +0.3 points, "up".
 #[test]
 fn change_from_the_previous_year() {
-    let cells = vec![(2023, cell("A", "80-84", 12.0, 1000.0)), (2024, cell("A", "80-84", 15.0, 1000.0))];
+    let cells = vec![
+        (2023, cell("A", "80-84", 12.0, 1000.0)),
+        (2024, cell("A", "80-84", 15.0, 1000.0)),
+    ];
     let (rows, _) = finish(&cells, &[]);
     let r = find(&rows, 2024, "A", ALL, ALL);
     assert_eq!(r.previous_value, Some(1.2));

@@ -256,6 +256,19 @@ pub enum Node {
     },
 }
 
+impl Node {
+    /// How many fiscal years before the extraction FY the condition looks at (0 when it
+    /// looks only at the FY; 3 for a `FY-3..FY-1` window anywhere in the tree).
+    pub fn lookback_fys(&self) -> u32 {
+        match self {
+            Node::All(v) | Node::Any(v) => v.iter().map(Node::lookback_fys).max().unwrap_or(0),
+            Node::Not(n) => n.lookback_fys(),
+            Node::Exists { window, .. } | Node::MonthlyDrugs { window, .. } => window.from.unsigned_abs(),
+            Node::Checkup { .. } | Node::Questionnaire { .. } | Node::Age { .. } => 0,
+        }
+    }
+}
+
 /// A rule ready to compile.
 #[derive(Debug, Clone)]
 pub struct Rule {

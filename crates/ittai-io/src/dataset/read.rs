@@ -668,6 +668,34 @@ fn coerce(arr: &ArrayRef, ty: ColType) -> (ArrayRef, Vec<(usize, String, String)
     (out, bad)
 }
 
+/// Number of nulls in `column` of a Parquet file, from the row groups' statistics, or
+/// `None` when the file or its statistics do not say (the caller must then assume nulls).
+pub fn parquet_null_count(path: &Path, column: &str) -> Option<u64> {
+    let f = File::open(path).ok()?;
+    let reader = parquet::file::serialized_reader::SerializedFileReader::new(f).ok()?;
+    use parquet::file::reader::FileReader;
+    let meta = reader.metadata();
+    let idx = meta
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .position(|c| c.name() == column)?;
+    let mut total = 0u64;
+    for rg in meta.row_groups() {
+        total += rg.column(idx).statistics()?.null_count_opt()?;
+    }
+    Some(total)
+}
+
+/// Number of rows of a Parquet file, from its footer.
+pub fn parquet_rows(path: &Path) -> Option<u64> {
+    let f = File::open(path).ok()?;
+    let reader = parquet::file::serialized_reader::SerializedFileReader::new(f).ok()?;
+    use parquet::file::reader::FileReader;
+    Some(reader.metadata().file_metadata().num_rows() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -682,27 +710,4 @@ mod tests {
         assert_eq!(parse_date("01/04/2024"), None);
         assert_eq!(parse_date("2024-04-01-3"), None);
     }
-}
-
-/// Number of nulls in `column` of a Parquet file, from the row groups' statistics, or
-/// `None` when the file or its statistics do not say (the caller must then assume nulls).
-pub fn parquet_null_count(path: &Path, column: &str) -> Option<u64> {
-    let f = File::open(path).ok()?;
-    let reader = parquet::file::serialized_reader::SerializedFileReader::new(f).ok()?;
-    use parquet::file::reader::FileReader;
-    let meta = reader.metadata();
-    let idx = meta.file_metadata().schema_descr().columns().iter().position(|c| c.name() == column)?;
-    let mut total = 0u64;
-    for rg in meta.row_groups() {
-        total += rg.column(idx).statistics()?.null_count_opt()?;
-    }
-    Some(total)
-}
-
-/// Number of rows of a Parquet file, from its footer.
-pub fn parquet_rows(path: &Path) -> Option<u64> {
-    let f = File::open(path).ok()?;
-    let reader = parquet::file::serialized_reader::SerializedFileReader::new(f).ok()?;
-    use parquet::file::reader::FileReader;
-    Some(reader.metadata().file_metadata().num_rows() as u64)
 }

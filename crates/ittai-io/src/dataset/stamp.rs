@@ -41,15 +41,24 @@ pub fn hash_inputs(dir: &Path) -> std::io::Result<InputHashes> {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("hash thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("hash thread"))
+            .collect()
     });
     let files = hashed.into_iter().collect::<std::io::Result<Vec<_>>>()?;
     let mut all = String::new();
     for (t, p, h, _) in &files {
-        let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         all.push_str(&format!("{t}:{name}:{h}\n"));
     }
-    Ok(InputHashes { combined: crate::hash::sha256_bytes(all.as_bytes()), files })
+    Ok(InputHashes {
+        combined: crate::hash::sha256_bytes(all.as_bytes()),
+        files,
+    })
 }
 
 /// A fingerprint of the contract the validator checks: every table, column, type, check
@@ -73,7 +82,9 @@ struct Stamp {
 
 /// Where the stamp of `hashes` lives under `cache`.
 pub fn stamp_path(cache: &Path, hashes: &InputHashes) -> PathBuf {
-    cache.join("validated").join(format!("{}.json", hashes.combined))
+    cache
+        .join("validated")
+        .join(format!("{}.json", hashes.combined))
 }
 
 /// The report of an earlier clean validation of the same bytes, if a usable stamp exists.
@@ -96,6 +107,16 @@ pub fn save(cache: &Path, hashes: &InputHashes, report: &ValidationReport) -> st
     if !report.is_clean() || !report.all_parquet {
         return Ok(());
     }
-    let s = Stamp { version: contract_fingerprint(), combined: hashes.combined.clone(), report: report.clone() };
-    write_atomic(&stamp_path(cache, hashes), serde_json::to_string(&s).map_err(std::io::Error::other)?.as_bytes(), Visibility::Private)
+    let s = Stamp {
+        version: contract_fingerprint(),
+        combined: hashes.combined.clone(),
+        report: report.clone(),
+    };
+    write_atomic(
+        &stamp_path(cache, hashes),
+        serde_json::to_string(&s)
+            .map_err(std::io::Error::other)?
+            .as_bytes(),
+        Visibility::Private,
+    )
 }

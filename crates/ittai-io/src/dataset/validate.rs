@@ -109,7 +109,11 @@ impl TableSummary {
             persons: 0,
             date_min: None,
             date_max: None,
-            nulls: spec.columns.iter().map(|c| (c.name.to_string(), 0)).collect(),
+            nulls: spec
+                .columns
+                .iter()
+                .map(|c| (c.name.to_string(), 0))
+                .collect(),
             violations: BTreeMap::new(),
             file_error: None,
             seconds: 0.0,
@@ -353,7 +357,10 @@ fn check_batch(
             action: action_for(spec, m.col),
         })
         .collect();
-    let marked: HashSet<(usize, usize)> = problems.iter().map(|p| (p.row, p.col.unwrap_or(usize::MAX))).collect();
+    let marked: HashSet<(usize, usize)> = problems
+        .iter()
+        .map(|p| (p.row, p.col.unwrap_or(usize::MAX)))
+        .collect();
     for (ci, c) in spec.columns.iter().enumerate() {
         let arr = batch.column(ci);
         for (row, kind, detail) in check_column(arr, c, opts) {
@@ -363,9 +370,19 @@ fn check_batch(
             let (value, action) = if kind == ViolationKind::NullRequired {
                 (String::new(), Action::RowRejected)
             } else {
-                (arrow_cast::display::array_value_to_string(arr, row).unwrap_or_default(), action_for(spec, ci))
+                (
+                    arrow_cast::display::array_value_to_string(arr, row).unwrap_or_default(),
+                    action_for(spec, ci),
+                )
             };
-            problems.push(Problem { row, col: Some(ci), kind, value, detail, action });
+            problems.push(Problem {
+                row,
+                col: Some(ci),
+                kind,
+                value,
+                detail,
+                action,
+            });
         }
     }
     for &(s, e, strict) in spec.intervals {
@@ -480,7 +497,11 @@ fn action_for(spec: &TableSpec, col: usize) -> Action {
 /// Checks one column: nulls in required columns, then each non-null value against the
 /// column's check. Returns (row, kind, what was expected). The array is downcast once and
 /// scanned in a tight loop.
-fn check_column(arr: &ArrayRef, c: &super::schema::ColumnSpec, opts: &ValidateOptions) -> Vec<(usize, ViolationKind, String)> {
+fn check_column(
+    arr: &ArrayRef,
+    c: &super::schema::ColumnSpec,
+    opts: &ValidateOptions,
+) -> Vec<(usize, ViolationKind, String)> {
     use ViolationKind as K;
     let mut out = Vec::new();
     let n = arr.len();
@@ -519,34 +540,70 @@ fn check_column(arr: &ArrayRef, c: &super::schema::ColumnSpec, opts: &ValidateOp
                 }
             };
             match ty {
-                ColType::F64 => arr.as_primitive::<Float64Type>().values().iter().enumerate().for_each(|(r, v)| push(r, *v)),
-                ColType::I32 => arr.as_primitive::<Int32Type>().values().iter().enumerate().for_each(|(r, v)| push(r, *v as f64)),
-                ColType::I64 => arr.as_primitive::<Int64Type>().values().iter().enumerate().for_each(|(r, v)| push(r, *v as f64)),
+                ColType::F64 => arr
+                    .as_primitive::<Float64Type>()
+                    .values()
+                    .iter()
+                    .enumerate()
+                    .for_each(|(r, v)| push(r, *v)),
+                ColType::I32 => arr
+                    .as_primitive::<Int32Type>()
+                    .values()
+                    .iter()
+                    .enumerate()
+                    .for_each(|(r, v)| push(r, *v as f64)),
+                ColType::I64 => arr
+                    .as_primitive::<Int64Type>()
+                    .values()
+                    .iter()
+                    .enumerate()
+                    .for_each(|(r, v)| push(r, *v as f64)),
                 _ => {}
             }
         }
         (Check::PastDate | Check::FutureDate | Check::ServiceMonth, ColType::Date) => {
             let lo = NaiveDate::from_ymd_opt(1900, 1, 1).expect("1900");
-            let hi = if c.check == Check::FutureDate { opts.as_of.with_year(opts.as_of.year() + 5).unwrap_or(opts.as_of) } else { opts.as_of };
-            let (lo_d, hi_d) = (super::column::date_to_days(lo), super::column::date_to_days(hi));
+            let hi = if c.check == Check::FutureDate {
+                opts.as_of
+                    .with_year(opts.as_of.year() + 5)
+                    .unwrap_or(opts.as_of)
+            } else {
+                opts.as_of
+            };
+            let (lo_d, hi_d) = (
+                super::column::date_to_days(lo),
+                super::column::date_to_days(hi),
+            );
             let range_detail = format!(
                 "a date from {lo} to {hi} (the data end{})",
-                if c.check == Check::FutureDate { " + 5 years" } else { "" }
+                if c.check == Check::FutureDate {
+                    " + 5 years"
+                } else {
+                    ""
+                }
             );
             for (row, v) in arr.as_primitive::<Date32Type>().values().iter().enumerate() {
                 if *v < lo_d || *v > hi_d {
                     if valid(row) {
                         out.push((row, K::ImplausibleDate, range_detail.clone()));
                     }
-                } else if c.check == Check::ServiceMonth && days_to_date(*v).day() != 1 && valid(row) {
-                    out.push((row, K::NotMonthStart, "the first day of the service month".to_string()));
+                } else if c.check == Check::ServiceMonth
+                    && days_to_date(*v).day() != 1
+                    && valid(row)
+                {
+                    out.push((
+                        row,
+                        K::NotMonthStart,
+                        "the first day of the service month".to_string(),
+                    ));
                 }
             }
         }
         (check, ColType::Str) => {
             let a = arr.as_string::<i32>();
             let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-            let alnum = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_alphanumeric());
+            let alnum =
+                |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_alphanumeric());
             for row in 0..n {
                 if !valid(row) {
                     continue;
@@ -555,10 +612,11 @@ fn check_column(arr: &ArrayRef, c: &super::schema::ColumnSpec, opts: &ValidateOp
                 let bad: Option<String> = match check {
                     Check::Id => (s.is_empty() || s.len() > 64 || s.chars().any(char::is_control))
                         .then(|| "an id of 1–64 characters without control characters".to_string()),
-                    Check::Municipality => {
-                        (!is_valid_municipality_code(s)).then(|| "a 6-digit 全国地方公共団体コード with a valid check digit".to_string())
-                    }
-                    Check::Insurer => (!is_valid_insurer_number(s)).then(|| "an 8-digit 保険者番号 with a valid 検証番号".to_string()),
+                    Check::Municipality => (!is_valid_municipality_code(s)).then(|| {
+                        "a 6-digit 全国地方公共団体コード with a valid check digit".to_string()
+                    }),
+                    Check::Insurer => (!is_valid_insurer_number(s))
+                        .then(|| "an 8-digit 保険者番号 with a valid 検証番号".to_string()),
                     Check::Digits(n) => (!digits(s, n)).then(|| format!("{n} digits")),
                     Check::Alnum(n) => (!alnum(s, n)).then(|| format!("{n} letters or digits")),
                     Check::Icd10 => {
@@ -566,15 +624,20 @@ fn check_column(arr: &ArrayRef, c: &super::schema::ColumnSpec, opts: &ValidateOp
                         let ok = (3..=5).contains(&b.len())
                             && b[0].is_ascii_uppercase()
                             && b[1..3].iter().all(u8::is_ascii_digit)
-                            && b[3..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-');
+                            && b[3..]
+                                .iter()
+                                .all(|c| c.is_ascii_alphanumeric() || *c == b'-');
                         (!ok).then(|| "an ICD-10 code without a dot, e.g. E119".to_string())
                     }
-                    Check::CareLevel => {
-                        CareLevel::from_code(s).is_none().then(|| "a care level code 01, 06, 11, 12, 13, 21–25".to_string())
+                    Check::CareLevel => CareLevel::from_code(s)
+                        .is_none()
+                        .then(|| "a care level code 01, 06, 11, 12, 13, 21–25".to_string()),
+                    Check::ServiceType => {
+                        (!alnum(s, 2)).then(|| "a 2-character サービス種類コード".to_string())
                     }
-                    Check::ServiceType => (!alnum(s, 2)).then(|| "a 2-character サービス種類コード".to_string()),
-                    Check::Yj => (!(alnum(s, 12) && s.as_bytes()[..7].iter().all(u8::is_ascii_digit)))
-                        .then(|| "a 12-character YJ code starting with 7 digits".to_string()),
+                    Check::Yj => (!(alnum(s, 12)
+                        && s.as_bytes()[..7].iter().all(u8::is_ascii_digit)))
+                    .then(|| "a 12-character YJ code starting with 7 digits".to_string()),
                     _ => None,
                 };
                 if let Some(d) = bad {
@@ -586,7 +649,6 @@ fn check_column(arr: &ArrayRef, c: &super::schema::ColumnSpec, opts: &ValidateOp
     }
     out
 }
-
 
 fn cross_table_checks(
     spec: &TableSpec,

@@ -1,0 +1,129 @@
+//! `ittai report`: the committee report — one self-contained HTML file and an xlsx workbook
+//! drawn from the indicator tables of `ittai run` / `ittai indicators`.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ittai_engine::indicators::store::{self, IndicatorTables};
+use ittai_io::atomic::Visibility;
+use ittai_model::indicators::UNION;
+use ittai_report::html::{ReportInput, write_html};
+use ittai_report::indicators::{comparison_table, funnel_table, life_table, published};
+use ittai_report::write_xlsx;
+
+use crate::cmd_indicators::{self, municipality_names};
+
+/// Draw the committee report: report.html (self-contained, opens offline) and report.xlsx.
+///
+/// Reads <out>/indicators/ written by `ittai run` or `ittai indicators`. When they are not
+/// there it computes them first from --data (default: ./sample_data or the built-in
+/// sample). The report holds aggregates only: counts under 10 and the rates built on them
+/// are shown as ※.
+///
+/// Examples:
+///   ittai run && ittai report          → out/report.html, out/report.xlsx
+///   ittai report --data DIR --out DIR --title "○○県後期高齢者医療広域連合"
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output directory of `ittai run` (the report is written there too).
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    out: PathBuf,
+    /// Dataset to compute the indicators from when <out>/indicators/ does not exist yet.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Recompute the indicators from --data even if <out>/indicators/ exists.
+    #[arg(long)]
+    recompute: bool,
+    /// Title of the report (default: 「<prefecture>後期高齢者医療広域連合 共通評価指標レポート」).
+    #[arg(long, value_name = "TEXT")]
+    title: Option<String>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let dir = a.out.join("indicators");
+    if a.recompute || !dir.join(store::ROWS_FILE).exists() {
+        eprintln!(
+            "ittai report: no indicator tables in {} yet; computing them first",
+            dir.display()
+        );
+        cmd_indicators::run(cmd_indicators::Args::for_report(
+            a.data.clone(),
+            a.out.clone(),
+        ))?;
+    }
+    let tables: IndicatorTables = store::read(&dir)?;
+    let names = municipality_names();
+    let title = a.title.clone().unwrap_or_else(|| default_title(&tables));
+    let fys: BTreeSet<i32> = tables.rows.iter().map(|r| r.fy).collect();
+    let subtitle = format!(
+        "作成 {} ／ ittai {} ／ 入力 {}",
+        chrono::Local::now().format("%Y-%m-%d"),
+        env!("CARGO_PKG_VERSION"),
+        dir.display()
+    );
+    let input = ReportInput {
+        title: &title,
+        subtitle: &subtitle,
+        rows: &tables.rows,
+        life: &tables.life,
+        funnels: &tables.funnels,
+        names: &names,
+    };
+    let html = a.out.join("report.html");
+    write_html(input, &html)?;
+    let latest = *fys.last().unwrap_or(&0);
+    let xlsx = a.out.join("report.xlsx");
+    let union_rows: Vec<_> = tables
+        .rows
+        .iter()
+        .filter(|r| {
+            r.municipality_code == UNION && r.fy == latest && r.sex == "all" && r.age_band == "all"
+        })
+        .cloned()
+        .collect();
+    write_xlsx(
+        &[
+            (
+                &format!("概要 {latest}年度"),
+                &published(&union_rows, &names),
+            ),
+            (
+                &format!("市町村比較 {latest}年度"),
+                &comparison_table(&tables.rows, latest, &names),
+            ),
+            ("指標（全件）", &published(&tables.rows, &names)),
+            ("生命表", &life_table(&tables.life, &names)),
+            ("減少表", &funnel_table(&tables.funnels)),
+        ],
+        &xlsx,
+        Visibility::Shared,
+    )?;
+    eprintln!(
+        "wrote {} and {} (aggregates only; counts under 10 are shown as ※)",
+        html.display(),
+        xlsx.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// 「<prefecture>後期高齢者医療広域連合 共通評価指標レポート」 when every municipality is in one
+/// prefecture, else a generic title.
+fn default_title(t: &IndicatorTables) -> String {
+    let prefs: BTreeSet<&str> = t
+        .rows
+        .iter()
+        .filter(|r| r.municipality_code != UNION)
+        .filter_map(|r| r.municipality_code.get(..2))
+        .collect();
+    let name = match prefs.iter().next() {
+        Some(code) if prefs.len() == 1 => {
+            ittai_io::reference::find_prefecture(code).map(|p| p.name)
+        }
+        _ => None,
+    };
+    match name {
+        Some(p) => format!("{p}後期高齢者医療広域連合 共通評価指標レポート"),
+        None => "後期高齢者医療広域連合 共通評価指標レポート".to_string(),
+    }
+}
