@@ -82,6 +82,12 @@ impl Write for AtomicFile {
     }
 }
 
+impl io::Seek for AtomicFile {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
 /// Writes `bytes` to `dest` atomically.
 ///
 /// # Errors

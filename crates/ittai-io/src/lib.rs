@@ -7,6 +7,10 @@
 pub mod atomic;
 pub mod dataset;
 pub mod hash;
+pub mod ingest;
+pub mod kenshin;
 pub mod masters;
+pub mod pseudonym;
 pub mod reference;
 pub mod rejects;
+pub mod uke;

@@ -13,6 +13,9 @@ use chrono::NaiveDate;
 const Y_ZIP: &[u8] = include_bytes!("../../../reference/masters/ssk_y_ALL20240321.zip");
 const B_ZIP: &[u8] = include_bytes!("../../../reference/masters/ssk_b_20240601.zip");
 const Z_ZIP: &[u8] = include_bytes!("../../../reference/masters/ssk_z_20250601.zip");
+const Y_UPDATES_ZIP: &[u8] = include_bytes!("../../../reference/masters/ssk_y_updates_20240417-20250813.zip");
+const Y_2019_ZIP: &[u8] = include_bytes!("../../../reference/masters/uke-parser_iyakuhin_2019.zip");
+const B_2019_ZIP: &[u8] = include_bytes!("../../../reference/masters/uke-parser_shobyo_2019.zip");
 
 /// Error reading a master file.
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +185,68 @@ impl DrugMaster {
             .expect("vendored drug master parses")
     }
 
+    /// Applies a monthly difference file of the drug master (`y_YYYYMMDD.csv`, 変更区分 in
+    /// column 1: 3 新規, 5 変更, 9 廃止; only the changed columns are filled in 5 and 9
+    /// rows): new and fully given rows are added or replaced, and a 廃止年月日 (column 31)
+    /// is copied onto the product. Returns the number of products added.
+    ///
+    /// # Errors
+    /// [`MasterError`] for undecodable text.
+    pub fn apply_update(&mut self, bytes: &[u8], origin: &str) -> Result<usize, MasterError> {
+        let mut added = 0;
+        for r in ssk_rows(bytes, origin, 32)? {
+            let code = r[2].to_string();
+            let full = DosageForm::from_code(&r[27]).filter(|_| !r[4].is_empty() && !r[31].is_empty());
+            match (full, self.by_code.get(&code).copied()) {
+                (Some(form), existing) => {
+                    let e = DrugEntry {
+                        code: code.clone(),
+                        name: r[4].to_string(),
+                        unit: r[9].to_string(),
+                        yj: r[31].to_string(),
+                        form,
+                        generic: &r[16] == "1",
+                        price_yen: r[11].parse().unwrap_or(0.0),
+                        retired: yyyymmdd(&r[30]),
+                    };
+                    match existing {
+                        Some(i) => self.entries[i] = e,
+                        None => {
+                            self.by_code.insert(code, self.entries.len());
+                            self.entries.push(e);
+                            added += 1;
+                        }
+                    }
+                }
+                (None, Some(i)) => {
+                    if let Some(d) = yyyymmdd(&r[30]) {
+                        self.entries[i].retired = Some(d);
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+        Ok(added)
+    }
+
+    /// The vendored snapshot with the vendored monthly updates applied (2024-04-17 …
+    /// 2025-08-13): the master as of August 2025.
+    ///
+    /// # Panics
+    /// Never for the vendored files (tested).
+    pub fn current() -> Self {
+        let mut m = Self::embedded();
+        let mut z = zip::ZipArchive::new(Cursor::new(Y_UPDATES_ZIP)).expect("vendored updates");
+        let mut names: Vec<String> = z.file_names().filter_map(|n| n.ok().map(|n| n.to_string())).collect();
+        names.sort();
+        for n in names {
+            let mut bytes = Vec::new();
+            z.by_name(&n).expect("member").read_to_end(&mut bytes).expect("read");
+            m.apply_update(&bytes, &n).expect("vendored update parses");
+        }
+        m
+    }
+
     /// The product with a 9-digit code.
     pub fn get(&self, code: &str) -> Option<&DrugEntry> {
         self.by_code.get(code).map(|&i| &self.entries[i])
@@ -255,6 +320,157 @@ impl DiseaseMaster {
     }
 }
 
+/// An older snapshot of code → name (the 2019 uke-parser lists of the 医薬品 and 傷病名
+/// masters), used to name codes retired since then. Keys are zero-padded to `width` digits
+/// (the disease list lost leading zeros: `10001` is 0010001).
+#[derive(Debug, Clone, Default)]
+pub struct LegacyNames {
+    by_code: HashMap<String, String>,
+}
+
+impl LegacyNames {
+    /// Parses the YAML-like `'code': name` lines.
+    pub fn parse(text: &str, width: usize) -> Self {
+        let mut by_code = HashMap::new();
+        for line in text.lines() {
+            let Some((k, v)) = line.split_once(':') else { continue };
+            let k = k.trim().trim_matches('\'');
+            if k.is_empty() || !k.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            by_code.insert(format!("{k:0>width$}"), v.trim().trim_matches('\'').to_string());
+        }
+        LegacyNames { by_code }
+    }
+
+    /// The vendored 2019 drug names (9-digit codes).
+    pub fn drugs_2019() -> Self {
+        Self::parse(&unzip_text(Y_2019_ZIP), 9)
+    }
+
+    /// The vendored 2019 disease names (7-digit codes).
+    pub fn diseases_2019() -> Self {
+        Self::parse(&unzip_text(B_2019_ZIP), 7)
+    }
+
+    /// The name of a code.
+    pub fn get(&self, code: &str) -> Option<&str> {
+        self.by_code.get(code).map(String::as_str)
+    }
+
+    /// Number of codes.
+    pub fn len(&self) -> usize {
+        self.by_code.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.by_code.is_empty()
+    }
+}
+
+fn unzip_text(bytes: &[u8]) -> String {
+    let raw = unzip_first(bytes, "<built-in 2019 snapshot>").expect("vendored snapshot");
+    String::from_utf8(raw).expect("UTF-8 snapshot")
+}
+
+/// How a drug code was resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DrugResolution<'a> {
+    /// In the current master.
+    Current(&'a DrugEntry),
+    /// Retired: named by the 2019 snapshot; the YJ code when the current master lists
+    /// products of the same name apart from the maker (「…」) that all share one YJ code.
+    Legacy {
+        /// Name in the 2019 snapshot.
+        name: &'a str,
+        /// YJ code found by name, if any.
+        yj: Option<&'a str>,
+    },
+    /// In neither.
+    Unknown,
+}
+
+/// Drug and disease code resolution for ingest: the current masters first, then the 2019
+/// snapshots for codes retired since.
+#[derive(Debug, Clone)]
+pub struct Resolver {
+    /// Current drug master.
+    pub drugs: DrugMaster,
+    /// Current disease master.
+    pub diseases: DiseaseMaster,
+    legacy_drugs: LegacyNames,
+    legacy_diseases: LegacyNames,
+    /// Name without the maker part → the YJ codes of current products with that name.
+    yj_by_generic_name: HashMap<String, Vec<String>>,
+}
+
+/// A drug name without its maker part 「…」 and without spaces.
+fn name_without_maker(name: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in name.chars() {
+        match c {
+            '「' => depth += 1,
+            '」' => depth -= 1,
+            ' ' | '　' => {}
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+impl Resolver {
+    /// From given masters and the vendored 2019 snapshots.
+    pub fn new(drugs: DrugMaster, diseases: DiseaseMaster) -> Self {
+        let mut yj_by_generic_name: HashMap<String, Vec<String>> = HashMap::new();
+        for e in drugs.entries() {
+            if !e.yj.is_empty() {
+                let v = yj_by_generic_name.entry(name_without_maker(&e.name)).or_default();
+                if !v.contains(&e.yj) {
+                    v.push(e.yj.clone());
+                }
+            }
+        }
+        Resolver { drugs, diseases, legacy_drugs: LegacyNames::drugs_2019(), legacy_diseases: LegacyNames::diseases_2019(), yj_by_generic_name }
+    }
+
+    /// The vendored masters as of 2025 ([`DrugMaster::current`]) and the 2019 snapshots.
+    pub fn vendored() -> Self {
+        Self::new(DrugMaster::current(), DiseaseMaster::embedded())
+    }
+
+    /// Resolves a 9-digit drug code.
+    pub fn drug(&self, code: &str) -> DrugResolution<'_> {
+        if let Some(e) = self.drugs.get(code) {
+            return DrugResolution::Current(e);
+        }
+        match self.legacy_drugs.get(code) {
+            Some(name) => {
+                let yj = self.yj_by_generic_name.get(&name_without_maker(name)).filter(|v| v.len() == 1).map(|v| v[0].as_str());
+                DrugResolution::Legacy { name, yj }
+            }
+            None => DrugResolution::Unknown,
+        }
+    }
+
+    /// The ICD-10 of a 7-digit disease code: `Some(Some(icd))` from the current master,
+    /// `Some(None)` for a code known without ICD-10 (未コード化, or only in the 2019
+    /// snapshot, which has names only), `None` for an unknown code.
+    pub fn disease(&self, code: &str) -> Option<Option<&str>> {
+        if let Some(e) = self.diseases.get(code) {
+            return Some(Some(e.icd10.as_str()).filter(|s| !s.is_empty()));
+        }
+        self.legacy_diseases.get(code).map(|_| None)
+    }
+
+    /// True when the disease code is only in the 2019 snapshot.
+    pub fn disease_is_legacy(&self, code: &str) -> bool {
+        self.diseases.get(code).is_none() && self.legacy_diseases.get(code).is_some()
+    }
+}
+
 /// 修飾語コード of 「の疑い」 (suspected), SSK 修飾語マスター.
 pub const SUSPECTED_MODIFIER: &str = "8002";
 
@@ -323,6 +539,44 @@ mod tests {
         assert_eq!(b.get("0000999").unwrap().icd10, "");
         let z = ModifierMaster::embedded();
         assert_eq!(z.get(SUSPECTED_MODIFIER), Some("の疑い"));
+    }
+
+    /// The codes of the ORCA sample receipts retired since 2019 (counted in
+    /// /work/notes/orca_counts.md with grep against both masters) resolve by the 2019
+    /// snapshot; フルマゼニル静注液０．５ｍｇ「サワイ」 gets the YJ code its successors share.
+    #[test]
+    fn retired_codes_resolve_through_the_2019_snapshots() {
+        let r = Resolver::vendored();
+        match r.drug("620008230") {
+            DrugResolution::Legacy { name, yj } => {
+                assert_eq!(name, "フルマゼニル静注液０．５ｍｇ「サワイ」　５ｍＬ");
+                assert_eq!(yj, Some("2219403A1019"));
+            }
+            other => panic!("{other:?}"),
+        }
+        for (code, name) in [("620009002", "ジフラール軟膏０．０５％"), ("660407129", "ポステリザンＦ坐薬"), ("660453004", "アンフラベート０．０５％軟膏")] {
+            assert!(matches!(r.drug(code), DrugResolution::Legacy { name: n, .. } if n == name), "{code}");
+        }
+        assert!(matches!(r.drug("620098401"), DrugResolution::Current(_)));
+        assert_eq!(r.drug("999999999"), DrugResolution::Unknown);
+        // 定型痛風 2749010 is only in the 2019 disease list; 0000999 is 未コード化.
+        assert_eq!(r.disease("2749010"), Some(None));
+        assert!(r.disease_is_legacy("2749010"));
+        assert_eq!(r.disease("0000999"), Some(None));
+        assert_eq!(r.disease("8840107"), Some(Some("I10")));
+        // Keys that lost their leading zeros in the 2019 list are padded.
+        assert!(LegacyNames::diseases_2019().get("0010001").is_some());
+    }
+
+    /// The monthly updates add products: セレネース細粒１％（選） (670000063) first appears
+    /// in y_20240906.csv.
+    #[test]
+    fn updates_add_new_products() {
+        assert!(DrugMaster::embedded().get("670000063").is_none());
+        let m = DrugMaster::current();
+        let e = m.get("670000063").unwrap();
+        assert_eq!((e.name.as_str(), e.yj.as_str()), ("セレネース細粒１％（選）", "1179020C1191"));
+        assert!(m.entries().len() > 19_686);
     }
 
     #[test]

@@ -183,6 +183,11 @@ impl ParquetTableWriter {
             })
     }
 
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
     /// Finishes the file and moves it into place; returns the number of rows.
     ///
     /// # Errors

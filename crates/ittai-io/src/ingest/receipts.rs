@@ -1,0 +1,296 @@
+//! Receipts (UKE) into `medical_claims`, `claim_diagnoses` and `claim_drugs`: parse, then
+//! pseudonymise the patient at once, resolve codes against the masters, drop duplicates,
+//! and write. Also collects the persons seen on receipts, for datasets ingested without an
+//! insured register.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use ittai_model::check_digit::municipality_check_digit;
+use serde::Serialize;
+
+use super::inputs::{Input, decode};
+use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
+use super::output::Output;
+use crate::dataset::{ClaimDiagnosis, ClaimDrug, MedicalClaim, Person};
+use crate::masters::{DosageForm, DrugResolution, Resolver};
+use crate::pseudonym::{IdKey, normalise};
+use crate::uke::read::{FileHeader, ParseIssue, RawReceipt, parse};
+use crate::uke::{Schedule, route_of_category, route_of_dosage_form};
+
+/// Counts of the receipt source, for the summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReceiptStats {
+    /// Files read (with a readable header).
+    pub files: u64,
+    /// Files by 点数表 (`medical`, `dental`, `pharmacy`).
+    pub files_by_schedule: BTreeMap<String, u64>,
+    /// Non-empty lines read.
+    pub lines: u64,
+    /// Records by type.
+    pub records: BTreeMap<String, u64>,
+    /// Receipts written, by canonical claim kind.
+    pub receipts_by_kind: BTreeMap<u8, u64>,
+    /// Receipts left out as duplicates.
+    pub duplicate_receipts: u64,
+    /// Receipts whose patient had no 被保険者番号 and was identified by name and birth date.
+    pub identified_by_name: u64,
+    /// Drug lines written.
+    pub drug_lines: u64,
+    /// … whose code is in the current master.
+    pub drug_lines_current: u64,
+    /// … whose code is only in the 2019 snapshot.
+    pub drug_lines_legacy: u64,
+    /// … of those, with a YJ code found by name.
+    pub drug_lines_legacy_with_yj: u64,
+    /// … whose code is in no master.
+    pub drug_lines_unresolved: u64,
+    /// Codes only in the 2019 snapshot.
+    pub drug_codes_legacy: BTreeSet<String>,
+    /// Codes in no master.
+    pub drug_codes_unresolved: BTreeSet<String>,
+    /// Diagnosis lines written.
+    pub diagnosis_lines: u64,
+    /// … whose code is only in the 2019 snapshot (no ICD-10).
+    pub diagnosis_lines_legacy: u64,
+    /// … whose code is in no master.
+    pub diagnosis_lines_unresolved: u64,
+    /// Codes only in the 2019 snapshot.
+    pub disease_codes_legacy: BTreeSet<String>,
+    /// Codes in no master.
+    pub disease_codes_unresolved: BTreeSet<String>,
+}
+
+/// What the receipts say about a person (for persons derived without a register).
+#[derive(Debug, Clone)]
+struct SeenPerson {
+    sex: Option<u8>,
+    birth_date: Option<NaiveDate>,
+    insurer: String,
+    prefecture: String,
+    first_month: NaiveDate,
+}
+
+/// State of the receipt source across files.
+pub struct ReceiptIngest<'a> {
+    key: &'a IdKey,
+    resolver: &'a Resolver,
+    /// Counts.
+    pub stats: ReceiptStats,
+    seen: HashSet<(String, NaiveDate, String, String, NaiveDate, u8)>,
+    claim_ids: HashMap<String, u32>,
+    persons: BTreeMap<String, SeenPerson>,
+}
+
+impl std::fmt::Debug for ReceiptIngest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiptIngest").field("stats", &self.stats).finish()
+    }
+}
+
+/// Route of a drug from the master's 剤形 (when the 診療識別 or 調剤 剤形 does not say).
+fn route_of_form(f: DosageForm) -> u8 {
+    match f {
+        DosageForm::Internal => 1,
+        DosageForm::External => 3,
+        DosageForm::Injection => 4,
+        DosageForm::Other | DosageForm::Dental => 9,
+    }
+}
+
+impl<'a> ReceiptIngest<'a> {
+    /// A new receipt source.
+    pub fn new(key: &'a IdKey, resolver: &'a Resolver) -> Self {
+        ReceiptIngest { key, resolver, stats: ReceiptStats::default(), seen: HashSet::new(), claim_ids: HashMap::new(), persons: BTreeMap::new() }
+    }
+
+    /// Reads one file.
+    ///
+    /// # Errors
+    /// I/O errors writing output or rejects.
+    pub fn file(&mut self, input: &Input, out: &mut Output, log: &mut IssueLog) -> std::io::Result<()> {
+        let text = match decode(&input.bytes) {
+            Ok(t) => t,
+            Err(line) => {
+                return log.push(Issue {
+                    file: input.origin.clone(),
+                    line: Some(line),
+                    record: String::new(),
+                    field: String::new(),
+                    kind: IssueKind::WrongEncoding,
+                    action: IssueAction::FileRejected,
+                    detail: "neither UTF-8 nor Shift_JIS (CP932) text".into(),
+                });
+            }
+        };
+        let mut issues: Vec<ParseIssue> = Vec::new();
+        let mut receipts: Vec<(FileHeader, RawReceipt)> = Vec::new();
+        let (header, counts) = parse(&text, &mut |i| issues.push(i), &mut |h, r| receipts.push((h.clone(), r)));
+        self.stats.lines += counts.lines;
+        for (k, n) in counts.records {
+            *self.stats.records.entry(k).or_default() += n;
+        }
+        if let Some(h) = &header {
+            self.stats.files += 1;
+            let s = match h.schedule {
+                Schedule::Medical => "medical",
+                Schedule::Dental => "dental",
+                Schedule::Pharmacy => "pharmacy",
+            };
+            *self.stats.files_by_schedule.entry(s.into()).or_default() += 1;
+        }
+        for i in issues {
+            log.push(Issue { file: input.origin.clone(), line: i.line, record: i.record, field: i.field, kind: i.kind, action: i.action, detail: i.detail })?;
+        }
+        for (h, r) in receipts {
+            self.receipt(input, &h, r, out, log)?;
+        }
+        Ok(())
+    }
+
+    fn receipt(&mut self, input: &Input, h: &FileHeader, r: RawReceipt, out: &mut Output, log: &mut IssueLog) -> std::io::Result<()> {
+        let reject = |kind: IssueKind, detail: String| Issue { file: input.origin.clone(), line: Some(r.line), record: "RE".into(), field: String::new(), kind, action: IssueAction::ReceiptRejected, detail };
+        // Pseudonymise first; the raw numbers go no further than this block.
+        let id = &r.identity;
+        let person_id = if !normalise(&id.number).is_empty() {
+            self.key.person_id(&id.insurer, &id.symbol, &id.number)
+        } else if !id.name.is_empty() && r.birth_date.is_some() {
+            self.stats.identified_by_name += 1;
+            let who = format!("#{}/{}/{}", normalise(&id.name), r.birth_date.map(|d| d.to_string()).unwrap_or_default(), r.sex.unwrap_or(0));
+            self.key.person_id(&id.insurer, &id.symbol, &who)
+        } else {
+            return log.push(reject(IssueKind::InvalidValue, "no 被保険者番号 (HO field 4 / KO field 3) and no 氏名 and 生年月日: the patient cannot be identified".into()));
+        };
+        let insurer = normalise(&id.insurer);
+        let dup = (h.institution_code.clone(), h.claim_month, r.number.clone(), person_id.clone(), r.service_month, r.kind);
+        if !self.seen.insert(dup) {
+            self.stats.duplicate_receipts += 1;
+            return log.push(reject(IssueKind::DuplicateReceipt, format!("receipt {} of this institution and 請求年月 was read before for the same patient and 診療年月", r.number)));
+        }
+        let base = format!("{}-{}-{}", h.institution_code, h.claim_month.format("%Y%m"), r.number);
+        let n = self.claim_ids.entry(base.clone()).or_insert(0);
+        *n += 1;
+        let claim_id = if *n == 1 { base } else { format!("{base}-{n}") };
+
+        let e = self.persons.entry(person_id.clone()).or_insert(SeenPerson {
+            sex: r.sex,
+            birth_date: r.birth_date,
+            insurer: insurer.clone(),
+            prefecture: h.institution_code[..2].to_string(),
+            first_month: r.service_month,
+        });
+        e.first_month = e.first_month.min(r.service_month);
+
+        out.medical_claim(&MedicalClaim {
+            claim_id: claim_id.clone(),
+            person_id: person_id.clone(),
+            service_month: r.service_month,
+            claim_kind: r.kind,
+            institution_code: h.institution_code.clone(),
+            points: r.points,
+            days: r.days,
+        })?;
+        *self.stats.receipts_by_kind.entry(r.kind).or_default() += 1;
+
+        for d in &r.diagnoses {
+            let icd10 = match self.resolver.disease(&d.code) {
+                Some(icd) => {
+                    if self.resolver.disease_is_legacy(&d.code) {
+                        self.stats.diagnosis_lines_legacy += 1;
+                        self.stats.disease_codes_legacy.insert(d.code.clone());
+                    }
+                    icd.map(str::to_string)
+                }
+                None => {
+                    self.stats.diagnosis_lines_unresolved += 1;
+                    if self.stats.disease_codes_unresolved.insert(d.code.clone()) {
+                        log.push(Issue { file: input.origin.clone(), line: Some(d.line), record: "SY".into(), field: "2".into(), kind: IssueKind::UnresolvedCode, action: IssueAction::Kept, detail: format!("傷病名コード {} is in neither the current nor the 2019 disease master; kept without ICD-10 (first occurrence)", d.code) })?;
+                    }
+                    None
+                }
+            };
+            self.stats.diagnosis_lines += 1;
+            out.diagnosis(&ClaimDiagnosis {
+                claim_id: claim_id.clone(),
+                person_id: person_id.clone(),
+                service_month: r.service_month,
+                disease_code: d.code.clone(),
+                icd10,
+                suspected: d.suspected,
+                start_date: d.start_date,
+                outcome: d.outcome,
+            })?;
+        }
+        for d in &r.drugs {
+            let explicit = d.category.as_deref().and_then(route_of_category).or_else(|| d.dosage_form.as_deref().and_then(route_of_dosage_form));
+            let (yj, route) = match self.resolver.drug(&d.code) {
+                DrugResolution::Current(e) => {
+                    self.stats.drug_lines_current += 1;
+                    (Some(e.yj.clone()).filter(|y| !y.is_empty()), explicit.or(Some(route_of_form(e.form))))
+                }
+                DrugResolution::Legacy { yj, .. } => {
+                    self.stats.drug_lines_legacy += 1;
+                    self.stats.drug_codes_legacy.insert(d.code.clone());
+                    if yj.is_some() {
+                        self.stats.drug_lines_legacy_with_yj += 1;
+                    }
+                    (yj.map(str::to_string), explicit.or(Some(9)))
+                }
+                DrugResolution::Unknown => {
+                    self.stats.drug_lines_unresolved += 1;
+                    if self.stats.drug_codes_unresolved.insert(d.code.clone()) {
+                        log.push(Issue { file: input.origin.clone(), line: Some(d.line), record: "IY".into(), field: "4".into(), kind: IssueKind::UnresolvedCode, action: IssueAction::Kept, detail: format!("医薬品コード {} is in neither the current nor the 2019 drug master; kept without YJ code (first occurrence)", d.code) })?;
+                    }
+                    (None, explicit.or(Some(9)))
+                }
+            };
+            self.stats.drug_lines += 1;
+            out.drug(&ClaimDrug {
+                claim_id: claim_id.clone(),
+                person_id: person_id.clone(),
+                service_month: r.service_month,
+                drug_code: d.code.clone(),
+                yj_code: yj,
+                route,
+                quantity: d.quantity,
+                days: d.count,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Persons seen on receipts whose id is not in `known`, as `persons` rows with coverage
+    /// from the first day of their earliest service month and no end (coverage unknown):
+    /// the municipality is the one of a 後期 保険者番号 (39 + 都道府県 + the municipality's
+    /// three digits) when that code exists, else the prefecture of the institution (its
+    /// 全国地方公共団体コード, e.g. 310000 鳥取県). Persons without sex or birth date on any
+    /// receipt cannot be written and are counted. Returns (rows written, persons left out).
+    ///
+    /// # Errors
+    /// I/O errors writing output.
+    pub fn derived_persons(&self, known: &HashSet<String>, out: &mut Output) -> std::io::Result<(u64, u64)> {
+        let municipalities: HashSet<String> = crate::reference::municipalities().into_iter().map(|m| m.code).collect();
+        let (mut written, mut left) = (0, 0);
+        for (pid, p) in &self.persons {
+            if known.contains(pid) {
+                continue;
+            }
+            let (Some(sex), Some(birth)) = (p.sex, p.birth_date) else {
+                left += 1;
+                continue;
+            };
+            let from_insurer = (p.insurer.len() == 8 && p.insurer.starts_with("39"))
+                .then(|| &p.insurer[2..7])
+                .and_then(|five| municipality_check_digit(five).map(|c| format!("{five}{c}")))
+                .filter(|m| municipalities.contains(m));
+            let muni = from_insurer.unwrap_or_else(|| {
+                let five = format!("{}000", p.prefecture);
+                format!("{five}{}", municipality_check_digit(&five).unwrap_or(0))
+            });
+            let insurer = if p.insurer.len() < 8 { format!("{:0>8}", p.insurer) } else { p.insurer.clone() };
+            out.person(&Person { person_id: pid.clone(), sex, birth_date: birth, municipality_code: muni, insurer_number: insurer, coverage_start: p.first_month, coverage_end: None, loss_reason: None })?;
+            written += 1;
+        }
+        Ok((written, left))
+    }
+}
