@@ -5,6 +5,7 @@
 //! calls one entry point of a library crate.
 
 mod cmd_indicators;
+mod cmd_ingest;
 mod cmd_profile;
 mod cmd_report;
 mod cmd_rules;
@@ -25,6 +26,8 @@ use clap::{Parser, Subcommand};
 ///   ittai run                       run the ten rules and the indicators on the embedded
 ///                                   sample data → out/
 ///   ittai report                    committee report from out/ → out/report.html, .xlsx
+///   ittai ingest --id-key-file KEY --uke DIR --kenshin ZIP --persons CSV --out DIR
+///                                   read the national standard formats → a dataset
 ///   ittai validate DIR              check a dataset against the contract
 ///   ittai synth --persons 100000 --seed 1 --out DIR
 ///                                   generate a synthetic union for testing
@@ -37,6 +40,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Read receipts, 健診 XML and 介護 CSV into a dataset — 標準形式の取込み.
+    Ingest(cmd_ingest::Args),
     /// Run the ten extraction rules: target lists, attrition, manifest — 対象者抽出.
     Run(cmd_run::Args),
     /// Compute the evaluation indicators for every fiscal year — 共通評価指標.
@@ -57,6 +62,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => cmd_run::run(a),
+        Command::Ingest(a) => cmd_ingest::run(a),
         Command::Rules(a) => cmd_rules::run(a),
         Command::Indicators(a) => cmd_indicators::run(a),
         Command::Report(a) => cmd_report::run(a),

@@ -441,6 +441,50 @@ impl Resolver {
         Self::new(DrugMaster::current(), DiseaseMaster::embedded())
     }
 
+    /// Masters from a directory (`ittai ingest --masters DIR`), as downloaded from the
+    /// 診療報酬情報提供サービス: drug master files are those whose name starts with `y`
+    /// (`.csv`, `.txt`, or a `.zip` holding one); a name containing `ALL` is a full master
+    /// and replaces the vendored one, the others are monthly difference files applied in
+    /// name order on top. Disease master files start with `b`; the last in name order
+    /// replaces the vendored one. Anything else is ignored. Missing kinds keep the vendored
+    /// masters; the 2019 snapshots are always used for retired codes.
+    ///
+    /// # Errors
+    /// [`MasterError`] naming the file that cannot be read or parsed.
+    pub fn from_dir(dir: &std::path::Path) -> Result<Self, MasterError> {
+        let err = |origin: String, m: String| MasterError { origin, message: m };
+        let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| err(dir.display().to_string(), e.to_string()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        names.sort();
+        let mut full: Option<DrugMaster> = None;
+        let mut updates: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut diseases: Option<DiseaseMaster> = None;
+        for p in names {
+            let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+            let ssk = name.trim_start_matches("ssk_");
+            let kind = ssk.chars().next();
+            if !matches!(kind, Some('y' | 'b')) || !(name.ends_with(".csv") || name.ends_with(".txt") || name.ends_with(".zip")) {
+                continue;
+            }
+            let origin = p.display().to_string();
+            let raw = std::fs::read(&p).map_err(|e| err(origin.clone(), e.to_string()))?;
+            let bytes = if name.ends_with(".zip") { unzip_first(&raw, &origin)? } else { raw };
+            match kind {
+                Some('y') if name.contains("all") => full = Some(DrugMaster::parse(&bytes, &origin)?),
+                Some('y') => updates.push((origin, bytes)),
+                _ => diseases = Some(DiseaseMaster::parse(&bytes, &origin)?),
+            }
+        }
+        let mut drugs = full.unwrap_or_else(DrugMaster::current);
+        for (origin, bytes) in updates {
+            drugs.apply_update(&bytes, &origin)?;
+        }
+        Ok(Self::new(drugs, diseases.unwrap_or_else(DiseaseMaster::embedded)))
+    }
+
     /// Resolves a 9-digit drug code.
     pub fn drug(&self, code: &str) -> DrugResolution<'_> {
         if let Some(e) = self.drugs.get(code) {

@@ -10,3 +10,6 @@ pub mod issues;
 pub mod output;
 pub mod receipts;
 pub mod register;
+pub mod run;
+
+pub use run::{IngestError, IngestOptions, IngestProgress, IngestSummary, run};

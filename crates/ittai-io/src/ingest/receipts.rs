@@ -176,10 +176,12 @@ impl<'a> ReceiptIngest<'a> {
             sex: r.sex,
             birth_date: r.birth_date,
             insurer: insurer.clone(),
-            prefecture: h.institution_code[..2].to_string(),
+            prefecture: h.institution_code.get(..2).unwrap_or("13").to_string(),
             first_month: r.service_month,
         });
         e.first_month = e.first_month.min(r.service_month);
+        e.sex = e.sex.or(r.sex);
+        e.birth_date = e.birth_date.or(r.birth_date);
 
         out.medical_claim(&MedicalClaim {
             claim_id: claim_id.clone(),
@@ -257,6 +259,20 @@ impl<'a> ReceiptIngest<'a> {
             })?;
         }
         Ok(())
+    }
+
+    /// Notes a person seen elsewhere (a checkup), for [`Self::derived_persons`]: sex and
+    /// birth date fill gaps, the first month is the earliest.
+    pub fn observe(&mut self, person_id: &str, sex: Option<u8>, birth_date: Option<NaiveDate>, insurer: &str, prefecture: &str, month: NaiveDate) {
+        let e = self.persons.entry(person_id.to_string()).or_insert(SeenPerson { sex, birth_date, insurer: insurer.to_string(), prefecture: prefecture.to_string(), first_month: month });
+        e.sex = e.sex.or(sex);
+        e.birth_date = e.birth_date.or(birth_date);
+        e.first_month = e.first_month.min(month);
+    }
+
+    /// Ids of every person seen on receipts (and through [`Self::observe`]).
+    pub fn person_ids(&self) -> impl Iterator<Item = &String> {
+        self.persons.keys()
     }
 
     /// Persons seen on receipts whose id is not in `known`, as `persons` rows with coverage

@@ -170,16 +170,21 @@ fn headed<'a>(input: &'a Input, layout: &[FieldDef], log: &mut IssueLog) -> std:
     }
 }
 
-/// The register's link from 介護保険 numbers to person ids.
+/// The register's persons, and its link from 介護保険 numbers to person ids.
 #[derive(Debug, Default, Clone)]
 pub struct CareLink {
     by_care_number: HashMap<(String, String), String>,
+    registered: std::collections::HashSet<String>,
 }
 
 impl CareLink {
     /// The person id of 介護保険者番号 + 介護被保険者番号, if the register has it.
     pub fn get(&self, care_insurer: &str, care_number: &str) -> Option<&str> {
         self.by_care_number.get(&(normalise(care_insurer), normalise(care_number))).map(String::as_str)
+    }
+    /// True when the register has a row for the person id.
+    pub fn is_registered(&self, person_id: &str) -> bool {
+        self.registered.contains(person_id)
     }
     /// Number of linked persons.
     pub fn len(&self) -> usize {
@@ -267,6 +272,7 @@ pub fn read_persons(input: &Input, key: &IdKey, out: &mut Output, link: &mut Car
             },
         };
         let person_id = key.person_id(&insurer, h.get(&rec, "symbol"), number);
+        link.registered.insert(person_id.clone());
         let (ci, cn) = (h.get(&rec, "care_insurer_number"), h.get(&rec, "care_insured_number"));
         if !ci.is_empty() && !cn.is_empty() {
             link.by_care_number.insert((normalise(ci), normalise(cn)), person_id.clone());

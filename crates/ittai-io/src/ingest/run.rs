@@ -1,0 +1,402 @@
+//! The `ittai ingest` pipeline: register → certifications → care claims → receipts →
+//! checkups, into one canonical dataset directory with a rejects file per source and
+//! `ingest_summary.json`.
+//!
+//! Order matters: the register comes first because the care sources are linked to persons
+//! through its 介護保険 numbers; persons are derived from receipts and checkups only when no
+//! register is given (coverage then unknown — SPEC has no such case; docs/DECISIONS.md D52).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::inputs::{Input, InputError, decode, for_each};
+
+use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
+use super::output::Output;
+use super::receipts::{ReceiptIngest, ReceiptStats};
+use super::register::{CareLink, read_care_claims, read_certifications, read_persons};
+use crate::atomic::{AtomicFile, Visibility};
+use crate::dataset::{Checkup, Questionnaire};
+use crate::kenshin::read::{DocError, parse as parse_exam};
+use crate::masters::Resolver;
+use crate::pseudonym::IdKey;
+
+/// What to ingest and where to.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// レセ電 receipt files, directories or zips.
+    pub uke: Vec<PathBuf>,
+    /// 健診結果 XML files, directories or zips.
+    pub kenshin: Vec<PathBuf>,
+    /// Care-claims CSV (H1/D1).
+    pub care_claims: Vec<PathBuf>,
+    /// Certifications CSV.
+    pub certifications: Vec<PathBuf>,
+    /// Insured-register CSV.
+    pub persons: Vec<PathBuf>,
+    /// Output directory (the canonical dataset).
+    pub out: PathBuf,
+}
+
+/// Counts of one source for the summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SourceSummary {
+    /// Inputs read (files or zip members).
+    pub inputs: u64,
+    /// Rows written to the canonical tables.
+    pub rows: u64,
+    /// Issues by `kind/action`.
+    pub issues: BTreeMap<String, u64>,
+    /// Rejects file (relative to the output directory).
+    pub rejects_file: String,
+}
+
+/// Counts of the checkup source.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckupStats {
+    /// Documents read as 健診結果.
+    pub documents: u64,
+    /// Checkups written.
+    pub checkups: u64,
+    /// Questionnaires written (documents with at least one of 9N932–9N946 answered).
+    pub questionnaires: u64,
+    /// Documents left out as a second exam of the same person on the same date.
+    pub duplicate_exams: u64,
+    /// Values left empty because they failed their type.
+    pub values_left_empty: u64,
+}
+
+/// The persons table's provenance.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PersonsProvenance {
+    /// `register` or `derived_from_receipts_and_checkups`.
+    pub source: String,
+    /// Rows written.
+    pub rows: u64,
+    /// Persons seen on receipts or checkups but left out (no sex or birth date anywhere).
+    pub left_out: u64,
+    /// Persons on receipts or checkups not in the register (their rows are kept; the
+    /// rules see them as not insured).
+    pub not_in_register: u64,
+    /// A sentence for the summary.
+    pub note: String,
+}
+
+/// `ingest_summary.json`: everything `ittai ingest` counted. Same inputs → same summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestSummary {
+    /// Format version.
+    pub format: u32,
+    /// Rows per canonical table.
+    pub tables: BTreeMap<String, u64>,
+    /// Per source (`persons`, `certifications`, `care_claims`, `uke`, `kenshin`).
+    pub sources: BTreeMap<String, SourceSummary>,
+    /// Receipt details.
+    pub receipts: ReceiptStats,
+    /// Checkup details.
+    pub checkups: CheckupStats,
+    /// Where the persons came from.
+    pub persons: PersonsProvenance,
+}
+
+/// Progress events for a terminal display.
+pub trait IngestProgress {
+    /// A source begins.
+    fn source(&mut self, _name: &str) {}
+    /// An input (file or zip member) of `bytes` bytes is being read.
+    fn input(&mut self, _origin: &str, _bytes: u64) {}
+}
+
+impl IngestProgress for () {}
+
+/// Errors that stop an ingest (problems with records do not: they go to the rejects).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// A named input does not exist.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Writing the output failed.
+    #[error("writing {0}: {1}")]
+    Io(String, std::io::Error),
+    /// Nothing to ingest.
+    #[error("nothing to ingest: give at least one of --uke, --kenshin, --persons, --certifications, --care-claims")]
+    NoInputs,
+}
+
+fn is_xml(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".xml")
+}
+
+/// 健診 submission archives also hold the index, summary and claims documents and the
+/// schemas: those are recognised and skipped without an issue.
+fn is_companion(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.starts_with("ix") || n.starts_with("su") || n.starts_with("cc") || n.ends_with(".xsd") || n.ends_with(".xsl")
+}
+
+struct Ctx<'a> {
+    out: Output,
+    progress: &'a mut dyn IngestProgress,
+    dir: PathBuf,
+}
+
+fn io_err(dir: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
+    move |e| IngestError::Io(dir.display().to_string(), e)
+}
+
+/// Runs one source over its inputs; `f` reads one input.
+fn source(
+    ctx: &mut Ctx<'_>,
+    name: &'static str,
+    paths: &[PathBuf],
+    accept: &dyn Fn(&str) -> bool,
+    summary: &mut IngestSummary,
+    f: &mut dyn FnMut(&Input, &mut Output, &mut IssueLog) -> std::io::Result<u64>,
+) -> Result<(), IngestError> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    ctx.progress.source(name);
+    let mut log = IssueLog::to_dir(name, &ctx.dir).map_err(io_err(&ctx.dir))?;
+    let mut s = SourceSummary::default();
+    {
+        let log = std::cell::RefCell::new(&mut log);
+        let out = &mut ctx.out;
+        let progress = &mut *ctx.progress;
+        let mut on_error = |e: InputError| -> Result<(), IngestError> {
+            let skipped = e.message.contains("(skipped)");
+            let base = e.origin.rsplit(['/', '!']).next().unwrap_or("").to_string();
+            if skipped && is_companion(&base) {
+                return Ok(());
+            }
+            let kind = if skipped { IssueKind::Skipped } else { IssueKind::Unreadable };
+            log.borrow_mut()
+                .push(Issue { file: e.origin, line: None, record: String::new(), field: String::new(), kind, action: IssueAction::FileRejected, detail: e.message })
+                .map_err(|e| IngestError::Io(name.into(), e))
+        };
+        let mut each = |input: Input| -> Result<(), IngestError> {
+            progress.input(&input.origin, input.bytes.len() as u64);
+            s.inputs += 1;
+            s.rows += f(&input, out, &mut log.borrow_mut()).map_err(|e| IngestError::Io(input.origin.clone(), e))?;
+            Ok(())
+        };
+        for_each(paths, accept, &mut on_error, &mut each)?;
+    }
+    for ((k, a), n) in log.counts() {
+        s.issues.insert(format!("{}/{}", k.name(), a.name()), *n);
+    }
+    s.rejects_file = log.finish().map_err(io_err(&ctx.dir))?.and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string())).unwrap_or_default();
+    summary.sources.insert(name.into(), s);
+    Ok(())
+}
+
+/// Reads every source of `opts` into the canonical dataset at `opts.out` and writes
+/// `ingest_summary.json` there. The dataset files are committed atomically at the end.
+///
+/// # Errors
+/// [`IngestError`]; problems in records never stop the run (they are in the rejects and
+/// the summary).
+pub fn run(opts: &IngestOptions, key: &IdKey, resolver: &Resolver, progress: &mut dyn IngestProgress) -> Result<IngestSummary, IngestError> {
+    if opts.uke.is_empty() && opts.kenshin.is_empty() && opts.persons.is_empty() && opts.certifications.is_empty() && opts.care_claims.is_empty() {
+        return Err(IngestError::NoInputs);
+    }
+    // Fail early on a mistyped path, before anything is written.
+    for p in opts.uke.iter().chain(&opts.kenshin).chain(&opts.persons).chain(&opts.certifications).chain(&opts.care_claims) {
+        super::inputs::expand(std::slice::from_ref(p))?;
+    }
+    let dir = opts.out.clone();
+    std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    let out = Output::create(&dir).map_err(io_err(&dir))?;
+    let mut ctx = Ctx { out, progress, dir: dir.clone() };
+    let mut summary = IngestSummary { format: 1, ..Default::default() };
+    let any = |_: &str| true;
+    let csv_like = |n: &str| {
+        let n = n.to_ascii_lowercase();
+        n.ends_with(".csv") || n.ends_with(".txt")
+    };
+
+    // 1. Register.
+    let mut link = CareLink::default();
+    let has_register = !opts.persons.is_empty();
+    source(&mut ctx, "persons", &opts.persons, &csv_like, &mut summary, &mut |i, o, l| read_persons(i, key, o, &mut link, l))?;
+    // 2–3. Care.
+    source(&mut ctx, "certifications", &opts.certifications, &csv_like, &mut summary, &mut |i, o, l| read_certifications(i, key, &link, o, l))?;
+    source(&mut ctx, "care_claims", &opts.care_claims, &any, &mut summary, &mut |i, o, l| read_care_claims(i, key, &link, o, l))?;
+    // 4. Receipts.
+    let mut receipts = ReceiptIngest::new(key, resolver);
+    let uke_like = |n: &str| {
+        let n = n.to_ascii_lowercase();
+        n.ends_with(".uke") || n.ends_with(".csv") || n.ends_with(".txt")
+    };
+    source(&mut ctx, "uke", &opts.uke, &uke_like, &mut summary, &mut |i, o, l| {
+        let before = o.counts().get("medical_claims").copied().unwrap_or(0);
+        receipts.file(i, o, l)?;
+        Ok(o.counts().get("medical_claims").copied().unwrap_or(0) - before)
+    })?;
+    // 5. Checkups.
+    let mut exams = ExamIngest { key, seen: HashSet::new(), stats: CheckupStats::default(), persons: HashMap::new() };
+    source(&mut ctx, "kenshin", &opts.kenshin, &is_xml, &mut summary, &mut |i, o, l| exams.file(i, o, l))?;
+    for (pid, (sex, birth, insurer, month)) in &exams.persons {
+        let prefecture = insurer.get(2..4).unwrap_or("13");
+        receipts.observe(pid, *sex, *birth, insurer, prefecture, *month);
+    }
+    summary.checkups = exams.stats;
+
+    // Persons without a register.
+    if has_register {
+        let seen = receipts.person_ids();
+        let not_in = seen.filter(|p| !link.is_registered(p)).count() as u64;
+        summary.persons = PersonsProvenance {
+            source: "register".into(),
+            rows: ctx.out.counts().get("persons").copied().unwrap_or(0),
+            left_out: 0,
+            not_in_register: not_in,
+            note: if not_in == 0 {
+                "persons from the insured register; every person on a receipt or checkup is in it".into()
+            } else {
+                format!("persons from the insured register; {not_in} persons on receipts or checkups are not in it (their rows are kept; the rules count them as not insured)")
+            },
+        };
+    } else if !opts.uke.is_empty() || !opts.kenshin.is_empty() {
+        let (rows, left) = receipts.derived_persons(&HashSet::new(), &mut ctx.out).map_err(io_err(&dir))?;
+        summary.persons = PersonsProvenance {
+            source: "derived_from_receipts_and_checkups".into(),
+            rows,
+            left_out: left,
+            not_in_register: 0,
+            note: format!(
+                "no insured register (--persons) given: {rows} persons derived from receipts and checkups with coverage UNKNOWN (coverage_start = first month seen, no end, municipality from the 後期 保険者番号 or else the prefecture); {left} without sex or birth date left out. Give --persons for coverage-based denominators."
+            ),
+        };
+    }
+    summary.receipts = receipts.stats;
+    summary.tables = ctx.out.finish().map_err(io_err(&dir))?.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let path = dir.join("ingest_summary.json");
+    let mut f = AtomicFile::create(&path, Visibility::Private).map_err(io_err(&dir))?;
+    serde_json::to_writer_pretty(&mut f, &summary).map_err(|e| IngestError::Io(path.display().to_string(), e.into()))?;
+    f.commit().map_err(io_err(&dir))?;
+    Ok(summary)
+}
+
+/// State of the checkup source.
+struct ExamIngest<'a> {
+    key: &'a IdKey,
+    seen: HashSet<(String, NaiveDate)>,
+    stats: CheckupStats,
+    /// Persons seen: sex, birth, insurer, first month.
+    persons: HashMap<String, (Option<u8>, Option<NaiveDate>, String, NaiveDate)>,
+}
+
+impl ExamIngest<'_> {
+    fn file(&mut self, input: &Input, out: &mut Output, log: &mut IssueLog) -> std::io::Result<u64> {
+        let issue = |line: Option<u64>, record: &str, kind: IssueKind, action: IssueAction, detail: String| Issue {
+            file: input.origin.clone(),
+            line,
+            record: record.into(),
+            field: String::new(),
+            kind,
+            action,
+            detail,
+        };
+        let text = match decode(&input.bytes) {
+            Ok(t) => t,
+            Err(line) => {
+                log.push(issue(Some(line), "", IssueKind::WrongEncoding, IssueAction::FileRejected, "neither UTF-8 nor Shift_JIS (CP932) text".into()))?;
+                return Ok(0);
+            }
+        };
+        let mut issues = Vec::new();
+        let exam = match parse_exam(&text, &mut issues) {
+            Ok(e) => e,
+            Err(DocError::NotXml(line, m)) => {
+                log.push(issue(Some(line), "", IssueKind::NotXml, IssueAction::FileRejected, format!("not well-formed XML: {m}")))?;
+                return Ok(0);
+            }
+            Err(DocError::NotCheckup(m)) => {
+                log.push(issue(None, "ClinicalDocument", IssueKind::NotXml, IssueAction::FileRejected, format!("not a 健診結果 document: {m}")))?;
+                return Ok(0);
+            }
+            Err(DocError::Invalid(line, m)) => {
+                log.push(issue(Some(line), "ClinicalDocument", IssueKind::InvalidDate, IssueAction::FileRejected, m))?;
+                return Ok(0);
+            }
+        };
+        self.stats.documents += 1;
+        for i in issues {
+            self.stats.values_left_empty += 1;
+            log.push(issue(Some(i.line), &i.record, IssueKind::InvalidValue, IssueAction::ValueNulled, i.detail))?;
+        }
+        if crate::pseudonym::normalise(&exam.number).is_empty() {
+            log.push(issue(None, "patientRole", IssueKind::InvalidValue, IssueAction::FileRejected, "no 被保険者証等番号 (patientRole/id 1.2.392.200119.6.205): the person cannot be identified".into()))?;
+            return Ok(0);
+        }
+        let pid = self.key.person_id(&exam.insurer, &exam.symbol, &exam.number);
+        if !self.seen.insert((pid.clone(), exam.exam_date)) {
+            self.stats.duplicate_exams += 1;
+            log.push(issue(None, "ClinicalDocument", IssueKind::DuplicateRecord, IssueAction::FileRejected, format!("a checkup of the same person on {} was read before", exam.exam_date)))?;
+            return Ok(0);
+        }
+        let month = exam.exam_date.with_day0(0).unwrap_or(exam.exam_date);
+        let e = self.persons.entry(pid.clone()).or_insert((exam.sex, exam.birth_date, crate::pseudonym::normalise(&exam.insurer), month));
+        e.0 = e.0.or(exam.sex);
+        e.1 = e.1.or(exam.birth_date);
+        e.3 = e.3.min(month);
+        let v = &exam.values;
+        out.checkup(&Checkup {
+            person_id: pid.clone(),
+            exam_date: exam.exam_date,
+            height_cm: v.height_cm,
+            weight_kg: v.weight_kg,
+            bmi: v.bmi,
+            waist_cm: v.waist_cm,
+            sbp: v.sbp,
+            dbp: v.dbp,
+            hba1c: v.hba1c,
+            fasting_glucose: v.fasting_glucose,
+            tg: v.tg,
+            hdl: v.hdl,
+            ldl: v.ldl,
+            ast: v.ast,
+            alt: v.alt,
+            ggt: v.ggt,
+            creatinine: v.creatinine,
+            egfr: v.egfr,
+            urine_protein: v.urine_protein,
+            urine_glucose: v.urine_glucose,
+            med_bp: v.med_bp,
+            med_dm: v.med_dm,
+            med_lipid: v.med_lipid,
+        })?;
+        self.stats.checkups += 1;
+        let q = &v.questions;
+        if q.iter().any(Option::is_some) {
+            out.questionnaire(&Questionnaire {
+                person_id: pid,
+                answer_date: exam.exam_date,
+                setting: 1,
+                q01: q[0],
+                q02: q[1],
+                q03: q[2],
+                q04: q[3],
+                q05: q[4],
+                q06: q[5],
+                q07: q[6],
+                q08: q[7],
+                q09: q[8],
+                q10: q[9],
+                q11: q[10],
+                q12: q[11],
+                q13: q[12],
+                q14: q[13],
+                q15: q[14],
+            })?;
+            self.stats.questionnaires += 1;
+        }
+        Ok(1)
+    }
+}
+
+use chrono::Datelike as _;
