@@ -36,6 +36,12 @@ pub struct Args {
     /// options given on the command line override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Also write the population in the national standard formats, under OUT/standard/:
+    /// `uke` (レセ電 receipts, Shift_JIS) and/or `xml` (健診結果 XML archives, V08), with the
+    /// register, certifications and care claims as the CSV layouts `ittai ingest` reads
+    /// (docs/INGEST.md). The Parquet tables are always written.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "parquet")]
+    format: Vec<String>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -59,6 +65,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         cfg.last_fy = v;
     }
     cfg.check()?;
+    let (mut uke, mut xml) = (false, false);
+    for f in &a.format {
+        match f.trim().to_lowercase().as_str() {
+            "parquet" => {}
+            "uke" => uke = true,
+            "xml" => xml = true,
+            other => anyhow::bail!("--format {other}: expected parquet, uke or xml (comma-separated)"),
+        }
+    }
     eprintln!(
         "synthetic union: {} persons, {}, FY{}–FY{}, seed {} → {}",
         ui::thousands(cfg.persons),
@@ -83,5 +98,29 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         ui::megabytes(summary.bytes),
         summary.dir.display()
     );
+    if uke || xml {
+        let dir = a.out.join("standard");
+        let sp = ui::spinner("standard formats");
+        let t0 = std::time::Instant::now();
+        let opts = ittai_io::export::ExportOptions { uke, xml, ..Default::default() };
+        let e = ittai_io::export::export(&a.out, &dir, &opts, &mut |step| sp.set_message(format!("standard formats: {step}")))
+            .with_context(|| format!("writing the standard formats into {}", dir.display()))?;
+        sp.finish_and_clear();
+        println!(
+            "standard formats in {} ({:.1} s): register {} rows, certifications {}, care claims {}; {} UKE files ({} receipts, {} lines); {} checkup documents in {} archives ({} questionnaires inside, {} not at a checkup left out)",
+            dir.display(),
+            t0.elapsed().as_secs_f64(),
+            ui::thousands(e.persons),
+            ui::thousands(e.certifications),
+            ui::thousands(e.care_claims),
+            ui::thousands(e.uke.files),
+            ui::thousands(e.uke.receipts),
+            ui::thousands(e.uke.lines),
+            ui::thousands(e.documents),
+            e.archives,
+            ui::thousands(e.questionnaires_in_documents),
+            ui::thousands(e.questionnaires_left_out)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

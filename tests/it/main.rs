@@ -3,6 +3,7 @@
 mod cli;
 mod independent;
 mod indicators;
+mod ingest;
 mod report;
 mod rules_edges;
 mod rules_files;

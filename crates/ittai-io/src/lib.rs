@@ -6,6 +6,7 @@
 
 pub mod atomic;
 pub mod dataset;
+pub mod export;
 pub mod hash;
 pub mod ingest;
 pub mod kenshin;

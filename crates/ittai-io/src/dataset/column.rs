@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::ArrayRef;
+use arrow_array::{Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, StringArray, UInt8Array};
 use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
     UInt8Builder,
@@ -92,12 +92,25 @@ pub trait ColumnValue {
     /// # Panics
     /// When the builder has another type (a programming error in a table declaration).
     fn append_to(&self, b: &mut ColumnBuilder);
+    /// The value at row `i` of an array of type [`ColumnValue::TYPE`]; `None` when null
+    /// or when the array has another type.
+    fn get(a: &dyn Array, i: usize) -> Option<Self>
+    where
+        Self: Sized;
 }
 
 macro_rules! column_value {
-    ($t:ty, $ct:ident, $variant:ident, |$v:ident| $conv:expr) => {
+    ($t:ty, $ct:ident, $variant:ident, $arr:ty, |$v:ident| $conv:expr, |$x:ident| $back:expr) => {
         impl ColumnValue for $t {
             const TYPE: ColType = ColType::$ct;
+            fn get(a: &dyn Array, i: usize) -> Option<Self> {
+                let a = a.as_any().downcast_ref::<$arr>()?;
+                if a.is_null(i) {
+                    return None;
+                }
+                let $x = a.value(i);
+                Some($back)
+            }
             fn append_to(&self, b: &mut ColumnBuilder) {
                 let $v = self;
                 match b {
@@ -109,13 +122,13 @@ macro_rules! column_value {
     };
 }
 
-column_value!(String, Str, Str, |v| v.as_str());
-column_value!(u8, U8, U8, |v| *v);
-column_value!(i32, I32, I32, |v| *v);
-column_value!(i64, I64, I64, |v| *v);
-column_value!(f64, F64, F64, |v| *v);
-column_value!(bool, Bool, Bool, |v| *v);
-column_value!(NaiveDate, Date, Date, |v| date_to_days(*v));
+column_value!(String, Str, Str, StringArray, |v| v.as_str(), |x| x.to_string());
+column_value!(u8, U8, U8, UInt8Array, |v| *v, |x| x);
+column_value!(i32, I32, I32, Int32Array, |v| *v, |x| x);
+column_value!(i64, I64, I64, Int64Array, |v| *v, |x| x);
+column_value!(f64, F64, F64, Float64Array, |v| *v, |x| x);
+column_value!(bool, Bool, Bool, BooleanArray, |v| *v, |x| x);
+column_value!(NaiveDate, Date, Date, Date32Array, |v| date_to_days(*v), |x| days_to_date(x));
 
 impl<T: ColumnValue> ColumnValue for Option<T> {
     const TYPE: ColType = T::TYPE;
@@ -125,6 +138,9 @@ impl<T: ColumnValue> ColumnValue for Option<T> {
             Some(v) => v.append_to(b),
             None => b.append_null(),
         }
+    }
+    fn get(a: &dyn Array, i: usize) -> Option<Self> {
+        Some(T::get(a, i))
     }
 }
 

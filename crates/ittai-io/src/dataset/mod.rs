@@ -18,3 +18,30 @@ pub use schema::{
 };
 pub use validate::{ValidateOptions, ValidationReport, validate_dataset};
 pub use write::{ParquetTableWriter, RowBatch};
+
+/// Reads every row of one table of the dataset in `dir` (Parquet or CSV) as typed rows,
+/// in file order. Rows with a value that does not parse or a required null are skipped
+/// and counted (validate the dataset first to see them).
+///
+/// # Errors
+/// The table is missing, or its file cannot be opened or read (the violation's text).
+pub fn read_rows<R: Row>(dir: &std::path::Path) -> Result<(Vec<R>, u64), String> {
+    let (files, _) = read::discover(dir);
+    let Some(file) = files.iter().find(|f| f.spec.name == R::SPEC.name) else {
+        return Err(format!("{}: no {} table", dir.display(), R::SPEC.name));
+    };
+    let mut rows = Vec::new();
+    let mut skipped = 0;
+    for batch in read::open(file).map_err(|v| v.to_string())? {
+        let b = batch.map_err(|v| v.to_string())?;
+        let bad: std::collections::HashSet<usize> = b.marks.iter().map(|m| m.row).collect();
+        let cols = b.batch.columns();
+        for i in 0..b.batch.num_rows() {
+            match (bad.contains(&i), R::from_columns(cols, i)) {
+                (false, Some(r)) => rows.push(r),
+                _ => skipped += 1,
+            }
+        }
+    }
+    Ok((rows, skipped))
+}

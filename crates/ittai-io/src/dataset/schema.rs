@@ -161,6 +161,11 @@ pub trait Row {
     const SPEC: &'static TableSpec;
     /// Appends this row's values to one builder per column (in column order).
     fn append_to(&self, columns: &mut [ColumnBuilder]);
+    /// Row `i` of a batch whose first columns are the table's contract columns in order
+    /// (as [`super::read::open`] gives them); `None` when a required value is null.
+    fn from_columns(columns: &[arrow_array::ArrayRef], i: usize) -> Option<Self>
+    where
+        Self: Sized;
 }
 
 const fn on_bad(nullable: bool, explicit: Option<OnBad>) -> OnBad {
@@ -218,6 +223,10 @@ macro_rules! canonical_tables {
                 fn append_to(&self, columns: &mut [ColumnBuilder]) {
                     let mut it = columns.iter_mut();
                     $( self.$field.append_to(it.next().expect("one builder per column")); )*
+                }
+                fn from_columns(columns: &[arrow_array::ArrayRef], i: usize) -> Option<Self> {
+                    let mut it = columns.iter();
+                    Some($Row { $( $field: <$rty as ColumnValue>::get(it.next()?.as_ref(), i)?, )* })
                 }
             }
         )*

@@ -238,7 +238,7 @@ pub fn run(opts: &IngestOptions, key: &IdKey, resolver: &Resolver, progress: &mu
     })?;
     // 5. Checkups.
     let mut exams = ExamIngest { key, seen: HashSet::new(), stats: CheckupStats::default(), persons: HashMap::new() };
-    source(&mut ctx, "kenshin", &opts.kenshin, &is_xml, &mut summary, &mut |i, o, l| exams.file(i, o, l))?;
+    source(&mut ctx, "kenshin", &opts.kenshin, &|n: &str| is_xml(n) && !is_companion(n), &mut summary, &mut |i, o, l| exams.file(i, o, l))?;
     for (pid, (sex, birth, insurer, month)) in &exams.persons {
         let prefecture = insurer.get(2..4).unwrap_or("13");
         receipts.observe(pid, *sex, *birth, insurer, prefecture, *month);

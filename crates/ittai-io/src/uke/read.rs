@@ -238,12 +238,17 @@ pub fn parse(text: &str, on_issue: &mut dyn FnMut(ParseIssue), on_receipt: &mut 
         }
         let schedule = h.schedule;
         if f.len() < min_fields(rt, schedule) {
-            let action = if rt == "RE" { IssueAction::ReceiptRejected } else { IssueAction::RecordRejected };
+            // RE, HO and KO carry the patient and the payer: without them the receipt
+            // cannot be attributed, so it is left out whole.
+            let whole = matches!(rt, "RE" | "HO" | "KO");
+            let action = if whole { IssueAction::ReceiptRejected } else { IssueAction::RecordRejected };
             on_issue(issue(line, rt, "", IssueKind::BadRecord, action, format!("{} fields; a {rt} record needs at least {}", f.len(), min_fields(rt, schedule))));
             if rt == "RE" {
                 if let Some(b) = current.take() {
                     finish(b, h, on_receipt, &mut counts);
                 }
+                skipping = true;
+            } else if whole && current.take().is_some() {
                 skipping = true;
             }
             continue;

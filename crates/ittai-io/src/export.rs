@@ -1,0 +1,286 @@
+//! Canonical dataset → the national standard formats, the inverse of [`crate::ingest`]:
+//! receipts as レセ電 (UKE) files, checkups as 健診結果 XML archives, and the register,
+//! certifications and care claims in the CSV layouts of [`crate::ingest::register`].
+//! Used by `ittai synth --format uke,xml` to give test data in the formats a union holds,
+//! so the round trip synth → standard formats → ingest → canonical can be checked.
+//!
+//! Person ids cannot be turned back into insurance numbers (they are keyed hashes), so
+//! each person gets a made-up 被保険者番号: the 1-based position of the person's first
+//! row in `persons`, 8 digits (`00000001`, …); the 保険者番号 is the person's own. For
+//! 介護 data the 介護保険者番号 is the municipality code of the person's first spell and
+//! the 介護被保険者番号 the same position in 10 digits. Dental checkups have no place in
+//! the 健診 XML (the V08 schema has none) and are not written; questionnaires go into the
+//! checkup document when answered on the exam date at a checkup (setting 1).
+//!
+//! Layout of the output directory:
+//!
+//! | path | content |
+//! |---|---|
+//! | `persons.csv` | 被保険者台帳 (UTF-8 with BOM, Japanese headers) |
+//! | `certifications.csv` | 要介護認定, by 介護 numbers |
+//! | `care_claims.csv` | 給付実績 H1/D1 records, one H1 per canonical row |
+//! | `uke/{ika,shika,chozai}/<機関>_<請求年月>.UKE` | receipts, one file per institution and month |
+//! | `kenshin/kenshin_<YYYYMM>.zip` | checkup documents by exam month |
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::atomic::{AtomicFile, Visibility};
+use crate::dataset::{CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim, Person, Questionnaire, read_rows};
+use crate::kenshin::write::{ExamIdentity, document, write_archive};
+use crate::uke::write::{ReceiptOut, UkeEncoding, UkeWriteSummary, UkeWriter};
+
+/// What to write.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportOptions {
+    /// Receipts as UKE.
+    pub uke: bool,
+    /// Checkups as XML.
+    pub xml: bool,
+    /// Text encoding of UKE files.
+    pub encoding: UkeEncoding,
+    /// Dates in the older 和暦 layout (GYYMM) instead of 西暦.
+    pub wareki: bool,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        ExportOptions { uke: true, xml: true, encoding: UkeEncoding::ShiftJis, wareki: false }
+    }
+}
+
+/// What was written.
+#[derive(Clone, Default)]
+pub struct ExportSummary {
+    /// person_id → (保険者番号, 被保険者番号) as written.
+    pub numbers: HashMap<String, (String, String)>,
+    /// Register rows.
+    pub persons: u64,
+    /// Certification rows.
+    pub certifications: u64,
+    /// Care-claim H1 records.
+    pub care_claims: u64,
+    /// UKE output.
+    pub uke: UkeWriteSummary,
+    /// Checkup documents.
+    pub documents: u64,
+    /// Questionnaires written inside documents.
+    pub questionnaires_in_documents: u64,
+    /// Questionnaires not written (not at a checkup).
+    pub questionnaires_left_out: u64,
+    /// Checkup archives.
+    pub archives: u64,
+    /// Files and directories written.
+    pub paths: Vec<PathBuf>,
+}
+
+impl std::fmt::Debug for ExportSummary {
+    /// Everything but the insurance numbers.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportSummary")
+            .field("numbers", &format_args!("<{} persons>", self.numbers.len()))
+            .field("persons", &self.persons)
+            .field("certifications", &self.certifications)
+            .field("care_claims", &self.care_claims)
+            .field("uke", &self.uke)
+            .field("documents", &self.documents)
+            .field("questionnaires_in_documents", &self.questionnaires_in_documents)
+            .field("questionnaires_left_out", &self.questionnaires_left_out)
+            .field("archives", &self.archives)
+            .finish()
+    }
+}
+
+/// Errors of the export.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Reading the dataset.
+    #[error("reading the dataset: {0}")]
+    Read(String),
+    /// Writing.
+    #[error("writing {0}: {1}")]
+    Io(String, std::io::Error),
+}
+
+fn io(p: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
+    move |e| ExportError::Io(p.display().to_string(), e)
+}
+
+fn ymd(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn csv_file(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<u64, ExportError> {
+    let mut f = AtomicFile::create(path, Visibility::Private).map_err(io(path))?;
+    f.write_all(b"\xEF\xBB\xBF").map_err(io(path))?;
+    let mut w = csv::Writer::from_writer(f);
+    w.write_record(header).map_err(|e| ExportError::Io(path.display().to_string(), e.into()))?;
+    let mut n = 0;
+    for r in rows {
+        w.write_record(&r).map_err(|e| ExportError::Io(path.display().to_string(), e.into()))?;
+        n += 1;
+    }
+    let f = w.into_inner().map_err(|e| ExportError::Io(path.display().to_string(), std::io::Error::other(e.to_string())))?;
+    f.commit().map_err(io(path))?;
+    Ok(n)
+}
+
+fn read<R: crate::dataset::Row>(dir: &Path) -> Result<Vec<R>, ExportError> {
+    read_rows::<R>(dir).map(|(r, _)| r).map_err(ExportError::Read)
+}
+
+/// Writes the dataset in `dataset` to `out` in the standard formats (layout in the module
+/// docs). `progress(step)` is called with a short description of each step.
+///
+/// # Errors
+/// [`ExportError`] when the dataset cannot be read or a file cannot be written.
+pub fn export(dataset: &Path, out: &Path, opts: &ExportOptions, progress: &mut dyn FnMut(&str)) -> Result<ExportSummary, ExportError> {
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let mut s = ExportSummary::default();
+    progress("persons");
+    let persons: Vec<Person> = read(dataset)?;
+    // person_id → (index, first spell).
+    let mut index: HashMap<String, (usize, usize)> = HashMap::new();
+    for (i, p) in persons.iter().enumerate() {
+        let n = index.len();
+        index.entry(p.person_id.clone()).or_insert((n, i));
+    }
+    let number = |pid: &str| index.get(pid).map(|&(n, _)| format!("{:08}", n + 1));
+    let care_number = |pid: &str| index.get(pid).map(|&(n, first)| (persons[first].municipality_code.clone(), format!("{:010}", n + 1)));
+    for (pid, &(n, first)) in &index {
+        s.numbers.insert(pid.clone(), (persons[first].insurer_number.clone(), format!("{:08}", n + 1)));
+    }
+    let path = out.join("persons.csv");
+    s.persons = csv_file(
+        &path,
+        &["保険者番号", "記号", "被保険者番号", "性別", "生年月日", "市町村コード", "資格取得年月日", "資格喪失年月日", "喪失事由", "介護保険者番号", "介護被保険者番号"],
+        persons.iter().map(|p| {
+            let (ci, cn) = care_number(&p.person_id).expect("indexed");
+            vec![
+                p.insurer_number.clone(),
+                String::new(),
+                number(&p.person_id).expect("indexed"),
+                p.sex.to_string(),
+                ymd(p.birth_date),
+                p.municipality_code.clone(),
+                ymd(p.coverage_start),
+                p.coverage_end.map(ymd).unwrap_or_default(),
+                p.loss_reason.map(|x| x.to_string()).unwrap_or_default(),
+                ci,
+                cn,
+            ]
+        }),
+    )?;
+    s.paths.push(path);
+
+    progress("certifications");
+    let certs: Vec<Certification> = read(dataset)?;
+    let path = out.join("certifications.csv");
+    s.certifications = csv_file(
+        &path,
+        &["介護保険者番号", "介護被保険者番号", "認定年月日", "要介護状態区分", "認定有効期間開始年月日", "認定有効期間終了年月日"],
+        certs.iter().filter_map(|c| {
+            let (ci, cn) = care_number(&c.person_id)?;
+            Some(vec![ci, cn, ymd(c.decision_date), c.care_level_code.clone(), ymd(c.valid_from), ymd(c.valid_to)])
+        }),
+    )?;
+    s.paths.push(path);
+
+    progress("care claims");
+    let care: Vec<CareClaim> = read(dataset)?;
+    let path = out.join("care_claims.csv");
+    {
+        let mut f = AtomicFile::create(&path, Visibility::Private).map_err(io(&path))?;
+        let mut w = std::io::BufWriter::new(&mut f);
+        for (i, c) in care.iter().enumerate() {
+            let Some((ci, cn)) = care_number(&c.person_id) else { continue };
+            let no = i + 1;
+            writeln!(
+                w,
+                "H1,{no},{:04}{:02},{ci},{cn},{},{}",
+                c.service_month.year(),
+                c.service_month.month(),
+                c.provider_number.as_deref().unwrap_or(""),
+                c.care_level_code.as_deref().unwrap_or("")
+            )
+            .map_err(io(&path))?;
+            let (units, days) = (c.units.unwrap_or(0), c.days.unwrap_or(0));
+            writeln!(w, "D1,{no},{},0000,{units},{days},{units}", c.service_type_code).map_err(io(&path))?;
+            s.care_claims += 1;
+        }
+        w.flush().map_err(io(&path))?;
+        drop(w);
+        f.commit().map_err(io(&path))?;
+    }
+    s.paths.push(path);
+
+    let by_person: HashMap<&str, &Person> = index.iter().map(|(pid, &(_, first))| (pid.as_str(), &persons[first])).collect();
+    if opts.uke {
+        progress("receipts");
+        let claims: Vec<MedicalClaim> = read(dataset)?;
+        let dx: Vec<ClaimDiagnosis> = read(dataset)?;
+        let drugs: Vec<ClaimDrug> = read(dataset)?;
+        let dx_of = group(&dx, |d| d.claim_id.as_str());
+        let drugs_of = group(&drugs, |d| d.claim_id.as_str());
+        let dir = out.join("uke");
+        let mut w = UkeWriter::new(&dir, opts.encoding, opts.wareki).map_err(io(&dir))?;
+        let empty_dx: Vec<ClaimDiagnosis> = Vec::new();
+        let empty_drugs: Vec<ClaimDrug> = Vec::new();
+        for c in &claims {
+            let Some(p) = by_person.get(c.person_id.as_str()) else { continue };
+            let d: Vec<ClaimDiagnosis> = dx_of.get(c.claim_id.as_str()).map(|ix| ix.iter().map(|&i| dx[i].clone()).collect()).unwrap_or_else(|| empty_dx.clone());
+            let g: Vec<ClaimDrug> = drugs_of.get(c.claim_id.as_str()).map(|ix| ix.iter().map(|&i| drugs[i].clone()).collect()).unwrap_or_else(|| empty_drugs.clone());
+            let number = number(&c.person_id).expect("indexed");
+            w.write(&ReceiptOut { claim: c, insurer: &p.insurer_number, number: &number, sex: p.sex, birth_date: p.birth_date, diagnoses: &d, drugs: &g }).map_err(io(&dir))?;
+        }
+        s.uke = w.finish().map_err(io(&dir))?;
+        s.paths.push(dir);
+    }
+
+    if opts.xml {
+        progress("checkups");
+        let checkups: Vec<Checkup> = read(dataset)?;
+        let qs: Vec<Questionnaire> = read(dataset)?;
+        let mut at_checkup: HashMap<(&str, NaiveDate), &Questionnaire> = HashMap::new();
+        for q in &qs {
+            if q.setting == 1 {
+                at_checkup.insert((q.person_id.as_str(), q.answer_date), q);
+            }
+        }
+        let mut by_month: BTreeMap<(i32, u32), Vec<String>> = BTreeMap::new();
+        for c in &checkups {
+            let Some(p) = by_person.get(c.person_id.as_str()) else { continue };
+            let q = at_checkup.remove(&(c.person_id.as_str(), c.exam_date));
+            if q.is_some() {
+                s.questionnaires_in_documents += 1;
+            }
+            let number = number(&c.person_id).expect("indexed");
+            let id = ExamIdentity { insurer: &p.insurer_number, number: &number, sex: p.sex, birth_date: p.birth_date };
+            let inst = format!("{}00000001", &p.municipality_code[..2]);
+            by_month.entry((c.exam_date.year(), c.exam_date.month())).or_default().push(document(&id, &inst, c, q));
+            s.documents += 1;
+        }
+        s.questionnaires_left_out = qs.len() as u64 - s.questionnaires_in_documents;
+        let dir = out.join("kenshin");
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        for ((y, m), docs) in by_month {
+            let path = dir.join(format!("kenshin_{y:04}{m:02}.zip"));
+            write_archive(&path, &docs).map_err(io(&path))?;
+            s.archives += 1;
+        }
+        s.paths.push(dir);
+    }
+    Ok(s)
+}
+
+/// Row indices by a key, in row order.
+fn group<'a, T>(rows: &'a [T], key: impl Fn(&'a T) -> &'a str) -> HashMap<&'a str, Vec<usize>> {
+    let mut m: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        m.entry(key(r)).or_default().push(i);
+    }
+    m
+}
