@@ -12,4 +12,7 @@ pub mod receipts;
 pub mod register;
 pub mod run;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use run::{IngestError, IngestOptions, IngestProgress, IngestSummary, run};
