@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Scale harness: ittai against a DuckDB baseline on synthetic unions of 10,000, 100,000
+and 1,000,000 persons over four fiscal years (FY2021-FY2024).
+
+    python3 benches/harness.py                       # all three scales (about 25 minutes)
+    python3 benches/harness.py --scales 10000,100000 # a subset
+    python3 benches/harness.py --ingest 100000       # also ingest throughput at this scale
+
+Needs: a release build (the harness runs `cargo build --release --locked`) and
+`python3 -m pip install duckdb`. Populations are generated once and cached in
+~/.cache/ittai-bench/ (override with --cache); a cache entry is rebuilt when the
+generator's source changes.
+
+For each scale it measures, each as a separate process (wall time, peak resident memory
+from wait4):
+  synth      ittai synth (the generator)
+  validate   ittai run --revalidate --no-indicators   (validation + features + rules + lists)
+  run        ittai run --no-indicators                 (validation reused: features + rules + lists)
+  full       ittai run                                 (the main job with the indicators for every FY)
+  duckdb     benches/duckdb_baseline.py                (the same features and ten rules as SQL)
+and checks that DuckDB and ittai list the same persons for every rule. The ratio
+ittai / DuckDB compares `run` with `duckdb` (the same work: features, ten rules, the
+listed persons) and `validate` with `duckdb` (ittai also checks every input row against
+the contract, which DuckDB does not do).
+
+Writes benches/results/scale_<UTC date>.csv (one row per scale and system) and
+benches/results/latest.md, and prints the ratios.
+"""
+import argparse
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FY = 2024
+
+
+def measured(cmd, env=None):
+    """Runs cmd with wait4 to get its own peak RSS. Returns (wall s, peak MiB, stdout)."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        o, e = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.stderr.write(o + e)
+        raise SystemExit(f"failed ({code}): {' '.join(map(str, cmd))}")
+    return wall, ru.ru_maxrss / 1024.0, o
+
+
+def machine():
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    import duckdb
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "rustc": rustc,
+        "duckdb": duckdb.__version__,
+        "commit": commit,
+    }
+
+
+def dir_bytes(d):
+    return sum(f.stat().st_size for f in Path(d).rglob("*") if f.is_file())
+
+
+def table_rows(d):
+    import duckdb
+    rows = {}
+    for f in sorted(Path(d).glob("*.parquet")):
+        rows[f.stem] = duckdb.sql(f"SELECT num_rows FROM parquet_file_metadata('{f}')").fetchall()[0][0]
+    return rows
+
+
+def generator_hash():
+    h = hashlib.sha256()
+    for p in sorted((ROOT / "crates/ittai-synth").rglob("*")):
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scales", default="10000,100000,1000000")
+    ap.add_argument("--cache", default=os.path.expanduser("~/.cache/ittai-bench"))
+    ap.add_argument("--ingest", default="", help="scales at which to also measure ittai ingest (e.g. 100000)")
+    ap.add_argument("--no-build", action="store_true")
+    a = ap.parse_args()
+    scales = [int(s) for s in a.scales.split(",") if s]
+    ingest_scales = {int(s) for s in a.ingest.split(",") if s}
+    target = Path(os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/ittai-target")))
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target))
+    if not a.no_build:
+        print("building release ...", flush=True)
+        subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, env=env, check=True)
+    ittai = str(target / "release" / "ittai")
+    mach = machine()
+    print("machine:", json.dumps(mach, ensure_ascii=False), flush=True)
+    cache = Path(a.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    gen = generator_hash()
+    results = []
+    summary = {}
+    for n in scales:
+        data = cache / f"p{n}_seed1"
+        marker = data / ".generator"
+        row = lambda system, **kw: results.append({"scale": n, "system": system, **kw})
+        if not (marker.exists() and marker.read_text() == gen):
+            shutil.rmtree(data, ignore_errors=True)
+            print(f"[{n:,}] generating ...", flush=True)
+            wall, rss, _ = measured([ittai, "synth", "--persons", str(n), "--seed", "1", "--first-fy", "2021", "--last-fy", str(FY), "--out", str(data)])
+            marker.write_text(gen)
+            row("synth", wall_s=round(wall, 2), peak_rss_mib=round(rss), output_bytes=dir_bytes(data))
+            print(f"[{n:,}] synth {wall:.1f} s, {rss:.0f} MiB", flush=True)
+        else:
+            print(f"[{n:,}] cached population in {data} (generation not timed this run)", flush=True)
+        rows = table_rows(data)
+        total_rows = sum(rows.values())
+        in_bytes = dir_bytes(data) - (marker.stat().st_size if marker.exists() else 0)
+        with tempfile.TemporaryDirectory(prefix="ittai-bench-") as tmp:
+            out = Path(tmp) / "out"
+            timings = {}
+            for system, args in [
+                ("ittai_validate", ["--revalidate", "--no-indicators"]),
+                ("ittai_run", ["--no-indicators"]),
+                ("ittai_full", []),
+            ]:
+                shutil.rmtree(out, ignore_errors=True)
+                wall, rss, _ = measured([ittai, "run", "--data", str(data), "--fy", str(FY), "--out", str(out), "--format", "csv,parquet"] + args)
+                m = json.loads((out / "manifest.json").read_text())
+                t = m.get("timings_seconds", {})
+                timings[system] = t
+                stages = {k: round(v, 2) for k, v in t.items() if "." not in k}
+                row(system, wall_s=round(wall, 2), peak_rss_mib=round(rss), input_rows=total_rows, input_bytes=in_bytes,
+                    rows_per_s=round(total_rows / wall), output_bytes=dir_bytes(out),
+                    **{f"{k}_s": v for k, v in stages.items()},
+                    **{f"{k}_rows_per_s": round(total_rows / v) for k, v in stages.items() if v > 0 and k != "total"})
+                print(f"[{n:,}] {system}: {wall:.1f} s, {rss:.0f} MiB, stages {stages}", flush=True)
+            import duckdb
+            ittai_listed = set(duckdb.sql(f"SELECT rule_id, person_id FROM read_parquet('{out}/targets_all.parquet')").fetchall())
+            listed_csv = Path(tmp) / "duck.csv"
+            wall, rss, o = measured([sys.executable, str(ROOT / "benches/duckdb_baseline.py"), str(data), "--fy", str(FY), "--out", str(listed_csv), "--threads", str(os.cpu_count())])
+            duck = json.loads(o.strip().splitlines()[-1])
+            duck_listed = set(duckdb.sql(f"SELECT rule_id, person_id FROM read_csv('{listed_csv}', all_varchar=true)").fetchall())
+            by_rule = {}
+            for r in sorted({r for r, _ in ittai_listed | duck_listed}):
+                i = {p for q, p in ittai_listed if q == r}
+                d = {p for q, p in duck_listed if q == r}
+                by_rule[r] = (len(i), len(d), len(i ^ d))
+            same = all(x[2] == 0 for x in by_rule.values())
+            row("duckdb", wall_s=round(wall, 2), peak_rss_mib=round(rss), input_rows=total_rows, input_bytes=in_bytes,
+                rows_per_s=round(total_rows / wall), query_s=duck["seconds"], same_persons=same)
+            print(f"[{n:,}] duckdb: {wall:.1f} s ({duck['seconds']:.1f} s in the query), {rss:.0f} MiB; same persons: {same}", flush=True)
+            if not same:
+                for r, (i, d, x) in by_rule.items():
+                    if x:
+                        print(f"    {r}: ittai {i}, duckdb {d}, differ {x}")
+            for rr in results:
+                if rr["scale"] == n and rr["system"].startswith("ittai"):
+                    rr["same_persons"] = same
+            run_s = next(r["wall_s"] for r in results if r["scale"] == n and r["system"] == "ittai_run")
+            val_s = next(r["wall_s"] for r in results if r["scale"] == n and r["system"] == "ittai_validate")
+            full_s = next(r["wall_s"] for r in results if r["scale"] == n and r["system"] == "ittai_full")
+            full_rss = next(r["peak_rss_mib"] for r in results if r["scale"] == n and r["system"] == "ittai_full")
+            summary[n] = {"run": run_s, "validate": val_s, "full": full_s, "full_rss": full_rss, "duckdb": round(wall, 2),
+                          "ratio_run": round(run_s / wall, 2), "ratio_validate": round(val_s / wall, 2), "same": same,
+                          "listed": {r: v[0] for r, v in by_rule.items()}}
+        if n in ingest_scales:
+            summary[n].update(ingest(ittai, n, cache, results))
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    res = ROOT / "benches" / "results"
+    res.mkdir(parents=True, exist_ok=True)
+    keys = []
+    for r in results:
+        for k in r:
+            if k not in keys:
+                keys.append(k)
+    keys += list(mach.keys())
+    path = res / f"scale_{stamp}.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        for r in results:
+            w.writerow({**r, **mach})
+    md = [f"# Scale results, {stamp}", "", "Machine: " + ", ".join(f"{k} {v}" for k, v in mach.items()), "",
+          "| persons | ittai run (s) | DuckDB (s) | ratio ittai/DuckDB | with validation (s) | ratio | full job incl. indicators (s) | peak RSS full (MiB) | same persons |",
+          "|---|---|---|---|---|---|---|---|---|"]
+    for n, s in summary.items():
+        md.append(f"| {n:,} | {s['run']} | {s['duckdb']} | {s['ratio_run']} | {s['validate']} | {s['ratio_validate']} | {s['full']} | {s['full_rss']} | {s['same']} |")
+    ns = sorted(summary)
+    for lo, hi in zip(ns, ns[1:]):
+        f = summary[hi]["full"] / summary[lo]["full"]
+        md.append("")
+        md.append(f"Time growth {lo:,} → {hi:,} persons (×{hi // lo}): full job ×{f:.2f}, run ×{summary[hi]['run'] / summary[lo]['run']:.2f}, DuckDB ×{summary[hi]['duckdb'] / summary[lo]['duckdb']:.2f}.")
+    for n, s in summary.items():
+        if "ingest_lines_per_s" in s:
+            md.append("")
+            md.append(f"Ingest at {n:,} persons: {s['ingest_lines']:,} receipt lines in {s['ingest_s']} s = {s['ingest_lines_per_s']:,} lines/s "
+                      f"(whole ingest of receipts, checkups, register and care data; peak {s['ingest_rss']} MiB).")
+    md.append("")
+    md.append(f"Raw figures: {path.name}. Command: `python3 benches/harness.py --scales {a.scales}" + (f" --ingest {a.ingest}`" if a.ingest else "`"))
+    (res / "latest.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
+def ingest(ittai, n, cache, results):
+    data = cache / f"p{n}_seed1"
+    std = data / "standard"
+    marker = std / ".done"
+    if not marker.exists():
+        print(f"[{n:,}] writing the standard formats (cached) ...", flush=True)
+        shutil.rmtree(std, ignore_errors=True)
+        # synth --format writes next to the Parquet tables; regenerate into a scratch copy.
+        scratch = cache / f"p{n}_std_tmp"
+        shutil.rmtree(scratch, ignore_errors=True)
+        measured([ittai, "synth", "--persons", str(n), "--seed", "1", "--first-fy", "2021", "--last-fy", str(FY), "--out", str(scratch), "--format", "uke,xml"])
+        shutil.move(str(scratch / "standard"), str(std))
+        shutil.rmtree(scratch, ignore_errors=True)
+        marker.write_text("ok")
+    key = cache / "bench.key"
+    if not key.exists():
+        key.write_text("benchmark-key-not-secret-0123456789")
+    with tempfile.TemporaryDirectory(prefix="ittai-ingest-") as tmp:
+        wall, rss, _ = measured([ittai, "ingest", "--id-key-file", str(key), "--persons", str(std / "persons.csv"),
+                                 "--certifications", str(std / "certifications.csv"), "--care-claims", str(std / "care_claims.csv"),
+                                 "--uke", str(std / "uke"), "--kenshin", str(std / "kenshin"), "--out", tmp])
+        s = json.loads((Path(tmp) / "ingest_summary.json").read_text())
+    lines = s["receipts"]["lines"]
+    results.append({"scale": n, "system": "ittai_ingest", "wall_s": round(wall, 2), "peak_rss_mib": round(rss),
+                    "input_rows": lines, "input_bytes": dir_bytes(std), "rows_per_s": round(lines / wall)})
+    print(f"[{n:,}] ingest: {lines:,} receipt lines in {wall:.1f} s = {lines / wall:,.0f} lines/s, {rss:.0f} MiB", flush=True)
+    return {"ingest_s": round(wall, 1), "ingest_lines": lines, "ingest_lines_per_s": round(lines / wall), "ingest_rss": round(rss)}
+
+
+if __name__ == "__main__":
+    main()
