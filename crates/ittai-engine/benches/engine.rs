@@ -1,0 +1,74 @@
+//! Micro-benchmarks of the engine's hot paths on the committed sample data (5,000 persons,
+//! FY2021–FY2024): the whole feature table of the ten rules, the monthly distinct-drug
+//! count alone (R03's feature), and the ten rules end to end. `cargo bench -p ittai-engine`.
+//! Figures are for comparison between commits on one machine, not thresholds.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use ittai_engine::features::{Feature, build, collect};
+use ittai_engine::rules::{LoadOptions, Rule, load_rules};
+use ittai_engine::{Frame, RunSpec, Sources};
+use ittai_io::masters::{DiseaseMaster, DrugMaster};
+use ittai_model::classes::{default_disease_classes, default_drug_classes};
+use ittai_model::time::FiscalYear;
+
+fn main() {
+    divan::main();
+}
+
+struct Setup {
+    src: Sources,
+    rules: Vec<Rule>,
+    frame: Frame,
+}
+
+fn setup() -> &'static Setup {
+    static S: std::sync::OnceLock<Setup> = std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample_data");
+        let src = Sources::open(&dir, &DrugMaster::embedded(), &DiseaseMaster::embedded()).expect("sample data");
+        let rules = load_rules(&LoadOptions::default(), &default_drug_classes(), &default_disease_classes()).expect("rules");
+        let frame = Frame { fy: FiscalYear(2024), reference: NaiveDate::from_ymd_opt(2025, 3, 31).expect("date") };
+        Setup { src, rules, frame }
+    })
+}
+
+fn features_of(rules: &[Rule], keep: impl Fn(&Feature) -> bool) -> BTreeSet<Feature> {
+    let mut all = BTreeSet::new();
+    for r in rules {
+        collect(&r.condition, &mut all);
+    }
+    all.into_iter().filter(keep).collect()
+}
+
+/// The feature table of all ten rules (every aggregation over claims, drugs, diagnoses,
+/// checkups, questionnaires, certifications), collected.
+#[divan::bench(sample_count = 10)]
+fn feature_table_ten_rules() -> usize {
+    let s = setup();
+    let f = features_of(&s.rules, |_| true);
+    let (lf, _) = build(&s.src, &s.frame, &f, &default_drug_classes(), &default_disease_classes()).expect("build");
+    lf.collect().expect("collect").height()
+}
+
+/// The monthly distinct-ingredient (YJ7) count of R03 alone.
+#[divan::bench(sample_count = 10)]
+fn monthly_distinct_drug_count() -> usize {
+    let s = setup();
+    let f = features_of(&s.rules, |f| matches!(f, Feature::MonthlyDrugs { .. }));
+    assert!(!f.is_empty());
+    let (lf, _) = build(&s.src, &s.frame, &f, &default_drug_classes(), &default_disease_classes()).expect("build");
+    lf.collect().expect("collect").height()
+}
+
+/// Features, the ten rules, attrition and lists.
+#[divan::bench(sample_count = 10)]
+fn ten_rules_end_to_end() -> u64 {
+    let s = setup();
+    let dc = default_drug_classes();
+    let sc = default_disease_classes();
+    let spec = RunSpec { frame: s.frame, rules: &s.rules, drug_classes: &dc, disease_classes: &sc };
+    ittai_engine::run(&s.src, &spec).expect("run").population
+}
