@@ -386,3 +386,18 @@ fn union_high_risk_rates_equal_run_counts_over_insured() {
         );
     }
 }
+
+/// Unions compare figures across runs: the same data give byte-identical indicator tables
+/// (the floating-point rollups add in a fixed order; person-years are summed as days).
+#[test]
+fn indicators_are_byte_identical_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for i in 0..2 {
+        let out = dir.path().join(format!("o{i}"));
+        let o = crate::support::ittai().args(["indicators", "--fy", "2023,2024", "--out"]).arg(&out).current_dir(crate::support::root()).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        files.push((std::fs::read(out.join("indicators/indicators.parquet")).unwrap(), std::fs::read(out.join("indicators/indicators.csv")).unwrap()));
+    }
+    assert!(files[0] == files[1], "two runs on the same data differ");
+}

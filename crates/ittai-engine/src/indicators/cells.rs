@@ -103,6 +103,15 @@ fn to_cells(
         .collect())
 }
 
+/// Denominators summed as insured days (integers, so the sum does not depend on the order
+/// of a parallel aggregation and reruns give identical figures) turned into person-years.
+fn per_year(mut cells: Vec<Cell>) -> Vec<Cell> {
+    for c in &mut cells {
+        c.denominator /= DAYS_PER_YEAR;
+    }
+    cells
+}
+
 /// Sums num, den and counts persons by municipality × sex × band.
 fn aggregate(lf: LazyFrame) -> LazyFrame {
     lf.group_by([col("municipality_code"), col("sex"), col("age_band")])
@@ -299,10 +308,10 @@ pub fn fy_cells(
                 [col("person_id")],
                 JoinArgs::new(JoinType::Left),
             )
-            .with_columns([col("num").fill_null(lit(0)), col("exposure").alias("den")]),
+            .with_columns([col("num").fill_null(lit(0)), col("exposure_days").alias("den")]),
     )
     .collect()?;
-    cells.extend(to_cells(&df, "deaths", None)?);
+    cells.extend(per_year(to_cells(&df, "deaths", None)?));
     let kinds: [(&str, &[u8]); 5] = [
         ("medical_cost", &[1, 2, 3, 4, 5, 6]),
         ("medical_cost_inpatient", &[1, 5]),
@@ -333,10 +342,10 @@ pub fn fy_cells(
     for (id, _) in kinds {
         let df = aggregate(with_spend.clone().with_columns([
             col(id).fill_null(lit(0.0)).alias("num"),
-            col("exposure").alias("den"),
+            col("exposure_days").alias("den"),
         ]))
         .collect()?;
-        cells.extend(to_cells(&df, id, None)?);
+        cells.extend(per_year(to_cells(&df, id, None)?));
     }
     let care = crate::collect_streaming(
         src.care_claims()?
@@ -347,10 +356,10 @@ pub fn fy_cells(
     let df = aggregate(
         a.clone()
             .left_join(care.lazy(), col("person_id"), col("person_id"))
-            .with_columns([col("num").fill_null(lit(0.0)), col("exposure").alias("den")]),
+            .with_columns([col("num").fill_null(lit(0.0)), col("exposure_days").alias("den")]),
     )
     .collect()?;
-    cells.extend(to_cells(&df, "care_cost", None)?);
+    cells.extend(per_year(to_cells(&df, "care_cost", None)?));
 
     // Drugs: 多剤, 重複, 後発医薬品.
     cells.extend(drug_cells(src, fy, &attrs)?);
@@ -417,52 +426,66 @@ fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
     )
     .collect()?;
     cells.extend(to_cells(&df, "polypharmacy_rate", None)?);
-    // 重複: the same ingredient from two or more institutions in one month.
+    // 重複: the same ingredient from two or more institutions in one month. Months are
+    // independent, so the FY is done a quarter at a time: the join of drug lines with
+    // their claims is the largest intermediate of the indicators (about 5 GB for one FY of
+    // a million persons in one piece), and a quarter needs a quarter of it.
     let month_no = col("service_month").dt().year().cast(DataType::UInt64) * lit(12u64)
         + col("service_month").dt().month().cast(DataType::UInt64);
-    // Outpatient prescriptions only (医科入院外 and 調剤), as KDB counts 重複投薬.
-    let claims = src
-        .medical_claims()?
-        .filter(in_fy.clone().and(in_u8(col("claim_kind"), [2u8, 4])))
-        .select([col("claim_id"), col("institution_code")]);
-    let dup = crate::collect_streaming(
-        oral.clone()
-            .join(
-                dict.clone(),
-                [col("person_id")],
-                [col("person_id")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .join(
-                claims,
-                [col("claim_id")],
-                [col("claim_id")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .select([
-                (col("pid").cast(DataType::UInt64) * lit(1u64 << 40)
-                    + (month_no % lit(256u64)) * lit(1u64 << 24)
-                    + col("yj7n").cast(DataType::UInt64))
-                .alias("key"),
-                col("institution_code").cast(DataType::UInt64).alias("inst"),
-            ])
-            .filter(col("key").is_not_null())
-            .unique(None, UniqueKeepStrategy::Any)
-            .group_by([col("key")])
-            .agg([len().alias("n")])
-            .filter(col("n").gt_eq(lit(2u32)))
-            .select([(col("key") / lit(1u64 << 40))
-                .cast(DataType::UInt32)
-                .alias("pid")])
-            .unique(None, UniqueKeepStrategy::Any)
-            .join(
-                dict.clone(),
-                [col("pid")],
-                [col("pid")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .select([col("person_id"), lit(1i32).alias("dup")]),
-    )?;
+    let mut dup_pids: Vec<DataFrame> = Vec::new();
+    for q in 0..4u32 {
+        let q0 = ittai_model::time::add_months(m0, 3 * q as i32);
+        let q1 = ittai_model::time::add_months(q0, 2);
+        let in_q = |c: &str| col(c).gt_eq(date_lit(q0)).and(col(c).lt_eq(date_lit(q1)));
+        // Outpatient prescriptions only (医科入院外 and 調剤), as KDB counts 重複投薬.
+        let claims = src
+            .medical_claims()?
+            .filter(in_q("service_month").and(in_u8(col("claim_kind"), [2u8, 4])))
+            .select([col("claim_id"), col("institution_code")]);
+        dup_pids.push(crate::collect_streaming(
+            src.drugs(&["claim_id", "person_id", "service_month", "route"])?
+                .filter(in_q("service_month").and(col("route").eq(lit(1u8))))
+                .join(
+                    dict.clone(),
+                    [col("person_id")],
+                    [col("person_id")],
+                    JoinArgs::new(JoinType::Inner),
+                )
+                .join(
+                    claims,
+                    [col("claim_id")],
+                    [col("claim_id")],
+                    JoinArgs::new(JoinType::Inner),
+                )
+                .select([
+                    (col("pid").cast(DataType::UInt64) * lit(1u64 << 40)
+                        + (month_no.clone() % lit(256u64)) * lit(1u64 << 24)
+                        + col("yj7n").cast(DataType::UInt64))
+                    .alias("key"),
+                    col("institution_code").cast(DataType::UInt64).alias("inst"),
+                ])
+                .filter(col("key").is_not_null())
+                .unique(None, UniqueKeepStrategy::Any)
+                .group_by([col("key")])
+                .agg([len().alias("n")])
+                .filter(col("n").gt_eq(lit(2u32)))
+                .select([(col("key") / lit(1u64 << 40))
+                    .cast(DataType::UInt32)
+                    .alias("pid")])
+                .unique(None, UniqueKeepStrategy::Any),
+        )?);
+    }
+    let dup_lazy: Vec<LazyFrame> = dup_pids.into_iter().map(IntoLazy::lazy).collect();
+    let dup = concat(dup_lazy, UnionArgs::default())?
+        .unique(None, UniqueKeepStrategy::Any)
+        .join(
+            dict.clone(),
+            [col("pid")],
+            [col("pid")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .select([col("person_id"), lit(1i32).alias("dup")])
+        .collect()?;
     let df = aggregate(
         base.clone()
             .left_join(dup.lazy(), col("person_id"), col("person_id"))

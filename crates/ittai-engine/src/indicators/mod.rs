@@ -170,6 +170,12 @@ pub fn compute_reusing(
         all_life.extend(life.into_iter().map(|l| (fy.0, l)));
         runs.push((fy.0, run.results.clone()));
     }
+    // Polars returns groups in no fixed order; sorting makes the floating-point sums of
+    // the rollups (person-years) add in the same order on every run, so reruns give
+    // byte-identical tables.
+    all_cells.sort_by(|(fa, a), (fb, b)| {
+        (fa, a.indicator, &a.rule_id, &a.municipality_code, a.sex, &a.age_band).cmp(&(fb, b.indicator, &b.rule_id, &b.municipality_code, b.sex, &b.age_band))
+    });
     let (rows, life_tables) = finish(&all_cells, &all_life);
     Ok(IndicatorSet {
         rows,
