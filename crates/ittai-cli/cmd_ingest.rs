@@ -74,7 +74,12 @@ impl IngestProgress for Bars {
         self.inputs += 1;
         self.bytes += bytes;
         let short = origin.rsplit(['/', '!']).next().unwrap_or(origin);
-        self.pb.set_message(format!("{}: {} files, {} — {short}", self.source, ui::thousands(self.inputs), ui::megabytes(self.bytes)));
+        self.pb.set_message(format!(
+            "{}: {} files, {} — {short}",
+            self.source,
+            ui::thousands(self.inputs),
+            ui::megabytes(self.bytes)
+        ));
     }
 }
 
@@ -88,20 +93,46 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let key = IdKey::from_file(key_path)?;
     let resolver = match &a.masters {
-        Some(d) => Resolver::from_dir(d).with_context(|| format!("reading the masters in {}", d.display()))?,
+        Some(d) => Resolver::from_dir(d)
+            .with_context(|| format!("reading the masters in {}", d.display()))?,
         None => Resolver::vendored(),
     };
-    let opts = IngestOptions { uke: a.uke, kenshin: a.kenshin, care_claims: a.care_claims, certifications: a.certifications, persons: a.persons, out: a.out.clone() };
+    let opts = IngestOptions {
+        uke: a.uke,
+        kenshin: a.kenshin,
+        care_claims: a.care_claims,
+        certifications: a.certifications,
+        persons: a.persons,
+        out: a.out.clone(),
+    };
     let t0 = std::time::Instant::now();
-    let mut bars = Bars { pb: ui::spinner("ingest"), inputs: 0, bytes: 0, source: String::new() };
+    let mut bars = Bars {
+        pb: ui::spinner("ingest"),
+        inputs: 0,
+        bytes: 0,
+        source: String::new(),
+    };
     let s = ittai_io::ingest::run(&opts, &key, &resolver, &mut bars)?;
     bars.pb.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
 
-    println!("{:<16} {:>8} {:>12} {:>8}  rejects", "source", "inputs", "rows", "issues");
+    println!(
+        "{:<16} {:>8} {:>12} {:>8}  rejects",
+        "source", "inputs", "rows", "issues"
+    );
     for (name, src) in &s.sources {
         let issues: u64 = src.issues.values().sum();
-        println!("{name:<16} {:>8} {:>12} {:>8}  {}", ui::thousands(src.inputs), ui::thousands(src.rows), ui::thousands(issues), if issues > 0 { a.out.join(&src.rejects_file).display().to_string() } else { "-".into() });
+        println!(
+            "{name:<16} {:>8} {:>12} {:>8}  {}",
+            ui::thousands(src.inputs),
+            ui::thousands(src.rows),
+            ui::thousands(issues),
+            if issues > 0 {
+                a.out.join(&src.rejects_file).display().to_string()
+            } else {
+                "-".into()
+            }
+        );
         for (k, n) in &src.issues {
             println!("    {k:<40} {:>8}", ui::thousands(*n));
         }
@@ -121,17 +152,40 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             ui::thousands(r.diagnosis_lines_unresolved)
         );
         if !r.drug_codes_legacy.is_empty() {
-            println!("  drug codes retired since 2019, resolved by the 2019 master: {}", r.drug_codes_legacy.iter().cloned().collect::<Vec<_>>().join(", "));
+            println!(
+                "  drug codes retired since 2019, resolved by the 2019 master: {}",
+                r.drug_codes_legacy
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         if !r.drug_codes_unresolved.is_empty() {
-            println!("  drug codes in no master: {}", r.drug_codes_unresolved.iter().cloned().collect::<Vec<_>>().join(", "));
+            println!(
+                "  drug codes in no master: {}",
+                r.drug_codes_unresolved
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         if secs > 0.0 {
-            println!("  throughput: {} receipt lines/s", ui::thousands((r.lines as f64 / secs) as u64));
+            println!(
+                "  throughput: {} receipt lines/s",
+                ui::thousands((r.lines as f64 / secs) as u64)
+            );
         }
     }
     if s.checkups.documents > 0 {
-        println!("checkups: {} documents, {} checkups, {} questionnaires, {} duplicates left out", s.checkups.documents, s.checkups.checkups, s.checkups.questionnaires, s.checkups.duplicate_exams);
+        println!(
+            "checkups: {} documents, {} checkups, {} questionnaires, {} duplicates left out",
+            s.checkups.documents,
+            s.checkups.checkups,
+            s.checkups.questionnaires,
+            s.checkups.duplicate_exams
+        );
     }
     if !s.persons.note.is_empty() {
         println!("persons: {}", s.persons.note);
@@ -140,6 +194,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     for (t, n) in &s.tables {
         println!("{t:<18} {:>14}", ui::thousands(*n));
     }
-    println!("wrote the dataset and ingest_summary.json to {} in {secs:.1} s; next: ittai run {}", a.out.display(), a.out.display());
+    println!(
+        "wrote the dataset and ingest_summary.json to {} in {secs:.1} s; next: ittai run {}",
+        a.out.display(),
+        a.out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -40,7 +40,12 @@ pub struct Args {
     /// `uke` (レセ電 receipts, Shift_JIS) and/or `xml` (健診結果 XML archives, V08), with the
     /// register, certifications and care claims as the CSV layouts `ittai ingest` reads
     /// (docs/INGEST.md). The Parquet tables are always written.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "parquet")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "parquet"
+    )]
     format: Vec<String>,
 }
 
@@ -71,7 +76,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             "parquet" => {}
             "uke" => uke = true,
             "xml" => xml = true,
-            other => anyhow::bail!("--format {other}: expected parquet, uke or xml (comma-separated)"),
+            other => {
+                anyhow::bail!("--format {other}: expected parquet, uke or xml (comma-separated)")
+            }
         }
     }
     eprintln!(
@@ -102,9 +109,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let dir = a.out.join("standard");
         let sp = ui::spinner("standard formats");
         let t0 = std::time::Instant::now();
-        let opts = ittai_io::export::ExportOptions { uke, xml, ..Default::default() };
-        let e = ittai_io::export::export(&a.out, &dir, &opts, &mut |step| sp.set_message(format!("standard formats: {step}")))
-            .with_context(|| format!("writing the standard formats into {}", dir.display()))?;
+        let opts = ittai_io::export::ExportOptions {
+            uke,
+            xml,
+            ..Default::default()
+        };
+        let e = ittai_io::export::export(&a.out, &dir, &opts, &mut |step| {
+            sp.set_message(format!("standard formats: {step}"))
+        })
+        .with_context(|| format!("writing the standard formats into {}", dir.display()))?;
         sp.finish_and_clear();
         println!(
             "standard formats in {} ({:.1} s): register {} rows, certifications {}, care claims {}; {} UKE files ({} receipts, {} lines); {} checkup documents in {} archives ({} questionnaires inside, {} not at a checkup left out)",

@@ -56,18 +56,17 @@ pub fn prepare(
     let pb = ui::spinner("hashing input files");
     let hashes = stamp::hash_inputs(data).with_context(|| format!("reading {}", data.display()))?;
     pb.finish_and_clear();
-    if !revalidate
-        && let Some(report) = stamp::load(&cache_dir(), &hashes, as_of) {
-            RejectSink::to_file(&rejects_path, 0)?.finish()?;
-            return Ok(Prepared {
-                dir: data.to_path_buf(),
-                report,
-                rejects: rejects_path,
-                staged: false,
-                hashes,
-                validation: "stamp",
-            });
-        }
+    if !revalidate && let Some(report) = stamp::load(&cache_dir(), &hashes, as_of) {
+        RejectSink::to_file(&rejects_path, 0)?.finish()?;
+        return Ok(Prepared {
+            dir: data.to_path_buf(),
+            report,
+            rejects: rejects_path,
+            staged: false,
+            hashes,
+            validation: "stamp",
+        });
+    }
     let mut rejects = RejectSink::to_file(&rejects_path, 10)
         .with_context(|| format!("creating {}", rejects_path.display()))?;
     let pb = ui::spinner("validating input");

@@ -395,9 +395,17 @@ fn indicators_are_byte_identical_across_runs() {
     let mut files = Vec::new();
     for i in 0..2 {
         let out = dir.path().join(format!("o{i}"));
-        let o = crate::support::ittai().args(["indicators", "--fy", "2023,2024", "--out"]).arg(&out).current_dir(crate::support::root()).output().unwrap();
+        let o = crate::support::ittai()
+            .args(["indicators", "--fy", "2023,2024", "--out"])
+            .arg(&out)
+            .current_dir(crate::support::root())
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        files.push((std::fs::read(out.join("indicators/indicators.parquet")).unwrap(), std::fs::read(out.join("indicators/indicators.csv")).unwrap()));
+        files.push((
+            std::fs::read(out.join("indicators/indicators.parquet")).unwrap(),
+            std::fs::read(out.join("indicators/indicators.csv")).unwrap(),
+        ));
     }
     assert!(files[0] == files[1], "two runs on the same data differ");
 }

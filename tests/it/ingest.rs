@@ -10,7 +10,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ittai_io::dataset::{CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim, Person, Questionnaire, read_rows};
+use ittai_io::dataset::{
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim, Person,
+    Questionnaire, read_rows,
+};
 use ittai_io::ingest::{IngestOptions, IngestSummary};
 use ittai_io::masters::{DiseaseMaster, DrugMaster, Resolver};
 use ittai_io::pseudonym::IdKey;
@@ -37,7 +40,12 @@ fn rows<R: ittai_io::dataset::Row>(dir: &Path) -> Vec<R> {
 
 /// Issues other than the expected kinds.
 fn unexpected(s: &IngestSummary, allowed: &[&str]) -> Vec<String> {
-    s.sources.values().flat_map(|src| src.issues.iter()).filter(|(k, _)| !allowed.iter().any(|a| k.starts_with(a))).map(|(k, n)| format!("{k}: {n}")).collect()
+    s.sources
+        .values()
+        .flat_map(|src| src.issues.iter())
+        .filter(|(k, _)| !allowed.iter().any(|a| k.starts_with(a)))
+        .map(|(k, n)| format!("{k}: {n}"))
+        .collect()
 }
 
 /// (file, receipts, diagnoses (SY + dental HS), drugs (IY), suspected (SY 8002), claim kind).
@@ -60,15 +68,38 @@ const HAND_COUNTS: &[(&str, u64, u64, u64, usize, u8)] = &[
 fn check_orca_file(file: &Path, name: &str, resolver: &Resolver) {
     let &(_, re, dx, iy, suspected, kind) = HAND_COUNTS.iter().find(|h| h.0 == name).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let s = ingest(IngestOptions { uke: vec![file.to_path_buf()], out: dir.path().into(), ..Default::default() }, resolver);
-    assert!(unexpected(&s, &[]).is_empty(), "{name}: {:?}", unexpected(&s, &[]));
+    let s = ingest(
+        IngestOptions {
+            uke: vec![file.to_path_buf()],
+            out: dir.path().into(),
+            ..Default::default()
+        },
+        resolver,
+    );
+    assert!(
+        unexpected(&s, &[]).is_empty(),
+        "{name}: {:?}",
+        unexpected(&s, &[])
+    );
     assert_eq!(s.receipts.files, 1, "{name}");
-    assert_eq!(s.receipts.receipts_by_kind, BTreeMap::from([(kind, re)]), "{name}");
+    assert_eq!(
+        s.receipts.receipts_by_kind,
+        BTreeMap::from([(kind, re)]),
+        "{name}"
+    );
     assert_eq!(s.receipts.diagnosis_lines, dx, "{name}");
     assert_eq!(s.receipts.drug_lines, iy, "{name}");
-    assert_eq!(s.receipts.drug_lines_unresolved + s.receipts.diagnosis_lines_unresolved, 0, "{name}");
+    assert_eq!(
+        s.receipts.drug_lines_unresolved + s.receipts.diagnosis_lines_unresolved,
+        0,
+        "{name}"
+    );
     let d: Vec<ClaimDiagnosis> = rows(dir.path());
-    assert_eq!(d.iter().filter(|d| d.suspected).count(), suspected, "{name}");
+    assert_eq!(
+        d.iter().filter(|d| d.suspected).count(),
+        suspected,
+        "{name}"
+    );
     assert_eq!(rows::<MedicalClaim>(dir.path()).len() as u64, re);
     assert_eq!(rows::<ClaimDrug>(dir.path()).len() as u64, iy);
 }
@@ -86,7 +117,9 @@ fn every_orca_sample_re_encoded_to_shift_jis_crlf_reads_the_same() {
     let resolver = Resolver::vendored();
     let dir = tempfile::tempdir().unwrap();
     for &(name, ..) in HAND_COUNTS {
-        let text = std::fs::read_to_string(orca(name)).unwrap().replace('\n', "\r\n");
+        let text = std::fs::read_to_string(orca(name))
+            .unwrap()
+            .replace('\n', "\r\n");
         let (sjis, _, bad) = encoding_rs::SHIFT_JIS.encode(&text);
         assert!(!bad, "{name} is representable in Shift_JIS");
         let p = dir.path().join(name);
@@ -99,11 +132,25 @@ fn every_orca_sample_re_encoded_to_shift_jis_crlf_reads_the_same() {
 fn late_elderly_receipt_keeps_its_insurer_and_pseudonymised_number() {
     // kokuho_201901.csv line 58: HO,39131032,,０７,1,354 — 後期 receipt 1318, RE no. 7.
     let dir = tempfile::tempdir().unwrap();
-    let s = ingest(IngestOptions { uke: vec![orca("kokuho_201901.csv")], out: dir.path().into(), ..Default::default() }, &Resolver::vendored());
+    let s = ingest(
+        IngestOptions {
+            uke: vec![orca("kokuho_201901.csv")],
+            out: dir.path().into(),
+            ..Default::default()
+        },
+        &Resolver::vendored(),
+    );
     assert_eq!(s.persons.source, "derived_from_receipts_and_checkups");
-    assert!(s.persons.note.contains("coverage UNKNOWN"), "{}", s.persons.note);
+    assert!(
+        s.persons.note.contains("coverage UNKNOWN"),
+        "{}",
+        s.persons.note
+    );
     let persons: Vec<Person> = rows(dir.path());
-    let late: Vec<&Person> = persons.iter().filter(|p| p.insurer_number == "39131032").collect();
+    let late: Vec<&Person> = persons
+        .iter()
+        .filter(|p| p.insurer_number == "39131032")
+        .collect();
     assert_eq!(late.len(), 1);
     // The full-width ０７ is normalised before hashing, and no raw number is stored.
     assert_eq!(late[0].person_id, key().person_id("39131032", "", "07"));
@@ -111,56 +158,118 @@ fn late_elderly_receipt_keeps_its_insurer_and_pseudonymised_number() {
     assert_eq!(late[0].municipality_code, "131032");
     assert_eq!(late[0].coverage_end, None);
     let claims: Vec<MedicalClaim> = rows(dir.path());
-    let c = claims.iter().find(|c| c.person_id == late[0].person_id).unwrap();
+    let c = claims
+        .iter()
+        .find(|c| c.person_id == late[0].person_id)
+        .unwrap();
     assert_eq!((c.claim_kind, c.points, c.days), (2, Some(354), Some(1)));
-    assert_eq!(c.service_month, chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap());
+    assert_eq!(
+        c.service_month,
+        chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap()
+    );
     for f in std::fs::read_dir(dir.path()).unwrap() {
         let bytes = std::fs::read(f.unwrap().path()).unwrap();
-        assert!(!bytes.windows("０７".len()).any(|w| w == "０７".as_bytes()), "raw number written");
+        assert!(
+            !bytes.windows("０７".len()).any(|w| w == "０７".as_bytes()),
+            "raw number written"
+        );
     }
 }
 
 #[test]
 fn codes_resolve_and_the_ones_retired_since_2019_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let s = ingest(IngestOptions { uke: vec![root().join("tests/fixtures/uke_orca")], out: dir.path().into(), ..Default::default() }, &Resolver::vendored());
+    let s = ingest(
+        IngestOptions {
+            uke: vec![root().join("tests/fixtures/uke_orca")],
+            out: dir.path().into(),
+            ..Default::default()
+        },
+        &Resolver::vendored(),
+    );
     // 33 distinct IY codes: 29 in the current master, these 4 only in the 2019 snapshot
     // (フルマゼニル静注液, ジフラール軟膏, ポステリザンＦ坐薬, アンフラベート軟膏).
-    let retired: BTreeSet<String> = ["620008230", "620009002", "660407129", "660453004"].map(String::from).into();
+    let retired: BTreeSet<String> = ["620008230", "620009002", "660407129", "660453004"]
+        .map(String::from)
+        .into();
     assert_eq!(s.receipts.drug_codes_legacy, retired);
     assert!(s.receipts.drug_codes_unresolved.is_empty());
     // 24 SY codes: 定型痛風 2749010 only in the 2019 snapshot.
-    assert_eq!(s.receipts.disease_codes_legacy, BTreeSet::from(["2749010".to_string()]));
+    assert_eq!(
+        s.receipts.disease_codes_legacy,
+        BTreeSet::from(["2749010".to_string()])
+    );
     assert!(s.receipts.disease_codes_unresolved.is_empty());
     // 01/03/05 and 02/04 are versions of the same two batches: their receipts are
     // duplicates when read together (7 + 10 + 7 = 24), and only those.
     assert_eq!(s.receipts.duplicate_receipts, 24);
-    assert!(unexpected(&s, &["duplicate_receipt"]).is_empty(), "{:?}", unexpected(&s, &["duplicate_receipt"]));
+    assert!(
+        unexpected(&s, &["duplicate_receipt"]).is_empty(),
+        "{:?}",
+        unexpected(&s, &["duplicate_receipt"])
+    );
     assert_eq!(s.receipts.receipts_by_kind.values().sum::<u64>(), 137 - 24);
     let drugs: Vec<ClaimDrug> = rows(dir.path());
     // Every current code has a YJ code.
-    let yj_missing: BTreeSet<&str> = drugs.iter().filter(|d| d.yj_code.is_none()).map(|d| d.drug_code.as_str()).collect();
-    assert!(yj_missing.iter().all(|c| retired.contains(*c)), "{yj_missing:?}");
+    let yj_missing: BTreeSet<&str> = drugs
+        .iter()
+        .filter(|d| d.yj_code.is_none())
+        .map(|d| d.drug_code.as_str())
+        .collect();
+    assert!(
+        yj_missing.iter().all(|c| retired.contains(*c)),
+        "{yj_missing:?}"
+    );
     // The same input twice gives the same files.
     let dir2 = tempfile::tempdir().unwrap();
-    ingest(IngestOptions { uke: vec![root().join("tests/fixtures/uke_orca")], out: dir2.path().into(), ..Default::default() }, &Resolver::vendored());
-    for t in ["medical_claims", "claim_drugs", "claim_diagnoses", "persons"] {
+    ingest(
+        IngestOptions {
+            uke: vec![root().join("tests/fixtures/uke_orca")],
+            out: dir2.path().into(),
+            ..Default::default()
+        },
+        &Resolver::vendored(),
+    );
+    for t in [
+        "medical_claims",
+        "claim_drugs",
+        "claim_diagnoses",
+        "persons",
+    ] {
         let f = format!("{t}.parquet");
-        assert_eq!(std::fs::read(dir.path().join(&f)).unwrap(), std::fs::read(dir2.path().join(&f)).unwrap(), "{f}");
+        assert_eq!(
+            std::fs::read(dir.path().join(&f)).unwrap(),
+            std::fs::read(dir2.path().join(&f)).unwrap(),
+            "{f}"
+        );
     }
-    assert_eq!(std::fs::read(dir.path().join("ingest_summary.json")).unwrap(), std::fs::read(dir2.path().join("ingest_summary.json")).unwrap());
+    assert_eq!(
+        std::fs::read(dir.path().join("ingest_summary.json")).unwrap(),
+        std::fs::read(dir2.path().join("ingest_summary.json")).unwrap()
+    );
 }
 
 // ------------------------------------------------------------------ round trip
 
 /// Canonical rows with the person id and claim id replaced by stable keys.
-fn norm_claims(claims: &[MedicalClaim], pid: &dyn Fn(&str) -> String) -> (Vec<String>, HashMap<String, String>) {
+fn norm_claims(
+    claims: &[MedicalClaim],
+    pid: &dyn Fn(&str) -> String,
+) -> (Vec<String>, HashMap<String, String>) {
     let mut by_id = HashMap::new();
     let mut v: Vec<String> = claims
         .iter()
         .filter(|c| c.claim_kind != 6)
         .map(|c| {
-            let k = format!("{}|{}|{}|{}|{:?}|{:?}", pid(&c.person_id), c.service_month, c.claim_kind, c.institution_code, c.points, c.days);
+            let k = format!(
+                "{}|{}|{}|{}|{:?}|{:?}",
+                pid(&c.person_id),
+                c.service_month,
+                c.claim_kind,
+                c.institution_code,
+                c.points,
+                c.days
+            );
             by_id.insert(c.claim_id.clone(), k.clone());
             k
         })
@@ -173,7 +282,13 @@ fn norm_claims(claims: &[MedicalClaim], pid: &dyn Fn(&str) -> String) -> (Vec<St
 fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
     let dir = tempfile::tempdir().unwrap();
     let canon = dir.path().join("canon");
-    let cfg = ittai_synth::SynthConfig { persons: 2500, seed: 11, first_fy: 2022, last_fy: 2024, ..Default::default() };
+    let cfg = ittai_synth::SynthConfig {
+        persons: 2500,
+        seed: 11,
+        first_fy: 2022,
+        last_fy: 2024,
+        ..Default::default()
+    };
     ittai_synth::generate(&cfg, &canon, &mut |_, _| {}).unwrap();
     let std_dir = dir.path().join("standard");
     let e = ittai_io::export::export(&canon, &std_dir, &Default::default(), &mut |_| {}).unwrap();
@@ -194,44 +309,158 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
     );
     assert!(unexpected(&s, &[]).is_empty(), "{:?}", unexpected(&s, &[]));
     // Original id → the id ingest gives the person (from the numbers the export wrote).
-    let map: HashMap<String, String> = e.numbers.iter().map(|(orig, (ins, no))| (key().person_id(ins, "", no), orig.clone())).collect();
+    let map: HashMap<String, String> = e
+        .numbers
+        .iter()
+        .map(|(orig, (ins, no))| (key().person_id(ins, "", no), orig.clone()))
+        .collect();
     let orig = |p: &str| p.to_string();
-    let back_id = |p: &str| map.get(p).cloned().unwrap_or_else(|| panic!("unknown person id {p}"));
+    let back_id = |p: &str| {
+        map.get(p)
+            .cloned()
+            .unwrap_or_else(|| panic!("unknown person id {p}"))
+    };
 
     let sorted = |mut v: Vec<String>| {
         v.sort();
         v
     };
     // persons
-    let f = |p: &Person, id: String| format!("{id}|{}|{}|{}|{}|{}|{:?}|{:?}", p.sex, p.birth_date, p.municipality_code, p.insurer_number, p.coverage_start, p.coverage_end, p.loss_reason);
-    let a = sorted(rows::<Person>(&canon).iter().map(|p| f(p, orig(&p.person_id))).collect());
-    let b = sorted(rows::<Person>(&back).iter().map(|p| f(p, back_id(&p.person_id))).collect());
+    let f = |p: &Person, id: String| {
+        format!(
+            "{id}|{}|{}|{}|{}|{}|{:?}|{:?}",
+            p.sex,
+            p.birth_date,
+            p.municipality_code,
+            p.insurer_number,
+            p.coverage_start,
+            p.coverage_end,
+            p.loss_reason
+        )
+    };
+    let a = sorted(
+        rows::<Person>(&canon)
+            .iter()
+            .map(|p| f(p, orig(&p.person_id)))
+            .collect(),
+    );
+    let b = sorted(
+        rows::<Person>(&back)
+            .iter()
+            .map(|p| f(p, back_id(&p.person_id)))
+            .collect(),
+    );
     assert_eq!(a.len(), b.len());
     assert!(a == b, "persons differ");
     // certifications
-    let f = |c: &Certification, id: String| format!("{id}|{}|{}|{}|{}", c.decision_date, c.care_level_code, c.valid_from, c.valid_to);
-    assert!(sorted(rows::<Certification>(&canon).iter().map(|c| f(c, orig(&c.person_id))).collect()) == sorted(rows::<Certification>(&back).iter().map(|c| f(c, back_id(&c.person_id))).collect()), "certifications differ");
+    let f = |c: &Certification, id: String| {
+        format!(
+            "{id}|{}|{}|{}|{}",
+            c.decision_date, c.care_level_code, c.valid_from, c.valid_to
+        )
+    };
+    assert!(
+        sorted(
+            rows::<Certification>(&canon)
+                .iter()
+                .map(|c| f(c, orig(&c.person_id)))
+                .collect()
+        ) == sorted(
+            rows::<Certification>(&back)
+                .iter()
+                .map(|c| f(c, back_id(&c.person_id)))
+                .collect()
+        ),
+        "certifications differ"
+    );
     // care claims
-    let f = |c: &CareClaim, id: String| format!("{id}|{}|{}|{:?}|{:?}|{:?}|{:?}", c.service_month, c.service_type_code, c.care_level_code, c.units, c.days, c.provider_number);
-    assert!(sorted(rows::<CareClaim>(&canon).iter().map(|c| f(c, orig(&c.person_id))).collect()) == sorted(rows::<CareClaim>(&back).iter().map(|c| f(c, back_id(&c.person_id))).collect()), "care claims differ");
+    let f = |c: &CareClaim, id: String| {
+        format!(
+            "{id}|{}|{}|{:?}|{:?}|{:?}|{:?}",
+            c.service_month,
+            c.service_type_code,
+            c.care_level_code,
+            c.units,
+            c.days,
+            c.provider_number
+        )
+    };
+    assert!(
+        sorted(
+            rows::<CareClaim>(&canon)
+                .iter()
+                .map(|c| f(c, orig(&c.person_id)))
+                .collect()
+        ) == sorted(
+            rows::<CareClaim>(&back)
+                .iter()
+                .map(|c| f(c, back_id(&c.person_id)))
+                .collect()
+        ),
+        "care claims differ"
+    );
 
     // receipts of all kinds 1–5 (訪問看護 6 has no UKE form here)
     let (ca, ida) = norm_claims(&rows::<MedicalClaim>(&canon), &orig);
     let (cb, idb) = norm_claims(&rows::<MedicalClaim>(&back), &back_id);
     assert_eq!(ca.len(), cb.len());
     assert!(ca == cb, "medical claims differ");
-    let kinds: BTreeSet<u8> = rows::<MedicalClaim>(&back).iter().map(|c| c.claim_kind).collect();
+    let kinds: BTreeSet<u8> = rows::<MedicalClaim>(&back)
+        .iter()
+        .map(|c| c.claim_kind)
+        .collect();
     assert_eq!(kinds, BTreeSet::from([1, 2, 3, 4, 5]));
-    let f = |d: &ClaimDiagnosis, ids: &HashMap<String, String>| format!("{}|{}|{:?}|{}|{:?}|{:?}", ids[&d.claim_id], d.disease_code, d.icd10, d.suspected, d.start_date, d.outcome);
-    let da = sorted(rows::<ClaimDiagnosis>(&canon).iter().filter(|d| ida.contains_key(&d.claim_id)).map(|d| f(d, &ida)).collect());
-    let db = sorted(rows::<ClaimDiagnosis>(&back).iter().map(|d| f(d, &idb)).collect());
+    let f = |d: &ClaimDiagnosis, ids: &HashMap<String, String>| {
+        format!(
+            "{}|{}|{:?}|{}|{:?}|{:?}",
+            ids[&d.claim_id], d.disease_code, d.icd10, d.suspected, d.start_date, d.outcome
+        )
+    };
+    let da = sorted(
+        rows::<ClaimDiagnosis>(&canon)
+            .iter()
+            .filter(|d| ida.contains_key(&d.claim_id))
+            .map(|d| f(d, &ida))
+            .collect(),
+    );
+    let db = sorted(
+        rows::<ClaimDiagnosis>(&back)
+            .iter()
+            .map(|d| f(d, &idb))
+            .collect(),
+    );
     assert_eq!(da.len(), db.len());
     assert!(da == db, "diagnoses differ");
     // Drug YJ codes: null in the canonical table means "from the master" (SPEC §2).
-    let yj = |d: &ClaimDrug| d.yj_code.clone().or_else(|| resolver.drugs.get(&d.drug_code).map(|e| e.yj.clone()));
-    let f = |d: &ClaimDrug, ids: &HashMap<String, String>| format!("{}|{}|{:?}|{:?}|{:?}|{:?}", ids[&d.claim_id], d.drug_code, yj(d), d.route, d.quantity, d.days);
-    let ga = sorted(rows::<ClaimDrug>(&canon).iter().filter(|d| ida.contains_key(&d.claim_id)).map(|d| f(d, &ida)).collect());
-    let gb = sorted(rows::<ClaimDrug>(&back).iter().map(|d| f(d, &idb)).collect());
+    let yj = |d: &ClaimDrug| {
+        d.yj_code
+            .clone()
+            .or_else(|| resolver.drugs.get(&d.drug_code).map(|e| e.yj.clone()))
+    };
+    let f = |d: &ClaimDrug, ids: &HashMap<String, String>| {
+        format!(
+            "{}|{}|{:?}|{:?}|{:?}|{:?}",
+            ids[&d.claim_id],
+            d.drug_code,
+            yj(d),
+            d.route,
+            d.quantity,
+            d.days
+        )
+    };
+    let ga = sorted(
+        rows::<ClaimDrug>(&canon)
+            .iter()
+            .filter(|d| ida.contains_key(&d.claim_id))
+            .map(|d| f(d, &ida))
+            .collect(),
+    );
+    let gb = sorted(
+        rows::<ClaimDrug>(&back)
+            .iter()
+            .map(|d| f(d, &idb))
+            .collect(),
+    );
     assert_eq!(ga.len(), gb.len());
     if ga != gb {
         let first = ga.iter().zip(&gb).find(|(x, y)| x != y);
@@ -239,18 +468,60 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
     }
 
     // checkups and the questionnaires answered at them
-    let f = |c: &Checkup, id: String| format!("{id}|{:?}", Checkup { person_id: String::new(), ..c.clone() });
-    let ka = sorted(rows::<Checkup>(&canon).iter().map(|c| f(c, orig(&c.person_id))).collect());
-    let kb = sorted(rows::<Checkup>(&back).iter().map(|c| f(c, back_id(&c.person_id))).collect());
+    let f = |c: &Checkup, id: String| {
+        format!(
+            "{id}|{:?}",
+            Checkup {
+                person_id: String::new(),
+                ..c.clone()
+            }
+        )
+    };
+    let ka = sorted(
+        rows::<Checkup>(&canon)
+            .iter()
+            .map(|c| f(c, orig(&c.person_id)))
+            .collect(),
+    );
+    let kb = sorted(
+        rows::<Checkup>(&back)
+            .iter()
+            .map(|c| f(c, back_id(&c.person_id)))
+            .collect(),
+    );
     assert_eq!(ka.len(), kb.len());
     if ka != kb {
         let first = ka.iter().zip(&kb).find(|(x, y)| x != y);
         panic!("checkups differ, first: {first:?}");
     }
-    let f = |q: &Questionnaire, id: String| format!("{id}|{:?}", Questionnaire { person_id: String::new(), ..q.clone() });
-    let checkup_dates: BTreeSet<(String, chrono::NaiveDate)> = rows::<Checkup>(&canon).iter().map(|c| (c.person_id.clone(), c.exam_date)).collect();
-    let qa = sorted(rows::<Questionnaire>(&canon).iter().filter(|q| q.setting == 1 && checkup_dates.contains(&(q.person_id.clone(), q.answer_date))).map(|q| f(q, orig(&q.person_id))).collect());
-    let qb = sorted(rows::<Questionnaire>(&back).iter().map(|q| f(q, back_id(&q.person_id))).collect());
+    let f = |q: &Questionnaire, id: String| {
+        format!(
+            "{id}|{:?}",
+            Questionnaire {
+                person_id: String::new(),
+                ..q.clone()
+            }
+        )
+    };
+    let checkup_dates: BTreeSet<(String, chrono::NaiveDate)> = rows::<Checkup>(&canon)
+        .iter()
+        .map(|c| (c.person_id.clone(), c.exam_date))
+        .collect();
+    let qa = sorted(
+        rows::<Questionnaire>(&canon)
+            .iter()
+            .filter(|q| {
+                q.setting == 1 && checkup_dates.contains(&(q.person_id.clone(), q.answer_date))
+            })
+            .map(|q| f(q, orig(&q.person_id)))
+            .collect(),
+    );
+    let qb = sorted(
+        rows::<Questionnaire>(&back)
+            .iter()
+            .map(|q| f(q, back_id(&q.person_id)))
+            .collect(),
+    );
     assert!(qa.len() > 500, "{}", qa.len());
     assert!(qa == qb, "questionnaires differ");
 }
@@ -262,19 +533,43 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
 /// ITTAI_REQUIRE_XMLSCHEMA=1 (set by .ci/run, which installs it).
 #[test]
 fn generated_checkup_xml_validates_against_the_vendored_xsd() {
-    let has = std::process::Command::new("python3").args(["-c", "import xmlschema"]).status().is_ok_and(|s| s.success());
+    let has = std::process::Command::new("python3")
+        .args(["-c", "import xmlschema"])
+        .status()
+        .is_ok_and(|s| s.success());
     if !has {
-        assert!(std::env::var("ITTAI_REQUIRE_XMLSCHEMA").is_err(), "python3 -m pip install xmlschema: required by ITTAI_REQUIRE_XMLSCHEMA");
+        assert!(
+            std::env::var("ITTAI_REQUIRE_XMLSCHEMA").is_err(),
+            "python3 -m pip install xmlschema: required by ITTAI_REQUIRE_XMLSCHEMA"
+        );
         eprintln!("skipped: python3 module xmlschema not installed");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let canon = dir.path().join("canon");
-    let cfg = ittai_synth::SynthConfig { persons: 600, seed: 5, first_fy: 2024, last_fy: 2024, ..Default::default() };
+    let cfg = ittai_synth::SynthConfig {
+        persons: 600,
+        seed: 5,
+        first_fy: 2024,
+        last_fy: 2024,
+        ..Default::default()
+    };
     ittai_synth::generate(&cfg, &canon, &mut |_, _| {}).unwrap();
     let std_dir = dir.path().join("standard");
-    let e = ittai_io::export::export(&canon, &std_dir, &ittai_io::export::ExportOptions { uke: false, ..Default::default() }, &mut |_| {}).unwrap();
-    assert!(e.documents > 100 && e.questionnaires_in_documents > 80, "{e:?}");
+    let e = ittai_io::export::export(
+        &canon,
+        &std_dir,
+        &ittai_io::export::ExportOptions {
+            uke: false,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(
+        e.documents > 100 && e.questionnaires_in_documents > 80,
+        "{e:?}"
+    );
     let xsd = root().join("reference/kenshin/xsd_v08/hc08_V08.xsd");
     let script = r#"
 import sys, zipfile, glob, xmlschema
@@ -292,10 +587,23 @@ for z in sorted(glob.glob(sys.argv[2] + "/*.zip")):
 print("documents", n, "invalid", bad)
 sys.exit(1 if bad or n == 0 else 0)
 "#;
-    let o = std::process::Command::new("python3").arg("-c").arg(script).arg(&xsd).arg(std_dir.join("kenshin")).output().unwrap();
+    let o = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&xsd)
+        .arg(std_dir.join("kenshin"))
+        .output()
+        .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
-    assert!(out.contains(&format!("documents {} invalid 0", e.documents)), "{out}");
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains(&format!("documents {} invalid 0", e.documents)),
+        "{out}"
+    );
 }
 
 // ------------------------------------------------------------------ bad input
@@ -308,7 +616,10 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 
 fn rejects(dir: &Path, source: &str) -> Vec<csv::StringRecord> {
     let text = std::fs::read_to_string(dir.join(format!("rejects_{source}.csv"))).unwrap();
-    csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes()).records().map(|r| r.unwrap()).collect()
+    csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes())
+        .records()
+        .map(|r| r.unwrap())
+        .collect()
 }
 
 #[test]
@@ -345,11 +656,29 @@ fn bad_receipts_are_named_by_file_and_line_and_the_rest_is_read() {
     write(&inp, "g_original.csv", good.as_bytes());
 
     let out = dir.path().join("out");
-    let o = ittai().arg("ingest").arg("--id-key-file").arg(write(dir.path(), "key", b"a secret key of enough bytes")).arg("--uke").arg(&inp).arg("--out").arg(&out).output().unwrap();
+    let o = ittai()
+        .arg("ingest")
+        .arg("--id-key-file")
+        .arg(write(dir.path(), "key", b"a secret key of enough bytes"))
+        .arg("--uke")
+        .arg(&inp)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let r = rejects(&out, "uke");
-    let find = |file: &str, kind: &str| r.iter().find(|x| x[0].ends_with(file) && &x[4] == kind).unwrap_or_else(|| panic!("no {kind} for {file} in {r:?}")).clone();
+    let find = |file: &str, kind: &str| {
+        r.iter()
+            .find(|x| x[0].ends_with(file) && &x[4] == kind)
+            .unwrap_or_else(|| panic!("no {kind} for {file} in {r:?}"))
+            .clone()
+    };
     let t = find("a_truncated.csv", "truncated");
     assert!(!t[1].is_empty(), "line given: {t:?}");
     let b = find("b_broken.csv", "bad_record");
@@ -360,18 +689,30 @@ fn bad_receipts_are_named_by_file_and_line_and_the_rest_is_read() {
     assert_eq!(&d[1], "2");
     let e = find("e_utf16.csv", "wrong_encoding");
     assert_eq!(&e[5], "file_rejected");
-    let g = r.iter().filter(|x| x[0].ends_with("g_original.csv") && &x[4] == "duplicate_receipt").count();
+    let g = r
+        .iter()
+        .filter(|x| x[0].ends_with("g_original.csv") && &x[4] == "duplicate_receipt")
+        .count();
     assert_eq!(g, 7, "the last copy's 7 receipts are duplicates");
     // No personal value in the rejects: no name (the file's 氏名 are katakana/kanji) nor numbers.
     let text = std::fs::read_to_string(out.join("rejects_uke.csv")).unwrap();
     for l in good.lines().filter(|l| l.starts_with("RE,")) {
         let name = l.split(',').nth(4).unwrap();
-        assert!(name.is_empty() || !text.contains(name), "a name leaked into the rejects");
+        assert!(
+            name.is_empty() || !text.contains(name),
+            "a name leaked into the rejects"
+        );
     }
     // The summary counts them, and the good receipts are in the dataset.
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("ingest_summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("ingest_summary.json")).unwrap()).unwrap();
     let issues = &summary["sources"]["uke"]["issues"];
-    for k in ["truncated/receipt_rejected", "unknown_record_type/record_rejected", "wrong_encoding/file_rejected", "duplicate_receipt/receipt_rejected"] {
+    for k in [
+        "truncated/receipt_rejected",
+        "unknown_record_type/record_rejected",
+        "wrong_encoding/file_rejected",
+        "duplicate_receipt/receipt_rejected",
+    ] {
         assert!(issues[k].as_u64().unwrap_or(0) >= 1, "{k} in {issues}");
     }
     // Every file is a copy of the same batch of 7 receipts, so after the bad parts are left
@@ -380,11 +721,17 @@ fn bad_receipts_are_named_by_file_and_line_and_the_rest_is_read() {
     // duplicates.
     let claims: Vec<MedicalClaim> = rows(&out);
     assert_eq!(claims.len(), 7);
-    let b_dupes = r.iter().filter(|x| x[0].ends_with("b_broken.csv") && &x[4] == "duplicate_receipt").count();
+    let b_dupes = r
+        .iter()
+        .filter(|x| x[0].ends_with("b_broken.csv") && &x[4] == "duplicate_receipt")
+        .count();
     // a (lines 1–20) holds receipts 1 and 2 whole (RE at lines 2 and 9; receipt 3 starts at
     // 18 and is cut): in b only receipt 2 is a duplicate, 3–7 are new.
     assert_eq!(b_dupes, 1);
-    let f_dupes = r.iter().filter(|x| x[0].ends_with("f_duplicate.csv") && &x[4] == "duplicate_receipt").count();
+    let f_dupes = r
+        .iter()
+        .filter(|x| x[0].ends_with("f_duplicate.csv") && &x[4] == "duplicate_receipt")
+        .count();
     assert_eq!(f_dupes, 7);
 }
 
@@ -392,13 +739,32 @@ fn bad_receipts_are_named_by_file_and_line_and_the_rest_is_read() {
 fn bad_checkup_archives_are_reported_and_the_rest_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let canon = dir.path().join("canon");
-    let cfg = ittai_synth::SynthConfig { persons: 200, seed: 2, first_fy: 2024, last_fy: 2024, ..Default::default() };
+    let cfg = ittai_synth::SynthConfig {
+        persons: 200,
+        seed: 2,
+        first_fy: 2024,
+        last_fy: 2024,
+        ..Default::default()
+    };
     ittai_synth::generate(&cfg, &canon, &mut |_, _| {}).unwrap();
     let std_dir = dir.path().join("standard");
-    let e = ittai_io::export::export(&canon, &std_dir, &ittai_io::export::ExportOptions { uke: false, ..Default::default() }, &mut |_| {}).unwrap();
+    let e = ittai_io::export::export(
+        &canon,
+        &std_dir,
+        &ittai_io::export::ExportOptions {
+            uke: false,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
     // One more archive: a non-XML member, broken XML, a non-checkup XML, an index file
     // (skipped silently), and a second copy of a real document (duplicate exam).
-    let first_zip = std::fs::read_dir(std_dir.join("kenshin")).unwrap().map(|e| e.unwrap().path()).min().unwrap();
+    let first_zip = std::fs::read_dir(std_dir.join("kenshin"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
     let mut z = zip::ZipArchive::new(std::fs::File::open(&first_zip).unwrap()).unwrap();
     let mut doc = String::new();
     std::io::Read::read_to_string(&mut z.by_index(0).unwrap(), &mut doc).unwrap();
@@ -407,9 +773,18 @@ fn bad_checkup_archives_are_reported_and_the_rest_is_read() {
     let o = zip::write::SimpleFileOptions::default();
     for (name, body) in [
         ("zz/DATA/readme.pdf", "%PDF-1.4 not xml".to_string()),
-        ("zz/DATA/h000001.xml", "<ClinicalDocument><broken".to_string()),
-        ("zz/DATA/h000002.xml", "<?xml version=\"1.0\"?><other/>".to_string()),
-        ("zz/ix08_V08.xml", "<?xml version=\"1.0\"?><index/>".to_string()),
+        (
+            "zz/DATA/h000001.xml",
+            "<ClinicalDocument><broken".to_string(),
+        ),
+        (
+            "zz/DATA/h000002.xml",
+            "<?xml version=\"1.0\"?><other/>".to_string(),
+        ),
+        (
+            "zz/ix08_V08.xml",
+            "<?xml version=\"1.0\"?><index/>".to_string(),
+        ),
         ("zz/DATA/h000003.xml", doc),
     ] {
         w.start_file(name, o).unwrap();
@@ -417,30 +792,72 @@ fn bad_checkup_archives_are_reported_and_the_rest_is_read() {
     }
     w.finish().unwrap();
     let out = dir.path().join("out");
-    let s = ingest(IngestOptions { kenshin: vec![std_dir.join("kenshin")], persons: vec![std_dir.join("persons.csv")], out: out.clone(), ..Default::default() }, &Resolver::vendored());
+    let s = ingest(
+        IngestOptions {
+            kenshin: vec![std_dir.join("kenshin")],
+            persons: vec![std_dir.join("persons.csv")],
+            out: out.clone(),
+            ..Default::default()
+        },
+        &Resolver::vendored(),
+    );
     let k = &s.sources["kenshin"].issues;
     assert_eq!(k.get("skipped/file_rejected"), Some(&1), "{k:?}");
     assert_eq!(k.get("not_xml/file_rejected"), Some(&2), "{k:?}");
     assert_eq!(k.get("duplicate_record/file_rejected"), Some(&1), "{k:?}");
     assert_eq!(s.checkups.checkups, e.documents);
     let r = rejects(&out, "kenshin");
-    assert!(r.iter().any(|x| x[0].ends_with("zz_bad.zip!zz/DATA/readme.pdf") && &x[4] == "skipped"), "{r:?}");
-    assert!(r.iter().any(|x| x[0].ends_with("zz_bad.zip!zz/DATA/h000001.xml") && &x[4] == "not_xml" && &x[1] == "1"), "{r:?}");
-    assert!(!r.iter().any(|x| x[0].contains("ix08")), "index documents are not problems");
+    assert!(
+        r.iter()
+            .any(|x| x[0].ends_with("zz_bad.zip!zz/DATA/readme.pdf") && &x[4] == "skipped"),
+        "{r:?}"
+    );
+    assert!(
+        r.iter()
+            .any(|x| x[0].ends_with("zz_bad.zip!zz/DATA/h000001.xml")
+                && &x[4] == "not_xml"
+                && &x[1] == "1"),
+        "{r:?}"
+    );
+    assert!(
+        !r.iter().any(|x| x[0].contains("ix08")),
+        "index documents are not problems"
+    );
 }
 
 #[test]
 fn ingest_without_a_key_refuses_and_says_why() {
     let dir = tempfile::tempdir().unwrap();
-    let o = ittai().args(["ingest", "--uke"]).arg(orca("01.csv")).arg("--out").arg(dir.path().join("o")).output().unwrap();
+    let o = ittai()
+        .args(["ingest", "--uke"])
+        .arg(orca("01.csv"))
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .output()
+        .unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("--id-key-file is required") && err.contains("HMAC-SHA256"), "{err}");
+    assert!(
+        err.contains("--id-key-file is required") && err.contains("HMAC-SHA256"),
+        "{err}"
+    );
     assert!(!dir.path().join("o").exists(), "nothing written");
     let short = write(dir.path(), "short.key", b"too short");
-    let o = ittai().args(["ingest", "--uke"]).arg(orca("01.csv")).arg("--out").arg(dir.path().join("o")).arg("--id-key-file").arg(&short).output().unwrap();
+    let o = ittai()
+        .args(["ingest", "--uke"])
+        .arg(orca("01.csv"))
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .arg("--id-key-file")
+        .arg(&short)
+        .output()
+        .unwrap();
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("16"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("16"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 // ------------------------------------------------------------------ main job on real input
@@ -451,30 +868,70 @@ fn real_receipts_ingested_then_run_give_sensible_lists() {
     let data = dir.path().join("data");
     // 01–05 are two batches in variants; read the six 国保/社保 months and the dental file.
     let mut cmd = ittai();
-    cmd.arg("ingest").arg("--id-key-file").arg(write(dir.path(), "key", b"0123456789abcdef-secret")).arg("--out").arg(&data).arg("--uke");
-    for f in ["kokuho_201811.csv", "kokuho_201812.csv", "kokuho_201901.csv", "shaho_201811.csv", "shaho_201812.csv", "shaho_201901.csv", "shika_shaho.csv"] {
+    cmd.arg("ingest")
+        .arg("--id-key-file")
+        .arg(write(dir.path(), "key", b"0123456789abcdef-secret"))
+        .arg("--out")
+        .arg(&data)
+        .arg("--uke");
+    for f in [
+        "kokuho_201811.csv",
+        "kokuho_201812.csv",
+        "kokuho_201901.csv",
+        "shaho_201811.csv",
+        "shaho_201812.csv",
+        "shaho_201901.csv",
+        "shika_shaho.csv",
+    ] {
         cmd.arg(orca(f));
     }
     let o = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(stdout.contains("coverage UNKNOWN"), "{stdout}");
-    assert!(stdout.contains("620008230"), "retired codes named: {stdout}");
+    assert!(
+        stdout.contains("620008230"),
+        "retired codes named: {stdout}"
+    );
     let out = dir.path().join("out");
-    let o = ittai().args(["run", "--data"]).arg(&data).arg("--out").arg(&out).output().unwrap();
+    let o = ittai()
+        .args(["run", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // FY2018 (the latest claims, 2019-01), everyone derived is "insured" on 2019-03-31.
     assert!(stdout.contains("FY2018"), "{stdout}");
     let persons: Vec<Person> = rows(&data);
-    assert!(stdout.contains(&format!("被保険者数（基準日） {}", persons.len())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("被保険者数（基準日） {}", persons.len())),
+        "{stdout}"
+    );
     // With coverage unknown, every step that needs a year of coverage (no checkup, no
     // claims) cannot say "none": R10 (健康状態不明者) lists nobody and the attrition says why.
     let attrition = std::fs::read_to_string(out.join("attrition.csv")).unwrap();
-    let r10_step1 = attrition.lines().find(|l| l.starts_with("R10,") && l.split(',').nth(2) == Some("1")).unwrap();
+    let r10_step1 = attrition
+        .lines()
+        .find(|l| l.starts_with("R10,") && l.split(',').nth(2) == Some("1"))
+        .unwrap();
     let f: Vec<&str> = r10_step1.split(',').collect();
     assert_eq!(f[f.len() - 2], "0", "{r10_step1}");
-    assert_eq!(f[f.len() - 1], persons.len().to_string(), "all excluded for coverage: {r10_step1}");
+    assert_eq!(
+        f[f.len() - 1],
+        persons.len().to_string(),
+        "all excluded for coverage: {r10_step1}"
+    );
     let claims: Vec<MedicalClaim> = rows(&data);
     assert_eq!(claims.len(), 96, "7 + 4 + 9 + 27 + 20 + 26 + 3 receipts");
     assert!(claims.iter().any(|c| c.claim_kind == 3));

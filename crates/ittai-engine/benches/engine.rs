@@ -28,9 +28,18 @@ fn setup() -> &'static Setup {
     static S: std::sync::OnceLock<Setup> = std::sync::OnceLock::new();
     S.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample_data");
-        let src = Sources::open(&dir, &DrugMaster::embedded(), &DiseaseMaster::embedded()).expect("sample data");
-        let rules = load_rules(&LoadOptions::default(), &default_drug_classes(), &default_disease_classes()).expect("rules");
-        let frame = Frame { fy: FiscalYear(2024), reference: NaiveDate::from_ymd_opt(2025, 3, 31).expect("date") };
+        let src = Sources::open(&dir, &DrugMaster::embedded(), &DiseaseMaster::embedded())
+            .expect("sample data");
+        let rules = load_rules(
+            &LoadOptions::default(),
+            &default_drug_classes(),
+            &default_disease_classes(),
+        )
+        .expect("rules");
+        let frame = Frame {
+            fy: FiscalYear(2024),
+            reference: NaiveDate::from_ymd_opt(2025, 3, 31).expect("date"),
+        };
         Setup { src, rules, frame }
     })
 }
@@ -49,7 +58,14 @@ fn features_of(rules: &[Rule], keep: impl Fn(&Feature) -> bool) -> BTreeSet<Feat
 fn feature_table_ten_rules() -> usize {
     let s = setup();
     let f = features_of(&s.rules, |_| true);
-    let (lf, _) = build(&s.src, &s.frame, &f, &default_drug_classes(), &default_disease_classes()).expect("build");
+    let (lf, _) = build(
+        &s.src,
+        &s.frame,
+        &f,
+        &default_drug_classes(),
+        &default_disease_classes(),
+    )
+    .expect("build");
     lf.collect().expect("collect").height()
 }
 
@@ -59,7 +75,14 @@ fn monthly_distinct_drug_count() -> usize {
     let s = setup();
     let f = features_of(&s.rules, |f| matches!(f, Feature::MonthlyDrugs { .. }));
     assert!(!f.is_empty());
-    let (lf, _) = build(&s.src, &s.frame, &f, &default_drug_classes(), &default_disease_classes()).expect("build");
+    let (lf, _) = build(
+        &s.src,
+        &s.frame,
+        &f,
+        &default_drug_classes(),
+        &default_disease_classes(),
+    )
+    .expect("build");
     lf.collect().expect("collect").height()
 }
 
@@ -69,6 +92,11 @@ fn ten_rules_end_to_end() -> u64 {
     let s = setup();
     let dc = default_drug_classes();
     let sc = default_disease_classes();
-    let spec = RunSpec { frame: s.frame, rules: &s.rules, drug_classes: &dc, disease_classes: &sc };
+    let spec = RunSpec {
+        frame: s.frame,
+        rules: &s.rules,
+        drug_classes: &dc,
+        disease_classes: &sc,
+    };
     ittai_engine::run(&s.src, &spec).expect("run").population
 }

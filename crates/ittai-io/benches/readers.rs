@@ -44,13 +44,61 @@ fn synthetic_uke() -> &'static str {
     S.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut w = UkeWriter::new(dir.path(), UkeEncoding::Utf8, false).expect("writer");
-        let codes = ["620098801", "621973601", "612370052", "610454084", "620098401", "622442201"];
+        let codes = [
+            "620098801",
+            "621973601",
+            "612370052",
+            "610454084",
+            "620098401",
+            "622442201",
+        ];
         for i in 0..2000 {
-            let claim = MedicalClaim { claim_id: format!("c{i}"), person_id: format!("p{i}"), service_month: d(2024, 6, 1), claim_kind: 2, institution_code: "3110000017".into(), points: Some(1000), days: Some(2) };
-            let dx: Vec<ClaimDiagnosis> = ["2749004", "3078015", "4930001"].iter().map(|c| ClaimDiagnosis { claim_id: claim.claim_id.clone(), person_id: claim.person_id.clone(), service_month: claim.service_month, disease_code: (*c).into(), icd10: None, suspected: false, start_date: Some(d(2024, 1, 5)), outcome: Some(1) }).collect();
-            let drugs: Vec<ClaimDrug> = codes.iter().map(|c| ClaimDrug { claim_id: claim.claim_id.clone(), person_id: claim.person_id.clone(), service_month: claim.service_month, drug_code: (*c).into(), yj_code: None, route: Some(1), quantity: Some(2.0), days: Some(28) }).collect();
+            let claim = MedicalClaim {
+                claim_id: format!("c{i}"),
+                person_id: format!("p{i}"),
+                service_month: d(2024, 6, 1),
+                claim_kind: 2,
+                institution_code: "3110000017".into(),
+                points: Some(1000),
+                days: Some(2),
+            };
+            let dx: Vec<ClaimDiagnosis> = ["2749004", "3078015", "4930001"]
+                .iter()
+                .map(|c| ClaimDiagnosis {
+                    claim_id: claim.claim_id.clone(),
+                    person_id: claim.person_id.clone(),
+                    service_month: claim.service_month,
+                    disease_code: (*c).into(),
+                    icd10: None,
+                    suspected: false,
+                    start_date: Some(d(2024, 1, 5)),
+                    outcome: Some(1),
+                })
+                .collect();
+            let drugs: Vec<ClaimDrug> = codes
+                .iter()
+                .map(|c| ClaimDrug {
+                    claim_id: claim.claim_id.clone(),
+                    person_id: claim.person_id.clone(),
+                    service_month: claim.service_month,
+                    drug_code: (*c).into(),
+                    yj_code: None,
+                    route: Some(1),
+                    quantity: Some(2.0),
+                    days: Some(28),
+                })
+                .collect();
             let number = format!("{i:08}");
-            w.write(&ReceiptOut { claim: &claim, insurer: "39312012", number: &number, sex: 1, birth_date: d(1940, 1, 1), diagnoses: &dx, drugs: &drugs }).expect("write");
+            w.write(&ReceiptOut {
+                claim: &claim,
+                insurer: "39312012",
+                number: &number,
+                sex: 1,
+                birth_date: d(1940, 1, 1),
+                diagnoses: &dx,
+                drugs: &drugs,
+            })
+            .expect("write");
         }
         w.finish().expect("finish");
         std::fs::read_to_string(dir.path().join("ika/3110000017_202407.UKE")).expect("file")
@@ -96,7 +144,15 @@ fn uke_ingest_synthetic_file(b: divan::Bencher) {
         let mut out = Output::create(dir.path()).expect("output");
         let mut log = IssueLog::counting("uke");
         let mut r = ReceiptIngest::new(&key, resolver);
-        r.file(&Input { origin: "x.UKE".into(), bytes: t.as_bytes().to_vec() }, &mut out, &mut log).expect("ingest");
+        r.file(
+            &Input {
+                origin: "x.UKE".into(),
+                bytes: t.as_bytes().to_vec(),
+            },
+            &mut out,
+            &mut log,
+        )
+        .expect("ingest");
         out.finish().expect("finish")
     });
 }
@@ -127,12 +183,22 @@ fn xml_document() -> String {
         med_dm: Some(false),
         med_lipid: Some(false),
     };
-    let id = ExamIdentity { insurer: "39312012", number: "00000001", sex: 2, birth_date: d(1942, 3, 3) };
+    let id = ExamIdentity {
+        insurer: "39312012",
+        number: "00000001",
+        sex: 2,
+        birth_date: d(1942, 3, 3),
+    };
     document(&id, "3100000001", &c, None)
 }
 
 #[divan::bench]
 fn xml_parse_checkup_document(b: divan::Bencher) {
     let doc = xml_document();
-    b.counter(BytesCount::new(doc.len())).bench(|| ittai_io::kenshin::read::parse(divan::black_box(&doc), &mut Vec::new()).expect("parse").values.sbp);
+    b.counter(BytesCount::new(doc.len())).bench(|| {
+        ittai_io::kenshin::read::parse(divan::black_box(&doc), &mut Vec::new())
+            .expect("parse")
+            .values
+            .sbp
+    });
 }

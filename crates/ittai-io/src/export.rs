@@ -29,7 +29,10 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, NaiveDate};
 
 use crate::atomic::{AtomicFile, Visibility};
-use crate::dataset::{CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim, Person, Questionnaire, read_rows};
+use crate::dataset::{
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim, Person,
+    Questionnaire, read_rows,
+};
 use crate::kenshin::write::{ExamIdentity, document, write_archive};
 use crate::uke::write::{ReceiptOut, UkeEncoding, UkeWriteSummary, UkeWriter};
 
@@ -48,7 +51,12 @@ pub struct ExportOptions {
 
 impl Default for ExportOptions {
     fn default() -> Self {
-        ExportOptions { uke: true, xml: true, encoding: UkeEncoding::ShiftJis, wareki: false }
+        ExportOptions {
+            uke: true,
+            xml: true,
+            encoding: UkeEncoding::ShiftJis,
+            wareki: false,
+        }
     }
 }
 
@@ -87,7 +95,10 @@ impl std::fmt::Debug for ExportSummary {
             .field("care_claims", &self.care_claims)
             .field("uke", &self.uke)
             .field("documents", &self.documents)
-            .field("questionnaires_in_documents", &self.questionnaires_in_documents)
+            .field(
+                "questionnaires_in_documents",
+                &self.questionnaires_in_documents,
+            )
             .field("questionnaires_left_out", &self.questionnaires_left_out)
             .field("archives", &self.archives)
             .finish()
@@ -113,23 +124,36 @@ fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-fn csv_file(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<u64, ExportError> {
+fn csv_file(
+    path: &Path,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<u64, ExportError> {
     let mut f = AtomicFile::create(path, Visibility::Private).map_err(io(path))?;
     f.write_all(b"\xEF\xBB\xBF").map_err(io(path))?;
     let mut w = csv::Writer::from_writer(f);
-    w.write_record(header).map_err(|e| ExportError::Io(path.display().to_string(), e.into()))?;
+    w.write_record(header)
+        .map_err(|e| ExportError::Io(path.display().to_string(), e.into()))?;
     let mut n = 0;
     for r in rows {
-        w.write_record(&r).map_err(|e| ExportError::Io(path.display().to_string(), e.into()))?;
+        w.write_record(&r)
+            .map_err(|e| ExportError::Io(path.display().to_string(), e.into()))?;
         n += 1;
     }
-    let f = w.into_inner().map_err(|e| ExportError::Io(path.display().to_string(), std::io::Error::other(e.to_string())))?;
+    let f = w.into_inner().map_err(|e| {
+        ExportError::Io(
+            path.display().to_string(),
+            std::io::Error::other(e.to_string()),
+        )
+    })?;
     f.commit().map_err(io(path))?;
     Ok(n)
 }
 
 fn read<R: crate::dataset::Row>(dir: &Path) -> Result<Vec<R>, ExportError> {
-    read_rows::<R>(dir).map(|(r, _)| r).map_err(ExportError::Read)
+    read_rows::<R>(dir)
+        .map(|(r, _)| r)
+        .map_err(ExportError::Read)
 }
 
 /// Writes the dataset in `dataset` to `out` in the standard formats (layout in the module
@@ -137,7 +161,12 @@ fn read<R: crate::dataset::Row>(dir: &Path) -> Result<Vec<R>, ExportError> {
 ///
 /// # Errors
 /// [`ExportError`] when the dataset cannot be read or a file cannot be written.
-pub fn export(dataset: &Path, out: &Path, opts: &ExportOptions, progress: &mut dyn FnMut(&str)) -> Result<ExportSummary, ExportError> {
+pub fn export(
+    dataset: &Path,
+    out: &Path,
+    opts: &ExportOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ExportSummary, ExportError> {
     std::fs::create_dir_all(out).map_err(io(out))?;
     let mut s = ExportSummary::default();
     progress("persons");
@@ -149,14 +178,39 @@ pub fn export(dataset: &Path, out: &Path, opts: &ExportOptions, progress: &mut d
         index.entry(p.person_id.clone()).or_insert((n, i));
     }
     let number = |pid: &str| index.get(pid).map(|&(n, _)| format!("{:08}", n + 1));
-    let care_number = |pid: &str| index.get(pid).map(|&(n, first)| (persons[first].municipality_code.clone(), format!("{:010}", n + 1)));
+    let care_number = |pid: &str| {
+        index.get(pid).map(|&(n, first)| {
+            (
+                persons[first].municipality_code.clone(),
+                format!("{:010}", n + 1),
+            )
+        })
+    };
     for (pid, &(n, first)) in &index {
-        s.numbers.insert(pid.clone(), (persons[first].insurer_number.clone(), format!("{:08}", n + 1)));
+        s.numbers.insert(
+            pid.clone(),
+            (
+                persons[first].insurer_number.clone(),
+                format!("{:08}", n + 1),
+            ),
+        );
     }
     let path = out.join("persons.csv");
     s.persons = csv_file(
         &path,
-        &["保険者番号", "記号", "被保険者番号", "性別", "生年月日", "市町村コード", "資格取得年月日", "資格喪失年月日", "喪失事由", "介護保険者番号", "介護被保険者番号"],
+        &[
+            "保険者番号",
+            "記号",
+            "被保険者番号",
+            "性別",
+            "生年月日",
+            "市町村コード",
+            "資格取得年月日",
+            "資格喪失年月日",
+            "喪失事由",
+            "介護保険者番号",
+            "介護被保険者番号",
+        ],
         persons.iter().map(|p| {
             let (ci, cn) = care_number(&p.person_id).expect("indexed");
             vec![
@@ -181,10 +235,24 @@ pub fn export(dataset: &Path, out: &Path, opts: &ExportOptions, progress: &mut d
     let path = out.join("certifications.csv");
     s.certifications = csv_file(
         &path,
-        &["介護保険者番号", "介護被保険者番号", "認定年月日", "要介護状態区分", "認定有効期間開始年月日", "認定有効期間終了年月日"],
+        &[
+            "介護保険者番号",
+            "介護被保険者番号",
+            "認定年月日",
+            "要介護状態区分",
+            "認定有効期間開始年月日",
+            "認定有効期間終了年月日",
+        ],
         certs.iter().filter_map(|c| {
             let (ci, cn) = care_number(&c.person_id)?;
-            Some(vec![ci, cn, ymd(c.decision_date), c.care_level_code.clone(), ymd(c.valid_from), ymd(c.valid_to)])
+            Some(vec![
+                ci,
+                cn,
+                ymd(c.decision_date),
+                c.care_level_code.clone(),
+                ymd(c.valid_from),
+                ymd(c.valid_to),
+            ])
         }),
     )?;
     s.paths.push(path);
@@ -196,7 +264,9 @@ pub fn export(dataset: &Path, out: &Path, opts: &ExportOptions, progress: &mut d
         let mut f = AtomicFile::create(&path, Visibility::Private).map_err(io(&path))?;
         let mut w = std::io::BufWriter::new(&mut f);
         for (i, c) in care.iter().enumerate() {
-            let Some((ci, cn)) = care_number(&c.person_id) else { continue };
+            let Some((ci, cn)) = care_number(&c.person_id) else {
+                continue;
+            };
             let no = i + 1;
             writeln!(
                 w,
@@ -208,7 +278,12 @@ pub fn export(dataset: &Path, out: &Path, opts: &ExportOptions, progress: &mut d
             )
             .map_err(io(&path))?;
             let (units, days) = (c.units.unwrap_or(0), c.days.unwrap_or(0));
-            writeln!(w, "D1,{no},{},0000,{units},{days},{units}", c.service_type_code).map_err(io(&path))?;
+            writeln!(
+                w,
+                "D1,{no},{},0000,{units},{days},{units}",
+                c.service_type_code
+            )
+            .map_err(io(&path))?;
             s.care_claims += 1;
         }
         w.flush().map_err(io(&path))?;
@@ -217,7 +292,10 @@ pub fn export(dataset: &Path, out: &Path, opts: &ExportOptions, progress: &mut d
     }
     s.paths.push(path);
 
-    let by_person: HashMap<&str, &Person> = index.iter().map(|(pid, &(_, first))| (pid.as_str(), &persons[first])).collect();
+    let by_person: HashMap<&str, &Person> = index
+        .iter()
+        .map(|(pid, &(_, first))| (pid.as_str(), &persons[first]))
+        .collect();
     if opts.uke {
         progress("receipts");
         let claims: Vec<MedicalClaim> = read(dataset)?;
@@ -230,11 +308,28 @@ pub fn export(dataset: &Path, out: &Path, opts: &ExportOptions, progress: &mut d
         let empty_dx: Vec<ClaimDiagnosis> = Vec::new();
         let empty_drugs: Vec<ClaimDrug> = Vec::new();
         for c in &claims {
-            let Some(p) = by_person.get(c.person_id.as_str()) else { continue };
-            let d: Vec<ClaimDiagnosis> = dx_of.get(c.claim_id.as_str()).map(|ix| ix.iter().map(|&i| dx[i].clone()).collect()).unwrap_or_else(|| empty_dx.clone());
-            let g: Vec<ClaimDrug> = drugs_of.get(c.claim_id.as_str()).map(|ix| ix.iter().map(|&i| drugs[i].clone()).collect()).unwrap_or_else(|| empty_drugs.clone());
+            let Some(p) = by_person.get(c.person_id.as_str()) else {
+                continue;
+            };
+            let d: Vec<ClaimDiagnosis> = dx_of
+                .get(c.claim_id.as_str())
+                .map(|ix| ix.iter().map(|&i| dx[i].clone()).collect())
+                .unwrap_or_else(|| empty_dx.clone());
+            let g: Vec<ClaimDrug> = drugs_of
+                .get(c.claim_id.as_str())
+                .map(|ix| ix.iter().map(|&i| drugs[i].clone()).collect())
+                .unwrap_or_else(|| empty_drugs.clone());
             let number = number(&c.person_id).expect("indexed");
-            w.write(&ReceiptOut { claim: c, insurer: &p.insurer_number, number: &number, sex: p.sex, birth_date: p.birth_date, diagnoses: &d, drugs: &g }).map_err(io(&dir))?;
+            w.write(&ReceiptOut {
+                claim: c,
+                insurer: &p.insurer_number,
+                number: &number,
+                sex: p.sex,
+                birth_date: p.birth_date,
+                diagnoses: &d,
+                drugs: &g,
+            })
+            .map_err(io(&dir))?;
         }
         s.uke = w.finish().map_err(io(&dir))?;
         s.paths.push(dir);
@@ -252,15 +347,25 @@ pub fn export(dataset: &Path, out: &Path, opts: &ExportOptions, progress: &mut d
         }
         let mut by_month: BTreeMap<(i32, u32), Vec<String>> = BTreeMap::new();
         for c in &checkups {
-            let Some(p) = by_person.get(c.person_id.as_str()) else { continue };
+            let Some(p) = by_person.get(c.person_id.as_str()) else {
+                continue;
+            };
             let q = at_checkup.remove(&(c.person_id.as_str(), c.exam_date));
             if q.is_some() {
                 s.questionnaires_in_documents += 1;
             }
             let number = number(&c.person_id).expect("indexed");
-            let id = ExamIdentity { insurer: &p.insurer_number, number: &number, sex: p.sex, birth_date: p.birth_date };
+            let id = ExamIdentity {
+                insurer: &p.insurer_number,
+                number: &number,
+                sex: p.sex,
+                birth_date: p.birth_date,
+            };
             let inst = format!("{}00000001", &p.municipality_code[..2]);
-            by_month.entry((c.exam_date.year(), c.exam_date.month())).or_default().push(document(&id, &inst, c, q));
+            by_month
+                .entry((c.exam_date.year(), c.exam_date.month()))
+                .or_default()
+                .push(document(&id, &inst, c, q));
             s.documents += 1;
         }
         s.questionnaires_left_out = qs.len() as u64 - s.questionnaires_in_documents;

@@ -13,7 +13,8 @@ use chrono::NaiveDate;
 const Y_ZIP: &[u8] = include_bytes!("../../../reference/masters/ssk_y_ALL20240321.zip");
 const B_ZIP: &[u8] = include_bytes!("../../../reference/masters/ssk_b_20240601.zip");
 const Z_ZIP: &[u8] = include_bytes!("../../../reference/masters/ssk_z_20250601.zip");
-const Y_UPDATES_ZIP: &[u8] = include_bytes!("../../../reference/masters/ssk_y_updates_20240417-20250813.zip");
+const Y_UPDATES_ZIP: &[u8] =
+    include_bytes!("../../../reference/masters/ssk_y_updates_20240417-20250813.zip");
 const Y_2019_ZIP: &[u8] = include_bytes!("../../../reference/masters/uke-parser_iyakuhin_2019.zip");
 const B_2019_ZIP: &[u8] = include_bytes!("../../../reference/masters/uke-parser_shobyo_2019.zip");
 
@@ -196,7 +197,8 @@ impl DrugMaster {
         let mut added = 0;
         for r in ssk_rows(bytes, origin, 32)? {
             let code = r[2].to_string();
-            let full = DosageForm::from_code(&r[27]).filter(|_| !r[4].is_empty() && !r[31].is_empty());
+            let full =
+                DosageForm::from_code(&r[27]).filter(|_| !r[4].is_empty() && !r[31].is_empty());
             match (full, self.by_code.get(&code).copied()) {
                 (Some(form), existing) => {
                     let e = DrugEntry {
@@ -237,11 +239,17 @@ impl DrugMaster {
     pub fn current() -> Self {
         let mut m = Self::embedded();
         let mut z = zip::ZipArchive::new(Cursor::new(Y_UPDATES_ZIP)).expect("vendored updates");
-        let mut names: Vec<String> = z.file_names().filter_map(|n| n.ok().map(|n| n.to_string())).collect();
+        let mut names: Vec<String> = z
+            .file_names()
+            .filter_map(|n| n.ok().map(|n| n.to_string()))
+            .collect();
         names.sort();
         for n in names {
             let mut bytes = Vec::new();
-            z.by_name(&n).expect("member").read_to_end(&mut bytes).expect("read");
+            z.by_name(&n)
+                .expect("member")
+                .read_to_end(&mut bytes)
+                .expect("read");
             m.apply_update(&bytes, &n).expect("vendored update parses");
         }
         m
@@ -333,12 +341,17 @@ impl LegacyNames {
     pub fn parse(text: &str, width: usize) -> Self {
         let mut by_code = HashMap::new();
         for line in text.lines() {
-            let Some((k, v)) = line.split_once(':') else { continue };
+            let Some((k, v)) = line.split_once(':') else {
+                continue;
+            };
             let k = k.trim().trim_matches('\'');
             if k.is_empty() || !k.bytes().all(|b| b.is_ascii_digit()) {
                 continue;
             }
-            by_code.insert(format!("{k:0>width$}"), v.trim().trim_matches('\'').to_string());
+            by_code.insert(
+                format!("{k:0>width$}"),
+                v.trim().trim_matches('\'').to_string(),
+            );
         }
         LegacyNames { by_code }
     }
@@ -427,13 +440,21 @@ impl Resolver {
         let mut yj_by_generic_name: HashMap<String, Vec<String>> = HashMap::new();
         for e in drugs.entries() {
             if !e.yj.is_empty() {
-                let v = yj_by_generic_name.entry(name_without_maker(&e.name)).or_default();
+                let v = yj_by_generic_name
+                    .entry(name_without_maker(&e.name))
+                    .or_default();
                 if !v.contains(&e.yj) {
                     v.push(e.yj.clone());
                 }
             }
         }
-        Resolver { drugs, diseases, legacy_drugs: LegacyNames::drugs_2019(), legacy_diseases: LegacyNames::diseases_2019(), yj_by_generic_name }
+        Resolver {
+            drugs,
+            diseases,
+            legacy_drugs: LegacyNames::drugs_2019(),
+            legacy_diseases: LegacyNames::diseases_2019(),
+            yj_by_generic_name,
+        }
     }
 
     /// The vendored masters as of 2025 ([`DrugMaster::current`]) and the 2019 snapshots.
@@ -463,17 +484,28 @@ impl Resolver {
         let mut updates: Vec<(String, Vec<u8>)> = Vec::new();
         let mut diseases: Option<DiseaseMaster> = None;
         for p in names {
-            let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
             let ssk = name.trim_start_matches("ssk_");
             let kind = ssk.chars().next();
-            if !matches!(kind, Some('y' | 'b')) || !(name.ends_with(".csv") || name.ends_with(".txt") || name.ends_with(".zip")) {
+            if !matches!(kind, Some('y' | 'b'))
+                || !(name.ends_with(".csv") || name.ends_with(".txt") || name.ends_with(".zip"))
+            {
                 continue;
             }
             let origin = p.display().to_string();
             let raw = std::fs::read(&p).map_err(|e| err(origin.clone(), e.to_string()))?;
-            let bytes = if name.ends_with(".zip") { unzip_first(&raw, &origin)? } else { raw };
+            let bytes = if name.ends_with(".zip") {
+                unzip_first(&raw, &origin)?
+            } else {
+                raw
+            };
             match kind {
-                Some('y') if name.contains("all") => full = Some(DrugMaster::parse(&bytes, &origin)?),
+                Some('y') if name.contains("all") => {
+                    full = Some(DrugMaster::parse(&bytes, &origin)?)
+                }
                 Some('y') => updates.push((origin, bytes)),
                 _ => diseases = Some(DiseaseMaster::parse(&bytes, &origin)?),
             }
@@ -482,7 +514,10 @@ impl Resolver {
         for (origin, bytes) in updates {
             drugs.apply_update(&bytes, &origin)?;
         }
-        Ok(Self::new(drugs, diseases.unwrap_or_else(DiseaseMaster::embedded)))
+        Ok(Self::new(
+            drugs,
+            diseases.unwrap_or_else(DiseaseMaster::embedded),
+        ))
     }
 
     /// Resolves a 9-digit drug code.
@@ -492,7 +527,11 @@ impl Resolver {
         }
         match self.legacy_drugs.get(code) {
             Some(name) => {
-                let yj = self.yj_by_generic_name.get(&name_without_maker(name)).filter(|v| v.len() == 1).map(|v| v[0].as_str());
+                let yj = self
+                    .yj_by_generic_name
+                    .get(&name_without_maker(name))
+                    .filter(|v| v.len() == 1)
+                    .map(|v| v[0].as_str());
                 DrugResolution::Legacy { name, yj }
             }
             None => DrugResolution::Unknown,
@@ -598,8 +637,15 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        for (code, name) in [("620009002", "ジフラール軟膏０．０５％"), ("660407129", "ポステリザンＦ坐薬"), ("660453004", "アンフラベート０．０５％軟膏")] {
-            assert!(matches!(r.drug(code), DrugResolution::Legacy { name: n, .. } if n == name), "{code}");
+        for (code, name) in [
+            ("620009002", "ジフラール軟膏０．０５％"),
+            ("660407129", "ポステリザンＦ坐薬"),
+            ("660453004", "アンフラベート０．０５％軟膏"),
+        ] {
+            assert!(
+                matches!(r.drug(code), DrugResolution::Legacy { name: n, .. } if n == name),
+                "{code}"
+            );
         }
         assert!(matches!(r.drug("620098401"), DrugResolution::Current(_)));
         assert_eq!(r.drug("999999999"), DrugResolution::Unknown);
@@ -619,7 +665,10 @@ mod tests {
         assert!(DrugMaster::embedded().get("670000063").is_none());
         let m = DrugMaster::current();
         let e = m.get("670000063").unwrap();
-        assert_eq!((e.name.as_str(), e.yj.as_str()), ("セレネース細粒１％（選）", "1179020C1191"));
+        assert_eq!(
+            (e.name.as_str(), e.yj.as_str()),
+            ("セレネース細粒１％（選）", "1179020C1191")
+        );
         assert!(m.entries().len() > 19_686);
     }
 

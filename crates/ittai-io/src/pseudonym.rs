@@ -55,8 +55,14 @@ impl IdKey {
     /// # Errors
     /// [`KeyError`] when the file cannot be read or holds fewer than [`MIN_KEY_BYTES`].
     pub fn from_file(path: &Path) -> Result<Self, KeyError> {
-        let bytes = std::fs::read(path).map_err(|e| KeyError::Io { path: path.display().to_string(), source: e })?;
-        Self::from_bytes(&bytes).map_err(|len| KeyError::TooShort { path: path.display().to_string(), len })
+        let bytes = std::fs::read(path).map_err(|e| KeyError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        Self::from_bytes(&bytes).map_err(|len| KeyError::TooShort {
+            path: path.display().to_string(),
+            len,
+        })
     }
 
     /// The key from bytes (trailing whitespace removed); `Err(len)` when too short.
@@ -64,7 +70,10 @@ impl IdKey {
     /// # Errors
     /// The length found when it is below [`MIN_KEY_BYTES`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, usize> {
-        let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+        let end = bytes
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |i| i + 1);
         if end < MIN_KEY_BYTES {
             return Err(end);
         }
@@ -77,7 +86,8 @@ impl IdKey {
     /// removed, so "  133066" and "１３３０６６" give the same id; a 後期 保険者番号 counts by
     /// its prefecture ([`insurer_key`]). The 枝番 is not part of the id (decision D50).
     pub fn person_id(&self, insurer: &str, symbol: &str, number: &str) -> String {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
+            .expect("HMAC takes keys of any length");
         mac.update(CONTEXT);
         let insurer = insurer_key(&normalise(insurer));
         for part in [insurer.as_str(), &normalise(symbol), &normalise(number)] {
@@ -95,7 +105,10 @@ impl IdKey {
 /// person who moves between its municipalities keeps the number while the 保険者番号
 /// changes (decision D51); for every other insurer the whole number.
 pub fn insurer_key(insurer: &str) -> String {
-    if insurer.len() == 8 && insurer.starts_with("39") && insurer.bytes().all(|b| b.is_ascii_digit()) {
+    if insurer.len() == 8
+        && insurer.starts_with("39")
+        && insurer.bytes().all(|b| b.is_ascii_digit())
+    {
         insurer[..4].to_string()
     } else {
         insurer.to_string()
@@ -135,7 +148,10 @@ mod tests {
         // prefecture's union or a 国保 insurer does not.
         assert_eq!(a, k.person_id("39312012", "", "12345678"));
         assert_ne!(a, k.person_id("39271032", "", "12345678"));
-        assert_ne!(k.person_id("133066", "", "1"), k.person_id("133067", "", "1"));
+        assert_ne!(
+            k.person_id("133066", "", "1"),
+            k.person_id("133067", "", "1")
+        );
         // The parts are separated: moving a digit between them changes the id.
         assert_ne!(k.person_id("1", "23", "4"), k.person_id("12", "3", "4"));
     }
@@ -143,10 +159,18 @@ mod tests {
     #[test]
     fn the_key_matters_and_must_be_long_enough() {
         let other = IdKey::from_bytes(b"another secret key of enough bytes").unwrap();
-        assert_ne!(key().person_id("39131032", "", "1"), other.person_id("39131032", "", "1"));
+        assert_ne!(
+            key().person_id("39131032", "", "1"),
+            other.person_id("39131032", "", "1")
+        );
         assert_eq!(IdKey::from_bytes(b"short\n\n").unwrap_err(), 5);
         // A newline at the end does not change the key.
-        assert_eq!(key().person_id("a", "", "b"), IdKey::from_bytes(b"0123456789abcdef0123456789abcdef").unwrap().person_id("a", "", "b"));
+        assert_eq!(
+            key().person_id("a", "", "b"),
+            IdKey::from_bytes(b"0123456789abcdef0123456789abcdef")
+                .unwrap()
+                .person_id("a", "", "b")
+        );
     }
 
     /// HMAC-SHA256 itself against RFC 4231 test case 2 (key "Jefe"), so a library change
@@ -155,6 +179,9 @@ mod tests {
     fn hmac_sha256_matches_rfc_4231() {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(b"Jefe").unwrap();
         mac.update(b"what do ya want for nothing?");
-        assert_eq!(hex::encode(mac.finalize().into_bytes()), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(
+            hex::encode(mac.finalize().into_bytes()),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

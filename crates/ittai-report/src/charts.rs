@@ -404,7 +404,13 @@ mod tests {
             values: vec![Some(1.0), None],
             ci: vec![Some((0.5, 1.5)), None],
         };
-        let svg = lines(&["2023".into(), "2024".into()], std::slice::from_ref(&s), "年", false).unwrap();
+        let svg = lines(
+            &["2023".into(), "2024".into()],
+            std::slice::from_ref(&s),
+            "年",
+            false,
+        )
+        .unwrap();
         assert!(svg.contains("2023") && svg.contains("男"));
         let svg = grouped(&["75-79".into(), "80-84".into()], &[s], "%").unwrap();
         assert!(svg.contains("80-84"));

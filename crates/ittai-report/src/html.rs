@@ -112,7 +112,11 @@ impl<'a> View<'a> {
             .iter()
             .map(|f| (f.rule_id.as_str(), f.rule_name_ja.as_str()))
             .collect();
-        let lookback = input.funnels.iter().map(|f| (f.rule_id.as_str(), f.lookback_fys)).collect();
+        let lookback = input
+            .funnels
+            .iter()
+            .map(|f| (f.rule_id.as_str(), f.lookback_fys))
+            .collect();
         Ok(View {
             input,
             index,

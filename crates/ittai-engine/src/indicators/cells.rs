@@ -308,7 +308,10 @@ pub fn fy_cells(
                 [col("person_id")],
                 JoinArgs::new(JoinType::Left),
             )
-            .with_columns([col("num").fill_null(lit(0)), col("exposure_days").alias("den")]),
+            .with_columns([
+                col("num").fill_null(lit(0)),
+                col("exposure_days").alias("den"),
+            ]),
     )
     .collect()?;
     cells.extend(per_year(to_cells(&df, "deaths", None)?));
@@ -356,7 +359,10 @@ pub fn fy_cells(
     let df = aggregate(
         a.clone()
             .left_join(care.lazy(), col("person_id"), col("person_id"))
-            .with_columns([col("num").fill_null(lit(0.0)), col("exposure_days").alias("den")]),
+            .with_columns([
+                col("num").fill_null(lit(0.0)),
+                col("exposure_days").alias("den"),
+            ]),
     )
     .collect()?;
     cells.extend(per_year(to_cells(&df, "care_cost", None)?));
@@ -644,9 +650,10 @@ fn life_inputs(
         let d = d.f64()?;
         for i in 0..death_bands.height() {
             if let (Some(m), Some(s), Some(b)) = (m.get(i), s[i], bnd.get(i))
-                && BANDS_75.iter().any(|x| x.0 == b) {
-                    entry(&mut map, m, s, b).deaths += d.get(i).unwrap_or(0.0);
-                }
+                && BANDS_75.iter().any(|x| x.0 == b)
+            {
+                entry(&mut map, m, s, b).deaths += d.get(i).unwrap_or(0.0);
+            }
         }
     }
     {
@@ -658,11 +665,12 @@ fn life_inputs(
         let (n, dep) = (n.f64()?, dep.f64()?);
         for i in 0..prevalence.height() {
             if let (Some(m), Some(s), Some(b)) = (m.get(i), s[i], bnd.get(i))
-                && BANDS_75.iter().any(|x| x.0 == b) {
-                    let e = entry(&mut map, m, s, b);
-                    e.sample += n.get(i).unwrap_or(0.0);
-                    e.dependent += dep.get(i).unwrap_or(0.0);
-                }
+                && BANDS_75.iter().any(|x| x.0 == b)
+            {
+                let e = entry(&mut map, m, s, b);
+                e.sample += n.get(i).unwrap_or(0.0);
+                e.dependent += dep.get(i).unwrap_or(0.0);
+            }
         }
     }
     Ok(map.into_values().collect())

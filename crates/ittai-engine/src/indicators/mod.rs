@@ -174,7 +174,22 @@ pub fn compute_reusing(
     // the rollups (person-years) add in the same order on every run, so reruns give
     // byte-identical tables.
     all_cells.sort_by(|(fa, a), (fb, b)| {
-        (fa, a.indicator, &a.rule_id, &a.municipality_code, a.sex, &a.age_band).cmp(&(fb, b.indicator, &b.rule_id, &b.municipality_code, b.sex, &b.age_band))
+        (
+            fa,
+            a.indicator,
+            &a.rule_id,
+            &a.municipality_code,
+            a.sex,
+            &a.age_band,
+        )
+            .cmp(&(
+                fb,
+                b.indicator,
+                &b.rule_id,
+                &b.municipality_code,
+                b.sex,
+                &b.age_band,
+            ))
     });
     let (rows, life_tables) = finish(&all_cells, &all_life);
     Ok(IndicatorSet {

@@ -124,7 +124,10 @@ pub fn write(t: &IndicatorTables, dir: &Path) -> PolarsResult<Vec<PathBuf>> {
                 .map(|x| x.insufficient_coverage)
                 .collect::<Vec<_>>(),
         ),
-        Column::new("lookback_fys".into(), s.iter().map(|x| x.lookback_fys).collect::<Vec<_>>()),
+        Column::new(
+            "lookback_fys".into(),
+            s.iter().map(|x| x.lookback_fys).collect::<Vec<_>>(),
+        ),
     ])?;
     let p = dir.join(FUNNELS_FILE);
     write_parquet(&mut df, &p, Visibility::Private)?;
@@ -155,9 +158,9 @@ impl Cols<'_> {
         let c = self.df.column(name).map_err(
             |_| polars_err!(ColumnNotFound: "{}: column {name} is missing", self.path.display()),
         )?;
-        c.as_materialized_series().strict_cast(&dtype).map_err(
-            |e| polars_err!(SchemaMismatch: "{}: column {name}: {e}", self.path.display()),
-        )
+        c.as_materialized_series()
+            .strict_cast(&dtype)
+            .map_err(|e| polars_err!(SchemaMismatch: "{}: column {name}: {e}", self.path.display()))
     }
     fn text(&self, name: &str) -> PolarsResult<Vec<Option<String>>> {
         let s = self.get(name, DataType::String)?;

@@ -263,7 +263,9 @@ impl Node {
         match self {
             Node::All(v) | Node::Any(v) => v.iter().map(Node::lookback_fys).max().unwrap_or(0),
             Node::Not(n) => n.lookback_fys(),
-            Node::Exists { window, .. } | Node::MonthlyDrugs { window, .. } => window.from.unsigned_abs(),
+            Node::Exists { window, .. } | Node::MonthlyDrugs { window, .. } => {
+                window.from.unsigned_abs()
+            }
             Node::Checkup { .. } | Node::Questionnaire { .. } | Node::Age { .. } => 0,
         }
     }

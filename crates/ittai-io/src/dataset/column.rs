@@ -3,10 +3,13 @@
 
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, StringArray, UInt8Array};
 use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
     UInt8Builder,
+};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, StringArray,
+    UInt8Array,
 };
 use chrono::NaiveDate;
 
@@ -122,13 +125,21 @@ macro_rules! column_value {
     };
 }
 
-column_value!(String, Str, Str, StringArray, |v| v.as_str(), |x| x.to_string());
+column_value!(String, Str, Str, StringArray, |v| v.as_str(), |x| x
+    .to_string());
 column_value!(u8, U8, U8, UInt8Array, |v| *v, |x| x);
 column_value!(i32, I32, I32, Int32Array, |v| *v, |x| x);
 column_value!(i64, I64, I64, Int64Array, |v| *v, |x| x);
 column_value!(f64, F64, F64, Float64Array, |v| *v, |x| x);
 column_value!(bool, Bool, Bool, BooleanArray, |v| *v, |x| x);
-column_value!(NaiveDate, Date, Date, Date32Array, |v| date_to_days(*v), |x| days_to_date(x));
+column_value!(
+    NaiveDate,
+    Date,
+    Date,
+    Date32Array,
+    |v| date_to_days(*v),
+    |x| days_to_date(x)
+);
 
 impl<T: ColumnValue> ColumnValue for Option<T> {
     const TYPE: ColType = T::TYPE;

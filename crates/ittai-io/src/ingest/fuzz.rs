@@ -66,7 +66,12 @@ fn xml_sample() -> String {
         med_dm: Some(false),
         med_lipid: Some(false),
     };
-    let id = ExamIdentity { insurer: "39312012", number: "00000001", sex: 2, birth_date: chrono::NaiveDate::from_ymd_opt(1940, 1, 1).expect("date") };
+    let id = ExamIdentity {
+        insurer: "39312012",
+        number: "00000001",
+        sex: 2,
+        birth_date: chrono::NaiveDate::from_ymd_opt(1940, 1, 1).expect("date"),
+    };
     document(&id, "3100000001", &c, None)
 }
 
@@ -123,5 +128,10 @@ proptest! {
 
 fn resolver() -> &'static Resolver {
     static R: std::sync::OnceLock<Resolver> = std::sync::OnceLock::new();
-    R.get_or_init(|| Resolver::new(crate::masters::DrugMaster::embedded(), crate::masters::DiseaseMaster::embedded()))
+    R.get_or_init(|| {
+        Resolver::new(
+            crate::masters::DrugMaster::embedded(),
+            crate::masters::DiseaseMaster::embedded(),
+        )
+    })
 }

@@ -26,7 +26,8 @@ pub struct InputError {
 }
 
 fn is_zip(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
 }
 
 /// Expands `paths` into the files to read, in a stable order: directories are walked
@@ -45,13 +46,25 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
 }
 
 fn walk(p: &Path, out: &mut Vec<PathBuf>, top: bool) -> Result<(), InputError> {
-    let err = |m: String| InputError { origin: p.display().to_string(), message: m };
-    let meta = std::fs::metadata(p).map_err(|e| err(if top { format!("{e} (check the path)") } else { e.to_string() }))?;
+    let err = |m: String| InputError {
+        origin: p.display().to_string(),
+        message: m,
+    };
+    let meta = std::fs::metadata(p).map_err(|e| {
+        err(if top {
+            format!("{e} (check the path)")
+        } else {
+            e.to_string()
+        })
+    })?;
     if meta.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
             .map_err(|e| err(e.to_string()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|e| !e.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+            .filter(|e| {
+                !e.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
             .collect();
         entries.sort();
         for e in entries {
@@ -83,19 +96,26 @@ where
         let files = expand(std::slice::from_ref(top))?;
         let explicit = files.len() == 1 && files[0] == *top;
         for path in files {
-            let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             if is_zip(&path) {
-                if let Err(e) = read_zip(&path, accept, on_error, f) {
-                    return Err(e);
-                }
+                read_zip(&path, accept, on_error, f)?;
                 continue;
             }
             if !explicit && !accept(&name) {
                 continue;
             }
             match std::fs::read(&path) {
-                Ok(bytes) => f(Input { origin: path.display().to_string(), bytes })?,
-                Err(e) => on_error(InputError { origin: path.display().to_string(), message: e.to_string() })?,
+                Ok(bytes) => f(Input {
+                    origin: path.display().to_string(),
+                    bytes,
+                })?,
+                Err(e) => on_error(InputError {
+                    origin: path.display().to_string(),
+                    message: e.to_string(),
+                })?,
             }
         }
     }
@@ -114,13 +134,29 @@ where
     let origin = path.display().to_string();
     let file = match std::fs::File::open(path) {
         Ok(x) => x,
-        Err(e) => return on_error(InputError { origin, message: e.to_string() }),
+        Err(e) => {
+            return on_error(InputError {
+                origin,
+                message: e.to_string(),
+            });
+        }
     };
     let mut z = match zip::ZipArchive::new(std::io::BufReader::new(file)) {
         Ok(z) => z,
-        Err(e) => return on_error(InputError { origin, message: format!("not a readable zip archive: {e}") }),
+        Err(e) => {
+            return on_error(InputError {
+                origin,
+                message: format!("not a readable zip archive: {e}"),
+            });
+        }
     };
-    let mut names: Vec<(String, usize)> = (0..z.len()).filter_map(|i| z.by_index_raw(i).ok().and_then(|m| m.name().ok().map(|n| (n.to_string(), i)))).collect();
+    let mut names: Vec<(String, usize)> = (0..z.len())
+        .filter_map(|i| {
+            z.by_index_raw(i)
+                .ok()
+                .and_then(|m| m.name().ok().map(|n| (n.to_string(), i)))
+        })
+        .collect();
     names.sort();
     for (name, i) in names {
         if name.ends_with('/') {
@@ -129,14 +165,26 @@ where
         let member = format!("{origin}!{name}");
         let base = name.rsplit('/').next().unwrap_or(&name);
         if !accept(base) {
-            on_error(InputError { origin: member, message: "not a file this source reads (skipped)".into() })?;
+            on_error(InputError {
+                origin: member,
+                message: "not a file this source reads (skipped)".into(),
+            })?;
             continue;
         }
         let mut bytes = Vec::new();
         match z.by_index(i).map(|mut m| m.read_to_end(&mut bytes)) {
-            Ok(Ok(_)) => f(Input { origin: member, bytes })?,
-            Ok(Err(e)) => on_error(InputError { origin: member, message: e.to_string() })?,
-            Err(e) => on_error(InputError { origin: member, message: e.to_string() })?,
+            Ok(Ok(_)) => f(Input {
+                origin: member,
+                bytes,
+            })?,
+            Ok(Err(e)) => on_error(InputError {
+                origin: member,
+                message: e.to_string(),
+            })?,
+            Err(e) => on_error(InputError {
+                origin: member,
+                message: e.to_string(),
+            })?,
         }
     }
     Ok(())
@@ -150,15 +198,17 @@ pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, u64> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(body) {
         Ok(s) => Ok(Cow::Borrowed(s)),
-        Err(utf8) => match encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(body) {
-            Some(s) => Ok(Cow::Owned(s.into_owned())),
-            None => {
-                // Report the line of the first byte that is not UTF-8, which is where a reader
-                // would look first.
-                let at = utf8.valid_up_to();
-                Err(1 + body[..at].iter().filter(|&&b| b == b'\n').count() as u64)
+        Err(utf8) => {
+            match encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(body) {
+                Some(s) => Ok(Cow::Owned(s.into_owned())),
+                None => {
+                    // Report the line of the first byte that is not UTF-8, which is where a reader
+                    // would look first.
+                    let at = utf8.valid_up_to();
+                    Err(1 + body[..at].iter().filter(|&&b| b == b'\n').count() as u64)
+                }
             }
-        },
+        }
     }
 }
 

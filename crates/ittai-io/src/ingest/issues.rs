@@ -126,12 +126,20 @@ impl std::fmt::Display for Issue {
         if !self.field.is_empty() {
             write!(f, " field {}", self.field)?;
         }
-        write!(f, ": {} — {} ({})", self.kind.name(), self.detail, self.action.name())
+        write!(
+            f,
+            ": {} — {} ({})",
+            self.kind.name(),
+            self.detail,
+            self.action.name()
+        )
     }
 }
 
 /// Header of a rejects file.
-pub const ISSUE_HEADER: [&str; 7] = ["file", "line", "record", "field", "kind", "action", "detail"];
+pub const ISSUE_HEADER: [&str; 7] = [
+    "file", "line", "record", "field", "kind", "action", "detail",
+];
 
 /// Collects the issues of one source: counts by kind and action, the first few for the
 /// terminal, and every one in the source's rejects file (owner-only).
@@ -144,7 +152,10 @@ pub struct IssueLog {
 
 impl std::fmt::Debug for IssueLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssueLog").field("source", &self.source).field("counts", &self.counts).finish()
+        f.debug_struct("IssueLog")
+            .field("source", &self.source)
+            .field("counts", &self.counts)
+            .finish()
     }
 }
 
@@ -154,7 +165,12 @@ const KEEP: usize = 20;
 impl IssueLog {
     /// A log that only counts (tests, dry runs).
     pub fn counting(source: &'static str) -> Self {
-        IssueLog { source, writer: None, counts: BTreeMap::new(), first: Vec::new() }
+        IssueLog {
+            source,
+            writer: None,
+            counts: BTreeMap::new(),
+            first: Vec::new(),
+        }
     }
 
     /// A log writing `dir/rejects_<source>.csv`.
@@ -166,8 +182,12 @@ impl IssueLog {
         let mut f = AtomicFile::create(&path, Visibility::Private)?;
         std::io::Write::write_all(&mut f, b"\xEF\xBB\xBF")?;
         let mut w = csv::Writer::from_writer(f);
-        w.write_record(ISSUE_HEADER).map_err(std::io::Error::other)?;
-        Ok(IssueLog { writer: Some((w, path)), ..Self::counting(source) })
+        w.write_record(ISSUE_HEADER)
+            .map_err(std::io::Error::other)?;
+        Ok(IssueLog {
+            writer: Some((w, path)),
+            ..Self::counting(source)
+        })
     }
 
     /// Source name (`uke`, `kenshin`, …).
@@ -206,7 +226,11 @@ impl IssueLog {
 
     /// Issues of `kind`.
     pub fn count(&self, kind: IssueKind) -> u64 {
-        self.counts.iter().filter(|((k, _), _)| *k == kind).map(|(_, n)| n).sum()
+        self.counts
+            .iter()
+            .filter(|((k, _), _)| *k == kind)
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// Total issues.
@@ -226,7 +250,9 @@ impl IssueLog {
     pub fn finish(self) -> std::io::Result<Option<PathBuf>> {
         match self.writer {
             Some((w, p)) => {
-                let f = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+                let f = w
+                    .into_inner()
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
                 f.commit()?;
                 Ok(Some(p))
             }

@@ -8,8 +8,8 @@ use std::path::Path;
 use crate::atomic::Visibility;
 use crate::dataset::write::ROW_GROUP_ROWS;
 use crate::dataset::{
-    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim, ParquetTableWriter, Person, Questionnaire, Row, RowBatch,
-    TABLES,
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
+    ParquetTableWriter, Person, Questionnaire, Row, RowBatch, TABLES,
 };
 
 /// Writers of the nine tables.
@@ -36,13 +36,19 @@ impl Output {
         std::fs::create_dir_all(dir)?;
         let mut tables = Vec::new();
         for spec in TABLES {
-            tables.push((RowBatch::new(spec), ParquetTableWriter::for_table(dir, spec, Visibility::Private).map_err(io)?));
+            tables.push((
+                RowBatch::new(spec),
+                ParquetTableWriter::for_table(dir, spec, Visibility::Private).map_err(io)?,
+            ));
         }
         Ok(Output { tables })
     }
 
     fn push<R: Row>(&mut self, row: &R) -> std::io::Result<()> {
-        let i = TABLES.iter().position(|t| t.name == R::SPEC.name).expect("a canonical table");
+        let i = TABLES
+            .iter()
+            .position(|t| t.name == R::SPEC.name)
+            .expect("a canonical table");
         let (batch, writer) = &mut self.tables[i];
         batch.push(row);
         if batch.len() >= ROW_GROUP_ROWS {
@@ -117,7 +123,10 @@ impl Output {
 
     /// Rows appended so far per table (including those not yet flushed).
     pub fn counts(&self) -> BTreeMap<&'static str, u64> {
-        self.tables.iter().map(|(b, w)| (b.spec().name, w.rows() + b.len() as u64)).collect()
+        self.tables
+            .iter()
+            .map(|(b, w)| (b.spec().name, w.rows() + b.len() as u64))
+            .collect()
     }
 
     /// Flushes and commits every file; returns rows per table.

@@ -84,7 +84,9 @@ pub struct ReceiptIngest<'a> {
 
 impl std::fmt::Debug for ReceiptIngest<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReceiptIngest").field("stats", &self.stats).finish()
+        f.debug_struct("ReceiptIngest")
+            .field("stats", &self.stats)
+            .finish()
     }
 }
 
@@ -101,14 +103,26 @@ fn route_of_form(f: DosageForm) -> u8 {
 impl<'a> ReceiptIngest<'a> {
     /// A new receipt source.
     pub fn new(key: &'a IdKey, resolver: &'a Resolver) -> Self {
-        ReceiptIngest { key, resolver, stats: ReceiptStats::default(), seen: HashSet::new(), claim_ids: HashMap::new(), persons: BTreeMap::new() }
+        ReceiptIngest {
+            key,
+            resolver,
+            stats: ReceiptStats::default(),
+            seen: HashSet::new(),
+            claim_ids: HashMap::new(),
+            persons: BTreeMap::new(),
+        }
     }
 
     /// Reads one file.
     ///
     /// # Errors
     /// I/O errors writing output or rejects.
-    pub fn file(&mut self, input: &Input, out: &mut Output, log: &mut IssueLog) -> std::io::Result<()> {
+    pub fn file(
+        &mut self,
+        input: &Input,
+        out: &mut Output,
+        log: &mut IssueLog,
+    ) -> std::io::Result<()> {
         let text = match decode(&input.bytes) {
             Ok(t) => t,
             Err(line) => {
@@ -125,7 +139,9 @@ impl<'a> ReceiptIngest<'a> {
         };
         let mut issues: Vec<ParseIssue> = Vec::new();
         let mut receipts: Vec<(FileHeader, RawReceipt)> = Vec::new();
-        let (header, counts) = parse(&text, &mut |i| issues.push(i), &mut |h, r| receipts.push((h.clone(), r)));
+        let (header, counts) = parse(&text, &mut |i| issues.push(i), &mut |h, r| {
+            receipts.push((h.clone(), r))
+        });
         self.stats.lines += counts.lines;
         for (k, n) in counts.records {
             *self.stats.records.entry(k).or_default() += n;
@@ -140,7 +156,15 @@ impl<'a> ReceiptIngest<'a> {
             *self.stats.files_by_schedule.entry(s.into()).or_default() += 1;
         }
         for i in issues {
-            log.push(Issue { file: input.origin.clone(), line: i.line, record: i.record, field: i.field, kind: i.kind, action: i.action, detail: i.detail })?;
+            log.push(Issue {
+                file: input.origin.clone(),
+                line: i.line,
+                record: i.record,
+                field: i.field,
+                kind: i.kind,
+                action: i.action,
+                detail: i.detail,
+            })?;
         }
         for (h, r) in receipts {
             self.receipt(input, &h, r, out, log)?;
@@ -148,26 +172,58 @@ impl<'a> ReceiptIngest<'a> {
         Ok(())
     }
 
-    fn receipt(&mut self, input: &Input, h: &FileHeader, r: RawReceipt, out: &mut Output, log: &mut IssueLog) -> std::io::Result<()> {
-        let reject = |kind: IssueKind, detail: String| Issue { file: input.origin.clone(), line: Some(r.line), record: "RE".into(), field: String::new(), kind, action: IssueAction::ReceiptRejected, detail };
+    fn receipt(
+        &mut self,
+        input: &Input,
+        h: &FileHeader,
+        r: RawReceipt,
+        out: &mut Output,
+        log: &mut IssueLog,
+    ) -> std::io::Result<()> {
+        let reject = |kind: IssueKind, detail: String| Issue {
+            file: input.origin.clone(),
+            line: Some(r.line),
+            record: "RE".into(),
+            field: String::new(),
+            kind,
+            action: IssueAction::ReceiptRejected,
+            detail,
+        };
         // Pseudonymise first; the raw numbers go no further than this block.
         let id = &r.identity;
         let person_id = if !normalise(&id.number).is_empty() {
             self.key.person_id(&id.insurer, &id.symbol, &id.number)
         } else if !id.name.is_empty() && r.birth_date.is_some() {
             self.stats.identified_by_name += 1;
-            let who = format!("#{}/{}/{}", normalise(&id.name), r.birth_date.map(|d| d.to_string()).unwrap_or_default(), r.sex.unwrap_or(0));
+            let who = format!(
+                "#{}/{}/{}",
+                normalise(&id.name),
+                r.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+                r.sex.unwrap_or(0)
+            );
             self.key.person_id(&id.insurer, &id.symbol, &who)
         } else {
             return log.push(reject(IssueKind::InvalidValue, "no 被保険者番号 (HO field 4 / KO field 3) and no 氏名 and 生年月日: the patient cannot be identified".into()));
         };
         let insurer = normalise(&id.insurer);
-        let dup = (h.institution_code.clone(), h.claim_month, r.number.clone(), person_id.clone(), r.service_month, r.kind);
+        let dup = (
+            h.institution_code.clone(),
+            h.claim_month,
+            r.number.clone(),
+            person_id.clone(),
+            r.service_month,
+            r.kind,
+        );
         if !self.seen.insert(dup) {
             self.stats.duplicate_receipts += 1;
             return log.push(reject(IssueKind::DuplicateReceipt, format!("receipt {} of this institution and 請求年月 was read before for the same patient and 診療年月", r.number)));
         }
-        let base = format!("{}-{}-{}", h.institution_code, h.claim_month.format("%Y%m"), r.number);
+        let base = format!(
+            "{}-{}-{}",
+            h.institution_code,
+            h.claim_month.format("%Y%m"),
+            r.number
+        );
         let n = self.claim_ids.entry(base.clone()).or_insert(0);
         *n += 1;
         let claim_id = if *n == 1 { base } else { format!("{base}-{n}") };
@@ -224,11 +280,18 @@ impl<'a> ReceiptIngest<'a> {
             })?;
         }
         for d in &r.drugs {
-            let explicit = d.category.as_deref().and_then(route_of_category).or_else(|| d.dosage_form.as_deref().and_then(route_of_dosage_form));
+            let explicit = d
+                .category
+                .as_deref()
+                .and_then(route_of_category)
+                .or_else(|| d.dosage_form.as_deref().and_then(route_of_dosage_form));
             let (yj, route) = match self.resolver.drug(&d.code) {
                 DrugResolution::Current(e) => {
                     self.stats.drug_lines_current += 1;
-                    (Some(e.yj.clone()).filter(|y| !y.is_empty()), explicit.or(Some(route_of_form(e.form))))
+                    (
+                        Some(e.yj.clone()).filter(|y| !y.is_empty()),
+                        explicit.or(Some(route_of_form(e.form))),
+                    )
                 }
                 DrugResolution::Legacy { yj, .. } => {
                     self.stats.drug_lines_legacy += 1;
@@ -263,8 +326,25 @@ impl<'a> ReceiptIngest<'a> {
 
     /// Notes a person seen elsewhere (a checkup), for [`Self::derived_persons`]: sex and
     /// birth date fill gaps, the first month is the earliest.
-    pub fn observe(&mut self, person_id: &str, sex: Option<u8>, birth_date: Option<NaiveDate>, insurer: &str, prefecture: &str, month: NaiveDate) {
-        let e = self.persons.entry(person_id.to_string()).or_insert(SeenPerson { sex, birth_date, insurer: insurer.to_string(), prefecture: prefecture.to_string(), first_month: month });
+    pub fn observe(
+        &mut self,
+        person_id: &str,
+        sex: Option<u8>,
+        birth_date: Option<NaiveDate>,
+        insurer: &str,
+        prefecture: &str,
+        month: NaiveDate,
+    ) {
+        let e = self
+            .persons
+            .entry(person_id.to_string())
+            .or_insert(SeenPerson {
+                sex,
+                birth_date,
+                insurer: insurer.to_string(),
+                prefecture: prefecture.to_string(),
+                first_month: month,
+            });
         e.sex = e.sex.or(sex);
         e.birth_date = e.birth_date.or(birth_date);
         e.first_month = e.first_month.min(month);
@@ -284,8 +364,15 @@ impl<'a> ReceiptIngest<'a> {
     ///
     /// # Errors
     /// I/O errors writing output.
-    pub fn derived_persons(&self, known: &HashSet<String>, out: &mut Output) -> std::io::Result<(u64, u64)> {
-        let municipalities: HashSet<String> = crate::reference::municipalities().into_iter().map(|m| m.code).collect();
+    pub fn derived_persons(
+        &self,
+        known: &HashSet<String>,
+        out: &mut Output,
+    ) -> std::io::Result<(u64, u64)> {
+        let municipalities: HashSet<String> = crate::reference::municipalities()
+            .into_iter()
+            .map(|m| m.code)
+            .collect();
         let (mut written, mut left) = (0, 0);
         for (pid, p) in &self.persons {
             if known.contains(pid) {
@@ -303,8 +390,21 @@ impl<'a> ReceiptIngest<'a> {
                 let five = format!("{}000", p.prefecture);
                 format!("{five}{}", municipality_check_digit(&five).unwrap_or(0))
             });
-            let insurer = if p.insurer.len() < 8 { format!("{:0>8}", p.insurer) } else { p.insurer.clone() };
-            out.person(&Person { person_id: pid.clone(), sex, birth_date: birth, municipality_code: muni, insurer_number: insurer, coverage_start: p.first_month, coverage_end: None, loss_reason: None })?;
+            let insurer = if p.insurer.len() < 8 {
+                format!("{:0>8}", p.insurer)
+            } else {
+                p.insurer.clone()
+            };
+            out.person(&Person {
+                person_id: pid.clone(),
+                sex,
+                birth_date: birth,
+                municipality_code: muni,
+                insurer_number: insurer,
+                coverage_start: p.first_month,
+                coverage_end: None,
+                loss_reason: None,
+            })?;
             written += 1;
         }
         Ok((written, left))

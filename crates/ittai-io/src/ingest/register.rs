@@ -9,7 +9,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use ittai_model::check_digit::{is_valid_insurer_number, is_valid_municipality_code, municipality_check_digit};
+use ittai_model::check_digit::{
+    is_valid_insurer_number, is_valid_municipality_code, municipality_check_digit,
+};
 use ittai_model::codes::CareLevel;
 use ittai_model::time::{parse_wareki_date, parse_wareki_month, parse_yyyymm, parse_yyyymmdd};
 
@@ -33,32 +35,97 @@ pub struct FieldDef {
 }
 
 const fn field(en: &'static str, ja: &'static str, required: bool, doc: &'static str) -> FieldDef {
-    FieldDef { en, ja, required, doc }
+    FieldDef {
+        en,
+        ja,
+        required,
+        doc,
+    }
 }
 
 /// The insured register (被保険者台帳): one row per coverage spell.
 pub const PERSONS_LAYOUT: &[FieldDef] = &[
-    field("insurer_number", "保険者番号", true, "後期高齢者医療の保険者番号, 8 digits with 検証番号"),
+    field(
+        "insurer_number",
+        "保険者番号",
+        true,
+        "後期高齢者医療の保険者番号, 8 digits with 検証番号",
+    ),
     field("symbol", "記号", false, "被保険者証の記号 (empty for 後期)"),
-    field("insured_number", "被保険者番号", true, "被保険者証の番号 (pseudonymised, never stored)"),
+    field(
+        "insured_number",
+        "被保険者番号",
+        true,
+        "被保険者証の番号 (pseudonymised, never stored)",
+    ),
     field("sex", "性別", true, "1 男, 2 女"),
-    field("birth_date", "生年月日", true, "YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD or 和暦 GYYMMDD"),
-    field("municipality_code", "市町村コード", true, "全国地方公共団体コード, 6 digits (5 digits: the check digit is added)"),
+    field(
+        "birth_date",
+        "生年月日",
+        true,
+        "YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD or 和暦 GYYMMDD",
+    ),
+    field(
+        "municipality_code",
+        "市町村コード",
+        true,
+        "全国地方公共団体コード, 6 digits (5 digits: the check digit is added)",
+    ),
     field("coverage_start", "資格取得年月日", true, "date"),
-    field("coverage_end", "資格喪失年月日", false, "date; empty while covered"),
-    field("loss_reason", "喪失事由", false, "1 死亡, 2 転出, 3 生活保護, 9 その他"),
-    field("care_insurer_number", "介護保険者番号", false, "介護保険の保険者番号 (6 digits), to link care data"),
-    field("care_insured_number", "介護被保険者番号", false, "介護保険の被保険者番号 (10 digits), to link care data"),
+    field(
+        "coverage_end",
+        "資格喪失年月日",
+        false,
+        "date; empty while covered",
+    ),
+    field(
+        "loss_reason",
+        "喪失事由",
+        false,
+        "1 死亡, 2 転出, 3 生活保護, 9 その他",
+    ),
+    field(
+        "care_insurer_number",
+        "介護保険者番号",
+        false,
+        "介護保険の保険者番号 (6 digits), to link care data",
+    ),
+    field(
+        "care_insured_number",
+        "介護被保険者番号",
+        false,
+        "介護保険の被保険者番号 (10 digits), to link care data",
+    ),
 ];
 
 /// Care-need certifications (要介護認定): one row per decision.
 pub const CERTIFICATIONS_LAYOUT: &[FieldDef] = &[
-    field("care_insurer_number", "介護保険者番号", false, "介護保険の保険者番号; with 介護被保険者番号, linked through the register"),
-    field("care_insured_number", "介護被保険者番号", false, "介護保険の被保険者番号"),
-    field("insurer_number", "保険者番号", false, "or the 後期 保険者番号 and 被保険者番号 directly (a KDB-linked export)"),
+    field(
+        "care_insurer_number",
+        "介護保険者番号",
+        false,
+        "介護保険の保険者番号; with 介護被保険者番号, linked through the register",
+    ),
+    field(
+        "care_insured_number",
+        "介護被保険者番号",
+        false,
+        "介護保険の被保険者番号",
+    ),
+    field(
+        "insurer_number",
+        "保険者番号",
+        false,
+        "or the 後期 保険者番号 and 被保険者番号 directly (a KDB-linked export)",
+    ),
     field("insured_number", "被保険者番号", false, "後期 被保険者番号"),
     field("decision_date", "認定年月日", true, "date"),
-    field("care_level_code", "要介護状態区分", true, "01 非該当, 06 事業対象者, 12 要支援1, 13 要支援2, 21–25 要介護1–5"),
+    field(
+        "care_level_code",
+        "要介護状態区分",
+        true,
+        "01 非該当, 06 事業対象者, 12 要支援1, 13 要支援2, 21–25 要介護1–5",
+    ),
     field("valid_from", "認定有効期間開始年月日", true, "date"),
     field("valid_to", "認定有効期間終了年月日", true, "date"),
 ];
@@ -115,11 +182,17 @@ struct Header {
 
 impl Header {
     fn find(header: &csv::StringRecord, layout: &[FieldDef]) -> Result<Self, String> {
-        let names: Vec<String> = header.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_string()).collect();
+        let names: Vec<String> = header
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+            .collect();
         let mut pos = HashMap::new();
         let mut missing = Vec::new();
         for f in layout {
-            match names.iter().position(|n| n == f.ja || n.eq_ignore_ascii_case(f.en)) {
+            match names
+                .iter()
+                .position(|n| n == f.ja || n.eq_ignore_ascii_case(f.en))
+            {
                 Some(i) => {
                     pos.insert(f.en, i);
                 }
@@ -127,37 +200,86 @@ impl Header {
                 None => {}
             }
         }
-        if missing.is_empty() { Ok(Header { pos }) } else { Err(format!("missing column(s): {}", missing.join(", "))) }
+        if missing.is_empty() {
+            Ok(Header { pos })
+        } else {
+            Err(format!("missing column(s): {}", missing.join(", ")))
+        }
     }
 
     fn get<'r>(&self, r: &'r csv::StringRecord, en: &str) -> &'r str {
-        self.pos.get(en).and_then(|&i| r.get(i)).map(str::trim).unwrap_or("")
+        self.pos
+            .get(en)
+            .and_then(|&i| r.get(i))
+            .map(str::trim)
+            .unwrap_or("")
     }
 }
 
-fn issue(input: &Input, line: u64, record: &str, field: &str, kind: IssueKind, action: IssueAction, detail: String) -> Issue {
-    Issue { file: input.origin.clone(), line: Some(line), record: record.to_string(), field: field.to_string(), kind, action, detail }
+fn issue(
+    input: &Input,
+    line: u64,
+    record: &str,
+    field: &str,
+    kind: IssueKind,
+    action: IssueAction,
+    detail: String,
+) -> Issue {
+    Issue {
+        file: input.origin.clone(),
+        line: Some(line),
+        record: record.to_string(),
+        field: field.to_string(),
+        kind,
+        action,
+        detail,
+    }
 }
 
 fn file_issue(input: &Input, kind: IssueKind, detail: String) -> Issue {
-    Issue { file: input.origin.clone(), line: None, record: String::new(), field: String::new(), kind, action: IssueAction::FileRejected, detail }
+    Issue {
+        file: input.origin.clone(),
+        line: None,
+        record: String::new(),
+        field: String::new(),
+        kind,
+        action: IssueAction::FileRejected,
+        detail,
+    }
 }
 
 /// Reads the text of a headed CSV; `None` (and a file issue) when it cannot be decoded or
 /// lacks a required column.
-fn headed<'a>(input: &'a Input, layout: &[FieldDef], log: &mut IssueLog) -> std::io::Result<Option<(std::borrow::Cow<'a, str>, Header)>> {
+fn headed<'a>(
+    input: &'a Input,
+    layout: &[FieldDef],
+    log: &mut IssueLog,
+) -> std::io::Result<Option<(std::borrow::Cow<'a, str>, Header)>> {
     let text = match super::inputs::decode(&input.bytes) {
         Ok(t) => t,
         Err(line) => {
-            log.push(Issue { line: Some(line), ..file_issue(input, IssueKind::WrongEncoding, "neither UTF-8 nor Shift_JIS (CP932) text".into()) })?;
+            log.push(Issue {
+                line: Some(line),
+                ..file_issue(
+                    input,
+                    IssueKind::WrongEncoding,
+                    "neither UTF-8 nor Shift_JIS (CP932) text".into(),
+                )
+            })?;
             return Ok(None);
         }
     };
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let header = match rdr.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            log.push(file_issue(input, IssueKind::BadRecord, format!("no header row: {e}")))?;
+            log.push(file_issue(
+                input,
+                IssueKind::BadRecord,
+                format!("no header row: {e}"),
+            ))?;
             return Ok(None);
         }
     };
@@ -180,7 +302,9 @@ pub struct CareLink {
 impl CareLink {
     /// The person id of 介護保険者番号 + 介護被保険者番号, if the register has it.
     pub fn get(&self, care_insurer: &str, care_number: &str) -> Option<&str> {
-        self.by_care_number.get(&(normalise(care_insurer), normalise(care_number))).map(String::as_str)
+        self.by_care_number
+            .get(&(normalise(care_insurer), normalise(care_number)))
+            .map(String::as_str)
     }
     /// True when the register has a row for the person id.
     pub fn is_registered(&self, person_id: &str) -> bool {
@@ -200,23 +324,55 @@ impl CareLink {
 ///
 /// # Errors
 /// I/O errors writing rejects or output.
-pub fn read_persons(input: &Input, key: &IdKey, out: &mut Output, link: &mut CareLink, log: &mut IssueLog) -> std::io::Result<u64> {
-    let Some((text, h)) = headed(input, PERSONS_LAYOUT, log)? else { return Ok(0) };
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+pub fn read_persons(
+    input: &Input,
+    key: &IdKey,
+    out: &mut Output,
+    link: &mut CareLink,
+    log: &mut IssueLog,
+) -> std::io::Result<u64> {
+    let Some((text, h)) = headed(input, PERSONS_LAYOUT, log)? else {
+        return Ok(0);
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut n = 0;
     for (i, rec) in rdr.records().enumerate() {
         let line = i as u64 + 2;
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                log.push(issue(input, line, "", "", IssueKind::BadRecord, IssueAction::RecordRejected, e.to_string()))?;
+                log.push(issue(
+                    input,
+                    line,
+                    "",
+                    "",
+                    IssueKind::BadRecord,
+                    IssueAction::RecordRejected,
+                    e.to_string(),
+                ))?;
                 continue;
             }
         };
-        let bad = |field: &str, kind: IssueKind, detail: String| issue(input, line, "", field, kind, IssueAction::RecordRejected, detail);
+        let bad = |field: &str, kind: IssueKind, detail: String| {
+            issue(
+                input,
+                line,
+                "",
+                field,
+                kind,
+                IssueAction::RecordRejected,
+                detail,
+            )
+        };
         let insurer = normalise(h.get(&rec, "insurer_number"));
         if !is_valid_insurer_number(&insurer) {
-            log.push(bad("保険者番号", IssueKind::InvalidValue, "not an 8-digit 保険者番号 with a valid 検証番号".into()))?;
+            log.push(bad(
+                "保険者番号",
+                IssueKind::InvalidValue,
+                "not an 8-digit 保険者番号 with a valid 検証番号".into(),
+            ))?;
             continue;
         }
         let number = h.get(&rec, "insured_number");
@@ -228,13 +384,24 @@ pub fn read_persons(input: &Input, key: &IdKey, out: &mut Output, link: &mut Car
             "1" => 1,
             "2" => 2,
             s => {
-                log.push(bad("性別", IssueKind::InvalidValue, format!("{s:?} is not 1 (男) or 2 (女)")))?;
+                log.push(bad(
+                    "性別",
+                    IssueKind::InvalidValue,
+                    format!("{s:?} is not 1 (男) or 2 (女)"),
+                ))?;
                 continue;
             }
         };
         let mut dates = [None; 3];
         let mut ok = true;
-        for (k, (en, ja, required)) in [("birth_date", "生年月日", true), ("coverage_start", "資格取得年月日", true), ("coverage_end", "資格喪失年月日", false)].into_iter().enumerate() {
+        for (k, (en, ja, required)) in [
+            ("birth_date", "生年月日", true),
+            ("coverage_start", "資格取得年月日", true),
+            ("coverage_end", "資格喪失年月日", false),
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let s = h.get(&rec, en);
             if s.is_empty() && !required {
                 continue;
@@ -242,7 +409,11 @@ pub fn read_persons(input: &Input, key: &IdKey, out: &mut Output, link: &mut Car
             match parse_date_any(s) {
                 Some(d) => dates[k] = Some(d),
                 None => {
-                    log.push(bad(ja, IssueKind::InvalidDate, format!("{s:?} is not a date")))?;
+                    log.push(bad(
+                        ja,
+                        IssueKind::InvalidDate,
+                        format!("{s:?} is not a date"),
+                    ))?;
                     ok = false;
                     break;
                 }
@@ -258,7 +429,11 @@ pub fn read_persons(input: &Input, key: &IdKey, out: &mut Output, link: &mut Car
             _ => None,
         };
         let Some(muni) = muni else {
-            log.push(bad("市町村コード", IssueKind::InvalidValue, "not a 全国地方公共団体コード (5 or 6 digits with a valid check digit)".into()))?;
+            log.push(bad(
+                "市町村コード",
+                IssueKind::InvalidValue,
+                "not a 全国地方公共団体コード (5 or 6 digits with a valid check digit)".into(),
+            ))?;
             continue;
         };
         let loss_reason = match h.get(&rec, "loss_reason") {
@@ -266,16 +441,28 @@ pub fn read_persons(input: &Input, key: &IdKey, out: &mut Output, link: &mut Car
             s => match s.parse::<u8>() {
                 Ok(x @ (1 | 2 | 3 | 9)) => Some(x),
                 _ => {
-                    log.push(issue(input, line, "", "喪失事由", IssueKind::InvalidValue, IssueAction::ValueNulled, format!("{s:?} is not 1, 2, 3 or 9")))?;
+                    log.push(issue(
+                        input,
+                        line,
+                        "",
+                        "喪失事由",
+                        IssueKind::InvalidValue,
+                        IssueAction::ValueNulled,
+                        format!("{s:?} is not 1, 2, 3 or 9"),
+                    ))?;
                     None
                 }
             },
         };
         let person_id = key.person_id(&insurer, h.get(&rec, "symbol"), number);
         link.registered.insert(person_id.clone());
-        let (ci, cn) = (h.get(&rec, "care_insurer_number"), h.get(&rec, "care_insured_number"));
+        let (ci, cn) = (
+            h.get(&rec, "care_insurer_number"),
+            h.get(&rec, "care_insured_number"),
+        );
         if !ci.is_empty() && !cn.is_empty() {
-            link.by_care_number.insert((normalise(ci), normalise(cn)), person_id.clone());
+            link.by_care_number
+                .insert((normalise(ci), normalise(cn)), person_id.clone());
         }
         out.person(&Person {
             person_id,
@@ -294,7 +481,12 @@ pub fn read_persons(input: &Input, key: &IdKey, out: &mut Output, link: &mut Car
 
 /// The person id of a care record: the 後期 numbers when given, else the register's link
 /// of the 介護 numbers.
-fn care_person(key: &IdKey, link: &CareLink, kouki: (&str, &str), care: (&str, &str)) -> Option<String> {
+fn care_person(
+    key: &IdKey,
+    link: &CareLink,
+    kouki: (&str, &str),
+    care: (&str, &str),
+) -> Option<String> {
     if !kouki.0.is_empty() && !kouki.1.is_empty() {
         return Some(key.person_id(kouki.0, "", kouki.1));
     }
@@ -307,36 +499,87 @@ const UNLINKED: &str = "its 介護保険者番号 and 介護被保険者番号 a
 ///
 /// # Errors
 /// I/O errors writing rejects or output.
-pub fn read_certifications(input: &Input, key: &IdKey, link: &CareLink, out: &mut Output, log: &mut IssueLog) -> std::io::Result<u64> {
-    let Some((text, h)) = headed(input, CERTIFICATIONS_LAYOUT, log)? else { return Ok(0) };
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+pub fn read_certifications(
+    input: &Input,
+    key: &IdKey,
+    link: &CareLink,
+    out: &mut Output,
+    log: &mut IssueLog,
+) -> std::io::Result<u64> {
+    let Some((text, h)) = headed(input, CERTIFICATIONS_LAYOUT, log)? else {
+        return Ok(0);
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut n = 0;
     for (i, rec) in rdr.records().enumerate() {
         let line = i as u64 + 2;
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                log.push(issue(input, line, "", "", IssueKind::BadRecord, IssueAction::RecordRejected, e.to_string()))?;
+                log.push(issue(
+                    input,
+                    line,
+                    "",
+                    "",
+                    IssueKind::BadRecord,
+                    IssueAction::RecordRejected,
+                    e.to_string(),
+                ))?;
                 continue;
             }
         };
-        let bad = |field: &str, kind: IssueKind, detail: String| issue(input, line, "", field, kind, IssueAction::RecordRejected, detail);
-        let Some(person_id) = care_person(key, link, (h.get(&rec, "insurer_number"), h.get(&rec, "insured_number")), (h.get(&rec, "care_insurer_number"), h.get(&rec, "care_insured_number"))) else {
+        let bad = |field: &str, kind: IssueKind, detail: String| {
+            issue(
+                input,
+                line,
+                "",
+                field,
+                kind,
+                IssueAction::RecordRejected,
+                detail,
+            )
+        };
+        let Some(person_id) = care_person(
+            key,
+            link,
+            (h.get(&rec, "insurer_number"), h.get(&rec, "insured_number")),
+            (
+                h.get(&rec, "care_insurer_number"),
+                h.get(&rec, "care_insured_number"),
+            ),
+        ) else {
             log.push(bad("", IssueKind::UnlinkedPerson, UNLINKED.into()))?;
             continue;
         };
         let level = h.get(&rec, "care_level_code");
         if CareLevel::from_code(level).is_none() {
-            log.push(bad("要介護状態区分", IssueKind::InvalidValue, format!("{level:?} is not a care-level code (01, 06, 11, 12, 13, 21–25)")))?;
+            log.push(bad(
+                "要介護状態区分",
+                IssueKind::InvalidValue,
+                format!("{level:?} is not a care-level code (01, 06, 11, 12, 13, 21–25)"),
+            ))?;
             continue;
         }
         let mut d = [NaiveDate::MIN; 3];
         let mut ok = true;
-        for (k, (en, ja)) in [("decision_date", "認定年月日"), ("valid_from", "認定有効期間開始年月日"), ("valid_to", "認定有効期間終了年月日")].into_iter().enumerate() {
+        for (k, (en, ja)) in [
+            ("decision_date", "認定年月日"),
+            ("valid_from", "認定有効期間開始年月日"),
+            ("valid_to", "認定有効期間終了年月日"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
             match parse_date_any(h.get(&rec, en)) {
                 Some(x) => d[k] = x,
                 None => {
-                    log.push(bad(ja, IssueKind::InvalidDate, format!("{:?} is not a date", h.get(&rec, en))))?;
+                    log.push(bad(
+                        ja,
+                        IssueKind::InvalidDate,
+                        format!("{:?} is not a date", h.get(&rec, en)),
+                    ))?;
                     ok = false;
                     break;
                 }
@@ -345,7 +588,13 @@ pub fn read_certifications(input: &Input, key: &IdKey, link: &CareLink, out: &mu
         if !ok {
             continue;
         }
-        out.certification(&Certification { person_id, decision_date: d[0], care_level_code: level.to_string(), valid_from: d[1], valid_to: d[2] })?;
+        out.certification(&Certification {
+            person_id,
+            decision_date: d[0],
+            care_level_code: level.to_string(),
+            valid_from: d[1],
+            valid_to: d[2],
+        })?;
         n += 1;
     }
     Ok(n)
@@ -365,20 +614,20 @@ struct OpenClaim {
 
 fn flush(open: &mut Option<OpenClaim>, out: &mut Output) -> std::io::Result<u64> {
     let mut n = 0;
-    if let Some(c) = open.take() {
-        if let Some(pid) = &c.person_id {
-            for (t, (units, days)) in &c.by_type {
-                out.care_claim(&CareClaim {
-                    person_id: pid.clone(),
-                    service_month: c.month,
-                    service_type_code: t.clone(),
-                    care_level_code: c.level.clone(),
-                    units: Some(*units),
-                    days: Some(*days),
-                    provider_number: (!c.provider.is_empty()).then(|| c.provider.clone()),
-                })?;
-                n += 1;
-            }
+    if let Some(c) = open.take()
+        && let Some(pid) = &c.person_id
+    {
+        for (t, (units, days)) in &c.by_type {
+            out.care_claim(&CareClaim {
+                person_id: pid.clone(),
+                service_month: c.month,
+                service_type_code: t.clone(),
+                care_level_code: c.level.clone(),
+                units: Some(*units),
+                days: Some(*days),
+                provider_number: (!c.provider.is_empty()).then(|| c.provider.clone()),
+            })?;
+            n += 1;
         }
     }
     Ok(n)
@@ -390,11 +639,24 @@ fn flush(open: &mut Option<OpenClaim>, out: &mut Output) -> std::io::Result<u64>
 ///
 /// # Errors
 /// I/O errors writing rejects or output.
-pub fn read_care_claims(input: &Input, key: &IdKey, link: &CareLink, out: &mut Output, log: &mut IssueLog) -> std::io::Result<u64> {
+pub fn read_care_claims(
+    input: &Input,
+    key: &IdKey,
+    link: &CareLink,
+    out: &mut Output,
+    log: &mut IssueLog,
+) -> std::io::Result<u64> {
     let text = match super::inputs::decode(&input.bytes) {
         Ok(t) => t,
         Err(line) => {
-            log.push(Issue { line: Some(line), ..file_issue(input, IssueKind::WrongEncoding, "neither UTF-8 nor Shift_JIS (CP932) text".into()) })?;
+            log.push(Issue {
+                line: Some(line),
+                ..file_issue(
+                    input,
+                    IssueKind::WrongEncoding,
+                    "neither UTF-8 nor Shift_JIS (CP932) text".into(),
+                )
+            })?;
             return Ok(0);
         }
     };
@@ -414,29 +676,85 @@ pub fn read_care_claims(input: &Input, key: &IdKey, link: &CareLink, out: &mut O
             "H1" => {
                 n += flush(&mut open, out)?;
                 if f.len() < 7 {
-                    log.push(issue(input, line, "H1", "", IssueKind::BadRecord, IssueAction::RecordRejected, format!("{} fields, expected at least 7", f.len())))?;
+                    log.push(issue(
+                        input,
+                        line,
+                        "H1",
+                        "",
+                        IssueKind::BadRecord,
+                        IssueAction::RecordRejected,
+                        format!("{} fields, expected at least 7", f.len()),
+                    ))?;
                     continue;
                 }
                 if !seen.insert(get(1).to_string()) {
-                    log.push(issue(input, line, "H1", "2", IssueKind::DuplicateRecord, IssueAction::RecordRejected, format!("明細番号 {} seen before in this file", get(1))))?;
+                    log.push(issue(
+                        input,
+                        line,
+                        "H1",
+                        "2",
+                        IssueKind::DuplicateRecord,
+                        IssueAction::RecordRejected,
+                        format!("明細番号 {} seen before in this file", get(1)),
+                    ))?;
                     open = None;
                     continue;
                 }
                 let Some(month) = parse_month_any(get(2)) else {
-                    log.push(issue(input, line, "H1", "3", IssueKind::InvalidDate, IssueAction::RecordRejected, format!("サービス提供年月 {:?} is not YYYYMM or GYYMM", get(2))))?;
-                    open = Some(OpenClaim { number: get(1).into(), person_id: None, month: NaiveDate::MIN, provider: String::new(), level: None, line, by_type: BTreeMap::new() });
+                    log.push(issue(
+                        input,
+                        line,
+                        "H1",
+                        "3",
+                        IssueKind::InvalidDate,
+                        IssueAction::RecordRejected,
+                        format!("サービス提供年月 {:?} is not YYYYMM or GYYMM", get(2)),
+                    ))?;
+                    open = Some(OpenClaim {
+                        number: get(1).into(),
+                        person_id: None,
+                        month: NaiveDate::MIN,
+                        provider: String::new(),
+                        level: None,
+                        line,
+                        by_type: BTreeMap::new(),
+                    });
                     continue;
                 };
                 let person_id = care_person(key, link, (get(7), get(8)), (get(3), get(4)));
                 if person_id.is_none() {
-                    log.push(issue(input, line, "H1", "", IssueKind::UnlinkedPerson, IssueAction::RecordRejected, UNLINKED.into()))?;
+                    log.push(issue(
+                        input,
+                        line,
+                        "H1",
+                        "",
+                        IssueKind::UnlinkedPerson,
+                        IssueAction::RecordRejected,
+                        UNLINKED.into(),
+                    ))?;
                 }
                 let level = Some(get(6).to_string()).filter(|s| !s.is_empty());
-                open = Some(OpenClaim { number: get(1).into(), person_id, month, provider: get(5).into(), level, line, by_type: BTreeMap::new() });
+                open = Some(OpenClaim {
+                    number: get(1).into(),
+                    person_id,
+                    month,
+                    provider: get(5).into(),
+                    level,
+                    line,
+                    by_type: BTreeMap::new(),
+                });
             }
             "D1" => {
                 let Some(c) = open.as_mut().filter(|c| c.number == get(1)) else {
-                    log.push(issue(input, line, "D1", "2", IssueKind::OrphanRecord, IssueAction::RecordRejected, format!("明細番号 {} does not follow its H1 record", get(1))))?;
+                    log.push(issue(
+                        input,
+                        line,
+                        "D1",
+                        "2",
+                        IssueKind::OrphanRecord,
+                        IssueAction::RecordRejected,
+                        format!("明細番号 {} does not follow its H1 record", get(1)),
+                    ))?;
                     continue;
                 };
                 if c.person_id.is_none() {
@@ -445,7 +763,16 @@ pub fn read_care_claims(input: &Input, key: &IdKey, link: &CareLink, out: &mut O
                 let (units, count) = (get(6).parse::<i64>(), get(5).parse::<i32>());
                 let t = get(2);
                 if f.len() < 7 || t.len() != 2 || units.is_err() || count.is_err() {
-                    log.push(issue(input, line, "D1", "", IssueKind::BadRecord, IssueAction::RecordRejected, "expected サービス種類コード (2), 日数・回数 and サービス単位数 as numbers".into()))?;
+                    log.push(issue(
+                        input,
+                        line,
+                        "D1",
+                        "",
+                        IssueKind::BadRecord,
+                        IssueAction::RecordRejected,
+                        "expected サービス種類コード (2), 日数・回数 and サービス単位数 as numbers"
+                            .into(),
+                    ))?;
                     continue;
                 }
                 let e = c.by_type.entry(t.to_string()).or_default();
@@ -453,14 +780,31 @@ pub fn read_care_claims(input: &Input, key: &IdKey, link: &CareLink, out: &mut O
                 e.1 = e.1.max(count.expect("checked"));
             }
             other => {
-                log.push(issue(input, line, other, "1", IssueKind::UnknownRecordType, IssueAction::RecordRejected, "expected H1 or D1".into()))?;
+                log.push(issue(
+                    input,
+                    line,
+                    other,
+                    "1",
+                    IssueKind::UnknownRecordType,
+                    IssueAction::RecordRejected,
+                    "expected H1 or D1".into(),
+                ))?;
             }
         }
     }
-    if let Some(c) = &open {
-        if c.by_type.is_empty() && c.person_id.is_some() {
-            log.push(issue(input, c.line, "H1", "", IssueKind::Truncated, IssueAction::RecordRejected, "the file ends after an H1 without its D1 records".into()))?;
-        }
+    if let Some(c) = &open
+        && c.by_type.is_empty()
+        && c.person_id.is_some()
+    {
+        log.push(issue(
+            input,
+            c.line,
+            "H1",
+            "",
+            IssueKind::Truncated,
+            IssueAction::RecordRejected,
+            "the file ends after an H1 without its D1 records".into(),
+        ))?;
     }
     n += flush(&mut open, out)?;
     Ok(n)

@@ -122,7 +122,9 @@ pub enum IngestError {
     #[error("writing {0}: {1}")]
     Io(String, std::io::Error),
     /// Nothing to ingest.
-    #[error("nothing to ingest: give at least one of --uke, --kenshin, --persons, --certifications, --care-claims")]
+    #[error(
+        "nothing to ingest: give at least one of --uke, --kenshin, --persons, --certifications, --care-claims"
+    )]
     NoInputs,
 }
 
@@ -134,7 +136,11 @@ fn is_xml(name: &str) -> bool {
 /// schemas: those are recognised and skipped without an issue.
 fn is_companion(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    n.starts_with("ix") || n.starts_with("su") || n.starts_with("cc") || n.ends_with(".xsd") || n.ends_with(".xsl")
+    n.starts_with("ix")
+        || n.starts_with("su")
+        || n.starts_with("cc")
+        || n.ends_with(".xsd")
+        || n.ends_with(".xsl")
 }
 
 struct Ctx<'a> {
@@ -172,15 +178,28 @@ fn source(
             if skipped && is_companion(&base) {
                 return Ok(());
             }
-            let kind = if skipped { IssueKind::Skipped } else { IssueKind::Unreadable };
+            let kind = if skipped {
+                IssueKind::Skipped
+            } else {
+                IssueKind::Unreadable
+            };
             log.borrow_mut()
-                .push(Issue { file: e.origin, line: None, record: String::new(), field: String::new(), kind, action: IssueAction::FileRejected, detail: e.message })
+                .push(Issue {
+                    file: e.origin,
+                    line: None,
+                    record: String::new(),
+                    field: String::new(),
+                    kind,
+                    action: IssueAction::FileRejected,
+                    detail: e.message,
+                })
                 .map_err(|e| IngestError::Io(name.into(), e))
         };
         let mut each = |input: Input| -> Result<(), IngestError> {
             progress.input(&input.origin, input.bytes.len() as u64);
             s.inputs += 1;
-            s.rows += f(&input, out, &mut log.borrow_mut()).map_err(|e| IngestError::Io(input.origin.clone(), e))?;
+            s.rows += f(&input, out, &mut log.borrow_mut())
+                .map_err(|e| IngestError::Io(input.origin.clone(), e))?;
             Ok(())
         };
         for_each(paths, accept, &mut on_error, &mut each)?;
@@ -188,7 +207,11 @@ fn source(
     for ((k, a), n) in log.counts() {
         s.issues.insert(format!("{}/{}", k.name(), a.name()), *n);
     }
-    s.rejects_file = log.finish().map_err(io_err(&ctx.dir))?.and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string())).unwrap_or_default();
+    s.rejects_file = log
+        .finish()
+        .map_err(io_err(&ctx.dir))?
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+        .unwrap_or_default();
     summary.sources.insert(name.into(), s);
     Ok(())
 }
@@ -199,19 +222,43 @@ fn source(
 /// # Errors
 /// [`IngestError`]; problems in records never stop the run (they are in the rejects and
 /// the summary).
-pub fn run(opts: &IngestOptions, key: &IdKey, resolver: &Resolver, progress: &mut dyn IngestProgress) -> Result<IngestSummary, IngestError> {
-    if opts.uke.is_empty() && opts.kenshin.is_empty() && opts.persons.is_empty() && opts.certifications.is_empty() && opts.care_claims.is_empty() {
+pub fn run(
+    opts: &IngestOptions,
+    key: &IdKey,
+    resolver: &Resolver,
+    progress: &mut dyn IngestProgress,
+) -> Result<IngestSummary, IngestError> {
+    if opts.uke.is_empty()
+        && opts.kenshin.is_empty()
+        && opts.persons.is_empty()
+        && opts.certifications.is_empty()
+        && opts.care_claims.is_empty()
+    {
         return Err(IngestError::NoInputs);
     }
     // Fail early on a mistyped path, before anything is written.
-    for p in opts.uke.iter().chain(&opts.kenshin).chain(&opts.persons).chain(&opts.certifications).chain(&opts.care_claims) {
+    for p in opts
+        .uke
+        .iter()
+        .chain(&opts.kenshin)
+        .chain(&opts.persons)
+        .chain(&opts.certifications)
+        .chain(&opts.care_claims)
+    {
         super::inputs::expand(std::slice::from_ref(p))?;
     }
     let dir = opts.out.clone();
     std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
     let out = Output::create(&dir).map_err(io_err(&dir))?;
-    let mut ctx = Ctx { out, progress, dir: dir.clone() };
-    let mut summary = IngestSummary { format: 1, ..Default::default() };
+    let mut ctx = Ctx {
+        out,
+        progress,
+        dir: dir.clone(),
+    };
+    let mut summary = IngestSummary {
+        format: 1,
+        ..Default::default()
+    };
     let any = |_: &str| true;
     let csv_like = |n: &str| {
         let n = n.to_ascii_lowercase();
@@ -221,24 +268,64 @@ pub fn run(opts: &IngestOptions, key: &IdKey, resolver: &Resolver, progress: &mu
     // 1. Register.
     let mut link = CareLink::default();
     let has_register = !opts.persons.is_empty();
-    source(&mut ctx, "persons", &opts.persons, &csv_like, &mut summary, &mut |i, o, l| read_persons(i, key, o, &mut link, l))?;
+    source(
+        &mut ctx,
+        "persons",
+        &opts.persons,
+        &csv_like,
+        &mut summary,
+        &mut |i, o, l| read_persons(i, key, o, &mut link, l),
+    )?;
     // 2–3. Care.
-    source(&mut ctx, "certifications", &opts.certifications, &csv_like, &mut summary, &mut |i, o, l| read_certifications(i, key, &link, o, l))?;
-    source(&mut ctx, "care_claims", &opts.care_claims, &any, &mut summary, &mut |i, o, l| read_care_claims(i, key, &link, o, l))?;
+    source(
+        &mut ctx,
+        "certifications",
+        &opts.certifications,
+        &csv_like,
+        &mut summary,
+        &mut |i, o, l| read_certifications(i, key, &link, o, l),
+    )?;
+    source(
+        &mut ctx,
+        "care_claims",
+        &opts.care_claims,
+        &any,
+        &mut summary,
+        &mut |i, o, l| read_care_claims(i, key, &link, o, l),
+    )?;
     // 4. Receipts.
     let mut receipts = ReceiptIngest::new(key, resolver);
     let uke_like = |n: &str| {
         let n = n.to_ascii_lowercase();
         n.ends_with(".uke") || n.ends_with(".csv") || n.ends_with(".txt")
     };
-    source(&mut ctx, "uke", &opts.uke, &uke_like, &mut summary, &mut |i, o, l| {
-        let before = o.counts().get("medical_claims").copied().unwrap_or(0);
-        receipts.file(i, o, l)?;
-        Ok(o.counts().get("medical_claims").copied().unwrap_or(0) - before)
-    })?;
+    source(
+        &mut ctx,
+        "uke",
+        &opts.uke,
+        &uke_like,
+        &mut summary,
+        &mut |i, o, l| {
+            let before = o.counts().get("medical_claims").copied().unwrap_or(0);
+            receipts.file(i, o, l)?;
+            Ok(o.counts().get("medical_claims").copied().unwrap_or(0) - before)
+        },
+    )?;
     // 5. Checkups.
-    let mut exams = ExamIngest { key, seen: HashSet::new(), stats: CheckupStats::default(), persons: HashMap::new() };
-    source(&mut ctx, "kenshin", &opts.kenshin, &|n: &str| is_xml(n) && !is_companion(n), &mut summary, &mut |i, o, l| exams.file(i, o, l))?;
+    let mut exams = ExamIngest {
+        key,
+        seen: HashSet::new(),
+        stats: CheckupStats::default(),
+        persons: HashMap::new(),
+    };
+    source(
+        &mut ctx,
+        "kenshin",
+        &opts.kenshin,
+        &|n: &str| is_xml(n) && !is_companion(n),
+        &mut summary,
+        &mut |i, o, l| exams.file(i, o, l),
+    )?;
     for (pid, (sex, birth, insurer, month)) in &exams.persons {
         let prefecture = insurer.get(2..4).unwrap_or("13");
         receipts.observe(pid, *sex, *birth, insurer, prefecture, *month);
@@ -255,13 +342,18 @@ pub fn run(opts: &IngestOptions, key: &IdKey, resolver: &Resolver, progress: &mu
             left_out: 0,
             not_in_register: not_in,
             note: if not_in == 0 {
-                "persons from the insured register; every person on a receipt or checkup is in it".into()
+                "persons from the insured register; every person on a receipt or checkup is in it"
+                    .into()
             } else {
-                format!("persons from the insured register; {not_in} persons on receipts or checkups are not in it (their rows are kept; the rules count them as not insured)")
+                format!(
+                    "persons from the insured register; {not_in} persons on receipts or checkups are not in it (their rows are kept; the rules count them as not insured)"
+                )
             },
         };
     } else if !opts.uke.is_empty() || !opts.kenshin.is_empty() {
-        let (rows, left) = receipts.derived_persons(&HashSet::new(), &mut ctx.out).map_err(io_err(&dir))?;
+        let (rows, left) = receipts
+            .derived_persons(&HashSet::new(), &mut ctx.out)
+            .map_err(io_err(&dir))?;
         summary.persons = PersonsProvenance {
             source: "derived_from_receipts_and_checkups".into(),
             rows,
@@ -273,10 +365,17 @@ pub fn run(opts: &IngestOptions, key: &IdKey, resolver: &Resolver, progress: &mu
         };
     }
     summary.receipts = receipts.stats;
-    summary.tables = ctx.out.finish().map_err(io_err(&dir))?.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    summary.tables = ctx
+        .out
+        .finish()
+        .map_err(io_err(&dir))?
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     let path = dir.join("ingest_summary.json");
     let mut f = AtomicFile::create(&path, Visibility::Private).map_err(io_err(&dir))?;
-    serde_json::to_writer_pretty(&mut f, &summary).map_err(|e| IngestError::Io(path.display().to_string(), e.into()))?;
+    serde_json::to_writer_pretty(&mut f, &summary)
+        .map_err(|e| IngestError::Io(path.display().to_string(), e.into()))?;
     f.commit().map_err(io_err(&dir))?;
     Ok(summary)
 }
@@ -291,8 +390,17 @@ struct ExamIngest<'a> {
 }
 
 impl ExamIngest<'_> {
-    fn file(&mut self, input: &Input, out: &mut Output, log: &mut IssueLog) -> std::io::Result<u64> {
-        let issue = |line: Option<u64>, record: &str, kind: IssueKind, action: IssueAction, detail: String| Issue {
+    fn file(
+        &mut self,
+        input: &Input,
+        out: &mut Output,
+        log: &mut IssueLog,
+    ) -> std::io::Result<u64> {
+        let issue = |line: Option<u64>,
+                     record: &str,
+                     kind: IssueKind,
+                     action: IssueAction,
+                     detail: String| Issue {
             file: input.origin.clone(),
             line,
             record: record.into(),
@@ -304,7 +412,13 @@ impl ExamIngest<'_> {
         let text = match decode(&input.bytes) {
             Ok(t) => t,
             Err(line) => {
-                log.push(issue(Some(line), "", IssueKind::WrongEncoding, IssueAction::FileRejected, "neither UTF-8 nor Shift_JIS (CP932) text".into()))?;
+                log.push(issue(
+                    Some(line),
+                    "",
+                    IssueKind::WrongEncoding,
+                    IssueAction::FileRejected,
+                    "neither UTF-8 nor Shift_JIS (CP932) text".into(),
+                ))?;
                 return Ok(0);
             }
         };
@@ -312,35 +426,75 @@ impl ExamIngest<'_> {
         let exam = match parse_exam(&text, &mut issues) {
             Ok(e) => e,
             Err(DocError::NotXml(line, m)) => {
-                log.push(issue(Some(line), "", IssueKind::NotXml, IssueAction::FileRejected, format!("not well-formed XML: {m}")))?;
+                log.push(issue(
+                    Some(line),
+                    "",
+                    IssueKind::NotXml,
+                    IssueAction::FileRejected,
+                    format!("not well-formed XML: {m}"),
+                ))?;
                 return Ok(0);
             }
             Err(DocError::NotCheckup(m)) => {
-                log.push(issue(None, "ClinicalDocument", IssueKind::NotXml, IssueAction::FileRejected, format!("not a 健診結果 document: {m}")))?;
+                log.push(issue(
+                    None,
+                    "ClinicalDocument",
+                    IssueKind::NotXml,
+                    IssueAction::FileRejected,
+                    format!("not a 健診結果 document: {m}"),
+                ))?;
                 return Ok(0);
             }
             Err(DocError::Invalid(line, m)) => {
-                log.push(issue(Some(line), "ClinicalDocument", IssueKind::InvalidDate, IssueAction::FileRejected, m))?;
+                log.push(issue(
+                    Some(line),
+                    "ClinicalDocument",
+                    IssueKind::InvalidDate,
+                    IssueAction::FileRejected,
+                    m,
+                ))?;
                 return Ok(0);
             }
         };
         self.stats.documents += 1;
         for i in issues {
             self.stats.values_left_empty += 1;
-            log.push(issue(Some(i.line), &i.record, IssueKind::InvalidValue, IssueAction::ValueNulled, i.detail))?;
+            log.push(issue(
+                Some(i.line),
+                &i.record,
+                IssueKind::InvalidValue,
+                IssueAction::ValueNulled,
+                i.detail,
+            ))?;
         }
         if crate::pseudonym::normalise(&exam.number).is_empty() {
             log.push(issue(None, "patientRole", IssueKind::InvalidValue, IssueAction::FileRejected, "no 被保険者証等番号 (patientRole/id 1.2.392.200119.6.205): the person cannot be identified".into()))?;
             return Ok(0);
         }
-        let pid = self.key.person_id(&exam.insurer, &exam.symbol, &exam.number);
+        let pid = self
+            .key
+            .person_id(&exam.insurer, &exam.symbol, &exam.number);
         if !self.seen.insert((pid.clone(), exam.exam_date)) {
             self.stats.duplicate_exams += 1;
-            log.push(issue(None, "ClinicalDocument", IssueKind::DuplicateRecord, IssueAction::FileRejected, format!("a checkup of the same person on {} was read before", exam.exam_date)))?;
+            log.push(issue(
+                None,
+                "ClinicalDocument",
+                IssueKind::DuplicateRecord,
+                IssueAction::FileRejected,
+                format!(
+                    "a checkup of the same person on {} was read before",
+                    exam.exam_date
+                ),
+            ))?;
             return Ok(0);
         }
         let month = exam.exam_date.with_day0(0).unwrap_or(exam.exam_date);
-        let e = self.persons.entry(pid.clone()).or_insert((exam.sex, exam.birth_date, crate::pseudonym::normalise(&exam.insurer), month));
+        let e = self.persons.entry(pid.clone()).or_insert((
+            exam.sex,
+            exam.birth_date,
+            crate::pseudonym::normalise(&exam.insurer),
+            month,
+        ));
         e.0 = e.0.or(exam.sex);
         e.1 = e.1.or(exam.birth_date);
         e.3 = e.3.min(month);

@@ -98,11 +98,16 @@ pub enum DocError {
 }
 
 fn hl7<'a>(n: roxmltree::Node<'a, 'a>, name: &str) -> Option<roxmltree::Node<'a, 'a>> {
-    n.children().find(|c| c.is_element() && c.tag_name().name() == name && c.tag_name().namespace().is_none_or(|ns| ns == HL7))
+    n.children().find(|c| {
+        c.is_element()
+            && c.tag_name().name() == name
+            && c.tag_name().namespace().is_none_or(|ns| ns == HL7)
+    })
 }
 
 fn xsi_type<'a>(n: roxmltree::Node<'a, 'a>) -> Option<&'a str> {
-    n.attribute(("http://www.w3.org/2001/XMLSchema-instance", "type")).map(|t| t.rsplit(':').next().unwrap_or(t))
+    n.attribute(("http://www.w3.org/2001/XMLSchema-instance", "type"))
+        .map(|t| t.rsplit(':').next().unwrap_or(t))
 }
 
 /// Parses a document. Values that fail their type are reported in `issues` and left out;
@@ -111,21 +116,30 @@ fn xsi_type<'a>(n: roxmltree::Node<'a, 'a>) -> Option<&'a str> {
 /// # Errors
 /// [`DocError`] when the text is not XML, not a 健診結果 document, or lacks the exam date.
 pub fn parse(text: &str, issues: &mut Vec<XmlIssue>) -> Result<RawExam, DocError> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| DocError::NotXml(e.pos().row as u64, e.to_string()))?;
+    let doc = roxmltree::Document::parse(text)
+        .map_err(|e| DocError::NotXml(e.pos().row as u64, e.to_string()))?;
     let root = doc.root_element();
     if root.tag_name().name() != "ClinicalDocument" || root.tag_name().namespace() != Some(HL7) {
-        return Err(DocError::NotCheckup(format!("the root element is {:?}, not an HL7 ClinicalDocument", root.tag_name().name())));
+        return Err(DocError::NotCheckup(format!(
+            "the root element is {:?}, not an HL7 ClinicalDocument",
+            root.tag_name().name()
+        )));
     }
     let line_of = |n: roxmltree::Node| doc.text_pos_at(n.range().start).row as u64;
-    if let Some(code) = hl7(root, "code").and_then(|c| c.attribute("code")) {
-        if code != "10" {
-            return Err(DocError::NotCheckup(format!("報告区分 {code}: not 10 (特定健診情報)")));
-        }
+    if let Some(code) = hl7(root, "code").and_then(|c| c.attribute("code"))
+        && code != "10"
+    {
+        return Err(DocError::NotCheckup(format!(
+            "報告区分 {code}: not 10 (特定健診情報)"
+        )));
     }
     let (mut insurer, mut symbol, mut number) = (String::new(), String::new(), String::new());
     let (mut sex, mut birth_date) = (None, None);
     if let Some(pr) = hl7(root, "recordTarget").and_then(|r| hl7(r, "patientRole")) {
-        for id in pr.children().filter(|c| c.is_element() && c.tag_name().name() == "id") {
+        for id in pr
+            .children()
+            .filter(|c| c.is_element() && c.tag_name().name() == "id")
+        {
             let ext = id.attribute("extension").unwrap_or("").to_string();
             match id.attribute("root") {
                 Some(INSURER_ROOT) => insurer = ext,
@@ -135,24 +149,47 @@ pub fn parse(text: &str, issues: &mut Vec<XmlIssue>) -> Result<RawExam, DocError
             }
         }
         if let Some(p) = hl7(pr, "patient") {
-            sex = hl7(p, "administrativeGenderCode").and_then(|g| g.attribute("code")).and_then(|c| match c {
-                "1" => Some(1),
-                "2" => Some(2),
-                _ => None,
-            });
-            birth_date = hl7(p, "birthTime").and_then(|b| b.attribute("value")).and_then(|v| v.get(..8)).and_then(|v| parse_yyyymmdd(v).ok());
+            sex = hl7(p, "administrativeGenderCode")
+                .and_then(|g| g.attribute("code"))
+                .and_then(|c| match c {
+                    "1" => Some(1),
+                    "2" => Some(2),
+                    _ => None,
+                });
+            birth_date = hl7(p, "birthTime")
+                .and_then(|b| b.attribute("value"))
+                .and_then(|v| v.get(..8))
+                .and_then(|v| parse_yyyymmdd(v).ok());
         }
     }
     let event = hl7(root, "documentationOf").and_then(|d| hl7(d, "serviceEvent"));
     let date_node = event.and_then(|e| hl7(e, "effectiveTime"));
     let exam_date = match date_node.and_then(|t| t.attribute("value")) {
-        Some(v) => v.get(..8).and_then(|v| parse_yyyymmdd(v).ok()).ok_or_else(|| DocError::Invalid(date_node.map(line_of).unwrap_or(1), format!("健診実施年月日 {v:?} is not a date YYYYMMDD")))?,
-        None => return Err(DocError::Invalid(line_of(root), "no 健診実施年月日 (documentationOf/serviceEvent/effectiveTime)".into())),
+        Some(v) => v
+            .get(..8)
+            .and_then(|v| parse_yyyymmdd(v).ok())
+            .ok_or_else(|| {
+                DocError::Invalid(
+                    date_node.map(line_of).unwrap_or(1),
+                    format!("健診実施年月日 {v:?} is not a date YYYYMMDD"),
+                )
+            })?,
+        None => {
+            return Err(DocError::Invalid(
+                line_of(root),
+                "no 健診実施年月日 (documentationOf/serviceEvent/effectiveTime)".into(),
+            ));
+        }
     };
 
     let mut seen: Vec<(Field, f64)> = Vec::new();
-    for obs in root.descendants().filter(|n| n.is_element() && n.tag_name().name() == "observation") {
-        let Some(code) = hl7(obs, "code").and_then(|c| c.attribute("code")) else { continue };
+    for obs in root
+        .descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "observation")
+    {
+        let Some(code) = hl7(obs, "code").and_then(|c| c.attribute("code")) else {
+            continue;
+        };
         let Some(it) = item_of(code) else { continue };
         if obs.attribute("negationInd") == Some("true") {
             continue; // 未実施
@@ -161,12 +198,20 @@ pub fn parse(text: &str, issues: &mut Vec<XmlIssue>) -> Result<RawExam, DocError
         if v.attribute("nullFlavor").is_some() {
             continue; // 測定不能
         }
-        let bad = |d: String| XmlIssue { line: line_of(v), record: code.to_string(), detail: d };
+        let bad = |d: String| XmlIssue {
+            line: line_of(v),
+            record: code.to_string(),
+            detail: d,
+        };
         let x: Option<f64> = match it.value {
             Value::Pq(_) => match v.attribute("value").map(|s| s.trim().parse::<f64>()) {
                 Some(Ok(x)) if x.is_finite() => Some(x),
                 _ => {
-                    issues.push(bad(format!("{} ({}): the value is not a number; left empty", it.name, xsi_type(v).unwrap_or("?"))));
+                    issues.push(bad(format!(
+                        "{} ({}): the value is not a number; left empty",
+                        it.name,
+                        xsi_type(v).unwrap_or("?")
+                    )));
                     None
                 }
             },
@@ -181,23 +226,29 @@ pub fn parse(text: &str, issues: &mut Vec<XmlIssue>) -> Result<RawExam, DocError
                 match c {
                     Some(c) if (1..=max).contains(&c) => Some(c as f64),
                     _ => {
-                        issues.push(bad(format!("{}: answer code {:?} is not 1–{max}; left empty", it.name, v.attribute("code").unwrap_or(""))));
+                        issues.push(bad(format!(
+                            "{}: answer code {:?} is not 1–{max}; left empty",
+                            it.name,
+                            v.attribute("code").unwrap_or("")
+                        )));
                         None
                     }
                 }
             }
         };
-        if let Some(x) = x {
-            if !seen.iter().any(|(f, _)| *f == it.field) {
-                seen.push((it.field, x));
-            }
+        if let Some(x) = x
+            && !seen.iter().any(|(f, _)| *f == it.field)
+        {
+            seen.push((it.field, x));
         }
     }
     let get = |f: Field| seen.iter().find(|(g, _)| *g == f).map(|(_, x)| *x);
-    let bp = |other: Field, a: Field, b: Field| get(other).or_else(|| match (get(a), get(b)) {
-        (Some(x), Some(y)) => Some((x + y) / 2.0),
-        (x, y) => x.or(y),
-    });
+    let bp = |other: Field, a: Field, b: Field| {
+        get(other).or_else(|| match (get(a), get(b)) {
+            (Some(x), Some(y)) => Some((x + y) / 2.0),
+            (x, y) => x.or(y),
+        })
+    };
     let flag = |f: Field| get(f).map(|x| x == 1.0);
     let code = |f: Field| get(f).map(|x| x as u8);
     let mut questions = [None; 15];
@@ -228,7 +279,15 @@ pub fn parse(text: &str, issues: &mut Vec<XmlIssue>) -> Result<RawExam, DocError
         med_lipid: flag(Field::MedLipid),
         questions,
     };
-    Ok(RawExam { insurer, symbol, number, sex, birth_date, exam_date, values })
+    Ok(RawExam {
+        insurer,
+        symbol,
+        number,
+        sex,
+        birth_date,
+        exam_date,
+        values,
+    })
 }
 
 #[cfg(test)]
@@ -248,7 +307,9 @@ mod tests {
     }
 
     fn obs(code: &str, value: &str) -> String {
-        format!(r#"<entry><observation classCode="OBS" moodCode="EVN"><code code="{code}"/>{value}</observation></entry>"#)
+        format!(
+            r#"<entry><observation classCode="OBS" moodCode="EVN"><code code="{code}"/>{value}</observation></entry>"#
+        )
     }
 
     /// Two readings and no representative value: the mean; a nested creatinine group;
@@ -270,12 +331,18 @@ mod tests {
         .join("\n");
         let mut issues = Vec::new();
         let e = parse(&doc(&body), &mut issues).unwrap();
-        assert_eq!((e.insurer.as_str(), e.number.as_str(), e.sex), ("39312012", "00001234", Some(2)));
+        assert_eq!(
+            (e.insurer.as_str(), e.number.as_str(), e.sex),
+            ("39312012", "00001234", Some(2))
+        );
         assert_eq!(e.exam_date, NaiveDate::from_ymd_opt(2024, 7, 15).unwrap());
         // SBP (162 + 157) / 2 = 159.5 (no その他); DBP その他 88 wins over the 1st reading.
         assert_eq!((e.values.sbp, e.values.dbp), (Some(159.5), Some(88.0)));
         assert_eq!(e.values.creatinine, Some(0.82));
-        assert_eq!((e.values.urine_protein, e.values.med_bp), (Some(3), Some(true)));
+        assert_eq!(
+            (e.values.urine_protein, e.values.med_bp),
+            (Some(3), Some(true))
+        );
         assert_eq!(e.values.questions[0], Some(4));
         assert_eq!(e.values.questions[11], None);
         assert_eq!(e.values.hba1c, None);
@@ -286,9 +353,18 @@ mod tests {
     #[test]
     fn not_xml_and_not_a_checkup() {
         let mut i = Vec::new();
-        assert!(matches!(parse("<a><b></a>", &mut i), Err(DocError::NotXml(1, _))));
-        assert!(matches!(parse("<index xmlns=\"x\"/>", &mut i), Err(DocError::NotCheckup(_))));
+        assert!(matches!(
+            parse("<a><b></a>", &mut i),
+            Err(DocError::NotXml(1, _))
+        ));
+        assert!(matches!(
+            parse("<index xmlns=\"x\"/>", &mut i),
+            Err(DocError::NotCheckup(_))
+        ));
         let no_date = doc("").replace("<effectiveTime value=\"20240715\"/>", "");
-        assert!(matches!(parse(&no_date, &mut i), Err(DocError::Invalid(_, _))));
+        assert!(matches!(
+            parse(&no_date, &mut i),
+            Err(DocError::Invalid(_, _))
+        ));
     }
 }

@@ -26,19 +26,38 @@ fn esc(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn first_item(f: Field) -> &'static Item {
-    ITEMS.iter().find(|i| i.field == f).expect("every field has an item")
+    ITEMS
+        .iter()
+        .find(|i| i.field == f)
+        .expect("every field has an item")
 }
 
 fn observation(out: &mut String, it: &Item, value: f64) {
     out.push_str("<entry><observation classCode=\"OBS\" moodCode=\"EVN\">");
-    out.push_str(&format!("<code code=\"{}\" codeSystem=\"{}\" displayName=\"{}\"/>", it.code, super::ITEM_OID, esc(it.name)));
+    out.push_str(&format!(
+        "<code code=\"{}\" codeSystem=\"{}\" displayName=\"{}\"/>",
+        it.code,
+        super::ITEM_OID,
+        esc(it.name)
+    ));
     match it.value {
-        Value::Pq(unit) => out.push_str(&format!("<value xsi:type=\"PQ\" value=\"{value}\" unit=\"{}\"/>", esc(unit))),
-        Value::Co(oid) => out.push_str(&format!("<value xsi:type=\"CO\" code=\"{}\" codeSystem=\"{oid}\"/>", value as u8)),
-        Value::Cd(oid) => out.push_str(&format!("<value xsi:type=\"CD\" code=\"{}\" codeSystem=\"{oid}\"/>", value as u8)),
+        Value::Pq(unit) => out.push_str(&format!(
+            "<value xsi:type=\"PQ\" value=\"{value}\" unit=\"{}\"/>",
+            esc(unit)
+        )),
+        Value::Co(oid) => out.push_str(&format!(
+            "<value xsi:type=\"CO\" code=\"{}\" codeSystem=\"{oid}\"/>",
+            value as u8
+        )),
+        Value::Cd(oid) => out.push_str(&format!(
+            "<value xsi:type=\"CD\" code=\"{}\" codeSystem=\"{oid}\"/>",
+            value as u8
+        )),
     }
     if let Some(m) = it.method {
-        out.push_str(&format!("<methodCode code=\"{m}\" codeSystem=\"{METHOD_OID}\"/>"));
+        out.push_str(&format!(
+            "<methodCode code=\"{m}\" codeSystem=\"{METHOD_OID}\"/>"
+        ));
     }
     out.push_str("</observation></entry>\n");
 }
@@ -57,7 +76,12 @@ pub struct ExamIdentity<'a> {
 }
 
 /// One document for a checkup and, when given, the questionnaire answered at it.
-pub fn document(id: &ExamIdentity<'_>, institution: &str, c: &Checkup, q: Option<&Questionnaire>) -> String {
+pub fn document(
+    id: &ExamIdentity<'_>,
+    institution: &str,
+    c: &Checkup,
+    q: Option<&Questionnaire>,
+) -> String {
     let mut body = String::new();
     let mut put = |f: Field, v: Option<f64>| {
         if let Some(v) = v {
@@ -90,7 +114,10 @@ pub fn document(id: &ExamIdentity<'_>, institution: &str, c: &Checkup, q: Option
     put(Field::MedDm, yes_no(c.med_dm));
     put(Field::MedLipid, yes_no(c.med_lipid));
     if let Some(q) = q {
-        let answers = [q.q01, q.q02, q.q03, q.q04, q.q05, q.q06, q.q07, q.q08, q.q09, q.q10, q.q11, q.q12, q.q13, q.q14, q.q15];
+        let answers = [
+            q.q01, q.q02, q.q03, q.q04, q.q05, q.q06, q.q07, q.q08, q.q09, q.q10, q.q11, q.q12,
+            q.q13, q.q14, q.q15,
+        ];
         for (i, a) in answers.iter().enumerate() {
             put(Field::Question(i as u8 + 1), a.map(f64::from));
         }
@@ -135,12 +162,17 @@ pub fn document(id: &ExamIdentity<'_>, institution: &str, c: &Checkup, q: Option
 /// # Errors
 /// I/O or zip errors.
 pub fn write_archive(path: &Path, docs: &[String]) -> std::io::Result<()> {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "kenshin".into());
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "kenshin".into());
     let f = AtomicFile::create(path, Visibility::Private)?;
     let mut z = zip::ZipWriter::new(f);
-    let opts: zip::write::SimpleFileOptions = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts: zip::write::SimpleFileOptions = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (i, d) in docs.iter().enumerate() {
-        z.start_file(format!("{stem}/DATA/h{:06}.xml", i + 1), opts).map_err(std::io::Error::other)?;
+        z.start_file(format!("{stem}/DATA/h{:06}.xml", i + 1), opts)
+            .map_err(std::io::Error::other)?;
         z.write_all(d.as_bytes())?;
     }
     let f = z.finish().map_err(std::io::Error::other)?;

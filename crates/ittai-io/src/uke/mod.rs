@@ -133,7 +133,10 @@ mod tests {
         assert_eq!(parse_date("4070208"), NaiveDate::from_ymd_opt(1995, 2, 8));
         assert_eq!(parse_date("20240229"), NaiveDate::from_ymd_opt(2024, 2, 29));
         assert_eq!(parse_date("20230229"), None);
-        assert_eq!(modifier_codes("10114012").collect::<Vec<_>>(), ["1011", "4012"]);
+        assert_eq!(
+            modifier_codes("10114012").collect::<Vec<_>>(),
+            ["1011", "4012"]
+        );
         assert_eq!(modifier_codes("8002").collect::<Vec<_>>(), ["8002"]);
     }
 }

@@ -152,12 +152,29 @@ fn field<'a>(f: &[&'a str], pos: usize) -> &'a str {
     f.get(pos - 1).copied().unwrap_or("").trim()
 }
 
-fn issue(line: u64, record: &str, field: &str, kind: IssueKind, action: IssueAction, detail: impl Into<String>) -> ParseIssue {
-    ParseIssue { line: Some(line), record: record.into(), field: field.into(), kind, action, detail: detail.into() }
+fn issue(
+    line: u64,
+    record: &str,
+    field: &str,
+    kind: IssueKind,
+    action: IssueAction,
+    detail: impl Into<String>,
+) -> ParseIssue {
+    ParseIssue {
+        line: Some(line),
+        record: record.into(),
+        field: field.into(),
+        kind,
+        action,
+        detail: detail.into(),
+    }
 }
 
 /// Known record types that carry nothing ittai uses.
-const IGNORED: &[&str] = &["SN", "JD", "MF", "GR", "SI", "TO", "SJ", "KH", "NI", "SS", "SB", "KK", "SK", "GA", "HH", "GT", "CD", "TK", "KI", "IR"];
+const IGNORED: &[&str] = &[
+    "SN", "JD", "MF", "GR", "SI", "TO", "SJ", "KH", "NI", "SS", "SB", "KK", "SK", "GA", "HH", "GT",
+    "CD", "TK", "KI", "IR",
+];
 /// DPC-only records: their presence makes an inpatient receipt a DPC receipt.
 const DPC_RECORDS: &[&str] = &["BU", "HH", "GT", "CD", "GA", "SK", "KK", "SB"];
 
@@ -185,27 +202,67 @@ fn parse_header(f: &[&str], line: u64) -> Result<FileHeader, ParseIssue> {
         "YK" => Schedule::Pharmacy,
         _ => {
             // The prefixed layout of 返戻・保険者提供 data puts three fields before the ID.
-            let detail = if f.get(3).is_some_and(|x| x.len() == 2 && x.bytes().all(|b| b.is_ascii_uppercase())) {
+            let detail = if f
+                .get(3)
+                .is_some_and(|x| x.len() == 2 && x.bytes().all(|b| b.is_ascii_uppercase()))
+            {
                 "the first record has three fields before its record type: this is the 返戻・保険者提供 layout, which ittai does not read"
             } else {
                 "the first record is not a file header (IR 医科, UK 歯科 or YK 調剤)"
             };
-            return Err(issue(line, rt, "1", IssueKind::BadRecord, IssueAction::FileRejected, detail));
+            return Err(issue(
+                line,
+                rt,
+                "1",
+                IssueKind::BadRecord,
+                IssueAction::FileRejected,
+                detail,
+            ));
         }
     };
     let (pref, table, code, month) = (field(f, 3), field(f, 4), field(f, 5), field(f, 8));
-    if pref.len() != 2 || table.len() != 1 || code.is_empty() || code.len() > 7 || !format!("{pref}{table}{code}").bytes().all(|b| b.is_ascii_digit()) {
-        return Err(issue(line, rt, "3-5", IssueKind::BadRecord, IssueAction::FileRejected, "都道府県 (2), 点数表 (1) and 医療機関コード (7) must be digits"));
+    if pref.len() != 2
+        || table.len() != 1
+        || code.is_empty()
+        || code.len() > 7
+        || !format!("{pref}{table}{code}")
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+    {
+        return Err(issue(
+            line,
+            rt,
+            "3-5",
+            IssueKind::BadRecord,
+            IssueAction::FileRejected,
+            "都道府県 (2), 点数表 (1) and 医療機関コード (7) must be digits",
+        ));
     }
     let Some(claim_month) = parse_month(month) else {
-        return Err(issue(line, rt, "8", IssueKind::InvalidDate, IssueAction::FileRejected, format!("請求年月 {month:?} is not YYYYMM or 和暦 GYYMM")));
+        return Err(issue(
+            line,
+            rt,
+            "8",
+            IssueKind::InvalidDate,
+            IssueAction::FileRejected,
+            format!("請求年月 {month:?} is not YYYYMM or 和暦 GYYMM"),
+        ));
     };
-    Ok(FileHeader { schedule, institution_code: format!("{pref}{table}{code:0>7}"), claim_month, wareki: month.len() == 5 })
+    Ok(FileHeader {
+        schedule,
+        institution_code: format!("{pref}{table}{code:0>7}"),
+        claim_month,
+        wareki: month.len() == 5,
+    })
 }
 
 /// Parses the text of one UKE file. `on_receipt` receives each complete receipt;
 /// `on_issue` each problem. Returns the header (if readable) and counts.
-pub fn parse(text: &str, on_issue: &mut dyn FnMut(ParseIssue), on_receipt: &mut dyn FnMut(&FileHeader, RawReceipt)) -> (Option<FileHeader>, FileCounts) {
+pub fn parse(
+    text: &str,
+    on_issue: &mut dyn FnMut(ParseIssue),
+    on_receipt: &mut dyn FnMut(&FileHeader, RawReceipt),
+) -> (Option<FileHeader>, FileCounts) {
     let mut counts = FileCounts::default();
     let mut header: Option<FileHeader> = None;
     let mut current: Option<Builder> = None;
@@ -221,7 +278,16 @@ pub fn parse(text: &str, on_issue: &mut dyn FnMut(ParseIssue), on_receipt: &mut 
         counts.lines += 1;
         let f: Vec<&str> = raw.split(',').collect();
         let rt = field(&f, 1);
-        *counts.records.entry(if rt.len() == 2 && rt.bytes().all(|b| b.is_ascii_uppercase()) { rt.to_string() } else { "??".into() }).or_default() += 1;
+        *counts
+            .records
+            .entry(
+                if rt.len() == 2 && rt.bytes().all(|b| b.is_ascii_uppercase()) {
+                    rt.to_string()
+                } else {
+                    "??".into()
+                },
+            )
+            .or_default() += 1;
         let Some(h) = &header else {
             match parse_header(&f, line) {
                 Ok(h) => header = Some(h),
@@ -233,7 +299,14 @@ pub fn parse(text: &str, on_issue: &mut dyn FnMut(ParseIssue), on_receipt: &mut 
             continue;
         };
         if ended {
-            on_issue(issue(line, rt, "", IssueKind::OrphanRecord, IssueAction::RecordRejected, "record after the GO trailer"));
+            on_issue(issue(
+                line,
+                rt,
+                "",
+                IssueKind::OrphanRecord,
+                IssueAction::RecordRejected,
+                "record after the GO trailer",
+            ));
             continue;
         }
         let schedule = h.schedule;
@@ -241,8 +314,23 @@ pub fn parse(text: &str, on_issue: &mut dyn FnMut(ParseIssue), on_receipt: &mut 
             // RE, HO and KO carry the patient and the payer: without them the receipt
             // cannot be attributed, so it is left out whole.
             let whole = matches!(rt, "RE" | "HO" | "KO");
-            let action = if whole { IssueAction::ReceiptRejected } else { IssueAction::RecordRejected };
-            on_issue(issue(line, rt, "", IssueKind::BadRecord, action, format!("{} fields; a {rt} record needs at least {}", f.len(), min_fields(rt, schedule))));
+            let action = if whole {
+                IssueAction::ReceiptRejected
+            } else {
+                IssueAction::RecordRejected
+            };
+            on_issue(issue(
+                line,
+                rt,
+                "",
+                IssueKind::BadRecord,
+                action,
+                format!(
+                    "{} fields; a {rt} record needs at least {}",
+                    f.len(),
+                    min_fields(rt, schedule)
+                ),
+            ));
             if rt == "RE" {
                 if let Some(b) = current.take() {
                     finish(b, h, on_receipt, &mut counts);
@@ -274,10 +362,39 @@ pub fn parse(text: &str, on_issue: &mut dyn FnMut(ParseIssue), on_receipt: &mut 
             "UK" | "YK" => {}
             _ => match current.as_mut() {
                 None if rt == "IR" => {} // 歯科 files repeat IR before each receipt
-                None if IGNORED.contains(&rt) || matches!(rt, "HO" | "KO" | "SY" | "HS" | "IY" | "CO" | "SH" | "CZ" | "BU" | "TI" | "TR" | "TS") => {
-                    on_issue(issue(line, rt, "", IssueKind::OrphanRecord, IssueAction::RecordRejected, "record before any RE (receipt) record"));
+                None if IGNORED.contains(&rt)
+                    || matches!(
+                        rt,
+                        "HO" | "KO"
+                            | "SY"
+                            | "HS"
+                            | "IY"
+                            | "CO"
+                            | "SH"
+                            | "CZ"
+                            | "BU"
+                            | "TI"
+                            | "TR"
+                            | "TS"
+                    ) =>
+                {
+                    on_issue(issue(
+                        line,
+                        rt,
+                        "",
+                        IssueKind::OrphanRecord,
+                        IssueAction::RecordRejected,
+                        "record before any RE (receipt) record",
+                    ));
                 }
-                None => on_issue(issue(line, rt, "1", IssueKind::UnknownRecordType, IssueAction::RecordRejected, "unknown record type, skipped")),
+                None => on_issue(issue(
+                    line,
+                    rt,
+                    "1",
+                    IssueKind::UnknownRecordType,
+                    IssueAction::RecordRejected,
+                    "unknown record type, skipped",
+                )),
                 Some(b) => record(b, rt, &f, line, schedule, on_issue),
             },
         }
@@ -294,15 +411,36 @@ pub fn parse(text: &str, on_issue: &mut dyn FnMut(ParseIssue), on_receipt: &mut 
         });
         let _ = h;
     } else if header.is_none() {
-        on_issue(ParseIssue { line: None, record: String::new(), field: String::new(), kind: IssueKind::Truncated, action: IssueAction::FileRejected, detail: "empty file".into() });
+        on_issue(ParseIssue {
+            line: None,
+            record: String::new(),
+            field: String::new(),
+            kind: IssueKind::Truncated,
+            action: IssueAction::FileRejected,
+            detail: "empty file".into(),
+        });
     }
     (header, counts)
 }
 
-fn start_receipt(f: &[&str], line: u64, schedule: Schedule, on_issue: &mut dyn FnMut(ParseIssue)) -> Option<Builder> {
+fn start_receipt(
+    f: &[&str],
+    line: u64,
+    schedule: Schedule,
+    on_issue: &mut dyn FnMut(ParseIssue),
+) -> Option<Builder> {
     let receipt_type = field(f, 3);
     let Some(kind) = claim_kind(receipt_type, false) else {
-        on_issue(issue(line, "RE", "3", IssueKind::InvalidValue, IssueAction::ReceiptRejected, format!("レセプト種別 {receipt_type:?} is not a 医科 (1xxx), 歯科 (3xxx) or 調剤 (4xxx) receipt type")));
+        on_issue(issue(
+            line,
+            "RE",
+            "3",
+            IssueKind::InvalidValue,
+            IssueAction::ReceiptRejected,
+            format!(
+                "レセプト種別 {receipt_type:?} is not a 医科 (1xxx), 歯科 (3xxx) or 調剤 (4xxx) receipt type"
+            ),
+        ));
         return None;
     };
     let matches = match schedule {
@@ -311,30 +449,64 @@ fn start_receipt(f: &[&str], line: u64, schedule: Schedule, on_issue: &mut dyn F
         Schedule::Pharmacy => kind == 4,
     };
     if !matches {
-        on_issue(issue(line, "RE", "3", IssueKind::InvalidValue, IssueAction::Kept, format!("レセプト種別 {receipt_type} does not match the file's 点数表 {}; the レセプト種別 is used", schedule.code())));
+        on_issue(issue(
+            line,
+            "RE",
+            "3",
+            IssueKind::InvalidValue,
+            IssueAction::Kept,
+            format!(
+                "レセプト種別 {receipt_type} does not match the file's 点数表 {}; the レセプト種別 is used",
+                schedule.code()
+            ),
+        ));
     }
     let month = field(f, 4);
     let Some(service_month) = parse_month(month) else {
-        on_issue(issue(line, "RE", "4", IssueKind::InvalidDate, IssueAction::ReceiptRejected, format!("診療年月 {month:?} is not a year-month (YYYYMM or 和暦 GYYMM)")));
+        on_issue(issue(
+            line,
+            "RE",
+            "4",
+            IssueKind::InvalidDate,
+            IssueAction::ReceiptRejected,
+            format!("診療年月 {month:?} is not a year-month (YYYYMM or 和暦 GYYMM)"),
+        ));
         return None;
     };
     let sex = match field(f, 6) {
         "1" => Some(1),
         "2" => Some(2),
         _ => {
-            on_issue(issue(line, "RE", "6", IssueKind::InvalidValue, IssueAction::ValueNulled, "男女区分 is not 1 or 2"));
+            on_issue(issue(
+                line,
+                "RE",
+                "6",
+                IssueKind::InvalidValue,
+                IssueAction::ValueNulled,
+                "男女区分 is not 1 or 2",
+            ));
             None
         }
     };
     let birth = field(f, 7);
     let birth_date = parse_date(birth);
     if birth_date.is_none() {
-        on_issue(issue(line, "RE", "7", IssueKind::InvalidDate, IssueAction::ValueNulled, "生年月日 is not a date (YYYYMMDD or 和暦 GYYMMDD)"));
+        on_issue(issue(
+            line,
+            "RE",
+            "7",
+            IssueKind::InvalidDate,
+            IssueAction::ValueNulled,
+            "生年月日 is not a date (YYYYMMDD or 和暦 GYYMMDD)",
+        ));
     }
     let (mut dental_start, mut dental_outcome) = (None, None);
     if schedule == Schedule::Dental {
         dental_start = parse_date(field(f, 10));
-        dental_outcome = field(f, 11).parse::<u8>().ok().filter(|x| (1..=4).contains(x));
+        dental_outcome = field(f, 11)
+            .parse::<u8>()
+            .ok()
+            .filter(|x| (1..=4).contains(x));
     }
     Some(Builder {
         receipt: RawReceipt {
@@ -345,7 +517,10 @@ fn start_receipt(f: &[&str], line: u64, schedule: Schedule, on_issue: &mut dyn F
             service_month,
             sex,
             birth_date,
-            identity: RawIdentity { name: field(f, 5).to_string(), ..Default::default() },
+            identity: RawIdentity {
+                name: field(f, 5).to_string(),
+                ..Default::default()
+            },
             points: None,
             days: None,
             diagnoses: Vec::new(),
@@ -361,20 +536,41 @@ fn start_receipt(f: &[&str], line: u64, schedule: Schedule, on_issue: &mut dyn F
     })
 }
 
-fn number<T: std::str::FromStr>(s: &str, line: u64, rt: &str, pos: usize, what: &str, on_issue: &mut dyn FnMut(ParseIssue)) -> Option<T> {
+fn number<T: std::str::FromStr>(
+    s: &str,
+    line: u64,
+    rt: &str,
+    pos: usize,
+    what: &str,
+    on_issue: &mut dyn FnMut(ParseIssue),
+) -> Option<T> {
     if s.is_empty() {
         return None;
     }
     match s.parse::<T>() {
         Ok(x) => Some(x),
         Err(_) => {
-            on_issue(issue(line, rt, &pos.to_string(), IssueKind::InvalidValue, IssueAction::ValueNulled, format!("{what} {s:?} is not a number")));
+            on_issue(issue(
+                line,
+                rt,
+                &pos.to_string(),
+                IssueKind::InvalidValue,
+                IssueAction::ValueNulled,
+                format!("{what} {s:?} is not a number"),
+            ));
             None
         }
     }
 }
 
-fn record(b: &mut Builder, rt: &str, f: &[&str], line: u64, schedule: Schedule, on_issue: &mut dyn FnMut(ParseIssue)) {
+fn record(
+    b: &mut Builder,
+    rt: &str,
+    f: &[&str],
+    line: u64,
+    schedule: Schedule,
+    on_issue: &mut dyn FnMut(ParseIssue),
+) {
     if matches!(rt, "TI" | "TR" | "TS") {
         b.in_donor_block = true;
         return;
@@ -406,10 +602,21 @@ fn record(b: &mut Builder, rt: &str, f: &[&str], line: u64, schedule: Schedule, 
             }
         }
         "SY" | "HS" => {
-            let (code_pos, start_pos, outcome_pos, mod_pos) = if rt == "SY" { (2, 3, 4, 5) } else { (5, 2, 3, 6) };
+            let (code_pos, start_pos, outcome_pos, mod_pos) = if rt == "SY" {
+                (2, 3, 4, 5)
+            } else {
+                (5, 2, 3, 6)
+            };
             let code = field(f, code_pos);
             if code.len() != 7 || !code.bytes().all(|c| c.is_ascii_digit()) {
-                on_issue(issue(line, rt, &code_pos.to_string(), IssueKind::InvalidValue, IssueAction::RecordRejected, format!("傷病名コード {code:?} is not 7 digits")));
+                on_issue(issue(
+                    line,
+                    rt,
+                    &code_pos.to_string(),
+                    IssueKind::InvalidValue,
+                    IssueAction::RecordRejected,
+                    format!("傷病名コード {code:?} is not 7 digits"),
+                ));
                 return;
             }
             let s = field(f, start_pos);
@@ -417,7 +624,14 @@ fn record(b: &mut Builder, rt: &str, f: &[&str], line: u64, schedule: Schedule, 
                 (true, _) => b.dental_start.filter(|_| rt == "HS"),
                 (false, Some(d)) => Some(d),
                 (false, None) => {
-                    on_issue(issue(line, rt, &start_pos.to_string(), IssueKind::InvalidDate, IssueAction::ValueNulled, format!("診療開始日 {s:?} is not a date")));
+                    on_issue(issue(
+                        line,
+                        rt,
+                        &start_pos.to_string(),
+                        IssueKind::InvalidDate,
+                        IssueAction::ValueNulled,
+                        format!("診療開始日 {s:?} is not a date"),
+                    ));
                     None
                 }
             };
@@ -426,12 +640,26 @@ fn record(b: &mut Builder, rt: &str, f: &[&str], line: u64, schedule: Schedule, 
                 Ok(x @ 1..=4) => Some(x),
                 _ if o.is_empty() => b.dental_outcome.filter(|_| rt == "HS"),
                 _ => {
-                    on_issue(issue(line, rt, &outcome_pos.to_string(), IssueKind::InvalidValue, IssueAction::ValueNulled, format!("転帰区分 {o:?} is not 1–4")));
+                    on_issue(issue(
+                        line,
+                        rt,
+                        &outcome_pos.to_string(),
+                        IssueKind::InvalidValue,
+                        IssueAction::ValueNulled,
+                        format!("転帰区分 {o:?} is not 1–4"),
+                    ));
                     None
                 }
             };
-            let suspected = super::modifier_codes(field(f, mod_pos)).any(|m| m == crate::masters::SUSPECTED_MODIFIER);
-            b.receipt.diagnoses.push(RawDiagnosis { line, code: code.to_string(), start_date, outcome, suspected });
+            let suspected = super::modifier_codes(field(f, mod_pos))
+                .any(|m| m == crate::masters::SUSPECTED_MODIFIER);
+            b.receipt.diagnoses.push(RawDiagnosis {
+                line,
+                code: code.to_string(),
+                start_date,
+                outcome,
+                suspected,
+            });
         }
         "SI" | "TO" | "CO" | "SS" => {
             let c = field(f, 2);
@@ -439,7 +667,9 @@ fn record(b: &mut Builder, rt: &str, f: &[&str], line: u64, schedule: Schedule, 
                 b.category = Some(c.to_string());
             }
         }
-        "SH" => b.rx_form.push((field(f, 2).to_string(), field(f, 3).to_string())),
+        "SH" => b
+            .rx_form
+            .push((field(f, 2).to_string(), field(f, 3).to_string())),
         "CZ" => {
             if let Some(n) = number::<i32>(field(f, 4), line, rt, 4, "調剤数量", on_issue) {
                 b.rx_count.push((field(f, 2).to_string(), n));
@@ -448,32 +678,93 @@ fn record(b: &mut Builder, rt: &str, f: &[&str], line: u64, schedule: Schedule, 
         "IY" => {
             let (code, quantity, count, category, dosage_form) = if schedule == Schedule::Pharmacy {
                 let rx = field(f, 2);
-                let form = b.rx_form.iter().rev().find(|(n, _)| n == rx).map(|(_, c)| c.clone());
-                let count = b.rx_count.iter().rev().find(|(n, _)| n == rx).map(|(_, c)| *c);
+                let form = b
+                    .rx_form
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == rx)
+                    .map(|(_, c)| c.clone());
+                let count = b
+                    .rx_count
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == rx)
+                    .map(|(_, c)| *c);
                 if form.is_none() {
-                    on_issue(issue(line, rt, "2", IssueKind::OrphanRecord, IssueAction::Kept, format!("処方番号 {rx:?} has no SH record before it; the route is taken from the drug master")));
+                    on_issue(issue(
+                        line,
+                        rt,
+                        "2",
+                        IssueKind::OrphanRecord,
+                        IssueAction::Kept,
+                        format!(
+                            "処方番号 {rx:?} has no SH record before it; the route is taken from the drug master"
+                        ),
+                    ));
                 }
-                (field(f, 3), number::<f64>(field(f, 4), line, rt, 4, "使用量", on_issue), count, None, form)
+                (
+                    field(f, 3),
+                    number::<f64>(field(f, 4), line, rt, 4, "使用量", on_issue),
+                    count,
+                    None,
+                    form,
+                )
             } else {
                 let c = field(f, 2);
                 if !c.is_empty() {
                     b.category = Some(c.to_string());
                 }
-                (field(f, 4), number::<f64>(field(f, 5), line, rt, 5, "使用量", on_issue), number::<i32>(field(f, 7), line, rt, 7, "回数", on_issue), b.category.clone(), None)
+                (
+                    field(f, 4),
+                    number::<f64>(field(f, 5), line, rt, 5, "使用量", on_issue),
+                    number::<i32>(field(f, 7), line, rt, 7, "回数", on_issue),
+                    b.category.clone(),
+                    None,
+                )
             };
             if code.len() != 9 || !code.bytes().all(|c| c.is_ascii_digit()) {
-                on_issue(issue(line, rt, if schedule == Schedule::Pharmacy { "3" } else { "4" }, IssueKind::InvalidValue, IssueAction::RecordRejected, format!("医薬品コード {code:?} is not 9 digits")));
+                on_issue(issue(
+                    line,
+                    rt,
+                    if schedule == Schedule::Pharmacy {
+                        "3"
+                    } else {
+                        "4"
+                    },
+                    IssueKind::InvalidValue,
+                    IssueAction::RecordRejected,
+                    format!("医薬品コード {code:?} is not 9 digits"),
+                ));
                 return;
             }
-            b.receipt.drugs.push(RawDrug { line, code: code.to_string(), category, dosage_form, quantity, count });
+            b.receipt.drugs.push(RawDrug {
+                line,
+                code: code.to_string(),
+                category,
+                dosage_form,
+                quantity,
+                count,
+            });
         }
         "BU" => {}
         _ if IGNORED.contains(&rt) => {}
-        _ => on_issue(issue(line, rt, "1", IssueKind::UnknownRecordType, IssueAction::RecordRejected, "unknown record type, skipped; the receipt is kept")),
+        _ => on_issue(issue(
+            line,
+            rt,
+            "1",
+            IssueKind::UnknownRecordType,
+            IssueAction::RecordRejected,
+            "unknown record type, skipped; the receipt is kept",
+        )),
     }
 }
 
-fn finish(b: Builder, h: &FileHeader, on_receipt: &mut dyn FnMut(&FileHeader, RawReceipt), counts: &mut FileCounts) {
+fn finish(
+    b: Builder,
+    h: &FileHeader,
+    on_receipt: &mut dyn FnMut(&FileHeader, RawReceipt),
+    counts: &mut FileCounts,
+) {
     let mut r = b.receipt;
     if b.dpc && r.kind == 1 {
         r.kind = 5;
@@ -507,7 +798,10 @@ mod tests {
         assert!(r.diagnoses[0].suspected);
         // The IY has no 診療識別: it inherits 21 from the CO line before it.
         assert_eq!(r.drugs[0].category.as_deref(), Some("21"));
-        assert_eq!((r.drugs[0].quantity, r.drugs[0].count), (Some(1.5), Some(14)));
+        assert_eq!(
+            (r.drugs[0].quantity, r.drugs[0].count),
+            (Some(1.5), Some(14))
+        );
     }
 
     #[test]
@@ -518,18 +812,30 @@ mod tests {
 RE,1,1318,202413,A,2,19400101,\nHO,39131032,,1,1,100,\n\
 RE,2,1318,202401,B,1,19400101,\nHO,39131032,,2,1,200,\nSY,8840107,20230101,1,,\nZZ,1,2\nRE,3,1318,202401,C,1,19400101,\nSY,88\n";
         let (rs, is) = parse_all(text);
-        let kinds: Vec<(Option<u64>, IssueKind, IssueAction)> = is.iter().map(|i| (i.line, i.kind, i.action)).collect();
+        let kinds: Vec<(Option<u64>, IssueKind, IssueAction)> =
+            is.iter().map(|i| (i.line, i.kind, i.action)).collect();
         assert_eq!(
             kinds,
             vec![
-                (Some(2), IssueKind::InvalidDate, IssueAction::ReceiptRejected),
-                (Some(7), IssueKind::UnknownRecordType, IssueAction::RecordRejected),
+                (
+                    Some(2),
+                    IssueKind::InvalidDate,
+                    IssueAction::ReceiptRejected
+                ),
+                (
+                    Some(7),
+                    IssueKind::UnknownRecordType,
+                    IssueAction::RecordRejected
+                ),
                 (Some(9), IssueKind::BadRecord, IssueAction::RecordRejected),
                 (Some(8), IssueKind::Truncated, IssueAction::ReceiptRejected),
             ]
         );
         // Only receipt 2 is complete and passed on.
-        assert_eq!(rs.iter().map(|r| r.number.as_str()).collect::<Vec<_>>(), ["2"]);
+        assert_eq!(
+            rs.iter().map(|r| r.number.as_str()).collect::<Vec<_>>(),
+            ["2"]
+        );
         assert_eq!(rs[0].diagnoses.len(), 1);
     }
 
@@ -537,6 +843,9 @@ RE,2,1318,202401,B,1,19400101,\nHO,39131032,,2,1,200,\nSY,8840107,20230101,1,,\n
     fn a_file_without_header_is_rejected() {
         let (rs, is) = parse_all("RE,1,1318,202401,A,2,19400101,\n");
         assert!(rs.is_empty());
-        assert_eq!((is[0].kind, is[0].action), (IssueKind::BadRecord, IssueAction::FileRejected));
+        assert_eq!(
+            (is[0].kind, is[0].action),
+            (IssueKind::BadRecord, IssueAction::FileRejected)
+        );
     }
 }

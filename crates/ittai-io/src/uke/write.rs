@@ -82,14 +82,21 @@ pub struct UkeWriter {
 
 impl std::fmt::Debug for UkeWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UkeWriter").field("dir", &self.dir).field("files", &self.files.len()).finish()
+        f.debug_struct("UkeWriter")
+            .field("dir", &self.dir)
+            .field("files", &self.files.len())
+            .finish()
     }
 }
 
 const MAX_OPEN: usize = 128;
 
 fn month(d: NaiveDate, wareki: bool) -> String {
-    if wareki { to_wareki_date(d)[..5].to_string() } else { format!("{:04}{:02}", d.year(), d.month()) }
+    if wareki {
+        to_wareki_date(d)[..5].to_string()
+    } else {
+        format!("{:04}{:02}", d.year(), d.month())
+    }
 }
 
 fn date(d: Option<NaiveDate>, wareki: bool) -> String {
@@ -116,7 +123,15 @@ impl UkeWriter {
     /// I/O errors creating the directory.
     pub fn new(dir: &Path, encoding: UkeEncoding, wareki: bool) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
-        Ok(UkeWriter { dir: dir.to_path_buf(), encoding, wareki, files: HashMap::new(), open: HashMap::new(), order: VecDeque::new(), summary: UkeWriteSummary::default() })
+        Ok(UkeWriter {
+            dir: dir.to_path_buf(),
+            encoding,
+            wareki,
+            files: HashMap::new(),
+            open: HashMap::new(),
+            order: VecDeque::new(),
+            summary: UkeWriteSummary::default(),
+        })
     }
 
     fn subdir(kind: u8) -> &'static str {
@@ -128,7 +143,11 @@ impl UkeWriter {
     }
 
     fn encode(&self, lines: &[String]) -> Vec<u8> {
-        let sep = if self.encoding == UkeEncoding::ShiftJis { "\r\n" } else { "\n" };
+        let sep = if self.encoding == UkeEncoding::ShiftJis {
+            "\r\n"
+        } else {
+            "\n"
+        };
         let mut text = String::new();
         for l in lines {
             text.push_str(l);
@@ -140,7 +159,12 @@ impl UkeWriter {
         }
     }
 
-    fn append(&mut self, key: &(String, NaiveDate), kind: u8, lines: Vec<String>) -> std::io::Result<()> {
+    fn append(
+        &mut self,
+        key: &(String, NaiveDate),
+        kind: u8,
+        lines: Vec<String>,
+    ) -> std::io::Result<()> {
         let bytes = self.encode(&lines);
         self.summary.lines += lines.len() as u64;
         if !self.open.contains_key(key) {
@@ -153,14 +177,38 @@ impl UkeWriter {
                 }
             }
             let exists = self.files.contains_key(key);
-            let path = self.files.get(key).map(|f| f.path.clone()).unwrap_or_else(|| self.dir.join(Self::subdir(kind)).join(format!("{}_{:04}{:02}.UKE", key.0, key.1.year(), key.1.month())));
+            let path = self
+                .files
+                .get(key)
+                .map(|f| f.path.clone())
+                .unwrap_or_else(|| {
+                    self.dir.join(Self::subdir(kind)).join(format!(
+                        "{}_{:04}{:02}.UKE",
+                        key.0,
+                        key.1.year(),
+                        key.1.month()
+                    ))
+                });
             if !exists {
                 std::fs::create_dir_all(path.parent().expect("subdir"))?;
-                self.files.insert(key.clone(), FileState { path: path.clone(), receipts: 0, points: 0 });
+                self.files.insert(
+                    key.clone(),
+                    FileState {
+                        path: path.clone(),
+                        receipts: 0,
+                        points: 0,
+                    },
+                );
                 self.summary.files += 1;
             }
-            let f = std::fs::OpenOptions::new().create(true).append(exists).write(true).truncate(!exists).open(&path)?;
-            self.open.insert(key.clone(), std::io::BufWriter::with_capacity(64 * 1024, f));
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(exists)
+                .write(true)
+                .truncate(!exists)
+                .open(&path)?;
+            self.open
+                .insert(key.clone(), std::io::BufWriter::with_capacity(64 * 1024, f));
             self.order.push_back(key.clone());
         }
         self.open.get_mut(key).expect("open").write_all(&bytes)
@@ -208,26 +256,71 @@ impl UkeWriter {
         let insurer = format!("{:>8}", r.insurer);
         if c.claim_kind == 3 {
             let inst = &c.institution_code;
-            lines.push(format!("IR,2,{},{},{},,{},,", &inst[..2], &inst[2..3], &inst[3..], month(claim_month, w)));
-            let mut re = vec!["RE".to_string(), seq.to_string(), receipt_type.into(), sm.clone(), "＊".into(), r.sex.to_string(), birth];
+            lines.push(format!(
+                "IR,2,{},{},{},,{},,",
+                &inst[..2],
+                &inst[2..3],
+                &inst[3..],
+                month(claim_month, w)
+            ));
+            let mut re = vec![
+                "RE".to_string(),
+                seq.to_string(),
+                receipt_type.into(),
+                sm.clone(),
+                "＊".into(),
+                r.sex.to_string(),
+                birth,
+            ];
             pad(&mut re, 27);
             lines.push(re.join(","));
-            let mut ho = vec!["HO".to_string(), insurer, String::new(), r.number.to_string(), days, points.clone()];
+            let mut ho = vec![
+                "HO".to_string(),
+                insurer,
+                String::new(),
+                r.number.to_string(),
+                days,
+                points.clone(),
+            ];
             pad(&mut ho, 14);
             lines.push(ho.join(","));
             for d in r.diagnoses {
-                let mut hs = vec!["HS".to_string(), date(d.start_date, w), d.outcome.map(|o| o.to_string()).unwrap_or_default(), String::new(), d.disease_code.clone(), if d.suspected { "8002".into() } else { String::new() }];
+                let mut hs = vec![
+                    "HS".to_string(),
+                    date(d.start_date, w),
+                    d.outcome.map(|o| o.to_string()).unwrap_or_default(),
+                    String::new(),
+                    d.disease_code.clone(),
+                    if d.suspected {
+                        "8002".into()
+                    } else {
+                        String::new()
+                    },
+                ];
                 pad(&mut hs, 13);
                 lines.push(hs.join(","));
             }
-            let mut ss = vec!["SS".to_string(), "12".into(), "1".into(), "301001210".into()];
+            let mut ss = vec![
+                "SS".to_string(),
+                "12".into(),
+                "1".into(),
+                "301001210".into(),
+            ];
             pad(&mut ss, 109);
             ss[76] = points.clone();
             ss[77] = "1".into();
             ss[78] = "1".into();
             lines.push(ss.join(","));
             for d in r.drugs {
-                let mut iy = vec!["IY".to_string(), category(d.route).into(), "1".into(), d.drug_code.clone(), num(d.quantity), "0".into(), d.days.map(|x| x.to_string()).unwrap_or_default()];
+                let mut iy = vec![
+                    "IY".to_string(),
+                    category(d.route).into(),
+                    "1".into(),
+                    d.drug_code.clone(),
+                    num(d.quantity),
+                    "0".into(),
+                    d.days.map(|x| x.to_string()).unwrap_or_default(),
+                ];
                 pad(&mut iy, 39);
                 if let Some(n) = d.days {
                     iy[8] = n.to_string();
@@ -235,10 +328,25 @@ impl UkeWriter {
                 lines.push(iy.join(","));
             }
         } else if c.claim_kind == 4 {
-            let mut re = vec!["RE".to_string(), seq.to_string(), receipt_type.into(), sm.clone(), "＊".into(), r.sex.to_string(), birth];
+            let mut re = vec![
+                "RE".to_string(),
+                seq.to_string(),
+                receipt_type.into(),
+                sm.clone(),
+                "＊".into(),
+                r.sex.to_string(),
+                birth,
+            ];
             pad(&mut re, 38);
             lines.push(re.join(","));
-            let mut ho = vec!["HO".to_string(), insurer, String::new(), r.number.to_string(), days, points.clone()];
+            let mut ho = vec![
+                "HO".to_string(),
+                insurer,
+                String::new(),
+                r.number.to_string(),
+                days,
+                points.clone(),
+            ];
             pad(&mut ho, 15);
             lines.push(ho.join(","));
             for (i, d) in r.drugs.iter().enumerate() {
@@ -251,17 +359,35 @@ impl UkeWriter {
                     _ => "9",
                 };
                 lines.push(format!("SH,{rx},{form},,"));
-                lines.push(format!("CZ,{rx},01,{},0", d.days.map(|x| x.to_string()).unwrap_or_default()));
+                lines.push(format!(
+                    "CZ,{rx},01,{},0",
+                    d.days.map(|x| x.to_string()).unwrap_or_default()
+                ));
                 lines.push(format!("IY,{rx},{},{}", d.drug_code, num(d.quantity)));
             }
             for d in r.diagnoses {
                 lines.push(sy(d, w));
             }
         } else {
-            let mut re = vec!["RE".to_string(), seq.to_string(), receipt_type.into(), sm.clone(), "＊".into(), r.sex.to_string(), birth];
+            let mut re = vec![
+                "RE".to_string(),
+                seq.to_string(),
+                receipt_type.into(),
+                sm.clone(),
+                "＊".into(),
+                r.sex.to_string(),
+                birth,
+            ];
             pad(&mut re, 38);
             lines.push(re.join(","));
-            let mut ho = vec!["HO".to_string(), insurer, String::new(), r.number.to_string(), days, points.clone()];
+            let mut ho = vec![
+                "HO".to_string(),
+                insurer,
+                String::new(),
+                r.number.to_string(),
+                days,
+                points.clone(),
+            ];
             pad(&mut ho, 15);
             lines.push(ho.join(","));
             if c.claim_kind == 5 {
@@ -270,12 +396,33 @@ impl UkeWriter {
             for d in r.diagnoses {
                 lines.push(sy(d, w));
             }
-            let mut si = vec!["SI".to_string(), if c.claim_kind == 2 { "12" } else { "90" }.into(), "1".into(), if c.claim_kind == 2 { "112007410" } else { "190077410" }.into(), String::new(), points.clone(), "1".into()];
+            let mut si = vec![
+                "SI".to_string(),
+                if c.claim_kind == 2 { "12" } else { "90" }.into(),
+                "1".into(),
+                if c.claim_kind == 2 {
+                    "112007410"
+                } else {
+                    "190077410"
+                }
+                .into(),
+                String::new(),
+                points.clone(),
+                "1".into(),
+            ];
             pad(&mut si, 44);
             si[13] = "1".into();
             lines.push(si.join(","));
             for d in r.drugs {
-                let mut iy = vec!["IY".to_string(), category(d.route).into(), "1".into(), d.drug_code.clone(), num(d.quantity), "0".into(), d.days.map(|x| x.to_string()).unwrap_or_default()];
+                let mut iy = vec![
+                    "IY".to_string(),
+                    category(d.route).into(),
+                    "1".into(),
+                    d.drug_code.clone(),
+                    num(d.quantity),
+                    "0".into(),
+                    d.days.map(|x| x.to_string()).unwrap_or_default(),
+                ];
                 pad(&mut iy, 44);
                 if let Some(n) = d.days {
                     iy[13] = n.to_string();
@@ -299,7 +446,11 @@ impl UkeWriter {
         for (_, mut w) in self.open.drain() {
             w.flush()?;
         }
-        let files: BTreeMap<_, _> = self.files.iter().map(|(k, v)| (k.clone(), (v.path.clone(), v.receipts, v.points))).collect();
+        let files: BTreeMap<_, _> = self
+            .files
+            .iter()
+            .map(|(k, v)| (k.clone(), (v.path.clone(), v.receipts, v.points)))
+            .collect();
         for (_, (path, receipts, points)) in files {
             let mut bytes = self.encode(&[format!("GO,{receipts},{points},99")]);
             if self.encoding == UkeEncoding::ShiftJis {
