@@ -154,7 +154,7 @@ pub fn compute_with_progress(
     rules: &[ittai_engine::rules::Rule],
     drugs: &BTreeMap<String, ittai_model::classes::DrugClass>,
     diseases: &BTreeMap<String, ittai_model::classes::DiseaseClass>,
-    done: Option<&ittai_engine::RunResult>,
+    done: Option<ittai_engine::RunResult>,
 ) -> anyhow::Result<IndicatorSet> {
     let pb = ui::bar(fys.len() as u64, "indicators");
     let spec = RunSpec {

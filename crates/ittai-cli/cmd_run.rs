@@ -161,7 +161,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         drug_classes: &drug_classes,
         disease_classes: &disease_classes,
     };
-    let result = ittai_engine::run(&src, &spec)?;
+    let mut result = ittai_engine::run(&src, &spec)?;
     let unresolved = src.unresolved_drug_lines()?;
     pb.finish_and_clear();
     timings.extend(result.timings.iter().cloned());
@@ -255,7 +255,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             &rules,
             &drug_classes,
             &disease_classes,
-            Some(&result),
+            // The lists are written: hand the feature table over (the indicators drop it
+            // after its FY) and keep the rule results for the manifest and summary.
+            Some(ittai_engine::RunResult {
+                table: std::mem::take(&mut result.table),
+                results: result.results.clone(),
+                frame: result.frame,
+                population: result.population,
+                timings: Vec::new(),
+            }),
         )?;
         outputs.extend(cmd_indicators::write(
             &set,

@@ -20,6 +20,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: polars allocates and frees large buffers from
+/// many threads, and glibc's per-thread arenas keep the freed memory, so the resident size
+/// of a long run kept growing (docs/DECISIONS.md D58).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// ittai: target lists and indicators for 後期高齢者の保健事業と介護予防の一体的な実施.
 ///
 /// Typical use:

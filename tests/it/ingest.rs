@@ -528,6 +528,31 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
 
 // ------------------------------------------------------------------ XSD
 
+/// A synthetic FY2024 population of `persons` written as 健診 XML (and the CSV files) under
+/// `dir/standard`.
+fn checkups_as_xml(
+    dir: &Path,
+    persons: u64,
+    seed: u64,
+) -> (PathBuf, ittai_io::export::ExportSummary) {
+    let canon = dir.join("canon");
+    let cfg = ittai_synth::SynthConfig {
+        persons,
+        seed,
+        first_fy: 2024,
+        last_fy: 2024,
+        ..Default::default()
+    };
+    ittai_synth::generate(&cfg, &canon, &mut |_, _| {}).unwrap();
+    let std_dir = dir.join("standard");
+    let opts = ittai_io::export::ExportOptions {
+        uke: false,
+        ..Default::default()
+    };
+    let e = ittai_io::export::export(&canon, &std_dir, &opts, &mut |_| {}).unwrap();
+    (std_dir, e)
+}
+
 /// Validates generated documents against the vendored V08 schema with Python's
 /// `xmlschema` (a full XSD 1.0 validator). Skipped when the module is missing, unless
 /// ITTAI_REQUIRE_XMLSCHEMA=1 (set by .ci/run, which installs it).
@@ -546,26 +571,7 @@ fn generated_checkup_xml_validates_against_the_vendored_xsd() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let canon = dir.path().join("canon");
-    let cfg = ittai_synth::SynthConfig {
-        persons: 600,
-        seed: 5,
-        first_fy: 2024,
-        last_fy: 2024,
-        ..Default::default()
-    };
-    ittai_synth::generate(&cfg, &canon, &mut |_, _| {}).unwrap();
-    let std_dir = dir.path().join("standard");
-    let e = ittai_io::export::export(
-        &canon,
-        &std_dir,
-        &ittai_io::export::ExportOptions {
-            uke: false,
-            ..Default::default()
-        },
-        &mut |_| {},
-    )
-    .unwrap();
+    let (std_dir, e) = checkups_as_xml(dir.path(), 600, 5);
     assert!(
         e.documents > 100 && e.questionnaires_in_documents > 80,
         "{e:?}"
@@ -738,26 +744,7 @@ fn bad_receipts_are_named_by_file_and_line_and_the_rest_is_read() {
 #[test]
 fn bad_checkup_archives_are_reported_and_the_rest_is_read() {
     let dir = tempfile::tempdir().unwrap();
-    let canon = dir.path().join("canon");
-    let cfg = ittai_synth::SynthConfig {
-        persons: 200,
-        seed: 2,
-        first_fy: 2024,
-        last_fy: 2024,
-        ..Default::default()
-    };
-    ittai_synth::generate(&cfg, &canon, &mut |_, _| {}).unwrap();
-    let std_dir = dir.path().join("standard");
-    let e = ittai_io::export::export(
-        &canon,
-        &std_dir,
-        &ittai_io::export::ExportOptions {
-            uke: false,
-            ..Default::default()
-        },
-        &mut |_| {},
-    )
-    .unwrap();
+    let (std_dir, e) = checkups_as_xml(dir.path(), 200, 2);
     // One more archive: a non-XML member, broken XML, a non-checkup XML, an index file
     // (skipped silently), and a second copy of a real document (duplicate exam).
     let first_zip = std::fs::read_dir(std_dir.join("kenshin"))

@@ -147,6 +147,23 @@ fn yyyymmdd(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y%m%d").ok()
 }
 
+impl DrugEntry {
+    /// A product from a master row (0-based columns: 2 code, 4 name, 9 unit, 11 price,
+    /// 16 後発品, 30 廃止年月日, 31 YJ), with its already-checked 剤形.
+    fn from_row(r: &csv::StringRecord, form: DosageForm) -> Self {
+        DrugEntry {
+            code: r[2].to_string(),
+            name: r[4].to_string(),
+            unit: r[9].to_string(),
+            yj: r[31].to_string(),
+            form,
+            generic: &r[16] == "1",
+            price_yen: r[11].parse().unwrap_or(0.0),
+            retired: yyyymmdd(&r[30]),
+        }
+    }
+}
+
 impl DrugMaster {
     /// Parses an SSK drug master (`y_*.csv`, 40 or 42 columns, CP932 or UTF-8).
     ///
@@ -159,16 +176,7 @@ impl DrugMaster {
                 origin: origin.into(),
                 message: format!("line {}: 剤形 {:?} is not 1, 3, 4, 6 or 8", i + 1, &r[27]),
             })?;
-            let e = DrugEntry {
-                code: r[2].to_string(),
-                name: r[4].to_string(),
-                unit: r[9].to_string(),
-                yj: r[31].to_string(),
-                form,
-                generic: &r[16] == "1",
-                price_yen: r[11].parse().unwrap_or(0.0),
-                retired: yyyymmdd(&r[30]),
-            };
+            let e = DrugEntry::from_row(&r, form);
             m.by_code.insert(e.code.clone(), m.entries.len());
             m.entries.push(e);
         }
@@ -201,16 +209,7 @@ impl DrugMaster {
                 DosageForm::from_code(&r[27]).filter(|_| !r[4].is_empty() && !r[31].is_empty());
             match (full, self.by_code.get(&code).copied()) {
                 (Some(form), existing) => {
-                    let e = DrugEntry {
-                        code: code.clone(),
-                        name: r[4].to_string(),
-                        unit: r[9].to_string(),
-                        yj: r[31].to_string(),
-                        form,
-                        generic: &r[16] == "1",
-                        price_yen: r[11].parse().unwrap_or(0.0),
-                        retired: yyyymmdd(&r[30]),
-                    };
+                    let e = DrugEntry::from_row(&r, form);
                     match existing {
                         Some(i) => self.entries[i] = e,
                         None => {

@@ -146,8 +146,10 @@ mod tests {
         assert_ne!(a, k.person_id("39131032", "", "12345679"));
         // A move between municipalities of one union keeps the id (D51); another
         // prefecture's union or a 国保 insurer does not.
-        assert_eq!(a, k.person_id("39312012", "", "12345678"));
-        assert_ne!(a, k.person_id("39271032", "", "12345678"));
+        // 39 13 103 2 (港区) → 39 13 201 4 (another 東京都 municipality): same union.
+        assert_eq!(a, k.person_id("39132014", "", "12345678"));
+        // 39 31 201 2 (鳥取市): another prefecture's union.
+        assert_ne!(a, k.person_id("39312012", "", "12345678"));
         assert_ne!(
             k.person_id("133066", "", "1"),
             k.person_id("133067", "", "1")

@@ -126,7 +126,9 @@ pub fn compute(
 
 /// As [`compute`], reusing `done`, a run already made with the same rules for one FY with
 /// its FY end as reference date (`ittai run` passes its own result so the rules are not
-/// applied twice). A run with another reference date must not be passed.
+/// applied twice). A run with another reference date must not be passed. That FY is done
+/// first and `done` (its feature table is the largest object of a run) is dropped before
+/// the other FYs, so that only one feature table is alive at a time.
 ///
 /// # Errors
 /// Polars errors.
@@ -134,42 +136,42 @@ pub fn compute_reusing(
     src: &Sources,
     fys: &[FiscalYear],
     spec: &RunSpec<'_>,
-    done: Option<&RunResult>,
+    done: Option<RunResult>,
     progress: &mut dyn FnMut(FiscalYear),
 ) -> PolarsResult<IndicatorSet> {
     let mut all_cells: Vec<(i32, Cell)> = Vec::new();
     let mut all_life: Vec<(i32, LifeInput)> = Vec::new();
     let mut runs = Vec::new();
-    for &fy in fys {
+    let frame_of = |fy: FiscalYear| Frame {
+        fy,
+        reference: fy.end(),
+    };
+    let mut done = done.filter(|r| fys.iter().any(|&fy| r.frame == frame_of(fy)));
+    let mut order: Vec<FiscalYear> = fys.to_vec();
+    if let Some(r) = &done {
+        order.sort_by_key(|&fy| (frame_of(fy) != r.frame, fy.0));
+    }
+    for fy in order {
         progress(fy);
-        let fresh;
-        let run: &RunResult = match done {
-            Some(r)
-                if r.frame
-                    == (Frame {
-                        fy,
-                        reference: fy.end(),
-                    }) =>
-            {
-                r
-            }
-            _ => {
-                let s = RunSpec {
-                    frame: Frame {
-                        fy,
-                        reference: fy.end(),
+        let run = match done.take() {
+            Some(r) if r.frame == frame_of(fy) => r,
+            other => {
+                done = other;
+                crate::run(
+                    src,
+                    &RunSpec {
+                        frame: frame_of(fy),
+                        ..*spec
                     },
-                    ..*spec
-                };
-                fresh = crate::run(src, &s)?;
-                &fresh
+                )?
             }
         };
-        let (cells, life) = cells::fy_cells(src, fy, run)?;
+        let (cells, life) = cells::fy_cells(src, fy, &run)?;
         all_cells.extend(cells.into_iter().map(|c| (fy.0, c)));
         all_life.extend(life.into_iter().map(|l| (fy.0, l)));
-        runs.push((fy.0, run.results.clone()));
+        runs.push((fy.0, run.results));
     }
+    runs.sort_by_key(|(fy, _)| *fy);
     // Polars returns groups in no fixed order; sorting makes the floating-point sums of
     // the rollups (person-years) add in the same order on every run, so reruns give
     // byte-identical tables.

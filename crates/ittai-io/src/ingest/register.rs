@@ -236,6 +236,46 @@ fn issue(
     }
 }
 
+/// A row left out, with the field and reason.
+fn rejected(input: &Input, line: u64, field: &str, kind: IssueKind, detail: String) -> Issue {
+    issue(
+        input,
+        line,
+        "",
+        field,
+        kind,
+        IssueAction::RecordRejected,
+        detail,
+    )
+}
+
+/// The data rows of a headed CSV with their 1-based line numbers (the header is line 1);
+/// rows the CSV reader cannot read go to the log.
+fn data_rows(
+    input: &Input,
+    text: &str,
+    log: &mut IssueLog,
+) -> std::io::Result<Vec<(u64, csv::StringRecord)>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        match rec {
+            Ok(r) => rows.push((r.position().map_or(line, |p| p.line()), r)),
+            Err(e) => log.push(rejected(
+                input,
+                line,
+                "",
+                IssueKind::BadRecord,
+                e.to_string(),
+            ))?,
+        }
+    }
+    Ok(rows)
+}
+
 fn file_issue(input: &Input, kind: IssueKind, detail: String) -> Issue {
     Issue {
         file: input.origin.clone(),
@@ -334,37 +374,10 @@ pub fn read_persons(
     let Some((text, h)) = headed(input, PERSONS_LAYOUT, log)? else {
         return Ok(0);
     };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
     let mut n = 0;
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i as u64 + 2;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                log.push(issue(
-                    input,
-                    line,
-                    "",
-                    "",
-                    IssueKind::BadRecord,
-                    IssueAction::RecordRejected,
-                    e.to_string(),
-                ))?;
-                continue;
-            }
-        };
+    for (line, rec) in data_rows(input, &text, log)? {
         let bad = |field: &str, kind: IssueKind, detail: String| {
-            issue(
-                input,
-                line,
-                "",
-                field,
-                kind,
-                IssueAction::RecordRejected,
-                detail,
-            )
+            rejected(input, line, field, kind, detail)
         };
         let insurer = normalise(h.get(&rec, "insurer_number"));
         if !is_valid_insurer_number(&insurer) {
@@ -509,37 +522,10 @@ pub fn read_certifications(
     let Some((text, h)) = headed(input, CERTIFICATIONS_LAYOUT, log)? else {
         return Ok(0);
     };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
     let mut n = 0;
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i as u64 + 2;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                log.push(issue(
-                    input,
-                    line,
-                    "",
-                    "",
-                    IssueKind::BadRecord,
-                    IssueAction::RecordRejected,
-                    e.to_string(),
-                ))?;
-                continue;
-            }
-        };
+    for (line, rec) in data_rows(input, &text, log)? {
         let bad = |field: &str, kind: IssueKind, detail: String| {
-            issue(
-                input,
-                line,
-                "",
-                field,
-                kind,
-                IssueAction::RecordRejected,
-                detail,
-            )
+            rejected(input, line, field, kind, detail)
         };
         let Some(person_id) = care_person(
             key,

@@ -112,6 +112,13 @@ fn num(x: Option<f64>) -> String {
     x.map(|v| format!("{v}")).unwrap_or_default()
 }
 
+/// A record of `n` fields: `fields` then empty ones.
+fn record(fields: &[&str], n: usize) -> String {
+    let mut v: Vec<&str> = fields.to_vec();
+    v.resize(n.max(fields.len()), "");
+    v.join(",")
+}
+
 fn pad(fields: &mut Vec<String>, n: usize) {
     fields.resize(n, String::new());
 }
@@ -263,27 +270,19 @@ impl UkeWriter {
                 &inst[3..],
                 month(claim_month, w)
             ));
-            let mut re = vec![
-                "RE".to_string(),
-                seq.to_string(),
-                receipt_type.into(),
-                sm.clone(),
-                "＊".into(),
-                r.sex.to_string(),
-                birth,
-            ];
-            pad(&mut re, 27);
-            lines.push(re.join(","));
-            let mut ho = vec![
-                "HO".to_string(),
-                insurer,
-                String::new(),
-                r.number.to_string(),
-                days,
-                points.clone(),
-            ];
-            pad(&mut ho, 14);
-            lines.push(ho.join(","));
+            lines.push(record(
+                &[
+                    "RE",
+                    &seq.to_string(),
+                    receipt_type,
+                    &sm,
+                    "＊",
+                    &r.sex.to_string(),
+                    &birth,
+                ],
+                27,
+            ));
+            lines.push(record(&["HO", &insurer, "", r.number, &days, &points], 14));
             for d in r.diagnoses {
                 let mut hs = vec![
                     "HS".to_string(),
@@ -328,27 +327,19 @@ impl UkeWriter {
                 lines.push(iy.join(","));
             }
         } else if c.claim_kind == 4 {
-            let mut re = vec![
-                "RE".to_string(),
-                seq.to_string(),
-                receipt_type.into(),
-                sm.clone(),
-                "＊".into(),
-                r.sex.to_string(),
-                birth,
-            ];
-            pad(&mut re, 38);
-            lines.push(re.join(","));
-            let mut ho = vec![
-                "HO".to_string(),
-                insurer,
-                String::new(),
-                r.number.to_string(),
-                days,
-                points.clone(),
-            ];
-            pad(&mut ho, 15);
-            lines.push(ho.join(","));
+            lines.push(record(
+                &[
+                    "RE",
+                    &seq.to_string(),
+                    receipt_type,
+                    &sm,
+                    "＊",
+                    &r.sex.to_string(),
+                    &birth,
+                ],
+                38,
+            ));
+            lines.push(record(&["HO", &insurer, "", r.number, &days, &points], 15));
             for (i, d) in r.drugs.iter().enumerate() {
                 let rx = (i + 1).to_string();
                 let form = match d.route {
@@ -369,27 +360,19 @@ impl UkeWriter {
                 lines.push(sy(d, w));
             }
         } else {
-            let mut re = vec![
-                "RE".to_string(),
-                seq.to_string(),
-                receipt_type.into(),
-                sm.clone(),
-                "＊".into(),
-                r.sex.to_string(),
-                birth,
-            ];
-            pad(&mut re, 38);
-            lines.push(re.join(","));
-            let mut ho = vec![
-                "HO".to_string(),
-                insurer,
-                String::new(),
-                r.number.to_string(),
-                days,
-                points.clone(),
-            ];
-            pad(&mut ho, 15);
-            lines.push(ho.join(","));
+            lines.push(record(
+                &[
+                    "RE",
+                    &seq.to_string(),
+                    receipt_type,
+                    &sm,
+                    "＊",
+                    &r.sex.to_string(),
+                    &birth,
+                ],
+                38,
+            ));
+            lines.push(record(&["HO", &insurer, "", r.number, &days, &points], 15));
             if c.claim_kind == 5 {
                 lines.push("BU,000000xx99x0xx,,,,".into());
             }
