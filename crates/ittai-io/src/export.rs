@@ -47,6 +47,9 @@ pub struct ExportOptions {
     pub encoding: UkeEncoding,
     /// Dates in the older 和暦 layout (GYYMM) instead of 西暦.
     pub wareki: bool,
+    /// Receipts are written in passes over a partition of the persons with about this many
+    /// claims each (memory: about 1 GB per million claims with their lines).
+    pub claims_per_pass: u64,
 }
 
 impl Default for ExportOptions {
@@ -56,6 +59,7 @@ impl Default for ExportOptions {
             xml: true,
             encoding: UkeEncoding::ShiftJis,
             wareki: false,
+            claims_per_pass: CLAIMS_PER_PASS,
         }
     }
 }
@@ -148,6 +152,27 @@ fn csv_file(
     })?;
     f.commit().map_err(io(path))?;
     Ok(n)
+}
+
+/// Default claims per pass of the receipt export (with their lines, about 2 GB in memory).
+const CLAIMS_PER_PASS: u64 = 2_000_000;
+
+/// The pass (0..passes) of a person: FNV-1a of the id.
+fn partition(person_id: &str, passes: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in person_id.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h % passes
+}
+
+fn read_where<R: crate::dataset::Row>(
+    dir: &Path,
+    keep: impl Fn(&R) -> bool,
+) -> Result<Vec<R>, ExportError> {
+    crate::dataset::read_rows_where::<R>(dir, keep)
+        .map(|(r, _)| r)
+        .map_err(ExportError::Read)
 }
 
 fn read<R: crate::dataset::Row>(dir: &Path) -> Result<Vec<R>, ExportError> {
@@ -298,38 +323,51 @@ pub fn export(
         .collect();
     if opts.uke {
         progress("receipts");
-        let claims: Vec<MedicalClaim> = read(dataset)?;
-        let dx: Vec<ClaimDiagnosis> = read(dataset)?;
-        let drugs: Vec<ClaimDrug> = read(dataset)?;
-        let dx_of = group(&dx, |d| d.claim_id.as_str());
-        let drugs_of = group(&drugs, |d| d.claim_id.as_str());
+        // Receipts are written in passes over a partition of the persons, so that memory
+        // holds about 2 million claims with their lines at a time whatever the size of the
+        // union (each pass reads the three tables and keeps its persons' rows).
+        let claim_rows =
+            crate::dataset::read::parquet_rows(&dataset.join("medical_claims.parquet"))
+                .unwrap_or(0);
+        let passes = claim_rows.div_ceil(opts.claims_per_pass.max(1)).max(1);
         let dir = out.join("uke");
         let mut w = UkeWriter::new(&dir, opts.encoding, opts.wareki).map_err(io(&dir))?;
-        let empty_dx: Vec<ClaimDiagnosis> = Vec::new();
-        let empty_drugs: Vec<ClaimDrug> = Vec::new();
-        for c in &claims {
-            let Some(p) = by_person.get(c.person_id.as_str()) else {
-                continue;
-            };
-            let d: Vec<ClaimDiagnosis> = dx_of
-                .get(c.claim_id.as_str())
-                .map(|ix| ix.iter().map(|&i| dx[i].clone()).collect())
-                .unwrap_or_else(|| empty_dx.clone());
-            let g: Vec<ClaimDrug> = drugs_of
-                .get(c.claim_id.as_str())
-                .map(|ix| ix.iter().map(|&i| drugs[i].clone()).collect())
-                .unwrap_or_else(|| empty_drugs.clone());
-            let number = number(&c.person_id).expect("indexed");
-            w.write(&ReceiptOut {
-                claim: c,
-                insurer: &p.insurer_number,
-                number: &number,
-                sex: p.sex,
-                birth_date: p.birth_date,
-                diagnoses: &d,
-                drugs: &g,
-            })
-            .map_err(io(&dir))?;
+        for pass in 0..passes {
+            if passes > 1 {
+                progress(&format!("receipts, pass {} of {passes}", pass + 1));
+            }
+            let mine = |pid: &str| passes == 1 || partition(pid, passes) == pass;
+            let claims: Vec<MedicalClaim> =
+                read_where(dataset, |c: &MedicalClaim| mine(&c.person_id))?;
+            let dx: Vec<ClaimDiagnosis> =
+                read_where(dataset, |d: &ClaimDiagnosis| mine(&d.person_id))?;
+            let drugs: Vec<ClaimDrug> = read_where(dataset, |d: &ClaimDrug| mine(&d.person_id))?;
+            let dx_of = group(&dx, |d| d.claim_id.as_str());
+            let drugs_of = group(&drugs, |d| d.claim_id.as_str());
+            for c in &claims {
+                let Some(p) = by_person.get(c.person_id.as_str()) else {
+                    continue;
+                };
+                let d: Vec<ClaimDiagnosis> = dx_of
+                    .get(c.claim_id.as_str())
+                    .map(|ix| ix.iter().map(|&i| dx[i].clone()).collect())
+                    .unwrap_or_default();
+                let g: Vec<ClaimDrug> = drugs_of
+                    .get(c.claim_id.as_str())
+                    .map(|ix| ix.iter().map(|&i| drugs[i].clone()).collect())
+                    .unwrap_or_default();
+                let number = number(&c.person_id).expect("indexed");
+                w.write(&ReceiptOut {
+                    claim: c,
+                    insurer: &p.insurer_number,
+                    number: &number,
+                    sex: p.sex,
+                    birth_date: p.birth_date,
+                    diagnoses: &d,
+                    drugs: &g,
+                })
+                .map_err(io(&dir))?;
+            }
         }
         s.uke = w.finish().map_err(io(&dir))?;
         s.paths.push(dir);
@@ -345,37 +383,43 @@ pub fn export(
                 at_checkup.insert((q.person_id.as_str(), q.answer_date), q);
             }
         }
-        let mut by_month: BTreeMap<(i32, u32), Vec<String>> = BTreeMap::new();
-        for c in &checkups {
-            let Some(p) = by_person.get(c.person_id.as_str()) else {
-                continue;
-            };
-            let q = at_checkup.remove(&(c.person_id.as_str(), c.exam_date));
-            if q.is_some() {
-                s.questionnaires_in_documents += 1;
+        // One archive per exam month, its documents built when it is written.
+        let mut by_month: BTreeMap<(i32, u32), Vec<usize>> = BTreeMap::new();
+        for (i, c) in checkups.iter().enumerate() {
+            if by_person.contains_key(c.person_id.as_str()) {
+                by_month
+                    .entry((c.exam_date.year(), c.exam_date.month()))
+                    .or_default()
+                    .push(i);
             }
-            let number = number(&c.person_id).expect("indexed");
-            let id = ExamIdentity {
-                insurer: &p.insurer_number,
-                number: &number,
-                sex: p.sex,
-                birth_date: p.birth_date,
-            };
-            let inst = format!("{}00000001", &p.municipality_code[..2]);
-            by_month
-                .entry((c.exam_date.year(), c.exam_date.month()))
-                .or_default()
-                .push(document(&id, &inst, c, q));
-            s.documents += 1;
         }
-        s.questionnaires_left_out = qs.len() as u64 - s.questionnaires_in_documents;
         let dir = out.join("kenshin");
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        for ((y, m), docs) in by_month {
+        for ((y, m), ix) in by_month {
+            let mut docs = Vec::with_capacity(ix.len());
+            for i in ix {
+                let c = &checkups[i];
+                let p = by_person[c.person_id.as_str()];
+                let q = at_checkup.remove(&(c.person_id.as_str(), c.exam_date));
+                if q.is_some() {
+                    s.questionnaires_in_documents += 1;
+                }
+                let number = number(&c.person_id).expect("indexed");
+                let id = ExamIdentity {
+                    insurer: &p.insurer_number,
+                    number: &number,
+                    sex: p.sex,
+                    birth_date: p.birth_date,
+                };
+                let inst = format!("{}00000001", &p.municipality_code[..2]);
+                docs.push(document(&id, &inst, c, q));
+                s.documents += 1;
+            }
             let path = dir.join(format!("kenshin_{y:04}{m:02}.zip"));
             write_archive(&path, &docs).map_err(io(&path))?;
             s.archives += 1;
         }
+        s.questionnaires_left_out = qs.len() as u64 - s.questionnaires_in_documents;
         s.paths.push(dir);
     }
     Ok(s)

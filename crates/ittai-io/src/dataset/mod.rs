@@ -26,6 +26,18 @@ pub use write::{ParquetTableWriter, RowBatch};
 /// # Errors
 /// The table is missing, or its file cannot be opened or read (the violation's text).
 pub fn read_rows<R: Row>(dir: &std::path::Path) -> Result<(Vec<R>, u64), String> {
+    read_rows_where(dir, |_: &R| true)
+}
+
+/// As [`read_rows`], keeping only the rows for which `keep` is true (the others are
+/// dropped batch by batch, so memory holds only what is kept).
+///
+/// # Errors
+/// As [`read_rows`].
+pub fn read_rows_where<R: Row>(
+    dir: &std::path::Path,
+    keep: impl Fn(&R) -> bool,
+) -> Result<(Vec<R>, u64), String> {
     let (files, _) = read::discover(dir);
     let Some(file) = files.iter().find(|f| f.spec.name == R::SPEC.name) else {
         return Err(format!("{}: no {} table", dir.display(), R::SPEC.name));
@@ -38,7 +50,11 @@ pub fn read_rows<R: Row>(dir: &std::path::Path) -> Result<(Vec<R>, u64), String>
         let cols = b.batch.columns();
         for i in 0..b.batch.num_rows() {
             match (bad.contains(&i), R::from_columns(cols, i)) {
-                (false, Some(r)) => rows.push(r),
+                (false, Some(r)) => {
+                    if keep(&r) {
+                        rows.push(r);
+                    }
+                }
                 _ => skipped += 1,
             }
         }
