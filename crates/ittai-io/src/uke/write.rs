@@ -112,6 +112,24 @@ fn num(x: Option<f64>) -> String {
     x.map(|v| format!("{v}")).unwrap_or_default()
 }
 
+/// An IY record of `width` fields (医科 44, 歯科 39) for a drug line: 診療識別 from the route,
+/// 使用量, and the 回数 in field 7 and again at `count_at` (0-based; the first 回数 field).
+fn iy(d: &ClaimDrug, width: usize, count_at: usize) -> String {
+    let count = d.days.map(|x| x.to_string()).unwrap_or_default();
+    let mut f = vec![
+        "IY".to_string(),
+        category(d.route).into(),
+        "1".into(),
+        d.drug_code.clone(),
+        num(d.quantity),
+        "0".into(),
+        count.clone(),
+    ];
+    pad(&mut f, width);
+    f[count_at] = count;
+    f.join(",")
+}
+
 /// A record of `n` fields: `fields` then empty ones.
 fn record(fields: &[&str], n: usize) -> String {
     let mut v: Vec<&str> = fields.to_vec();
@@ -311,20 +329,7 @@ impl UkeWriter {
             ss[78] = "1".into();
             lines.push(ss.join(","));
             for d in r.drugs {
-                let mut iy = vec![
-                    "IY".to_string(),
-                    category(d.route).into(),
-                    "1".into(),
-                    d.drug_code.clone(),
-                    num(d.quantity),
-                    "0".into(),
-                    d.days.map(|x| x.to_string()).unwrap_or_default(),
-                ];
-                pad(&mut iy, 39);
-                if let Some(n) = d.days {
-                    iy[8] = n.to_string();
-                }
-                lines.push(iy.join(","));
+                lines.push(iy(d, 39, 8));
             }
         } else if c.claim_kind == 4 {
             lines.push(record(
@@ -397,20 +402,7 @@ impl UkeWriter {
             si[13] = "1".into();
             lines.push(si.join(","));
             for d in r.drugs {
-                let mut iy = vec![
-                    "IY".to_string(),
-                    category(d.route).into(),
-                    "1".into(),
-                    d.drug_code.clone(),
-                    num(d.quantity),
-                    "0".into(),
-                    d.days.map(|x| x.to_string()).unwrap_or_default(),
-                ];
-                pad(&mut iy, 44);
-                if let Some(n) = d.days {
-                    iy[13] = n.to_string();
-                }
-                lines.push(iy.join(","));
+                lines.push(iy(d, 44, 13));
             }
         }
         self.append(&key, c.claim_kind, lines)?;
