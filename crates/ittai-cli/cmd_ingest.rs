@@ -11,21 +11,20 @@ use ittai_io::pseudonym::IdKey;
 
 use crate::ui;
 
-/// Read a union's files in the national standard formats into the canonical dataset.
-///
-/// Each option takes files, directories (read recursively) or zip archives, and may be
-/// repeated. Every 保険者番号 + 被保険者番号 becomes a person_id through HMAC-SHA256 with
-/// the key of --id-key-file; raw numbers and names are never written. Problems go to
-/// OUT/rejects_<source>.csv (file, line, reason) and are counted in OUT/ingest_summary.json;
-/// they never stop the run. Layouts: docs/INGEST.md.
-///
-/// Example:
-///   head -c 32 /dev/urandom | xxd -p > ~/ittai.key && chmod 600 ~/ittai.key
-///   ittai ingest --id-key-file ~/ittai.key --persons 台帳.csv --uke receipts/ \
-///       --kenshin kenshin_2024.zip --certifications 認定.csv --care-claims 給付実績.csv --out data/
-///   ittai run data/
+/// Read a union's files in the national standard formats into the canonical dataset
+/// (the text users see is in `after_help` and the option docs).
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = "\
+Each option takes files, directories (read recursively) or zip archives and may be repeated.
+Every 保険者番号 + 被保険者番号 becomes a person_id (HMAC-SHA256 with your key); raw numbers and
+names are never written. Problems go to OUT/rejects_<source>.csv (file, line, reason) and are
+counted in OUT/ingest_summary.json; they never stop the run. Layouts: docs/INGEST.md.
+
+Example:
+  head -c 32 /dev/urandom | xxd -p > ~/ittai.key && chmod 600 ~/ittai.key
+  ittai ingest --id-key-file ~/ittai.key --persons 台帳.csv --uke receipts/ \\
+      --kenshin kenshin_2024.zip --certifications 認定.csv --care-claims 給付実績.csv --out data/
+  ittai run --data data/")]
 pub struct Args {
     /// Secret key for pseudonymisation (any file of at least 16 bytes, e.g. 64 random hex
     /// characters). Keep it: the same key gives the same person_ids next year.
@@ -195,7 +194,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         println!("{t:<18} {:>14}", ui::thousands(*n));
     }
     println!(
-        "wrote the dataset and ingest_summary.json to {} in {secs:.1} s; next: ittai run {}",
+        "wrote the dataset and ingest_summary.json to {} in {secs:.1} s; next: ittai run --data {}",
         a.out.display(),
         a.out.display()
     );
