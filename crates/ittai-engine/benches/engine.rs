@@ -44,36 +44,15 @@ fn setup() -> &'static Setup {
     })
 }
 
-fn features_of(rules: &[Rule], keep: impl Fn(&Feature) -> bool) -> BTreeSet<Feature> {
+/// Builds and collects the feature table of the rules' features for which `keep` holds;
+/// returns its height.
+fn feature_table(keep: impl Fn(&Feature) -> bool) -> usize {
+    let s = setup();
     let mut all = BTreeSet::new();
-    for r in rules {
+    for r in &s.rules {
         collect(&r.condition, &mut all);
     }
-    all.into_iter().filter(keep).collect()
-}
-
-/// The feature table of all ten rules (every aggregation over claims, drugs, diagnoses,
-/// checkups, questionnaires, certifications), collected.
-#[divan::bench(sample_count = 10)]
-fn feature_table_ten_rules() -> usize {
-    let s = setup();
-    let f = features_of(&s.rules, |_| true);
-    let (lf, _) = build(
-        &s.src,
-        &s.frame,
-        &f,
-        &default_drug_classes(),
-        &default_disease_classes(),
-    )
-    .expect("build");
-    lf.collect().expect("collect").height()
-}
-
-/// The monthly distinct-ingredient (YJ7) count of R03 alone.
-#[divan::bench(sample_count = 10)]
-fn monthly_distinct_drug_count() -> usize {
-    let s = setup();
-    let f = features_of(&s.rules, |f| matches!(f, Feature::MonthlyDrugs { .. }));
+    let f: BTreeSet<Feature> = all.into_iter().filter(keep).collect();
     assert!(!f.is_empty());
     let (lf, _) = build(
         &s.src,
@@ -84,6 +63,19 @@ fn monthly_distinct_drug_count() -> usize {
     )
     .expect("build");
     lf.collect().expect("collect").height()
+}
+
+/// The feature table of all ten rules (every aggregation over claims, drugs, diagnoses,
+/// checkups, questionnaires, certifications), collected.
+#[divan::bench(sample_count = 10)]
+fn feature_table_ten_rules() -> usize {
+    feature_table(|_| true)
+}
+
+/// The monthly distinct-ingredient (YJ7) count of R03 alone.
+#[divan::bench(sample_count = 10)]
+fn monthly_distinct_drug_count() -> usize {
+    feature_table(|f| matches!(f, Feature::MonthlyDrugs { .. }))
 }
 
 /// Features, the ten rules, attrition and lists.

@@ -98,6 +98,33 @@ pub fn write_atomic(dest: &Path, bytes: &[u8], visibility: Visibility) -> io::Re
     f.commit()
 }
 
+/// A CSV writer on a new [`AtomicFile`] that starts with a UTF-8 BOM (so Japanese Excel opens
+/// it as UTF-8) and `header`. Finish it with [`commit_csv`].
+///
+/// # Errors
+/// I/O errors creating the file.
+pub fn bom_csv(
+    path: &Path,
+    visibility: Visibility,
+    header: &[&str],
+) -> std::io::Result<csv::Writer<AtomicFile>> {
+    let mut f = AtomicFile::create(path, visibility)?;
+    std::io::Write::write_all(&mut f, b"\xEF\xBB\xBF")?;
+    let mut w = csv::Writer::from_writer(f);
+    w.write_record(header).map_err(std::io::Error::other)?;
+    Ok(w)
+}
+
+/// Flushes a writer made by [`bom_csv`] and moves its file into place.
+///
+/// # Errors
+/// I/O errors flushing or renaming.
+pub fn commit_csv(w: csv::Writer<AtomicFile>) -> std::io::Result<()> {
+    w.into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))?
+        .commit()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -133,24 +133,13 @@ fn csv_file(
     header: &[&str],
     rows: impl Iterator<Item = Vec<String>>,
 ) -> Result<u64, ExportError> {
-    let mut f = AtomicFile::create(path, Visibility::Private).map_err(io(path))?;
-    f.write_all(b"\xEF\xBB\xBF").map_err(io(path))?;
-    let mut w = csv::Writer::from_writer(f);
-    w.write_record(header)
-        .map_err(|e| ExportError::Io(path.display().to_string(), e.into()))?;
+    let mut w = crate::atomic::bom_csv(path, Visibility::Private, header).map_err(io(path))?;
     let mut n = 0;
     for r in rows {
-        w.write_record(&r)
-            .map_err(|e| ExportError::Io(path.display().to_string(), e.into()))?;
+        w.write_record(&r).map_err(|e| io(path)(e.into()))?;
         n += 1;
     }
-    let f = w.into_inner().map_err(|e| {
-        ExportError::Io(
-            path.display().to_string(),
-            std::io::Error::other(e.to_string()),
-        )
-    })?;
-    f.commit().map_err(io(path))?;
+    crate::atomic::commit_csv(w).map_err(io(path))?;
     Ok(n)
 }
 

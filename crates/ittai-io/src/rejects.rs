@@ -208,10 +208,7 @@ impl RejectSink {
     /// # Errors
     /// I/O errors creating the file.
     pub fn to_file(path: &Path, keep_first: usize) -> std::io::Result<Self> {
-        let mut f = AtomicFile::create(path, Visibility::Private)?;
-        std::io::Write::write_all(&mut f, b"\xEF\xBB\xBF")?;
-        let mut w = csv::WriterBuilder::new().from_writer(f);
-        w.write_record(REJECTS_HEADER).map_err(csv_io)?;
+        let w = crate::atomic::bom_csv(path, Visibility::Private, &REJECTS_HEADER)?;
         let mut s = Self::counting(keep_first);
         s.file = Some((w, path.to_path_buf()));
         Ok(s)
@@ -277,10 +274,7 @@ impl RejectSink {
     pub fn finish(self) -> std::io::Result<Option<PathBuf>> {
         match self.file {
             Some((w, p)) => {
-                let f = w
-                    .into_inner()
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
-                f.commit()?;
+                crate::atomic::commit_csv(w)?;
                 Ok(Some(p))
             }
             None => Ok(None),

@@ -73,6 +73,31 @@ fn axis_number(x: f64, max: f64) -> String {
     }
 }
 
+/// The vertical value axis of the column and line charts: six labelled ticks up to `max`
+/// in `unit`, no vertical grid lines, no category labels on the axis (they are drawn apart).
+fn value_axis(
+    chart: &mut ChartContext<
+        '_,
+        SVGBackend<'_>,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    max: f64,
+    unit: &str,
+) -> Result<(), ChartError> {
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_labels(6)
+        .y_label_formatter(&|y| axis_number(*y, max))
+        .y_desc(unit)
+        .label_style(text_style(16))
+        .axis_desc_style(text_style(16))
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(err)
+}
+
 fn text_style(size: u32) -> TextStyle<'static> {
     (FONT, size as f64).into_font().color(&BLACK)
 }
@@ -217,18 +242,7 @@ pub fn grouped(categories: &[String], series: &[Series], unit: &str) -> Result<S
             .y_label_area_size(70)
             .build_cartesian_2d(0f64..n as f64, 0f64..ymax)
             .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(6)
-            .y_label_formatter(&|y| axis_number(*y, ymax))
-            .y_desc(unit)
-            .label_style(text_style(16))
-            .axis_desc_style(text_style(16))
-            .light_line_style(TRANSPARENT)
-            .draw()
-            .map_err(err)?;
+        value_axis(&mut chart, ymax, unit)?;
         let bw = 0.8 / k as f64;
         for (j, s) in series.iter().enumerate() {
             let c = PALETTE[j % PALETTE.len()];
@@ -310,18 +324,7 @@ pub fn lines(
             .y_label_area_size(70)
             .build_cartesian_2d(-0.5f64..n as f64 - 0.5, lo..hi)
             .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(6)
-            .y_label_formatter(&|y| axis_number(*y, hi))
-            .y_desc(unit)
-            .label_style(text_style(16))
-            .axis_desc_style(text_style(16))
-            .light_line_style(TRANSPARENT)
-            .draw()
-            .map_err(err)?;
+        value_axis(&mut chart, hi, unit)?;
         for (j, s) in series.iter().enumerate() {
             let c = PALETTE[j % PALETTE.len()];
             let off = (j as f64 - (series.len() as f64 - 1.0) / 2.0) * 0.04;

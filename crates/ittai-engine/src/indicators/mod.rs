@@ -512,51 +512,36 @@ fn secondary_suppression(rows: &mut [IndicatorRow]) {
     type GroupKey = (String, Option<String>, i32, String, String, String);
     for _ in 0..10 {
         let mut changed = false;
-        let groupings: [&dyn Fn(&IndicatorRow) -> Option<GroupKey>; 3] = [
-            &|r| {
-                (r.municipality_code != UNION).then(|| {
-                    (
-                        r.indicator.clone(),
-                        r.rule_id.clone(),
-                        r.fy,
-                        String::new(),
-                        r.sex.clone(),
-                        r.age_band.clone(),
-                    )
-                })
-            },
-            &|r| {
-                (r.sex != ALL).then(|| {
-                    (
-                        r.indicator.clone(),
-                        r.rule_id.clone(),
-                        r.fy,
-                        r.municipality_code.clone(),
-                        String::new(),
-                        r.age_band.clone(),
-                    )
-                })
-            },
-            &|r| {
-                (r.age_band != ALL).then(|| {
-                    (
-                        r.indicator.clone(),
-                        r.rule_id.clone(),
-                        r.fy,
-                        r.municipality_code.clone(),
-                        r.sex.clone(),
-                        String::new(),
-                    )
-                })
-            },
-        ];
-        for g in groupings {
+        // The set a row belongs to along one dimension (0 municipality, 1 sex, 2 age band):
+        // its key with that dimension blanked, for rows that are not that dimension's total.
+        let set_of = |r: &IndicatorRow, dim: usize| -> Option<GroupKey> {
+            let parts = [&r.municipality_code, &r.sex, &r.age_band];
+            let total = [UNION, ALL, ALL][dim];
+            (parts[dim] != total).then(|| {
+                let part = |k: usize| {
+                    if k == dim {
+                        String::new()
+                    } else {
+                        parts[k].clone()
+                    }
+                };
+                (
+                    r.indicator.clone(),
+                    r.rule_id.clone(),
+                    r.fy,
+                    part(0),
+                    part(1),
+                    part(2),
+                )
+            })
+        };
+        for dim in 0..3 {
             let mut sets: HashMap<GroupKey, Vec<usize>> = HashMap::new();
             for (i, r) in rows.iter().enumerate() {
                 if def(&r.indicator).is_some_and(|d| d.kind == Kind::Years) {
                     continue;
                 }
-                if let Some(k) = g(r) {
+                if let Some(k) = set_of(r, dim) {
                     sets.entry(k).or_default().push(i);
                 }
             }

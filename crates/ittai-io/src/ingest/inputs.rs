@@ -190,6 +190,33 @@ where
     Ok(())
 }
 
+/// The text of an input, as [`decode`]; when it is neither encoding, a `wrong_encoding`
+/// issue (file rejected, with the line of the first bad byte) goes to `log` and `None` is
+/// returned.
+///
+/// # Errors
+/// I/O errors writing the rejects file.
+pub fn text_of<'a>(
+    input: &'a Input,
+    log: &mut super::issues::IssueLog,
+) -> std::io::Result<Option<Cow<'a, str>>> {
+    match decode(&input.bytes) {
+        Ok(t) => Ok(Some(t)),
+        Err(line) => {
+            log.push(super::issues::Issue {
+                file: input.origin.clone(),
+                line: Some(line),
+                record: String::new(),
+                field: String::new(),
+                kind: super::issues::IssueKind::WrongEncoding,
+                action: super::issues::IssueAction::FileRejected,
+                detail: "neither UTF-8 nor Shift_JIS (CP932) text".into(),
+            })?;
+            Ok(None)
+        }
+    }
+}
+
 /// The text of an input: UTF-8 (a BOM is dropped) or else Shift_JIS (CP932).
 ///
 /// # Errors

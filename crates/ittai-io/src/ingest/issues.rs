@@ -179,11 +179,7 @@ impl IssueLog {
     /// I/O errors creating the file.
     pub fn to_dir(source: &'static str, dir: &Path) -> std::io::Result<Self> {
         let path = dir.join(format!("rejects_{source}.csv"));
-        let mut f = AtomicFile::create(&path, Visibility::Private)?;
-        std::io::Write::write_all(&mut f, b"\xEF\xBB\xBF")?;
-        let mut w = csv::Writer::from_writer(f);
-        w.write_record(ISSUE_HEADER)
-            .map_err(std::io::Error::other)?;
+        let w = crate::atomic::bom_csv(&path, Visibility::Private, &ISSUE_HEADER)?;
         Ok(IssueLog {
             writer: Some((w, path)),
             ..Self::counting(source)
@@ -250,10 +246,7 @@ impl IssueLog {
     pub fn finish(self) -> std::io::Result<Option<PathBuf>> {
         match self.writer {
             Some((w, p)) => {
-                let f = w
-                    .into_inner()
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
-                f.commit()?;
+                crate::atomic::commit_csv(w)?;
                 Ok(Some(p))
             }
             None => Ok(None),

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use ittai_model::check_digit::municipality_check_digit;
 use serde::Serialize;
 
-use super::inputs::{Input, decode};
+use super::inputs::{Input, text_of};
 use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
 use super::output::Output;
 use crate::dataset::{ClaimDiagnosis, ClaimDrug, MedicalClaim, Person};
@@ -123,19 +123,8 @@ impl<'a> ReceiptIngest<'a> {
         out: &mut Output,
         log: &mut IssueLog,
     ) -> std::io::Result<()> {
-        let text = match decode(&input.bytes) {
-            Ok(t) => t,
-            Err(line) => {
-                return log.push(Issue {
-                    file: input.origin.clone(),
-                    line: Some(line),
-                    record: String::new(),
-                    field: String::new(),
-                    kind: IssueKind::WrongEncoding,
-                    action: IssueAction::FileRejected,
-                    detail: "neither UTF-8 nor Shift_JIS (CP932) text".into(),
-                });
-            }
+        let Some(text) = text_of(input, log)? else {
+            return Ok(());
         };
         let mut issues: Vec<ParseIssue> = Vec::new();
         let mut receipts: Vec<(FileHeader, RawReceipt)> = Vec::new();

@@ -295,19 +295,8 @@ fn headed<'a>(
     layout: &[FieldDef],
     log: &mut IssueLog,
 ) -> std::io::Result<Option<(std::borrow::Cow<'a, str>, Header)>> {
-    let text = match super::inputs::decode(&input.bytes) {
-        Ok(t) => t,
-        Err(line) => {
-            log.push(Issue {
-                line: Some(line),
-                ..file_issue(
-                    input,
-                    IssueKind::WrongEncoding,
-                    "neither UTF-8 nor Shift_JIS (CP932) text".into(),
-                )
-            })?;
-            return Ok(None);
-        }
+    let Some(text) = super::inputs::text_of(input, log)? else {
+        return Ok(None);
     };
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
@@ -632,19 +621,8 @@ pub fn read_care_claims(
     out: &mut Output,
     log: &mut IssueLog,
 ) -> std::io::Result<u64> {
-    let text = match super::inputs::decode(&input.bytes) {
-        Ok(t) => t,
-        Err(line) => {
-            log.push(Issue {
-                line: Some(line),
-                ..file_issue(
-                    input,
-                    IssueKind::WrongEncoding,
-                    "neither UTF-8 nor Shift_JIS (CP932) text".into(),
-                )
-            })?;
-            return Ok(0);
-        }
+    let Some(text) = super::inputs::text_of(input, log)? else {
+        return Ok(0);
     };
     let mut open: Option<OpenClaim> = None;
     let mut seen: std::collections::HashSet<String> = Default::default();

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::inputs::{Input, InputError, decode, for_each};
+use super::inputs::{Input, InputError, for_each, text_of};
 
 use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
 use super::output::Output;
@@ -409,18 +409,8 @@ impl ExamIngest<'_> {
             action,
             detail,
         };
-        let text = match decode(&input.bytes) {
-            Ok(t) => t,
-            Err(line) => {
-                log.push(issue(
-                    Some(line),
-                    "",
-                    IssueKind::WrongEncoding,
-                    IssueAction::FileRejected,
-                    "neither UTF-8 nor Shift_JIS (CP932) text".into(),
-                ))?;
-                return Ok(0);
-            }
+        let Some(text) = text_of(input, log)? else {
+            return Ok(0);
         };
         let mut issues = Vec::new();
         let exam = match parse_exam(&text, &mut issues) {

@@ -399,7 +399,7 @@ pub fn parse(
             },
         }
     }
-    if let (Some(h), false) = (&header, ended) {
+    if header.is_some() && !ended {
         let last = current.as_ref().map(|b| b.receipt.line);
         on_issue(ParseIssue {
             line: last,
@@ -409,7 +409,6 @@ pub fn parse(
             action: if last.is_some() { IssueAction::ReceiptRejected } else { IssueAction::Kept },
             detail: "the file ends without its GO trailer: it may be cut short, so its last receipt is left out".into(),
         });
-        let _ = h;
     } else if header.is_none() {
         on_issue(ParseIssue {
             line: None,

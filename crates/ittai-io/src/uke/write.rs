@@ -280,6 +280,7 @@ impl UkeWriter {
         let birth = date(Some(r.birth_date), w);
         let insurer = format!("{:>8}", r.insurer);
         if c.claim_kind == 3 {
+            // 歯科 receipts repeat the institution record before their RE.
             let inst = &c.institution_code;
             lines.push(format!(
                 "IR,2,{},{},{},,{},,",
@@ -288,19 +289,28 @@ impl UkeWriter {
                 &inst[3..],
                 month(claim_month, w)
             ));
-            lines.push(record(
-                &[
-                    "RE",
-                    &seq.to_string(),
-                    receipt_type,
-                    &sm,
-                    "＊",
-                    &r.sex.to_string(),
-                    &birth,
-                ],
-                27,
-            ));
-            lines.push(record(&["HO", &insurer, "", r.number, &days, &points], 14));
+        }
+        // RE and HO: the same fields in every 点数表; the 歯科 layout has fewer after them.
+        let (re_width, ho_width) = if c.claim_kind == 3 {
+            (27, 14)
+        } else {
+            (38, 15)
+        };
+        let re = [
+            "RE",
+            &seq.to_string(),
+            receipt_type,
+            &sm,
+            "＊",
+            &r.sex.to_string(),
+            &birth,
+        ];
+        lines.push(record(&re, re_width));
+        lines.push(record(
+            &["HO", &insurer, "", r.number, &days, &points],
+            ho_width,
+        ));
+        if c.claim_kind == 3 {
             for d in r.diagnoses {
                 let mut hs = vec![
                     "HS".to_string(),
@@ -332,19 +342,6 @@ impl UkeWriter {
                 lines.push(iy(d, 39, 8));
             }
         } else if c.claim_kind == 4 {
-            lines.push(record(
-                &[
-                    "RE",
-                    &seq.to_string(),
-                    receipt_type,
-                    &sm,
-                    "＊",
-                    &r.sex.to_string(),
-                    &birth,
-                ],
-                38,
-            ));
-            lines.push(record(&["HO", &insurer, "", r.number, &days, &points], 15));
             for (i, d) in r.drugs.iter().enumerate() {
                 let rx = (i + 1).to_string();
                 let form = match d.route {
@@ -365,19 +362,6 @@ impl UkeWriter {
                 lines.push(sy(d, w));
             }
         } else {
-            lines.push(record(
-                &[
-                    "RE",
-                    &seq.to_string(),
-                    receipt_type,
-                    &sm,
-                    "＊",
-                    &r.sex.to_string(),
-                    &birth,
-                ],
-                38,
-            ));
-            lines.push(record(&["HO", &insurer, "", r.number, &days, &points], 15));
             if c.claim_kind == 5 {
                 lines.push("BU,000000xx99x0xx,,,,".into());
             }
