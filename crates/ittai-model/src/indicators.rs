@@ -256,6 +256,24 @@ pub struct IndicatorRow {
     pub suppressed: bool,
 }
 
+/// The identity of an [`IndicatorRow`]: indicator, rule_id, fy, municipality_code, sex,
+/// age_band. Unique in a table.
+pub type RowKey<'a> = (&'a str, Option<&'a str>, i32, &'a str, &'a str, &'a str);
+
+impl IndicatorRow {
+    /// The row's [`RowKey`].
+    pub fn key(&self) -> RowKey<'_> {
+        (
+            self.indicator.as_str(),
+            self.rule_id.as_deref(),
+            self.fy,
+            self.municipality_code.as_str(),
+            self.sex.as_str(),
+            self.age_band.as_str(),
+        )
+    }
+}
+
 /// Japanese label of a sex value.
 pub fn sex_label_ja(s: &str) -> &'static str {
     match s {

@@ -60,7 +60,7 @@ pub enum ReportError {
     Empty,
 }
 
-type Key<'a> = (&'a str, Option<&'a str>, i32, &'a str, &'a str, &'a str);
+type Key<'a> = ittai_model::indicators::RowKey<'a>;
 
 struct View<'a> {
     input: ReportInput<'a>,
@@ -74,23 +74,7 @@ struct View<'a> {
 
 impl<'a> View<'a> {
     fn new(input: ReportInput<'a>) -> Result<Self, ReportError> {
-        let index = input
-            .rows
-            .iter()
-            .map(|r| {
-                (
-                    (
-                        r.indicator.as_str(),
-                        r.rule_id.as_deref(),
-                        r.fy,
-                        r.municipality_code.as_str(),
-                        r.sex.as_str(),
-                        r.age_band.as_str(),
-                    ),
-                    r,
-                )
-            })
-            .collect();
+        let index = input.rows.iter().map(|r| (r.key(), r)).collect();
         let fys: Vec<i32> = input
             .rows
             .iter()

@@ -25,22 +25,8 @@ pub fn direction_ja(d: Option<&str>) -> Option<String> {
 /// labelled 広域連合全体). A suppressed row keeps its keys and the flag; its numbers are
 /// blank. The change is blank when either year is suppressed.
 pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Table {
-    let suppressed: HashMap<(&str, Option<&str>, i32, &str, &str, &str), bool> = rows
-        .iter()
-        .map(|r| {
-            (
-                (
-                    r.indicator.as_str(),
-                    r.rule_id.as_deref(),
-                    r.fy,
-                    r.municipality_code.as_str(),
-                    r.sex.as_str(),
-                    r.age_band.as_str(),
-                ),
-                r.suppressed,
-            )
-        })
-        .collect();
+    let suppressed: HashMap<ittai_model::indicators::RowKey<'_>, bool> =
+        rows.iter().map(|r| (r.key(), r.suppressed)).collect();
     let prev_hidden = |r: &IndicatorRow| {
         *suppressed
             .get(&(
