@@ -6,12 +6,10 @@ use std::process::ExitCode;
 
 use ittai_engine::indicators::store::{self, IndicatorTables};
 use ittai_engine::indicators::{IndicatorSet, compute_reusing, fiscal_years};
-use ittai_engine::rules::{LoadOptions, load_rules};
-use ittai_engine::{Frame, RunSpec, Sources};
-use ittai_io::atomic::Visibility;
-use ittai_io::masters::{DiseaseMaster, DrugMaster};
+use ittai_dataset::atomic::Visibility;
+use ittai_engine::Frame;
+use ittai_engine::rules::LoadOptions;
 use ittai_model::FiscalYear;
-use ittai_model::classes::{default_disease_classes, default_drug_classes};
 use ittai_report::{CsvEncoding, Headers, write_csv, write_xlsx};
 
 use crate::{prepare, sample, ui};
@@ -57,7 +55,7 @@ impl Args {
 
 /// Municipality code → name, from the vendored code list.
 pub fn municipality_names() -> BTreeMap<String, String> {
-    ittai_io::reference::municipalities()
+    ittai_dataset::reference::municipalities()
         .into_iter()
         .map(|m| (m.code, m.name))
         .collect()
@@ -107,24 +105,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Some(d) => d.clone(),
         None => sample::default_data_dir()?,
     };
-    let drugs = default_drug_classes();
-    let diseases = default_disease_classes();
-    let rules = load_rules(
-        &LoadOptions {
-            dir: a.rules.clone(),
-            ..Default::default()
-        },
-        &drugs,
-        &diseases,
-    )?;
-    let prepared = prepare::prepare(&data, &a.out, chrono::Local::now().date_naive(), false)?;
-    let src = Sources::open(
-        &prepared.dir,
-        &DrugMaster::embedded(),
-        &DiseaseMaster::embedded(),
-    )?;
+    let rules = LoadOptions {
+        dir: a.rules.clone(),
+        ..Default::default()
+    };
+    let job = prepare::open_job(&data, &a.out, rules, false)?;
     let fys: Vec<FiscalYear> = if a.fy.is_empty() {
-        fiscal_years(&src)?
+        fiscal_years(&job.sources)?
     } else {
         a.fy.iter().map(|y| FiscalYear(*y)).collect()
     };
@@ -132,7 +119,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         !fys.is_empty(),
         "the dataset has no medical claims; give --fy"
     );
-    let set = compute_with_progress(&src, &fys, &rules, &drugs, &diseases, None)?;
+    let set = compute_with_progress(&job, &fys, None)?;
     let files = write(&set, &a.out.join("indicators"), encoding)?;
     print_union_summary(&set);
     eprintln!(
@@ -149,25 +136,17 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 /// Computes the indicators with a progress bar over the fiscal years, reusing `done` (a
 /// run of the same rules for one FY with its FY end as reference date) when given.
 pub fn compute_with_progress(
-    src: &Sources,
+    job: &ittai_engine::Job,
     fys: &[FiscalYear],
-    rules: &[ittai_engine::rules::Rule],
-    drugs: &BTreeMap<String, ittai_model::classes::DrugClass>,
-    diseases: &BTreeMap<String, ittai_model::classes::DiseaseClass>,
     done: Option<ittai_engine::RunResult>,
 ) -> anyhow::Result<IndicatorSet> {
     let pb = ui::bar(fys.len() as u64, "indicators");
-    let spec = RunSpec {
-        frame: Frame {
-            fy: fys[0],
-            reference: fys[0].end(),
-        },
-        rules,
-        drug_classes: drugs,
-        disease_classes: diseases,
-    };
+    let spec = job.spec(Frame {
+        fy: fys[0],
+        reference: fys[0].end(),
+    });
     let mut k = 0;
-    let set = compute_reusing(src, fys, &spec, done, &mut |fy| {
+    let set = compute_reusing(&job.sources, fys, &spec, done, &mut |fy| {
         pb.set_position(k);
         pb.set_message(format!("FY{}", fy.0));
         k += 1;

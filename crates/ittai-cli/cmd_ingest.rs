@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use indicatif::ProgressBar;
-use ittai_io::ingest::{IngestOptions, IngestProgress};
-use ittai_io::masters::Resolver;
-use ittai_io::pseudonym::IdKey;
+use ittai_ingest::{IngestOptions, IngestProgress};
+use ittai_dataset::masters::MasterChoice;
+use ittai_ingest::pseudonym::IdKey;
 
 use crate::ui;
 
@@ -91,11 +91,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         );
     };
     let key = IdKey::from_file(key_path)?;
-    let resolver = match &a.masters {
-        Some(d) => Resolver::from_dir(d)
-            .with_context(|| format!("reading the masters in {}", d.display()))?,
-        None => Resolver::vendored(),
+    // Receipts are resolved with the newest masters ittai has (or the user's own).
+    let masters = match &a.masters {
+        Some(d) => MasterChoice::Dir(d.clone()),
+        None => MasterChoice::Current,
     };
+    let resolver = masters
+        .resolver()
+        .context("reading the drug and disease masters")?;
     let opts = IngestOptions {
         uke: a.uke,
         kenshin: a.kenshin,
@@ -111,7 +114,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         bytes: 0,
         source: String::new(),
     };
-    let s = ittai_io::ingest::run(&opts, &key, &resolver, &mut bars)?;
+    let s = ittai_ingest::run(&opts, &key, &resolver, &mut bars)?;
     bars.pb.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
 

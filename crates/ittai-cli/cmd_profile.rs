@@ -4,11 +4,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ittai_engine::rules::{LoadOptions, load_rules};
-use ittai_engine::{Frame, RunSpec, Sources};
-use ittai_io::masters::{DiseaseMaster, DrugMaster};
+use ittai_engine::Frame;
+use ittai_engine::rules::LoadOptions;
 use ittai_model::FiscalYear;
-use ittai_model::classes::{default_disease_classes, default_drug_classes};
 
 use crate::{prepare, ui};
 
@@ -31,48 +29,26 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let prepared = prepare::prepare(&a.dir, &a.out, chrono::Local::now().date_naive(), false)?;
-    let last = prepared
-        .report
-        .tables
-        .iter()
-        .find(|t| t.table == "medical_claims")
-        .and_then(|t| t.date_max);
+    let rules = LoadOptions {
+        only: ["R02", "R03", "R04", "R05", "R06"]
+            .map(String::from)
+            .to_vec(),
+        ..Default::default()
+    };
+    let job = prepare::open_job(&a.dir, &a.out, rules, false)?;
     let fy = match a.fy {
         Some(y) => FiscalYear(y),
-        None => {
-            FiscalYear::of(last.ok_or_else(|| anyhow::anyhow!("no medical claims; give --fy"))?)
-        }
+        None => job
+            .latest_claim_fy()
+            .ok_or_else(|| anyhow::anyhow!("no medical claims; give --fy"))?,
     };
-    let src = Sources::open(
-        &prepared.dir,
-        &DrugMaster::embedded(),
-        &DiseaseMaster::embedded(),
-    )?;
-    let drugs = default_drug_classes();
-    let diseases = default_disease_classes();
-    let rules = load_rules(
-        &LoadOptions {
-            only: ["R02", "R03", "R04", "R05", "R06"]
-                .map(String::from)
-                .to_vec(),
-            ..Default::default()
-        },
-        &drugs,
-        &diseases,
-    )?;
     let pb = ui::spinner("profiling");
     let res = ittai_engine::run(
-        &src,
-        &RunSpec {
-            frame: Frame {
-                fy,
-                reference: fy.end(),
-            },
-            rules: &rules,
-            drug_classes: &drugs,
-            disease_classes: &diseases,
-        },
+        &job.sources,
+        &job.spec(Frame {
+            fy,
+            reference: fy.end(),
+        }),
     )?;
     let rates: BTreeMap<String, f64> = res
         .results
@@ -84,7 +60,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             )
         })
         .collect();
-    let rows = ittai_engine::profile::profile(&src, fy, &rates)?;
+    let rows = ittai_engine::profile::profile(&job.sources, fy, &rates)?;
     pb.finish_and_clear();
     println!(
         "calibration profile of {} for FY{} (基準日 {}), {} insured\n",

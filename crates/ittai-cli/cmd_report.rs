@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ittai_engine::indicators::store::{self, IndicatorTables};
-use ittai_io::atomic::Visibility;
+use ittai_dataset::atomic::Visibility;
 use ittai_model::indicators::UNION;
 use ittai_report::html::{ReportInput, write_html};
 use ittai_report::indicators::{comparison_table, funnel_table, life_table, published};
@@ -118,7 +118,7 @@ fn default_title(t: &IndicatorTables) -> String {
         .collect();
     let name = match prefs.iter().next() {
         Some(code) if prefs.len() == 1 => {
-            ittai_io::reference::find_prefecture(code).map(|p| p.name)
+            ittai_dataset::reference::find_prefecture(code).map(|p| p.name)
         }
         _ => None,
     };

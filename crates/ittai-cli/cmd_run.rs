@@ -9,14 +9,12 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use ittai_engine::display::{default_headers, to_table, write_parquet};
 use ittai_engine::evaluate::{combined, evidence_headers, target_list};
-use ittai_engine::rules::{LoadOptions, load_rules};
-use ittai_engine::{Frame, RunSpec, Sources};
-use ittai_io::atomic::{Visibility, write_atomic};
-use ittai_io::masters::{DiseaseMaster, DrugMaster};
+use ittai_dataset::atomic::{Visibility, write_atomic};
+use ittai_engine::Frame;
+use ittai_engine::rules::LoadOptions;
 use ittai_model::FiscalYear;
-use ittai_model::classes::{default_disease_classes, default_drug_classes};
-use ittai_report::{Cells, Headers, Table, write_csv, write_xlsx};
-use serde_json::json;
+use ittai_dataset::{Cells, Table};
+use ittai_report::{Headers, write_csv, write_xlsx};
 
 use crate::{cmd_indicators, prepare, sample, ui};
 
@@ -94,44 +92,50 @@ fn parse_set(items: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<Strin
     Ok(out)
 }
 
+/// The output formats chosen with `--format`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Formats {
+    csv: bool,
+    xlsx: bool,
+    parquet: bool,
+}
+
+impl Formats {
+    fn parse(items: &[String]) -> anyhow::Result<Formats> {
+        let mut f = Formats::default();
+        for item in items {
+            match item.trim().to_lowercase().as_str() {
+                "csv" => f.csv = true,
+                "xlsx" => f.xlsx = true,
+                "parquet" => f.parquet = true,
+                other => bail!("--format {other}: expected csv, xlsx or parquet"),
+            }
+        }
+        Ok(f)
+    }
+}
+
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let mut timings: Vec<(String, f64)> = Vec::new();
-    let formats: Vec<String> = a.format.iter().map(|f| f.trim().to_lowercase()).collect();
-    for f in &formats {
-        anyhow::ensure!(
-            matches!(f.as_str(), "csv" | "xlsx" | "parquet"),
-            "--format {f}: expected csv, xlsx or parquet"
-        );
-    }
+    let formats = Formats::parse(&a.format)?;
     let encoding = ui::csv_encoding(&a.encoding)?;
     let data = match &a.data {
         Some(d) => d.clone(),
         None => sample::default_data_dir()?,
     };
-    // Rules first: a bad rule file should fail before any heavy work.
-    let drug_classes = default_drug_classes();
-    let disease_classes = default_disease_classes();
-    let opts = LoadOptions {
+    let t = Instant::now();
+    let rules = LoadOptions {
         dir: a.rules.clone(),
         only: a.only.clone(),
         set: parse_set(&a.set)?,
     };
-    let rules = load_rules(&opts, &drug_classes, &disease_classes)?;
-
-    let t = Instant::now();
-    let today = chrono::Local::now().date_naive();
-    let prepared = prepare::prepare(&data, &a.out, today, a.revalidate)?;
-    timings.push(("validate".into(), t.elapsed().as_secs_f64()));
-    let last_claim = prepared
-        .report
-        .tables
-        .iter()
-        .find(|t| t.table == "medical_claims")
-        .and_then(|t| t.date_max);
+    let job = prepare::open_job(&data, &a.out, rules, a.revalidate)?;
+    let mut timings: Vec<(String, f64)> = vec![("validate".into(), t.elapsed().as_secs_f64())];
     let fy = match a.fy {
         Some(y) => FiscalYear(y),
-        None => FiscalYear::of(last_claim.context("the dataset has no medical claims; give --fy")?),
+        None => job
+            .latest_claim_fy()
+            .context("the dataset has no medical claims; give --fy")?,
     };
     let reference = a.reference_date.unwrap_or_else(|| fy.end());
     anyhow::ensure!(
@@ -145,116 +149,28 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         "ittai run: {} — FY{} (基準日 {reference}), {} rule(s)",
         data.display(),
         fy.0,
-        rules.len()
+        job.rules.len()
     );
 
-    let t = Instant::now();
     let pb = ui::spinner("building person features and applying rules");
-    let src = Sources::open(
-        &prepared.dir,
-        &DrugMaster::embedded(),
-        &DiseaseMaster::embedded(),
-    )?;
-    let spec = RunSpec {
-        frame: Frame { fy, reference },
-        rules: &rules,
-        drug_classes: &drug_classes,
-        disease_classes: &disease_classes,
-    };
-    let mut result = ittai_engine::run(&src, &spec)?;
-    let unresolved = src.unresolved_drug_lines()?;
+    let mut result = ittai_engine::run(&job.sources, &job.spec(Frame { fy, reference }))?;
+    let unresolved = job.sources.unresolved_drug_lines()?;
     pb.finish_and_clear();
     timings.extend(result.timings.iter().cloned());
-    let _ = t;
 
-    // Outputs.
     let t = Instant::now();
     let pb = ui::spinner("writing target lists");
-    let mut headers = default_headers();
-    headers.extend(evidence_headers(&result.results));
-    let mut outputs: Vec<PathBuf> = Vec::new();
-    let targets_dir = a.out.join("targets");
-    let mut sheets: Vec<(String, Table)> = Vec::new();
-    let summary = summary_table(&result.results, result.population);
-    sheets.push(("集計".to_string(), summary.clone()));
-    for r in &result.results {
-        let mut list = target_list(&result.table, r)?;
-        let stem = format!("{}_{}", r.rule.id, r.rule.key);
-        if formats.iter().any(|f| f == "csv") {
-            let p = targets_dir.join(format!("{stem}.csv"));
-            write_csv(
-                &to_table(&list, &headers, true)?,
-                &p,
-                encoding,
-                Headers::Japanese,
-                Visibility::Private,
-            )?;
-            outputs.push(p);
-        }
-        if formats.iter().any(|f| f == "parquet") {
-            let p = targets_dir.join(format!("{stem}.parquet"));
-            write_parquet(&mut list, &p, Visibility::Private)?;
-            outputs.push(p);
-        }
-        sheets.push((
-            format!("{} {}", r.rule.id, r.rule.name_ja),
-            to_table(&list, &headers, true)?,
-        ));
-    }
-    let mut all = combined(&result.table, &result.results)?;
-    if formats.iter().any(|f| f == "csv") {
-        let p = a.out.join("targets_all.csv");
-        write_csv(
-            &to_table(&all, &headers, true)?,
-            &p,
-            encoding,
-            Headers::Japanese,
-            Visibility::Private,
-        )?;
-        outputs.push(p);
-    }
-    if formats.iter().any(|f| f == "parquet") {
-        let p = a.out.join("targets_all.parquet");
-        write_parquet(&mut all, &p, Visibility::Private)?;
-        outputs.push(p);
-    }
-    let attrition = attrition_table(&result.results);
-    if formats.iter().any(|f| f == "csv") {
-        let p = a.out.join("attrition.csv");
-        write_csv(
-            &attrition,
-            &p,
-            encoding,
-            Headers::Japanese,
-            Visibility::Shared,
-        )?;
-        outputs.push(p);
-    }
-    if formats.iter().any(|f| f == "parquet") {
-        let p = a.out.join("attrition.parquet");
-        write_attrition_parquet(&result.results, &p)?;
-        outputs.push(p);
-    }
-    if formats.iter().any(|f| f == "xlsx") {
-        let p = a.out.join("targets.xlsx");
-        sheets.push(("減少表（attrition）".to_string(), attrition.clone()));
-        let refs: Vec<(&str, &Table)> = sheets.iter().map(|(n, t)| (n.as_str(), t)).collect();
-        write_xlsx(&refs, &p, Visibility::Private)?;
-        outputs.push(p);
-    }
+    let mut outputs = write_lists(&a.out, formats, encoding, &result)?;
     pb.finish_and_clear();
     timings.push(("write".into(), t.elapsed().as_secs_f64()));
 
     let mut indicator_set = None;
     if !a.no_indicators {
         let t = Instant::now();
-        let fys = ittai_engine::indicators::fiscal_years(&src)?;
+        let fys = ittai_engine::indicators::fiscal_years(&job.sources)?;
         let set = cmd_indicators::compute_with_progress(
-            &src,
+            &job,
             &fys,
-            &rules,
-            &drug_classes,
-            &disease_classes,
             // The lists are written: hand the feature table over (the indicators drop it
             // after its FY) and keep the rule results for the manifest and summary.
             Some(ittai_engine::RunResult {
@@ -275,9 +191,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     timings.push(("total".into(), started.elapsed().as_secs_f64()));
 
-    let manifest = manifest(
-        &a, &data, &prepared, fy, reference, &rules, &result, unresolved, &timings, &outputs,
-    )?;
+    let manifest = Manifest::new(
+        &a, &data, &job, fy, reference, &result, unresolved, &timings, &outputs,
+    );
     let mp = a.out.join("manifest.json");
     write_atomic(
         &mp,
@@ -304,6 +220,75 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         mp.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the target lists (one per rule and the combined table), the attrition table and
+/// the workbook in the chosen formats; returns the files written.
+fn write_lists(
+    out: &Path,
+    formats: Formats,
+    encoding: ittai_report::CsvEncoding,
+    result: &ittai_engine::RunResult,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let mut headers = default_headers();
+    headers.extend(evidence_headers(&result.results));
+    let mut outputs: Vec<PathBuf> = Vec::new();
+    let targets_dir = out.join("targets");
+    let mut sheets: Vec<(String, Table)> = Vec::new();
+    sheets.push((
+        "集計".to_string(),
+        summary_table(&result.results, result.population),
+    ));
+    for r in &result.results {
+        let mut list = target_list(&result.table, r)?;
+        let stem = format!("{}_{}", r.rule.id, r.rule.key);
+        if formats.csv {
+            let p = targets_dir.join(format!("{stem}.csv"));
+            let table = to_table(&list, &headers, true)?;
+            write_csv(&table, &p, encoding, Headers::Japanese, Visibility::Private)?;
+            outputs.push(p);
+        }
+        if formats.parquet {
+            let p = targets_dir.join(format!("{stem}.parquet"));
+            write_parquet(&mut list, &p, Visibility::Private)?;
+            outputs.push(p);
+        }
+        sheets.push((
+            format!("{} {}", r.rule.id, r.rule.name_ja),
+            to_table(&list, &headers, true)?,
+        ));
+    }
+    let mut all = combined(&result.table, &result.results)?;
+    if formats.csv {
+        let p = out.join("targets_all.csv");
+        let table = to_table(&all, &headers, true)?;
+        write_csv(&table, &p, encoding, Headers::Japanese, Visibility::Private)?;
+        outputs.push(p);
+    }
+    if formats.parquet {
+        let p = out.join("targets_all.parquet");
+        write_parquet(&mut all, &p, Visibility::Private)?;
+        outputs.push(p);
+    }
+    let attrition = attrition_table(&result.results);
+    if formats.csv {
+        let p = out.join("attrition.csv");
+        write_csv(&attrition, &p, encoding, Headers::Japanese, Visibility::Shared)?;
+        outputs.push(p);
+    }
+    if formats.parquet {
+        let p = out.join("attrition.parquet");
+        ittai_engine::display::write_table_parquet(&attrition, &p, Visibility::Shared)?;
+        outputs.push(p);
+    }
+    if formats.xlsx {
+        let p = out.join("targets.xlsx");
+        sheets.push(("減少表（attrition）".to_string(), attrition));
+        let refs: Vec<(&str, &Table)> = sheets.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        write_xlsx(&refs, &p, Visibility::Private)?;
+        outputs.push(p);
+    }
+    Ok(outputs)
 }
 
 fn summary_table(results: &[ittai_engine::RuleResult], population: u64) -> Table {
@@ -409,15 +394,6 @@ fn attrition_table(results: &[ittai_engine::RuleResult]) -> Table {
     t
 }
 
-fn write_attrition_parquet(
-    results: &[ittai_engine::RuleResult],
-    path: &Path,
-) -> anyhow::Result<()> {
-    let t = attrition_table(results);
-    ittai_engine::display::write_table_parquet(&t, path, Visibility::Shared)?;
-    Ok(())
-}
-
 fn print_summary(results: &[ittai_engine::RuleResult], population: u64) {
     println!("\n被保険者数（基準日） {}", ui::thousands(population));
     println!(
@@ -436,69 +412,131 @@ fn print_summary(results: &[ittai_engine::RuleResult], population: u64) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn manifest(
-    a: &Args,
-    data: &Path,
-    prepared: &prepare::Prepared,
-    fy: FiscalYear,
-    reference: NaiveDate,
-    rules: &[ittai_engine::rules::Rule],
-    result: &ittai_engine::RunResult,
-    unresolved: u64,
-    timings: &[(String, f64)],
-    outputs: &[PathBuf],
-) -> anyhow::Result<serde_json::Value> {
-    let mut inputs = Vec::new();
-    for (table, file, sha, bytes) in &prepared.hashes.files {
-        let t = prepared.report.tables.iter().find(|t| &t.table == table);
-        inputs.push(json!({
-            "table": table,
-            "file": file.display().to_string(),
-            "sha256": sha,
-            "bytes": bytes,
-            "rows": t.map(|t| t.rows_read),
-            "rows_rejected": t.map(|t| t.rows_rejected),
-            "values_nulled": t.map(|t| t.values_nulled),
-        }));
-    }
-    let rules_json: Vec<_> = rules
-        .iter()
-        .zip(&result.results)
-        .map(|(r, res)| {
-            let params: BTreeMap<&String, &toml::Value> =
-                r.params.iter().map(|(k, p)| (k, &p.value)).collect();
-            json!({
-                "id": r.id,
-                "name_ja": r.name_ja,
-                "file": r.origin,
-                "sha256": ittai_io::hash::sha256_bytes(r.text.as_bytes()),
-                "params": params,
-                "coverage_guard": r.coverage_guard,
-                "condition_ja": res.text_ja,
-                "listed": res.listed,
-                "attrition": res.attrition,
+/// `manifest.json`: what was run, on which inputs, with which rules, and what came out.
+/// Fields are in alphabetical order (as the file has always listed them).
+#[derive(Debug, serde::Serialize)]
+struct Manifest {
+    command: Vec<String>,
+    data: String,
+    encoding: String,
+    formats: Vec<String>,
+    fy: i32,
+    inputs: Vec<ManifestInput>,
+    inputs_sha256: String,
+    outputs: Vec<String>,
+    population: u64,
+    reference_date: String,
+    rejects: ManifestRejects,
+    rules: Vec<ManifestRule>,
+    staged_copy: bool,
+    timings_seconds: BTreeMap<String, f64>,
+    tool: &'static str,
+    unresolved_drug_lines: u64,
+    validation: &'static str,
+    version: &'static str,
+}
+
+/// One input file of the manifest.
+#[derive(Debug, serde::Serialize)]
+struct ManifestInput {
+    bytes: u64,
+    file: String,
+    rows: Option<u64>,
+    rows_rejected: Option<u64>,
+    sha256: String,
+    table: String,
+    values_nulled: Option<u64>,
+}
+
+/// The rejects file and its number of problems.
+#[derive(Debug, serde::Serialize)]
+struct ManifestRejects {
+    file: String,
+    problems: u64,
+}
+
+/// One rule as applied.
+#[derive(Debug, serde::Serialize)]
+struct ManifestRule {
+    attrition: Vec<ittai_engine::AttritionStep>,
+    condition_ja: String,
+    coverage_guard: bool,
+    file: String,
+    id: String,
+    listed: u64,
+    name_ja: String,
+    params: BTreeMap<String, toml::Value>,
+    sha256: String,
+}
+
+impl Manifest {
+    fn new(
+        a: &Args,
+        data: &Path,
+        job: &ittai_engine::Job,
+        fy: FiscalYear,
+        reference: NaiveDate,
+        result: &ittai_engine::RunResult,
+        unresolved: u64,
+        timings: &[(String, f64)],
+        outputs: &[PathBuf],
+    ) -> Manifest {
+        let prepared = &job.prepared;
+        let inputs = prepared
+            .hashes
+            .files
+            .iter()
+            .map(|(table, file, sha, bytes)| {
+                let t = prepared.report.tables.iter().find(|t| &t.table == table);
+                ManifestInput {
+                    bytes: *bytes,
+                    file: file.display().to_string(),
+                    rows: t.map(|t| t.rows_read),
+                    rows_rejected: t.map(|t| t.rows_rejected),
+                    sha256: sha.clone(),
+                    table: table.clone(),
+                    values_nulled: t.map(|t| t.values_nulled),
+                }
             })
-        })
-        .collect();
-    Ok(json!({
-        "tool": "ittai",
-        "version": env!("CARGO_PKG_VERSION"),
-        "command": std::env::args().collect::<Vec<_>>(),
-        "data": data.display().to_string(),
-        "staged_copy": prepared.staged,
-        "validation": prepared.validation,
-        "inputs_sha256": prepared.hashes.combined,
-        "fy": fy.0,
-        "reference_date": reference.to_string(),
-        "formats": a.format,
-        "encoding": a.encoding,
-        "inputs": inputs,
-        "rejects": { "file": prepared.rejects.display().to_string(), "problems": prepared.report.violations() },
-        "unresolved_drug_lines": unresolved,
-        "population": result.population,
-        "rules": rules_json,
-        "timings_seconds": timings.iter().map(|(k, v)| (k.clone(), *v)).collect::<BTreeMap<_, _>>(),
-        "outputs": outputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-    }))
+            .collect();
+        let rules = job
+            .rules
+            .iter()
+            .zip(&result.results)
+            .map(|(r, res)| ManifestRule {
+                attrition: res.attrition.clone(),
+                condition_ja: res.text_ja.clone(),
+                coverage_guard: r.coverage_guard,
+                file: r.origin.clone(),
+                id: r.id.clone(),
+                listed: res.listed,
+                name_ja: r.name_ja.clone(),
+                params: r.params.iter().map(|(k, p)| (k.clone(), p.value.clone())).collect(),
+                sha256: ittai_dataset::hash::sha256_bytes(r.text.as_bytes()),
+            })
+            .collect();
+        Manifest {
+            command: std::env::args().collect(),
+            data: data.display().to_string(),
+            encoding: a.encoding.clone(),
+            formats: a.format.clone(),
+            fy: fy.0,
+            inputs,
+            inputs_sha256: prepared.hashes.combined.clone(),
+            outputs: outputs.iter().map(|p| p.display().to_string()).collect(),
+            population: result.population,
+            reference_date: reference.to_string(),
+            rejects: ManifestRejects {
+                file: prepared.rejects.display().to_string(),
+                problems: prepared.report.violations(),
+            },
+            rules,
+            staged_copy: prepared.staged,
+            timings_seconds: timings.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            tool: "ittai",
+            unresolved_drug_lines: unresolved,
+            validation: prepared.validation,
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
 }

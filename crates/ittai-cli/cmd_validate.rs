@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use ittai_io::dataset::validate::{Discard, ParquetDirSink, ValidationReport};
-use ittai_io::dataset::{ValidateOptions, validate_dataset};
-use ittai_io::rejects::RejectSink;
+use ittai_dataset::validate::{Discard, ParquetDirSink, ValidationReport};
+use ittai_dataset::{ValidateOptions, validate_dataset};
+use ittai_dataset::rejects::RejectSink;
 
 use crate::ui;
 
@@ -46,7 +46,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         |table: &str, rows: u64| pb.set_message(format!("{table}: {} rows", ui::thousands(rows)));
     let report = match &a.clean_out {
         Some(dir) => {
-            let mut sink = ParquetDirSink::new(dir, ittai_io::atomic::Visibility::Private);
+            let mut sink = ParquetDirSink::new(dir, ittai_dataset::atomic::Visibility::Private);
             validate_dataset(
                 &a.dir,
                 &ValidateOptions { as_of },

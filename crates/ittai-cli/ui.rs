@@ -33,7 +33,7 @@ pub fn spinner(message: &str) -> ProgressBar {
 
 /// 1234567 → "1,234,567".
 pub fn thousands(n: u64) -> String {
-    ittai_report::table::thousands(n as i64)
+    ittai_dataset::thousands(n as i64)
 }
 
 /// Bytes as MB with one decimal.

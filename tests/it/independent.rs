@@ -11,8 +11,8 @@ use arrow_array::{Array, RecordBatch};
 use chrono::NaiveDate;
 use ittai_engine::rules::{LoadOptions, load_rules};
 use ittai_engine::{Frame, RunSpec, Sources};
-use ittai_io::dataset::column::days_to_date;
-use ittai_io::masters::{DiseaseMaster, DrugMaster};
+use ittai_dataset::column::days_to_date;
+use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
 use ittai_model::time::add_months;
 use ittai_model::{FiscalYear, first_of_month};
 

@@ -5,8 +5,8 @@
 use ittai_engine::indicators::{IndicatorSet, compute};
 use ittai_engine::rules::{LoadOptions, load_rules};
 use ittai_engine::{Frame, RunSpec, Sources};
-use ittai_io::dataset::{CareClaim, Certification, DentalCheckup, MedicalClaim};
-use ittai_io::masters::{DiseaseMaster, DrugMaster};
+use ittai_dataset::{CareClaim, Certification, DentalCheckup, MedicalClaim};
+use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
 use ittai_model::FiscalYear;
 use ittai_model::classes::{default_disease_classes, default_drug_classes};
 use ittai_model::indicators::{ALL, IndicatorRow, UNION};
@@ -131,7 +131,7 @@ fn tiny() -> &'static IndicatorSet {
             }
             if e.yj.len() == 12
                 && e.retired.is_none()
-                && e.form == ittai_io::masters::DosageForm::Internal
+                && e.form == ittai_dataset::masters::DosageForm::Internal
                 && seen.insert(e.yj[..7].to_string())
             {
                 ds.drug("p1-rx", &e.code, &e.yj);

@@ -10,13 +10,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ittai_io::dataset::{
+use ittai_dataset::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim, Person,
     Questionnaire, read_rows,
 };
-use ittai_io::ingest::{IngestOptions, IngestSummary};
-use ittai_io::masters::{DiseaseMaster, DrugMaster, Resolver};
-use ittai_io::pseudonym::IdKey;
+use ittai_ingest::{IngestOptions, IngestSummary};
+use ittai_dataset::masters::{DiseaseMaster, DrugMaster, Resolver};
+use ittai_ingest::pseudonym::IdKey;
 
 use crate::support::{ittai, root};
 
@@ -29,10 +29,10 @@ fn orca(name: &str) -> PathBuf {
 }
 
 fn ingest(opts: IngestOptions, resolver: &Resolver) -> IngestSummary {
-    ittai_io::ingest::run(&opts, &key(), resolver, &mut ()).expect("ingest")
+    ittai_ingest::run(&opts, &key(), resolver, &mut ()).expect("ingest")
 }
 
-fn rows<R: ittai_io::dataset::Row>(dir: &Path) -> Vec<R> {
+fn rows<R: ittai_dataset::Row>(dir: &Path) -> Vec<R> {
     let (r, skipped) = read_rows::<R>(dir).unwrap();
     assert_eq!(skipped, 0, "{}", R::SPEC.name);
     r
@@ -292,11 +292,11 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
     ittai_synth::generate(&cfg, &canon, &mut |_, _| {}).unwrap();
     let std_dir = dir.path().join("standard");
     // Small passes, so that the partitioned export is what is tested.
-    let opts = ittai_io::export::ExportOptions {
+    let opts = ittai_ingest::export::ExportOptions {
         claims_per_pass: 40_000,
         ..Default::default()
     };
-    let e = ittai_io::export::export(&canon, &std_dir, &opts, &mut |_| {}).unwrap();
+    let e = ittai_ingest::export::export(&canon, &std_dir, &opts, &mut |_| {}).unwrap();
     assert!(e.uke.receipts > 10_000 && e.documents > 1_000, "{e:?}");
     let back = dir.path().join("back");
     // The synthetic data were drawn from the vendored 2024-03 master; resolve against it.
@@ -539,7 +539,7 @@ fn checkups_as_xml(
     dir: &Path,
     persons: u64,
     seed: u64,
-) -> (PathBuf, ittai_io::export::ExportSummary) {
+) -> (PathBuf, ittai_ingest::export::ExportSummary) {
     let canon = dir.join("canon");
     let cfg = ittai_synth::SynthConfig {
         persons,
@@ -550,11 +550,11 @@ fn checkups_as_xml(
     };
     ittai_synth::generate(&cfg, &canon, &mut |_, _| {}).unwrap();
     let std_dir = dir.join("standard");
-    let opts = ittai_io::export::ExportOptions {
+    let opts = ittai_ingest::export::ExportOptions {
         uke: false,
         ..Default::default()
     };
-    let e = ittai_io::export::export(&canon, &std_dir, &opts, &mut |_| {}).unwrap();
+    let e = ittai_ingest::export::export(&canon, &std_dir, &opts, &mut |_| {}).unwrap();
     (std_dir, e)
 }
 

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use ittai_engine::rules::{LoadOptions, load_rules};
 use ittai_engine::{Frame, RunResult, RunSpec, Sources};
-use ittai_io::dataset::{Certification, DentalCheckup};
-use ittai_io::masters::{DiseaseMaster, DrugMaster};
+use ittai_dataset::{Certification, DentalCheckup};
+use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
 use ittai_model::FiscalYear;
 use ittai_model::classes::{default_disease_classes, default_drug_classes};
 
@@ -200,7 +200,7 @@ fn distinct_oral_products(n: usize) -> Vec<(String, String)> {
     for e in m.entries() {
         if e.yj.len() == 12
             && e.retired.is_none()
-            && e.form == ittai_io::masters::DosageForm::Internal
+            && e.form == ittai_dataset::masters::DosageForm::Internal
             && seen.insert(e.yj[..7].to_string())
         {
             out.push((e.code.clone(), e.yj.clone()));

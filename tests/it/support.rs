@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::NaiveDate;
-use ittai_io::atomic::Visibility;
-use ittai_io::dataset::read::{self, TableFile};
-use ittai_io::dataset::{
+use ittai_dataset::atomic::Visibility;
+use ittai_dataset::read::{self, TableFile};
+use ittai_dataset::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
     ParquetTableWriter, Person, Questionnaire, Row, RowBatch,
 };
@@ -206,7 +206,7 @@ pub fn root() -> PathBuf {
 
 /// Reads a table of a Parquet dataset as typed batches.
 pub fn read_batches(dir: &Path, table: &str) -> Vec<arrow_array::RecordBatch> {
-    let spec = ittai_io::dataset::schema::table(table).expect("table");
+    let spec = ittai_dataset::schema::table(table).expect("table");
     let file = TableFile {
         spec,
         path: dir.join(format!("{table}.parquet")),

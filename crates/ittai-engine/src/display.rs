@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use ittai_model::{CareLevel, Sex, UrineTest, questionnaire};
-use ittai_report::{Cells, Table};
+use ittai_dataset::{Cells, Table};
 use polars::prelude::*;
 
 /// Japanese headers of the base and well-known columns.
@@ -162,9 +162,9 @@ fn labelled(name: &str, s: &Series) -> PolarsResult<Option<Cells>> {
 pub fn write_parquet(
     df: &mut DataFrame,
     path: &std::path::Path,
-    visibility: ittai_io::atomic::Visibility,
+    visibility: ittai_dataset::atomic::Visibility,
 ) -> PolarsResult<()> {
-    let file = ittai_io::atomic::AtomicFile::create(path, visibility)
+    let file = ittai_dataset::atomic::AtomicFile::create(path, visibility)
         .map_err(|e| polars_err!(ComputeError: "{}: {e}", path.display()))?;
     let mut file = file;
     ParquetWriter::new(&mut file)
@@ -182,7 +182,7 @@ pub fn write_parquet(
 pub fn write_table_parquet(
     t: &Table,
     path: &std::path::Path,
-    visibility: ittai_io::atomic::Visibility,
+    visibility: ittai_dataset::atomic::Visibility,
 ) -> PolarsResult<()> {
     let cols: Vec<Column> = t
         .columns
@@ -198,7 +198,7 @@ pub fn write_table_parquet(
                 Cells::Date(v) => {
                     let days: Vec<Option<i32>> = v
                         .iter()
-                        .map(|d| d.map(ittai_io::dataset::column::date_to_days))
+                        .map(|d| d.map(ittai_dataset::column::date_to_days))
                         .collect();
                     Column::new(name, days)
                         .cast(&DataType::Date)

@@ -251,12 +251,12 @@ pub fn collect(node: &Node, out: &mut BTreeSet<Feature>) {
 
 /// A date literal (Date dtype).
 pub fn date_lit(d: NaiveDate) -> Expr {
-    lit(ittai_io::dataset::column::date_to_days(d)).strict_cast(DataType::Date)
+    lit(ittai_dataset::column::date_to_days(d)).strict_cast(DataType::Date)
 }
 
 /// Days since 1970-01-01 of `d` (the Date32 value of a date literal).
 pub fn days_lit_value(d: NaiveDate) -> i32 {
-    ittai_io::dataset::column::date_to_days(d)
+    ittai_dataset::column::date_to_days(d)
 }
 
 /// The monthly distinct-ingredient count (YJ7) of `routes` over `w`, for the persons of
@@ -657,7 +657,7 @@ fn monthly_drug_counts(
 pub fn days_of_month_index(n: i32) -> i32 {
     let d = NaiveDate::from_ymd_opt(n.div_euclid(12), n.rem_euclid(12) as u32 + 1, 1)
         .expect("valid month");
-    ittai_io::dataset::column::date_to_days(d)
+    ittai_dataset::column::date_to_days(d)
 }
 
 /// Presence of dated events (checkups, dental checkups) per requested window, plus the
@@ -715,29 +715,83 @@ pub fn build(
         crate::collect_streaming(population(src, frame)?)?.with_row_index("pid".into(), None)?;
     let dict = pop.clone().lazy().select([col("person_id"), col("pid")]);
     let mut out = pop.lazy();
-    let mut timings: Vec<(String, f64)> = Vec::new();
-    let mut join = |base: LazyFrame, other: LazyFrame, stage: &str| -> PolarsResult<LazyFrame> {
+    let mut b = Builder {
+        src,
+        frame,
+        features,
+        drug_classes,
+        disease_classes,
+        dict,
+        timings: Vec::new(),
+        bool_cols: Vec::new(),
+    };
+    out = b.coverage(out)?;
+    out = b.latest_checkup(out)?;
+    out = b.checkup_presence(out)?;
+    out = b.latest_questionnaire(out)?;
+    out = b.claims(out)?;
+    out = b.drugs(out)?;
+    out = b.diagnoses(out)?;
+    out = b.certifications(out)?;
+    out = b.finish_columns(out);
+    Ok((out, b.timings))
+}
+
+/// What the feature groups of [`build`] share: the inputs, the population dictionary, and
+/// what the groups accumulate (timings, boolean columns).
+struct Builder<'a> {
+    /// The source tables.
+    src: &'a Sources,
+    /// The run's time frame.
+    frame: &'a Frame,
+    /// The requested features.
+    features: &'a BTreeSet<Feature>,
+    /// Drug classes by id.
+    drug_classes: &'a BTreeMap<String, DrugClass>,
+    /// Disease classes by id.
+    disease_classes: &'a BTreeMap<String, DiseaseClass>,
+    /// The population's `person_id` → `pid` (dense row index) dictionary.
+    dict: LazyFrame,
+    /// Time of each collected group (`features.<stage>`, seconds), in collection order.
+    timings: Vec<(String, f64)>,
+    /// The boolean feature columns added so far (absent aggregates are filled with false
+    /// by [`Builder::finish_columns`]).
+    bool_cols: Vec<String>,
+}
+
+impl Builder<'_> {
+    /// Collects one feature group `other` (streaming), records its time as
+    /// `features.<stage>` and left-joins it to `base` on `person_id`.
+    fn join(&mut self, base: LazyFrame, other: LazyFrame, stage: &str) -> PolarsResult<LazyFrame> {
         let t = std::time::Instant::now();
         let small = crate::collect_streaming(other)?;
-        timings.push((format!("features.{stage}"), t.elapsed().as_secs_f64()));
+        self.timings
+            .push((format!("features.{stage}"), t.elapsed().as_secs_f64()));
         Ok(base.left_join(small.lazy(), col("person_id"), col("person_id")))
-    };
-    let mut bool_cols: Vec<String> = Vec::new();
+    }
 
-    // Coverage over windows (spells joined where one ends the day the next starts).
-    let covered: Vec<Window> = features
-        .iter()
-        .filter_map(|f| {
-            if let Feature::Covered(w) = f {
-                Some(*w)
-            } else {
-                None
-            }
-        })
-        .collect();
-    if !covered.is_empty() {
+    /// Coverage over windows (spells joined where one ends the day the next starts):
+    /// `covered_<window>` (bool) per [`Feature::Covered`], true when one joined spell starts
+    /// on or before the window's first day and ends after its last (the coverage guard of
+    /// [`Feature::Covered`]). Stage `coverage`.
+    fn coverage(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
+        let covered: Vec<Window> = self
+            .features
+            .iter()
+            .filter_map(|f| {
+                if let Feature::Covered(w) = f {
+                    Some(*w)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        if covered.is_empty() {
+            return Ok(out);
+        }
         let far = date_lit(NaiveDate::from_ymd_opt(9999, 12, 31).expect("far"));
-        let islands = src
+        let islands = self
+            .src
             .persons()?
             .select([
                 col("person_id"),
@@ -761,6 +815,8 @@ pub fn build(
                 .alias("island")])
             .group_by([col("person_id"), col("island")])
             .agg([col("s").min(), col("e").max()]);
+        let frame = self.frame;
+        let bool_cols = &mut self.bool_cols;
         let aggs: Vec<Expr> = covered
             .iter()
             .map(|w| {
@@ -774,26 +830,34 @@ pub fn build(
                     .alias(c)
             })
             .collect();
-        out = join(
+        self.join(
             out,
             islands.group_by([col("person_id")]).agg(aggs),
             "coverage",
-        )?;
+        )
     }
 
-    // Latest checkup of the FY, and checkup presence per window.
-    let checkup_fields: Vec<String> = features
-        .iter()
-        .filter_map(|f| {
-            if let Feature::Checkup(c) = f {
-                Some(c.clone())
-            } else {
-                None
-            }
-        })
-        .collect();
-    if !checkup_fields.is_empty() {
-        let (a, b) = frame.days(&Window::FY);
+    /// Latest checkup of the FY up to the reference date (ties: most non-null values, then
+    /// last in file order; see the module docs' time conventions): `checkup_date` (date)
+    /// and one column per [`Feature::Checkup`] with the `checkups` column's type and unit
+    /// (`bmi` computed from weight and height when missing, kg/m², 1 decimal). Stage
+    /// `checkup_latest`.
+    fn latest_checkup(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
+        let checkup_fields: Vec<String> = self
+            .features
+            .iter()
+            .filter_map(|f| {
+                if let Feature::Checkup(c) = f {
+                    Some(c.clone())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        if checkup_fields.is_empty() {
+            return Ok(out);
+        }
+        let (a, b) = self.frame.days(&Window::FY);
         let values: Vec<&str> = crate::rules::file::CHECKUP_FIELDS.to_vec();
         let nn = polars::lazy::dsl::sum_horizontal(
             values
@@ -809,7 +873,8 @@ pub fn build(
         ]);
         let mut sel = vec![col("person_id"), col("exam_date").alias("checkup_date")];
         sel.extend(checkup_fields.iter().map(|f| col(f.as_str())));
-        let latest = src
+        let latest = self
+            .src
             .checkups()?
             .with_row_index("_row", None)
             .filter(between_dates(col("exam_date"), a, b))
@@ -820,42 +885,57 @@ pub fn build(
             )
             .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::Last)
             .select(sel);
-        out = join(out, latest, "checkup_latest")?;
-    }
-    if let Some(lf) = presence_by_date(
-        src.checkups()?,
-        Event::Checkup,
-        "last_checkup_date",
-        features,
-        frame,
-        &mut bool_cols,
-    ) {
-        out = join(out, lf, "checkups")?;
-    }
-    if let Some(lf) = presence_by_date(
-        src.dental_checkups()?,
-        Event::DentalCheckup,
-        "last_dental_checkup_date",
-        features,
-        frame,
-        &mut bool_cols,
-    ) {
-        out = join(out, lf, "dental_checkups")?;
+        self.join(out, latest, "checkup_latest")
     }
 
-    // Latest questionnaire of the FY.
-    let items: Vec<u8> = features
-        .iter()
-        .filter_map(|f| {
-            if let Feature::Questionnaire(n) = f {
-                Some(*n)
-            } else {
-                None
-            }
-        })
-        .collect();
-    if !items.is_empty() {
-        let (a, b) = frame.days(&Window::FY);
+    /// Checkup and dental-checkup presence per requested window (see
+    /// [`presence_by_date`]): `has_checkup_<window>`, `has_dental_checkup_<window>` (bool)
+    /// and the evidence `last_checkup_date`, `last_dental_checkup_date` (date). Stages
+    /// `checkups`, `dental_checkups`.
+    fn checkup_presence(&mut self, mut out: LazyFrame) -> PolarsResult<LazyFrame> {
+        if let Some(lf) = presence_by_date(
+            self.src.checkups()?,
+            Event::Checkup,
+            "last_checkup_date",
+            self.features,
+            self.frame,
+            &mut self.bool_cols,
+        ) {
+            out = self.join(out, lf, "checkups")?;
+        }
+        if let Some(lf) = presence_by_date(
+            self.src.dental_checkups()?,
+            Event::DentalCheckup,
+            "last_dental_checkup_date",
+            self.features,
+            self.frame,
+            &mut self.bool_cols,
+        ) {
+            out = self.join(out, lf, "dental_checkups")?;
+        }
+        Ok(out)
+    }
+
+    /// Latest questionnaire of the FY up to the reference date (ties: most non-null
+    /// answers, then last in file order; see the module docs' time conventions):
+    /// `questionnaire_date` (date) and `q01`…`q15` (the answer codes) for each requested
+    /// [`Feature::Questionnaire`]. Stage `questionnaire_latest`.
+    fn latest_questionnaire(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
+        let items: Vec<u8> = self
+            .features
+            .iter()
+            .filter_map(|f| {
+                if let Feature::Questionnaire(n) = f {
+                    Some(*n)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        if items.is_empty() {
+            return Ok(out);
+        }
+        let (a, b) = self.frame.days(&Window::FY);
         let qcols: Vec<String> = (1..=15).map(|n| format!("q{n:02}")).collect();
         let nn = polars::lazy::dsl::sum_horizontal(
             qcols
@@ -869,7 +949,8 @@ pub fn build(
             col("answer_date").alias("questionnaire_date"),
         ];
         sel.extend(items.iter().map(|n| col(format!("q{n:02}").as_str())));
-        let latest = src
+        let latest = self
+            .src
             .questionnaires()?
             .with_row_index("_row", None)
             .filter(between_dates(col("answer_date"), a, b))
@@ -880,26 +961,33 @@ pub fn build(
             )
             .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::Last)
             .select(sel);
-        out = join(out, latest, "questionnaire_latest")?;
+        self.join(out, latest, "questionnaire_latest")
     }
 
-    // Claims by kind and window.
-    let claim_feats: Vec<(BTreeSet<ClaimKind>, Window)> = features
-        .iter()
-        .filter_map(|f| match f {
-            Feature::Exists(Event::Claim(k), w) => Some((k.clone(), *w)),
-            _ => None,
-        })
-        .collect();
-    if !claim_feats.is_empty() {
-        let upto = date_lit(frame.ref_month());
+    /// Medical claims by kind and window, up to the reference month:
+    /// `has_<kinds>_claim_<window>` (bool) per requested claim event, and the evidence
+    /// `last_<kinds>_month` (date, the latest service month of those kinds) once per set of
+    /// kinds. Stage `claims`.
+    fn claims(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
+        let claim_feats: Vec<(BTreeSet<ClaimKind>, Window)> = self
+            .features
+            .iter()
+            .filter_map(|f| match f {
+                Feature::Exists(Event::Claim(k), w) => Some((k.clone(), *w)),
+                _ => None,
+            })
+            .collect();
+        if claim_feats.is_empty() {
+            return Ok(out);
+        }
+        let upto = date_lit(self.frame.ref_month());
         let mut aggs = Vec::new();
         let mut evidence_done = BTreeSet::new();
         for (kinds, w) in &claim_feats {
-            let (a, b) = frame.months(w);
+            let (a, b) = self.frame.months(w);
             let is_kind = in_u8(col("claim_kind"), kinds.iter().map(|k| k.code()));
             let c = Feature::Exists(Event::Claim(kinds.clone()), *w).column();
-            bool_cols.push(c.clone());
+            self.bool_cols.push(c.clone());
             aggs.push(
                 is_kind
                     .clone()
@@ -912,124 +1000,183 @@ pub fn build(
                 aggs.push(last_month_when(is_kind).alias(format!("last_{t}_month")));
             }
         }
-        let claims = src
+        let claims = self
+            .src
             .medical_claims()?
             .select([col("person_id"), col("service_month"), col("claim_kind")])
             .filter(col("service_month").lt_eq(upto));
-        out = join(out, claims.group_by([col("person_id")]).agg(aggs), "claims")?;
+        self.join(out, claims.group_by([col("person_id")]).agg(aggs), "claims")
     }
 
-    // Drugs: class presence per window (one aggregation for all classes looked for on any
-    // claim, one per class restricted to claim kinds), and monthly distinct counts.
-    let drug_feats: Vec<DrugFeature> = features
-        .iter()
-        .filter_map(|f| match f {
-            Feature::Exists(
-                Event::Drug {
-                    class,
-                    options,
-                    kinds,
-                },
-                w,
-            ) => Some(DrugFeature {
-                class: class.clone(),
-                options: options.clone(),
-                kinds: kinds.clone(),
-                window: *w,
-            }),
-            _ => None,
-        })
-        .collect();
-    let upto = date_lit(frame.ref_month());
-    let mut evidence_done = BTreeSet::new();
-    if !drug_feats.is_empty() {
-        // One pass over the drug lines of any claim kind: flags of the classes looked for on
-        // any claim, and the evidence of every class.
+    /// Drugs: class presence per window (one aggregation for all classes looked for on any
+    /// claim, one per set of claim kinds for the classes restricted to kinds), and monthly
+    /// distinct counts. See [`Builder::drugs_any_claim`], [`Builder::drugs_by_claim_kind`]
+    /// and [`Builder::monthly_drugs`] for the columns.
+    fn drugs(&mut self, mut out: LazyFrame) -> PolarsResult<LazyFrame> {
+        let drug_feats: Vec<DrugFeature> = self
+            .features
+            .iter()
+            .filter_map(|f| match f {
+                Feature::Exists(
+                    Event::Drug {
+                        class,
+                        options,
+                        kinds,
+                    },
+                    w,
+                ) => Some(DrugFeature {
+                    class: class.clone(),
+                    options: options.clone(),
+                    kinds: kinds.clone(),
+                    window: *w,
+                }),
+                _ => None,
+            })
+            .collect();
+        let mut evidence_done: BTreeSet<String> = BTreeSet::new();
+        if !drug_feats.is_empty() {
+            out = self.drugs_any_claim(out, &drug_feats, &mut evidence_done)?;
+        }
+        out = self.drugs_by_claim_kind(out, &drug_feats, &mut evidence_done)?;
+        self.monthly_drugs(out)
+    }
+
+    /// One pass over the drug lines of any claim kind up to the reference month: the flags
+    /// `has_<class>_drug_<window>` (bool) of the classes looked for on any claim, and the
+    /// evidence of every class, `last_<tag>_packed` (u64: service month's day number ·
+    /// 10^9 + drug code, see [`last_packed_when`]). Stage `drugs`.
+    fn drugs_any_claim(
+        &mut self,
+        out: LazyFrame,
+        drug_feats: &[DrugFeature],
+        evidence_done: &mut BTreeSet<String>,
+    ) -> PolarsResult<LazyFrame> {
+        let upto = date_lit(self.frame.ref_month());
         let mut aggs = Vec::new();
         for d in drug_feats.iter().filter(|d| d.kinds.is_none()) {
-            aggs.extend(d.aggregations(drug_classes, frame, &mut bool_cols, &mut evidence_done)?);
+            aggs.extend(d.aggregations(
+                self.drug_classes,
+                self.frame,
+                &mut self.bool_cols,
+                evidence_done,
+            )?);
         }
-        for d in &drug_feats {
-            aggs.extend(d.evidence(drug_classes, &mut evidence_done)?);
+        for d in drug_feats {
+            aggs.extend(d.evidence(self.drug_classes, evidence_done)?);
         }
-        let drugs = src
+        let drugs = self
+            .src
             .drugs(&["person_id", "service_month"])?
-            .filter(col("service_month").lt_eq(upto.clone()));
-        out = join(out, drugs.group_by([col("person_id")]).agg(aggs), "drugs")?;
-    }
-    // Classes looked for on claims of some kinds: one pass per set of kinds, over the
-    // lines of those classes inside the features' windows only.
-    let mut by_kinds: BTreeMap<BTreeSet<ClaimKind>, Vec<&DrugFeature>> = BTreeMap::new();
-    for d in drug_feats.iter().filter(|d| d.kinds.is_some()) {
-        by_kinds
-            .entry(d.kinds.clone().expect("kinds"))
-            .or_default()
-            .push(d);
-    }
-    for (kinds, feats) in &by_kinds {
-        let mut aggs = Vec::new();
-        let mut prefixes = Vec::new();
-        let mut first = frame.ref_month();
-        for d in feats {
-            aggs.extend(d.aggregations(drug_classes, frame, &mut bool_cols, &mut evidence_done)?);
-            prefixes.extend(d.prefixes(drug_classes)?);
-            first = first.min(frame.months(&d.window).0);
-        }
-        let lines = lines_of(src, &prefixes, Some(kinds), &upto)?
-            .filter(col("service_month").gt_eq(date_lit(first)));
-        out = join(
-            out,
-            lines.group_by([col("person_id")]).agg(aggs),
-            "drugs_by_claim_kind",
-        )?;
-    }
-    let count_feats: Vec<(BTreeSet<Route>, DrugUnit, Window)> = features
-        .iter()
-        .filter_map(|f| match f {
-            Feature::MonthlyDrugs {
-                routes,
-                unit,
-                window,
-            } => Some((routes.clone(), *unit, *window)),
-            _ => None,
-        })
-        .collect();
-    for (routes, unit, w) in &count_feats {
-        let c = Feature::MonthlyDrugs {
-            routes: routes.clone(),
-            unit: *unit,
-            window: *w,
-        }
-        .column();
-        out = join(
-            out,
-            monthly_drug_counts(src, frame, &dict, routes, *unit, w, &c)?,
-            "monthly_drugs",
-        )?;
+            .filter(col("service_month").lt_eq(upto));
+        self.join(out, drugs.group_by([col("person_id")]).agg(aggs), "drugs")
     }
 
-    // Diagnoses (non-suspected) by class and window.
-    let dx_feats: Vec<(String, Window)> = features
-        .iter()
-        .filter_map(|f| match f {
-            Feature::Exists(Event::Diagnosis(c), w) => Some((c.clone(), *w)),
-            _ => None,
-        })
-        .collect();
-    if !dx_feats.is_empty() {
-        let dx = src
+    /// Classes looked for on claims of some kinds: one pass per set of kinds, over the
+    /// lines of those classes inside the features' windows only (see [`lines_of`]):
+    /// `has_<class>_on_<kinds>_drug_<window>` (bool). Stage `drugs_by_claim_kind`, once per
+    /// set of kinds (in set order).
+    fn drugs_by_claim_kind(
+        &mut self,
+        mut out: LazyFrame,
+        drug_feats: &[DrugFeature],
+        evidence_done: &mut BTreeSet<String>,
+    ) -> PolarsResult<LazyFrame> {
+        let upto = date_lit(self.frame.ref_month());
+        let mut by_kinds: BTreeMap<BTreeSet<ClaimKind>, Vec<&DrugFeature>> = BTreeMap::new();
+        for d in drug_feats.iter().filter(|d| d.kinds.is_some()) {
+            by_kinds
+                .entry(d.kinds.clone().expect("kinds"))
+                .or_default()
+                .push(d);
+        }
+        for (kinds, feats) in &by_kinds {
+            let mut aggs = Vec::new();
+            let mut prefixes = Vec::new();
+            let mut first = self.frame.ref_month();
+            for d in feats {
+                aggs.extend(d.aggregations(
+                    self.drug_classes,
+                    self.frame,
+                    &mut self.bool_cols,
+                    evidence_done,
+                )?);
+                prefixes.extend(d.prefixes(self.drug_classes)?);
+                first = first.min(self.frame.months(&d.window).0);
+            }
+            let lines = lines_of(self.src, &prefixes, Some(kinds), &upto)?
+                .filter(col("service_month").gt_eq(date_lit(first)));
+            out = self.join(
+                out,
+                lines.group_by([col("person_id")]).agg(aggs),
+                "drugs_by_claim_kind",
+            )?;
+        }
+        Ok(out)
+    }
+
+    /// Per [`Feature::MonthlyDrugs`], the maximum over the window's months of the number of
+    /// distinct drugs in a month (see [`monthly_drug_counts`]): `<column>` (i32, drugs) and
+    /// `<column>_month` (date, the earliest month with that maximum). Stage
+    /// `monthly_drugs`, once per feature.
+    fn monthly_drugs(&mut self, mut out: LazyFrame) -> PolarsResult<LazyFrame> {
+        let count_feats: Vec<(BTreeSet<Route>, DrugUnit, Window)> = self
+            .features
+            .iter()
+            .filter_map(|f| match f {
+                Feature::MonthlyDrugs {
+                    routes,
+                    unit,
+                    window,
+                } => Some((routes.clone(), *unit, *window)),
+                _ => None,
+            })
+            .collect();
+        for (routes, unit, w) in &count_feats {
+            let c = Feature::MonthlyDrugs {
+                routes: routes.clone(),
+                unit: *unit,
+                window: *w,
+            }
+            .column();
+            let counts =
+                monthly_drug_counts(self.src, self.frame, &self.dict, routes, *unit, w, &c)?;
+            out = self.join(out, counts, "monthly_drugs")?;
+        }
+        Ok(out)
+    }
+
+    /// Diagnoses (non-suspected) by class and window, up to the reference month:
+    /// `has_<class>_diagnosis_<window>` (bool), and the evidence `<class>_diagnosis_packed`
+    /// (u64: service month's day number · 10^9 + disease code, see [`last_packed_when`])
+    /// once per class. Stage `diagnoses`.
+    fn diagnoses(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
+        let dx_feats: Vec<(String, Window)> = self
+            .features
+            .iter()
+            .filter_map(|f| match f {
+                Feature::Exists(Event::Diagnosis(c), w) => Some((c.clone(), *w)),
+                _ => None,
+            })
+            .collect();
+        if dx_feats.is_empty() {
+            return Ok(out);
+        }
+        let upto = date_lit(self.frame.ref_month());
+        let dx = self
+            .src
             .diagnoses(&["person_id", "service_month", "suspected"])?
             .filter(col("suspected").not().and(col("service_month").lt_eq(upto)));
         let mut aggs = Vec::new();
         let mut aggs_names: Vec<String> = Vec::new();
         for (class, w) in &dx_feats {
-            let def = disease_classes
+            let def = self
+                .disease_classes
                 .get(class)
                 .ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
             let cond = icd_in_class(&def.icd10);
-            let (a, b) = frame.months(w);
+            let (a, b) = self.frame.months(w);
             let c = Feature::Exists(Event::Diagnosis(class.clone()), *w).column();
-            bool_cols.push(c.clone());
+            self.bool_cols.push(c.clone());
             aggs.push(
                 cond.clone()
                     .and(between_dates(col("service_month"), a, b))
@@ -1042,30 +1189,36 @@ pub fn build(
                 aggs_names.push(packed);
             }
         }
-        out = join(out, dx.group_by([col("person_id")]).agg(aggs), "diagnoses")?;
+        self.join(out, dx.group_by([col("person_id")]).agg(aggs), "diagnoses")
     }
 
-    // Certifications valid on some day of a window.
-    let cert_feats: Vec<(BTreeSet<String>, Window)> = features
-        .iter()
-        .filter_map(|f| {
-            if let Feature::Exists(Event::Certification(e), w) = f {
-                Some((e.clone(), *w))
-            } else {
-                None
-            }
-        })
-        .collect();
-    if !cert_feats.is_empty() {
-        let r = date_lit(frame.reference);
+    /// Certifications decided by the reference date and valid on some day of a window,
+    /// excluding the listed care levels: `has_certification[_excl_<codes>]_<window>`
+    /// (bool). Stage `certifications`.
+    fn certifications(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
+        let cert_feats: Vec<(BTreeSet<String>, Window)> = self
+            .features
+            .iter()
+            .filter_map(|f| {
+                if let Feature::Exists(Event::Certification(e), w) = f {
+                    Some((e.clone(), *w))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        if cert_feats.is_empty() {
+            return Ok(out);
+        }
+        let r = date_lit(self.frame.reference);
         let mut aggs = Vec::new();
         for (excl, w) in &cert_feats {
-            let (a, b) = frame.days(w);
+            let (a, b) = self.frame.days(w);
             let excluded = excl.iter().fold(lit(false), |acc, code| {
                 acc.or(col("care_level_code").eq(lit(code.as_str())))
             });
             let c = Feature::Exists(Event::Certification(excl.clone()), *w).column();
-            bool_cols.push(c.clone());
+            self.bool_cols.push(c.clone());
             aggs.push(
                 col("valid_from")
                     .lt_eq(date_lit(b))
@@ -1075,50 +1228,59 @@ pub fn build(
                     .alias(c),
             );
         }
-        let certs = src.certifications()?.filter(col("decision_date").lt_eq(r));
-        out = join(
+        let certs = self
+            .src
+            .certifications()?
+            .filter(col("decision_date").lt_eq(r));
+        self.join(
             out,
             certs.group_by([col("person_id")]).agg(aggs),
             "certifications",
-        )?;
+        )
     }
 
-    // Last-prescription months from the packed drug evidence.
-    let packed_drugs: BTreeSet<String> = features
-        .iter()
-        .filter_map(|f| match f {
-            Feature::Exists(
-                Event::Drug {
-                    class,
-                    options,
-                    kinds,
-                },
-                _,
-            ) => Some(drug_tag(class, options, kinds)),
-            _ => None,
-        })
-        .collect();
-    if !packed_drugs.is_empty() {
-        out = out.with_columns(
-            packed_drugs
-                .iter()
-                .map(|t| {
-                    packed_month_date(col(format!("last_{t}_packed").as_str()))
-                        .alias(format!("last_{t}_month"))
-                })
-                .collect::<Vec<_>>(),
-        );
+    /// The columns derived after all groups are joined: `last_<tag>_month` (date) from the
+    /// packed drug evidence (see [`packed_month_date`]), then every boolean feature column
+    /// with absent aggregates filled with false ("no event").
+    fn finish_columns(&self, mut out: LazyFrame) -> LazyFrame {
+        // Last-prescription months from the packed drug evidence.
+        let packed_drugs: BTreeSet<String> = self
+            .features
+            .iter()
+            .filter_map(|f| match f {
+                Feature::Exists(
+                    Event::Drug {
+                        class,
+                        options,
+                        kinds,
+                    },
+                    _,
+                ) => Some(drug_tag(class, options, kinds)),
+                _ => None,
+            })
+            .collect();
+        if !packed_drugs.is_empty() {
+            out = out.with_columns(
+                packed_drugs
+                    .iter()
+                    .map(|t| {
+                        packed_month_date(col(format!("last_{t}_packed").as_str()))
+                            .alias(format!("last_{t}_month"))
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        // Absent aggregates mean "no event".
+        if !self.bool_cols.is_empty() {
+            out = out.with_columns(
+                self.bool_cols
+                    .iter()
+                    .map(|c| col(c.as_str()).fill_null(lit(false)))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        out
     }
-    // Absent aggregates mean "no event".
-    if !bool_cols.is_empty() {
-        out = out.with_columns(
-            bool_cols
-                .iter()
-                .map(|c| col(c.as_str()).fill_null(lit(false)))
-                .collect::<Vec<_>>(),
-        );
-    }
-    Ok((out, timings))
 }
 
 /// Adds the name evidence of drug and diagnosis features (`last_<class>_name`,

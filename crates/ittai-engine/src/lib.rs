@@ -10,6 +10,7 @@ pub mod display;
 pub mod evaluate;
 pub mod features;
 pub mod indicators;
+mod job;
 pub mod lifetable;
 pub mod profile;
 pub mod rules;
@@ -23,6 +24,7 @@ use polars::prelude::*;
 
 pub use evaluate::{AttritionStep, RuleResult};
 pub use features::Frame;
+pub use job::{Job, JobError, JobOptions};
 pub use source::Sources;
 
 /// Everything a run needs besides the data.

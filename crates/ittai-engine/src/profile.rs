@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use ittai_io::reference;
+use ittai_dataset::reference;
 use ittai_model::{FiscalYear, Sex};
 use polars::prelude::*;
 
@@ -81,9 +81,20 @@ pub fn profile(
     let frame = Frame { fy, reference };
     let mut out = Vec::new();
     let pop = crate::features::population(src, &frame)?.collect()?;
-    let n = pop.height() as f64;
+    age_sex(&pop, &mut out)?;
+    certification(&pop, &mut out)?;
+    checkups_and_deaths(src, fy, &mut out)?;
+    questionnaire(src, fy, &pop, &mut out)?;
+    labs(src, fy, &mut out)?;
+    medical_claims(src, fy, &pop, &mut out)?;
+    rule_rows(rule_rates, &mut out);
+    Ok(out)
+}
 
-    // Age × sex against the 2020 census (share of all 75+ in each band and sex).
+/// Age × sex against the 2020 census (国勢調査2020; share of all 75+ in each band and
+/// sex): one `demography` row, the largest gap over the sex × 5-year-band cells of the
+/// population (rule population at the FY end, aged 75+), in percentage points (pp).
+fn age_sex(pop: &DataFrame, out: &mut Vec<ProfileRow>) -> PolarsResult<()> {
     let census = reference::census(2020);
     let c75: f64 = census
         .iter()
@@ -143,8 +154,14 @@ pub fn profile(
         "≤ 5 pp per cell",
         "pp",
     ));
+    Ok(())
+}
 
-    // Certification by age band and level mix (on the reference date).
+/// Certification by age band and level mix (on the reference date, from the population's
+/// `care_level`): `care` rows with the certified share (要介護認定率, %) of four age bands,
+/// then the share (%) of each level among the certified. Targets and tolerances: see the
+/// module docs.
+fn certification(pop: &DataFrame, out: &mut Vec<ProfileRow>) -> PolarsResult<()> {
     let certified = ["11", "12", "13", "21", "22", "23", "24", "25"];
     let is_cert = certified.iter().fold(lit(false), |a, c| {
         a.or(col("care_level").eq(lit(*c)).fill_null(lit(false)))
@@ -203,8 +220,18 @@ pub fn profile(
             "%",
         ));
     }
+    Ok(())
+}
 
-    // Checkup participation and deaths, denominators insured on April 1.
+/// Checkup participation and deaths, denominators insured on April 1 (the FY start): a
+/// `checkups` row (健診受診率, %: insured on 4/1 with a checkup in the FY, no exclusions)
+/// and a `demography` row (deaths in the FY per insured on 4/1, %). Targets: see the
+/// module docs.
+fn checkups_and_deaths(
+    src: &Sources,
+    fy: FiscalYear,
+    out: &mut Vec<ProfileRow>,
+) -> PolarsResult<()> {
     let start = fy.start();
     let s = date_lit(start);
     let insured_start = src
@@ -262,9 +289,19 @@ pub fn profile(
         "≈ 6–7 % (est.)",
         "%",
     ));
+    Ok(())
+}
 
-    // Questionnaire (latest of the FY among the insured on the reference date).
-    let (a, b) = (start, reference);
+/// Questionnaire (latest of the FY among the insured on the reference date, `pop`):
+/// `questionnaire` rows with the share (%) of seven answers (Q1 4–5, Q4–Q8 「はい」, Q13
+/// 「いいえ」). Targets and tolerances: see the module docs.
+fn questionnaire(
+    src: &Sources,
+    fy: FiscalYear,
+    pop: &DataFrame,
+    out: &mut Vec<ProfileRow>,
+) -> PolarsResult<()> {
+    let (a, b) = (fy.start(), fy.end());
     let qn = src
         .questionnaires()?
         .filter(between(col("answer_date"), a, b))
@@ -307,8 +344,14 @@ pub fn profile(
             "%",
         ));
     }
+    Ok(())
+}
 
-    // Lab values (latest checkup of the FY).
+/// Lab values (latest checkup of the FY, all persons with one): `labs` rows with the mean
+/// and SD of BMI (kg/m²), SBP (mmHg), HbA1c (%) and eGFR (mL/min/1.73m²). Targets and
+/// tolerances: see the module docs.
+fn labs(src: &Sources, fy: FiscalYear, out: &mut Vec<ProfileRow>) -> PolarsResult<()> {
+    let (a, b) = (fy.start(), fy.end());
     let ck = src
         .checkups()?
         .filter(between(col("exam_date"), a, b))
@@ -350,9 +393,21 @@ pub fn profile(
             unit,
         ));
     }
+    Ok(())
+}
 
-    // Claims: share with a medical claim, cost per insured.
-    let (m0, m1) = (start, ittai_model::first_of_month(reference));
+/// Claims: share with a medical claim, cost per insured (service months from April to
+/// the reference month; denominator: the population `pop`): `claims` rows with the share
+/// (%) of the insured with a medical claim and the medical cost per insured (yen, points
+/// × 10). Targets: see the module docs.
+fn medical_claims(
+    src: &Sources,
+    fy: FiscalYear,
+    pop: &DataFrame,
+    out: &mut Vec<ProfileRow>,
+) -> PolarsResult<()> {
+    let n = pop.height() as f64;
+    let (m0, m1) = (fy.start(), ittai_model::first_of_month(fy.end()));
     let claims = src
         .medical_claims()?
         .filter(between(col("service_month"), m0, m1));
@@ -393,8 +448,13 @@ pub fn profile(
         "≈ 950,000 yen",
         "yen",
     ));
+    Ok(())
+}
 
-    // Rule rates (per insured on the reference date).
+/// Rule rates (per insured on the reference date): `rules` rows with the listed share
+/// (ハイリスク者割合, %) of R02–R06 from `rule_rates` (NaN when absent). Targets: see the
+/// module docs.
+fn rule_rows(rule_rates: &BTreeMap<String, f64>, out: &mut Vec<ProfileRow>) {
     for (id, label, lo, hi, target) in [
         ("R02", "R02 口腔", 1.9, 4.8, "1.9–4.8 %"),
         ("R03", "R03 多剤", 3.5, 5.5, "≈ 4.5 %"),
@@ -412,5 +472,4 @@ pub fn profile(
             "%",
         ));
     }
-    Ok(out)
 }

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ittai_io::masters::{DiseaseMaster, DrugMaster};
+use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
 use polars::prelude::*;
 
 /// The tables of a validated dataset directory, plus master lookups.
@@ -38,7 +38,7 @@ impl Sources {
     /// # Errors
     /// A missing table file.
     pub fn open(dir: &Path, drugs: &DrugMaster, diseases: &DiseaseMaster) -> PolarsResult<Self> {
-        for t in ittai_io::dataset::TABLES {
+        for t in ittai_dataset::TABLES {
             let p = dir.join(format!("{}.parquet", t.name));
             if !p.is_file() {
                 polars_bail!(ComputeError: "{} is missing (validate the dataset first)", p.display());
@@ -94,7 +94,7 @@ impl Sources {
             Column::new("category".into(), gcat),
         ])?;
         let no_nulls = |t: &str, c: &str| {
-            ittai_io::dataset::read::parquet_null_count(&dir.join(format!("{t}.parquet")), c)
+            ittai_dataset::read::parquet_null_count(&dir.join(format!("{t}.parquet")), c)
                 == Some(0)
         };
         Ok(Self {

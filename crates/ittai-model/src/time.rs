@@ -284,6 +284,43 @@ pub fn parse_yyyymmdd(s: &str) -> Result<NaiveDate, DateFieldError> {
         .ok_or_else(|| DateFieldError::NoSuchDate(s.to_string()))
 }
 
+/// Parses a date cell of a CSV input: the one date parser of the CSV files users prepare
+/// (the canonical dataset's CSV tables, and in ingest the insured register and the
+/// 要介護認定 file), which may have been saved by Excel. Surrounding whitespace is
+/// ignored. Accepted forms:
+///
+/// - `YYYY-MM-DD` or `YYYY/MM/DD` with a month and day of one or two digits, `-` or `/`
+///   in each place: `2024-01-05`, `2024/1/5` (as Japanese Excel saves a date), `2024-1-5`;
+/// - `YYYYMMDD`: `20240105`;
+/// - 和暦 `GYYMMDD` (era code 1 明治 … 5 令和, as in レセ電; see [`parse_wareki_date`]):
+///   `5060105` = 令和6年1月5日 = 2024-01-05.
+///
+/// The year has exactly four digits and every part is ASCII digits (no sign, no inner
+/// spaces). `None` for anything else: empty text, `01/05/2024`, `2024-01-05T00:00`, or an
+/// impossible date (`2024/13/01`, `2024-02-30`).
+///
+/// These are the forms the dataset reader and the register reader accepted before they
+/// shared this function (the dataset: ISO, `YYYY/M/D`, `YYYYMMDD`; the register: ISO,
+/// `YYYY/MM/DD`, `YYYYMMDD`, 和暦), now accepted by both.
+pub fn parse_csv_date(s: &str) -> Option<NaiveDate> {
+    let t = s.trim();
+    if t.bytes().all(|b| b.is_ascii_digit()) {
+        return match t.len() {
+            8 => parse_yyyymmdd(t).ok(),
+            7 => parse_wareki_date(t).ok(),
+            _ => None,
+        };
+    }
+    let mut parts = t.split(['-', '/']);
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    let ok = y.len() == 4 && m.len() <= 2 && d.len() <= 2 && [y, m, d].into_iter().all(digits);
+    if parts.next().is_some() || !ok {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
 /// Formats a date as 和暦 `GYYMMDD` (the era in force on that day).
 pub fn to_wareki_date(date: NaiveDate) -> String {
     let e = ERAS
@@ -354,5 +391,50 @@ mod tests {
         assert_eq!(to_wareki_date(d(2019, 5, 1)), "5010501");
         assert!(parse_yyyymm("202413").is_err());
         assert_eq!(parse_yyyymmdd("20240229").unwrap(), d(2024, 2, 29));
+    }
+
+    #[test]
+    fn csv_dates_in_every_accepted_form() {
+        let jan5 = Some(d(2024, 1, 5));
+        assert_eq!(parse_csv_date("2024-01-05"), jan5);
+        assert_eq!(parse_csv_date("2024/01/05"), jan5);
+        assert_eq!(parse_csv_date("2024/1/5"), jan5); // Excel
+        assert_eq!(parse_csv_date("2024-1-5"), jan5);
+        assert_eq!(parse_csv_date("2024/01-05"), jan5); // mixed separators
+        assert_eq!(parse_csv_date("20240105"), jan5);
+        assert_eq!(parse_csv_date("5060105"), jan5); // 令和6年1月5日
+        assert_eq!(parse_csv_date("4310430"), Some(d(2019, 4, 30))); // 平成31年4月30日
+        assert_eq!(parse_csv_date("2024/12/31"), Some(d(2024, 12, 31)));
+        assert_eq!(parse_csv_date("2024-02-29"), Some(d(2024, 2, 29))); // leap day
+        // Surrounding whitespace (ASCII or 全角 space) is ignored.
+        assert_eq!(parse_csv_date("  2024/1/5 "), jan5);
+        assert_eq!(parse_csv_date("\t20240105\u{3000}"), jan5);
+    }
+
+    #[test]
+    fn csv_dates_rejected() {
+        for bad in [
+            "",
+            "   ",
+            "2024/13/01", // no month 13
+            "2024-02-30", // no Feb 30
+            "2023-02-29", // not a leap year
+            "2024/0/5", // month 0
+            "2024/1/0", // day 0
+            "20241301", // YYYYMMDD, month 13
+            "6060105", // era code 6
+            "24/1/5", // two-digit year
+            "01/05/2024", // day-first order
+            "2024/001/05", // three-digit month
+            "2024/1/5/1", // four parts
+            "2024/1", // year-month only
+            "2024//5", // empty month
+            "2024/+1/5", // signs are not digits
+            "2024/ 1/5", // inner space
+            "2024.1.5", // other separator
+            "2024-01-05T00:00",
+        ] {
+            assert_eq!(parse_csv_date(bad), None, "{bad:?}");
+        }
     }
 }

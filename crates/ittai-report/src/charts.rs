@@ -67,7 +67,7 @@ fn upper_bound(values: impl Iterator<Item = f64>) -> f64 {
 /// 100, else one decimal.
 fn axis_number(x: f64, max: f64) -> String {
     if max > 100.0 {
-        crate::table::thousands(x.round() as i64)
+        ittai_dataset::thousands(x.round() as i64)
     } else {
         format!("{x:.1}")
     }

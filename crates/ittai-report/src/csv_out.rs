@@ -7,9 +7,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use ittai_io::atomic::{AtomicFile, Visibility};
+use ittai_dataset::atomic::{AtomicFile, Visibility};
 
-use crate::table::Table;
+use ittai_dataset::Table;
 
 /// Text encoding of a CSV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +110,7 @@ pub fn to_shift_jis(text: &str) -> (Vec<u8>, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::Cells;
+    use ittai_dataset::Cells;
 
     fn sample() -> Table {
         let mut t = Table::default();

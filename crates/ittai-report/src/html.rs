@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use ittai_io::atomic::{Visibility, write_atomic};
+use ittai_dataset::atomic::{Visibility, write_atomic};
 use ittai_model::indicators::{
     AGE_BANDS, ALL, CHECKUP_DENOMINATOR_JA, FunnelStep, INDICATORS, IndicatorDef, IndicatorRow,
     Kind, LifeLine, UNION, sex_label_ja,
@@ -19,7 +19,7 @@ use ittai_model::indicators::{
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::charts::{self, Bar, Series};
-use crate::table::thousands;
+use ittai_dataset::thousands;
 
 /// Counts below this are not published (SPEC §7).
 pub const MIN_PUBLISHED: f64 = 10.0;

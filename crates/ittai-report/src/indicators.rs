@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use ittai_model::indicators::{ALL, FunnelStep, IndicatorRow, LifeLine, UNION, def, sex_label_ja};
 
-use crate::table::{Cells, Table};
+use ittai_dataset::{Cells, Table};
 
 /// Marker in the 秘匿 column of a suppressed cell.
 pub const SUPPRESSED: &str = "※";

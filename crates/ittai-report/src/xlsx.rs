@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use ittai_io::atomic::{Visibility, write_atomic};
+use ittai_dataset::atomic::{Visibility, write_atomic};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
-use crate::table::{Cells, Table};
+use ittai_dataset::{Cells, Table};
 
 /// Error writing a workbook.
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use ittai_io::masters::{DiseaseMaster, DosageForm, DrugMaster};
+use ittai_dataset::masters::{DiseaseMaster, DosageForm, DrugMaster};
 use ittai_model::Route;
 
 /// A group of interchangeable ingredients (one is chosen per person).

@@ -99,7 +99,7 @@ impl SynthConfig {
                 self.first_fy, self.last_fy
             )));
         }
-        if ittai_io::reference::find_prefecture(&self.prefecture).is_none() {
+        if ittai_dataset::reference::find_prefecture(&self.prefecture).is_none() {
             return Err(ConfigError::Invalid(format!(
                 "prefecture = {:?} is not a prefecture name or number",
                 self.prefecture

@@ -2,7 +2,7 @@
 //! 75 or moving in during the period, and the municipality mix.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use ittai_io::reference::{self, CensusCell};
+use ittai_dataset::reference::{self, CensusCell};
 use ittai_model::Sex;
 use ittai_model::check_digit::late_elderly_insurer_number;
 use ittai_model::time::add_months;

@@ -18,9 +18,9 @@ pub mod world;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ittai_io::atomic::{Visibility, write_atomic};
-use ittai_io::dataset::{ParquetTableWriter, TABLES};
-use ittai_io::masters::{DiseaseMaster, DrugMaster};
+use ittai_dataset::atomic::{Visibility, write_atomic};
+use ittai_dataset::{ParquetTableWriter, TABLES};
+use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
 use rayon::prelude::*;
 
 pub use config::{ConfigError, SynthConfig};
@@ -71,7 +71,7 @@ pub fn generate(
     let started = Instant::now();
     cfg.check()?;
     let world = world::World::build(cfg, &DrugMaster::embedded(), &DiseaseMaster::embedded())?;
-    let w = |e: ittai_io::dataset::write::WriteError| SynthError::Write(e.to_string());
+    let w = |e: ittai_dataset::write::WriteError| SynthError::Write(e.to_string());
     let mut writers = TABLES
         .iter()
         .map(|spec| ParquetTableWriter::for_table(out, spec, Visibility::Shared))

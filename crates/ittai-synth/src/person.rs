@@ -16,7 +16,7 @@
 //! - care-seeking: doctor avoiders, checkup propensity, dental attendance.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use ittai_io::dataset::{
+use ittai_dataset::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
     Person, Questionnaire,
 };

@@ -1,6 +1,6 @@
 //! The nine output tables of a chunk of persons, collected column by column.
 
-use ittai_io::dataset::{
+use ittai_dataset::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
     Person, Questionnaire, RowBatch,
 };
@@ -45,7 +45,7 @@ impl Default for Tables {
 }
 
 impl Tables {
-    /// The batches in contract order (the order of `ittai_io::dataset::TABLES`).
+    /// The batches in contract order (the order of `ittai_dataset::TABLES`).
     pub fn in_order(&mut self) -> [&mut RowBatch; 9] {
         [
             &mut self.persons,

@@ -3,7 +3,7 @@
 //! Built once from the configuration, before any person.
 
 use chrono::NaiveDate;
-use ittai_io::masters::{DiseaseMaster, DrugMaster};
+use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
 use ittai_model::FiscalYear;
 use ittai_model::check_digit::weighted_21_check_digit;
 use rand::{Rng, SeedableRng};
@@ -104,7 +104,7 @@ impl World {
         drugs: &DrugMaster,
         diseases: &DiseaseMaster,
     ) -> Result<Self, WorldError> {
-        let pref = ittai_io::reference::find_prefecture(&cfg.prefecture).ok_or_else(|| {
+        let pref = ittai_dataset::reference::find_prefecture(&cfg.prefecture).ok_or_else(|| {
             WorldError::Config(format!("unknown prefecture {:?}", cfg.prefecture))
         })?;
         let catalog = Catalog::build(drugs, diseases)?;

@@ -166,11 +166,70 @@ pub fn fy_cells(
 ) -> PolarsResult<(Vec<Cell>, Vec<LifeInput>)> {
     let mut cells = Vec::new();
     let attrs = crate::collect_streaming(attributes(src, fy)?)?;
-    let (start, end) = (fy.start(), fy.end());
-    let (m0, m1) = (start, first_of_month(end));
-    let in_fy_months = |c: &str| col(c).gt_eq(date_lit(m0)).and(col(c).lt_eq(date_lit(m1)));
 
     // 健診受診率 and 歯科健診受診率: unified denominator.
+    cells.extend(checkup_cells(src, fy, &attrs)?);
+
+    // ハイリスク者割合 and 要介護認定率 on the reference-date population of the run.
+    cells.extend(run_cells(run)?);
+
+    // Deaths (per person-year of exposure), costs per insured person-year.
+    let deaths = deaths_in_fy(src, fy)?;
+    cells.extend(death_cells(&attrs, &deaths)?);
+    cells.extend(cost_cells(src, fy, &attrs)?);
+
+    // Drugs: 多剤, 重複, 後発医薬品.
+    cells.extend(drug_cells(src, fy, &attrs)?);
+
+    // Life-table inputs.
+    let life = life_inputs(src, fy, &attrs, deaths, &run.table)?;
+    Ok((cells, life))
+}
+
+/// Cells of `checkup_rate` and `dental_checkup_rate` (健診受診率, 歯科健診受診率; %): per
+/// person of [`checkup_denominator`], `num` 1 when they had a (dental) checkup with
+/// `exam_date` in the FY, `den` 1 (docs/INDICATORS.md, indicator table).
+fn checkup_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<Vec<Cell>> {
+    let mut cells = Vec::new();
+    let (start, end) = (fy.start(), fy.end());
+    let denominator = checkup_denominator(src, fy, attrs)?;
+    for (indicator, table) in [
+        ("checkup_rate", src.checkups()?),
+        ("dental_checkup_rate", src.dental_checkups()?),
+    ] {
+        let took = table
+            .filter(
+                col("exam_date")
+                    .gt_eq(date_lit(start))
+                    .and(col("exam_date").lt_eq(date_lit(end))),
+            )
+            .select([col("person_id")])
+            .unique(None, UniqueKeepStrategy::Any)
+            .with_columns([lit(1i32).alias("num")]);
+        let df = crate::collect_streaming(aggregate(
+            denominator
+                .clone()
+                .left_join(took, col("person_id"), col("person_id"))
+                .with_columns([col("num").fill_null(lit(0)), lit(1i32).alias("den")]),
+        ))?;
+        cells.extend(to_cells(&df, indicator, None)?);
+    }
+    Ok(cells)
+}
+
+/// The unified denominator of the checkup rates (docs/INDICATORS.md, indicator table):
+/// persons insured on April 1 (municipality of the spell covering that day), minus
+/// long-term inpatients ([`long_stay_persons`]) and facility residents (care claims of
+/// service type 51–55 in the FY's service months). Columns `person_id`,
+/// `municipality_code` (str), `sex` (u8), `age_band` (str, age at the FY end).
+fn checkup_denominator(
+    src: &Sources,
+    fy: FiscalYear,
+    attrs: &DataFrame,
+) -> PolarsResult<LazyFrame> {
+    let start = fy.start();
+    let (m0, m1) = (start, first_of_month(fy.end()));
+    let in_fy_months = |c: &str| col(c).gt_eq(date_lit(m0)).and(col(c).lt_eq(date_lit(m1)));
     let s = date_lit(start);
     let insured_start = src
         .persons()?
@@ -182,10 +241,47 @@ pub fn fy_cells(
         .sort(["person_id", "coverage_start"], Default::default())
         .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::Last)
         .select([col("person_id"), col("municipality_code")]);
+    let long_stay = long_stay_persons(src, fy)?;
+    let facility = src
+        .care_claims()?
+        .filter(
+            in_fy_months("service_month").and(
+                ["51", "52", "53", "54", "55"]
+                    .iter()
+                    .fold(lit(false), |acc, t| {
+                        acc.or(col("service_type_code").eq(lit(*t)))
+                    }),
+            ),
+        )
+        .select([col("person_id")])
+        .unique(None, UniqueKeepStrategy::Any);
+    let anti = |l: LazyFrame, r: LazyFrame| {
+        l.join(
+            r,
+            [col("person_id")],
+            [col("person_id")],
+            JoinArgs::new(JoinType::Anti),
+        )
+    };
+    Ok(anti(anti(insured_start, long_stay), facility).join(
+        attrs
+            .clone()
+            .lazy()
+            .select([col("person_id"), col("sex"), col("age_band")]),
+        [col("person_id")],
+        [col("person_id")],
+        JoinArgs::new(JoinType::Inner),
+    ))
+}
+
+/// Long-term inpatients (docs/INDICATORS.md, `checkup_rate`): persons with 医科入院 or DPC
+/// claims (kinds 1, 5) in ≥ 6 consecutive service months, the run overlapping the FY.
+/// Column `person_id` (unique).
+fn long_stay_persons(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
     let month_no = col("service_month").dt().year().cast(DataType::Int64) * lit(12i64)
         + col("service_month").dt().month().cast(DataType::Int64);
     let (mn0, mn1) = (fy.0 as i64 * 12 + 4, (fy.0 as i64 + 1) * 12 + 3);
-    let long_stay = src
+    Ok(src
         .medical_claims()?
         .filter(in_u8(col("claim_kind"), [1u8, 5]))
         .select([col("person_id"), month_no.alias("mn")])
@@ -210,60 +306,15 @@ pub fn fy_cells(
                 .and(col("first").lt_eq(lit(mn1))),
         )
         .select([col("person_id")])
-        .unique(None, UniqueKeepStrategy::Any);
-    let facility = src
-        .care_claims()?
-        .filter(
-            in_fy_months("service_month").and(
-                ["51", "52", "53", "54", "55"]
-                    .iter()
-                    .fold(lit(false), |acc, t| {
-                        acc.or(col("service_type_code").eq(lit(*t)))
-                    }),
-            ),
-        )
-        .select([col("person_id")])
-        .unique(None, UniqueKeepStrategy::Any);
-    let anti = |l: LazyFrame, r: LazyFrame| {
-        l.join(
-            r,
-            [col("person_id")],
-            [col("person_id")],
-            JoinArgs::new(JoinType::Anti),
-        )
-    };
-    let denominator = anti(anti(insured_start, long_stay), facility).join(
-        attrs
-            .clone()
-            .lazy()
-            .select([col("person_id"), col("sex"), col("age_band")]),
-        [col("person_id")],
-        [col("person_id")],
-        JoinArgs::new(JoinType::Inner),
-    );
-    for (indicator, table) in [
-        ("checkup_rate", src.checkups()?),
-        ("dental_checkup_rate", src.dental_checkups()?),
-    ] {
-        let took = table
-            .filter(
-                col("exam_date")
-                    .gt_eq(date_lit(start))
-                    .and(col("exam_date").lt_eq(date_lit(end))),
-            )
-            .select([col("person_id")])
-            .unique(None, UniqueKeepStrategy::Any)
-            .with_columns([lit(1i32).alias("num")]);
-        let df = crate::collect_streaming(aggregate(
-            denominator
-                .clone()
-                .left_join(took, col("person_id"), col("person_id"))
-                .with_columns([col("num").fill_null(lit(0)), lit(1i32).alias("den")]),
-        ))?;
-        cells.extend(to_cells(&df, indicator, None)?);
-    }
+        .unique(None, UniqueKeepStrategy::Any))
+}
 
-    // ハイリスク者割合 and 要介護認定率 on the reference-date population of the run.
+/// Cells on the reference-date population of the run (`run.table`): `high_risk_rate`
+/// (ハイリスク者割合, %) per rule, in the run's rule order (`num` the rule's flag), then
+/// `certification_rate` (要介護認定率, %; `num` a certified care level 11–25 on the
+/// reference date); `den` 1 per person.
+fn run_cells(run: &RunResult) -> PolarsResult<Vec<Cell>> {
+    let mut cells = Vec::new();
     let pop = run.table.clone().lazy();
     for r in &run.results {
         let flag = crate::evaluate::flag_column(&r.rule);
@@ -285,9 +336,15 @@ pub fn fy_cells(
     ]))
     .collect()?;
     cells.extend(to_cells(&df, "certification_rate", None)?);
+    Ok(cells)
+}
 
-    // Deaths (per person-year of exposure), costs per insured person-year.
-    let deaths = src
+/// Deaths in the FY: persons whose coverage was lost by death (`loss_reason` 1) with
+/// `coverage_end` after the FY start and up to the day after the FY end. Columns
+/// `person_id`, `coverage_end` (date).
+fn deaths_in_fy(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
+    let (start, end) = (fy.start(), fy.end());
+    Ok(src
         .persons()?
         .filter(
             col("loss_reason")
@@ -296,7 +353,13 @@ pub fn fy_cells(
                 .and(col("coverage_end").lt_eq(date_lit(end + chrono::Duration::days(1)))),
         )
         .select([col("person_id"), col("coverage_end")])
-        .unique(None, UniqueKeepStrategy::Any);
+        .unique(None, UniqueKeepStrategy::Any))
+}
+
+/// Cells of `deaths` (deaths per person-year of exposure): `num` 1 for a person of
+/// `deaths` ([`deaths_in_fy`]), `den` the insured days in the FY turned into person-years
+/// (365.25 days; see the module docs).
+fn death_cells(attrs: &DataFrame, deaths: &LazyFrame) -> PolarsResult<Vec<Cell>> {
     let a = attrs.clone().lazy();
     let df = aggregate(
         a.clone()
@@ -314,7 +377,18 @@ pub fn fy_cells(
             ]),
     )
     .collect()?;
-    cells.extend(per_year(to_cells(&df, "deaths", None)?));
+    Ok(per_year(to_cells(&df, "deaths", None)?))
+}
+
+/// Cells of the costs per insured person-year (yen; points or units × 10 over the FY's
+/// service months; `den` person-years of exposure): `medical_cost` (all claim kinds),
+/// `medical_cost_inpatient` (kinds 1, 5), `_outpatient` (2), `_dental` (3), `_pharmacy`
+/// (4), then `care_cost` (care claims).
+fn cost_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<Vec<Cell>> {
+    let mut cells = Vec::new();
+    let (m0, m1) = (fy.start(), first_of_month(fy.end()));
+    let in_fy_months = |c: &str| col(c).gt_eq(date_lit(m0)).and(col(c).lt_eq(date_lit(m1)));
+    let a = attrs.clone().lazy();
     let kinds: [(&str, &[u8]); 5] = [
         ("medical_cost", &[1, 2, 3, 4, 5, 6]),
         ("medical_cost_inpatient", &[1, 5]),
@@ -366,15 +440,12 @@ pub fn fy_cells(
     )
     .collect()?;
     cells.extend(per_year(to_cells(&df, "care_cost", None)?));
-
-    // Drugs: 多剤, 重複, 後発医薬品.
-    cells.extend(drug_cells(src, fy, &attrs)?);
-
-    // Life-table inputs.
-    let life = life_inputs(src, fy, &attrs, deaths, &run.table)?;
-    Ok((cells, life))
+    Ok(cells)
 }
 
+/// Cells of the drug indicators (docs/INDICATORS.md, indicator table), in this order:
+/// `polypharmacy_rate` and `duplicate_rate` (%, denominator: persons with an oral
+/// prescription in the FY), then `generic_share` (%, quantity × days).
 fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<Vec<Cell>> {
     let mut cells = Vec::new();
     let (m0, m1) = (fy.start(), first_of_month(fy.end()));
@@ -400,7 +471,22 @@ fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
         [col("person_id")],
         JoinArgs::new(JoinType::Semi),
     );
-    // 多剤: the same monthly count as rule R03 (oral, ingredient = YJ7), threshold 15.
+    cells.extend(polypharmacy_cells(src, fy, &dict, &base)?);
+    cells.extend(duplicate_cells(src, fy, &dict, &base)?);
+    cells.extend(generic_cells(src, attrs, in_fy)?);
+    Ok(cells)
+}
+
+/// Cells of `polypharmacy_rate` (多剤投薬患者割合, %) over `base` (persons with an oral
+/// prescription in the FY): `num` 1 when the person's monthly count of distinct oral
+/// ingredients reaches 15 in some month of the FY. 多剤: the same monthly count as rule
+/// R03 (oral, ingredient = YJ7), threshold 15.
+fn polypharmacy_cells(
+    src: &Sources,
+    fy: FiscalYear,
+    dict: &LazyFrame,
+    base: &LazyFrame,
+) -> PolarsResult<Vec<Cell>> {
     let frame = Frame {
         fy,
         reference: fy.end(),
@@ -409,7 +495,7 @@ fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
     let poly = crate::collect_streaming(crate::features::monthly_drug_counts_pub(
         src,
         &frame,
-        &dict,
+        dict,
         &routes,
         &crate::rules::Window::FY,
         "k",
@@ -431,11 +517,39 @@ fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
             ]),
     )
     .collect()?;
-    cells.extend(to_cells(&df, "polypharmacy_rate", None)?);
-    // 重複: the same ingredient from two or more institutions in one month. Months are
-    // independent, so the FY is done a quarter at a time: the join of drug lines with
-    // their claims is the largest intermediate of the indicators (about 5 GB for one FY of
-    // a million persons in one piece), and a quarter needs a quarter of it.
+    to_cells(&df, "polypharmacy_rate", None)
+}
+
+/// Cells of `duplicate_rate` (重複投薬患者割合, %) over `base` (persons with an oral
+/// prescription in the FY): `num` 1 for the persons of [`duplicate_persons`].
+fn duplicate_cells(
+    src: &Sources,
+    fy: FiscalYear,
+    dict: &LazyFrame,
+    base: &LazyFrame,
+) -> PolarsResult<Vec<Cell>> {
+    let dup = duplicate_persons(src, fy, dict)?;
+    let df = aggregate(
+        base.clone()
+            .left_join(dup.lazy(), col("person_id"), col("person_id"))
+            .with_columns([
+                col("dup").fill_null(lit(0)).alias("num"),
+                lit(1i32).alias("den"),
+            ]),
+    )
+    .collect()?;
+    to_cells(&df, "duplicate_rate", None)
+}
+
+/// 重複: the persons given the same ingredient (YJ7, oral) from two or more institutions
+/// in one month of the FY, on outpatient prescriptions (docs/INDICATORS.md,
+/// `duplicate_rate`). Columns `person_id`, `dup` (i32, 1).
+///
+/// Months are independent, so the FY is done a quarter at a time: the join of drug lines
+/// with their claims is the largest intermediate of the indicators (about 5 GB for one FY
+/// of a million persons in one piece), and a quarter needs a quarter of it.
+fn duplicate_persons(src: &Sources, fy: FiscalYear, dict: &LazyFrame) -> PolarsResult<DataFrame> {
+    let m0 = fy.start();
     let month_no = col("service_month").dt().year().cast(DataType::UInt64) * lit(12u64)
         + col("service_month").dt().month().cast(DataType::UInt64);
     let mut dup_pids: Vec<DataFrame> = Vec::new();
@@ -482,7 +596,7 @@ fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
         )?);
     }
     let dup_lazy: Vec<LazyFrame> = dup_pids.into_iter().map(IntoLazy::lazy).collect();
-    let dup = concat(dup_lazy, UnionArgs::default())?
+    concat(dup_lazy, UnionArgs::default())?
         .unique(None, UniqueKeepStrategy::Any)
         .join(
             dict.clone(),
@@ -491,17 +605,14 @@ fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
             JoinArgs::new(JoinType::Inner),
         )
         .select([col("person_id"), lit(1i32).alias("dup")])
-        .collect()?;
-    let df = aggregate(
-        base.clone()
-            .left_join(dup.lazy(), col("person_id"), col("person_id"))
-            .with_columns([
-                col("dup").fill_null(lit(0)).alias("num"),
-                lit(1i32).alias("den"),
-            ]),
-    )
-    .collect()?;
-    cells.extend(to_cells(&df, "duplicate_rate", None)?);
+        .collect()
+}
+
+/// Cells of `generic_share` (後発医薬品使用割合（数量）, %): per person with drug lines in
+/// the FY (`in_fy`, on `service_month`) of a generic category, `num` the quantity × days
+/// of generics (category 1) and `den` that of all categorised lines (docs/INDICATORS.md,
+/// `generic_share`; missing quantity counts 0, missing days 1).
+fn generic_cells(src: &Sources, attrs: &DataFrame, in_fy: Expr) -> PolarsResult<Vec<Cell>> {
     // 後発医薬品使用割合 (quantity × days).
     let qty = (col("quantity").fill_null(lit(0.0))
         * col("days").fill_null(lit(1)).cast(DataType::Float64))
@@ -533,8 +644,7 @@ fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
         JoinArgs::new(JoinType::Inner),
     ))
     .collect()?;
-    cells.extend(to_cells(&df, "generic_share", None)?);
-    Ok(cells)
+    to_cells(&df, "generic_share", None)
 }
 
 const BANDS_75: [(&str, i32, i32); 5] = [
@@ -545,13 +655,11 @@ const BANDS_75: [(&str, i32, i32); 5] = [
     ("95+", 95, 200),
 ];
 
-fn life_inputs(
-    src: &Sources,
-    fy: FiscalYear,
-    attrs: &DataFrame,
-    deaths: LazyFrame,
-    population: &DataFrame,
-) -> PolarsResult<Vec<LifeInput>> {
+/// Person-years of exposure in each 75+ band (`BANDS_75`) during the FY, by
+/// municipality × sex: the insured time of each spell inside the FY, split at the
+/// birthdays that start each band. Columns `municipality_code` (str), `sex` and one per
+/// band label (f64, days; turned into years of 365.25 days by [`life_inputs`]).
+fn band_exposure(src: &Sources, fy: FiscalYear) -> PolarsResult<DataFrame> {
     let (a, b) = (fy.start(), fy.end() + chrono::Duration::days(1));
     let (ad, bd) = (
         crate::features::days_lit_value(a),
@@ -575,8 +683,7 @@ fn life_inputs(
                 .alias(band),
         );
     }
-    let exposure = src
-        .persons()?
+    src.persons()?
         .with_columns([col("coverage_end").fill_null(far).alias("e")])
         .filter(
             col("coverage_start")
@@ -585,8 +692,14 @@ fn life_inputs(
         )
         .group_by([col("municipality_code"), col("sex")])
         .agg(exp_cols)
-        .collect()?;
-    let death_bands = deaths
+        .collect()
+}
+
+/// Deaths of the FY by municipality × sex × age band (age on the day before coverage
+/// ended), the persons' attributes taken from the spell that ended with the death.
+/// Columns `municipality_code` (str), `sex`, `age_band` (str), `deaths` (count).
+fn deaths_by_band(src: &Sources, deaths: LazyFrame) -> PolarsResult<DataFrame> {
+    deaths
         .join(
             src.persons()?.select([
                 col("person_id"),
@@ -606,11 +719,18 @@ fn life_inputs(
         .alias("age_band")])
         .group_by([col("municipality_code"), col("sex"), col("age_band")])
         .agg([len().alias("deaths")])
-        .collect()?;
+        .collect()
+}
+
+/// The prevalence sample of the life tables: the reference-date population by
+/// municipality × sex × age band. Columns `municipality_code` (str), `sex`, `age_band`
+/// (str), `sample` (persons) and `dependent` (u32, persons certified 要介護2–5 on the
+/// reference date).
+fn prevalence_sample(population: &DataFrame) -> PolarsResult<DataFrame> {
     let dependent = ["22", "23", "24", "25"].iter().fold(lit(false), |acc, c| {
         acc.or(col("care_level").eq(lit(*c)).fill_null(lit(false)))
     });
-    let prevalence = population
+    population
         .clone()
         .lazy()
         .group_by([col("municipality_code"), col("sex"), col("age_band")])
@@ -618,7 +738,23 @@ fn life_inputs(
             len().alias("sample"),
             dependent.cast(DataType::UInt32).sum().alias("dependent"),
         ])
-        .collect()?;
+        .collect()
+}
+
+/// Life-table inputs of the 75+ bands by municipality × sex: person-years from
+/// [`band_exposure`], deaths from [`deaths_by_band`] (`deaths`: [`deaths_in_fy`]), and
+/// the prevalence sample and 要介護2–5 count from [`prevalence_sample`] (`population`:
+/// the run's reference-date population); in key order (municipality, sex, band).
+fn life_inputs(
+    src: &Sources,
+    fy: FiscalYear,
+    attrs: &DataFrame,
+    deaths: LazyFrame,
+    population: &DataFrame,
+) -> PolarsResult<Vec<LifeInput>> {
+    let exposure = band_exposure(src, fy)?;
+    let death_bands = deaths_by_band(src, deaths)?;
+    let prevalence = prevalence_sample(population)?;
     let _ = attrs;
     let mut map: BTreeMap<(String, u8, String), LifeInput> = BTreeMap::new();
     let sex_of = |df: &DataFrame| -> PolarsResult<Vec<Option<u8>>> {

@@ -209,7 +209,21 @@ pub fn finish(
     cells: &[(i32, Cell)],
     life: &[(i32, LifeInput)],
 ) -> (Vec<IndicatorRow>, Vec<AreaLifeTable>) {
-    // Rollups over municipality (→ union), sex (→ all) and age band (→ all).
+    let mut rows = rollup_rows(cells);
+    let life_tables = life_table_rows(life, &mut rows);
+    age_standardise(&mut rows);
+    primary_suppression(&mut rows);
+    secondary_suppression(&mut rows);
+    change_from_previous(&mut rows);
+    sort_rows(&mut rows);
+    (rows, life_tables)
+}
+
+/// Rollups over municipality (→ union), sex (→ all) and age band (→ all): one row per
+/// indicator × rule × FY × area × sex × band (in key order) with the summed `numerator`,
+/// `denominator` and `persons`, and `value` (percent: 100 · num / den; yen per insured:
+/// num / den; none for a zero denominator or other kinds, per the indicator's [`Kind`]).
+fn rollup_rows(cells: &[(i32, Cell)]) -> Vec<IndicatorRow> {
     let mut sums: BTreeMap<Key, (f64, f64, u64)> = BTreeMap::new();
     for (fy, c) in cells {
         for m in [c.municipality_code.as_str(), UNION] {
@@ -242,8 +256,7 @@ pub fn finish(
             _ => None,
         }
     };
-    let mut rows: Vec<IndicatorRow> = sums
-        .iter()
+    sums.iter()
         .map(
             |((id, rule, fy, m, s, b), (num, den, persons))| IndicatorRow {
                 indicator: id.to_string(),
@@ -265,35 +278,16 @@ pub fn finish(
                 suppressed: false,
             },
         )
-        .collect();
+        .collect()
+}
 
-    // Life tables by FY × area × sex.
-    let mut groups: BTreeMap<(i32, String, String), BTreeMap<String, LifeInput>> = BTreeMap::new();
-    for (fy, l) in life {
-        for m in [l.municipality_code.as_str(), UNION] {
-            for s in [sex_key(l.sex), ALL] {
-                let e = groups
-                    .entry((*fy, m.to_string(), s.to_string()))
-                    .or_default()
-                    .entry(l.age_band.clone())
-                    .or_insert_with(|| LifeInput {
-                        municipality_code: m.to_string(),
-                        sex: l.sex,
-                        age_band: l.age_band.clone(),
-                        deaths: 0.0,
-                        person_years: 0.0,
-                        sample: 0.0,
-                        dependent: 0.0,
-                    });
-                e.deaths += l.deaths;
-                e.person_years += l.person_years;
-                e.sample += l.sample;
-                e.dependent += l.dependent;
-            }
-        }
-    }
+/// Life tables by FY × area × sex (life inputs rolled up to the union and to both sexes;
+/// see [`crate::lifetable`]): appends to `rows` the `life_expectancy_75` and
+/// `independence_75` rows (years, with 95 % CI; `numerator` deaths, `denominator`
+/// person-years, `persons` the sample) and returns the tables.
+fn life_table_rows(life: &[(i32, LifeInput)], rows: &mut Vec<IndicatorRow>) -> Vec<AreaLifeTable> {
     let mut life_tables = Vec::new();
-    for ((fy, m, s), bands) in groups {
+    for ((fy, m, s), bands) in life_groups(life) {
         let inputs: Vec<LifeInput> = cells::life_bands()
             .filter_map(|b| bands.get(b).cloned())
             .collect();
@@ -351,9 +345,45 @@ pub fn finish(
             table,
         });
     }
+    life_tables
+}
 
-    // Direct age standardisation: the union's age structure (denominators) of the same
-    // indicator, FY and sex as the standard.
+/// The life inputs summed by (FY, area, sex) and band, with each municipality also added
+/// to the union and each sex also to `all`.
+fn life_groups(
+    life: &[(i32, LifeInput)],
+) -> BTreeMap<(i32, String, String), BTreeMap<String, LifeInput>> {
+    let mut groups: BTreeMap<(i32, String, String), BTreeMap<String, LifeInput>> = BTreeMap::new();
+    for (fy, l) in life {
+        for m in [l.municipality_code.as_str(), UNION] {
+            for s in [sex_key(l.sex), ALL] {
+                let e = groups
+                    .entry((*fy, m.to_string(), s.to_string()))
+                    .or_default()
+                    .entry(l.age_band.clone())
+                    .or_insert_with(|| LifeInput {
+                        municipality_code: m.to_string(),
+                        sex: l.sex,
+                        age_band: l.age_band.clone(),
+                        deaths: 0.0,
+                        person_years: 0.0,
+                        sample: 0.0,
+                        dependent: 0.0,
+                    });
+                e.deaths += l.deaths;
+                e.person_years += l.person_years;
+                e.sample += l.sample;
+                e.dependent += l.dependent;
+            }
+        }
+    }
+    groups
+}
+
+/// Direct age standardisation: the union's age structure (denominators) of the same
+/// indicator, FY and sex as the standard. Sets `age_standardised` (same unit as `value`)
+/// on the all-ages rows of the indicators defined as age-standardised.
+fn age_standardise(rows: &mut [IndicatorRow]) {
     let index: HashMap<(String, Option<String>, i32, String, String, String), usize> = rows
         .iter()
         .enumerate()
@@ -403,9 +433,14 @@ pub fn finish(
         }
         rows[i].age_standardised = (wsum > 0.0).then(|| num / wsum);
     }
+}
 
-    // Primary suppression.
-    for r in &mut rows {
+/// Primary suppression (NDB open-data practice, see [`MIN_COUNT`]): sets `suppressed`
+/// from the row's own counts, "small" meaning 1 ≤ x < [`MIN_COUNT`] — years: no value or
+/// a numerator (deaths) below [`MIN_COUNT`]; yen per insured and `generic_share`: small
+/// `persons`; otherwise a small numerator or denominator.
+fn primary_suppression(rows: &mut [IndicatorRow]) {
+    for r in rows {
         let small = |x: f64| (1.0..MIN_COUNT).contains(&x);
         r.suppressed = match def(&r.indicator).map(|d| d.kind) {
             Some(Kind::Years) => r.value.is_none() || r.numerator < MIN_COUNT,
@@ -414,9 +449,13 @@ pub fn finish(
             _ => small(r.numerator) || small(r.denominator),
         };
     }
-    secondary_suppression(&mut rows);
+}
 
-    // Change from the previous FY.
+/// Change from the previous FY: sets `previous_value` (the same row's value one FY
+/// earlier), `change` (value − previous, in the value's unit) and `direction` (`up` or
+/// `down` when the change exceeds 0.5 for yen per insured or 0.05 otherwise, else
+/// `same`); rows without a previous value keep none.
+fn change_from_previous(rows: &mut [IndicatorRow]) {
     let prev: HashMap<(String, Option<String>, i32, String, String, String), Option<f64>> = rows
         .iter()
         .map(|r| {
@@ -433,7 +472,7 @@ pub fn finish(
             )
         })
         .collect();
-    for r in &mut rows {
+    for r in rows {
         let key = (
             r.indicator.clone(),
             r.rule_id.clone(),
@@ -464,6 +503,13 @@ pub fn finish(
             }
         }
     }
+}
+
+/// The published order: indicator (as listed in [`INDICATORS`]), rule, FY, union first
+/// then municipalities by code, sex (all, male, female), age band (all, then youngest
+/// first).
+fn sort_rows(rows: &mut [IndicatorRow]) {
+    let bands = AGE_BANDS;
     let order: HashMap<&str, usize> = INDICATORS
         .iter()
         .enumerate()
@@ -501,7 +547,6 @@ pub fn finish(
                 band_order(&b.age_band),
             ))
     });
-    (rows, life_tables)
 }
 
 /// Secondary suppression: where one cell of a set that adds up to a published total is

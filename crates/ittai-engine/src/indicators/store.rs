@@ -16,7 +16,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ittai_io::atomic::Visibility;
+use ittai_dataset::atomic::Visibility;
 use ittai_model::indicators::{FunnelStep, IndicatorRow, LifeLine};
 use polars::prelude::*;
 

@@ -483,6 +483,8 @@ impl Ctx<'_> {
         Ok((o, value))
     }
 
+    /// A condition node: checks that exactly one node kind is present and dispatches to
+    /// the kind's method (`all`/`any`/`not` recurse here).
     fn node(&self, n: &Spanned<RawNode>) -> Result<Node, RuleError> {
         let r = n.get_ref();
         let kinds_present = [
@@ -502,127 +504,183 @@ impl Ctx<'_> {
         if kinds_present != 1 {
             return self.err(n.span(), "condition", "each node needs exactly one of all, any, not, join, checkup, questionnaire, age, exists, count");
         }
-        let children = |v: &Vec<Spanned<RawNode>>| {
-            v.iter()
-                .map(|c| self.node(c))
-                .collect::<Result<Vec<_>, _>>()
-        };
         if let Some(v) = &r.all {
-            return Ok(Node::All(children(v)?));
+            return Ok(Node::All(self.children(v)?));
         }
         if let Some(v) = &r.any {
-            return Ok(Node::Any(children(v)?));
+            return Ok(Node::Any(self.children(v)?));
         }
         if let Some(v) = &r.not {
             return Ok(Node::Not(Box::new(self.node(v)?)));
         }
         if let Some(j) = &r.join {
-            let Some(of) = &r.of else {
-                return self.err(n.span(), "of", "`join` needs `of = [..]`");
-            };
-            let kids = children(of)?;
-            return match self.string(j, "join")?.as_str() {
-                "and" => Ok(Node::All(kids)),
-                "or" => Ok(Node::Any(kids)),
-                other => self.err(
-                    j.span(),
-                    "join",
-                    format!("expected \"and\" or \"or\", found {other:?}"),
-                ),
-            };
+            return self.join_node(n, j);
         }
         if let Some(f) = &r.checkup {
-            if !CHECKUP_FIELDS.contains(&f.get_ref().as_str()) {
-                return self.err(
-                    f.span(),
-                    "checkup",
-                    format!(
-                        "unknown checkup value {:?} (expected one of {})",
-                        f.get_ref(),
-                        CHECKUP_FIELDS.join(", ")
-                    ),
-                );
-            }
-            let (op, value) = self.op(n)?;
-            return Ok(Node::Checkup {
-                field: f.get_ref().clone(),
-                op,
-                value,
-            });
+            return self.checkup_node(n, f);
         }
         if let Some(q) = &r.questionnaire {
-            let item = q
-                .get_ref()
-                .trim_start_matches('q')
-                .parse::<u8>()
-                .ok()
-                .filter(|i| (1..=15).contains(i));
-            let Some(item) = item else {
-                return self.err(
-                    q.span(),
-                    "questionnaire",
-                    format!("expected an item q01 … q15, found {:?}", q.get_ref()),
-                );
-            };
-            let (op, value) = self.op(n)?;
-            return Ok(Node::Questionnaire { item, op, value });
+            return self.questionnaire_node(n, q);
         }
         if r.age.is_some() {
             let (op, value) = self.op(n)?;
             return Ok(Node::Age { op, value });
         }
         if let Some(c) = &r.count {
-            if c.get_ref() != "monthly_distinct_drugs" {
-                return self.err(
-                    c.span(),
-                    "count",
-                    format!(
-                        "unknown count {:?} (expected \"monthly_distinct_drugs\")",
-                        c.get_ref()
-                    ),
-                );
-            }
-            let window = self.window(r.window.as_ref(), n.span())?;
-            let routes = match &r.routes {
-                Some(v) => {
-                    let mut out = BTreeSet::new();
-                    for s in self.strings(v, "routes")? {
-                        match Route::from_name(&s) {
-                            Some(x) => {
-                                out.insert(x);
-                            }
-                            None => return self.err(v.span(), "routes", format!("unknown route {s:?} (oral, as_needed, external, injection, other)")),
-                        }
-                    }
-                    out
-                }
-                None => BTreeSet::from([Route::Oral]),
-            };
-            let unit = match &r.unit {
-                Some(v) => match self.string(v, "unit")?.as_str() {
-                    "yj7" => DrugUnit::Yj7,
-                    "yj" => DrugUnit::Yj,
-                    "drug_code" => DrugUnit::DrugCode,
-                    other => {
-                        return self.err(
-                            v.span(),
-                            "unit",
-                            format!("unknown unit {other:?} (yj7, yj, drug_code)"),
-                        );
-                    }
-                },
-                None => DrugUnit::Yj7,
-            };
-            let (op, value) = self.op(n)?;
-            return Ok(Node::MonthlyDrugs {
-                routes,
-                unit,
-                window,
-                op,
-                value: value[0],
-            });
+            return self.count_node(n, c);
         }
         let e = r.exists.as_ref().expect("one kind present");
+        self.exists_node(n, e)
+    }
+
+    /// The child nodes of `all`, `any` or `join … of`, in file order.
+    fn children(&self, v: &[Spanned<RawNode>]) -> Result<Vec<Node>, RuleError> {
+        v.iter()
+            .map(|c| self.node(c))
+            .collect::<Result<Vec<_>, _>>()
+    }
+
+    /// `join = "and" | "or"` over `of = [..]`: [`Node::All`] or [`Node::Any`].
+    fn join_node(&self, n: &Spanned<RawNode>, j: &Spanned<toml::Value>) -> Result<Node, RuleError> {
+        let r = n.get_ref();
+        let Some(of) = &r.of else {
+            return self.err(n.span(), "of", "`join` needs `of = [..]`");
+        };
+        let kids = self.children(of)?;
+        match self.string(j, "join")?.as_str() {
+            "and" => Ok(Node::All(kids)),
+            "or" => Ok(Node::Any(kids)),
+            other => self.err(
+                j.span(),
+                "join",
+                format!("expected \"and\" or \"or\", found {other:?}"),
+            ),
+        }
+    }
+
+    /// `checkup = "<field>"` with `op`/`value`: [`Node::Checkup`]; the field must be one of
+    /// [`CHECKUP_FIELDS`].
+    fn checkup_node(&self, n: &Spanned<RawNode>, f: &Spanned<String>) -> Result<Node, RuleError> {
+        if !CHECKUP_FIELDS.contains(&f.get_ref().as_str()) {
+            return self.err(
+                f.span(),
+                "checkup",
+                format!(
+                    "unknown checkup value {:?} (expected one of {})",
+                    f.get_ref(),
+                    CHECKUP_FIELDS.join(", ")
+                ),
+            );
+        }
+        let (op, value) = self.op(n)?;
+        Ok(Node::Checkup {
+            field: f.get_ref().clone(),
+            op,
+            value,
+        })
+    }
+
+    /// `questionnaire = "q01"` … `"q15"` with `op`/`value`: [`Node::Questionnaire`] (item
+    /// 1–15).
+    fn questionnaire_node(
+        &self,
+        n: &Spanned<RawNode>,
+        q: &Spanned<String>,
+    ) -> Result<Node, RuleError> {
+        let item = q
+            .get_ref()
+            .trim_start_matches('q')
+            .parse::<u8>()
+            .ok()
+            .filter(|i| (1..=15).contains(i));
+        let Some(item) = item else {
+            return self.err(
+                q.span(),
+                "questionnaire",
+                format!("expected an item q01 … q15, found {:?}", q.get_ref()),
+            );
+        };
+        let (op, value) = self.op(n)?;
+        Ok(Node::Questionnaire { item, op, value })
+    }
+
+    /// `count = "monthly_distinct_drugs"` with `window`, optional `routes` (default oral)
+    /// and `unit` (default yj7), and `op`/`value`: [`Node::MonthlyDrugs`] (threshold: the
+    /// first value).
+    fn count_node(&self, n: &Spanned<RawNode>, c: &Spanned<String>) -> Result<Node, RuleError> {
+        let r = n.get_ref();
+        if c.get_ref() != "monthly_distinct_drugs" {
+            return self.err(
+                c.span(),
+                "count",
+                format!(
+                    "unknown count {:?} (expected \"monthly_distinct_drugs\")",
+                    c.get_ref()
+                ),
+            );
+        }
+        let window = self.window(r.window.as_ref(), n.span())?;
+        let routes = self.routes(r)?;
+        let unit = self.unit(r)?;
+        let (op, value) = self.op(n)?;
+        Ok(Node::MonthlyDrugs {
+            routes,
+            unit,
+            window,
+            op,
+            value: value[0],
+        })
+    }
+
+    /// The `routes` of a count (route names; oral when absent).
+    fn routes(&self, r: &RawNode) -> Result<BTreeSet<Route>, RuleError> {
+        Ok(match &r.routes {
+            Some(v) => {
+                let mut out = BTreeSet::new();
+                for s in self.strings(v, "routes")? {
+                    match Route::from_name(&s) {
+                        Some(x) => {
+                            out.insert(x);
+                        }
+                        None => return self.err(
+                            v.span(),
+                            "routes",
+                            format!(
+                                "unknown route {s:?} (oral, as_needed, external, injection, other)"
+                            ),
+                        ),
+                    }
+                }
+                out
+            }
+            None => BTreeSet::from([Route::Oral]),
+        })
+    }
+
+    /// The `unit` of a count (`yj7`, `yj`, `drug_code`; yj7 when absent).
+    fn unit(&self, r: &RawNode) -> Result<DrugUnit, RuleError> {
+        Ok(match &r.unit {
+            Some(v) => match self.string(v, "unit")?.as_str() {
+                "yj7" => DrugUnit::Yj7,
+                "yj" => DrugUnit::Yj,
+                "drug_code" => DrugUnit::DrugCode,
+                other => {
+                    return self.err(
+                        v.span(),
+                        "unit",
+                        format!("unknown unit {other:?} (yj7, yj, drug_code)"),
+                    );
+                }
+            },
+            None => DrugUnit::Yj7,
+        })
+    }
+
+    /// `exists = "<event>"` with `window`: [`Node::Exists`]; the event's own attributes are
+    /// read by [`Ctx::drug_event`], [`Ctx::diagnosis_event`] and
+    /// [`Ctx::certification_event`].
+    fn exists_node(&self, n: &Spanned<RawNode>, e: &Spanned<String>) -> Result<Node, RuleError> {
+        let r = n.get_ref();
         let window = self.window(r.window.as_ref(), n.span())?;
         let event = match e.get_ref().as_str() {
             "checkup" => Event::Checkup,
@@ -633,96 +691,9 @@ impl Ctx<'_> {
                 };
                 Event::Claim(self.kinds(k)?)
             }
-            "drug" => {
-                let Some(c) = &r.class else {
-                    return self.err(n.span(), "class", "`exists = \"drug\"` needs `class`");
-                };
-                let class = self.string(c, "class")?;
-                let Some(def) = self.drug_classes.get(&class) else {
-                    return self.err(
-                        c.span(),
-                        "class",
-                        format!(
-                            "unknown drug class {class:?} (known: {})",
-                            self.drug_classes
-                                .keys()
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    );
-                };
-                let mut options = BTreeMap::new();
-                if let Some(o) = &r.options {
-                    for (name, v) in o.get_ref() {
-                        if !def.options.contains_key(name) {
-                            return self.err(
-                                v.span(),
-                                "options",
-                                format!("class {class} has no option {name:?}"),
-                            );
-                        }
-                        match self.resolve(v, "options")? {
-                            toml::Value::Boolean(b) => {
-                                options.insert(name.clone(), b);
-                            }
-                            x => {
-                                return self.err(
-                                    v.span(),
-                                    "options",
-                                    format!("expected true or false, found {}", x.type_str()),
-                                );
-                            }
-                        }
-                    }
-                }
-                let kinds = r.kinds.as_ref().map(|k| self.kinds(k)).transpose()?;
-                Event::Drug {
-                    class,
-                    options,
-                    kinds,
-                }
-            }
-            "diagnosis" => {
-                let Some(c) = &r.class else {
-                    return self.err(n.span(), "class", "`exists = \"diagnosis\"` needs `class`");
-                };
-                let class = self.string(c, "class")?;
-                if !self.disease_classes.contains_key(&class) {
-                    return self.err(
-                        c.span(),
-                        "class",
-                        format!(
-                            "unknown disease class {class:?} (known: {})",
-                            self.disease_classes
-                                .keys()
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    );
-                }
-                Event::Diagnosis(class)
-            }
-            "certification" => {
-                let excl = match &r.exclude_levels {
-                    Some(v) => {
-                        let l = self.strings(v, "exclude_levels")?;
-                        for c in &l {
-                            if ittai_model::CareLevel::from_code(c).is_none() {
-                                return self.err(
-                                    v.span(),
-                                    "exclude_levels",
-                                    format!("unknown care level code {c:?}"),
-                                );
-                            }
-                        }
-                        l.into_iter().collect()
-                    }
-                    None => BTreeSet::new(),
-                };
-                Event::Certification(excl)
-            }
+            "drug" => self.drug_event(n)?,
+            "diagnosis" => self.diagnosis_event(n)?,
+            "certification" => self.certification_event(r)?,
             other => {
                 return self.err(e.span(), "exists", format!(
                     "unknown event {other:?} (checkup, dental_checkup, claim, drug, diagnosis, certification)"
@@ -730,6 +701,106 @@ impl Ctx<'_> {
             }
         };
         Ok(Node::Exists { event, window })
+    }
+
+    /// `exists = "drug"`: `class` (a class of the drug-class file), optional `options`
+    /// (booleans, options the class declares) and `kinds` (claim kinds; all when absent).
+    fn drug_event(&self, n: &Spanned<RawNode>) -> Result<Event, RuleError> {
+        let r = n.get_ref();
+        let Some(c) = &r.class else {
+            return self.err(n.span(), "class", "`exists = \"drug\"` needs `class`");
+        };
+        let class = self.string(c, "class")?;
+        let Some(def) = self.drug_classes.get(&class) else {
+            return self.err(
+                c.span(),
+                "class",
+                format!(
+                    "unknown drug class {class:?} (known: {})",
+                    self.drug_classes
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        };
+        let mut options = BTreeMap::new();
+        if let Some(o) = &r.options {
+            for (name, v) in o.get_ref() {
+                if !def.options.contains_key(name) {
+                    return self.err(
+                        v.span(),
+                        "options",
+                        format!("class {class} has no option {name:?}"),
+                    );
+                }
+                match self.resolve(v, "options")? {
+                    toml::Value::Boolean(b) => {
+                        options.insert(name.clone(), b);
+                    }
+                    x => {
+                        return self.err(
+                            v.span(),
+                            "options",
+                            format!("expected true or false, found {}", x.type_str()),
+                        );
+                    }
+                }
+            }
+        }
+        let kinds = r.kinds.as_ref().map(|k| self.kinds(k)).transpose()?;
+        Ok(Event::Drug {
+            class,
+            options,
+            kinds,
+        })
+    }
+
+    /// `exists = "diagnosis"`: `class`, a class of the disease-class file.
+    fn diagnosis_event(&self, n: &Spanned<RawNode>) -> Result<Event, RuleError> {
+        let r = n.get_ref();
+        let Some(c) = &r.class else {
+            return self.err(n.span(), "class", "`exists = \"diagnosis\"` needs `class`");
+        };
+        let class = self.string(c, "class")?;
+        if !self.disease_classes.contains_key(&class) {
+            return self.err(
+                c.span(),
+                "class",
+                format!(
+                    "unknown disease class {class:?} (known: {})",
+                    self.disease_classes
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        Ok(Event::Diagnosis(class))
+    }
+
+    /// `exists = "certification"`: optional `exclude_levels` (care-level codes; none when
+    /// absent).
+    fn certification_event(&self, r: &RawNode) -> Result<Event, RuleError> {
+        let excl = match &r.exclude_levels {
+            Some(v) => {
+                let l = self.strings(v, "exclude_levels")?;
+                for c in &l {
+                    if ittai_model::CareLevel::from_code(c).is_none() {
+                        return self.err(
+                            v.span(),
+                            "exclude_levels",
+                            format!("unknown care level code {c:?}"),
+                        );
+                    }
+                }
+                l.into_iter().collect()
+            }
+            None => BTreeSet::new(),
+        };
+        Ok(Event::Certification(excl))
     }
 }
 

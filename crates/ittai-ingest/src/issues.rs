@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::atomic::{AtomicFile, Visibility};
+use ittai_dataset::atomic::{AtomicFile, Visibility};
 
 /// The kind of a problem; the snake_case name appears in rejects and the summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -179,7 +179,7 @@ impl IssueLog {
     /// I/O errors creating the file.
     pub fn to_dir(source: &'static str, dir: &Path) -> std::io::Result<Self> {
         let path = dir.join(format!("rejects_{source}.csv"));
-        let w = crate::atomic::bom_csv(&path, Visibility::Private, &ISSUE_HEADER)?;
+        let w = ittai_dataset::atomic::bom_csv(&path, Visibility::Private, &ISSUE_HEADER)?;
         Ok(IssueLog {
             writer: Some((w, path)),
             ..Self::counting(source)
@@ -246,7 +246,7 @@ impl IssueLog {
     pub fn finish(self) -> std::io::Result<Option<PathBuf>> {
         match self.writer {
             Some((w, p)) => {
-                crate::atomic::commit_csv(w)?;
+                ittai_dataset::atomic::commit_csv(w)?;
                 Ok(Some(p))
             }
             None => Ok(None),

@@ -18,10 +18,10 @@ use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
 use super::output::Output;
 use super::receipts::{ReceiptIngest, ReceiptStats};
 use super::register::{CareLink, read_care_claims, read_certifications, read_persons};
-use crate::atomic::{AtomicFile, Visibility};
-use crate::dataset::{Checkup, Questionnaire};
-use crate::kenshin::read::{DocError, parse as parse_exam};
-use crate::masters::Resolver;
+use ittai_dataset::atomic::{AtomicFile, Visibility};
+use ittai_dataset::{Checkup, Questionnaire};
+use crate::kenshin::read::{DocError, RawExam, parse as parse_exam};
+use ittai_dataset::masters::Resolver;
 use crate::pseudonym::IdKey;
 
 /// What to ingest and where to.
@@ -228,25 +228,7 @@ pub fn run(
     resolver: &Resolver,
     progress: &mut dyn IngestProgress,
 ) -> Result<IngestSummary, IngestError> {
-    if opts.uke.is_empty()
-        && opts.kenshin.is_empty()
-        && opts.persons.is_empty()
-        && opts.certifications.is_empty()
-        && opts.care_claims.is_empty()
-    {
-        return Err(IngestError::NoInputs);
-    }
-    // Fail early on a mistyped path, before anything is written.
-    for p in opts
-        .uke
-        .iter()
-        .chain(&opts.kenshin)
-        .chain(&opts.persons)
-        .chain(&opts.certifications)
-        .chain(&opts.care_claims)
-    {
-        super::inputs::expand(std::slice::from_ref(p))?;
-    }
+    check_inputs(opts)?;
     let dir = opts.out.clone();
     std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
     let out = Output::create(&dir).map_err(io_err(&dir))?;
@@ -332,13 +314,61 @@ pub fn run(
     }
     summary.checkups = exams.stats;
 
-    // Persons without a register.
+    summary.persons = persons_provenance(opts, has_register, &receipts, &link, &mut ctx.out, &dir)?;
+    summary.receipts = receipts.stats;
+    write_summary(&dir, ctx.out, &mut summary)?;
+    Ok(summary)
+}
+
+/// Checks that `opts` names at least one input and that every path exists, so that a
+/// mistyped path fails the run before anything is written.
+///
+/// # Errors
+/// [`IngestError::NoInputs`], or the [`InputError`] of the first path that cannot be read.
+fn check_inputs(opts: &IngestOptions) -> Result<(), IngestError> {
+    if opts.uke.is_empty()
+        && opts.kenshin.is_empty()
+        && opts.persons.is_empty()
+        && opts.certifications.is_empty()
+        && opts.care_claims.is_empty()
+    {
+        return Err(IngestError::NoInputs);
+    }
+    // Fail early on a mistyped path, before anything is written.
+    for p in opts
+        .uke
+        .iter()
+        .chain(&opts.kenshin)
+        .chain(&opts.persons)
+        .chain(&opts.certifications)
+        .chain(&opts.care_claims)
+    {
+        super::inputs::expand(std::slice::from_ref(p))?;
+    }
+    Ok(())
+}
+
+/// Where the persons came from (module docs; docs/DECISIONS.md D54): the register when one
+/// was given, counting the persons on receipts or checkups that are not in it; else, when
+/// there are receipts or checkups, persons derived from them are written to `out` now;
+/// else nothing (the default provenance).
+///
+/// # Errors
+/// I/O errors writing the derived persons.
+fn persons_provenance(
+    opts: &IngestOptions,
+    has_register: bool,
+    receipts: &ReceiptIngest,
+    link: &CareLink,
+    out: &mut Output,
+    dir: &Path,
+) -> Result<PersonsProvenance, IngestError> {
     if has_register {
         let seen = receipts.person_ids();
         let not_in = seen.filter(|p| !link.is_registered(p)).count() as u64;
-        summary.persons = PersonsProvenance {
+        Ok(PersonsProvenance {
             source: "register".into(),
-            rows: ctx.out.counts().get("persons").copied().unwrap_or(0),
+            rows: out.counts().get("persons").copied().unwrap_or(0),
             left_out: 0,
             not_in_register: not_in,
             note: if not_in == 0 {
@@ -349,12 +379,12 @@ pub fn run(
                     "persons from the insured register; {not_in} persons on receipts or checkups are not in it (their rows are kept; the rules count them as not insured)"
                 )
             },
-        };
+        })
     } else if !opts.uke.is_empty() || !opts.kenshin.is_empty() {
         let (rows, left) = receipts
-            .derived_persons(&HashSet::new(), &mut ctx.out)
-            .map_err(io_err(&dir))?;
-        summary.persons = PersonsProvenance {
+            .derived_persons(&HashSet::new(), out)
+            .map_err(io_err(dir))?;
+        Ok(PersonsProvenance {
             source: "derived_from_receipts_and_checkups".into(),
             rows,
             left_out: left,
@@ -362,22 +392,30 @@ pub fn run(
             note: format!(
                 "no insured register (--persons) given: {rows} persons derived from receipts and checkups with coverage UNKNOWN (coverage_start = first month seen, no end, municipality from the 後期 保険者番号 or else the prefecture); {left} without sex or birth date left out. Give --persons for coverage-based denominators."
             ),
-        };
+        })
+    } else {
+        Ok(PersonsProvenance::default())
     }
-    summary.receipts = receipts.stats;
-    summary.tables = ctx
-        .out
+}
+
+/// Commits the dataset files of `out` in `dir`, records their row counts in
+/// `summary.tables`, and writes `summary` as `ingest_summary.json` (atomically).
+///
+/// # Errors
+/// I/O errors.
+fn write_summary(dir: &Path, out: Output, summary: &mut IngestSummary) -> Result<(), IngestError> {
+    summary.tables = out
         .finish()
-        .map_err(io_err(&dir))?
+        .map_err(io_err(dir))?
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
     let path = dir.join("ingest_summary.json");
-    let mut f = AtomicFile::create(&path, Visibility::Private).map_err(io_err(&dir))?;
-    serde_json::to_writer_pretty(&mut f, &summary)
+    let mut f = AtomicFile::create(&path, Visibility::Private).map_err(io_err(dir))?;
+    serde_json::to_writer_pretty(&mut f, &*summary)
         .map_err(|e| IngestError::Io(path.display().to_string(), e.into()))?;
-    f.commit().map_err(io_err(&dir))?;
-    Ok(summary)
+    f.commit().map_err(io_err(dir))?;
+    Ok(())
 }
 
 /// State of the checkup source.
@@ -389,95 +427,44 @@ struct ExamIngest<'a> {
     persons: HashMap<String, (Option<u8>, Option<NaiveDate>, String, NaiveDate)>,
 }
 
+/// An issue of the checkup source about `input` (no field: a document has none).
+fn exam_issue(
+    input: &Input,
+    line: Option<u64>,
+    record: &str,
+    kind: IssueKind,
+    action: IssueAction,
+    detail: String,
+) -> Issue {
+    Issue {
+        file: input.origin.clone(),
+        line,
+        record: record.into(),
+        field: String::new(),
+        kind,
+        action,
+        detail,
+    }
+}
+
 impl ExamIngest<'_> {
+    /// Reads one 健診結果 document into `checkups` (and `questionnaires` when any of
+    /// 9N932–9N946 is answered); returns the checkups written (0 or 1).
     fn file(
         &mut self,
         input: &Input,
         out: &mut Output,
         log: &mut IssueLog,
     ) -> std::io::Result<u64> {
-        let issue = |line: Option<u64>,
-                     record: &str,
-                     kind: IssueKind,
-                     action: IssueAction,
-                     detail: String| Issue {
-            file: input.origin.clone(),
-            line,
-            record: record.into(),
-            field: String::new(),
-            kind,
-            action,
-            detail,
-        };
         let Some(text) = text_of(input, log)? else {
             return Ok(0);
         };
-        let mut issues = Vec::new();
-        let exam = match parse_exam(&text, &mut issues) {
-            Ok(e) => e,
-            Err(DocError::NotXml(line, m)) => {
-                log.push(issue(
-                    Some(line),
-                    "",
-                    IssueKind::NotXml,
-                    IssueAction::FileRejected,
-                    format!("not well-formed XML: {m}"),
-                ))?;
-                return Ok(0);
-            }
-            Err(DocError::NotCheckup(m)) => {
-                log.push(issue(
-                    None,
-                    "ClinicalDocument",
-                    IssueKind::NotXml,
-                    IssueAction::FileRejected,
-                    format!("not a 健診結果 document: {m}"),
-                ))?;
-                return Ok(0);
-            }
-            Err(DocError::Invalid(line, m)) => {
-                log.push(issue(
-                    Some(line),
-                    "ClinicalDocument",
-                    IssueKind::InvalidDate,
-                    IssueAction::FileRejected,
-                    m,
-                ))?;
-                return Ok(0);
-            }
+        let Some(exam) = self.parse_document(input, &text, log)? else {
+            return Ok(0);
         };
-        self.stats.documents += 1;
-        for i in issues {
-            self.stats.values_left_empty += 1;
-            log.push(issue(
-                Some(i.line),
-                &i.record,
-                IssueKind::InvalidValue,
-                IssueAction::ValueNulled,
-                i.detail,
-            ))?;
-        }
-        if crate::pseudonym::normalise(&exam.number).is_empty() {
-            log.push(issue(None, "patientRole", IssueKind::InvalidValue, IssueAction::FileRejected, "no 被保険者証等番号 (patientRole/id 1.2.392.200119.6.205): the person cannot be identified".into()))?;
+        let Some(pid) = self.identify(input, &exam, log)? else {
             return Ok(0);
-        }
-        let pid = self
-            .key
-            .person_id(&exam.insurer, &exam.symbol, &exam.number);
-        if !self.seen.insert((pid.clone(), exam.exam_date)) {
-            self.stats.duplicate_exams += 1;
-            log.push(issue(
-                None,
-                "ClinicalDocument",
-                IssueKind::DuplicateRecord,
-                IssueAction::FileRejected,
-                format!(
-                    "a checkup of the same person on {} was read before",
-                    exam.exam_date
-                ),
-            ))?;
-            return Ok(0);
-        }
+        };
         let month = exam.exam_date.with_day0(0).unwrap_or(exam.exam_date);
         let e = self.persons.entry(pid.clone()).or_insert((
             exam.sex,
@@ -488,6 +475,108 @@ impl ExamIngest<'_> {
         e.0 = e.0.or(exam.sex);
         e.1 = e.1.or(exam.birth_date);
         e.3 = e.3.min(month);
+        self.write(&exam, pid, out)?;
+        Ok(1)
+    }
+
+    /// Parses the document with [`parse_exam`]. A document that is not XML, not a 健診結果
+    /// document, or has no valid 健診実施年月日 is rejected (logged, `None`); values that
+    /// failed their type are logged as nulled and counted.
+    fn parse_document(
+        &mut self,
+        input: &Input,
+        text: &str,
+        log: &mut IssueLog,
+    ) -> std::io::Result<Option<RawExam>> {
+        let mut issues = Vec::new();
+        let exam = match parse_exam(text, &mut issues) {
+            Ok(e) => e,
+            Err(DocError::NotXml(line, m)) => {
+                log.push(exam_issue(
+                    input,
+                    Some(line),
+                    "",
+                    IssueKind::NotXml,
+                    IssueAction::FileRejected,
+                    format!("not well-formed XML: {m}"),
+                ))?;
+                return Ok(None);
+            }
+            Err(DocError::NotCheckup(m)) => {
+                log.push(exam_issue(
+                    input,
+                    None,
+                    "ClinicalDocument",
+                    IssueKind::NotXml,
+                    IssueAction::FileRejected,
+                    format!("not a 健診結果 document: {m}"),
+                ))?;
+                return Ok(None);
+            }
+            Err(DocError::Invalid(line, m)) => {
+                log.push(exam_issue(
+                    input,
+                    Some(line),
+                    "ClinicalDocument",
+                    IssueKind::InvalidDate,
+                    IssueAction::FileRejected,
+                    m,
+                ))?;
+                return Ok(None);
+            }
+        };
+        self.stats.documents += 1;
+        for i in issues {
+            self.stats.values_left_empty += 1;
+            log.push(exam_issue(
+                input,
+                Some(i.line),
+                &i.record,
+                IssueKind::InvalidValue,
+                IssueAction::ValueNulled,
+                i.detail,
+            ))?;
+        }
+        Ok(Some(exam))
+    }
+
+    /// The person id of a document (pseudonymised 保険者番号, 記号 and 番号). Rejected
+    /// (logged, `None`): no 被保険者証等番号, or a second checkup of the same person on
+    /// the same date (counted as a duplicate exam).
+    fn identify(
+        &mut self,
+        input: &Input,
+        exam: &RawExam,
+        log: &mut IssueLog,
+    ) -> std::io::Result<Option<String>> {
+        if crate::pseudonym::normalise(&exam.number).is_empty() {
+            log.push(exam_issue(input, None, "patientRole", IssueKind::InvalidValue, IssueAction::FileRejected, "no 被保険者証等番号 (patientRole/id 1.2.392.200119.6.205): the person cannot be identified".into()))?;
+            return Ok(None);
+        }
+        let pid = self
+            .key
+            .person_id(&exam.insurer, &exam.symbol, &exam.number);
+        if !self.seen.insert((pid.clone(), exam.exam_date)) {
+            self.stats.duplicate_exams += 1;
+            log.push(exam_issue(
+                input,
+                None,
+                "ClinicalDocument",
+                IssueKind::DuplicateRecord,
+                IssueAction::FileRejected,
+                format!(
+                    "a checkup of the same person on {} was read before",
+                    exam.exam_date
+                ),
+            ))?;
+            return Ok(None);
+        }
+        Ok(Some(pid))
+    }
+
+    /// Writes the `checkups` row of a document and, when any question is answered, its
+    /// `questionnaires` row (setting 1: at a checkup, on the exam date).
+    fn write(&mut self, exam: &RawExam, pid: String, out: &mut Output) -> std::io::Result<()> {
         let v = &exam.values;
         out.checkup(&Checkup {
             person_id: pid.clone(),
@@ -539,7 +628,7 @@ impl ExamIngest<'_> {
             })?;
             self.stats.questionnaires += 1;
         }
-        Ok(1)
+        Ok(())
     }
 }
 

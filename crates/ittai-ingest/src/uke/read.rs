@@ -19,7 +19,7 @@
 use chrono::NaiveDate;
 
 use super::{Schedule, claim_kind, parse_date, parse_month};
-use crate::ingest::issues::{IssueAction, IssueKind};
+use crate::issues::{IssueAction, IssueKind};
 
 /// The file header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,16 +278,7 @@ pub fn parse(
         counts.lines += 1;
         let f: Vec<&str> = raw.split(',').collect();
         let rt = field(&f, 1);
-        *counts
-            .records
-            .entry(
-                if rt.len() == 2 && rt.bytes().all(|b| b.is_ascii_uppercase()) {
-                    rt.to_string()
-                } else {
-                    "??".into()
-                },
-            )
-            .or_default() += 1;
+        count_record(&mut counts, rt);
         let Some(h) = &header else {
             match parse_header(&f, line) {
                 Ok(h) => header = Some(h),
@@ -311,34 +302,17 @@ pub fn parse(
         }
         let schedule = h.schedule;
         if f.len() < min_fields(rt, schedule) {
-            // RE, HO and KO carry the patient and the payer: without them the receipt
-            // cannot be attributed, so it is left out whole.
-            let whole = matches!(rt, "RE" | "HO" | "KO");
-            let action = if whole {
-                IssueAction::ReceiptRejected
-            } else {
-                IssueAction::RecordRejected
-            };
-            on_issue(issue(
-                line,
+            short_record(
+                &f,
                 rt,
-                "",
-                IssueKind::BadRecord,
-                action,
-                format!(
-                    "{} fields; a {rt} record needs at least {}",
-                    f.len(),
-                    min_fields(rt, schedule)
-                ),
-            ));
-            if rt == "RE" {
-                if let Some(b) = current.take() {
-                    finish(b, h, on_receipt, &mut counts);
-                }
-                skipping = true;
-            } else if whole && current.take().is_some() {
-                skipping = true;
-            }
+                line,
+                h,
+                &mut current,
+                &mut skipping,
+                on_issue,
+                on_receipt,
+                &mut counts,
+            );
             continue;
         }
         match rt {
@@ -360,47 +334,138 @@ pub fn parse(
             }
             _ if skipping => {}
             "UK" | "YK" => {}
-            _ => match current.as_mut() {
-                None if rt == "IR" => {} // 歯科 files repeat IR before each receipt
-                None if IGNORED.contains(&rt)
-                    || matches!(
-                        rt,
-                        "HO" | "KO"
-                            | "SY"
-                            | "HS"
-                            | "IY"
-                            | "CO"
-                            | "SH"
-                            | "CZ"
-                            | "BU"
-                            | "TI"
-                            | "TR"
-                            | "TS"
-                    ) =>
-                {
-                    on_issue(issue(
-                        line,
-                        rt,
-                        "",
-                        IssueKind::OrphanRecord,
-                        IssueAction::RecordRejected,
-                        "record before any RE (receipt) record",
-                    ));
-                }
-                None => on_issue(issue(
-                    line,
-                    rt,
-                    "1",
-                    IssueKind::UnknownRecordType,
-                    IssueAction::RecordRejected,
-                    "unknown record type, skipped",
-                )),
-                Some(b) => record(b, rt, &f, line, schedule, on_issue),
-            },
+            _ => in_receipt(current.as_mut(), rt, &f, line, schedule, on_issue),
         }
     }
-    if header.is_some() && !ended {
-        let last = current.as_ref().map(|b| b.receipt.line);
+    end_of_file(
+        header.is_some(),
+        ended,
+        current.as_ref().map(|b| b.receipt.line),
+        on_issue,
+    );
+    (header, counts)
+}
+
+/// Counts one record under its type in `counts.records`; anything that is not two
+/// upper-case ASCII letters counts as `??`.
+fn count_record(counts: &mut FileCounts, rt: &str) {
+    *counts
+        .records
+        .entry(
+            if rt.len() == 2 && rt.bytes().all(|b| b.is_ascii_uppercase()) {
+                rt.to_string()
+            } else {
+                "??".into()
+            },
+        )
+        .or_default() += 1;
+}
+
+/// A record with fewer fields than [`min_fields`] asks for: reported and skipped. A short
+/// RE ends the receipt before it (passed on) and starts a rejected one; a short HO or KO
+/// rejects the receipt it belongs to.
+fn short_record(
+    f: &[&str],
+    rt: &str,
+    line: u64,
+    h: &FileHeader,
+    current: &mut Option<Builder>,
+    skipping: &mut bool,
+    on_issue: &mut dyn FnMut(ParseIssue),
+    on_receipt: &mut dyn FnMut(&FileHeader, RawReceipt),
+    counts: &mut FileCounts,
+) {
+    let schedule = h.schedule;
+    // RE, HO and KO carry the patient and the payer: without them the receipt
+    // cannot be attributed, so it is left out whole.
+    let whole = matches!(rt, "RE" | "HO" | "KO");
+    let action = if whole {
+        IssueAction::ReceiptRejected
+    } else {
+        IssueAction::RecordRejected
+    };
+    on_issue(issue(
+        line,
+        rt,
+        "",
+        IssueKind::BadRecord,
+        action,
+        format!(
+            "{} fields; a {rt} record needs at least {}",
+            f.len(),
+            min_fields(rt, schedule)
+        ),
+    ));
+    if rt == "RE" {
+        if let Some(b) = current.take() {
+            finish(b, h, on_receipt, counts);
+        }
+        *skipping = true;
+    } else if whole && current.take().is_some() {
+        *skipping = true;
+    }
+}
+
+/// A record other than RE, GO, UK or YK outside a rejected receipt: read into the open
+/// receipt by [`record`]; with no receipt open, a known record type is an orphan and an
+/// unknown one is reported as such (歯科 files repeat IR before each receipt: ignored).
+fn in_receipt(
+    current: Option<&mut Builder>,
+    rt: &str,
+    f: &[&str],
+    line: u64,
+    schedule: Schedule,
+    on_issue: &mut dyn FnMut(ParseIssue),
+) {
+    match current {
+        None if rt == "IR" => {} // 歯科 files repeat IR before each receipt
+        None if IGNORED.contains(&rt)
+            || matches!(
+                rt,
+                "HO" | "KO"
+                    | "SY"
+                    | "HS"
+                    | "IY"
+                    | "CO"
+                    | "SH"
+                    | "CZ"
+                    | "BU"
+                    | "TI"
+                    | "TR"
+                    | "TS"
+            ) =>
+        {
+            on_issue(issue(
+                line,
+                rt,
+                "",
+                IssueKind::OrphanRecord,
+                IssueAction::RecordRejected,
+                "record before any RE (receipt) record",
+            ));
+        }
+        None => on_issue(issue(
+            line,
+            rt,
+            "1",
+            IssueKind::UnknownRecordType,
+            IssueAction::RecordRejected,
+            "unknown record type, skipped",
+        )),
+        Some(b) => record(b, rt, f, line, schedule, on_issue),
+    }
+}
+
+/// The issues at the end of the file: without a GO trailer the file may be cut short and
+/// the receipt still open (whose RE is on line `last`) is left out; a file with no header
+/// at all is empty.
+fn end_of_file(
+    has_header: bool,
+    ended: bool,
+    last: Option<u64>,
+    on_issue: &mut dyn FnMut(ParseIssue),
+) {
+    if has_header && !ended {
         on_issue(ParseIssue {
             line: last,
             record: "GO".into(),
@@ -409,7 +474,7 @@ pub fn parse(
             action: if last.is_some() { IssueAction::ReceiptRejected } else { IssueAction::Kept },
             detail: "the file ends without its GO trailer: it may be cut short, so its last receipt is left out".into(),
         });
-    } else if header.is_none() {
+    } else if !has_header {
         on_issue(ParseIssue {
             line: None,
             record: String::new(),
@@ -419,7 +484,6 @@ pub fn parse(
             detail: "empty file".into(),
         });
     }
-    (header, counts)
 }
 
 fn start_receipt(
@@ -562,6 +626,9 @@ fn number<T: std::str::FromStr>(
     }
 }
 
+/// Reads one record of an open receipt into its builder. 臓器提供者 blocks (TI, TR, TS and
+/// everything after them in the receipt) are skipped; a DPC-only record in a 医科 file
+/// marks the receipt as DPC. Each record type has its own reader below.
 fn record(
     b: &mut Builder,
     rt: &str,
@@ -581,85 +648,9 @@ fn record(
         b.dpc = true;
     }
     match rt {
-        "HO" => {
-            // The first HO is the main payer.
-            if b.receipt.identity.insurer.is_empty() && b.receipt.points.is_none() {
-                b.receipt.identity.insurer = field(f, 2).to_string();
-                b.receipt.identity.symbol = field(f, 3).to_string();
-                b.receipt.identity.number = field(f, 4).to_string();
-                b.receipt.days = number(field(f, 5), line, rt, 5, "診療実日数", on_issue);
-                b.receipt.points = number(field(f, 6), line, rt, 6, "合計点数", on_issue);
-            }
-        }
-        "KO" => {
-            // With no HO, the first KO is the main payer (公費単独).
-            if b.receipt.identity.insurer.is_empty() && b.receipt.points.is_none() {
-                b.receipt.identity.insurer = field(f, 2).to_string();
-                b.receipt.identity.number = field(f, 3).to_string();
-                b.receipt.days = number(field(f, 5), line, rt, 5, "診療実日数", on_issue);
-                b.receipt.points = number(field(f, 6), line, rt, 6, "合計点数", on_issue);
-            }
-        }
-        "SY" | "HS" => {
-            let (code_pos, start_pos, outcome_pos, mod_pos) = if rt == "SY" {
-                (2, 3, 4, 5)
-            } else {
-                (5, 2, 3, 6)
-            };
-            let code = field(f, code_pos);
-            if code.len() != 7 || !code.bytes().all(|c| c.is_ascii_digit()) {
-                on_issue(issue(
-                    line,
-                    rt,
-                    &code_pos.to_string(),
-                    IssueKind::InvalidValue,
-                    IssueAction::RecordRejected,
-                    format!("傷病名コード {code:?} is not 7 digits"),
-                ));
-                return;
-            }
-            let s = field(f, start_pos);
-            let start_date = match (s.is_empty(), parse_date(s)) {
-                (true, _) => b.dental_start.filter(|_| rt == "HS"),
-                (false, Some(d)) => Some(d),
-                (false, None) => {
-                    on_issue(issue(
-                        line,
-                        rt,
-                        &start_pos.to_string(),
-                        IssueKind::InvalidDate,
-                        IssueAction::ValueNulled,
-                        format!("診療開始日 {s:?} is not a date"),
-                    ));
-                    None
-                }
-            };
-            let o = field(f, outcome_pos);
-            let outcome = match o.parse::<u8>() {
-                Ok(x @ 1..=4) => Some(x),
-                _ if o.is_empty() => b.dental_outcome.filter(|_| rt == "HS"),
-                _ => {
-                    on_issue(issue(
-                        line,
-                        rt,
-                        &outcome_pos.to_string(),
-                        IssueKind::InvalidValue,
-                        IssueAction::ValueNulled,
-                        format!("転帰区分 {o:?} is not 1–4"),
-                    ));
-                    None
-                }
-            };
-            let suspected = super::modifier_codes(field(f, mod_pos))
-                .any(|m| m == crate::masters::SUSPECTED_MODIFIER);
-            b.receipt.diagnoses.push(RawDiagnosis {
-                line,
-                code: code.to_string(),
-                start_date,
-                outcome,
-                suspected,
-            });
-        }
+        "HO" => insurer_record(b, f, line, on_issue),
+        "KO" => public_payer_record(b, f, line, on_issue),
+        "SY" | "HS" => diagnosis_record(b, rt, f, line, on_issue),
         "SI" | "TO" | "CO" | "SS" => {
             let c = field(f, 2);
             if !c.is_empty() {
@@ -674,77 +665,7 @@ fn record(
                 b.rx_count.push((field(f, 2).to_string(), n));
             }
         }
-        "IY" => {
-            let (code, quantity, count, category, dosage_form) = if schedule == Schedule::Pharmacy {
-                let rx = field(f, 2);
-                let form = b
-                    .rx_form
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| n == rx)
-                    .map(|(_, c)| c.clone());
-                let count = b
-                    .rx_count
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| n == rx)
-                    .map(|(_, c)| *c);
-                if form.is_none() {
-                    on_issue(issue(
-                        line,
-                        rt,
-                        "2",
-                        IssueKind::OrphanRecord,
-                        IssueAction::Kept,
-                        format!(
-                            "処方番号 {rx:?} has no SH record before it; the route is taken from the drug master"
-                        ),
-                    ));
-                }
-                (
-                    field(f, 3),
-                    number::<f64>(field(f, 4), line, rt, 4, "使用量", on_issue),
-                    count,
-                    None,
-                    form,
-                )
-            } else {
-                let c = field(f, 2);
-                if !c.is_empty() {
-                    b.category = Some(c.to_string());
-                }
-                (
-                    field(f, 4),
-                    number::<f64>(field(f, 5), line, rt, 5, "使用量", on_issue),
-                    number::<i32>(field(f, 7), line, rt, 7, "回数", on_issue),
-                    b.category.clone(),
-                    None,
-                )
-            };
-            if code.len() != 9 || !code.bytes().all(|c| c.is_ascii_digit()) {
-                on_issue(issue(
-                    line,
-                    rt,
-                    if schedule == Schedule::Pharmacy {
-                        "3"
-                    } else {
-                        "4"
-                    },
-                    IssueKind::InvalidValue,
-                    IssueAction::RecordRejected,
-                    format!("医薬品コード {code:?} is not 9 digits"),
-                ));
-                return;
-            }
-            b.receipt.drugs.push(RawDrug {
-                line,
-                code: code.to_string(),
-                category,
-                dosage_form,
-                quantity,
-                count,
-            });
-        }
+        "IY" => drug_record(b, f, line, schedule, on_issue),
         "BU" => {}
         _ if IGNORED.contains(&rt) => {}
         _ => on_issue(issue(
@@ -756,6 +677,195 @@ fn record(
             "unknown record type, skipped; the receipt is kept",
         )),
     }
+}
+
+/// HO (保険者): field 2 保険者番号, 3 記号, 4 番号, 5 診療実日数, 6 合計点数. The first
+/// HO of the receipt is the main payer; later ones are ignored.
+fn insurer_record(
+    b: &mut Builder,
+    f: &[&str],
+    line: u64,
+    on_issue: &mut dyn FnMut(ParseIssue),
+) {
+    // The first HO is the main payer.
+    if b.receipt.identity.insurer.is_empty() && b.receipt.points.is_none() {
+        b.receipt.identity.insurer = field(f, 2).to_string();
+        b.receipt.identity.symbol = field(f, 3).to_string();
+        b.receipt.identity.number = field(f, 4).to_string();
+        b.receipt.days = number(field(f, 5), line, "HO", 5, "診療実日数", on_issue);
+        b.receipt.points = number(field(f, 6), line, "HO", 6, "合計点数", on_issue);
+    }
+}
+
+/// KO (公費): field 2 公費負担者番号, 3 受給者番号, 5 診療実日数, 6 合計点数. With no
+/// HO before it, the first KO is the main payer (公費単独).
+fn public_payer_record(
+    b: &mut Builder,
+    f: &[&str],
+    line: u64,
+    on_issue: &mut dyn FnMut(ParseIssue),
+) {
+    // With no HO, the first KO is the main payer (公費単独).
+    if b.receipt.identity.insurer.is_empty() && b.receipt.points.is_none() {
+        b.receipt.identity.insurer = field(f, 2).to_string();
+        b.receipt.identity.number = field(f, 3).to_string();
+        b.receipt.days = number(field(f, 5), line, "KO", 5, "診療実日数", on_issue);
+        b.receipt.points = number(field(f, 6), line, "KO", 6, "合計点数", on_issue);
+    }
+}
+
+/// SY (医科 傷病名: field 2 傷病名コード, 3 診療開始日, 4 転帰区分, 5 修飾語コード) or HS
+/// (歯科 傷病名部位: 2 診療開始日, 3 転帰区分, 5 傷病名コード, 6 修飾語コード). A code that
+/// is not 7 digits rejects the record; a bad date or 転帰区分 is nulled; on HS an empty
+/// date or 転帰区分 is taken from the RE record (fields 10 and 11).
+fn diagnosis_record(
+    b: &mut Builder,
+    rt: &str,
+    f: &[&str],
+    line: u64,
+    on_issue: &mut dyn FnMut(ParseIssue),
+) {
+    let (code_pos, start_pos, outcome_pos, mod_pos) = if rt == "SY" {
+        (2, 3, 4, 5)
+    } else {
+        (5, 2, 3, 6)
+    };
+    let code = field(f, code_pos);
+    if code.len() != 7 || !code.bytes().all(|c| c.is_ascii_digit()) {
+        on_issue(issue(
+            line,
+            rt,
+            &code_pos.to_string(),
+            IssueKind::InvalidValue,
+            IssueAction::RecordRejected,
+            format!("傷病名コード {code:?} is not 7 digits"),
+        ));
+        return;
+    }
+    let s = field(f, start_pos);
+    let start_date = match (s.is_empty(), parse_date(s)) {
+        (true, _) => b.dental_start.filter(|_| rt == "HS"),
+        (false, Some(d)) => Some(d),
+        (false, None) => {
+            on_issue(issue(
+                line,
+                rt,
+                &start_pos.to_string(),
+                IssueKind::InvalidDate,
+                IssueAction::ValueNulled,
+                format!("診療開始日 {s:?} is not a date"),
+            ));
+            None
+        }
+    };
+    let o = field(f, outcome_pos);
+    let outcome = match o.parse::<u8>() {
+        Ok(x @ 1..=4) => Some(x),
+        _ if o.is_empty() => b.dental_outcome.filter(|_| rt == "HS"),
+        _ => {
+            on_issue(issue(
+                line,
+                rt,
+                &outcome_pos.to_string(),
+                IssueKind::InvalidValue,
+                IssueAction::ValueNulled,
+                format!("転帰区分 {o:?} is not 1–4"),
+            ));
+            None
+        }
+    };
+    let suspected = super::modifier_codes(field(f, mod_pos))
+        .any(|m| m == ittai_dataset::masters::SUSPECTED_MODIFIER);
+    b.receipt.diagnoses.push(RawDiagnosis {
+        line,
+        code: code.to_string(),
+        start_date,
+        outcome,
+        suspected,
+    });
+}
+
+/// IY (医薬品). 医科・歯科: field 2 診療識別 (inherited when empty), 4 医薬品コード,
+/// 5 使用量, 7 回数. 調剤: 2 処方番号 (its 剤形 from the SH and 調剤数量 from the CZ of
+/// the same number), 3 医薬品コード, 4 使用量. A code that is not 9 digits rejects the
+/// record.
+fn drug_record(
+    b: &mut Builder,
+    f: &[&str],
+    line: u64,
+    schedule: Schedule,
+    on_issue: &mut dyn FnMut(ParseIssue),
+) {
+    let rt = "IY";
+    let (code, quantity, count, category, dosage_form) = if schedule == Schedule::Pharmacy {
+        let rx = field(f, 2);
+        let form = b
+            .rx_form
+            .iter()
+            .rev()
+            .find(|(n, _)| n == rx)
+            .map(|(_, c)| c.clone());
+        let count = b
+            .rx_count
+            .iter()
+            .rev()
+            .find(|(n, _)| n == rx)
+            .map(|(_, c)| *c);
+        if form.is_none() {
+            on_issue(issue(
+                line,
+                rt,
+                "2",
+                IssueKind::OrphanRecord,
+                IssueAction::Kept,
+                format!(
+                    "処方番号 {rx:?} has no SH record before it; the route is taken from the drug master"
+                ),
+            ));
+        }
+        (
+            field(f, 3),
+            number::<f64>(field(f, 4), line, rt, 4, "使用量", on_issue),
+            count,
+            None,
+            form,
+        )
+    } else {
+        let c = field(f, 2);
+        if !c.is_empty() {
+            b.category = Some(c.to_string());
+        }
+        (
+            field(f, 4),
+            number::<f64>(field(f, 5), line, rt, 5, "使用量", on_issue),
+            number::<i32>(field(f, 7), line, rt, 7, "回数", on_issue),
+            b.category.clone(),
+            None,
+        )
+    };
+    if code.len() != 9 || !code.bytes().all(|c| c.is_ascii_digit()) {
+        on_issue(issue(
+            line,
+            rt,
+            if schedule == Schedule::Pharmacy {
+                "3"
+            } else {
+                "4"
+            },
+            IssueKind::InvalidValue,
+            IssueAction::RecordRejected,
+            format!("医薬品コード {code:?} is not 9 digits"),
+        ));
+        return;
+    }
+    b.receipt.drugs.push(RawDrug {
+        line,
+        code: code.to_string(),
+        category,
+        dosage_form,
+        quantity,
+        count,
+    });
 }
 
 fn finish(

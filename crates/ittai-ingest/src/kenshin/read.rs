@@ -5,7 +5,9 @@
 use chrono::NaiveDate;
 use ittai_model::time::parse_yyyymmdd;
 
-use super::{Field, HL7, INSURER_ROOT, NUMBER_ROOT, SYMBOL_ROOT, Value, item_of, max_answer};
+use super::{
+    Field, HL7, INSURER_ROOT, Item, NUMBER_ROOT, SYMBOL_ROOT, Value, item_of, max_answer,
+};
 
 /// The values of one exam, by canonical field (all optional).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -125,7 +127,6 @@ pub fn parse(text: &str, issues: &mut Vec<XmlIssue>) -> Result<RawExam, DocError
             root.tag_name().name()
         )));
     }
-    let line_of = |n: roxmltree::Node| doc.text_pos_at(n.range().start).row as u64;
     if let Some(code) = hl7(root, "code").and_then(|c| c.attribute("code"))
         && code != "10"
     {
@@ -133,8 +134,41 @@ pub fn parse(text: &str, issues: &mut Vec<XmlIssue>) -> Result<RawExam, DocError
             "報告区分 {code}: not 10 (特定健診情報)"
         )));
     }
-    let (mut insurer, mut symbol, mut number) = (String::new(), String::new(), String::new());
-    let (mut sex, mut birth_date) = (None, None);
+    let p = patient(root);
+    let exam_date = exam_date(&doc, root)?;
+    let seen = observations(&doc, root, issues);
+    Ok(RawExam {
+        insurer: p.insurer,
+        symbol: p.symbol,
+        number: p.number,
+        sex: p.sex,
+        birth_date: p.birth_date,
+        exam_date,
+        values: exam_values(&seen),
+    })
+}
+
+/// The 1-based line of a node.
+fn line_of(doc: &roxmltree::Document, n: roxmltree::Node) -> u64 {
+    doc.text_pos_at(n.range().start).row as u64
+}
+
+/// The person of a document, as in `recordTarget/patientRole`.
+#[derive(Default)]
+struct Patient {
+    insurer: String,
+    symbol: String,
+    number: String,
+    sex: Option<u8>,
+    birth_date: Option<NaiveDate>,
+}
+
+/// Reads `recordTarget/patientRole`: the `id` elements by their root OID (保険者番号,
+/// 被保険者証等記号, 被保険者証等番号, each its `extension`), and in `patient` the
+/// `administrativeGenderCode` (1 男, 2 女, else none) and `birthTime` (first 8 characters
+/// as YYYYMMDD, else none). Missing parts are left empty.
+fn patient(root: roxmltree::Node) -> Patient {
+    let mut p = Patient::default();
     if let Some(pr) = hl7(root, "recordTarget").and_then(|r| hl7(r, "patientRole")) {
         for id in pr
             .children()
@@ -142,46 +176,63 @@ pub fn parse(text: &str, issues: &mut Vec<XmlIssue>) -> Result<RawExam, DocError
         {
             let ext = id.attribute("extension").unwrap_or("").to_string();
             match id.attribute("root") {
-                Some(INSURER_ROOT) => insurer = ext,
-                Some(SYMBOL_ROOT) => symbol = ext,
-                Some(NUMBER_ROOT) => number = ext,
+                Some(INSURER_ROOT) => p.insurer = ext,
+                Some(SYMBOL_ROOT) => p.symbol = ext,
+                Some(NUMBER_ROOT) => p.number = ext,
                 _ => {}
             }
         }
-        if let Some(p) = hl7(pr, "patient") {
-            sex = hl7(p, "administrativeGenderCode")
+        if let Some(pt) = hl7(pr, "patient") {
+            p.sex = hl7(pt, "administrativeGenderCode")
                 .and_then(|g| g.attribute("code"))
                 .and_then(|c| match c {
                     "1" => Some(1),
                     "2" => Some(2),
                     _ => None,
                 });
-            birth_date = hl7(p, "birthTime")
+            p.birth_date = hl7(pt, "birthTime")
                 .and_then(|b| b.attribute("value"))
                 .and_then(|v| v.get(..8))
                 .and_then(|v| parse_yyyymmdd(v).ok());
         }
     }
+    p
+}
+
+/// The 健診実施年月日 from `documentationOf/serviceEvent/effectiveTime/@value` (first 8
+/// characters as YYYYMMDD).
+///
+/// # Errors
+/// [`DocError::Invalid`] when it is missing or not a date.
+fn exam_date(doc: &roxmltree::Document, root: roxmltree::Node) -> Result<NaiveDate, DocError> {
     let event = hl7(root, "documentationOf").and_then(|d| hl7(d, "serviceEvent"));
     let date_node = event.and_then(|e| hl7(e, "effectiveTime"));
-    let exam_date = match date_node.and_then(|t| t.attribute("value")) {
+    match date_node.and_then(|t| t.attribute("value")) {
         Some(v) => v
             .get(..8)
             .and_then(|v| parse_yyyymmdd(v).ok())
             .ok_or_else(|| {
                 DocError::Invalid(
-                    date_node.map(line_of).unwrap_or(1),
+                    date_node.map(|n| line_of(doc, n)).unwrap_or(1),
                     format!("健診実施年月日 {v:?} is not a date YYYYMMDD"),
                 )
-            })?,
-        None => {
-            return Err(DocError::Invalid(
-                line_of(root),
-                "no 健診実施年月日 (documentationOf/serviceEvent/effectiveTime)".into(),
-            ));
-        }
-    };
+            }),
+        None => Err(DocError::Invalid(
+            line_of(doc, root),
+            "no 健診実施年月日 (documentationOf/serviceEvent/effectiveTime)".into(),
+        )),
+    }
+}
 
+/// The values of every `observation` of the document (at any depth) whose code is in
+/// [`super::ITEMS`], in document order, keeping the first value of each field. Skipped:
+/// `negationInd="true"` (未実施), no `value`, or a `nullFlavor` value (測定不能); values
+/// that fail their type go to `issues` (see [`observation_value`]).
+fn observations(
+    doc: &roxmltree::Document,
+    root: roxmltree::Node,
+    issues: &mut Vec<XmlIssue>,
+) -> Vec<(Field, f64)> {
     let mut seen: Vec<(Field, f64)> = Vec::new();
     for obs in root
         .descendants()
@@ -198,50 +249,71 @@ pub fn parse(text: &str, issues: &mut Vec<XmlIssue>) -> Result<RawExam, DocError
         if v.attribute("nullFlavor").is_some() {
             continue; // 測定不能
         }
-        let bad = |d: String| XmlIssue {
-            line: line_of(v),
-            record: code.to_string(),
-            detail: d,
-        };
-        let x: Option<f64> = match it.value {
-            Value::Pq(_) => match v.attribute("value").map(|s| s.trim().parse::<f64>()) {
-                Some(Ok(x)) if x.is_finite() => Some(x),
-                _ => {
-                    issues.push(bad(format!(
-                        "{} ({}): the value is not a number; left empty",
-                        it.name,
-                        xsi_type(v).unwrap_or("?")
-                    )));
-                    None
-                }
-            },
-            Value::Co(_) | Value::Cd(_) => {
-                let c = v.attribute("code").and_then(|c| c.parse::<u8>().ok());
-                let max = match it.field {
-                    Field::Question(q) => max_answer(q),
-                    Field::UrineProtein | Field::UrineGlucose => 5,
-                    Field::SamplingTime => 4,
-                    _ => 2,
-                };
-                match c {
-                    Some(c) if (1..=max).contains(&c) => Some(c as f64),
-                    _ => {
-                        issues.push(bad(format!(
-                            "{}: answer code {:?} is not 1–{max}; left empty",
-                            it.name,
-                            v.attribute("code").unwrap_or("")
-                        )));
-                        None
-                    }
-                }
-            }
-        };
+        let x = observation_value(doc, it, code, v, issues);
         if let Some(x) = x
             && !seen.iter().any(|(f, _)| *f == it.field)
         {
             seen.push((it.field, x));
         }
     }
+    seen
+}
+
+/// The value of one observation of item `it` (code `code`) from its `value` element `v`:
+/// PQ → `@value` as a finite number; CO/CD → `@code` as an answer code 1–max (questions:
+/// [`max_answer`]; urine 5; sampling time 4; others 2). Anything else is reported in
+/// `issues` with the line of `v` and gives `None`.
+fn observation_value(
+    doc: &roxmltree::Document,
+    it: &Item,
+    code: &str,
+    v: roxmltree::Node,
+    issues: &mut Vec<XmlIssue>,
+) -> Option<f64> {
+    let bad = |d: String| XmlIssue {
+        line: line_of(doc, v),
+        record: code.to_string(),
+        detail: d,
+    };
+    match it.value {
+        Value::Pq(_) => match v.attribute("value").map(|s| s.trim().parse::<f64>()) {
+            Some(Ok(x)) if x.is_finite() => Some(x),
+            _ => {
+                issues.push(bad(format!(
+                    "{} ({}): the value is not a number; left empty",
+                    it.name,
+                    xsi_type(v).unwrap_or("?")
+                )));
+                None
+            }
+        },
+        Value::Co(_) | Value::Cd(_) => {
+            let c = v.attribute("code").and_then(|c| c.parse::<u8>().ok());
+            let max = match it.field {
+                Field::Question(q) => max_answer(q),
+                Field::UrineProtein | Field::UrineGlucose => 5,
+                Field::SamplingTime => 4,
+                _ => 2,
+            };
+            match c {
+                Some(c) if (1..=max).contains(&c) => Some(c as f64),
+                _ => {
+                    issues.push(bad(format!(
+                        "{}: answer code {:?} is not 1–{max}; left empty",
+                        it.name,
+                        v.attribute("code").unwrap_or("")
+                    )));
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// The canonical exam values from the first value of each field: blood pressure is the
+/// その他 reading, else the mean of readings 1 and 2 (or the one present); TG fasting,
+/// else random; medication flags are answer 1 (yes); codes are the answer codes.
+fn exam_values(seen: &[(Field, f64)]) -> ExamValues {
     let get = |f: Field| seen.iter().find(|(g, _)| *g == f).map(|(_, x)| *x);
     let bp = |other: Field, a: Field, b: Field| {
         get(other).or_else(|| match (get(a), get(b)) {
@@ -255,7 +327,7 @@ pub fn parse(text: &str, issues: &mut Vec<XmlIssue>) -> Result<RawExam, DocError
     for (i, q) in questions.iter_mut().enumerate() {
         *q = code(Field::Question(i as u8 + 1));
     }
-    let values = ExamValues {
+    ExamValues {
         height_cm: get(Field::Height),
         weight_kg: get(Field::Weight),
         bmi: get(Field::Bmi),
@@ -278,16 +350,7 @@ pub fn parse(text: &str, issues: &mut Vec<XmlIssue>) -> Result<RawExam, DocError
         med_dm: flag(Field::MedDm),
         med_lipid: flag(Field::MedLipid),
         questions,
-    };
-    Ok(RawExam {
-        insurer,
-        symbol,
-        number,
-        sex,
-        birth_date,
-        exam_date,
-        values,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -8,11 +8,11 @@ use super::inputs::{Input, decode};
 use super::issues::IssueLog;
 use super::output::Output;
 use super::receipts::ReceiptIngest;
-use crate::masters::Resolver;
+use ittai_dataset::masters::Resolver;
 use crate::pseudonym::IdKey;
 
-const ORCA: &str = include_str!("../../../../tests/fixtures/uke_orca/kokuho_201901.csv");
-const SHIKA: &str = include_str!("../../../../tests/fixtures/uke_orca/shika_shaho.csv");
+const ORCA: &str = include_str!("../../../tests/fixtures/uke_orca/kokuho_201901.csv");
+const SHIKA: &str = include_str!("../../../tests/fixtures/uke_orca/shika_shaho.csv");
 
 fn parse_uke(bytes: &[u8]) {
     if let Ok(text) = decode(bytes) {
@@ -38,7 +38,7 @@ fn damaged(base: &str, edits: &[(usize, u8)], cut: usize) -> Vec<u8> {
 }
 
 fn xml_sample() -> String {
-    use crate::dataset::Checkup;
+    use ittai_dataset::Checkup;
     use crate::kenshin::write::{ExamIdentity, document};
     let d = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).expect("date");
     let c = Checkup {
@@ -130,8 +130,8 @@ fn resolver() -> &'static Resolver {
     static R: std::sync::OnceLock<Resolver> = std::sync::OnceLock::new();
     R.get_or_init(|| {
         Resolver::new(
-            crate::masters::DrugMaster::embedded(),
-            crate::masters::DiseaseMaster::embedded(),
+            ittai_dataset::masters::DrugMaster::embedded(),
+            ittai_dataset::masters::DiseaseMaster::embedded(),
         )
     })
 }

@@ -5,15 +5,15 @@
 
 use chrono::NaiveDate;
 use divan::counter::BytesCount;
-use ittai_io::dataset::{Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim};
-use ittai_io::ingest::inputs::Input;
-use ittai_io::ingest::issues::IssueLog;
-use ittai_io::ingest::output::Output;
-use ittai_io::ingest::receipts::ReceiptIngest;
-use ittai_io::kenshin::write::{ExamIdentity, document};
-use ittai_io::masters::{DiseaseMaster, DrugMaster, Resolver};
-use ittai_io::pseudonym::IdKey;
-use ittai_io::uke::write::{ReceiptOut, UkeEncoding, UkeWriter};
+use ittai_dataset::{Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim};
+use ittai_ingest::inputs::Input;
+use ittai_ingest::issues::IssueLog;
+use ittai_ingest::output::Output;
+use ittai_ingest::receipts::ReceiptIngest;
+use ittai_ingest::kenshin::write::{ExamIdentity, document};
+use ittai_dataset::masters::{DiseaseMaster, DrugMaster, Resolver};
+use ittai_ingest::pseudonym::IdKey;
+use ittai_ingest::uke::write::{ReceiptOut, UkeEncoding, UkeWriter};
 
 fn main() {
     divan::main();
@@ -112,7 +112,7 @@ fn uke_parse_orca_samples(b: divan::Bencher) {
     b.counter(BytesCount::new(bytes)).bench(|| {
         let mut n = 0;
         for t in ORCA {
-            ittai_io::uke::read::parse(divan::black_box(t), &mut |_| {}, &mut |_, _| n += 1);
+            ittai_ingest::uke::read::parse(divan::black_box(t), &mut |_| {}, &mut |_, _| n += 1);
         }
         n
     });
@@ -123,7 +123,7 @@ fn uke_parse_synthetic_file(b: divan::Bencher) {
     let t = synthetic_uke();
     b.counter(BytesCount::new(t.len())).bench(|| {
         let mut n = 0;
-        ittai_io::uke::read::parse(divan::black_box(t), &mut |_| {}, &mut |_, _| n += 1);
+        ittai_ingest::uke::read::parse(divan::black_box(t), &mut |_| {}, &mut |_, _| n += 1);
         n
     });
 }
@@ -196,7 +196,7 @@ fn xml_document() -> String {
 fn xml_parse_checkup_document(b: divan::Bencher) {
     let doc = xml_document();
     b.counter(BytesCount::new(doc.len())).bench(|| {
-        ittai_io::kenshin::read::parse(divan::black_box(&doc), &mut Vec::new())
+        ittai_ingest::kenshin::read::parse(divan::black_box(&doc), &mut Vec::new())
             .expect("parse")
             .values
             .sbp

@@ -1,17 +1,60 @@
-//! The canonical dataset (SPEC §2): contract, reading, validation and writing.
+//! The canonical dataset of ittai: the table contract, reading (Parquet or CSV),
+//! validation with rejects, Parquet writing, atomic outputs, the vendored masters and
+//! reference data, and the plain [`Table`] that every writer of people-facing files takes.
 //!
-//! Data flows: `read` (CSV or Parquet → typed batches) → `validate` (checks, rejects,
-//! clean rows) → a [`validate::CleanSink`] such as [`validate::ParquetDirSink`].
+//! Data flows: [`read`] (CSV or Parquet → typed Arrow batches) → [`validate`] (checks,
+//! rejects, clean rows) → a [`validate::CleanSink`] such as [`validate::ParquetDirSink`].
 //! Writers of new data (synthetic population, ingest) build rows with the structs of
-//! [`schema`] and write them with [`write::ParquetTableWriter`].
+//! [`schema`] and write them with [`write::ParquetTableWriter`]. The contract itself is
+//! described for people in `docs/reference/dataset.md`.
+//!
+//! Nothing here uses polars, XML or HMAC; the engine receives validated Parquet files.
+//!
+//! # Example
+//!
+//! Write one insured person with the typed rows of the contract, then read the table back:
+//!
+//! ```
+//! use ittai_dataset::atomic::Visibility;
+//! use ittai_dataset::{ParquetTableWriter, Person, RowBatch, read_rows};
+//! use chrono::NaiveDate;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let mut batch = RowBatch::for_row::<Person>();
+//! batch.push(&Person {
+//!     person_id: "p1".into(),
+//!     sex: 2, // 女
+//!     birth_date: NaiveDate::from_ymd_opt(1945, 6, 1).unwrap(),
+//!     municipality_code: "131016".into(), // 千代田区, with check digit
+//!     insurer_number: "39131015".into(),
+//!     coverage_start: NaiveDate::from_ymd_opt(2020, 6, 1).unwrap(),
+//!     coverage_end: None,
+//!     loss_reason: None,
+//! });
+//! let mut w = ParquetTableWriter::for_table(dir.path(), batch.spec(), Visibility::Private)?;
+//! w.write(&batch.finish())?;
+//! w.finish()?;
+//! let (persons, skipped) = read_rows::<Person>(dir.path())?;
+//! assert_eq!((persons.len(), skipped), (1, 0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+pub mod atomic;
 pub mod column;
+pub mod hash;
+pub mod masters;
+mod prepare;
 pub mod read;
+pub mod reference;
+pub mod rejects;
 pub mod schema;
 pub mod stamp;
+mod table;
 pub mod validate;
 pub mod write;
 
+pub use prepare::{PrepareError, PrepareStage, Prepared, cache_dir, prepare};
+pub use table::{Cells, Column, Table, format_float, thousands};
 pub use schema::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
     Person, Questionnaire, Row, TABLES, TableSpec,

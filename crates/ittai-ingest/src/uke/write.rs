@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, NaiveDate};
 use ittai_model::time::{add_months, to_wareki_date};
 
-use crate::dataset::{ClaimDiagnosis, ClaimDrug, MedicalClaim};
+use ittai_dataset::{ClaimDiagnosis, ClaimDrug, MedicalClaim};
 
 /// Text encoding of written files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

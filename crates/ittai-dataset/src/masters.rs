@@ -403,6 +403,92 @@ pub enum DrugResolution<'a> {
     Unknown,
 }
 
+
+/// Which drug and disease masters resolve codes: the one choice every command makes
+/// (`ittai ingest`, `run`, `indicators`, `profile`), so that a dataset is read with the
+/// masters it was made with.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum MasterChoice {
+    /// The vendored full snapshots: drugs 2024-03-21 ([`DrugMaster::embedded`]), diseases
+    /// 2024-06-01 ([`DiseaseMaster::embedded`]).
+    #[default]
+    Snapshot,
+    /// The vendored snapshots with the vendored monthly drug updates applied, 2024-04-17 …
+    /// 2025-08-13 ([`DrugMaster::current`]).
+    Current,
+    /// Masters from a directory as downloaded from the 診療報酬情報提供サービス, on top of
+    /// [`MasterChoice::Current`] (see [`Resolver::from_dir`] for the file names).
+    Dir(std::path::PathBuf),
+}
+
+impl MasterChoice {
+    /// The drug and disease masters of this choice.
+    ///
+    /// # Errors
+    /// [`MasterError`] naming a file of [`MasterChoice::Dir`] that cannot be read or parsed.
+    pub fn load(&self) -> Result<(DrugMaster, DiseaseMaster), MasterError> {
+        match self {
+            MasterChoice::Snapshot => Ok((DrugMaster::embedded(), DiseaseMaster::embedded())),
+            MasterChoice::Current => Ok((DrugMaster::current(), DiseaseMaster::embedded())),
+            MasterChoice::Dir(dir) => masters_from_dir(dir),
+        }
+    }
+
+    /// A [`Resolver`] (the masters of this choice plus the 2019 snapshots for retired codes).
+    ///
+    /// # Errors
+    /// As [`MasterChoice::load`].
+    pub fn resolver(&self) -> Result<Resolver, MasterError> {
+        let (drugs, diseases) = self.load()?;
+        Ok(Resolver::new(drugs, diseases))
+    }
+}
+
+fn masters_from_dir(dir: &std::path::Path) -> Result<(DrugMaster, DiseaseMaster), MasterError> {
+    let err = |origin: String, m: String| MasterError { origin, message: m };
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| err(dir.display().to_string(), e.to_string()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    names.sort();
+    let mut full: Option<DrugMaster> = None;
+    let mut updates: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut diseases: Option<DiseaseMaster> = None;
+    for p in names {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        let ssk = name.trim_start_matches("ssk_");
+        let kind = ssk.chars().next();
+        if !matches!(kind, Some('y' | 'b'))
+            || !(name.ends_with(".csv") || name.ends_with(".txt") || name.ends_with(".zip"))
+        {
+            continue;
+        }
+        let origin = p.display().to_string();
+        let raw = std::fs::read(&p).map_err(|e| err(origin.clone(), e.to_string()))?;
+        let bytes = if name.ends_with(".zip") {
+            unzip_first(&raw, &origin)?
+        } else {
+            raw
+        };
+        match kind {
+            Some('y') if name.contains("all") => {
+                full = Some(DrugMaster::parse(&bytes, &origin)?)
+            }
+            Some('y') => updates.push((origin, bytes)),
+            _ => diseases = Some(DiseaseMaster::parse(&bytes, &origin)?),
+        }
+    }
+    let mut drugs = full.unwrap_or_else(DrugMaster::current);
+    for (origin, bytes) in updates {
+        drugs.apply_update(&bytes, &origin)?;
+    }
+    Ok((drugs, diseases.unwrap_or_else(DiseaseMaster::embedded)))
+}
+
 /// Drug and disease code resolution for ingest: the current masters first, then the 2019
 /// snapshots for codes retired since.
 #[derive(Debug, Clone)]
@@ -472,51 +558,8 @@ impl Resolver {
     /// # Errors
     /// [`MasterError`] naming the file that cannot be read or parsed.
     pub fn from_dir(dir: &std::path::Path) -> Result<Self, MasterError> {
-        let err = |origin: String, m: String| MasterError { origin, message: m };
-        let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| err(dir.display().to_string(), e.to_string()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
-            .collect();
-        names.sort();
-        let mut full: Option<DrugMaster> = None;
-        let mut updates: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut diseases: Option<DiseaseMaster> = None;
-        for p in names {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().to_lowercase())
-                .unwrap_or_default();
-            let ssk = name.trim_start_matches("ssk_");
-            let kind = ssk.chars().next();
-            if !matches!(kind, Some('y' | 'b'))
-                || !(name.ends_with(".csv") || name.ends_with(".txt") || name.ends_with(".zip"))
-            {
-                continue;
-            }
-            let origin = p.display().to_string();
-            let raw = std::fs::read(&p).map_err(|e| err(origin.clone(), e.to_string()))?;
-            let bytes = if name.ends_with(".zip") {
-                unzip_first(&raw, &origin)?
-            } else {
-                raw
-            };
-            match kind {
-                Some('y') if name.contains("all") => {
-                    full = Some(DrugMaster::parse(&bytes, &origin)?)
-                }
-                Some('y') => updates.push((origin, bytes)),
-                _ => diseases = Some(DiseaseMaster::parse(&bytes, &origin)?),
-            }
-        }
-        let mut drugs = full.unwrap_or_else(DrugMaster::current);
-        for (origin, bytes) in updates {
-            drugs.apply_update(&bytes, &origin)?;
-        }
-        Ok(Self::new(
-            drugs,
-            diseases.unwrap_or_else(DiseaseMaster::embedded),
-        ))
+        let (drugs, diseases) = masters_from_dir(dir)?;
+        Ok(Self::new(drugs, diseases))
     }
 
     /// Resolves a 9-digit drug code.

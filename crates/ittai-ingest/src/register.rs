@@ -13,12 +13,12 @@ use ittai_model::check_digit::{
     is_valid_insurer_number, is_valid_municipality_code, municipality_check_digit,
 };
 use ittai_model::codes::CareLevel;
-use ittai_model::time::{parse_wareki_date, parse_wareki_month, parse_yyyymm, parse_yyyymmdd};
+use ittai_model::time::{parse_csv_date, parse_wareki_month, parse_yyyymm};
 
 use super::inputs::Input;
 use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
 use super::output::Output;
-use crate::dataset::{CareClaim, Certification, Person};
+use ittai_dataset::{CareClaim, Certification, Person};
 use crate::pseudonym::{IdKey, normalise};
 
 /// One column of a headed CSV layout.
@@ -63,7 +63,7 @@ pub const PERSONS_LAYOUT: &[FieldDef] = &[
         "birth_date",
         "生年月日",
         true,
-        "YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD or 和暦 GYYMMDD",
+        "YYYY-MM-DD, YYYY/M/D, YYYYMMDD or 和暦 GYYMMDD",
     ),
     field(
         "municipality_code",
@@ -153,17 +153,6 @@ pub const CARE_D1: &[&str] = &[
     "日数・回数",
     "サービス単位数 (単位数 × 日数・回数)",
 ];
-
-/// Parses a date written `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYYMMDD` or 和暦 `GYYMMDD`.
-pub fn parse_date_any(s: &str) -> Option<NaiveDate> {
-    let t = s.trim();
-    match t.len() {
-        10 => NaiveDate::parse_from_str(&t.replace('/', "-"), "%Y-%m-%d").ok(),
-        8 => parse_yyyymmdd(t).ok(),
-        7 => parse_wareki_date(t).ok(),
-        _ => None,
-    }
-}
 
 /// Parses a year-month `YYYYMM`, `YYYY-MM` or 和暦 `GYYMM` to its first day.
 pub fn parse_month_any(s: &str) -> Option<NaiveDate> {
@@ -408,7 +397,7 @@ pub fn read_persons(
             if s.is_empty() && !required {
                 continue;
             }
-            match parse_date_any(s) {
+            match parse_csv_date(s) {
                 Some(d) => dates[k] = Some(d),
                 None => {
                     log.push(bad(
@@ -547,7 +536,7 @@ pub fn read_certifications(
         .into_iter()
         .enumerate()
         {
-            match parse_date_any(h.get(&rec, en)) {
+            match parse_csv_date(h.get(&rec, en)) {
                 Some(x) => d[k] = x,
                 None => {
                     log.push(bad(
@@ -635,114 +624,12 @@ pub fn read_care_claims(
         }
         let f: Vec<&str> = raw.split(',').map(|x| x.trim().trim_matches('"')).collect();
         let rt = f[0];
-        let get = |k: usize| f.get(k).copied().unwrap_or("");
         match rt {
             "H1" => {
                 n += flush(&mut open, out)?;
-                if f.len() < 7 {
-                    log.push(issue(
-                        input,
-                        line,
-                        "H1",
-                        "",
-                        IssueKind::BadRecord,
-                        IssueAction::RecordRejected,
-                        format!("{} fields, expected at least 7", f.len()),
-                    ))?;
-                    continue;
-                }
-                if !seen.insert(get(1).to_string()) {
-                    log.push(issue(
-                        input,
-                        line,
-                        "H1",
-                        "2",
-                        IssueKind::DuplicateRecord,
-                        IssueAction::RecordRejected,
-                        format!("明細番号 {} seen before in this file", get(1)),
-                    ))?;
-                    open = None;
-                    continue;
-                }
-                let Some(month) = parse_month_any(get(2)) else {
-                    log.push(issue(
-                        input,
-                        line,
-                        "H1",
-                        "3",
-                        IssueKind::InvalidDate,
-                        IssueAction::RecordRejected,
-                        format!("サービス提供年月 {:?} is not YYYYMM or GYYMM", get(2)),
-                    ))?;
-                    open = Some(OpenClaim {
-                        number: get(1).into(),
-                        person_id: None,
-                        month: NaiveDate::MIN,
-                        provider: String::new(),
-                        level: None,
-                        line,
-                        by_type: BTreeMap::new(),
-                    });
-                    continue;
-                };
-                let person_id = care_person(key, link, (get(7), get(8)), (get(3), get(4)));
-                if person_id.is_none() {
-                    log.push(issue(
-                        input,
-                        line,
-                        "H1",
-                        "",
-                        IssueKind::UnlinkedPerson,
-                        IssueAction::RecordRejected,
-                        UNLINKED.into(),
-                    ))?;
-                }
-                let level = Some(get(6).to_string()).filter(|s| !s.is_empty());
-                open = Some(OpenClaim {
-                    number: get(1).into(),
-                    person_id,
-                    month,
-                    provider: get(5).into(),
-                    level,
-                    line,
-                    by_type: BTreeMap::new(),
-                });
+                open = care_h1(input, key, link, &f, line, &mut seen, log)?;
             }
-            "D1" => {
-                let Some(c) = open.as_mut().filter(|c| c.number == get(1)) else {
-                    log.push(issue(
-                        input,
-                        line,
-                        "D1",
-                        "2",
-                        IssueKind::OrphanRecord,
-                        IssueAction::RecordRejected,
-                        format!("明細番号 {} does not follow its H1 record", get(1)),
-                    ))?;
-                    continue;
-                };
-                if c.person_id.is_none() {
-                    continue; // the H1 was rejected; its lines go with it
-                }
-                let (units, count) = (get(6).parse::<i64>(), get(5).parse::<i32>());
-                let t = get(2);
-                if f.len() < 7 || t.len() != 2 || units.is_err() || count.is_err() {
-                    log.push(issue(
-                        input,
-                        line,
-                        "D1",
-                        "",
-                        IssueKind::BadRecord,
-                        IssueAction::RecordRejected,
-                        "expected サービス種類コード (2), 日数・回数 and サービス単位数 as numbers"
-                            .into(),
-                    ))?;
-                    continue;
-                }
-                let e = c.by_type.entry(t.to_string()).or_default();
-                e.0 += units.expect("checked");
-                e.1 = e.1.max(count.expect("checked"));
-            }
+            "D1" => care_d1(input, &f, line, &mut open, log)?,
             other => {
                 log.push(issue(
                     input,
@@ -772,4 +659,195 @@ pub fn read_care_claims(
     }
     n += flush(&mut open, out)?;
     Ok(n)
+}
+
+/// Reads an H1 (基本) record, fields as in [`CARE_H1`], into the claim it opens. Rejected
+/// (logged): fewer than 7 fields or a 明細番号 seen before (no claim: its D1 records are
+/// orphans); a サービス提供年月 that is not YYYYMM or GYYMM, or a person neither given by
+/// 後期 numbers nor linked through the register (a claim without person: its D1 records
+/// are dropped silently).
+fn care_h1(
+    input: &Input,
+    key: &IdKey,
+    link: &CareLink,
+    f: &[&str],
+    line: u64,
+    seen: &mut std::collections::HashSet<String>,
+    log: &mut IssueLog,
+) -> std::io::Result<Option<OpenClaim>> {
+    let get = |k: usize| f.get(k).copied().unwrap_or("");
+    if f.len() < 7 {
+        log.push(issue(
+            input,
+            line,
+            "H1",
+            "",
+            IssueKind::BadRecord,
+            IssueAction::RecordRejected,
+            format!("{} fields, expected at least 7", f.len()),
+        ))?;
+        return Ok(None);
+    }
+    if !seen.insert(get(1).to_string()) {
+        log.push(issue(
+            input,
+            line,
+            "H1",
+            "2",
+            IssueKind::DuplicateRecord,
+            IssueAction::RecordRejected,
+            format!("明細番号 {} seen before in this file", get(1)),
+        ))?;
+        return Ok(None);
+    }
+    let Some(month) = parse_month_any(get(2)) else {
+        log.push(issue(
+            input,
+            line,
+            "H1",
+            "3",
+            IssueKind::InvalidDate,
+            IssueAction::RecordRejected,
+            format!("サービス提供年月 {:?} is not YYYYMM or GYYMM", get(2)),
+        ))?;
+        return Ok(Some(OpenClaim {
+            number: get(1).into(),
+            person_id: None,
+            month: NaiveDate::MIN,
+            provider: String::new(),
+            level: None,
+            line,
+            by_type: BTreeMap::new(),
+        }));
+    };
+    let person_id = care_person(key, link, (get(7), get(8)), (get(3), get(4)));
+    if person_id.is_none() {
+        log.push(issue(
+            input,
+            line,
+            "H1",
+            "",
+            IssueKind::UnlinkedPerson,
+            IssueAction::RecordRejected,
+            UNLINKED.into(),
+        ))?;
+    }
+    let level = Some(get(6).to_string()).filter(|s| !s.is_empty());
+    Ok(Some(OpenClaim {
+        number: get(1).into(),
+        person_id,
+        month,
+        provider: get(5).into(),
+        level,
+        line,
+        by_type: BTreeMap::new(),
+    }))
+}
+
+/// Reads a D1 (明細) record, fields as in [`CARE_D1`], into the open claim of its
+/// 明細番号: adds its サービス単位数 to the claim's service type and keeps the largest
+/// 日数・回数. A D1 not following its H1 is an orphan; one with fewer than 7 fields, a
+/// サービス種類コード not of 2 characters or non-numeric counts is rejected (logged);
+/// the lines of a rejected H1 are dropped without a log entry.
+fn care_d1(
+    input: &Input,
+    f: &[&str],
+    line: u64,
+    open: &mut Option<OpenClaim>,
+    log: &mut IssueLog,
+) -> std::io::Result<()> {
+    let get = |k: usize| f.get(k).copied().unwrap_or("");
+    let Some(c) = open.as_mut().filter(|c| c.number == get(1)) else {
+        log.push(issue(
+            input,
+            line,
+            "D1",
+            "2",
+            IssueKind::OrphanRecord,
+            IssueAction::RecordRejected,
+            format!("明細番号 {} does not follow its H1 record", get(1)),
+        ))?;
+        return Ok(());
+    };
+    if c.person_id.is_none() {
+        return Ok(()); // the H1 was rejected; its lines go with it
+    }
+    let (units, count) = (get(6).parse::<i64>(), get(5).parse::<i32>());
+    let t = get(2);
+    if f.len() < 7 || t.len() != 2 || units.is_err() || count.is_err() {
+        log.push(issue(
+            input,
+            line,
+            "D1",
+            "",
+            IssueKind::BadRecord,
+            IssueAction::RecordRejected,
+            "expected サービス種類コード (2), 日数・回数 and サービス単位数 as numbers".into(),
+        ))?;
+        return Ok(());
+    }
+    let e = c.by_type.entry(t.to_string()).or_default();
+    e.0 += units.expect("checked");
+    e.1 = e.1.max(count.expect("checked"));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads the register CSV `text` into a fresh dataset; returns the rows written, the
+    /// issues logged and the `persons` table as read back.
+    fn read_register(text: &str) -> (u64, u64, Vec<Person>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = IdKey::from_bytes(b"0123456789abcdef").expect("key");
+        let mut out = Output::create(dir.path()).expect("output");
+        let mut log = IssueLog::counting("persons");
+        let mut link = CareLink::default();
+        let input = Input {
+            origin: "persons.csv".into(),
+            bytes: text.as_bytes().to_vec(),
+        };
+        let n = read_persons(&input, &key, &mut out, &mut link, &mut log).expect("io");
+        out.finish().expect("commit");
+        let (persons, skipped) = ittai_dataset::read_rows::<Person>(dir.path()).expect("persons");
+        assert_eq!(skipped, 0);
+        (n, log.total(), persons)
+    }
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("date")
+    }
+
+    #[test]
+    fn a_register_saved_by_excel_is_read() {
+        // Japanese Excel saves dates as 2024/1/5; such rows used to be rejected. The other
+        // rows show ISO, YYYYMMDD and 和暦 (5060105 = 令和6年1月5日) in the same file.
+        let text = "保険者番号,被保険者番号,性別,生年月日,市町村コード,資格取得年月日,資格喪失年月日\n\
+                    39131032,1,2,1945/6/1,131032,2024/1/5,\n\
+                    39131032,2,1,1940-01-31,131032,20240105,2025/3/31\n\
+                    39131032,3,1,3150229,131032,5060105, \n";
+        let (n, issues, persons) = read_register(text);
+        assert_eq!((n, issues), (3, 0));
+        let dates: Vec<_> = persons
+            .iter()
+            .map(|p| (p.birth_date, p.coverage_start, p.coverage_end))
+            .collect();
+        assert_eq!(
+            dates,
+            [
+                (d(1945, 6, 1), d(2024, 1, 5), None),
+                (d(1940, 1, 31), d(2024, 1, 5), Some(d(2025, 3, 31))),
+                (d(1940, 2, 29), d(2024, 1, 5), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_register_row_with_an_impossible_date_is_rejected() {
+        let text = "保険者番号,被保険者番号,性別,生年月日,市町村コード,資格取得年月日\n\
+                    39131032,1,2,1945/6/1,131032,2024/13/1\n";
+        let (n, issues, persons) = read_register(text);
+        assert_eq!((n, issues, persons.len()), (0, 1, 0));
+    }
 }

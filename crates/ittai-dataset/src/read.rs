@@ -15,7 +15,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use chrono::NaiveDate;
+use ittai_model::time::parse_csv_date;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 use super::column::{ColumnBuilder, date_to_days};
@@ -345,8 +345,8 @@ impl Iterator for CsvTable {
 }
 
 /// Parses one CSV cell into `b`. Empty text is null (the validator decides whether null
-/// is allowed). Dates accept `YYYY-MM-DD`, `YYYY/M/D` (as Japanese Excel writes them) and
-/// `YYYYMMDD`.
+/// is allowed). Dates are read by [`parse_csv_date`] (`YYYY-MM-DD`, `YYYY/M/D` as Japanese
+/// Excel writes them, `YYYYMMDD`, 和暦 `GYYMMDD`).
 fn parse_cell(b: &mut ColumnBuilder, ty: ColType, text: &str) -> Result<(), String> {
     let t = text.trim();
     if t.is_empty() {
@@ -377,7 +377,7 @@ fn parse_cell(b: &mut ColumnBuilder, ty: ColType, text: &str) -> Result<(), Stri
             b.append_value(parse_bool(t).ok_or_else(|| "true/false or 1/0".to_string())?)
         }
         (ColumnBuilder::Date(b), _) => b.append_value(date_to_days(
-            parse_date(t).ok_or_else(|| "a date YYYY-MM-DD".to_string())?,
+            parse_csv_date(t).ok_or_else(|| "a date YYYY-MM-DD".to_string())?,
         )),
     }
     Ok(())
@@ -389,26 +389,6 @@ fn parse_bool(t: &str) -> Option<bool> {
         "false" | "FALSE" | "False" | "0" | "f" | "F" => Some(false),
         _ => None,
     }
-}
-
-/// Parses `YYYY-MM-DD`, `YYYY/M/D` or `YYYYMMDD`.
-pub fn parse_date(t: &str) -> Option<NaiveDate> {
-    if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
-        return NaiveDate::parse_from_str(t, "%Y%m%d").ok();
-    }
-    let sep = if t.contains('-') { '-' } else { '/' };
-    let mut it = t.split(sep);
-    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
-    if it.next().is_some()
-        || y.len() != 4
-        || m.is_empty()
-        || m.len() > 2
-        || d.is_empty()
-        || d.len() > 2
-    {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
 }
 
 // ---------------------------------------------------------------- Parquet
@@ -623,7 +603,7 @@ fn coerce(arr: &ArrayRef, ty: ColType) -> (ArrayRef, Vec<(usize, String, String)
         for i in 0..s.len() {
             if s.is_null(i) || s.value(i).trim().is_empty() {
                 b.append_null();
-            } else if let Some(d) = parse_date(s.value(i).trim()) {
+            } else if let Some(d) = parse_csv_date(s.value(i).trim()) {
                 if let ColumnBuilder::Date(x) = &mut b {
                     x.append_value(date_to_days(d));
                 }
@@ -694,20 +674,4 @@ pub fn parquet_rows(path: &Path) -> Option<u64> {
     let reader = parquet::file::serialized_reader::SerializedFileReader::new(f).ok()?;
     use parquet::file::reader::FileReader;
     Some(reader.metadata().file_metadata().num_rows() as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_in_the_forms_users_write() {
-        let d = NaiveDate::from_ymd_opt(2024, 4, 1).unwrap();
-        assert_eq!(parse_date("2024-04-01"), Some(d));
-        assert_eq!(parse_date("2024/4/1"), Some(d));
-        assert_eq!(parse_date("20240401"), Some(d));
-        assert_eq!(parse_date("2024-13-01"), None);
-        assert_eq!(parse_date("01/04/2024"), None);
-        assert_eq!(parse_date("2024-04-01-3"), None);
-    }
 }

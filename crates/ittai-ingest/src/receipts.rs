@@ -12,8 +12,8 @@ use serde::Serialize;
 use super::inputs::{Input, text_of};
 use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
 use super::output::Output;
-use crate::dataset::{ClaimDiagnosis, ClaimDrug, MedicalClaim, Person};
-use crate::masters::{DosageForm, DrugResolution, Resolver};
+use ittai_dataset::{ClaimDiagnosis, ClaimDrug, MedicalClaim, Person};
+use ittai_dataset::masters::{DosageForm, DrugResolution, Resolver};
 use crate::pseudonym::{IdKey, normalise};
 use crate::uke::read::{FileHeader, ParseIssue, RawReceipt, parse};
 use crate::uke::{Schedule, route_of_category, route_of_dosage_form};
@@ -358,7 +358,7 @@ impl<'a> ReceiptIngest<'a> {
         known: &HashSet<String>,
         out: &mut Output,
     ) -> std::io::Result<(u64, u64)> {
-        let municipalities: HashSet<String> = crate::reference::municipalities()
+        let municipalities: HashSet<String> = ittai_dataset::reference::municipalities()
             .into_iter()
             .map(|m| m.code)
             .collect();

@@ -14,8 +14,8 @@ use std::path::Path;
 use chrono::{Datelike, NaiveDate};
 
 use super::{Field, ITEMS, Item, METHOD_OID, Value};
-use crate::atomic::{AtomicFile, Visibility};
-use crate::dataset::{Checkup, Questionnaire};
+use ittai_dataset::atomic::{AtomicFile, Visibility};
+use ittai_dataset::{Checkup, Questionnaire};
 
 fn ymd(d: NaiveDate) -> String {
     format!("{:04}{:02}{:02}", d.year(), d.month(), d.day())
