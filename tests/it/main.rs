@@ -5,7 +5,7 @@ mod independent;
 mod indicators;
 mod ingest;
 mod report;
-mod rules_edges;
+mod rule_cases;
 mod rules_files;
 mod support;
 mod synth;

@@ -26,7 +26,7 @@ use ittai_model::check_digit::{is_valid_insurer_number, is_valid_municipality_co
 use serde::{Deserialize, Serialize};
 
 use super::column::days_to_date;
-use super::read::{self, Format, RawBatch, TableFile};
+use super::read::{self, Format, Mark, RawBatch, TableFile};
 use super::schema::{Check, ColType, OnBad, TableSpec};
 use crate::rejects::{Action, Location, RejectSink, Violation, ViolationKind};
 
@@ -345,8 +345,37 @@ fn check_batch(
     }
     let batch = raw.batch;
     let n = batch.num_rows();
-    let mut problems: Vec<Problem> = raw
-        .marks
+    let mut problems = value_problems(spec, &batch, raw.marks, opts);
+    interval_problems(spec, &batch, &mut problems);
+    let rejected = rows_rejected(&problems, n);
+    cross_table_checks(spec, &batch, &rejected, reg, &mut problems);
+    let rejected = rows_rejected(&problems, n);
+
+    // Report, then null and filter.
+    let nulled = report_problems(
+        file,
+        &batch,
+        &raw.locations,
+        &mut problems,
+        &rejected,
+        rejects,
+        summary,
+    )?;
+    summary.rows_rejected += rejected.iter().filter(|r| **r).count() as u64;
+    clean_rows(&batch, &nulled, &rejected, &raw.locations)
+}
+
+/// The value problems of a batch: first the reader's marks (values that did not parse,
+/// with the action of their column's [`OnBad`]), then per contract column the findings of
+/// [`check_column`] on cells not already marked — a required null rejects its row, any
+/// other finding takes its column's action and shows the value as text.
+fn value_problems(
+    spec: &TableSpec,
+    batch: &RecordBatch,
+    marks: Vec<Mark>,
+    opts: &ValidateOptions,
+) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = marks
         .into_iter()
         .map(|m| Problem {
             row: m.row,
@@ -385,6 +414,14 @@ fn check_batch(
             });
         }
     }
+    problems
+}
+
+/// Row checks of the table's [`TableSpec::intervals`] `(start, end, strict)`: where both
+/// dates are present, `end` must be after `start` (strict) or on or after it; a failure
+/// rejects the row and is reported on the end column.
+fn interval_problems(spec: &TableSpec, batch: &RecordBatch, problems: &mut Vec<Problem>) {
+    let n = batch.num_rows();
     for &(s, e, strict) in spec.intervals {
         let (si, ei) = (
             spec.index_of(s).expect("interval column"),
@@ -419,23 +456,37 @@ fn check_batch(
             }
         }
     }
-    let row_rejected = |problems: &[Problem]| -> Vec<bool> {
-        let mut r = vec![false; n];
-        for p in problems {
-            if p.action == Action::RowRejected {
-                r[p.row] = true;
-            }
-        }
-        r
-    };
-    let mut rejected = row_rejected(&problems);
-    cross_table_checks(spec, &batch, &rejected, reg, &mut problems);
-    rejected = row_rejected(&problems);
+}
 
-    // Report, then null and filter.
+/// For each of the `n` rows, whether some problem rejects it.
+fn rows_rejected(problems: &[Problem], n: usize) -> Vec<bool> {
+    let mut r = vec![false; n];
+    for p in problems {
+        if p.action == Action::RowRejected {
+            r[p.row] = true;
+        }
+    }
+    r
+}
+
+/// Sends every problem of a batch to `rejects` (with the row as text) in (row, column)
+/// order, counting it in `summary`; a problem of a rejected row is reported as
+/// [`Action::RowRejected`]. Returns, per contract column, the mask of values to null
+/// (empty when none): the [`Action::ValueNulled`] problems of rows that are kept.
+fn report_problems(
+    file: &TableFile,
+    batch: &RecordBatch,
+    locations: &[Location],
+    problems: &mut [Problem],
+    rejected: &[bool],
+    rejects: &mut RejectSink,
+    summary: &mut TableSummary,
+) -> Result<Vec<Vec<bool>>, String> {
+    let spec = file.spec;
+    let n = batch.num_rows();
     let mut nulled: Vec<Vec<bool>> = vec![Vec::new(); spec.columns.len()];
     problems.sort_by_key(|p| (p.row, p.col));
-    for p in &problems {
+    for p in problems.iter() {
         if p.action == Action::ValueNulled && !rejected[p.row] {
             let col = &mut nulled[p.col.expect("nulled value has a column")];
             if col.is_empty() {
@@ -453,7 +504,7 @@ fn check_batch(
         let v = Violation {
             table: spec.name.to_string(),
             file: file.path.clone(),
-            location: raw.locations[p.row],
+            location: locations[p.row],
             column: p.col.map(|c| spec.columns[c].name.to_string()),
             kind: p.kind,
             action,
@@ -461,10 +512,20 @@ fn check_batch(
             detail: p.detail.clone(),
         };
         rejects
-            .push(v, &render_row(&batch, p.row))
+            .push(v, &render_row(batch, p.row))
             .map_err(|e| e.to_string())?;
     }
-    summary.rows_rejected += rejected.iter().filter(|r| **r).count() as u64;
+    Ok(nulled)
+}
+
+/// The clean rows of a batch: the values of the `nulled` masks set to null, the
+/// `rejected` rows dropped; with the locations of the rows kept.
+fn clean_rows(
+    batch: &RecordBatch,
+    nulled: &[Vec<bool>],
+    rejected: &[bool],
+    locations: &[Location],
+) -> Result<(RecordBatch, Vec<Location>), String> {
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
     for (ci, mask) in nulled.iter().enumerate() {
         if !mask.is_empty() {
@@ -477,10 +538,9 @@ fn check_batch(
     let keep: BooleanArray = rejected.iter().map(|r| Some(!r)).collect();
     let clean =
         arrow_select::filter::filter_record_batch(&batch, &keep).map_err(|e| e.to_string())?;
-    let locations = raw
-        .locations
+    let locations = locations
         .iter()
-        .zip(&rejected)
+        .zip(rejected)
         .filter(|(_, r)| !**r)
         .map(|(l, _)| *l)
         .collect();
@@ -494,6 +554,9 @@ fn action_for(spec: &TableSpec, col: usize) -> Action {
     }
 }
 
+/// A finding of [`check_column`]: (row, kind, what was expected).
+type Finding = (usize, ViolationKind, String);
+
 /// Checks one column: nulls in required columns, then each non-null value against the
 /// column's check. Returns (row, kind, what was expected). The array is downcast once and
 /// scanned in a tight loop.
@@ -501,153 +564,177 @@ fn check_column(
     arr: &ArrayRef,
     c: &super::schema::ColumnSpec,
     opts: &ValidateOptions,
-) -> Vec<(usize, ViolationKind, String)> {
-    use ViolationKind as K;
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let n = arr.len();
     if arr.null_count() > 0 && !c.nullable {
         for row in (0..n).filter(|r| arr.is_null(*r)) {
-            out.push((row, K::NullRequired, format!("`{}` is required", c.name)));
+            out.push((
+                row,
+                ViolationKind::NullRequired,
+                format!("`{}` is required", c.name),
+            ));
         }
     }
-    let valid = |row: usize| arr.is_valid(row);
     match (c.check, c.ty) {
         (Check::Unchecked, _) => {}
-        (Check::Codes(_) | Check::Answer(_), ColType::U8) => {
-            let mut ok = [false; 256];
-            let detail = match c.check {
-                Check::Codes(set) => {
-                    set.iter().for_each(|v| ok[*v as usize] = true);
-                    format!("one of {set:?}")
-                }
-                Check::Answer(max) => {
-                    (1..=max).for_each(|v| ok[v as usize] = true);
-                    format!("an answer code 1–{max}")
-                }
-                _ => unreachable!(),
-            };
-            for (row, v) in arr.as_primitive::<UInt8Type>().values().iter().enumerate() {
-                if !ok[*v as usize] && valid(row) {
-                    out.push((row, K::BadCode, detail.clone()));
-                }
-            }
-        }
-        (Check::Range(lo, hi), ty) => {
-            let detail = || format!("a value from {lo} to {hi}");
-            let mut push = |row: usize, v: f64| {
-                if !(lo..=hi).contains(&v) && valid(row) {
-                    out.push((row, K::OutOfRange, detail()));
-                }
-            };
-            match ty {
-                ColType::F64 => arr
-                    .as_primitive::<Float64Type>()
-                    .values()
-                    .iter()
-                    .enumerate()
-                    .for_each(|(r, v)| push(r, *v)),
-                ColType::I32 => arr
-                    .as_primitive::<Int32Type>()
-                    .values()
-                    .iter()
-                    .enumerate()
-                    .for_each(|(r, v)| push(r, *v as f64)),
-                ColType::I64 => arr
-                    .as_primitive::<Int64Type>()
-                    .values()
-                    .iter()
-                    .enumerate()
-                    .for_each(|(r, v)| push(r, *v as f64)),
-                _ => {}
-            }
-        }
+        (Check::Codes(_) | Check::Answer(_), ColType::U8) => check_codes(arr, c.check, &mut out),
+        (Check::Range(lo, hi), ty) => check_range(arr, ty, lo, hi, &mut out),
         (Check::PastDate | Check::FutureDate | Check::ServiceMonth, ColType::Date) => {
-            let lo = NaiveDate::from_ymd_opt(1900, 1, 1).expect("1900");
-            let hi = if c.check == Check::FutureDate {
-                opts.as_of
-                    .with_year(opts.as_of.year() + 5)
-                    .unwrap_or(opts.as_of)
-            } else {
-                opts.as_of
-            };
-            let (lo_d, hi_d) = (
-                super::column::date_to_days(lo),
-                super::column::date_to_days(hi),
-            );
-            let range_detail = format!(
-                "a date from {lo} to {hi} (the data end{})",
-                if c.check == Check::FutureDate {
-                    " + 5 years"
-                } else {
-                    ""
-                }
-            );
-            for (row, v) in arr.as_primitive::<Date32Type>().values().iter().enumerate() {
-                if *v < lo_d || *v > hi_d {
-                    if valid(row) {
-                        out.push((row, K::ImplausibleDate, range_detail.clone()));
-                    }
-                } else if c.check == Check::ServiceMonth
-                    && days_to_date(*v).day() != 1
-                    && valid(row)
-                {
-                    out.push((
-                        row,
-                        K::NotMonthStart,
-                        "the first day of the service month".to_string(),
-                    ));
-                }
-            }
+            check_dates(arr, c.check, opts, &mut out)
         }
-        (check, ColType::Str) => {
-            let a = arr.as_string::<i32>();
-            let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-            let alnum =
-                |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_alphanumeric());
-            for row in 0..n {
-                if !valid(row) {
-                    continue;
-                }
-                let s = a.value(row);
-                let bad: Option<String> = match check {
-                    Check::Id => (s.is_empty() || s.len() > 64 || s.chars().any(char::is_control))
-                        .then(|| "an id of 1–64 characters without control characters".to_string()),
-                    Check::Municipality => (!is_valid_municipality_code(s)).then(|| {
-                        "a 6-digit 全国地方公共団体コード with a valid check digit".to_string()
-                    }),
-                    Check::Insurer => (!is_valid_insurer_number(s))
-                        .then(|| "an 8-digit 保険者番号 with a valid 検証番号".to_string()),
-                    Check::Digits(n) => (!digits(s, n)).then(|| format!("{n} digits")),
-                    Check::Alnum(n) => (!alnum(s, n)).then(|| format!("{n} letters or digits")),
-                    Check::Icd10 => {
-                        let b = s.as_bytes();
-                        let ok = (3..=5).contains(&b.len())
-                            && b[0].is_ascii_uppercase()
-                            && b[1..3].iter().all(u8::is_ascii_digit)
-                            && b[3..]
-                                .iter()
-                                .all(|c| c.is_ascii_alphanumeric() || *c == b'-');
-                        (!ok).then(|| "an ICD-10 code without a dot, e.g. E119".to_string())
-                    }
-                    Check::CareLevel => CareLevel::from_code(s)
-                        .is_none()
-                        .then(|| "a care level code 01, 06, 11, 12, 13, 21–25".to_string()),
-                    Check::ServiceType => {
-                        (!alnum(s, 2)).then(|| "a 2-character サービス種類コード".to_string())
-                    }
-                    Check::Yj => (!(alnum(s, 12)
-                        && s.as_bytes()[..7].iter().all(u8::is_ascii_digit)))
-                    .then(|| "a 12-character YJ code starting with 7 digits".to_string()),
-                    _ => None,
-                };
-                if let Some(d) = bad {
-                    out.push((row, K::BadCode, d));
-                }
-            }
-        }
+        (check, ColType::Str) => check_strings(arr, check, &mut out),
         _ => {}
     }
     out
+}
+
+/// A u8 column against [`Check::Codes`] (one of the listed codes) or [`Check::Answer`]
+/// (an answer code 1–max): other non-null values are [`ViolationKind::BadCode`].
+fn check_codes(arr: &ArrayRef, check: Check, out: &mut Vec<Finding>) {
+    let valid = |row: usize| arr.is_valid(row);
+    let mut ok = [false; 256];
+    let detail = match check {
+        Check::Codes(set) => {
+            set.iter().for_each(|v| ok[*v as usize] = true);
+            format!("one of {set:?}")
+        }
+        Check::Answer(max) => {
+            (1..=max).for_each(|v| ok[v as usize] = true);
+            format!("an answer code 1–{max}")
+        }
+        _ => unreachable!(),
+    };
+    for (row, v) in arr.as_primitive::<UInt8Type>().values().iter().enumerate() {
+        if !ok[*v as usize] && valid(row) {
+            out.push((row, ViolationKind::BadCode, detail.clone()));
+        }
+    }
+}
+
+/// A numeric column (f64, i32 or i64) against [`Check::Range`]: non-null values outside
+/// `lo..=hi` are [`ViolationKind::OutOfRange`]; other types are not checked.
+fn check_range(arr: &ArrayRef, ty: ColType, lo: f64, hi: f64, out: &mut Vec<Finding>) {
+    let valid = |row: usize| arr.is_valid(row);
+    let detail = || format!("a value from {lo} to {hi}");
+    let mut push = |row: usize, v: f64| {
+        if !(lo..=hi).contains(&v) && valid(row) {
+            out.push((row, ViolationKind::OutOfRange, detail()));
+        }
+    };
+    match ty {
+        ColType::F64 => arr
+            .as_primitive::<Float64Type>()
+            .values()
+            .iter()
+            .enumerate()
+            .for_each(|(r, v)| push(r, *v)),
+        ColType::I32 => arr
+            .as_primitive::<Int32Type>()
+            .values()
+            .iter()
+            .enumerate()
+            .for_each(|(r, v)| push(r, *v as f64)),
+        ColType::I64 => arr
+            .as_primitive::<Int64Type>()
+            .values()
+            .iter()
+            .enumerate()
+            .for_each(|(r, v)| push(r, *v as f64)),
+        _ => {}
+    }
+}
+
+/// A date column against [`Check::PastDate`] (1900-01-01 to the data end),
+/// [`Check::FutureDate`] (to the data end + 5 years) or [`Check::ServiceMonth`] (to the
+/// data end, and the first day of a month): non-null values outside the range are
+/// [`ViolationKind::ImplausibleDate`]; service months on another day are
+/// [`ViolationKind::NotMonthStart`].
+fn check_dates(arr: &ArrayRef, check: Check, opts: &ValidateOptions, out: &mut Vec<Finding>) {
+    let valid = |row: usize| arr.is_valid(row);
+    let lo = NaiveDate::from_ymd_opt(1900, 1, 1).expect("1900");
+    let hi = if check == Check::FutureDate {
+        opts.as_of
+            .with_year(opts.as_of.year() + 5)
+            .unwrap_or(opts.as_of)
+    } else {
+        opts.as_of
+    };
+    let (lo_d, hi_d) = (
+        super::column::date_to_days(lo),
+        super::column::date_to_days(hi),
+    );
+    let range_detail = format!(
+        "a date from {lo} to {hi} (the data end{})",
+        if check == Check::FutureDate {
+            " + 5 years"
+        } else {
+            ""
+        }
+    );
+    for (row, v) in arr.as_primitive::<Date32Type>().values().iter().enumerate() {
+        if *v < lo_d || *v > hi_d {
+            if valid(row) {
+                out.push((row, ViolationKind::ImplausibleDate, range_detail.clone()));
+            }
+        } else if check == Check::ServiceMonth && days_to_date(*v).day() != 1 && valid(row) {
+            out.push((
+                row,
+                ViolationKind::NotMonthStart,
+                "the first day of the service month".to_string(),
+            ));
+        }
+    }
+}
+
+/// A string column against its check ([`string_problem`]): failing non-null values are
+/// [`ViolationKind::BadCode`].
+fn check_strings(arr: &ArrayRef, check: Check, out: &mut Vec<Finding>) {
+    let a = arr.as_string::<i32>();
+    for row in 0..arr.len() {
+        if !arr.is_valid(row) {
+            continue;
+        }
+        if let Some(d) = string_problem(check, a.value(row)) {
+            out.push((row, ViolationKind::BadCode, d));
+        }
+    }
+}
+
+/// What a string value `s` should have been under `check`, or `None` when it passes (or
+/// the check is not one for strings). The rules are those of [`Check`]'s variants.
+fn string_problem(check: Check, s: &str) -> Option<String> {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let alnum = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    match check {
+        Check::Id => (s.is_empty() || s.len() > 64 || s.chars().any(char::is_control))
+            .then(|| "an id of 1–64 characters without control characters".to_string()),
+        Check::Municipality => (!is_valid_municipality_code(s))
+            .then(|| "a 6-digit 全国地方公共団体コード with a valid check digit".to_string()),
+        Check::Insurer => (!is_valid_insurer_number(s))
+            .then(|| "an 8-digit 保険者番号 with a valid 検証番号".to_string()),
+        Check::Digits(n) => (!digits(s, n)).then(|| format!("{n} digits")),
+        Check::Alnum(n) => (!alnum(s, n)).then(|| format!("{n} letters or digits")),
+        Check::Icd10 => {
+            let b = s.as_bytes();
+            let ok = (3..=5).contains(&b.len())
+                && b[0].is_ascii_uppercase()
+                && b[1..3].iter().all(u8::is_ascii_digit)
+                && b[3..]
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b'-');
+            (!ok).then(|| "an ICD-10 code without a dot, e.g. E119".to_string())
+        }
+        Check::CareLevel => CareLevel::from_code(s)
+            .is_none()
+            .then(|| "a care level code 01, 06, 11, 12, 13, 21–25".to_string()),
+        Check::ServiceType => {
+            (!alnum(s, 2)).then(|| "a 2-character サービス種類コード".to_string())
+        }
+        Check::Yj => (!(alnum(s, 12) && s.as_bytes()[..7].iter().all(u8::is_ascii_digit)))
+            .then(|| "a 12-character YJ code starting with 7 digits".to_string()),
+        _ => None,
+    }
 }
 
 fn cross_table_checks(

@@ -238,7 +238,23 @@ impl<'a> ReceiptIngest<'a> {
             days: r.days,
         })?;
         *self.stats.receipts_by_kind.entry(r.kind).or_default() += 1;
+        self.diagnoses(input, &r, &claim_id, &person_id, out, log)?;
+        self.drugs(input, &r, &claim_id, &person_id, out, log)
+    }
 
+    /// Writes the `claim_diagnoses` rows of a receipt (its SY/HS lines in order), each
+    /// with the ICD-10 code of the disease master (current, else the 2019 master: counted as
+    /// legacy). A code in neither is kept without ICD-10, counted, and logged on its first
+    /// occurrence.
+    fn diagnoses(
+        &mut self,
+        input: &Input,
+        r: &RawReceipt,
+        claim_id: &str,
+        person_id: &str,
+        out: &mut Output,
+        log: &mut IssueLog,
+    ) -> std::io::Result<()> {
         for d in &r.diagnoses {
             let icd10 = match self.resolver.disease(&d.code) {
                 Some(icd) => {
@@ -258,8 +274,8 @@ impl<'a> ReceiptIngest<'a> {
             };
             self.stats.diagnosis_lines += 1;
             out.diagnosis(&ClaimDiagnosis {
-                claim_id: claim_id.clone(),
-                person_id: person_id.clone(),
+                claim_id: claim_id.to_string(),
+                person_id: person_id.to_string(),
                 service_month: r.service_month,
                 disease_code: d.code.clone(),
                 icd10,
@@ -268,6 +284,23 @@ impl<'a> ReceiptIngest<'a> {
                 outcome: d.outcome,
             })?;
         }
+        Ok(())
+    }
+
+    /// Writes the `claim_drugs` rows of a receipt (its IY lines in order), with the YJ code
+    /// of the drug master (current, else the 2019 master: counted as legacy). The route is
+    /// that of the line's 診療識別 or 剤形 when they give one, else that of the current
+    /// master's 剤形, else 9. A code in neither master is kept without YJ code, counted, and
+    /// logged on its first occurrence.
+    fn drugs(
+        &mut self,
+        input: &Input,
+        r: &RawReceipt,
+        claim_id: &str,
+        person_id: &str,
+        out: &mut Output,
+        log: &mut IssueLog,
+    ) -> std::io::Result<()> {
         for d in &r.drugs {
             let explicit = d
                 .category
@@ -300,8 +333,8 @@ impl<'a> ReceiptIngest<'a> {
             };
             self.stats.drug_lines += 1;
             out.drug(&ClaimDrug {
-                claim_id: claim_id.clone(),
-                person_id: person_id.clone(),
+                claim_id: claim_id.to_string(),
+                person_id: person_id.to_string(),
                 service_month: r.service_month,
                 drug_code: d.code.clone(),
                 yj_code: yj,

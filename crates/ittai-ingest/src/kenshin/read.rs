@@ -135,7 +135,7 @@ pub fn parse(text: &str, issues: &mut Vec<XmlIssue>) -> Result<RawExam, DocError
         )));
     }
     let p = patient(root);
-    let exam_date = exam_date(&doc, root)?;
+    let exam_date = exam_date_of(&doc, root)?;
     let seen = observations(&doc, root, issues);
     Ok(RawExam {
         insurer: p.insurer,
@@ -204,7 +204,10 @@ fn patient(root: roxmltree::Node) -> Patient {
 ///
 /// # Errors
 /// [`DocError::Invalid`] when it is missing or not a date.
-fn exam_date(doc: &roxmltree::Document, root: roxmltree::Node) -> Result<NaiveDate, DocError> {
+fn exam_date_of(
+    doc: &roxmltree::Document,
+    root: roxmltree::Node,
+) -> Result<NaiveDate, DocError> {
     let event = hl7(root, "documentationOf").and_then(|d| hl7(d, "serviceEvent"));
     let date_node = event.and_then(|e| hl7(e, "effectiveTime"));
     match date_node.and_then(|t| t.attribute("value")) {
