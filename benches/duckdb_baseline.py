@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Baseline for the scale harness: the person features and the ten rules of ittai
-(SPEC §4-§5, defaults of queries/rules/*.toml, coverage guard on) written as plain SQL
+(docs/reference/time.md, docs/reference/rules.md, defaults of queries/rules/*.toml, coverage guard on) written as plain SQL
 and run by DuckDB on the same Parquet files.
 
     python3 benches/duckdb_baseline.py DATASET_DIR --fy 2024 [--out listed.csv] [--threads 2]
@@ -9,7 +9,7 @@ Prints one JSON line: {"seconds": ..., "population": ..., "listed": {"R01": n, .
 with --out, writes the listed (rule_id, person_id) pairs so that the harness can check
 that DuckDB and ittai list the same persons.
 
-The SQL is written independently of ittai's engine, from the SPEC; it is the baseline's
+The SQL is written independently of ittai's engine, from docs/reference/; it is the baseline's
 job to be a straightforward, idiomatic translation, not to reuse ittai's plan.
 """
 import argparse

@@ -1,4 +1,4 @@
-//! `ittai profile`: a dataset's calibration quantities beside the targets of SPEC §8.
+//! `ittai profile`: a dataset's calibration quantities beside the targets of docs/reference/calibration.md.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ use crate::{prepare, ui};
 
 /// Print each calibration quantity of a dataset beside its published target.
 ///
-/// Used to check that a synthetic population looks like a real union (SPEC §8): age and
+/// Used to check that a synthetic population looks like a real union (docs/reference/calibration.md): age and
 /// sex, certification by age and level, checkups, deaths, questionnaire answers, lab
 /// values, claims and costs, and the rates of rules R02–R06. Exit status 1 when a
 /// quantity is outside its tolerance.
@@ -75,7 +75,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         ui::pad("quantity", 58),
         "value",
         "accepted range",
-        "target (SPEC §8)"
+        "target (docs/reference/calibration.md)"
     );
     let mut bad = 0;
     for r in &rows {

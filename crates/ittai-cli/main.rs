@@ -56,7 +56,7 @@ enum Command {
     Report(cmd_report::Args),
     /// Show the rules in plain Japanese with their parameters and sources — 抽出条件.
     Rules(cmd_rules::Args),
-    /// Check a dataset against the calibration targets of SPEC §8 — 較正の確認.
+    /// Check a dataset against the calibration targets of docs/reference/calibration.md — 較正の確認.
     Profile(cmd_profile::Args),
     /// Generate a synthetic population (nine Parquet tables) — 合成データの生成.
     Synth(cmd_synth::Args),

@@ -1,5 +1,5 @@
-//! An independent, straightforward implementation of the ten rules, written from SPEC
-//! §2–§5 without the feature table or polars: rows are read with arrow into plain
+//! An independent, straightforward implementation of the ten rules, written from the
+//! text of docs/reference/dataset.md, time.md and rules.md without the feature table or polars: rows are read with arrow into plain
 //! structs and every rule is a loop. On sample_data it must list exactly the persons
 //! `ittai_engine::run` lists, for every rule.
 
@@ -18,7 +18,7 @@ use ittai_model::{FiscalYear, first_of_month};
 
 use crate::support::{read_batches, root};
 
-// SPEC §3.1 and §3.2, copied by hand (not read from queries/classes).
+// docs/reference/dataset.md#drug-classes, docs/reference/dataset.md#disease-classes, copied by hand (not read from queries/classes).
 const HYPNOTIC: &[&str] = &["112", "1190016", "1190023", "1190027"];
 const DIABETES: &[&str] = &[
     "396", "2492", "2499410", "2499411", "2499415", "2499416", "2499418", "2499014", "2499422",

@@ -337,7 +337,7 @@ fn life_expectancy_and_independence() {
     }
 }
 
-/// SPEC §7: the union-level ハイリスク者割合 = the rule counts of `ittai run` divided by the
+/// docs/reference/indicators.md: the union-level ハイリスク者割合 = the rule counts of `ittai run` divided by the
 /// insured on the reference date, for every rule (sample data, FY2024), in the indicator
 /// table that `ittai run` itself writes.
 #[test]

@@ -3,8 +3,8 @@
 //! and bad input.
 //!
 //! Hand counts: `grep -c '^RE,' FILE`, `grep -c '^SY,' FILE`, `grep -c '^IY,' FILE`,
-//! `awk -F, '$1=="SY" && $5=="8002"' FILE | wc -l` on tests/fixtures/uke_orca (copied from
-//! ../shared/reference/uke/samples_orca; 2018-11 … 2019-01, 和暦 layout, UTF-8, LF).
+//! `awk -F, '$1=="SY" && $5=="8002"' FILE | wc -l` on tests/fixtures/uke_orca (ORCA's public sample
+//! receipts, see reference/SOURCES.md; 2018-11 … 2019-01, 和暦 layout, UTF-8, LF).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -436,7 +436,7 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
     );
     assert_eq!(da.len(), db.len());
     assert!(da == db, "diagnoses differ");
-    // Drug YJ codes: null in the canonical table means "from the master" (SPEC §2).
+    // Drug YJ codes: null in the canonical table means "from the master" (docs/reference/dataset.md).
     let yj = |d: &ClaimDrug| {
         d.yj_code
             .clone()

@@ -1,4 +1,4 @@
-//! The integration tests of ittai (one test binary; see DESIGN.md).
+//! The integration tests of ittai (one test binary, as ripgrep lays out its tests).
 
 mod cli;
 mod independent;

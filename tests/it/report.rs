@@ -29,7 +29,7 @@ fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
         .collect()
 }
 
-/// SPEC §7 suppression, end to end. Three municipalities of 鳥取県, women aged 80, insured
+/// docs/reference/indicators.md suppression, end to end. Three municipalities of 鳥取県, women aged 80, insured
 /// all of FY2024; those with no checkup, claim or certification are 健康状態不明者 (R10):
 /// - 鳥取市 (312011): 7 listed + 20 with a checkup = 27 insured → 7 / 27 is a count under
 ///   10: no count or rate is published and the row is flagged ※;

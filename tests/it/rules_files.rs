@@ -151,7 +151,7 @@ fn threshold_20_by_copied_file_and_by_set_agree_and_are_a_subset() {
     );
 }
 
-/// SPEC §3.1: known products of the real master and their classes.
+/// docs/reference/dataset.md#drug-classes: known products of the real master and their classes.
 #[test]
 fn drug_classes_on_the_real_master() {
     let m = DrugMaster::embedded();

@@ -57,7 +57,7 @@ fn committed_sample_data_is_what_its_config_generates() {
     );
 }
 
-/// The calibration quantities of SPEC §8 on a population large enough to be stable.
+/// The calibration quantities of docs/reference/calibration.md on a population large enough to be stable.
 /// 20,000 persons keep this test within a minute in a debug build; the tolerances of
 /// `ittai profile` are checked at 100,000 persons in the closing note of issue 2.
 #[test]

@@ -1,5 +1,5 @@
 //! Atomic file output: write to a temporary file in the destination's directory, then
-//! rename over the destination, so a failed run leaves earlier outputs intact (SPEC §9).
+//! rename over the destination, so a failed run leaves earlier outputs intact (docs/reference/privacy.md).
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -10,7 +10,7 @@ use tempfile::NamedTempFile;
 /// Who may read a file we write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
-    /// Owner read/write only (0600): person-level data, target lists, rejects (SPEC §9).
+    /// Owner read/write only (0600): person-level data, target lists, rejects (docs/reference/privacy.md).
     Private,
     /// Readable by all (0644): aggregates with small counts suppressed, reports, manifests.
     Shared,

@@ -666,8 +666,8 @@ mod tests {
         assert_eq!(z.get(SUSPECTED_MODIFIER), Some("の疑い"));
     }
 
-    /// The codes of the ORCA sample receipts retired since 2019 (counted in
-    /// /work/notes/orca_counts.md with grep against both masters) resolve by the 2019
+    /// The codes of the ORCA sample receipts retired since 2019 (counted
+    /// with grep against both masters) resolve by the 2019
     /// snapshot; フルマゼニル静注液０．５ｍｇ「サワイ」 gets the YJ code its successors share.
     #[test]
     fn retired_codes_resolve_through_the_2019_snapshots() {

@@ -1,6 +1,6 @@
 //! Violations of the data contract and the rejects file they are written to.
 //!
-//! A bad record is never dropped silently (SPEC §9): every rejected row and every nulled
+//! A bad record is never dropped silently (docs/reference/privacy.md): every rejected row and every nulled
 //! value becomes one line of a rejects CSV (UTF-8 with BOM so that Japanese Excel opens
 //! it), and the run summary counts them by kind.
 

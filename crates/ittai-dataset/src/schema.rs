@@ -1,4 +1,4 @@
-//! The canonical dataset contract (SPEC §2): nine tables, their columns, types,
+//! The canonical dataset contract (docs/reference/dataset.md): nine tables, their columns, types,
 //! nullability and value checks.
 //!
 //! Each table is declared once below; the declaration generates the row struct used by

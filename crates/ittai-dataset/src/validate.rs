@@ -1,6 +1,6 @@
 //! Checking a dataset against the contract and producing its clean rows.
 //!
-//! Per value: type, null, code domain, plausible range, plausible date (SPEC §2, §9).
+//! Per value: type, null, code domain, plausible range, plausible date (docs/reference/dataset.md, docs/reference/privacy.md).
 //! Per row: intervals (coverage_start < coverage_end, valid_from ≤ valid_to).
 //! Across tables: persons known, claim ids unique, every claim line's claim present with
 //! the same person and service month, a person's coverage spells not overlapping and

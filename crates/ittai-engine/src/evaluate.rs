@@ -1,9 +1,9 @@
 //! Rules as filters over the feature table: flags, attrition and target lists.
 //!
 //! A rule's steps are the conjuncts of its top-level `all` (or the whole condition when it
-//! is not a conjunction). Attrition (SPEC §6): insured on the reference date → after each
+//! is not a conjunction). Attrition (docs/reference/rules.md#target-list): insured on the reference date → after each
 //! step → listed, with `insufficient_coverage` = persons who pass the previous steps and
-//! would pass this one but for the coverage guard (SPEC §4).
+//! would pass this one but for the coverage guard (docs/reference/time.md).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -249,7 +249,7 @@ pub fn evaluate(
     Ok((df, results))
 }
 
-/// Base columns of every target list (SPEC §6): (name_en, header_ja).
+/// Base columns of every target list (docs/reference/rules.md#target-list): (name_en, header_ja).
 pub const BASE_COLUMNS: [(&str, &str); 9] = [
     ("person_id", "被保険者ID（仮名）"),
     ("municipality_code", "市町村コード"),

@@ -1,14 +1,14 @@
 //! The person × FY feature table: everything the rules look at, computed once per
 //! extraction FY with one aggregation per source table, then joined on `person_id`.
 //!
-//! Rows: persons insured on the reference date (SPEC §4 rule population). Columns:
+//! Rows: persons insured on the reference date (docs/reference/time.md rule population). Columns:
 //! - base: `person_id`, `sex` (u8), `birth_date`, `age` (i32, full years at the reference
 //!   date), `age_band` (str), `municipality_code` (str), `care_level` (str code on the
 //!   reference date, null when none);
 //! - one column per requested [`Feature`] (see [`Feature::column`]) and its evidence
 //!   columns (see [`Feature::evidence`]).
 //!
-//! Time conventions (SPEC §4): events after the reference date are ignored; "latest"
+//! Time conventions (docs/reference/time.md): events after the reference date are ignored; "latest"
 //! checkup and questionnaire are the latest in the FY up to the reference date (ties: most
 //! non-null values, then last in file order); windows are FY-relative ([`Window`]).
 
@@ -43,7 +43,7 @@ pub enum Feature {
         /// Window.
         window: Window,
     },
-    /// Covered over the whole window (coverage guard, SPEC §4).
+    /// Covered over the whole window (coverage guard, docs/reference/time.md).
     Covered(Window),
 }
 
@@ -358,7 +358,7 @@ pub fn age_expr(birth: Expr, reference: NaiveDate) -> Expr {
             .otherwise(lit(0))
 }
 
-/// Age-band label of an age column (SPEC §4).
+/// Age-band label of an age column (docs/reference/time.md).
 pub fn age_band_expr(age: Expr) -> Expr {
     when(age.clone().lt(lit(75)))
         .then(lit("<75"))

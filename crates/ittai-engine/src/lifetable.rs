@@ -2,7 +2,7 @@
 //! average period of independence (平均自立期間, life expectancy free of 要介護2+) at the
 //! first age of the table, with 95 % confidence intervals. Pure arithmetic, no polars.
 //!
-//! Method (SPEC §7):
+//! Method (docs/reference/indicators.md):
 //! - death rates m = D / P from deaths and person-years of each age interval;
 //! - q = n·m / (1 + (1 − a)·n·m) with a = 0.5 (Chiang); the last interval is open (q = 1);
 //! - l from a radix of 100,000; L = n·(l − (1 − a)·d) for closed intervals, L = l / m for the

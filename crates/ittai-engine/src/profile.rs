@@ -1,4 +1,4 @@
-//! Calibration profile of a dataset: each calibration quantity of SPEC §8 beside its
+//! Calibration profile of a dataset: each calibration quantity of docs/reference/calibration.md beside its
 //! target and tolerance, for one FY (reference date = FY end).
 //!
 //! Tolerances are the project's (docs/CALIBRATION.md): wide enough for sampling noise
@@ -26,7 +26,7 @@ pub struct ProfileRow {
     pub lo: f64,
     /// Upper bound of the accepted range.
     pub hi: f64,
-    /// The published target as written in SPEC §8.
+    /// The published target as written in docs/reference/calibration.md.
     pub target: String,
     /// Unit (%, yen, mmHg …).
     pub unit: &'static str,

@@ -1,6 +1,6 @@
 //! The canonical dataset as polars lazy frames, with codes resolved from the vendored
 //! masters: `yj` = `claim_drugs.yj_code`, or the drug master's YJ for the 9-digit code when
-//! null (SPEC §2, §3), plus the product name; `icd` = `claim_diagnoses.icd10`, or the
+//! null (docs/reference/dataset.md), plus the product name; `icd` = `claim_diagnoses.icd10`, or the
 //! disease master's ICD-10 when null, plus the disease name.
 //!
 //! The dataset must have passed validation (ittai-io): every table is a Parquet file with
@@ -256,7 +256,7 @@ impl Sources {
     }
 
     /// Number of drug lines whose code is not in the master and that carry no YJ code
-    /// (counted and reported, never dropped; SPEC §3).
+    /// (counted and reported, never dropped; docs/reference/dataset.md).
     ///
     /// # Errors
     /// Polars errors.

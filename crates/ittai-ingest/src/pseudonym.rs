@@ -1,4 +1,4 @@
-//! Pseudonymisation of person identifiers (SPEC §9): 保険者番号 + 被保険者証の記号・番号
+//! Pseudonymisation of person identifiers (docs/reference/privacy.md): 保険者番号 + 被保険者証の記号・番号
 //! become `person_id` through a keyed hash (HMAC-SHA256), identical across all sources so
 //! that receipts, checkups, care data and the register join. The key is the user's secret;
 //! it is never written anywhere, and without it the raw numbers cannot be recovered or

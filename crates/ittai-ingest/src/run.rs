@@ -4,7 +4,7 @@
 //!
 //! Order matters: the register comes first because the care sources are linked to persons
 //! through its 介護保険 numbers; persons are derived from receipts and checkups only when no
-//! register is given (coverage then unknown — SPEC has no such case; docs/DECISIONS.md D54).
+//! register is given (coverage then unknown — the dataset contract has no such case; docs/DECISIONS.md D54).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! data in `queries/classes/drugs.toml` and `queries/classes/diseases.toml`.
 //!
 //! The defaults are compiled into the binary; a user may pass their own files. Source of
-//! the default lists: SPEC §3.1–3.2 (see the comments in the TOML files).
+//! the default lists: docs/reference/dataset.md#drug-classes, docs/reference/dataset.md#disease-classes (see the comments in the TOML files).
 
 use std::collections::BTreeMap;
 

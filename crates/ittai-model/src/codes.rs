@@ -1,4 +1,4 @@
-//! Code tables of the canonical dataset (SPEC §2). Each enum's `code()` is the value
+//! Code tables of the canonical dataset (docs/reference/dataset.md). Each enum's `code()` is the value
 //! stored in the dataset; `from_code` is its inverse and returns `None` for a code
 //! outside the domain, which the validator reports as a violation.
 
@@ -47,7 +47,7 @@ impl Sex {
 /// Kind of medical claim (レセプト種別 grouped as KDB groups them), column
 /// `medical_claims.claim_kind` (u8).
 ///
-/// Source: SPEC §2; レセ電 記録条件仕様 別表 レセプト種別 (医科入院 / 入院外, 歯科, 調剤,
+/// Source: docs/reference/dataset.md; レセ電 記録条件仕様 別表 レセプト種別 (医科入院 / 入院外, 歯科, 調剤,
 /// DPC, 訪問看護).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ClaimKind {
@@ -106,14 +106,14 @@ impl ClaimKind {
         }
     }
     /// True for the kinds that count as a visit to a doctor or dentist in rules R09
-    /// and R10 (医科入院, 医科入院外, 歯科, DPC; SPEC §5).
+    /// and R10 (医科入院, 医科入院外, 歯科, DPC; docs/reference/rules.md).
     pub fn is_visit(self) -> bool {
         matches!(
             self,
             ClaimKind::Inpatient | ClaimKind::Outpatient | ClaimKind::Dental | ClaimKind::Dpc
         )
     }
-    /// True for inpatient stays (医科入院 and DPC), used for long-term inpatients (SPEC §7).
+    /// True for inpatient stays (医科入院 and DPC), used for long-term inpatients (docs/reference/indicators.md).
     pub fn is_inpatient(self) -> bool {
         matches!(self, ClaimKind::Inpatient | ClaimKind::Dpc)
     }
@@ -122,7 +122,7 @@ impl ClaimKind {
 /// Route of a prescribed drug, column `claim_drugs.route` (u8).
 ///
 /// Derived at ingest from 診療識別 (21 内服, 22 屯服, 23 外用, 3x 注射) and the drug
-/// master's 剤形 (1 内用, 4 注射, 6 外用). Source: SPEC §2, レセ電 記録条件仕様 別表 診療識別.
+/// master's 剤形 (1 内用, 4 注射, 6 外用). Source: docs/reference/dataset.md, レセ電 記録条件仕様 別表 診療識別.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Route {
     /// 内服 (code 1).
@@ -384,11 +384,11 @@ impl CareLevel {
         }
     }
     /// True for 要支援 and 要介護 levels: a care-need certification in the sense of
-    /// 要介護認定率 (SPEC §7). 非該当 and 事業対象者 are not certifications.
+    /// 要介護認定率 (docs/reference/indicators.md). 非該当 and 事業対象者 are not certifications.
     pub fn is_certified(self) -> bool {
         !matches!(self, CareLevel::NotEligible | CareLevel::ProjectTarget)
     }
-    /// True for 要介護2–5, the "dependent" state of 平均自立期間 (SPEC §7).
+    /// True for 要介護2–5, the "dependent" state of 平均自立期間 (docs/reference/indicators.md).
     pub fn is_care2_plus(self) -> bool {
         matches!(
             self,
@@ -433,7 +433,7 @@ pub fn care_service_type_label(code: &str) -> Option<&'static str> {
 }
 
 /// True for the service types that mark a facility resident (施設入所者) in the
-/// unified checkup denominator: 51, 52, 53, 54, 55 (SPEC §7).
+/// unified checkup denominator: 51, 52, 53, 54, 55 (docs/reference/indicators.md).
 pub fn is_facility_service_type(code: &str) -> bool {
     matches!(code, "51" | "52" | "53" | "54" | "55")
 }

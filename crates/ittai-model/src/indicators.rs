@@ -1,4 +1,4 @@
-//! The evaluation indicators (共通評価指標) of SPEC §7: definitions with their Japanese
+//! The evaluation indicators (共通評価指標) of docs/reference/indicators.md: definitions with their Japanese
 //! names, units, explanations and sources, and the tidy row every indicator table uses.
 
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "当該年度に後期高齢者健康診査を1回以上受けた人の割合。",
-        source: "SPEC §7; 第3期データヘルス計画 共通評価指標",
+        source: "docs/reference/indicators.md; 第3期データヘルス計画 共通評価指標",
     },
     IndicatorDef {
         id: "dental_checkup_rate",
@@ -57,7 +57,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "当該年度に後期高齢者歯科健康診査を1回以上受けた人の割合。",
-        source: "SPEC §7; 第3期データヘルス計画 共通評価指標",
+        source: "docs/reference/indicators.md; 第3期データヘルス計画 共通評価指標",
     },
     IndicatorDef {
         id: "high_risk_rate",
@@ -67,7 +67,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: true,
         age_standardised: true,
         explanation_ja: "基準日（年度末）の被保険者のうち、一体的実施・KDB活用支援ツールの抽出条件（ルール）に該当した人の割合。条件は ittai rules show で確認できる。",
-        source: "SPEC §7; 「一体的実施・KDB活用支援ツール」の抽出条件の考え方と保健事業への活用 Ver.1",
+        source: "docs/reference/indicators.md; 「一体的実施・KDB活用支援ツール」の抽出条件の考え方と保健事業への活用 Ver.1",
     },
     IndicatorDef {
         id: "certification_rate",
@@ -77,7 +77,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "基準日（年度末）の被保険者のうち、要支援1〜要介護5の認定が有効な人の割合（非該当・事業対象者を除く）。",
-        source: "SPEC §7",
+        source: "第3期データヘルス計画 共通評価指標; docs/reference/indicators.md",
     },
     IndicatorDef {
         id: "life_expectancy_75",
@@ -87,7 +87,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: false,
         explanation_ja: "75歳の人があと何年生きるかの期待値。当該年度の死亡数と被保険者の観察人年から5歳階級の簡易生命表（Chiang法、95歳以上は開放階級）で算出し、95%信頼区間を付す。",
-        source: "SPEC §7; Chiang CL (1984) The Life Table and its Applications",
+        source: "docs/reference/indicators.md; Chiang CL (1984) The Life Table and its Applications",
     },
     IndicatorDef {
         id: "independence_75",
@@ -97,7 +97,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: false,
         explanation_ja: "75歳の人が要介護2以上にならずに過ごす期間の期待値。生命表の定常人口に年齢階級別の要介護2〜5の有病割合（基準日の認定）を掛けるSullivan法で算出し、95%信頼区間を付す。",
-        source: "SPEC §7; Sullivan DF (1971); Jagger C et al., Health expectancy calculation by the Sullivan method: a practical guide (EHLEIS, 2014)",
+        source: "docs/reference/indicators.md; Sullivan DF (1971); Jagger C et al., Health expectancy calculation by the Sullivan method: a practical guide (EHLEIS, 2014)",
     },
     IndicatorDef {
         id: "medical_cost",
@@ -107,7 +107,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "当該年度の診療年月の医療レセプトの決定点数×10円の合計を、被保険者の年間観察人年で割った額。",
-        source: "SPEC §7",
+        source: "第3期データヘルス計画 共通評価指標; docs/reference/indicators.md",
     },
     IndicatorDef {
         id: "medical_cost_inpatient",
@@ -117,7 +117,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "医療費のうち医科入院とDPCのレセプト分。",
-        source: "SPEC §7",
+        source: "第3期データヘルス計画 共通評価指標; docs/reference/indicators.md",
     },
     IndicatorDef {
         id: "medical_cost_outpatient",
@@ -127,7 +127,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "医療費のうち医科入院外のレセプト分。",
-        source: "SPEC §7",
+        source: "第3期データヘルス計画 共通評価指標; docs/reference/indicators.md",
     },
     IndicatorDef {
         id: "medical_cost_dental",
@@ -137,7 +137,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "医療費のうち歯科のレセプト分。",
-        source: "SPEC §7",
+        source: "第3期データヘルス計画 共通評価指標; docs/reference/indicators.md",
     },
     IndicatorDef {
         id: "medical_cost_pharmacy",
@@ -147,7 +147,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "医療費のうち調剤のレセプト分。",
-        source: "SPEC §7",
+        source: "第3期データヘルス計画 共通評価指標; docs/reference/indicators.md",
     },
     IndicatorDef {
         id: "care_cost",
@@ -157,7 +157,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "当該年度のサービス提供年月の介護レセプトの単位数×10円の合計を、被保険者の年間観察人年で割った額（地域区分による単価差は考慮しない）。",
-        source: "SPEC §7",
+        source: "第3期データヘルス計画 共通評価指標; docs/reference/indicators.md",
     },
     IndicatorDef {
         id: "polypharmacy_rate",
@@ -167,7 +167,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "当該年度に内服薬の処方を受けた人のうち、いずれかの月に内服薬が15成分（YJコード上7桁）以上だった人の割合。",
-        source: "SPEC §7",
+        source: "第3期データヘルス計画 共通評価指標; docs/reference/indicators.md",
     },
     IndicatorDef {
         id: "duplicate_rate",
@@ -177,7 +177,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "当該年度に内服薬の処方を受けた人のうち、同じ月に同じ成分（YJコード上7桁）を医科入院外・調剤のレセプトで2か所以上の医療機関・薬局から受けた人の割合（レセプトの医療機関コードで区別）。",
-        source: "SPEC §7",
+        source: "第3期データヘルス計画 共通評価指標; docs/reference/indicators.md",
     },
     IndicatorDef {
         id: "generic_share",
@@ -187,7 +187,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "後発医薬品の数量 ÷（後発医薬品のある先発医薬品の数量＋後発医薬品の数量）。数量は使用量×日数（回数）。後発品の有無はYJコード上9桁（成分・剤形・規格）が同じ後発品が医薬品マスターにあるかで判定。",
-        source: "SPEC §7; 厚生労働省 後発医薬品の数量シェアの定義",
+        source: "docs/reference/indicators.md; 厚生労働省 後発医薬品の数量シェアの定義",
     },
     IndicatorDef {
         id: "deaths",
@@ -197,7 +197,7 @@ pub const INDICATORS: [IndicatorDef; 16] = [
         per_rule: false,
         age_standardised: true,
         explanation_ja: "当該年度に死亡により資格を喪失した人の数（分子）を被保険者の観察人年（分母）で割り100を掛けた値。",
-        source: "SPEC §7",
+        source: "第3期データヘルス計画 共通評価指標; docs/reference/indicators.md",
     },
 ];
 

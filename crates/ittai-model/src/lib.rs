@@ -4,8 +4,8 @@
 //!
 //! This crate does no I/O and knows nothing of dataframes; every other crate uses
 //! it for the meaning of the codes it reads and writes. Sources of each code table are
-//! given on the type; the canonical dataset is described in `docs/SPEC-NOTES.md` and
-//! in the project's copy of the domain contract (SPEC §2).
+//! given on the type; the canonical dataset is described in
+//! docs/reference/dataset.md.
 
 pub mod check_digit;
 pub mod classes;

@@ -1,6 +1,6 @@
 //! Fiscal years, service months, ages, age bands and 和暦 (Japanese era) dates.
 //!
-//! Source: SPEC §1 and §4 (FY2024 = 2024-04-01 .. 2025-03-31; age = full years at the
+//! Source: docs/reference/README.md, docs/reference/time.md (FY2024 = 2024-04-01 .. 2025-03-31; age = full years at the
 //! reference date; bands <75, 75–79, …, 95+); 和暦 era codes from レセ電 記録条件仕様
 //! 別表 元号 (1 明治, 2 大正, 3 昭和, 4 平成, 5 令和).
 
@@ -79,7 +79,7 @@ pub fn age_at(birth: NaiveDate, at: NaiveDate) -> i32 {
     age
 }
 
-/// Age band of the indicators and target lists (SPEC §4).
+/// Age band of the indicators and target lists (docs/reference/time.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum AgeBand {
     /// Under 75 (障害認定 insured aged 65–74).

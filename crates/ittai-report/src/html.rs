@@ -21,7 +21,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use crate::charts::{self, Bar, Series};
 use ittai_dataset::thousands;
 
-/// Counts below this are not published (SPEC §7).
+/// Counts below this are not published (docs/reference/indicators.md).
 pub const MIN_PUBLISHED: f64 = 10.0;
 
 /// Everything the report shows.

@@ -1,5 +1,5 @@
 //! The published indicator table: Japanese headers, municipality names, and small counts
-//! blanked (SPEC §7: counts under 10 and the rates built on them are suppressed, with a
+//! blanked (docs/reference/indicators.md: counts under 10 and the rates built on them are suppressed, with a
 //! flag).
 
 use std::collections::{BTreeMap, HashMap};

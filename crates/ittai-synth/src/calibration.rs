@@ -1,6 +1,6 @@
 //! Calibration of the synthetic population: every rate and distribution the generator
-//! uses, with its source. Targets are SPEC §8 ("Calibration facts"); figures marked
-//! (est.) are project estimates, as in SPEC §8. `ittai profile` prints the achieved
+//! uses, with its source. Targets are docs/reference/calibration.md ("Calibration facts"); figures marked
+//! (est.) are project estimates, as in docs/reference/calibration.md. `ittai profile` prints the achieved
 //! values beside the targets.
 
 /// Share of persons, among those insured on the first day, aged 65–74 and insured through
@@ -18,7 +18,7 @@ pub const PUBLIC_ASSISTANCE_PER_YEAR: f64 = 0.0015;
 
 /// Annual death probability at age 75 and its growth per year of age (Gompertz), by sex
 /// (male, female). Chosen so that deaths at 75+ are ≈ 6–7 % per year over the 2020
-/// census age structure (SPEC §8, est.); the ratio male/female follows 簡易生命表 2022.
+/// census age structure (docs/reference/calibration.md, est.); the ratio male/female follows 簡易生命表 2022.
 pub const DEATH_Q75: [f64; 2] = [0.027, 0.0133];
 /// Gompertz slope per year of age (male, female).
 pub const DEATH_SLOPE: [f64; 2] = [0.112, 0.132];
@@ -30,13 +30,13 @@ pub const DEATH_IN_HOSPITAL: f64 = 0.70;
 
 /// Certification prevalence by age follows logit p = `CERT_LOGIT_75` + `CERT_LOGIT_SLOPE` ×
 /// (age − 75), which gives 12 % at 77, 26 % at 82, 48 % at 87 and 72 % at 92.5, the
-/// midpoints of the SPEC §8 bands (75–79 ≈ 12 %, 80–84 ≈ 26 %, 85–89 ≈ 48 %, 90+ ≈ 72 %).
+/// midpoints of the docs/reference/calibration.md bands (75–79 ≈ 12 %, 80–84 ≈ 26 %, 85–89 ≈ 48 %, 90+ ≈ 72 %).
 pub const CERT_LOGIT_75: f64 = -2.65;
 /// See [`CERT_LOGIT_75`].
 pub const CERT_LOGIT_SLOPE: f64 = 0.205;
 /// Certification prevalence of the under-75 (disability) insured (est.).
 pub const CERT_UNDER_75: f64 = 0.20;
-/// Level mix among the certified, cumulative, 要支援1 … 要介護5 (SPEC §8: 14, 14, 21, 17,
+/// Level mix among the certified, cumulative, 要支援1 … 要介護5 (docs/reference/calibration.md: 14, 14, 21, 17,
 /// 13, 12, 9 %). The cut points sit a little below the target shares at the low end
 /// because new certifications start just above the threshold (low levels), which the
 /// stationary mix of the latent model does not see.
@@ -56,7 +56,7 @@ pub const HOME_SERVICE_USE: [f64; 2] = [0.55, 0.88];
 
 /// Checkup participation: each person has a propensity drawn from Beta(a, b); the yearly
 /// attendance is Bernoulli(propensity × modifiers). Mean participation among insured
-/// ≈ 27 % (SPEC §8); the Beta shape gives the strong year-to-year persistence seen in
+/// ≈ 27 % (docs/reference/calibration.md); the Beta shape gives the strong year-to-year persistence seen in
 /// practice (most takers come every year).
 pub const CHECKUP_BETA: (f64, f64) = (0.55, 0.85);
 /// Multiplier on checkup propensity for the certified (at home) and for facility residents.
@@ -70,7 +70,7 @@ pub const QUESTIONNAIRE_ELSEWHERE: [f64; 2] = [0.025, 0.015];
 pub const DENTAL_CHECKUP: [f64; 2] = [0.12, 0.01];
 
 /// Share of persons who avoid doctors (no regular clinic; about 5 % of insured have no
-/// medical claim in a year, SPEC §8 "≈ 95 % have a medical claim").
+/// medical claim in a year, docs/reference/calibration.md "≈ 95 % have a medical claim").
 pub const AVOIDER_SHARE: f64 = 0.05;
 
 /// Hospital admissions per person-year at frailty 0, age 80 (est.; about 18 % of the
@@ -105,5 +105,5 @@ pub const RESTART_TREATMENT_PER_YEAR: f64 = 0.25;
 
 /// Coefficient of a shared multimorbidity factor in every condition's logit: it makes
 /// conditions cluster in the same persons, which gives the long tail of monthly drug
-/// counts behind 多剤 (R03, ≈ 4.5 % with ≥ 15 drugs, SPEC §8).
+/// counts behind 多剤 (R03, ≈ 4.5 % with ≥ 15 drugs, docs/reference/calibration.md).
 pub const MULTIMORBIDITY: f64 = 1.02;

@@ -10,7 +10,7 @@
 //!
 //! Prevalence models are logistic in three latent traits of a person (metabolic risk `m`,
 //! standardised frailty `z`, age) plus sex; intercepts are calibrated so the population
-//! lands near SPEC §8 (checked by `ittai profile`). Sources of the prevalence targets:
+//! lands near docs/reference/calibration.md (checked by `ittai profile`). Sources of the prevalence targets:
 //! 患者調査 2020 and 国民健康・栄養調査 2019 for the 75+ (est. where marked).
 
 use std::collections::HashMap;
@@ -39,7 +39,7 @@ macro_rules! groups {
 }
 
 groups! {
-    // hypertension (降圧薬; SPEC §3.1 classes 213, 214, 2171 Ca blockers, 2123 β blockers)
+    // hypertension (降圧薬; docs/reference/dataset.md#drug-classes classes 213, 214, 2171 Ca blockers, 2123 β blockers)
     "ccb" => ["2171022", "2149037", "2171021", "2171014"], Oral, 1.0;
     "arb" => ["2149044", "2149042", "2149040", "2149039", "2149041", "2149046"], Oral, 1.0;
     "acei" => ["2144009", "2144002"], Oral, 1.0;
@@ -534,7 +534,7 @@ mod tests {
         assert_eq!(cat.icd10["8833421"], "I10");
         assert_eq!(cat.icd10["4289015"], "I509");
         assert_eq!(cat.icd10["2500015"], "E11");
-        // The hypnotic group is all SPEC §3.1 hypnotics; etizolam is its own group.
+        // The hypnotic group is all docs/reference/dataset.md#drug-classes hypnotics; etizolam is its own group.
         let hyp = ittai_model::classes::default_drug_classes();
         let off = Default::default();
         for ps in &cat.products[cat.group_index["hypnotic"]] {

@@ -1,6 +1,6 @@
 //! Deterministic synthetic population of a 後期高齢者医療広域連合: the nine tables of the
 //! canonical dataset for several fiscal years, calibrated to the published facts of
-//! SPEC §8, from a seed and a small configuration.
+//! docs/reference/calibration.md, from a seed and a small configuration.
 //!
 //! Flow: [`SynthConfig`] → [`world::World`] (catalog of real drug and disease codes,
 //! municipalities, institutions) → for each person index, [`person::simulate`] (their own

@@ -1477,7 +1477,7 @@ impl<'w> Sim<'w> {
         });
         // Group means (treated, untreated hypertensive, normotensive) plus the person's
         // own level: about 2.5 % of the untreated reach 160 mmHg, which with the HbA1c
-        // arm puts コントロール不良 (R06) near its published 0.45 % (SPEC §8).
+        // arm puts コントロール不良 (R06) near its published 0.45 % (docs/reference/calibration.md).
         let group_mean = if ht_treated {
             143.0
         } else if ht {

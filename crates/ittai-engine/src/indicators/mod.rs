@@ -1,4 +1,4 @@
-//! The evaluation indicators of SPEC §7 for every FY of a dataset: per municipality and
+//! The evaluation indicators of docs/reference/indicators.md for every FY of a dataset: per municipality and
 //! for the union, by sex and age band, with numerators and denominators, directly
 //! age-standardised values, the change from the previous FY, life expectancy and the
 //! average period of independence at 75 with 95 % CIs, and small-count suppression.
@@ -21,7 +21,7 @@ use self::cells::{Cell, LifeInput};
 use crate::lifetable::{AgeInterval, LifeTable, life_table};
 use crate::{Frame, RunResult, RunSpec, Sources};
 
-/// Published counts below this are suppressed (NDB open-data practice, SPEC §7).
+/// Published counts below this are suppressed (NDB open-data practice, docs/reference/indicators.md).
 pub const MIN_COUNT: f64 = 10.0;
 
 /// A life table of one FY × area × sex, for the report.

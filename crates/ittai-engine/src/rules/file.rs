@@ -286,7 +286,7 @@ pub struct Rule {
     pub purpose_ja: String,
     /// Source document and section.
     pub citation: String,
-    /// Apply the coverage guard to "no X in W" conditions (SPEC §4).
+    /// Apply the coverage guard to "no X in W" conditions (docs/reference/time.md).
     pub coverage_guard: bool,
     /// Parameters with their current values, in file order of names.
     pub params: BTreeMap<String, Param>,

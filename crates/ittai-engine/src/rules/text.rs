@@ -1,5 +1,5 @@
 //! Plain-Japanese text of a rule as applied, generated from its resolved condition, so
-//! the text always matches the parameters in force (SPEC §5: "a Japanese description
+//! the text always matches the parameters in force (docs/reference/rules.md: "a Japanese description
 //! generated from its parameters").
 
 use std::collections::BTreeMap;

@@ -1,5 +1,5 @@
 //! Windows relative to the extraction fiscal year: `FY`, `FY-1`, `FY-1..FY`,
-//! `FY-3..FY-1` (SPEC §4, §5).
+//! `FY-3..FY-1` (docs/reference/time.md, docs/reference/rules.md).
 
 use chrono::NaiveDate;
 use ittai_model::time::add_months;

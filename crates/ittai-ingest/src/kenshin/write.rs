@@ -2,8 +2,8 @@
 //! valid against the MHLW V08 schema (reference/kenshin/xsd_v08/hc08_V08.xsd), and
 //! packing them into submission-style zip archives (`<root>/DATA/h….xml`).
 //!
-//! The document follows the structure of a 2024 submission (header ids and OIDs as in
-//! /work/notes of the project's research, summarised in docs/INGEST.md): 報告区分 10,
+//! The document follows the structure of a 2024 submission (header ids and OIDs
+//! as summarised in docs/INGEST.md): 報告区分 10,
 //! 健診プログラム 020 (広域連合の保健事業), one section 01010 with one flat observation per
 //! value. Blood pressure is written as the representative value (その他); a fasting TG or
 //! glucose comes with 採血時間 2 (食後10時間以上). Names are not written.

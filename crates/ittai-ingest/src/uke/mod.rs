@@ -39,7 +39,7 @@ impl Schedule {
     }
 }
 
-/// The canonical claim kind (SPEC §2) of a receipt from its レセプト種別 (RE field 3, 別表5)
+/// The canonical claim kind (docs/reference/dataset.md) of a receipt from its レセプト種別 (RE field 3, 別表5)
 /// and whether it has DPC records: first digit 1 医科 (fourth digit odd 入院 → 1, or 5 with
 /// DPC records; even or 0 入院外 → 2), 3 歯科 → 3, 4 調剤 → 4. `None` for anything else.
 pub fn claim_kind(receipt_type: &str, dpc: bool) -> Option<u8> {
