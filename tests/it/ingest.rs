@@ -17,6 +17,7 @@ use ittai_dataset::{
 use ittai_ingest::{IngestOptions, IngestSummary};
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster, Resolver};
 use ittai_ingest::pseudonym::IdKey;
+use ittai_model::{ClaimKind, PersonId, QuestionnaireSetting};
 
 use crate::support::{ittai, root};
 
@@ -162,7 +163,10 @@ fn late_elderly_receipt_keeps_its_insurer_and_pseudonymised_number() {
         .iter()
         .find(|c| c.person_id == late[0].person_id)
         .unwrap();
-    assert_eq!((c.claim_kind, c.points, c.days), (2, Some(354), Some(1)));
+    assert_eq!(
+        (c.claim_kind, c.points, c.days),
+        (ClaimKind::Outpatient.code(), Some(354), Some(1))
+    );
     assert_eq!(
         c.service_month,
         chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap()
@@ -259,11 +263,11 @@ fn norm_claims(
     let mut by_id = HashMap::new();
     let mut v: Vec<String> = claims
         .iter()
-        .filter(|c| c.claim_kind != 6)
+        .filter(|c| c.claim_kind != ClaimKind::HomeNursing.code())
         .map(|c| {
             let k = format!(
                 "{}|{}|{}|{}|{:?}|{:?}",
-                pid(&c.person_id),
+                pid(c.person_id.as_str()),
                 c.service_month,
                 c.claim_kind,
                 c.institution_code,
@@ -314,7 +318,7 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
     );
     assert!(unexpected(&s, &[]).is_empty(), "{:?}", unexpected(&s, &[]));
     // Original id → the id ingest gives the person (from the numbers the export wrote).
-    let map: HashMap<String, String> = e
+    let map: HashMap<PersonId, PersonId> = e
         .numbers
         .iter()
         .map(|(orig, (ins, no))| (key().person_id(ins, "", no), orig.clone()))
@@ -322,7 +326,7 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
     let orig = |p: &str| p.to_string();
     let back_id = |p: &str| {
         map.get(p)
-            .cloned()
+            .map(PersonId::to_string)
             .unwrap_or_else(|| panic!("unknown person id {p}"))
     };
 
@@ -346,13 +350,13 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
     let a = sorted(
         rows::<Person>(&canon)
             .iter()
-            .map(|p| f(p, orig(&p.person_id)))
+            .map(|p| f(p, orig(p.person_id.as_str())))
             .collect(),
     );
     let b = sorted(
         rows::<Person>(&back)
             .iter()
-            .map(|p| f(p, back_id(&p.person_id)))
+            .map(|p| f(p, back_id(p.person_id.as_str())))
             .collect(),
     );
     assert_eq!(a.len(), b.len());
@@ -368,12 +372,12 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
         sorted(
             rows::<Certification>(&canon)
                 .iter()
-                .map(|c| f(c, orig(&c.person_id)))
+                .map(|c| f(c, orig(c.person_id.as_str())))
                 .collect()
         ) == sorted(
             rows::<Certification>(&back)
                 .iter()
-                .map(|c| f(c, back_id(&c.person_id)))
+                .map(|c| f(c, back_id(c.person_id.as_str())))
                 .collect()
         ),
         "certifications differ"
@@ -394,12 +398,12 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
         sorted(
             rows::<CareClaim>(&canon)
                 .iter()
-                .map(|c| f(c, orig(&c.person_id)))
+                .map(|c| f(c, orig(c.person_id.as_str())))
                 .collect()
         ) == sorted(
             rows::<CareClaim>(&back)
                 .iter()
-                .map(|c| f(c, back_id(&c.person_id)))
+                .map(|c| f(c, back_id(c.person_id.as_str())))
                 .collect()
         ),
         "care claims differ"
@@ -477,7 +481,7 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
         format!(
             "{id}|{:?}",
             Checkup {
-                person_id: String::new(),
+                person_id: PersonId::default(),
                 ..c.clone()
             }
         )
@@ -485,13 +489,13 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
     let ka = sorted(
         rows::<Checkup>(&canon)
             .iter()
-            .map(|c| f(c, orig(&c.person_id)))
+            .map(|c| f(c, orig(c.person_id.as_str())))
             .collect(),
     );
     let kb = sorted(
         rows::<Checkup>(&back)
             .iter()
-            .map(|c| f(c, back_id(&c.person_id)))
+            .map(|c| f(c, back_id(c.person_id.as_str())))
             .collect(),
     );
     assert_eq!(ka.len(), kb.len());
@@ -503,12 +507,12 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
         format!(
             "{id}|{:?}",
             Questionnaire {
-                person_id: String::new(),
+                person_id: PersonId::default(),
                 ..q.clone()
             }
         )
     };
-    let checkup_dates: BTreeSet<(String, chrono::NaiveDate)> = rows::<Checkup>(&canon)
+    let checkup_dates: BTreeSet<(PersonId, chrono::NaiveDate)> = rows::<Checkup>(&canon)
         .iter()
         .map(|c| (c.person_id.clone(), c.exam_date))
         .collect();
@@ -516,15 +520,16 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
         rows::<Questionnaire>(&canon)
             .iter()
             .filter(|q| {
-                q.setting == 1 && checkup_dates.contains(&(q.person_id.clone(), q.answer_date))
+                q.setting == QuestionnaireSetting::Checkup.code()
+                    && checkup_dates.contains(&(q.person_id.clone(), q.answer_date))
             })
-            .map(|q| f(q, orig(&q.person_id)))
+            .map(|q| f(q, orig(q.person_id.as_str())))
             .collect(),
     );
     let qb = sorted(
         rows::<Questionnaire>(&back)
             .iter()
-            .map(|q| f(q, back_id(&q.person_id)))
+            .map(|q| f(q, back_id(q.person_id.as_str())))
             .collect(),
     );
     assert!(qa.len() > 500, "{}", qa.len());
@@ -926,5 +931,9 @@ fn real_receipts_ingested_then_run_give_sensible_lists() {
     );
     let claims: Vec<MedicalClaim> = rows(&data);
     assert_eq!(claims.len(), 96, "7 + 4 + 9 + 27 + 20 + 26 + 3 receipts");
-    assert!(claims.iter().any(|c| c.claim_kind == 3));
+    assert!(
+        claims
+            .iter()
+            .any(|c| c.claim_kind == ClaimKind::Dental.code())
+    );
 }

@@ -11,6 +11,7 @@ use ittai_dataset::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
     ParquetTableWriter, Person, Questionnaire, Row, RowBatch,
 };
+use ittai_model::{ClaimKind, QuestionnaireSetting, Route, Sex};
 
 pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
@@ -84,7 +85,7 @@ pub fn questionnaire(person: &str, date: NaiveDate, answers: &[(u8, u8)]) -> Que
     Questionnaire {
         person_id: person.into(),
         answer_date: date,
-        setting: 1,
+        setting: QuestionnaireSetting::Checkup.code(),
         q01: Some(q[0]),
         q02: Some(q[1]),
         q03: Some(q[2]),
@@ -108,7 +109,7 @@ impl Dataset {
     pub fn person(&mut self, id: &str, birth: NaiveDate, start: NaiveDate) -> &mut Self {
         self.persons.push(Person {
             person_id: id.into(),
-            sex: 2,
+            sex: Sex::Female.code(),
             birth_date: birth,
             municipality_code: MUNI.into(),
             insurer_number: INSURER.into(),
@@ -125,14 +126,14 @@ impl Dataset {
     }
 
     /// A claim; returns its id.
-    pub fn claim(&mut self, person: &str, month: NaiveDate, kind: u8) -> String {
+    pub fn claim(&mut self, person: &str, month: NaiveDate, kind: ClaimKind) -> String {
         self.seq += 1;
         let id = format!("c{}", self.seq);
         self.medical_claims.push(MedicalClaim {
             claim_id: id.clone(),
             person_id: person.into(),
             service_month: month,
-            claim_kind: kind,
+            claim_kind: kind.code(),
             institution_code: "3110100012".into(),
             points: Some(1000),
             days: Some(1),
@@ -154,7 +155,7 @@ impl Dataset {
             service_month: c.service_month,
             drug_code: code.into(),
             yj_code: Some(yj.into()),
-            route: Some(1),
+            route: Some(Route::Oral.code()),
             quantity: Some(1.0),
             days: Some(28),
         });

@@ -12,6 +12,7 @@ use arrow_array::{
     UInt8Array,
 };
 use chrono::NaiveDate;
+use ittai_model::PersonId;
 
 use super::schema::ColType;
 
@@ -127,6 +128,10 @@ macro_rules! column_value {
 
 column_value!(String, Str, Str, StringArray, |v| v.as_str(), |x| x
     .to_string());
+// A person id is stored exactly as its text (the same Utf8 column as a `String`).
+column_value!(PersonId, Str, Str, StringArray, |v| v.as_str(), |x| {
+    PersonId::from(x)
+});
 column_value!(u8, U8, U8, UInt8Array, |v| *v, |x| x);
 column_value!(i32, I32, I32, Int32Array, |v| *v, |x| x);
 column_value!(i64, I64, I64, Int64Array, |v| *v, |x| x);

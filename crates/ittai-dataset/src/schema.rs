@@ -8,6 +8,7 @@
 
 use arrow_schema::{DataType, Field, Schema};
 use chrono::NaiveDate;
+use ittai_model::{ClaimKind, LossReason, PersonId, QuestionnaireSetting, Route, Sex, UrineTest};
 
 use super::column::{ColumnBuilder, ColumnValue};
 
@@ -239,16 +240,22 @@ macro_rules! canonical_tables {
 
 use Check::*;
 
-const URINE: &[u8] = &[1, 2, 3, 4, 5];
+// The code sets of the u8 code columns, from the model's code types.
+const SEX: &[u8] = &Sex::CODES;
+const LOSS_REASON: &[u8] = &LossReason::CODES;
+const URINE: &[u8] = &UrineTest::CODES;
+const SETTING: &[u8] = &QuestionnaireSetting::CODES;
+const CLAIM_KIND: &[u8] = &ClaimKind::CODES;
+const ROUTE: &[u8] = &Route::CODES;
 
 canonical_tables! {
     /// One coverage spell (資格) of an insured person.
     Person, PERSONS => "persons", date = "coverage_start",
     intervals = [("coverage_start", "coverage_end", true)] {
         /// Pseudonymised person id (str).
-        person_id: String => Id;
+        person_id: PersonId => Id;
         /// 性別: 1 男, 2 女 (u8).
-        sex: u8 => Codes(&[1, 2]);
+        sex: u8 => Codes(SEX);
         /// 生年月日 (date).
         birth_date: NaiveDate => PastDate;
         /// 全国地方公共団体コード, 6 digits with check digit (str).
@@ -260,13 +267,13 @@ canonical_tables! {
         /// 資格喪失日, first day without coverage; null = still covered (date).
         coverage_end: Option<NaiveDate> => FutureDate, RejectRow;
         /// 喪失事由: 1 死亡, 2 転出, 3 生活保護, 9 other (u8).
-        loss_reason: Option<u8> => Codes(&[1, 2, 3, 9]);
+        loss_reason: Option<u8> => Codes(LOSS_REASON);
     }
 
     /// One health checkup (後期高齢者健康診査).
     Checkup, CHECKUPS => "checkups", date = "exam_date", intervals = [] {
         /// Pseudonymised person id (str).
-        person_id: String => Id;
+        person_id: PersonId => Id;
         /// 健診実施日 (date).
         exam_date: NaiveDate => PastDate;
         /// 身長, cm (f64).
@@ -316,7 +323,7 @@ canonical_tables! {
     /// One dental checkup (後期高齢者歯科健康診査).
     DentalCheckup, DENTAL_CHECKUPS => "dental_checkups", date = "exam_date", intervals = [] {
         /// Pseudonymised person id (str).
-        person_id: String => Id;
+        person_id: PersonId => Id;
         /// 歯科健診実施日 (date).
         exam_date: NaiveDate => PastDate;
     }
@@ -324,11 +331,11 @@ canonical_tables! {
     /// One administration of the 15-item 後期高齢者の質問票.
     Questionnaire, QUESTIONNAIRES => "questionnaires", date = "answer_date", intervals = [] {
         /// Pseudonymised person id (str).
-        person_id: String => Id;
+        person_id: PersonId => Id;
         /// 回答日 (date).
         answer_date: NaiveDate => PastDate;
         /// 実施場所: 1 健診, 2 通いの場, 3 医療機関, 9 other (u8).
-        setting: u8 => Codes(&[1, 2, 3, 9]);
+        setting: u8 => Codes(SETTING);
         /// Q1 健康状態: 1 よい … 5 よくない (u8).
         q01: Option<u8> => Answer(5);
         /// Q2 生活満足度: 1 満足 … 4 不満 (u8).
@@ -366,11 +373,11 @@ canonical_tables! {
         /// Receipt id, unique in the dataset (str).
         claim_id: String => Id;
         /// Pseudonymised person id (str).
-        person_id: String => Id;
+        person_id: PersonId => Id;
         /// 診療年月, first day of the month (date).
         service_month: NaiveDate => ServiceMonth;
         /// 1 医科入院, 2 医科入院外, 3 歯科, 4 調剤, 5 DPC, 6 訪問看護 (u8).
-        claim_kind: u8 => Codes(&[1, 2, 3, 4, 5, 6]);
+        claim_kind: u8 => Codes(CLAIM_KIND);
         /// 医療機関コード (都道府県 2 + 点数表 1 + 機関 7), 10 digits (str).
         institution_code: String => Digits(10);
         /// 決定点数, points; 1 point = 10 yen (i64).
@@ -384,7 +391,7 @@ canonical_tables! {
         /// Receipt id; must exist in medical_claims (str).
         claim_id: String => Id;
         /// Pseudonymised person id; must equal the receipt's (str).
-        person_id: String => Id;
+        person_id: PersonId => Id;
         /// 診療年月; must equal the receipt's (date).
         service_month: NaiveDate => ServiceMonth;
         /// 傷病名コード, 7 digits; 0000999 = 未コード化 (str).
@@ -404,7 +411,7 @@ canonical_tables! {
         /// Receipt id; must exist in medical_claims (str).
         claim_id: String => Id;
         /// Pseudonymised person id; must equal the receipt's (str).
-        person_id: String => Id;
+        person_id: PersonId => Id;
         /// 診療年月; must equal the receipt's (date).
         service_month: NaiveDate => ServiceMonth;
         /// レセ電 医薬品コード, 9 digits (str).
@@ -412,7 +419,7 @@ canonical_tables! {
         /// YJ code, 12 characters; resolved from the drug master when null (str).
         yj_code: Option<String> => Yj;
         /// 1 内服, 2 頓服, 3 外用, 4 注射, 9 other (u8).
-        route: Option<u8> => Codes(&[1, 2, 3, 4, 9]);
+        route: Option<u8> => Codes(ROUTE);
         /// 使用量 per day or per dose, in the master's unit (f64).
         quantity: Option<f64> => Range(0.0, 1.0e6);
         /// 投与日数 or 回数 (i32).
@@ -422,7 +429,7 @@ canonical_tables! {
     /// One care claim line per service type and month (介護給付費明細書 / 給付実績).
     CareClaim, CARE_CLAIMS => "care_claims", date = "service_month", intervals = [] {
         /// Pseudonymised person id (str).
-        person_id: String => Id;
+        person_id: PersonId => Id;
         /// サービス提供年月, first day of the month (date).
         service_month: NaiveDate => ServiceMonth;
         /// サービス種類コード, 2 characters (str).
@@ -441,7 +448,7 @@ canonical_tables! {
     Certification, CERTIFICATIONS => "certifications", date = "decision_date",
     intervals = [("valid_from", "valid_to", false)] {
         /// Pseudonymised person id (str).
-        person_id: String => Id;
+        person_id: PersonId => Id;
         /// 認定日 (date).
         decision_date: NaiveDate => PastDate;
         /// 要介護状態区分: 01 非該当, 06 事業対象者, 12–13 要支援1–2, 21–25 要介護1–5 (str).

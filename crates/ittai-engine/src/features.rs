@@ -16,7 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
 use ittai_model::classes::{DiseaseClass, DrugClass};
-use ittai_model::{ClaimKind, FiscalYear, Route, first_of_month};
+use ittai_model::{
+    AgeBand, CareLevel, ClaimKind, FiscalYear, LossReason, QuestionnaireSetting, Route, Sex,
+    UrineTest, first_of_month,
+};
 use polars::prelude::*;
 
 use crate::rules::file::{DrugUnit, Event, Node};
@@ -47,12 +50,13 @@ pub enum Feature {
     Covered(Window),
 }
 
+/// True when `kinds` are exactly the kinds that count as a visit ([`ClaimKind::is_visit`]).
+fn is_visit_set(kinds: &BTreeSet<ClaimKind>) -> bool {
+    kinds.iter().copied().eq(ClaimKind::visits())
+}
+
 fn kinds_tag(kinds: &BTreeSet<ClaimKind>) -> String {
-    let visit: BTreeSet<ClaimKind> = ClaimKind::ALL
-        .into_iter()
-        .filter(|k| k.is_visit())
-        .collect();
-    if *kinds == visit {
+    if is_visit_set(kinds) {
         return "visit".to_string();
     }
     kinds
@@ -92,7 +96,8 @@ impl Feature {
                 window,
             } => {
                 let r: Vec<_> = routes.iter().map(|r| r.label_en()).collect();
-                let suffix = if r == ["oral"] && *unit == DrugUnit::Yj7 {
+                let oral_only = routes.iter().eq([Route::Oral].iter());
+                let suffix = if oral_only && *unit == DrugUnit::Yj7 {
                     String::new()
                 } else {
                     format!("_{}_{}", r.join("_"), unit.name())
@@ -113,7 +118,8 @@ impl Feature {
                     let e = if ex.is_empty() {
                         String::new()
                     } else {
-                        format!("_excl_{}", ex.iter().cloned().collect::<Vec<_>>().join("_"))
+                        let codes: Vec<&str> = ex.iter().map(|l| l.code()).collect();
+                        format!("_excl_{}", codes.join("_"))
                     };
                     format!("has_certification{e}_{}", w.tag())
                 }
@@ -155,7 +161,7 @@ impl Feature {
                 }
                 Event::Claim(k) => {
                     let t = kinds_tag(k);
-                    let ja = if t == "visit" {
+                    let ja = if is_visit_set(k) {
                         "最終受診月（医科・歯科・DPC）".to_string()
                     } else {
                         format!(
@@ -282,6 +288,55 @@ pub fn in_u8(c: Expr, codes: impl IntoIterator<Item = u8>) -> Expr {
     })
 }
 
+/// A code type of the model whose values are stored in a canonical column (docs/reference/dataset.md):
+/// how a value is written as a polars literal of that column's type. The u8 codes
+/// ([`Sex`], [`ClaimKind`], [`Route`], [`LossReason`], [`QuestionnaireSetting`],
+/// [`UrineTest`]) are UInt8 literals of their `code()`; a [`CareLevel`] is its two-digit
+/// string code.
+pub trait CodeValue: Copy {
+    /// The literal of the value's dataset code.
+    fn code_lit(self) -> Expr;
+}
+
+macro_rules! u8_code_value {
+    ($($t:ty),*) => {$(
+        impl CodeValue for $t {
+            fn code_lit(self) -> Expr {
+                lit(self.code())
+            }
+        }
+    )*};
+}
+
+u8_code_value!(
+    Sex,
+    ClaimKind,
+    Route,
+    LossReason,
+    QuestionnaireSetting,
+    UrineTest
+);
+
+impl CodeValue for CareLevel {
+    fn code_lit(self) -> Expr {
+        lit(self.code())
+    }
+}
+
+/// `c` holds the code of `value` (null where `c` is null).
+pub fn is_code<T: CodeValue>(c: Expr, value: T) -> Expr {
+    c.eq(value.code_lit())
+}
+
+/// `c` holds the code of one of `values` (OR of equalities; false for null and for no
+/// values): the polars form of a set of codes of one type, e.g. the claim kinds of a
+/// rule or the certified care levels.
+pub fn is_code_in<T: CodeValue>(c: Expr, values: impl IntoIterator<Item = T>) -> Expr {
+    values.into_iter().fold(lit(false), |acc, v| {
+        acc.or(c.clone().eq(v.code_lit()).fill_null(lit(false)))
+    })
+}
+
 /// A YJ-code column (`yj`, str) and its first seven characters as a number (`yj7n`, u32)
 /// start with one of `prefixes`. Prefixes of up to 7 characters are numeric ranges on
 /// `yj7n` ("112" is 1,120,000 … 1,129,999; "2171022" is 2,171,022), which is much cheaper
@@ -358,19 +413,21 @@ pub fn age_expr(birth: Expr, reference: NaiveDate) -> Expr {
             .otherwise(lit(0))
 }
 
-/// Age-band label of an age column (docs/reference/time.md).
+/// Age-band label ([`AgeBand::label`]) of an age column (docs/reference/time.md): the
+/// first band whose next band's lower bound the age is below, else the last band. Built
+/// from [`AgeBand::ALL`] from the last band back, which is the expression of the chain
+/// `when(age < 75).then("<75").when(age < 80).then("75-79") … .otherwise("95+")`.
 pub fn age_band_expr(age: Expr) -> Expr {
-    when(age.clone().lt(lit(75)))
-        .then(lit("<75"))
-        .when(age.clone().lt(lit(80)))
-        .then(lit("75-79"))
-        .when(age.clone().lt(lit(85)))
-        .then(lit("80-84"))
-        .when(age.clone().lt(lit(90)))
-        .then(lit("85-89"))
-        .when(age.lt(lit(95)))
-        .then(lit("90-94"))
-        .otherwise(lit("95+"))
+    let bands = AgeBand::ALL;
+    let (last, _) = bands.split_last().expect("at least one band");
+    bands
+        .windows(2)
+        .rev()
+        .fold(lit(last.label()), |otherwise, pair| {
+            when(age.clone().lt(lit(pair[1].lower())))
+                .then(lit(pair[0].label()))
+                .otherwise(otherwise)
+        })
 }
 
 /// The rule population with base columns (see the module docs).
@@ -531,7 +588,7 @@ fn lines_of(
         let other = src
             .medical_claims()?
             .select([col("claim_id"), col("claim_kind")])
-            .filter(in_u8(col("claim_kind"), kinds.iter().map(|k| k.code())).not())
+            .filter(is_code_in(col("claim_kind"), kinds.iter().copied()).not())
             .select([col("claim_id")]);
         lines = lines.join(
             other,
@@ -570,7 +627,7 @@ fn monthly_drug_counts(
     let lines = src
         .drugs(&["person_id", "service_month", "route"])?
         .filter(
-            in_u8(col("route"), routes.iter().map(|r| r.code())).and(between_dates(
+            is_code_in(col("route"), routes.iter().copied()).and(between_dates(
                 col("service_month"),
                 a,
                 b,
@@ -985,7 +1042,7 @@ impl Builder<'_> {
         let mut evidence_done = BTreeSet::new();
         for (kinds, w) in &claim_feats {
             let (a, b) = self.frame.months(w);
-            let is_kind = in_u8(col("claim_kind"), kinds.iter().map(|k| k.code()));
+            let is_kind = is_code_in(col("claim_kind"), kinds.iter().copied());
             let c = Feature::Exists(Event::Claim(kinds.clone()), *w).column();
             self.bool_cols.push(c.clone());
             aggs.push(
@@ -1196,7 +1253,7 @@ impl Builder<'_> {
     /// excluding the listed care levels: `has_certification[_excl_<codes>]_<window>`
     /// (bool). Stage `certifications`.
     fn certifications(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
-        let cert_feats: Vec<(BTreeSet<String>, Window)> = self
+        let cert_feats: Vec<(BTreeSet<CareLevel>, Window)> = self
             .features
             .iter()
             .filter_map(|f| {
@@ -1214,8 +1271,8 @@ impl Builder<'_> {
         let mut aggs = Vec::new();
         for (excl, w) in &cert_feats {
             let (a, b) = self.frame.days(w);
-            let excluded = excl.iter().fold(lit(false), |acc, code| {
-                acc.or(col("care_level_code").eq(lit(code.as_str())))
+            let excluded = excl.iter().fold(lit(false), |acc, level| {
+                acc.or(is_code(col("care_level_code"), *level))
             });
             let c = Feature::Exists(Event::Certification(excl.clone()), *w).column();
             self.bool_cols.push(c.clone());

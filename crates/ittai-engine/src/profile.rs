@@ -7,10 +7,11 @@
 use std::collections::BTreeMap;
 
 use ittai_dataset::reference;
-use ittai_model::{FiscalYear, Sex};
+use ittai_model::questionnaire::{NO, YES};
+use ittai_model::{AgeBand, CareLevel, FiscalYear, LossReason, Sex};
 use polars::prelude::*;
 
-use crate::features::{Frame, between_dates as between, date_lit, in_u8};
+use crate::features::{Frame, between_dates as between, date_lit, in_u8, is_code, is_code_in};
 use crate::source::Sources;
 
 /// One calibration quantity.
@@ -103,15 +104,20 @@ fn age_sex(pop: &DataFrame, out: &mut Vec<ProfileRow>) -> PolarsResult<()> {
         .sum();
     let mut max_dev: f64 = 0.0;
     let mut worst = String::new();
-    let bands = [(75, 79), (80, 84), (85, 89), (90, 94), (95, 200)];
+    // The age bands of 75 and over, the open band ending at 200.
+    let bands: Vec<(i32, i32, &str)> = AgeBand::ALL
+        .into_iter()
+        .filter(|b| b.lower() >= 75)
+        .map(|b| (b.lower(), b.upper().unwrap_or(200), b.label()))
+        .collect();
     let p75 = pop
         .clone()
         .lazy()
         .filter(col("age").gt_eq(lit(75)))
         .collect()?;
     let n75 = p75.height() as f64;
-    for sex in [Sex::Male, Sex::Female] {
-        for (lo, hi) in bands {
+    for sex in Sex::ALL {
+        for &(lo, hi, band) in &bands {
             let want: f64 = census
                 .iter()
                 .filter(|c| c.sex == sex && c.age_from as i32 >= lo && c.age_from as i32 <= hi)
@@ -122,8 +128,7 @@ fn age_sex(pop: &DataFrame, out: &mut Vec<ProfileRow>) -> PolarsResult<()> {
                 .clone()
                 .lazy()
                 .filter(
-                    col("sex")
-                        .eq(lit(sex.code()))
+                    is_code(col("sex"), sex)
                         .and(col("age").gt_eq(lit(lo)))
                         .and(col("age").lt_eq(lit(hi))),
                 )
@@ -133,15 +138,7 @@ fn age_sex(pop: &DataFrame, out: &mut Vec<ProfileRow>) -> PolarsResult<()> {
             let dev = (got - want).abs() * 100.0;
             if dev > max_dev {
                 max_dev = dev;
-                worst = format!(
-                    "{} {}",
-                    sex.label_ja(),
-                    if hi == 200 {
-                        format!("{lo}+")
-                    } else {
-                        format!("{lo}-{hi}")
-                    }
-                );
+                worst = format!("{} {band}", sex.label_ja());
             }
         }
     }
@@ -162,10 +159,8 @@ fn age_sex(pop: &DataFrame, out: &mut Vec<ProfileRow>) -> PolarsResult<()> {
 /// then the share (%) of each level among the certified. Targets and tolerances: see the
 /// module docs.
 fn certification(pop: &DataFrame, out: &mut Vec<ProfileRow>) -> PolarsResult<()> {
-    let certified = ["11", "12", "13", "21", "22", "23", "24", "25"];
-    let is_cert = certified.iter().fold(lit(false), |a, c| {
-        a.or(col("care_level").eq(lit(*c)).fill_null(lit(false)))
-    });
+    let certified = CareLevel::ALL.into_iter().filter(|l| l.is_certified());
+    let is_cert = is_code_in(col("care_level"), certified);
     for (lo, hi, target, tol) in [
         (75, 79, 12.0, 3.0),
         (80, 84, 26.0, 4.0),
@@ -195,24 +190,18 @@ fn certification(pop: &DataFrame, out: &mut Vec<ProfileRow>) -> PolarsResult<()>
     }
     let certs = pop.clone().lazy().filter(is_cert).collect()?;
     let nc = certs.height() as f64;
-    for (code, name, target) in [
-        ("12", "要支援1", 14.0),
-        ("13", "要支援2", 14.0),
-        ("21", "要介護1", 21.0),
-        ("22", "要介護2", 17.0),
-        ("23", "要介護3", 13.0),
-        ("24", "要介護4", 12.0),
-        ("25", "要介護5", 9.0),
-    ] {
+    // Target share (%) of each certified level (CareLevel::CERTIFIED order).
+    let targets = [14.0, 14.0, 21.0, 17.0, 13.0, 12.0, 9.0];
+    for (level, target) in CareLevel::CERTIFIED.into_iter().zip(targets) {
         let k = certs
             .clone()
             .lazy()
-            .filter(col("care_level").eq(lit(code)))
+            .filter(is_code(col("care_level"), level))
             .collect()?
             .height() as f64;
         out.push(row(
             "care",
-            format!("level mix: {name}"),
+            format!("level mix: {}", level.label_ja()),
             100.0 * k / nc.max(1.0),
             target - 4.0,
             target + 4.0,
@@ -273,8 +262,7 @@ fn checkups_and_deaths(
     let deaths = src
         .persons()?
         .filter(
-            col("loss_reason")
-                .eq(lit(1u8))
+            is_code(col("loss_reason"), LossReason::Death)
                 .and(col("coverage_end").gt(s))
                 .and(col("coverage_end").lt_eq(date_lit(fy.end() + chrono::Duration::days(1)))),
         )
@@ -316,13 +304,13 @@ fn questionnaire(
     let share = |e: Expr| e.fill_null(lit(false)).cast(DataType::Float64).mean();
     let q = qn
         .select([
-            share(col("q04").eq(lit(1u8))).alias("q04"),
-            share(col("q05").eq(lit(1u8))).alias("q05"),
+            share(col("q04").eq(lit(YES))).alias("q04"),
+            share(col("q05").eq(lit(YES))).alias("q05"),
             share(in_u8(col("q01"), [4, 5])).alias("q01"),
-            share(col("q06").eq(lit(1u8))).alias("q06"),
-            share(col("q07").eq(lit(1u8))).alias("q07"),
-            share(col("q08").eq(lit(1u8))).alias("q08"),
-            share(col("q13").eq(lit(2u8))).alias("q13"),
+            share(col("q06").eq(lit(YES))).alias("q06"),
+            share(col("q07").eq(lit(YES))).alias("q07"),
+            share(col("q08").eq(lit(YES))).alias("q08"),
+            share(col("q13").eq(lit(NO))).alias("q13"),
         ])
         .collect()?;
     for (c, label, target, tol) in [

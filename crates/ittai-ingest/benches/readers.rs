@@ -14,6 +14,7 @@ use ittai_ingest::kenshin::write::{ExamIdentity, document};
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster, Resolver};
 use ittai_ingest::pseudonym::IdKey;
 use ittai_ingest::uke::write::{ReceiptOut, UkeEncoding, UkeWriter};
+use ittai_model::{ClaimKind, Route, Sex};
 
 fn main() {
     divan::main();
@@ -55,9 +56,9 @@ fn synthetic_uke() -> &'static str {
         for i in 0..2000 {
             let claim = MedicalClaim {
                 claim_id: format!("c{i}"),
-                person_id: format!("p{i}"),
+                person_id: format!("p{i}").into(),
                 service_month: d(2024, 6, 1),
-                claim_kind: 2,
+                claim_kind: ClaimKind::Outpatient.code(),
                 institution_code: "3110000017".into(),
                 points: Some(1000),
                 days: Some(2),
@@ -83,7 +84,7 @@ fn synthetic_uke() -> &'static str {
                     service_month: claim.service_month,
                     drug_code: (*c).into(),
                     yj_code: None,
-                    route: Some(1),
+                    route: Some(Route::Oral.code()),
                     quantity: Some(2.0),
                     days: Some(28),
                 })
@@ -93,7 +94,7 @@ fn synthetic_uke() -> &'static str {
                 claim: &claim,
                 insurer: "39312012",
                 number: &number,
-                sex: 1,
+                sex: Sex::Male,
                 birth_date: d(1940, 1, 1),
                 diagnoses: &dx,
                 drugs: &drugs,
@@ -186,7 +187,7 @@ fn xml_document() -> String {
     let id = ExamIdentity {
         insurer: "39312012",
         number: "00000001",
-        sex: 2,
+        sex: Sex::Female,
         birth_date: d(1942, 3, 3),
     };
     document(&id, "3100000001", &c, None)

@@ -27,6 +27,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
+use ittai_model::{PersonId, QuestionnaireSetting, Sex};
 
 use ittai_dataset::atomic::{AtomicFile, Visibility};
 use ittai_dataset::{
@@ -68,7 +69,7 @@ impl Default for ExportOptions {
 #[derive(Clone, Default)]
 pub struct ExportSummary {
     /// person_id → (保険者番号, 被保険者番号) as written.
-    pub numbers: HashMap<String, (String, String)>,
+    pub numbers: HashMap<PersonId, (String, String)>,
     /// Register rows.
     pub persons: u64,
     /// Certification rows.
@@ -176,13 +177,13 @@ fn read<R: ittai_dataset::Row>(dir: &Path) -> Result<Vec<R>, ExportError> {
 struct Numbering<'a> {
     persons: &'a [Person],
     /// person_id → (index, first spell).
-    index: HashMap<String, (usize, usize)>,
+    index: HashMap<PersonId, (usize, usize)>,
 }
 
 impl<'a> Numbering<'a> {
     /// Numbers the persons in their row order.
     fn new(persons: &'a [Person]) -> Self {
-        let mut index: HashMap<String, (usize, usize)> = HashMap::new();
+        let mut index: HashMap<PersonId, (usize, usize)> = HashMap::new();
         for (i, p) in persons.iter().enumerate() {
             let n = index.len();
             index.entry(p.person_id.clone()).or_insert((n, i));
@@ -207,7 +208,7 @@ impl<'a> Numbering<'a> {
     }
 
     /// person_id → (保険者番号 of the first spell, 被保険者番号), as written.
-    fn numbers(&self) -> HashMap<String, (String, String)> {
+    fn numbers(&self) -> HashMap<PersonId, (String, String)> {
         let mut numbers = HashMap::new();
         for (pid, &(n, first)) in &self.index {
             numbers.insert(
@@ -389,7 +390,8 @@ fn write_care_claims(path: &Path, care: &[CareClaim], ids: &Numbering) -> Result
 }
 
 /// Writes the receipts (`medical_claims` with their `claim_diagnoses` and `claim_drugs`)
-/// as UKE files under `dir`, for persons in the register, in claim row order.
+/// as UKE files under `dir`, for persons in the register (with a valid sex code, as in
+/// any validated dataset), in claim row order.
 ///
 /// Receipts are written in passes over a partition of the persons, so that memory holds
 /// about `opts.claims_per_pass` claims with their lines at a time whatever the size of the
@@ -412,14 +414,19 @@ fn write_receipts(
         }
         let mine = |pid: &str| passes == 1 || partition(pid, passes) == pass;
         let claims: Vec<MedicalClaim> =
-            read_where(dataset, |c: &MedicalClaim| mine(&c.person_id))?;
+            read_where(dataset, |c: &MedicalClaim| mine(c.person_id.as_str()))?;
         let dx: Vec<ClaimDiagnosis> =
-            read_where(dataset, |d: &ClaimDiagnosis| mine(&d.person_id))?;
-        let drugs: Vec<ClaimDrug> = read_where(dataset, |d: &ClaimDrug| mine(&d.person_id))?;
+            read_where(dataset, |d: &ClaimDiagnosis| mine(d.person_id.as_str()))?;
+        let drugs: Vec<ClaimDrug> =
+            read_where(dataset, |d: &ClaimDrug| mine(d.person_id.as_str()))?;
         let dx_of = group(&dx, |d| d.claim_id.as_str());
         let drugs_of = group(&drugs, |d| d.claim_id.as_str());
         for c in &claims {
             let Some(p) = by_person.get(c.person_id.as_str()) else {
+                continue;
+            };
+            // Sex is a valid code in a validated dataset; a receipt cannot be written without.
+            let Some(sex) = Sex::from_code(p.sex) else {
                 continue;
             };
             let d: Vec<ClaimDiagnosis> = dx_of
@@ -435,7 +442,7 @@ fn write_receipts(
                 claim: c,
                 insurer: &p.insurer_number,
                 number: &number,
-                sex: p.sex,
+                sex,
                 birth_date: p.birth_date,
                 diagnoses: &d,
                 drugs: &g,
@@ -446,7 +453,8 @@ fn write_receipts(
     w.finish().map_err(io(dir))
 }
 
-/// Writes the checkups of persons in the register as 健診結果 XML documents, one zip
+/// Writes the checkups of persons in the register (with a valid sex code, as in any
+/// validated dataset) as 健診結果 XML documents, one zip
 /// archive per exam month under `dir` (`kenshin_<YYYYMM>.zip`), each document with the
 /// questionnaire answered on its exam date at a checkup (setting 1), if any. Counts the
 /// documents, archives and questionnaires in `s`.
@@ -461,14 +469,15 @@ fn write_checkups(
     let qs: Vec<Questionnaire> = read(dataset)?;
     let mut at_checkup: HashMap<(&str, NaiveDate), &Questionnaire> = HashMap::new();
     for q in &qs {
-        if q.setting == 1 {
+        if QuestionnaireSetting::from_code(q.setting) == Some(QuestionnaireSetting::Checkup) {
             at_checkup.insert((q.person_id.as_str(), q.answer_date), q);
         }
     }
     // One archive per exam month, its documents built when it is written.
     let mut by_month: BTreeMap<(i32, u32), Vec<usize>> = BTreeMap::new();
     for (i, c) in checkups.iter().enumerate() {
-        if by_person.contains_key(c.person_id.as_str()) {
+        let person = by_person.get(c.person_id.as_str());
+        if person.is_some_and(|p| Sex::from_code(p.sex).is_some()) {
             by_month
                 .entry((c.exam_date.year(), c.exam_date.month()))
                 .or_default()
@@ -489,7 +498,7 @@ fn write_checkups(
             let id = ExamIdentity {
                 insurer: &p.insurer_number,
                 number: &number,
-                sex: p.sex,
+                sex: Sex::from_code(p.sex).expect("persons with a valid sex only"),
                 birth_date: p.birth_date,
             };
             let inst = format!("{}00000001", &p.municipality_code[..2]);

@@ -69,7 +69,7 @@ fn xml_sample() -> String {
     let id = ExamIdentity {
         insurer: "39312012",
         number: "00000001",
-        sex: 2,
+        sex: ittai_model::Sex::Female,
         birth_date: chrono::NaiveDate::from_ymd_opt(1940, 1, 1).expect("date"),
     };
     document(&id, "3100000001", &c, None)

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use hmac::{Hmac, KeyInit, Mac};
+use ittai_model::PersonId;
 use sha2::Sha256;
 
 /// Shortest key accepted, in bytes (after trailing whitespace is removed).
@@ -85,7 +86,7 @@ impl IdKey {
     /// first ([`normalise`]): full-width digits and letters become ASCII and spaces are
     /// removed, so "  133066" and "１３３０６６" give the same id; a 後期 保険者番号 counts by
     /// its prefecture ([`insurer_key`]). The 枝番 is not part of the id (decision D50).
-    pub fn person_id(&self, insurer: &str, symbol: &str, number: &str) -> String {
+    pub fn person_id(&self, insurer: &str, symbol: &str, number: &str) -> PersonId {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
             .expect("HMAC takes keys of any length");
         mac.update(CONTEXT);
@@ -95,7 +96,7 @@ impl IdKey {
             mac.update(part.as_bytes());
         }
         let out = mac.finalize().into_bytes();
-        format!("p{}", hex::encode(&out[..16]))
+        PersonId::from(format!("p{}", hex::encode(&out[..16])))
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use ittai_model::check_digit::municipality_check_digit;
+use ittai_model::{ClaimKind, PersonId, Route, Sex};
 use serde::Serialize;
 
 use super::inputs::{Input, text_of};
@@ -29,7 +30,7 @@ pub struct ReceiptStats {
     pub lines: u64,
     /// Records by type.
     pub records: BTreeMap<String, u64>,
-    /// Receipts written, by canonical claim kind.
+    /// Receipts written, by canonical claim kind (its dataset code, 1–6).
     pub receipts_by_kind: BTreeMap<u8, u64>,
     /// Receipts left out as duplicates.
     pub duplicate_receipts: u64,
@@ -64,7 +65,7 @@ pub struct ReceiptStats {
 /// What the receipts say about a person (for persons derived without a register).
 #[derive(Debug, Clone)]
 struct SeenPerson {
-    sex: Option<u8>,
+    sex: Option<Sex>,
     birth_date: Option<NaiveDate>,
     insurer: String,
     prefecture: String,
@@ -77,9 +78,9 @@ pub struct ReceiptIngest<'a> {
     resolver: &'a Resolver,
     /// Counts.
     pub stats: ReceiptStats,
-    seen: HashSet<(String, NaiveDate, String, String, NaiveDate, u8)>,
+    seen: HashSet<(String, NaiveDate, String, PersonId, NaiveDate, ClaimKind)>,
     claim_ids: HashMap<String, u32>,
-    persons: BTreeMap<String, SeenPerson>,
+    persons: BTreeMap<PersonId, SeenPerson>,
 }
 
 impl std::fmt::Debug for ReceiptIngest<'_> {
@@ -91,12 +92,12 @@ impl std::fmt::Debug for ReceiptIngest<'_> {
 }
 
 /// Route of a drug from the master's 剤形 (when the 診療識別 or 調剤 剤形 does not say).
-fn route_of_form(f: DosageForm) -> u8 {
+fn route_of_form(f: DosageForm) -> Route {
     match f {
-        DosageForm::Internal => 1,
-        DosageForm::External => 3,
-        DosageForm::Injection => 4,
-        DosageForm::Other | DosageForm::Dental => 9,
+        DosageForm::Internal => Route::Oral,
+        DosageForm::External => Route::External,
+        DosageForm::Injection => Route::Injection,
+        DosageForm::Other | DosageForm::Dental => Route::Other,
     }
 }
 
@@ -188,7 +189,7 @@ impl<'a> ReceiptIngest<'a> {
                 "#{}/{}/{}",
                 normalise(&id.name),
                 r.birth_date.map(|d| d.to_string()).unwrap_or_default(),
-                r.sex.unwrap_or(0)
+                r.sex.map_or(0, Sex::code)
             );
             self.key.person_id(&id.insurer, &id.symbol, &who)
         } else {
@@ -232,12 +233,16 @@ impl<'a> ReceiptIngest<'a> {
             claim_id: claim_id.clone(),
             person_id: person_id.clone(),
             service_month: r.service_month,
-            claim_kind: r.kind,
+            claim_kind: r.kind.code(),
             institution_code: h.institution_code.clone(),
             points: r.points,
             days: r.days,
         })?;
-        *self.stats.receipts_by_kind.entry(r.kind).or_default() += 1;
+        *self
+            .stats
+            .receipts_by_kind
+            .entry(r.kind.code())
+            .or_default() += 1;
         self.diagnoses(input, &r, &claim_id, &person_id, out, log)?;
         self.drugs(input, &r, &claim_id, &person_id, out, log)
     }
@@ -251,7 +256,7 @@ impl<'a> ReceiptIngest<'a> {
         input: &Input,
         r: &RawReceipt,
         claim_id: &str,
-        person_id: &str,
+        person_id: &PersonId,
         out: &mut Output,
         log: &mut IssueLog,
     ) -> std::io::Result<()> {
@@ -275,7 +280,7 @@ impl<'a> ReceiptIngest<'a> {
             self.stats.diagnosis_lines += 1;
             out.diagnosis(&ClaimDiagnosis {
                 claim_id: claim_id.to_string(),
-                person_id: person_id.to_string(),
+                person_id: person_id.clone(),
                 service_month: r.service_month,
                 disease_code: d.code.clone(),
                 icd10,
@@ -297,7 +302,7 @@ impl<'a> ReceiptIngest<'a> {
         input: &Input,
         r: &RawReceipt,
         claim_id: &str,
-        person_id: &str,
+        person_id: &PersonId,
         out: &mut Output,
         log: &mut IssueLog,
     ) -> std::io::Result<()> {
@@ -321,24 +326,24 @@ impl<'a> ReceiptIngest<'a> {
                     if yj.is_some() {
                         self.stats.drug_lines_legacy_with_yj += 1;
                     }
-                    (yj.map(str::to_string), explicit.or(Some(9)))
+                    (yj.map(str::to_string), explicit.or(Some(Route::Other)))
                 }
                 DrugResolution::Unknown => {
                     self.stats.drug_lines_unresolved += 1;
                     if self.stats.drug_codes_unresolved.insert(d.code.clone()) {
                         log.push(Issue { file: input.origin.clone(), line: Some(d.line), record: "IY".into(), field: "4".into(), kind: IssueKind::UnresolvedCode, action: IssueAction::Kept, detail: format!("医薬品コード {} is in neither the current nor the 2019 drug master; kept without YJ code (first occurrence)", d.code) })?;
                     }
-                    (None, explicit.or(Some(9)))
+                    (None, explicit.or(Some(Route::Other)))
                 }
             };
             self.stats.drug_lines += 1;
             out.drug(&ClaimDrug {
                 claim_id: claim_id.to_string(),
-                person_id: person_id.to_string(),
+                person_id: person_id.clone(),
                 service_month: r.service_month,
                 drug_code: d.code.clone(),
                 yj_code: yj,
-                route,
+                route: route.map(Route::code),
                 quantity: d.quantity,
                 days: d.count,
             })?;
@@ -350,30 +355,27 @@ impl<'a> ReceiptIngest<'a> {
     /// birth date fill gaps, the first month is the earliest.
     pub fn observe(
         &mut self,
-        person_id: &str,
-        sex: Option<u8>,
+        person_id: &PersonId,
+        sex: Option<Sex>,
         birth_date: Option<NaiveDate>,
         insurer: &str,
         prefecture: &str,
         month: NaiveDate,
     ) {
-        let e = self
-            .persons
-            .entry(person_id.to_string())
-            .or_insert(SeenPerson {
-                sex,
-                birth_date,
-                insurer: insurer.to_string(),
-                prefecture: prefecture.to_string(),
-                first_month: month,
-            });
+        let e = self.persons.entry(person_id.clone()).or_insert(SeenPerson {
+            sex,
+            birth_date,
+            insurer: insurer.to_string(),
+            prefecture: prefecture.to_string(),
+            first_month: month,
+        });
         e.sex = e.sex.or(sex);
         e.birth_date = e.birth_date.or(birth_date);
         e.first_month = e.first_month.min(month);
     }
 
     /// Ids of every person seen on receipts (and through [`Self::observe`]).
-    pub fn person_ids(&self) -> impl Iterator<Item = &String> {
+    pub fn person_ids(&self) -> impl Iterator<Item = &PersonId> {
         self.persons.keys()
     }
 
@@ -388,7 +390,7 @@ impl<'a> ReceiptIngest<'a> {
     /// I/O errors writing output.
     pub fn derived_persons(
         &self,
-        known: &HashSet<String>,
+        known: &HashSet<PersonId>,
         out: &mut Output,
     ) -> std::io::Result<(u64, u64)> {
         let municipalities: HashSet<String> = ittai_dataset::reference::municipalities()
@@ -419,7 +421,7 @@ impl<'a> ReceiptIngest<'a> {
             };
             out.person(&Person {
                 person_id: pid.clone(),
-                sex,
+                sex: sex.code(),
                 birth_date: birth,
                 municipality_code: muni,
                 insurer_number: insurer,

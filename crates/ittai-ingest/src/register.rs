@@ -14,6 +14,7 @@ use ittai_model::check_digit::{
 };
 use ittai_model::codes::CareLevel;
 use ittai_model::time::{parse_csv_date, parse_wareki_month, parse_yyyymm};
+use ittai_model::{LossReason, PersonId, Sex};
 
 use super::inputs::Input;
 use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
@@ -313,16 +314,15 @@ fn headed<'a>(
 /// The register's persons, and its link from 介護保険 numbers to person ids.
 #[derive(Debug, Default, Clone)]
 pub struct CareLink {
-    by_care_number: HashMap<(String, String), String>,
-    registered: std::collections::HashSet<String>,
+    by_care_number: HashMap<(String, String), PersonId>,
+    registered: std::collections::HashSet<PersonId>,
 }
 
 impl CareLink {
     /// The person id of 介護保険者番号 + 介護被保険者番号, if the register has it.
-    pub fn get(&self, care_insurer: &str, care_number: &str) -> Option<&str> {
+    pub fn get(&self, care_insurer: &str, care_number: &str) -> Option<&PersonId> {
         self.by_care_number
             .get(&(normalise(care_insurer), normalise(care_number)))
-            .map(String::as_str)
     }
     /// True when the register has a row for the person id.
     pub fn is_registered(&self, person_id: &str) -> bool {
@@ -371,17 +371,14 @@ pub fn read_persons(
             log.push(bad("被保険者番号", IssueKind::InvalidValue, "empty".into()))?;
             continue;
         }
-        let sex = match h.get(&rec, "sex") {
-            "1" => 1,
-            "2" => 2,
-            s => {
-                log.push(bad(
-                    "性別",
-                    IssueKind::InvalidValue,
-                    format!("{s:?} is not 1 (男) or 2 (女)"),
-                ))?;
-                continue;
-            }
+        let sex_text = h.get(&rec, "sex");
+        let Some(sex) = Sex::parse(sex_text) else {
+            log.push(bad(
+                "性別",
+                IssueKind::InvalidValue,
+                format!("{sex_text:?} is not 1 (男) or 2 (女)"),
+            ))?;
+            continue;
         };
         let mut dates = [None; 3];
         let mut ok = true;
@@ -429,9 +426,9 @@ pub fn read_persons(
         };
         let loss_reason = match h.get(&rec, "loss_reason") {
             "" => None,
-            s => match s.parse::<u8>() {
-                Ok(x @ (1 | 2 | 3 | 9)) => Some(x),
-                _ => {
+            s => match s.parse::<u8>().ok().and_then(LossReason::from_code) {
+                Some(r) => Some(r),
+                None => {
                     log.push(issue(
                         input,
                         line,
@@ -457,13 +454,13 @@ pub fn read_persons(
         }
         out.person(&Person {
             person_id,
-            sex,
+            sex: sex.code(),
             birth_date: dates[0].expect("required"),
             municipality_code: muni,
             insurer_number: insurer,
             coverage_start: dates[1].expect("required"),
             coverage_end: dates[2],
-            loss_reason,
+            loss_reason: loss_reason.map(LossReason::code),
         })?;
         n += 1;
     }
@@ -477,11 +474,11 @@ fn care_person(
     link: &CareLink,
     kouki: (&str, &str),
     care: (&str, &str),
-) -> Option<String> {
+) -> Option<PersonId> {
     if !kouki.0.is_empty() && !kouki.1.is_empty() {
         return Some(key.person_id(kouki.0, "", kouki.1));
     }
-    link.get(care.0, care.1).map(str::to_string)
+    link.get(care.0, care.1).cloned()
 }
 
 const UNLINKED: &str = "its 介護保険者番号 and 介護被保険者番号 are not in the register (--persons with 介護保険者番号/介護被保険者番号 columns), and it has no 後期 保険者番号 and 被保険者番号";
@@ -517,15 +514,15 @@ pub fn read_certifications(
             log.push(bad("", IssueKind::UnlinkedPerson, UNLINKED.into()))?;
             continue;
         };
-        let level = h.get(&rec, "care_level_code");
-        if CareLevel::from_code(level).is_none() {
+        let level_text = h.get(&rec, "care_level_code");
+        let Some(level) = CareLevel::from_code(level_text) else {
             log.push(bad(
                 "要介護状態区分",
                 IssueKind::InvalidValue,
-                format!("{level:?} is not a care-level code (01, 06, 11, 12, 13, 21–25)"),
+                format!("{level_text:?} is not a care-level code (01, 06, 11, 12, 13, 21–25)"),
             ))?;
             continue;
-        }
+        };
         let mut d = [NaiveDate::MIN; 3];
         let mut ok = true;
         for (k, (en, ja)) in [
@@ -555,7 +552,7 @@ pub fn read_certifications(
         out.certification(&Certification {
             person_id,
             decision_date: d[0],
-            care_level_code: level.to_string(),
+            care_level_code: level.code().to_string(),
             valid_from: d[1],
             valid_to: d[2],
         })?;
@@ -567,7 +564,7 @@ pub fn read_certifications(
 /// A care claim being assembled from its H1 and D1 records.
 struct OpenClaim {
     number: String,
-    person_id: Option<String>,
+    person_id: Option<PersonId>,
     month: NaiveDate,
     provider: String,
     level: Option<String>,

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use ittai_model::{PersonId, QuestionnaireSetting, Sex};
 use serde::Serialize;
 
 use super::inputs::{Input, InputError, for_each, text_of};
@@ -421,10 +422,10 @@ fn write_summary(dir: &Path, out: Output, summary: &mut IngestSummary) -> Result
 /// State of the checkup source.
 struct ExamIngest<'a> {
     key: &'a IdKey,
-    seen: HashSet<(String, NaiveDate)>,
+    seen: HashSet<(PersonId, NaiveDate)>,
     stats: CheckupStats,
     /// Persons seen: sex, birth, insurer, first month.
-    persons: HashMap<String, (Option<u8>, Option<NaiveDate>, String, NaiveDate)>,
+    persons: HashMap<PersonId, (Option<Sex>, Option<NaiveDate>, String, NaiveDate)>,
 }
 
 /// An issue of the checkup source about `input` (no field: a document has none).
@@ -548,7 +549,7 @@ impl ExamIngest<'_> {
         input: &Input,
         exam: &RawExam,
         log: &mut IssueLog,
-    ) -> std::io::Result<Option<String>> {
+    ) -> std::io::Result<Option<PersonId>> {
         if crate::pseudonym::normalise(&exam.number).is_empty() {
             log.push(exam_issue(input, None, "patientRole", IssueKind::InvalidValue, IssueAction::FileRejected, "no 被保険者証等番号 (patientRole/id 1.2.392.200119.6.205): the person cannot be identified".into()))?;
             return Ok(None);
@@ -576,7 +577,7 @@ impl ExamIngest<'_> {
 
     /// Writes the `checkups` row of a document and, when any question is answered, its
     /// `questionnaires` row (setting 1: at a checkup, on the exam date).
-    fn write(&mut self, exam: &RawExam, pid: String, out: &mut Output) -> std::io::Result<()> {
+    fn write(&mut self, exam: &RawExam, pid: PersonId, out: &mut Output) -> std::io::Result<()> {
         let v = &exam.values;
         out.checkup(&Checkup {
             person_id: pid.clone(),
@@ -609,7 +610,7 @@ impl ExamIngest<'_> {
             out.questionnaire(&Questionnaire {
                 person_id: pid,
                 answer_date: exam.exam_date,
-                setting: 1,
+                setting: QuestionnaireSetting::Checkup.code(),
                 q01: q[0],
                 q02: q[1],
                 q03: q[2],

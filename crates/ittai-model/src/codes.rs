@@ -4,6 +4,121 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The dataset codes of a u8-coded enum, in the order of its `ALL` array: `[ALL[0] as u8, …]`.
+macro_rules! u8_codes {
+    ($all:expr, $n:literal) => {{
+        let all = $all;
+        let mut out = [0u8; $n];
+        let mut i = 0;
+        while i < $n {
+            out[i] = all[i] as u8;
+            i += 1;
+        }
+        out
+    }};
+}
+
+/// Pseudonymised person identifier, column `person_id` of every canonical table (str).
+///
+/// From ingest it is `p` + 32 hex digits, the first 128 bits of HMAC-SHA256 of the
+/// normalised insurance numbers under the user's key (docs/reference/privacy.md); the
+/// synthetic population uses its own ids. The contract asks only for 1–64 bytes without
+/// control characters (docs/reference/dataset.md). Stored, compared, hashed, ordered and
+/// serialised exactly as its text.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PersonId(String);
+
+impl PersonId {
+    /// The id of a text (no check: validation checks ids against the contract).
+    pub fn new(id: impl Into<String>) -> Self {
+        PersonId(id.into())
+    }
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The id's text, consuming it.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for PersonId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::fmt::Display for PersonId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for PersonId {
+    fn from(s: String) -> Self {
+        PersonId(s)
+    }
+}
+
+impl From<&str> for PersonId {
+    fn from(s: &str) -> Self {
+        PersonId(s.to_string())
+    }
+}
+
+impl From<&String> for PersonId {
+    fn from(s: &String) -> Self {
+        PersonId(s.clone())
+    }
+}
+
+impl From<PersonId> for String {
+    fn from(id: PersonId) -> Self {
+        id.0
+    }
+}
+
+impl std::ops::Deref for PersonId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for PersonId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Lets maps keyed by [`PersonId`] be looked up with a `&str` (hash and order are those of
+/// the text).
+impl std::borrow::Borrow<str> for PersonId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for PersonId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for PersonId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for PersonId {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
 /// 性別 (sex) as coded in the canonical dataset and in レセ電 (`1` 男, `2` 女).
 ///
 /// Source: レセ電 記録条件仕様（医科用）別表 男女区分.
@@ -16,9 +131,26 @@ pub enum Sex {
 }
 
 impl Sex {
+    /// Both sexes in code order (男, 女).
+    pub const ALL: [Sex; 2] = [Sex::Male, Sex::Female];
+    /// The valid dataset codes, in the order of [`Sex::ALL`] (`[1, 2]`).
+    pub const CODES: [u8; 2] = u8_codes!(Self::ALL, 2);
     /// Dataset code (u8: 1 or 2).
-    pub fn code(self) -> u8 {
+    pub const fn code(self) -> u8 {
         self as u8
+    }
+    /// Parses the code as written in レセ電 (RE 男女区分), 健診 XML
+    /// (`administrativeGenderCode`) and the register CSV: exactly `1` or `2`; `None` for
+    /// anything else (no padding or full-width digits).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| text == s.code_text())
+    }
+    /// The code as text (`1` / `2`), as written in レセ電, 健診 XML and the register CSV.
+    pub fn code_text(self) -> &'static str {
+        match self {
+            Sex::Male => "1",
+            Sex::Female => "2",
+        }
     }
     /// Inverse of [`Sex::code`]; `None` outside {1, 2}.
     pub fn from_code(code: u8) -> Option<Self> {
@@ -75,13 +207,24 @@ impl ClaimKind {
         ClaimKind::Dpc,
         ClaimKind::HomeNursing,
     ];
+    /// The valid dataset codes, in the order of [`ClaimKind::ALL`] (`[1, …, 6]`).
+    pub const CODES: [u8; 6] = u8_codes!(Self::ALL, 6);
     /// Dataset code (u8, 1–6).
-    pub fn code(self) -> u8 {
+    pub const fn code(self) -> u8 {
         self as u8
     }
     /// Inverse of [`ClaimKind::code`].
     pub fn from_code(code: u8) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+    /// Parses the snake_case names used in rule files (`inpatient`, `outpatient`,
+    /// `dental`, `pharmacy`, `dpc`, `home_nursing`; see [`ClaimKind::label_en`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.label_en() == name)
+    }
+    /// The kinds that count as a visit ([`ClaimKind::is_visit`]), in code order.
+    pub fn visits() -> impl Iterator<Item = ClaimKind> {
+        Self::ALL.into_iter().filter(|k| k.is_visit())
     }
     /// Japanese label as KDB prints it.
     pub fn label_ja(self) -> &'static str {
@@ -146,8 +289,10 @@ impl Route {
         Route::Injection,
         Route::Other,
     ];
+    /// The valid dataset codes, in the order of [`Route::ALL`] (`[1, 2, 3, 4, 9]`).
+    pub const CODES: [u8; 5] = u8_codes!(Self::ALL, 5);
     /// Dataset code.
-    pub fn code(self) -> u8 {
+    pub const fn code(self) -> u8 {
         self as u8
     }
     /// Inverse of [`Route::code`].
@@ -195,8 +340,17 @@ pub enum LossReason {
 }
 
 impl LossReason {
+    /// All reasons in code order.
+    pub const ALL: [LossReason; 4] = [
+        LossReason::Death,
+        LossReason::MovedOut,
+        LossReason::PublicAssistance,
+        LossReason::Other,
+    ];
+    /// The valid dataset codes, in the order of [`LossReason::ALL`] (`[1, 2, 3, 9]`).
+    pub const CODES: [u8; 4] = u8_codes!(Self::ALL, 4);
     /// Dataset code.
-    pub fn code(self) -> u8 {
+    pub const fn code(self) -> u8 {
         self as u8
     }
     /// Inverse of [`LossReason::code`].
@@ -234,8 +388,18 @@ pub enum QuestionnaireSetting {
 }
 
 impl QuestionnaireSetting {
+    /// All settings in code order.
+    pub const ALL: [QuestionnaireSetting; 4] = [
+        QuestionnaireSetting::Checkup,
+        QuestionnaireSetting::CommunityPlace,
+        QuestionnaireSetting::Clinic,
+        QuestionnaireSetting::Other,
+    ];
+    /// The valid dataset codes, in the order of [`QuestionnaireSetting::ALL`]
+    /// (`[1, 2, 3, 9]`).
+    pub const CODES: [u8; 4] = u8_codes!(Self::ALL, 4);
     /// Dataset code.
-    pub fn code(self) -> u8 {
+    pub const fn code(self) -> u8 {
         self as u8
     }
     /// Inverse of [`QuestionnaireSetting::code`].
@@ -270,8 +434,18 @@ pub enum UrineTest {
 }
 
 impl UrineTest {
+    /// All results in code order (− … +++).
+    pub const ALL: [UrineTest; 5] = [
+        UrineTest::Negative,
+        UrineTest::Trace,
+        UrineTest::Plus1,
+        UrineTest::Plus2,
+        UrineTest::Plus3,
+    ];
+    /// The valid dataset codes, in the order of [`UrineTest::ALL`] (`[1, …, 5]`).
+    pub const CODES: [u8; 5] = u8_codes!(Self::ALL, 5);
     /// Dataset code.
-    pub fn code(self) -> u8 {
+    pub const fn code(self) -> u8 {
         self as u8
     }
     /// Inverse of [`UrineTest::code`].
@@ -397,45 +571,102 @@ impl CareLevel {
     }
 }
 
+/// Declares [`CareServiceType`] from one table of (variant, code, Japanese label).
+macro_rules! care_service_types {
+    ($($v:ident = $code:literal, $ja:literal;)*) => {
+        /// 介護サービス種類コード (2 characters), column `care_claims.service_type_code` (str),
+        /// for the service types the project knows; other codes are still valid data and
+        /// stay text (see [`care_service_type_label`]).
+        ///
+        /// Source: 介護給付費等単位数サービスコード表, サービス種類コード.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum CareServiceType {
+            $(
+                #[doc = concat!($ja, " (\"", $code, "\").")]
+                $v,
+            )*
+        }
+
+        impl CareServiceType {
+            /// All known types in code order.
+            pub const ALL: &'static [CareServiceType] = &[$(CareServiceType::$v),*];
+            /// Two-character code.
+            pub const fn code(self) -> &'static str {
+                match self {
+                    $(CareServiceType::$v => $code,)*
+                }
+            }
+            /// Japanese name of the service type.
+            pub const fn label_ja(self) -> &'static str {
+                match self {
+                    $(CareServiceType::$v => $ja,)*
+                }
+            }
+        }
+    };
+}
+
+care_service_types! {
+    HomeHelp = "11", "訪問介護";
+    HomeBathing = "12", "訪問入浴介護";
+    HomeNursing = "13", "訪問看護";
+    HomeRehabilitation = "14", "訪問リハビリテーション";
+    DayCare = "15", "通所介護";
+    DayRehabilitation = "16", "通所リハビリテーション";
+    EquipmentRental = "17", "福祉用具貸与";
+    ShortStayWelfare = "21", "短期入所生活介護";
+    ShortStayHealth = "22", "短期入所療養介護（老健）";
+    HomeMedicalManagement = "31", "居宅療養管理指導";
+    DementiaGroupHome = "32", "認知症対応型共同生活介護";
+    SpecifiedFacility = "33", "特定施設入居者生活介護";
+    CareManagement = "43", "居宅介護支援";
+    PreventiveCareManagement = "46", "介護予防支援";
+    WelfareFacility = "51", "介護福祉施設サービス";
+    HealthFacility = "52", "介護保健施設サービス";
+    SanatoriumFacility = "53", "介護療養施設サービス";
+    CommunityWelfareFacility = "54", "地域密着型介護老人福祉施設入所者生活介護";
+    MedicalCareHome = "55", "介護医療院サービス";
+    PreventiveHomeHelp = "61", "介護予防訪問介護相当";
+    PreventiveDayCare = "65", "介護予防通所介護相当";
+    PreventiveEquipmentRental = "67", "介護予防福祉用具貸与";
+    CommunityDayCare = "78", "地域密着型通所介護";
+    VisitingServiceOwn = "A2", "訪問型サービス（独自）";
+    DayServiceOwn = "A6", "通所型サービス（独自）";
+}
+
+impl CareServiceType {
+    /// Inverse of [`CareServiceType::code`]; `None` for a code the project does not know.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|t| t.code() == code)
+    }
+    /// The facility services that mark a facility resident (施設入所者) in the unified
+    /// checkup denominator: 51, 52, 53, 54, 55 (docs/reference/indicators.md).
+    pub const FACILITY: [CareServiceType; 5] = [
+        CareServiceType::WelfareFacility,
+        CareServiceType::HealthFacility,
+        CareServiceType::SanatoriumFacility,
+        CareServiceType::CommunityWelfareFacility,
+        CareServiceType::MedicalCareHome,
+    ];
+    /// True for the types of [`CareServiceType::FACILITY`].
+    pub fn is_facility(self) -> bool {
+        Self::FACILITY.contains(&self)
+    }
+}
+
 /// Japanese label of a 介護サービス種類コード (2 characters) for the service types the
-/// project uses; `None` for others (which are still valid data).
+/// project uses ([`CareServiceType`]); `None` for others (which are still valid data).
 ///
 /// Source: 介護給付費等単位数サービスコード表, サービス種類コード.
 pub fn care_service_type_label(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "11" => "訪問介護",
-        "12" => "訪問入浴介護",
-        "13" => "訪問看護",
-        "14" => "訪問リハビリテーション",
-        "15" => "通所介護",
-        "16" => "通所リハビリテーション",
-        "17" => "福祉用具貸与",
-        "21" => "短期入所生活介護",
-        "22" => "短期入所療養介護（老健）",
-        "31" => "居宅療養管理指導",
-        "32" => "認知症対応型共同生活介護",
-        "33" => "特定施設入居者生活介護",
-        "43" => "居宅介護支援",
-        "46" => "介護予防支援",
-        "51" => "介護福祉施設サービス",
-        "52" => "介護保健施設サービス",
-        "53" => "介護療養施設サービス",
-        "54" => "地域密着型介護老人福祉施設入所者生活介護",
-        "55" => "介護医療院サービス",
-        "61" => "介護予防訪問介護相当",
-        "65" => "介護予防通所介護相当",
-        "67" => "介護予防福祉用具貸与",
-        "78" => "地域密着型通所介護",
-        "A2" => "訪問型サービス（独自）",
-        "A6" => "通所型サービス（独自）",
-        _ => return None,
-    })
+    CareServiceType::from_code(code).map(CareServiceType::label_ja)
 }
 
 /// True for the service types that mark a facility resident (施設入所者) in the
-/// unified checkup denominator: 51, 52, 53, 54, 55 (docs/reference/indicators.md).
+/// unified checkup denominator: 51, 52, 53, 54, 55 (docs/reference/indicators.md;
+/// [`CareServiceType::FACILITY`]).
 pub fn is_facility_service_type(code: &str) -> bool {
-    matches!(code, "51" | "52" | "53" | "54" | "55")
+    CareServiceType::from_code(code).is_some_and(CareServiceType::is_facility)
 }
 
 #[cfg(test)]
@@ -454,9 +685,44 @@ mod tests {
             assert_eq!(Route::from_code(r.code()), Some(r));
             assert_eq!(Route::from_name(r.label_en()), Some(r));
         }
+        for k in ClaimKind::ALL {
+            assert_eq!(ClaimKind::from_name(k.label_en()), Some(k));
+        }
+        for s in Sex::ALL {
+            assert_eq!(Sex::from_code(s.code()), Some(s));
+            assert_eq!(Sex::parse(s.code_text()), Some(s));
+        }
+        assert_eq!(Sex::parse("01"), None);
+        assert_eq!(Sex::CODES, [1, 2]);
+        assert_eq!(ClaimKind::CODES, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(Route::CODES, [1, 2, 3, 4, 9]);
+        assert_eq!(LossReason::CODES, [1, 2, 3, 9]);
+        assert_eq!(QuestionnaireSetting::CODES, [1, 2, 3, 9]);
+        assert_eq!(UrineTest::CODES, [1, 2, 3, 4, 5]);
+        for r in LossReason::ALL {
+            assert_eq!(LossReason::from_code(r.code()), Some(r));
+        }
+        for q in QuestionnaireSetting::ALL {
+            assert_eq!(QuestionnaireSetting::from_code(q.code()), Some(q));
+        }
+        for u in UrineTest::ALL {
+            assert_eq!(UrineTest::from_code(u.code()), Some(u));
+        }
         assert_eq!(ClaimKind::from_code(7), None);
         assert_eq!(CareLevel::from_code("26"), None);
         assert_eq!(Sex::from_code(0), None);
+    }
+
+    #[test]
+    fn person_ids_behave_as_their_text() {
+        let a = PersonId::from("p1");
+        assert_eq!(a, "p1");
+        assert_eq!(a.as_str(), "p1");
+        assert_eq!(a.to_string(), "p1");
+        assert_eq!(format!("{a:?}"), "\"p1\"");
+        assert!(PersonId::from("p1") < PersonId::from(String::from("p2")));
+        let m: std::collections::HashMap<PersonId, u8> = [(a.clone(), 1)].into();
+        assert_eq!(m.get("p1"), Some(&1));
     }
 
     #[test]
@@ -469,5 +735,15 @@ mod tests {
         assert!(CareLevel::Care5.is_care2_plus());
         assert!(ClaimKind::Dpc.is_visit() && !ClaimKind::Pharmacy.is_visit());
         assert!(is_facility_service_type("55") && !is_facility_service_type("32"));
+        assert!(!is_facility_service_type("5") && !is_facility_service_type("99"));
+        for t in CareServiceType::ALL {
+            assert_eq!(CareServiceType::from_code(t.code()), Some(*t));
+            assert_eq!(care_service_type_label(t.code()), Some(t.label_ja()));
+        }
+        assert_eq!(
+            care_service_type_label("54"),
+            Some("地域密着型介護老人福祉施設入所者生活介護")
+        );
+        assert_eq!(care_service_type_label("A9"), None);
     }
 }

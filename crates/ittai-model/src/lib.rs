@@ -14,5 +14,8 @@ pub mod indicators;
 pub mod questionnaire;
 pub mod time;
 
-pub use codes::{CareLevel, ClaimKind, LossReason, QuestionnaireSetting, Route, Sex, UrineTest};
+pub use codes::{
+    CareLevel, CareServiceType, ClaimKind, LossReason, PersonId, QuestionnaireSetting, Route, Sex,
+    UrineTest,
+};
 pub use time::{AgeBand, FiscalYear, age_at, first_of_month};

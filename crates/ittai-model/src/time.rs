@@ -150,6 +150,16 @@ impl AgeBand {
             AgeBand::A95plus => 95,
         }
     }
+    /// Highest age of the band in full years (`None` for the open band `95+`): one less
+    /// than the next band's [`AgeBand::lower`].
+    pub fn upper(self) -> Option<i32> {
+        let i = Self::ALL.iter().position(|b| *b == self).expect("in ALL");
+        Self::ALL.get(i + 1).map(|next| next.lower() - 1)
+    }
+    /// Parses an output label (`<75`, `75-79`, …, `95+`; see [`AgeBand::label`]).
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.label() == label)
+    }
 }
 
 /// A Japanese era (元号) with its code in レセ電 records and its first day.
@@ -367,6 +377,15 @@ mod tests {
         assert_eq!(AgeBand::of_age(74), AgeBand::Under75);
         assert_eq!(AgeBand::of_age(79), AgeBand::A75to79);
         assert_eq!(AgeBand::of_age(95), AgeBand::A95plus);
+        for b in AgeBand::ALL {
+            assert_eq!(AgeBand::of_age(b.lower()), b);
+            if let Some(u) = b.upper() {
+                assert_eq!(AgeBand::of_age(u), b);
+                assert_ne!(AgeBand::of_age(u + 1), b);
+            }
+            assert_eq!(AgeBand::from_label(b.label()), Some(b));
+        }
+        assert_eq!(AgeBand::A95plus.upper(), None);
         assert_eq!(add_months(d(2024, 1, 31), 1), d(2024, 2, 29));
         assert_eq!(add_months(d(2024, 1, 15), -13), d(2022, 12, 15));
     }

@@ -3,9 +3,9 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use ittai_dataset::reference::{self, CensusCell};
-use ittai_model::Sex;
 use ittai_model::check_digit::late_elderly_insurer_number;
 use ittai_model::time::add_months;
+use ittai_model::{PersonId, Sex};
 use rand::Rng;
 
 use crate::calibration::{MOVE_IN_PER_YEAR, UNDER_75_SHARE};
@@ -31,8 +31,8 @@ pub fn splitmix(mut x: u64) -> u64 {
 }
 
 /// The pseudonymous id of person `index`.
-pub fn person_id(seed: u64, index: u64) -> String {
-    format!("{:012x}", permute(splitmix(seed), index))
+pub fn person_id(seed: u64, index: u64) -> PersonId {
+    PersonId::from(format!("{:012x}", permute(splitmix(seed), index)))
 }
 
 /// How a person enters the data.
@@ -181,7 +181,7 @@ impl AgeSampler {
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// Pseudonymous id.
-    pub id: String,
+    pub id: PersonId,
     /// How they enter.
     pub entry: Entry,
     /// Sex.
@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_seed_dependent() {
-        let ids: HashSet<String> = (0..200_000).map(|i| person_id(1, i)).collect();
+        let ids: HashSet<PersonId> = (0..200_000).map(|i| person_id(1, i)).collect();
         assert_eq!(ids.len(), 200_000);
         assert_ne!(person_id(1, 0), person_id(2, 0));
         assert_eq!(person_id(1, 7), person_id(1, 7));

@@ -20,9 +20,11 @@ use ittai_dataset::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
     Person, Questionnaire,
 };
+use ittai_model::questionnaire::{NO, YES};
 use ittai_model::time::add_months;
 use ittai_model::{
-    CareLevel, ClaimKind, FiscalYear, LossReason, Route, Sex, age_at, first_of_month,
+    CareLevel, CareServiceType, ClaimKind, FiscalYear, LossReason, QuestionnaireSetting, Route,
+    Sex, UrineTest, age_at, first_of_month,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -158,8 +160,8 @@ struct Sim<'w> {
     clinics: Vec<ClinicRel>,
     cert: Option<Cert>,
     next_application: NaiveDate,
-    facility: Option<&'static str>,
-    services: Vec<&'static str>,
+    facility: Option<CareServiceType>,
+    services: Vec<CareServiceType>,
     home_nursing: bool,
     stay: Option<Stay>,
     last_discharge: Option<NaiveDate>,
@@ -168,7 +170,7 @@ struct Sim<'w> {
     death: Option<NaiveDate>,
     covered_until: Option<NaiveDate>,
     checkup_date: Option<NaiveDate>,
-    extra_questionnaire: Option<(NaiveDate, u8)>,
+    extra_questionnaire: Option<(NaiveDate, QuestionnaireSetting)>,
     dental_checkup_date: Option<NaiveDate>,
     duplicate: Option<(usize, Drug)>,
 }
@@ -758,48 +760,59 @@ impl<'w> Sim<'w> {
         if !uses {
             return;
         }
-        let options: &[(&str, f64)] = if support {
-            &[("A6", 0.45), ("A2", 0.2), ("67", 0.3), ("65", 0.1)]
+        use CareServiceType as T;
+        let options: &[(CareServiceType, f64)] = if support {
+            &[
+                (T::DayServiceOwn, 0.45),
+                (T::VisitingServiceOwn, 0.2),
+                (T::PreventiveEquipmentRental, 0.3),
+                (T::PreventiveDayCare, 0.1),
+            ]
         } else {
             &[
-                ("15", 0.42),
-                ("78", 0.15),
-                ("16", 0.2),
-                ("11", 0.32),
-                ("17", 0.55),
-                ("13", 0.12),
-                ("21", 0.1),
-                ("31", 0.1),
+                (T::DayCare, 0.42),
+                (T::CommunityDayCare, 0.15),
+                (T::DayRehabilitation, 0.2),
+                (T::HomeHelp, 0.32),
+                (T::EquipmentRental, 0.55),
+                (T::HomeNursing, 0.12),
+                (T::ShortStayWelfare, 0.1),
+                (T::HomeMedicalManagement, 0.1),
             ]
         };
-        for (t, p) in options {
-            if self.rng.random::<f64>() < *p {
+        for &(t, p) in options {
+            if self.rng.random::<f64>() < p {
                 self.services.push(t);
             }
         }
         if self.services.is_empty() {
             self.services.push(options[0].0);
         }
-        self.services.push(if support { "46" } else { "43" });
+        self.services.push(if support {
+            T::PreventiveCareManagement
+        } else {
+            T::CareManagement
+        });
         self.home_nursing =
             !support && level >= CareLevel::Care3 && self.rng.random::<f64>() < 0.15;
     }
 
     fn enter_facility(&mut self, level: CareLevel) {
         let r: f64 = self.rng.random();
+        use CareServiceType as T;
         let t = if level >= CareLevel::Care3 {
             match r {
-                x if x < 0.55 => "51",
-                x if x < 0.75 => "52",
-                x if x < 0.82 => "55",
-                x if x < 0.92 => "32",
-                _ => "33",
+                x if x < 0.55 => T::WelfareFacility,
+                x if x < 0.75 => T::HealthFacility,
+                x if x < 0.82 => T::MedicalCareHome,
+                x if x < 0.92 => T::DementiaGroupHome,
+                _ => T::SpecifiedFacility,
             }
         } else {
             match r {
-                x if x < 0.4 => "52",
-                x if x < 0.8 => "32",
-                _ => "33",
+                x if x < 0.4 => T::HealthFacility,
+                x if x < 0.8 => T::DementiaGroupHome,
+                _ => T::SpecifiedFacility,
             }
         };
         self.facility = Some(t);
@@ -844,13 +857,14 @@ impl<'w> Sim<'w> {
         let provider = |rng: &mut ChaCha8Rng| {
             local.care_providers[rng.random_range(0..local.care_providers.len())].clone()
         };
-        let mut rows: Vec<(&'static str, i64, i32)> = Vec::new();
+        use CareServiceType as T;
+        let mut rows: Vec<(CareServiceType, i64, i32)> = Vec::new();
         if let Some(t) = self.facility {
             let base = match t {
-                "51" => 22_000.0 + 1_600.0 * (level_ix - 2.0),
-                "52" => 24_000.0 + 1_500.0 * (level_ix - 2.0),
-                "55" => 33_000.0 + 1_800.0 * (level_ix - 2.0),
-                "32" => 22_500.0 + 600.0 * level_ix,
+                T::WelfareFacility => 22_000.0 + 1_600.0 * (level_ix - 2.0),
+                T::HealthFacility => 24_000.0 + 1_500.0 * (level_ix - 2.0),
+                T::MedicalCareHome => 33_000.0 + 1_800.0 * (level_ix - 2.0),
+                T::DementiaGroupHome => 22_500.0 + 600.0 * level_ix,
                 _ => 16_000.0 + 900.0 * level_ix,
             };
             let units = (base * days as f64 / days_in_month(month) as f64
@@ -862,16 +876,20 @@ impl<'w> Sim<'w> {
                     continue;
                 }
                 let (units, d) = match t {
-                    "46" => (442.0, 1),
-                    "43" => (if level_ix >= 4.0 { 1_411.0 } else { 1_086.0 }, 1),
-                    "A6" | "65" => (1_800.0 * (1.0 + level_ix), 4),
-                    "A2" => (1_200.0 * (1.0 + level_ix), 4),
-                    "67" | "17" => (600.0 + 450.0 * level_ix, days),
-                    "15" | "78" => (750.0 * (4.0 + 2.0 * level_ix), 4 + 2 * level_ix as i32),
-                    "16" => (800.0 * (4.0 + level_ix), 4 + level_ix as i32),
-                    "11" => (2_500.0 + 1_800.0 * level_ix, 6 + 3 * level_ix as i32),
-                    "13" => (3_000.0 + 600.0 * level_ix, 4),
-                    "21" => (6_000.0, 7),
+                    T::PreventiveCareManagement => (442.0, 1),
+                    T::CareManagement => (if level_ix >= 4.0 { 1_411.0 } else { 1_086.0 }, 1),
+                    T::DayServiceOwn | T::PreventiveDayCare => (1_800.0 * (1.0 + level_ix), 4),
+                    T::VisitingServiceOwn => (1_200.0 * (1.0 + level_ix), 4),
+                    T::PreventiveEquipmentRental | T::EquipmentRental => {
+                        (600.0 + 450.0 * level_ix, days)
+                    }
+                    T::DayCare | T::CommunityDayCare => {
+                        (750.0 * (4.0 + 2.0 * level_ix), 4 + 2 * level_ix as i32)
+                    }
+                    T::DayRehabilitation => (800.0 * (4.0 + level_ix), 4 + level_ix as i32),
+                    T::HomeHelp => (2_500.0 + 1_800.0 * level_ix, 6 + 3 * level_ix as i32),
+                    T::HomeNursing => (3_000.0 + 600.0 * level_ix, 4),
+                    T::ShortStayWelfare => (6_000.0, 7),
                     _ => (550.0, 2),
                 };
                 let units = (units * (1.0 + 0.15 * normal(&mut self.rng))).max(50.0) as i64;
@@ -883,7 +901,7 @@ impl<'w> Sim<'w> {
             out.care_claims.push(&CareClaim {
                 person_id: self.p.id.clone(),
                 service_month: month,
-                service_type_code: t.to_string(),
+                service_type_code: t.code().to_string(),
                 care_level_code: Some(c.level.code().to_string()),
                 units: Some(units),
                 days: Some(d),
@@ -1136,7 +1154,12 @@ impl<'w> Sim<'w> {
                 self.stay = None;
             }
         }
-        if inpatient_days >= 20 || matches!(self.facility, Some("52") | Some("55")) {
+        if inpatient_days >= 20
+            || matches!(
+                self.facility,
+                Some(CareServiceType::HealthFacility | CareServiceType::MedicalCareHome)
+            )
+        {
             return;
         }
         // Treatment interruption and restart (R07).
@@ -1408,11 +1431,11 @@ impl<'w> Sim<'w> {
         let r: f64 = self.rng.random();
         if self.checkup_date.is_none() {
             let setting = if mobile && r < cal::QUESTIONNAIRE_ELSEWHERE[0] {
-                Some(2)
+                Some(QuestionnaireSetting::CommunityPlace)
             } else if r < cal::QUESTIONNAIRE_ELSEWHERE[0] + cal::QUESTIONNAIRE_ELSEWHERE[1]
                 && !self.clinics.is_empty()
             {
-                Some(3)
+                Some(QuestionnaireSetting::Clinic)
             } else {
                 None
             };
@@ -1547,20 +1570,21 @@ impl<'w> Sim<'w> {
             + 0.2 * z
             + n(rng);
         let urine_protein = match protein_latent {
-            x if x < 0.55 => 1,
-            x if x < 1.05 => 2,
-            x if x < 1.7 => 3,
-            x if x < 2.4 => 4,
-            _ => 5,
+            x if x < 0.55 => UrineTest::Negative,
+            x if x < 1.05 => UrineTest::Trace,
+            x if x < 1.7 => UrineTest::Plus1,
+            x if x < 2.4 => UrineTest::Plus2,
+            _ => UrineTest::Plus3,
         };
         let urine_glucose = if sglt2 && rng.random::<f64>() < 0.85 {
-            5
+            UrineTest::Plus3
         } else if hba1c >= 8.0 && rng.random::<f64>() < 0.5 {
-            3 + rng.random_range(0..3)
+            // + to +++ (codes 3–5), drawn as a u8 as before.
+            UrineTest::from_code(3 + rng.random_range(0..3u8)).expect("codes 3–5")
         } else if rng.random::<f64>() < 0.02 {
-            2
+            UrineTest::Trace
         } else {
-            1
+            UrineTest::Negative
         };
         let report = |truth: bool, rng: &mut ChaCha8Rng| {
             if rng.random::<f64>() < 0.03 {
@@ -1591,18 +1615,18 @@ impl<'w> Sim<'w> {
             ggt: Some(ggt),
             creatinine,
             egfr,
-            urine_protein: Some(urine_protein),
-            urine_glucose: Some(urine_glucose),
+            urine_protein: Some(urine_protein.code()),
+            urine_glucose: Some(urine_glucose.code()),
             med_bp: Some(med_bp),
             med_dm: Some(med_dm),
             med_lipid: Some(med_lipid),
         });
         if self.rng.random::<f64>() < cal::QUESTIONNAIRE_AT_CHECKUP {
-            self.questionnaire(d, 1, out);
+            self.questionnaire(d, QuestionnaireSetting::Checkup, out);
         }
     }
 
-    fn questionnaire(&mut self, d: NaiveDate, setting: u8, out: &mut Tables) {
+    fn questionnaire(&mut self, d: NaiveDate, setting: QuestionnaireSetting, out: &mut Tables) {
         let z = self.z();
         let age = self.age(d) as f64 - 80.0;
         let hypnotic = self
@@ -1618,9 +1642,9 @@ impl<'w> Sim<'w> {
         let n = |rng: &mut ChaCha8Rng| rng.sample::<f64, _>(StandardNormal);
         let yes = |logit: f64, rng: &mut ChaCha8Rng| {
             if rng.random::<f64>() < sigmoid(logit) {
-                1u8
+                YES
             } else {
-                2u8
+                NO
             }
         };
         let n_conds = self.conds.iter().filter(|c| c.diagnosed).count() as f64;
@@ -1689,7 +1713,7 @@ impl<'w> Sim<'w> {
         out.questionnaires.push(&Questionnaire {
             person_id: self.p.id.clone(),
             answer_date: d,
-            setting,
+            setting: setting.code(),
             q01: Some(q01),
             q02: Some(q02),
             q03: Some(q03),

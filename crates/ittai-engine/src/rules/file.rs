@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use ittai_model::classes::{DiseaseClass, DrugClass};
-use ittai_model::{ClaimKind, Route};
+use ittai_model::{CareLevel, ClaimKind, Route};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -197,7 +197,7 @@ pub enum Event {
     /// A non-suspected diagnosis of a class.
     Diagnosis(String),
     /// A certification valid on some day of the window, other than the excluded levels.
-    Certification(BTreeSet<String>),
+    Certification(BTreeSet<CareLevel>),
 }
 
 /// A resolved condition tree.
@@ -436,14 +436,17 @@ impl Ctx<'_> {
     fn kinds(&self, v: &Spanned<toml::Value>) -> Result<BTreeSet<ClaimKind>, RuleError> {
         let mut out = BTreeSet::new();
         for k in self.strings(v, "kinds")? {
-            match ClaimKind::ALL.into_iter().find(|c| c.label_en() == k) {
+            match ClaimKind::from_name(&k) {
                 Some(c) => {
                     out.insert(c);
                 }
                 None => {
-                    return self.err(v.span(), "kinds", format!(
-                        "unknown claim kind {k:?} (expected inpatient, outpatient, dental, pharmacy, dpc, home_nursing)"
-                    ));
+                    let names: Vec<&str> = ClaimKind::ALL.iter().map(|c| c.label_en()).collect();
+                    return self.err(
+                        v.span(),
+                        "kinds",
+                        format!("unknown claim kind {k:?} (expected {})", names.join(", ")),
+                    );
                 }
             }
         }
@@ -642,13 +645,16 @@ impl Ctx<'_> {
                         Some(x) => {
                             out.insert(x);
                         }
-                        None => return self.err(
-                            v.span(),
-                            "routes",
-                            format!(
-                                "unknown route {s:?} (oral, as_needed, external, injection, other)"
-                            ),
-                        ),
+                        None => {
+                            return self.err(
+                                v.span(),
+                                "routes",
+                                format!(
+                                    "unknown route {s:?} ({})",
+                                    Route::ALL.map(Route::label_en).join(", ")
+                                ),
+                            );
+                        }
                     }
                 }
                 out
@@ -786,17 +792,22 @@ impl Ctx<'_> {
     fn certification_event(&self, r: &RawNode) -> Result<Event, RuleError> {
         let excl = match &r.exclude_levels {
             Some(v) => {
-                let l = self.strings(v, "exclude_levels")?;
-                for c in &l {
-                    if ittai_model::CareLevel::from_code(c).is_none() {
-                        return self.err(
-                            v.span(),
-                            "exclude_levels",
-                            format!("unknown care level code {c:?}"),
-                        );
+                let mut out = BTreeSet::new();
+                for c in self.strings(v, "exclude_levels")? {
+                    match CareLevel::from_code(&c) {
+                        Some(l) => {
+                            out.insert(l);
+                        }
+                        None => {
+                            return self.err(
+                                v.span(),
+                                "exclude_levels",
+                                format!("unknown care level code {c:?}"),
+                            );
+                        }
                     }
                 }
-                l.into_iter().collect()
+                out
             }
             None => BTreeSet::new(),
         };

@@ -117,11 +117,7 @@ fn event_ja(event: &Event, ctx: &TextContext<'_>) -> String {
         Event::Certification(excl) => {
             let mut s = "有効な要介護認定".to_string();
             if !excl.is_empty() {
-                let names: Vec<_> = excl
-                    .iter()
-                    .filter_map(|c| ittai_model::CareLevel::from_code(c))
-                    .map(|l| l.label_ja())
-                    .collect();
+                let names: Vec<_> = excl.iter().map(|l| l.label_ja()).collect();
                 s.push_str(&format!("（{}を除く）", names.join("・")));
             }
             s

@@ -3,6 +3,7 @@
 //! through every observation including those nested in entryRelationship groups.
 
 use chrono::NaiveDate;
+use ittai_model::Sex;
 use ittai_model::time::parse_yyyymmdd;
 
 use super::{
@@ -68,7 +69,7 @@ pub struct RawExam {
     /// 被保険者証等番号 (raw).
     pub number: String,
     /// 1 男, 2 女.
-    pub sex: Option<u8>,
+    pub sex: Option<Sex>,
     /// Birth date.
     pub birth_date: Option<NaiveDate>,
     /// 健診実施年月日.
@@ -159,7 +160,7 @@ struct Patient {
     insurer: String,
     symbol: String,
     number: String,
-    sex: Option<u8>,
+    sex: Option<Sex>,
     birth_date: Option<NaiveDate>,
 }
 
@@ -185,11 +186,7 @@ fn patient(root: roxmltree::Node) -> Patient {
         if let Some(pt) = hl7(pr, "patient") {
             p.sex = hl7(pt, "administrativeGenderCode")
                 .and_then(|g| g.attribute("code"))
-                .and_then(|c| match c {
-                    "1" => Some(1),
-                    "2" => Some(2),
-                    _ => None,
-                });
+                .and_then(Sex::parse);
             p.birth_date = hl7(pt, "birthTime")
                 .and_then(|b| b.attribute("value"))
                 .and_then(|v| v.get(..8))
@@ -399,7 +396,7 @@ mod tests {
         let e = parse(&doc(&body), &mut issues).unwrap();
         assert_eq!(
             (e.insurer.as_str(), e.number.as_str(), e.sex),
-            ("39312012", "00001234", Some(2))
+            ("39312012", "00001234", Some(Sex::Female))
         );
         assert_eq!(e.exam_date, NaiveDate::from_ymd_opt(2024, 7, 15).unwrap());
         // SBP (162 + 157) / 2 = 159.5 (no その他); DBP その他 88 wins over the 1st reading.

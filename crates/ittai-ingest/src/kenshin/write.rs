@@ -12,6 +12,7 @@ use std::io::Write;
 use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
+use ittai_model::Sex;
 
 use super::{Field, ITEMS, Item, METHOD_OID, Value};
 use ittai_dataset::atomic::{AtomicFile, Visibility};
@@ -69,8 +70,8 @@ pub struct ExamIdentity<'a> {
     pub insurer: &'a str,
     /// 被保険者証等番号.
     pub number: &'a str,
-    /// 1 男, 2 女.
-    pub sex: u8,
+    /// 性別 (written as its code, 1 男 / 2 女).
+    pub sex: Sex,
     /// Birth date.
     pub birth_date: NaiveDate,
 }
@@ -151,7 +152,7 @@ pub fn document(
         num_root = super::NUMBER_ROOT,
         insurer = esc(id.insurer),
         number = esc(id.number),
-        sex = id.sex,
+        sex = id.sex.code_text(),
         birth = ymd(id.birth_date),
     )
 }

@@ -16,6 +16,7 @@ pub mod write;
 
 use chrono::NaiveDate;
 use ittai_model::time::{parse_wareki_date, parse_wareki_month, parse_yyyymm, parse_yyyymmdd};
+use ittai_model::{ClaimKind, Route};
 
 /// The fee schedule (点数表) of a file: its header record and what its receipts are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,46 +41,62 @@ impl Schedule {
 }
 
 /// The canonical claim kind (docs/reference/dataset.md) of a receipt from its レセプト種別 (RE field 3, 別表5)
-/// and whether it has DPC records: first digit 1 医科 (fourth digit odd 入院 → 1, or 5 with
-/// DPC records; even or 0 入院外 → 2), 3 歯科 → 3, 4 調剤 → 4. `None` for anything else.
-pub fn claim_kind(receipt_type: &str, dpc: bool) -> Option<u8> {
+/// and whether it has DPC records: first digit 1 医科 (fourth digit odd 入院 →
+/// [`ClaimKind::Inpatient`], or [`ClaimKind::Dpc`] with DPC records; even or 0 入院外 →
+/// [`ClaimKind::Outpatient`]), 3 歯科 → [`ClaimKind::Dental`], 4 調剤 →
+/// [`ClaimKind::Pharmacy`]. `None` for anything else.
+pub fn claim_kind(receipt_type: &str, dpc: bool) -> Option<ClaimKind> {
     let b = receipt_type.as_bytes();
     if b.len() != 4 || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
     let inpatient = (b[3] - b'0') % 2 == 1;
     match b[0] {
-        b'1' if inpatient && dpc => Some(5),
-        b'1' if inpatient => Some(1),
-        b'1' => Some(2),
-        b'3' => Some(3),
-        b'4' => Some(4),
+        b'1' if inpatient && dpc => Some(ClaimKind::Dpc),
+        b'1' if inpatient => Some(ClaimKind::Inpatient),
+        b'1' => Some(ClaimKind::Outpatient),
+        b'3' => Some(ClaimKind::Dental),
+        b'4' => Some(ClaimKind::Pharmacy),
         _ => None,
     }
 }
 
-/// The drug route (canonical `route`: 1 内服, 2 頓服, 3 外用, 4 注射) of a 医科・歯科 IY line
-/// from its 診療識別 (別表20): 21 内服, 22 屯服, 23 外用, 31–33 注射; `None` for other
-/// categories (在宅, 処置, 手術, 検査 …), where the master's 剤形 decides.
-pub fn route_of_category(category: &str) -> Option<u8> {
+/// The fee schedule whose files carry receipts of `kind` (DPC receipts are 医科 receipts;
+/// 訪問看護 has its own receipt format, counted here as 医科).
+pub fn schedule_of(kind: ClaimKind) -> Schedule {
+    match kind {
+        ClaimKind::Dental => Schedule::Dental,
+        ClaimKind::Pharmacy => Schedule::Pharmacy,
+        ClaimKind::Inpatient | ClaimKind::Outpatient | ClaimKind::Dpc | ClaimKind::HomeNursing => {
+            Schedule::Medical
+        }
+    }
+}
+
+/// The drug route of a 医科・歯科 IY line from its 診療識別 (別表20): 21 内服 →
+/// [`Route::Oral`], 22 屯服 → [`Route::AsNeeded`], 23 外用 → [`Route::External`], 31–33
+/// 注射 → [`Route::Injection`]; `None` for other categories (在宅, 処置, 手術, 検査 …), where
+/// the master's 剤形 decides.
+pub fn route_of_category(category: &str) -> Option<Route> {
     match category {
-        "21" => Some(1),
-        "22" => Some(2),
-        "23" => Some(3),
-        "31" | "32" | "33" => Some(4),
+        "21" => Some(Route::Oral),
+        "22" => Some(Route::AsNeeded),
+        "23" => Some(Route::External),
+        "31" | "32" | "33" => Some(Route::Injection),
         _ => None,
     }
 }
 
-/// The route of a 調剤 drug from the 剤形コード of its SH record (1 内服, 2 内滴, 3 屯服,
-/// 4 注射, 5 外用, 6 浸煎, 7 湯, 9 材料).
-pub fn route_of_dosage_form(code: &str) -> Option<u8> {
+/// The route of a 調剤 drug from the 剤形コード of its SH record (1 内服, 2 内滴, 6 浸煎,
+/// 7 湯 → [`Route::Oral`]; 3 屯服 → [`Route::AsNeeded`]; 4 注射 → [`Route::Injection`];
+/// 5 外用 → [`Route::External`]; 9 材料 → [`Route::Other`]).
+pub fn route_of_dosage_form(code: &str) -> Option<Route> {
     match code {
-        "1" | "2" | "6" | "7" => Some(1),
-        "3" => Some(2),
-        "4" => Some(4),
-        "5" => Some(3),
-        "9" => Some(9),
+        "1" | "2" | "6" | "7" => Some(Route::Oral),
+        "3" => Some(Route::AsNeeded),
+        "4" => Some(Route::Injection),
+        "5" => Some(Route::External),
+        "9" => Some(Route::Other),
         _ => None,
     }
 }
@@ -114,13 +131,13 @@ mod tests {
     #[test]
     fn claim_kinds_from_receipt_types() {
         // 1112 医科 医保単独 本人 入院外; 1318 後期 入院外; 1317 後期 入院; 3112 歯科; 4118 調剤.
-        assert_eq!(claim_kind("1112", false), Some(2));
-        assert_eq!(claim_kind("1318", false), Some(2));
-        assert_eq!(claim_kind("1317", false), Some(1));
-        assert_eq!(claim_kind("1317", true), Some(5));
-        assert_eq!(claim_kind("1310", false), Some(2)); // 0 = 入院外 (7割)
-        assert_eq!(claim_kind("3112", false), Some(3));
-        assert_eq!(claim_kind("4118", false), Some(4));
+        assert_eq!(claim_kind("1112", false), Some(ClaimKind::Outpatient));
+        assert_eq!(claim_kind("1318", false), Some(ClaimKind::Outpatient));
+        assert_eq!(claim_kind("1317", false), Some(ClaimKind::Inpatient));
+        assert_eq!(claim_kind("1317", true), Some(ClaimKind::Dpc));
+        assert_eq!(claim_kind("1310", false), Some(ClaimKind::Outpatient)); // 0 = 入院外 (7割)
+        assert_eq!(claim_kind("3112", false), Some(ClaimKind::Dental));
+        assert_eq!(claim_kind("4118", false), Some(ClaimKind::Pharmacy));
         assert_eq!(claim_kind("2112", false), None);
         assert_eq!(claim_kind("13x8", false), None);
     }

@@ -17,8 +17,9 @@
 //! - unknown record types are reported and skipped; the receipt is kept.
 
 use chrono::NaiveDate;
+use ittai_model::{ClaimKind, Sex};
 
-use super::{Schedule, claim_kind, parse_date, parse_month};
+use super::{Schedule, claim_kind, parse_date, parse_month, schedule_of};
 use crate::issues::{IssueAction, IssueKind};
 
 /// The file header.
@@ -89,11 +90,11 @@ pub struct RawReceipt {
     /// レセプト種別 (RE field 3).
     pub receipt_type: String,
     /// Canonical claim kind.
-    pub kind: u8,
+    pub kind: ClaimKind,
     /// 診療年月 (調剤年月).
     pub service_month: NaiveDate,
     /// 男女区分.
-    pub sex: Option<u8>,
+    pub sex: Option<Sex>,
     /// 生年月日.
     pub birth_date: Option<NaiveDate>,
     /// Insurance identity (raw).
@@ -506,12 +507,7 @@ fn start_receipt(
         ));
         return None;
     };
-    let matches = match schedule {
-        Schedule::Medical => kind <= 2,
-        Schedule::Dental => kind == 3,
-        Schedule::Pharmacy => kind == 4,
-    };
-    if !matches {
+    if schedule_of(kind) != schedule {
         on_issue(issue(
             line,
             "RE",
@@ -536,21 +532,17 @@ fn start_receipt(
         ));
         return None;
     };
-    let sex = match field(f, 6) {
-        "1" => Some(1),
-        "2" => Some(2),
-        _ => {
-            on_issue(issue(
-                line,
-                "RE",
-                "6",
-                IssueKind::InvalidValue,
-                IssueAction::ValueNulled,
-                "男女区分 is not 1 or 2",
-            ));
-            None
-        }
-    };
+    let sex = Sex::parse(field(f, 6));
+    if sex.is_none() {
+        on_issue(issue(
+            line,
+            "RE",
+            "6",
+            IssueKind::InvalidValue,
+            IssueAction::ValueNulled,
+            "男女区分 is not 1 or 2",
+        ));
+    }
     let birth = field(f, 7);
     let birth_date = parse_date(birth);
     if birth_date.is_none() {
@@ -875,8 +867,8 @@ fn finish(
     counts: &mut FileCounts,
 ) {
     let mut r = b.receipt;
-    if b.dpc && r.kind == 1 {
-        r.kind = 5;
+    if b.dpc && r.kind == ClaimKind::Inpatient {
+        r.kind = ClaimKind::Dpc;
     }
     counts.receipts += 1;
     on_receipt(h, r);
@@ -901,7 +893,10 @@ mod tests {
         assert!(is.is_empty(), "{is:?}");
         assert_eq!(rs.len(), 1);
         let r = &rs[0];
-        assert_eq!((r.kind, r.points, r.days), (2, Some(500), Some(2)));
+        assert_eq!(
+            (r.kind, r.points, r.days),
+            (ClaimKind::Outpatient, Some(500), Some(2))
+        );
         assert_eq!(r.identity.insurer, "39131032");
         assert_eq!(r.diagnoses[0].code, "8840107");
         assert!(r.diagnoses[0].suspected);

@@ -18,8 +18,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
 use ittai_model::time::{add_months, to_wareki_date};
+use ittai_model::{ClaimKind, Route, Sex};
 
 use ittai_dataset::{ClaimDiagnosis, ClaimDrug, MedicalClaim};
+
+use super::{Schedule, schedule_of};
 
 /// Text encoding of written files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +42,8 @@ pub struct ReceiptOut<'a> {
     pub insurer: &'a str,
     /// 被保険者番号.
     pub number: &'a str,
-    /// 1 男, 2 女.
-    pub sex: u8,
+    /// 男女区分.
+    pub sex: Sex,
     /// 生年月日.
     pub birth_date: NaiveDate,
     /// Its diagnoses.
@@ -118,7 +121,7 @@ fn iy(d: &ClaimDrug, width: usize, count_at: usize) -> String {
     let count = d.days.map(|x| x.to_string()).unwrap_or_default();
     let mut f = vec![
         "IY".to_string(),
-        category(d.route).into(),
+        category(d.route.and_then(Route::from_code)).into(),
         "1".into(),
         d.drug_code.clone(),
         num(d.quantity),
@@ -159,11 +162,11 @@ impl UkeWriter {
         })
     }
 
-    fn subdir(kind: u8) -> &'static str {
-        match kind {
-            3 => "shika",
-            4 => "chozai",
-            _ => "ika",
+    fn subdir(schedule: Schedule) -> &'static str {
+        match schedule {
+            Schedule::Dental => "shika",
+            Schedule::Pharmacy => "chozai",
+            Schedule::Medical => "ika",
         }
     }
 
@@ -187,7 +190,7 @@ impl UkeWriter {
     fn append(
         &mut self,
         key: &(String, NaiveDate),
-        kind: u8,
+        schedule: Schedule,
         lines: Vec<String>,
     ) -> std::io::Result<()> {
         let bytes = self.encode(&lines);
@@ -207,7 +210,7 @@ impl UkeWriter {
                 .get(key)
                 .map(|f| f.path.clone())
                 .unwrap_or_else(|| {
-                    self.dir.join(Self::subdir(kind)).join(format!(
+                    self.dir.join(Self::subdir(schedule)).join(format!(
                         "{}_{:04}{:02}.UKE",
                         key.0,
                         key.1.year(),
@@ -239,13 +242,13 @@ impl UkeWriter {
         self.open.get_mut(key).expect("open").write_all(&bytes)
     }
 
-    fn header(&self, kind: u8, inst: &str, claim_month: NaiveDate) -> Vec<String> {
+    fn header(&self, schedule: Schedule, inst: &str, claim_month: NaiveDate) -> Vec<String> {
         let (pref, table, code) = (&inst[..2], &inst[2..3], &inst[3..]);
         let m = month(claim_month, self.wareki);
-        match kind {
-            3 => vec![format!("UK,2,{pref},{table},{code},,＊＊歯科,{m},,00")],
-            4 => vec![format!("YK,2,{pref},{table},{code},,＊＊薬局,{m},00,")],
-            _ => vec![format!("IR,2,{pref},{table},{code},,＊＊病院,{m},00,")],
+        match schedule {
+            Schedule::Dental => vec![format!("UK,2,{pref},{table},{code},,＊＊歯科,{m},,00")],
+            Schedule::Pharmacy => vec![format!("YK,2,{pref},{table},{code},,＊＊薬局,{m},00,")],
+            Schedule::Medical => vec![format!("IR,2,{pref},{table},{code},,＊＊病院,{m},00,")],
         }
     }
 
@@ -255,31 +258,28 @@ impl UkeWriter {
     /// I/O errors.
     pub fn write(&mut self, r: &ReceiptOut<'_>) -> std::io::Result<()> {
         let c = r.claim;
-        if !(1..=5).contains(&c.claim_kind) || c.institution_code.len() != 10 {
+        let kind = ClaimKind::from_code(c.claim_kind).filter(|k| *k != ClaimKind::HomeNursing);
+        let Some(kind) = kind.filter(|_| c.institution_code.len() == 10) else {
             self.summary.skipped_claims += 1;
             return Ok(());
-        }
+        };
+        let schedule = schedule_of(kind);
         let claim_month = add_months(c.service_month, 1);
         let key = (c.institution_code.clone(), claim_month);
         let mut lines = Vec::new();
         let new_file = !self.files.contains_key(&key);
         if new_file {
-            lines.extend(self.header(c.claim_kind, &c.institution_code, claim_month));
+            lines.extend(self.header(schedule, &c.institution_code, claim_month));
         }
         let seq = self.files.get(&key).map_or(0, |f| f.receipts) + 1;
         let w = self.wareki;
-        let receipt_type = match c.claim_kind {
-            1 | 5 => "1317",
-            2 => "1318",
-            3 => "3318",
-            _ => "4318",
-        };
+        let receipt_type = receipt_type(kind);
         let points = c.points.map(|p| p.to_string()).unwrap_or_default();
         let days = c.days.map(|d| d.to_string()).unwrap_or_default();
         let sm = month(c.service_month, w);
         let birth = date(Some(r.birth_date), w);
         let insurer = format!("{:>8}", r.insurer);
-        if c.claim_kind == 3 {
+        if kind == ClaimKind::Dental {
             // 歯科 receipts repeat the institution record before their RE.
             let inst = &c.institution_code;
             lines.push(format!(
@@ -291,7 +291,7 @@ impl UkeWriter {
             ));
         }
         // RE and HO: the same fields in every 点数表; the 歯科 layout has fewer after them.
-        let (re_width, ho_width) = if c.claim_kind == 3 {
+        let (re_width, ho_width) = if kind == ClaimKind::Dental {
             (27, 14)
         } else {
             (38, 15)
@@ -302,7 +302,7 @@ impl UkeWriter {
             receipt_type,
             &sm,
             "＊",
-            &r.sex.to_string(),
+            r.sex.code_text(),
             &birth,
         ];
         lines.push(record(&re, re_width));
@@ -310,7 +310,7 @@ impl UkeWriter {
             &["HO", &insurer, "", r.number, &days, &points],
             ho_width,
         ));
-        if c.claim_kind == 3 {
+        if kind == ClaimKind::Dental {
             for d in r.diagnoses {
                 let mut hs = vec![
                     "HS".to_string(),
@@ -341,16 +341,10 @@ impl UkeWriter {
             for d in r.drugs {
                 lines.push(iy(d, 39, 8));
             }
-        } else if c.claim_kind == 4 {
+        } else if kind == ClaimKind::Pharmacy {
             for (i, d) in r.drugs.iter().enumerate() {
                 let rx = (i + 1).to_string();
-                let form = match d.route {
-                    Some(1) => "1",
-                    Some(2) => "3",
-                    Some(3) => "5",
-                    Some(4) => "4",
-                    _ => "9",
-                };
+                let form = dosage_form(d.route.and_then(Route::from_code));
                 lines.push(format!("SH,{rx},{form},,"));
                 lines.push(format!(
                     "CZ,{rx},01,{},0",
@@ -362,22 +356,18 @@ impl UkeWriter {
                 lines.push(sy(d, w));
             }
         } else {
-            if c.claim_kind == 5 {
+            if kind == ClaimKind::Dpc {
                 lines.push("BU,000000xx99x0xx,,,,".into());
             }
             for d in r.diagnoses {
                 lines.push(sy(d, w));
             }
+            let outpatient = kind == ClaimKind::Outpatient;
             let mut si = vec![
                 "SI".to_string(),
-                if c.claim_kind == 2 { "12" } else { "90" }.into(),
+                if outpatient { "12" } else { "90" }.into(),
                 "1".into(),
-                if c.claim_kind == 2 {
-                    "112007410"
-                } else {
-                    "190077410"
-                }
-                .into(),
+                if outpatient { "112007410" } else { "190077410" }.into(),
                 String::new(),
                 points.clone(),
                 "1".into(),
@@ -389,7 +379,7 @@ impl UkeWriter {
                 lines.push(iy(d, 44, 13));
             }
         }
-        self.append(&key, c.claim_kind, lines)?;
+        self.append(&key, schedule, lines)?;
         let f = self.files.get_mut(&key).expect("file");
         f.receipts += 1;
         f.points += c.points.unwrap_or(0);
@@ -433,13 +423,37 @@ fn sy(d: &ClaimDiagnosis, wareki: bool) -> String {
     )
 }
 
-/// 診療識別 for a canonical route: 21 内服, 22 屯服, 23 外用, 33 注射・その他, 28 投薬・その他.
-fn category(route: Option<u8>) -> &'static str {
+/// The 後期 レセプト種別 written for a claim kind: 1317 医科入院 (also DPC), 1318 医科入院外,
+/// 3318 歯科, 4318 調剤 (訪問看護 is not written; 4318 like the other kinds without a form).
+fn receipt_type(kind: ClaimKind) -> &'static str {
+    match kind {
+        ClaimKind::Inpatient | ClaimKind::Dpc => "1317",
+        ClaimKind::Outpatient => "1318",
+        ClaimKind::Dental => "3318",
+        ClaimKind::Pharmacy | ClaimKind::HomeNursing => "4318",
+    }
+}
+
+/// 診療識別 for a canonical route: 21 内服, 22 屯服, 23 外用, 33 注射・その他, 28 投薬・その他
+/// (other or unknown routes).
+fn category(route: Option<Route>) -> &'static str {
     match route {
-        Some(1) => "21",
-        Some(2) => "22",
-        Some(3) => "23",
-        Some(4) => "33",
-        _ => "28",
+        Some(Route::Oral) => "21",
+        Some(Route::AsNeeded) => "22",
+        Some(Route::External) => "23",
+        Some(Route::Injection) => "33",
+        Some(Route::Other) | None => "28",
+    }
+}
+
+/// 剤形コード of a 調剤 SH record for a canonical route: 1 内服, 3 屯服, 5 外用, 4 注射,
+/// 9 other or unknown.
+fn dosage_form(route: Option<Route>) -> &'static str {
+    match route {
+        Some(Route::Oral) => "1",
+        Some(Route::AsNeeded) => "3",
+        Some(Route::External) => "5",
+        Some(Route::Injection) => "4",
+        Some(Route::Other) | None => "9",
     }
 }
