@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ittai_engine::indicators::store::{self, IndicatorTables};
-use ittai_engine::indicators::{IndicatorSet, compute_reusing, fiscal_years};
 use ittai_dataset::atomic::Visibility;
 use ittai_engine::Frame;
+use ittai_engine::indicators::store::{self, IndicatorTables};
+use ittai_engine::indicators::{IndicatorSet, compute_reusing, fiscal_years};
 use ittai_engine::rules::LoadOptions;
 use ittai_model::FiscalYear;
+use ittai_model::indicators::{AgeGroup, SexGroup, Unit};
 use ittai_report::{CsvEncoding, Headers, write_csv, write_xlsx};
 
 use crate::{prepare, sample, ui};
@@ -162,29 +163,31 @@ pub fn print_union_summary(set: &IndicatorSet) {
     };
     println!("\n共通評価指標 FY{fy}（広域連合全体、計、全年齢）");
     for r in set.rows.iter().filter(|r| {
-        r.fy == fy && r.municipality_code == "union" && r.sex == "all" && r.age_band == "all"
+        r.fy == fy
+            && r.municipality_code.is_union()
+            && r.sex == SexGroup::All
+            && r.age_band == AgeGroup::All
     }) {
-        let d = ittai_model::indicators::def(&r.indicator);
+        let d = r.indicator.def();
         let name = format!(
             "{}{}",
-            d.map(|d| d.name_ja).unwrap_or(&r.indicator),
+            d.name_ja,
             r.rule_id
                 .as_ref()
                 .map(|x| format!(" {x}"))
                 .unwrap_or_default()
         );
-        let unit = d.map(|d| d.unit).unwrap_or("");
-        let v = match r.value {
-            Some(v) if unit == "円" => ui::thousands(v.round() as u64),
-            Some(v) => format!("{v:.2}"),
-            None => "-".into(),
+        let v = match (d.unit, r.value) {
+            (Unit::Yen, Some(v)) => ui::thousands(v.round() as u64),
+            (Unit::Percent | Unit::Years, Some(v)) => format!("{v:.2}"),
+            (_, None) => "-".into(),
         };
+        let unit = d.unit.as_str();
         let ci = match (r.ci_lower, r.ci_upper) {
             (Some(a), Some(b)) => format!("  (95%CI {a:.2}–{b:.2})"),
             _ => String::new(),
         };
-        let change =
-            ittai_report::indicators::direction_ja(r.direction.as_deref()).unwrap_or_default();
+        let change = ittai_report::indicators::direction_ja(r.direction).unwrap_or_default();
         println!("  {} {:>12} {unit}{ci}  {change}", ui::pad(&name, 46), v);
     }
 }

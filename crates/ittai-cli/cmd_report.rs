@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ittai_engine::indicators::store::{self, IndicatorTables};
 use ittai_dataset::atomic::Visibility;
-use ittai_model::indicators::UNION;
+use ittai_engine::indicators::store::{self, IndicatorTables};
+use ittai_model::indicators::{AgeGroup, SexGroup};
 use ittai_report::html::{ReportInput, write_html};
 use ittai_report::indicators::{comparison_table, funnel_table, life_table, published};
 use ittai_report::write_xlsx;
@@ -78,7 +78,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .rows
         .iter()
         .filter(|r| {
-            r.municipality_code == UNION && r.fy == latest && r.sex == "all" && r.age_band == "all"
+            r.municipality_code.is_union()
+                && r.fy == latest
+                && r.sex == SexGroup::All
+                && r.age_band == AgeGroup::All
         })
         .cloned()
         .collect();
@@ -113,8 +116,8 @@ fn default_title(t: &IndicatorTables) -> String {
     let prefs: BTreeSet<&str> = t
         .rows
         .iter()
-        .filter(|r| r.municipality_code != UNION)
-        .filter_map(|r| r.municipality_code.get(..2))
+        .filter_map(|r| r.municipality_code.code())
+        .filter_map(|code| code.get(..2))
         .collect();
     let name = match prefs.iter().next() {
         Some(code) if prefs.len() == 1 => {

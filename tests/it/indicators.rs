@@ -2,14 +2,14 @@
 //! with every numerator, denominator and exclusion worked out in the comments, and the
 //! union's ハイリスク者割合 against `ittai run` on the sample data.
 
+use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
+use ittai_dataset::{CareClaim, Certification, DentalCheckup, MedicalClaim};
 use ittai_engine::indicators::{IndicatorSet, compute};
 use ittai_engine::rules::{LoadOptions, load_rules};
 use ittai_engine::{Frame, RunSpec, Sources};
-use ittai_dataset::{CareClaim, Certification, DentalCheckup, MedicalClaim};
-use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
 use ittai_model::FiscalYear;
 use ittai_model::classes::{default_disease_classes, default_drug_classes};
-use ittai_model::indicators::{ALL, IndicatorRow, UNION};
+use ittai_model::indicators::{AgeGroup, Area, IndicatorId, IndicatorRow, SexGroup};
 
 use crate::support::{Dataset, MUNI, checkup, d, root};
 
@@ -38,15 +38,18 @@ fn indicators(ds: &Dataset, fys: &[i32]) -> IndicatorSet {
     compute(&src, &fys, &spec, &mut |_| {}).unwrap()
 }
 
-fn union_all<'a>(set: &'a IndicatorSet, id: &str) -> &'a IndicatorRow {
+const ALL: SexGroup = SexGroup::All;
+const ALL_AGES: AgeGroup = AgeGroup::All;
+
+fn union_all(set: &IndicatorSet, id: IndicatorId) -> &IndicatorRow {
     set.rows
         .iter()
         .find(|r| {
             r.indicator == id
                 && r.fy == 2024
-                && r.municipality_code == UNION
+                && r.municipality_code == Area::Union
                 && r.sex == ALL
-                && r.age_band == ALL
+                && r.age_band == ALL_AGES
                 && r.rule_id.is_none()
         })
         .unwrap_or_else(|| panic!("{id}"))
@@ -195,7 +198,7 @@ fn tiny() -> &'static IndicatorSet {
 
 /// Checks the union's all-sex, all-age row of `id` (FY2024): numerator, denominator, value,
 /// and that it is flagged for suppression (every count here is under 10).
-fn check(id: &str, num: f64, den: f64, value: f64) {
+fn check(id: IndicatorId, num: f64, den: f64, value: f64) {
     let r = union_all(tiny(), id);
     assert!(
         (r.numerator - num).abs() < 1e-6 && (r.denominator - den).abs() < 1e-6,
@@ -224,15 +227,15 @@ const YEARS: f64 = 2327.0 / 365.25;
 /// municipality).
 #[test]
 fn checkup_rate() {
-    check("checkup_rate", 2.0, 4.0, 50.0);
+    check(IndicatorId::CheckupRate, 2.0, 4.0, 50.0);
     let m = tiny()
         .rows
         .iter()
         .find(|r| {
-            r.indicator == "checkup_rate"
-                && r.municipality_code == MUNI
+            r.indicator == IndicatorId::CheckupRate
+                && r.municipality_code.code() == Some(MUNI)
                 && r.sex == ALL
-                && r.age_band == ALL
+                && r.age_band == ALL_AGES
         })
         .unwrap();
     assert_eq!((m.numerator, m.denominator), (2.0, 4.0));
@@ -241,14 +244,14 @@ fn checkup_rate() {
 /// 歯科健診受診率: the same denominator (4); p2 → 1 / 4 = 25 %.
 #[test]
 fn dental_checkup_rate() {
-    check("dental_checkup_rate", 1.0, 4.0, 25.0);
+    check(IndicatorId::DentalCheckupRate, 1.0, 4.0, 25.0);
 }
 
 /// 要介護認定率: insured on 2025-03-31 = p1 … p6 (p7 died) → 6; certified (要支援1 …
 /// 要介護5): p4 only (p2's 01 非該当 does not count) → 1 / 6.
 #[test]
 fn certification_rate() {
-    check("certification_rate", 1.0, 6.0, 100.0 / 6.0);
+    check(IndicatorId::CertificationRate, 1.0, 6.0, 100.0 / 6.0);
 }
 
 /// ハイリスク者割合 R03 (15+ oral ingredients in a month): p1 (15 in May) → 1 / 6 insured on
@@ -260,11 +263,11 @@ fn high_risk_rate() {
             .rows
             .iter()
             .find(|r| {
-                r.indicator == "high_risk_rate"
+                r.indicator == IndicatorId::HighRiskRate
                     && r.rule_id.as_deref() == Some(id)
-                    && r.municipality_code == UNION
+                    && r.municipality_code == Area::Union
                     && r.sex == ALL
-                    && r.age_band == ALL
+                    && r.age_band == ALL_AGES
             })
             .unwrap()
     };
@@ -283,7 +286,7 @@ fn high_risk_rate() {
 /// 死亡率: 1 death (p7) / 6.371 insured-years × 100.
 #[test]
 fn deaths() {
-    check("deaths", 1.0, YEARS, 100.0 / YEARS);
+    check(IndicatorId::Deaths, 1.0, YEARS, 100.0 / YEARS);
 }
 
 /// 医療費: p1 1,000 + 500 points, p2 800 + 800, p3 April–June 3 × 1,000 (January–March are
@@ -292,46 +295,66 @@ fn deaths() {
 /// 5,000; 歯科 none.
 #[test]
 fn medical_cost() {
-    check("medical_cost", 111_000.0, YEARS, 111_000.0 / YEARS);
-    check("medical_cost_inpatient", 80_000.0, YEARS, 80_000.0 / YEARS);
-    check("medical_cost_outpatient", 26_000.0, YEARS, 26_000.0 / YEARS);
-    check("medical_cost_pharmacy", 5_000.0, YEARS, 5_000.0 / YEARS);
-    let dental = union_all(tiny(), "medical_cost_dental");
+    check(
+        IndicatorId::MedicalCost,
+        111_000.0,
+        YEARS,
+        111_000.0 / YEARS,
+    );
+    check(
+        IndicatorId::MedicalCostInpatient,
+        80_000.0,
+        YEARS,
+        80_000.0 / YEARS,
+    );
+    check(
+        IndicatorId::MedicalCostOutpatient,
+        26_000.0,
+        YEARS,
+        26_000.0 / YEARS,
+    );
+    check(
+        IndicatorId::MedicalCostPharmacy,
+        5_000.0,
+        YEARS,
+        5_000.0 / YEARS,
+    );
+    let dental = union_all(tiny(), IndicatorId::MedicalCostDental);
     assert_eq!(dental.numerator, 0.0);
 }
 
 /// 介護給付費: 25,000 units × 10 yen = 250,000 yen / 6.371 insured-years.
 #[test]
 fn care_cost() {
-    check("care_cost", 250_000.0, YEARS, 250_000.0 / YEARS);
+    check(IndicatorId::CareCost, 250_000.0, YEARS, 250_000.0 / YEARS);
 }
 
 /// 多剤投薬患者割合: persons with an oral prescription in the FY: p1, p2 → 2; with ≥ 15
 /// ingredients in a month: p1 → 1 / 2 = 50 %.
 #[test]
 fn polypharmacy_rate() {
-    check("polypharmacy_rate", 1.0, 2.0, 50.0);
+    check(IndicatorId::PolypharmacyRate, 1.0, 2.0, 50.0);
 }
 
 /// 重複投薬患者割合: the same ingredient (amlodipine, 2171022) from two clinics in June:
 /// p2 → 1 / 2.
 #[test]
 fn duplicate_rate() {
-    check("duplicate_rate", 1.0, 2.0, 50.0);
+    check(IndicatorId::DuplicateRate, 1.0, 2.0, 50.0);
 }
 
 /// 後発医薬品使用割合: p2's generic 1 × 28 over generic 28 + branded-with-generic 28 = 50 %
 /// (p1's lines have quantity 0).
 #[test]
 fn generic_share() {
-    check("generic_share", 28.0, 56.0, 50.0);
+    check(IndicatorId::GenericShare, 28.0, 56.0, 50.0);
 }
 
 /// 平均余命・平均自立期間: no death in the open interval (95+) → not computable, so no value
 /// and suppressed (the Sullivan arithmetic itself is tested in ittai-engine's lifetable).
 #[test]
 fn life_expectancy_and_independence() {
-    for id in ["life_expectancy_75", "independence_75"] {
+    for id in [IndicatorId::LifeExpectancy75, IndicatorId::Independence75] {
         let le = union_all(tiny(), id);
         assert!(le.value.is_none() && le.suppressed, "{id}");
     }
@@ -367,12 +390,12 @@ fn union_high_risk_rates_equal_run_counts_over_insured() {
             .rows
             .iter()
             .find(|x| {
-                x.indicator == "high_risk_rate"
+                x.indicator == IndicatorId::HighRiskRate
                     && x.fy == 2024
                     && x.rule_id.as_deref() == Some(id)
-                    && x.municipality_code == UNION
+                    && x.municipality_code == Area::Union
                     && x.sex == ALL
-                    && x.age_band == ALL
+                    && x.age_band == ALL_AGES
             })
             .unwrap();
         assert_eq!(

@@ -13,9 +13,10 @@ use std::path::Path;
 
 use ittai_dataset::atomic::{Visibility, write_atomic};
 use ittai_model::indicators::{
-    AGE_BANDS, ALL, CHECKUP_DENOMINATOR_JA, FunnelStep, INDICATORS, IndicatorDef, IndicatorRow,
-    Kind, LifeLine, UNION, sex_label_ja,
+    AgeGroup, Area, CHECKUP_DENOMINATOR_JA, FunnelStep, INDICATORS, IndicatorDef, IndicatorId,
+    IndicatorRow, Kind, LifeLine, SexGroup, Unit,
 };
+use ittai_model::time::AgeBand;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::charts::{self, Bar, Series};
@@ -62,12 +63,15 @@ pub enum ReportError {
 
 type Key<'a> = ittai_model::indicators::RowKey<'a>;
 
+/// The union, for lookups.
+const UNION: &Area = &Area::Union;
+
 struct View<'a> {
     input: ReportInput<'a>,
     index: HashMap<Key<'a>, &'a IndicatorRow>,
     fys: Vec<i32>,
     latest: i32,
-    municipalities: Vec<&'a str>,
+    municipalities: Vec<&'a Area>,
     rule_names: BTreeMap<&'a str, &'a str>,
     lookback: BTreeMap<&'a str, u32>,
 }
@@ -86,8 +90,8 @@ impl<'a> View<'a> {
         let municipalities = input
             .rows
             .iter()
-            .map(|r| r.municipality_code.as_str())
-            .filter(|m| *m != UNION)
+            .map(|r| &r.municipality_code)
+            .filter(|m| !m.is_union())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -116,24 +120,24 @@ impl<'a> View<'a> {
         &self,
         s: &Subject<'a>,
         fy: i32,
-        m: &str,
-        sex: &str,
-        band: &str,
+        m: &Area,
+        sex: SexGroup,
+        band: AgeGroup,
     ) -> Option<&'a IndicatorRow> {
         self.index
             .get(&(s.def.id, s.rule, fy, m, sex, band))
             .copied()
     }
 
-    fn name(&self, m: &str) -> String {
-        if m == UNION {
-            "広域連合全体".into()
-        } else {
-            self.input
+    fn name(&self, m: &Area) -> String {
+        match m {
+            Area::Union => "広域連合全体".into(),
+            Area::Municipality(code) => self
+                .input
                 .names
-                .get(m)
+                .get(code)
                 .cloned()
-                .unwrap_or_else(|| m.to_string())
+                .unwrap_or_else(|| code.clone()),
         }
     }
 
@@ -159,8 +163,8 @@ impl<'a> View<'a> {
                     None => d.name_ja.to_string(),
                 };
                 let anchor = match rule {
-                    Some(id) => format!("{}-{id}", d.id),
-                    None => d.id.to_string(),
+                    Some(id) => format!("{}-{id}", d.id.as_str()),
+                    None => d.id.as_str().to_string(),
                 };
                 out.push(Subject {
                     def: d,
@@ -187,22 +191,21 @@ fn published(r: Option<&IndicatorRow>) -> Option<&IndicatorRow> {
 }
 
 /// Formats a value in its unit: `12.34%`, `123,456円`, `13.81年`.
-pub fn format_value(unit: &str, v: Option<f64>) -> String {
-    match v {
-        None => "—".into(),
-        Some(v) if unit == "円" => format!("{}円", thousands(v.round() as i64)),
-        Some(v) => format!("{v:.2}{unit}"),
+pub fn format_value(unit: Unit, v: Option<f64>) -> String {
+    match (unit, v) {
+        (_, None) => "—".into(),
+        (Unit::Yen, Some(v)) => format!("{}{}", thousands(v.round() as i64), unit.as_str()),
+        (Unit::Percent | Unit::Years, Some(v)) => format!("{v:.2}{}", unit.as_str()),
     }
 }
 
-/// `75-79` → 「75〜79歳」, `95+` → 「95歳以上」, `<75` → 「75歳未満」.
-pub fn band_label(b: &str) -> String {
-    if let Some(x) = b.strip_suffix('+') {
-        format!("{x}歳以上")
-    } else if let Some(x) = b.strip_prefix('<') {
-        format!("{x}歳未満")
-    } else {
-        format!("{}歳", b.replace('-', "〜"))
+/// `75-79` → 「75〜79歳」, `95+` → 「95歳以上」, `<75` → 「75歳未満」 (the report's own
+/// labels, with 〜).
+pub fn band_label(b: AgeBand) -> String {
+    match b {
+        AgeBand::Under75 => format!("{}歳未満", AgeBand::A75to79.lower()),
+        AgeBand::A95plus => format!("{}歳以上", b.lower()),
+        _ => format!("{}〜{}歳", b.lower(), b.lower() + 4),
     }
 }
 
@@ -220,18 +223,15 @@ fn change_text(def: &IndicatorDef, r: &IndicatorRow, prev_hidden: bool) -> Strin
     if prev_hidden {
         return "—".into();
     }
-    match (r.change, r.direction.as_deref()) {
+    match (r.change, r.direction) {
         (Some(c), Some(d)) => {
-            let arrow = match d {
-                "up" => "↑",
-                "down" => "↓",
-                _ => "→",
-            };
-            let digits = if def.unit == "円" {
-                let v = c.round() as i64;
-                format!("{}{}", if v >= 0 { "+" } else { "-" }, thousands(v.abs()))
-            } else {
-                format!("{c:+.2}")
+            let arrow = d.arrow();
+            let digits = match def.unit {
+                Unit::Yen => {
+                    let v = c.round() as i64;
+                    format!("{}{}", if v >= 0 { "+" } else { "-" }, thousands(v.abs()))
+                }
+                Unit::Percent | Unit::Years => format!("{c:+.2}"),
             };
             format!("{arrow} {digits}")
         }
@@ -330,30 +330,31 @@ pub fn write_html(input: ReportInput<'_>, path: &Path) -> Result<(), ReportError
 
 fn summary_section(v: &View<'_>, subjects: &[Subject<'_>]) -> Markup {
     let fy = v.latest;
-    let card = |id: &str| -> Option<(String, String)> {
+    let (all, ages) = (SexGroup::All, AgeGroup::All);
+    let card = |id: IndicatorId| -> Option<(String, String)> {
         let s = subjects.iter().find(|s| s.def.id == id)?;
-        let r = published(v.get(s, fy, UNION, ALL, ALL))?;
+        let r = published(v.get(s, fy, UNION, all, ages))?;
         Some((s.def.name_ja.to_string(), format_value(s.def.unit, r.value)))
     };
     let insured = subjects
         .iter()
-        .find(|s| s.def.id == "certification_rate")
-        .and_then(|s| published(v.get(s, fy, UNION, ALL, ALL)))
+        .find(|s| s.def.id == IndicatorId::CertificationRate)
+        .and_then(|s| published(v.get(s, fy, UNION, all, ages)))
         .map(|r| count(r.denominator));
     html! {
         section id="summary" {
             h2 { "概要（" (fy) "年度、広域連合全体）" }
             div.cards {
                 @if let Some(n) = insured { div.card { "被保険者数（年度末）" b { (n) "人" } } }
-                @for id in ["checkup_rate", "dental_checkup_rate", "certification_rate", "life_expectancy_75", "independence_75", "medical_cost"] {
+                @for id in [IndicatorId::CheckupRate, IndicatorId::DentalCheckupRate, IndicatorId::CertificationRate, IndicatorId::LifeExpectancy75, IndicatorId::Independence75, IndicatorId::MedicalCost] {
                     @if let Some((name, val)) = card(id) { div.card { (name) b { (val) } } }
                 }
             }
             table {
                 tr { th { "指標" } th { "値" } th { "分子" } th { "分母" } th { "前年度" } th { "前年度差" } th { "95%信頼区間" } }
                 @for s in subjects {
-                    @let r = published(v.get(s, fy, UNION, ALL, ALL));
-                    @let p = published(v.get(s, fy - 1, UNION, ALL, ALL));
+                    @let r = published(v.get(s, fy, UNION, all, ages));
+                    @let p = published(v.get(s, fy - 1, UNION, all, ages));
                     tr {
                         td.l { a href={ "#" (s.anchor) } { (s.title) } }
                         @match r {
@@ -395,7 +396,8 @@ fn ci_text(r: &IndicatorRow) -> String {
 fn indicator_section(v: &View<'_>, s: &Subject<'_>) -> Result<Markup, ReportError> {
     let fy = v.latest;
     let d = s.def;
-    let union = published(v.get(s, fy, UNION, ALL, ALL));
+    let (all, ages) = (SexGroup::All, AgeGroup::All);
+    let union = published(v.get(s, fy, UNION, all, ages));
     // Municipalities against the union (age-standardised where published).
     let standardised = d.age_standardised;
     let pick = |r: &IndicatorRow| {
@@ -408,7 +410,7 @@ fn indicator_section(v: &View<'_>, s: &Subject<'_>) -> Result<Markup, ReportErro
     let mut rows: Vec<(String, Option<&IndicatorRow>)> = v
         .municipalities
         .iter()
-        .map(|m| (v.name(m), published(v.get(s, fy, m, ALL, ALL))))
+        .map(|m| (v.name(m), published(v.get(s, fy, m, all, ages))))
         .collect();
     rows.sort_by(|a, b| match (a.1.and_then(pick), b.1.and_then(pick)) {
         (Some(x), Some(y)) => y.total_cmp(&x),
@@ -440,7 +442,7 @@ fn indicator_section(v: &View<'_>, s: &Subject<'_>) -> Result<Markup, ReportErro
         .map(|x| format!("広域連合 {}", format_value(d.unit, Some(x))));
     let by_muni = charts::hbar(
         &bars,
-        d.unit,
+        d.unit.as_str(),
         union.and_then(|u| u.value).zip(reference_label.as_deref()),
         140,
     )?;
@@ -451,48 +453,49 @@ fn indicator_section(v: &View<'_>, s: &Subject<'_>) -> Result<Markup, ReportErro
     };
 
     // Age band × sex (union).
-    let bands: Vec<&str> = AGE_BANDS
-        .iter()
-        .copied()
+    let bands: Vec<AgeBand> = AgeBand::ALL
+        .into_iter()
         .filter(|b| {
-            ["male", "female"]
+            SexGroup::SEXES
                 .iter()
-                .any(|x| v.get(s, fy, UNION, x, b).is_some())
+                .any(|x| v.get(s, fy, UNION, *x, AgeGroup::Band(*b)).is_some())
         })
         .collect();
     let by_age = if d.kind == Kind::Years || bands.is_empty() {
         None
     } else {
-        let series: Vec<Series> = ["male", "female"]
+        let series: Vec<Series> = SexGroup::SEXES
             .iter()
             .map(|x| Series {
-                name: sex_label_ja(x).to_string(),
+                name: x.label_ja().to_string(),
                 values: bands
                     .iter()
-                    .map(|b| published(v.get(s, fy, UNION, x, b)).and_then(|r| r.value))
+                    .map(|b| {
+                        published(v.get(s, fy, UNION, *x, AgeGroup::Band(*b))).and_then(|r| r.value)
+                    })
                     .collect(),
                 ci: Vec::new(),
             })
             .collect();
         Some(charts::grouped(
-            &bands.iter().map(|b| band_label(b)).collect::<Vec<_>>(),
+            &bands.iter().map(|b| band_label(*b)).collect::<Vec<_>>(),
             &series,
-            d.unit,
+            d.unit.as_str(),
         )?)
     };
 
     // Trend over FYs (union, all / male / female).
     let trend = if v.fys.len() > 1 {
-        let series: Vec<Series> = [ALL, "male", "female"]
+        let series: Vec<Series> = SexGroup::PUBLISHED
             .iter()
             .map(|x| {
                 let rs: Vec<Option<&IndicatorRow>> = v
                     .fys
                     .iter()
-                    .map(|y| published(v.get(s, *y, UNION, x, ALL)))
+                    .map(|y| published(v.get(s, *y, UNION, *x, ages)))
                     .collect();
                 Series {
-                    name: sex_label_ja(x).to_string(),
+                    name: x.label_ja().to_string(),
                     values: rs.iter().map(|r| r.and_then(|r| r.value)).collect(),
                     ci: rs
                         .iter()
@@ -504,7 +507,7 @@ fn indicator_section(v: &View<'_>, s: &Subject<'_>) -> Result<Markup, ReportErro
         Some(charts::lines(
             &v.fys.iter().map(|y| format!("{y}年度")).collect::<Vec<_>>(),
             &series,
-            d.unit,
+            d.unit.as_str(),
             d.kind != Kind::Years,
         )?)
     } else {
@@ -514,9 +517,9 @@ fn indicator_section(v: &View<'_>, s: &Subject<'_>) -> Result<Markup, ReportErro
     let table_rows: Vec<(String, bool, Option<&IndicatorRow>, bool)> = std::iter::once(UNION)
         .chain(v.municipalities.iter().copied())
         .map(|m| {
-            let r = v.get(s, fy, m, ALL, ALL);
-            let prev_hidden = v.get(s, fy - 1, m, ALL, ALL).is_none_or(|p| p.suppressed);
-            (v.name(m), m == UNION, published(r), prev_hidden)
+            let r = v.get(s, fy, m, all, ages);
+            let prev_hidden = v.get(s, fy - 1, m, all, ages).is_none_or(|p| p.suppressed);
+            (v.name(m), m.is_union(), published(r), prev_hidden)
         })
         .collect();
     Ok(html! {
@@ -524,7 +527,7 @@ fn indicator_section(v: &View<'_>, s: &Subject<'_>) -> Result<Markup, ReportErro
             h2 { (s.title) }
             div.def {
                 p { (d.explanation_ja) }
-                @if matches!(d.id, "checkup_rate" | "dental_checkup_rate") { p { (CHECKUP_DENOMINATOR_JA) } }
+                @if matches!(d.id, IndicatorId::CheckupRate | IndicatorId::DentalCheckupRate) { p { (CHECKUP_DENOMINATOR_JA) } }
                 @if let Some(years) = s.rule.and_then(|id| v.lookback.get(id).copied()).filter(|y| *y > 0) {
                     p { "注意：このルールは過去" (years) "年度分の記録を参照します。データの最初の" (years) "年度分は過去の記録が不足するため、年度推移の比較には使えません。" }
                 }
@@ -616,31 +619,33 @@ fn funnel_section(v: &View<'_>) -> Result<Markup, ReportError> {
 }
 
 fn life_section(v: &View<'_>) -> Result<Markup, ReportError> {
-    let le = INDICATORS.iter().find(|d| d.id == "life_expectancy_75");
-    let he = INDICATORS.iter().find(|d| d.id == "independence_75");
-    let get = |id: &str, fy: i32, sex: &str| {
+    let (le, he) = (
+        IndicatorId::LifeExpectancy75.def(),
+        IndicatorId::Independence75.def(),
+    );
+    let get = |id: IndicatorId, fy: i32, sex: SexGroup| {
         v.index
-            .get(&(id, None, fy, UNION, sex, ALL))
+            .get(&(id, None, fy, UNION, sex, AgeGroup::All))
             .copied()
             .filter(|r| !r.suppressed)
     };
-    let rows: Vec<(i32, &str)> = v
+    let rows: Vec<(i32, SexGroup)> = v
         .fys
         .iter()
-        .flat_map(|fy| [ALL, "male", "female"].map(|s| (*fy, s)))
+        .flat_map(|fy| SexGroup::PUBLISHED.map(|s| (*fy, s)))
         .collect();
-    let chart_series: Vec<Series> = ["male", "female"]
+    let chart_series: Vec<Series> = SexGroup::SEXES
         .iter()
         .flat_map(|sex| {
             [
-                ("life_expectancy_75", "平均余命"),
-                ("independence_75", "平均自立期間"),
+                (IndicatorId::LifeExpectancy75, "平均余命"),
+                (IndicatorId::Independence75, "平均自立期間"),
             ]
             .map(|(id, label)| {
                 let rs: Vec<Option<&IndicatorRow>> =
-                    v.fys.iter().map(|y| get(id, *y, sex)).collect();
+                    v.fys.iter().map(|y| get(id, *y, *sex)).collect();
                 Series {
-                    name: format!("{}（{}）", label, sex_label_ja(sex)),
+                    name: format!("{}（{}）", label, sex.label_ja()),
                     values: rs.iter().map(|r| r.and_then(|r| r.value)).collect(),
                     ci: rs
                         .iter()
@@ -660,7 +665,7 @@ fn life_section(v: &View<'_>) -> Result<Markup, ReportError> {
         .input
         .life
         .iter()
-        .filter(|l| l.fy == v.latest && l.municipality_code == UNION)
+        .filter(|l| l.fy == v.latest && l.municipality_code.is_union())
         .collect();
     let f2 = |x: Option<f64>| x.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into());
     let f4 = |x: Option<f64>| x.map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into());
@@ -672,32 +677,32 @@ fn life_section(v: &View<'_>) -> Result<Markup, ReportError> {
         section id="life" {
             h2 { "生命表（75歳の平均余命・平均自立期間、広域連合全体）" }
             div.def {
-                @if let Some(d) = le { p { b { (d.name_ja) } "：" (d.explanation_ja) } }
-                @if let Some(d) = he { p { b { (d.name_ja) } "：" (d.explanation_ja) } p.src { "出典：" (d.source) } }
+                p { b { (le.name_ja) } "：" (le.explanation_ja) }
+                p { b { (he.name_ja) } "：" (he.explanation_ja) } p.src { "出典：" (he.source) }
             }
             figure { figcaption { "年度推移（縦線は95%信頼区間）" } (svg(chart)) }
             table {
                 tr { th { "年度" } th { "性別" } th { "平均余命（年）" } th { "95%信頼区間" } th { "平均自立期間（年）" } th { "95%信頼区間" } th { "要介護2以上の期間（年）" } }
                 @for (fy, sex) in &rows {
-                    @let e = get("life_expectancy_75", *fy, sex);
-                    @let h = get("independence_75", *fy, sex);
+                    @let e = get(IndicatorId::LifeExpectancy75, *fy, *sex);
+                    @let h = get(IndicatorId::Independence75, *fy, *sex);
                     tr {
-                        td { (fy) } td { (sex_label_ja(sex)) }
+                        td { (fy) } td { (sex.label_ja()) }
                         td { (f2(e.and_then(|r| r.value))) } td { (e.map(ci_text).unwrap_or_default()) }
                         td { (f2(h.and_then(|r| r.value))) } td { (h.map(ci_text).unwrap_or_default()) }
                         td { (f2(e.and_then(|r| r.value).zip(h.and_then(|r| r.value)).map(|(a, b)| a - b))) }
                     }
                 }
             }
-            @for sex in [ALL, "male", "female"] {
+            @for sex in SexGroup::PUBLISHED {
                 @let lines: Vec<&&LifeLine> = latest.iter().filter(|l| l.sex == sex).collect();
                 @if !lines.is_empty() {
-                    h3 { (v.latest) "年度 簡易生命表（" (sex_label_ja(sex)) "）" }
+                    h3 { (v.latest) "年度 簡易生命表（" (sex.label_ja()) "）" }
                     table {
                         tr { th { "年齢階級" } th { "死亡数" } th { "観察人年" } th { "死亡率 m" } th { "死亡確率 q" } th { "生存数 l" } th { "定常人口 L" } th { "要介護2以上の割合" } th { "平均余命 e" } th { "平均自立期間 h" } }
                         @for l in &lines {
                             tr {
-                                td { (band_label(&l.age_band)) } td { (count(l.deaths)) } td { (f0(Some(l.person_years))) }
+                                td { (band_label(l.age_band)) } td { (count(l.deaths)) } td { (f0(Some(l.person_years))) }
                                 td { (f4(l.m)) } td { (f4(l.q)) } td { (f0(l.l)) } td { (f0(l.big_l)) } td { (f4(l.prevalence)) } td { (f2(l.e)) } td { (f2(l.h)) }
                             }
                         }
@@ -729,14 +734,14 @@ fn notes_section() -> Markup {
 mod tests {
     use super::*;
 
-    fn row(id: &str, m: &str, num: f64, den: f64, suppressed: bool) -> IndicatorRow {
+    fn row(id: IndicatorId, m: Area, num: f64, den: f64, suppressed: bool) -> IndicatorRow {
         IndicatorRow {
-            indicator: id.into(),
+            indicator: id,
             rule_id: None,
             fy: 2024,
-            municipality_code: m.into(),
-            sex: ALL.into(),
-            age_band: ALL.into(),
+            municipality_code: m,
+            sex: SexGroup::All,
+            age_band: AgeGroup::All,
             numerator: num,
             denominator: den,
             persons: num as u64,
@@ -751,13 +756,23 @@ mod tests {
         }
     }
 
+    fn muni(code: &str) -> Area {
+        Area::Municipality(code.into())
+    }
+
     /// A suppressed municipality's count and rate appear nowhere in the HTML; the union's do.
     #[test]
     fn suppressed_cells_are_not_published() {
         let rows = vec![
-            row("checkup_rate", UNION, 1234.0, 5000.0, false),
-            row("checkup_rate", "310000", 7.0, 333.0, true),
-            row("checkup_rate", "320000", 1227.0, 4667.0, false),
+            row(IndicatorId::CheckupRate, Area::Union, 1234.0, 5000.0, false),
+            row(IndicatorId::CheckupRate, muni("310000"), 7.0, 333.0, true),
+            row(
+                IndicatorId::CheckupRate,
+                muni("320000"),
+                1227.0,
+                4667.0,
+                false,
+            ),
         ];
         let names = BTreeMap::from([
             ("310000".to_string(), "小町".to_string()),
@@ -781,16 +796,17 @@ mod tests {
 
     #[test]
     fn values_are_formatted_in_their_unit() {
-        assert_eq!(format_value("円", Some(1234567.4)), "1,234,567円");
-        assert_eq!(format_value("%", Some(3.456)), "3.46%");
-        assert_eq!(format_value("年", None), "—");
+        assert_eq!(format_value(Unit::Yen, Some(1234567.4)), "1,234,567円");
+        assert_eq!(format_value(Unit::Percent, Some(3.456)), "3.46%");
+        assert_eq!(format_value(Unit::Years, None), "—");
         assert_eq!(count(7.0), "10未満");
         assert_eq!(count(0.0), "0");
         assert_eq!(count(12345.0), "12,345");
-        let pct = INDICATORS.iter().find(|d| d.id == "checkup_rate").unwrap();
+        let pct = IndicatorId::CheckupRate.def();
         assert_eq!(num_den(pct, 3911.96), "3,912.0");
         assert_eq!(num_den(pct, 3911.04), "3,911.0");
-        assert_eq!(band_label("95+"), "95歳以上");
-        assert_eq!(band_label("75-79"), "75〜79歳");
+        assert_eq!(band_label(AgeBand::A95plus), "95歳以上");
+        assert_eq!(band_label(AgeBand::A75to79), "75〜79歳");
+        assert_eq!(band_label(AgeBand::Under75), "75歳未満");
     }
 }

@@ -4,21 +4,26 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ittai_model::indicators::{ALL, FunnelStep, IndicatorRow, LifeLine, UNION, def, sex_label_ja};
+use ittai_model::indicators::{
+    AgeGroup, Area, Direction, FunnelStep, IndicatorId, IndicatorRow, LifeLine, SexGroup,
+};
 
 use ittai_dataset::{Cells, Table};
 
 /// Marker in the 秘匿 column of a suppressed cell.
 pub const SUPPRESSED: &str = "※";
 
-/// Japanese label of a direction.
-pub fn direction_ja(d: Option<&str>) -> Option<String> {
-    d.map(|d| match d {
-        "up" => "↑ 上昇",
-        "down" => "↓ 低下",
-        _ => "→ 横ばい",
-    })
-    .map(str::to_string)
+/// Japanese label of a direction ([`Direction::label_ja`]).
+pub fn direction_ja(d: Option<Direction>) -> Option<String> {
+    d.map(|d| d.label_ja().to_string())
+}
+
+/// The 年齢階級 cell of the published table: 全年齢, or the band's label (`75-79` …).
+pub fn age_group_label(b: AgeGroup) -> &'static str {
+    match b {
+        AgeGroup::All => "全年齢",
+        AgeGroup::Band(b) => b.label(),
+    }
 }
 
 /// Builds the published table. `names` maps municipality codes to names (the union is
@@ -30,24 +35,18 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
     let prev_hidden = |r: &IndicatorRow| {
         *suppressed
             .get(&(
-                r.indicator.as_str(),
+                r.indicator,
                 r.rule_id.as_deref(),
                 r.fy - 1,
-                r.municipality_code.as_str(),
-                r.sex.as_str(),
-                r.age_band.as_str(),
+                &r.municipality_code,
+                r.sex,
+                r.age_band,
             ))
             .unwrap_or(&false)
     };
     let show = |r: &IndicatorRow, v: Option<f64>| if r.suppressed { None } else { v };
     let round = |v: Option<f64>, d: i32| v.map(|x| (x * 10f64.powi(d)).round() / 10f64.powi(d));
-    let digits = |r: &IndicatorRow| {
-        if def(&r.indicator).is_some_and(|d| d.unit == "円") {
-            0
-        } else {
-            2
-        }
-    };
+    let digits = |r: &IndicatorRow| r.indicator.def().unit.decimals();
     let mut t = Table::default();
     t.push(
         "fy",
@@ -59,13 +58,7 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
         "指標",
         Cells::Text(
             rows.iter()
-                .map(|r| {
-                    Some(
-                        def(&r.indicator)
-                            .map(|d| d.name_ja.to_string())
-                            .unwrap_or_else(|| r.indicator.clone()),
-                    )
-                })
+                .map(|r| Some(r.indicator.def().name_ja.to_string()))
                 .collect(),
         ),
     );
@@ -79,7 +72,7 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
         "市町村コード",
         Cells::Text(
             rows.iter()
-                .map(|r| Some(r.municipality_code.clone()))
+                .map(|r| Some(r.municipality_code.as_str().to_string()))
                 .collect(),
         ),
     );
@@ -97,7 +90,7 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
         "性別",
         Cells::Text(
             rows.iter()
-                .map(|r| Some(sex_label_ja(&r.sex).to_string()))
+                .map(|r| Some(r.sex.label_ja().to_string()))
                 .collect(),
         ),
     );
@@ -106,13 +99,7 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
         "年齢階級",
         Cells::Text(
             rows.iter()
-                .map(|r| {
-                    Some(if r.age_band == "all" {
-                        "全年齢".to_string()
-                    } else {
-                        r.age_band.clone()
-                    })
-                })
+                .map(|r| Some(age_group_label(r.age_band).to_string()))
                 .collect(),
         ),
     );
@@ -148,7 +135,7 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
         "単位",
         Cells::Text(
             rows.iter()
-                .map(|r| def(&r.indicator).map(|d| d.unit.to_string()))
+                .map(|r| Some(r.indicator.def().unit.as_str().to_string()))
                 .collect(),
         ),
     );
@@ -209,7 +196,7 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
             rows.iter()
                 .map(|r| {
                     if both(r) {
-                        direction_ja(r.direction.as_deref())
+                        direction_ja(r.direction)
                     } else {
                         None
                     }
@@ -254,7 +241,7 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
         Cells::Text(
             lines
                 .iter()
-                .map(|l| Some(l.municipality_code.clone()))
+                .map(|l| Some(l.municipality_code.as_str().to_string()))
                 .collect(),
         ),
     );
@@ -274,14 +261,19 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
         Cells::Text(
             lines
                 .iter()
-                .map(|l| Some(sex_label_ja(&l.sex).to_string()))
+                .map(|l| Some(l.sex.label_ja().to_string()))
                 .collect(),
         ),
     );
     t.push(
         "age_band",
         "年齢階級",
-        Cells::Text(lines.iter().map(|l| Some(l.age_band.clone())).collect()),
+        Cells::Text(
+            lines
+                .iter()
+                .map(|l| Some(l.age_band.label().to_string()))
+                .collect(),
+        ),
     );
     t.push(
         "deaths",
@@ -399,43 +391,36 @@ pub fn funnel_table(steps: &[FunnelStep]) -> Table {
 /// rule): the published all-sex, all-age values of fiscal year `fy` — age-standardised
 /// where the indicator has one, else crude; suppressed cells blank.
 pub fn comparison_table(rows: &[IndicatorRow], fy: i32, names: &BTreeMap<String, String>) -> Table {
-    let mut areas: Vec<&str> = rows
+    let union = Area::Union;
+    let mut areas: Vec<&Area> = rows
         .iter()
-        .map(|r| r.municipality_code.as_str())
-        .filter(|m| *m != UNION)
+        .map(|r| &r.municipality_code)
+        .filter(|m| !m.is_union())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    areas.insert(0, UNION);
-    let mut cols: Vec<(String, Option<String>)> = Vec::new();
+    areas.insert(0, &union);
+    let all_all = |r: &IndicatorRow| r.sex == SexGroup::All && r.age_band == AgeGroup::All;
+    let mut cols: Vec<(IndicatorId, Option<String>)> = Vec::new();
     for r in rows
         .iter()
-        .filter(|r| r.fy == fy && r.municipality_code == UNION && r.sex == ALL && r.age_band == ALL)
+        .filter(|r| r.fy == fy && r.municipality_code.is_union() && all_all(r))
     {
-        let k = (r.indicator.clone(), r.rule_id.clone());
+        let k = (r.indicator, r.rule_id.clone());
         if !cols.contains(&k) {
             cols.push(k);
         }
     }
-    let index: HashMap<(&str, Option<&str>, &str), &IndicatorRow> = rows
+    let index: HashMap<(IndicatorId, Option<&str>, &Area), &IndicatorRow> = rows
         .iter()
-        .filter(|r| r.fy == fy && r.sex == ALL && r.age_band == ALL)
-        .map(|r| {
-            (
-                (
-                    r.indicator.as_str(),
-                    r.rule_id.as_deref(),
-                    r.municipality_code.as_str(),
-                ),
-                r,
-            )
-        })
+        .filter(|r| r.fy == fy && all_all(r))
+        .map(|r| ((r.indicator, r.rule_id.as_deref(), &r.municipality_code), r))
         .collect();
     let mut t = Table::default();
     t.push(
         "municipality_code",
         "市町村コード",
-        Cells::Text(areas.iter().map(|m| Some(m.to_string())).collect()),
+        Cells::Text(areas.iter().map(|m| Some(m.as_str().to_string())).collect()),
     );
     t.push(
         "municipality",
@@ -443,11 +428,11 @@ pub fn comparison_table(rows: &[IndicatorRow], fy: i32, names: &BTreeMap<String,
         Cells::Text(areas.iter().map(|m| Some(area_name(m, names))).collect()),
     );
     for (id, rule) in &cols {
-        let Some(d) = def(id) else { continue };
+        let d = id.def();
         let std = d.age_standardised;
         let name = format!(
             "{}_{}",
-            id,
+            id.as_str(),
             rule.as_deref().unwrap_or(if std { "std" } else { "value" })
         );
         let header = format!(
@@ -455,14 +440,14 @@ pub fn comparison_table(rows: &[IndicatorRow], fy: i32, names: &BTreeMap<String,
             d.name_ja,
             rule.as_ref().map(|x| format!(" {x}")).unwrap_or_default(),
             if std { " 年齢調整" } else { "" },
-            d.unit
+            d.unit.as_str()
         );
-        let digits = if d.unit == "円" { 0 } else { 2 };
+        let digits = d.unit.decimals();
         let cells = areas
             .iter()
             .map(|m| {
                 index
-                    .get(&(id.as_str(), rule.as_deref(), *m))
+                    .get(&(*id, rule.as_deref(), *m))
                     .filter(|r| !r.suppressed)
                     .and_then(|r| {
                         if std {
@@ -479,10 +464,9 @@ pub fn comparison_table(rows: &[IndicatorRow], fy: i32, names: &BTreeMap<String,
     t
 }
 
-fn area_name(m: &str, names: &BTreeMap<String, String>) -> String {
-    if m == UNION {
-        "広域連合全体".to_string()
-    } else {
-        names.get(m).cloned().unwrap_or_default()
+fn area_name(m: &Area, names: &BTreeMap<String, String>) -> String {
+    match m {
+        Area::Union => "広域連合全体".to_string(),
+        Area::Municipality(code) => names.get(code).cloned().unwrap_or_default(),
     }
 }

@@ -9,6 +9,9 @@
 
 use std::collections::BTreeMap;
 
+use ittai_model::codes::{CareLevel, ClaimKind, LossReason, Route, Sex, is_facility_service_type};
+use ittai_model::indicators::{Area, IndicatorId, parse_age_band};
+use ittai_model::time::AgeBand;
 use ittai_model::{FiscalYear, first_of_month};
 use polars::prelude::*;
 
@@ -19,16 +22,16 @@ use crate::source::Sources;
 /// One base cell.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
-    /// Indicator id.
-    pub indicator: &'static str,
+    /// Indicator.
+    pub indicator: IndicatorId,
     /// Rule id for ハイリスク者割合.
     pub rule_id: Option<String>,
     /// 6-digit municipality code.
     pub municipality_code: String,
-    /// 1 男, 2 女.
-    pub sex: u8,
-    /// Age band label (`<75`, `75-79` …).
-    pub age_band: String,
+    /// Sex.
+    pub sex: Sex,
+    /// Age band.
+    pub age_band: AgeBand,
     /// Numerator.
     pub numerator: f64,
     /// Denominator.
@@ -40,12 +43,12 @@ pub struct Cell {
 /// Life-table inputs of one municipality × sex × age band.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LifeInput {
-    /// 6-digit municipality code.
-    pub municipality_code: String,
-    /// 1 男, 2 女.
-    pub sex: u8,
-    /// Age band label (75+ bands only).
-    pub age_band: String,
+    /// The municipality (the union once rolled up).
+    pub municipality_code: Area,
+    /// Sex.
+    pub sex: Sex,
+    /// Age band (the bands of [`life_bands`] only).
+    pub age_band: AgeBand,
     /// Deaths in the FY at ages in the band.
     pub deaths: f64,
     /// Person-years lived in the band during the FY.
@@ -57,6 +60,56 @@ pub struct LifeInput {
 }
 
 const DAYS_PER_YEAR: f64 = 365.25;
+
+/// `c` (a str column) is one of `codes`: a polars `is_in` on the literal list; null for a
+/// null value.
+fn str_in(c: Expr, codes: &[&str]) -> Expr {
+    c.is_in(lit(Series::new("".into(), codes)).implode(false), false)
+}
+
+/// A care-level code column (str) holds a level where `pred` holds (e.g.
+/// [`CareLevel::is_certified`]); false for null or an unknown code.
+fn care_level_where(c: Expr, pred: fn(CareLevel) -> bool) -> Expr {
+    let codes: Vec<&str> = CareLevel::ALL
+        .into_iter()
+        .filter(|l| pred(*l))
+        .map(CareLevel::code)
+        .collect();
+    str_in(c, &codes).fill_null(lit(false))
+}
+
+/// The service types of a facility resident (施設入所者, 51–55): every two-character
+/// service type code (digits and capital letters) that
+/// [`is_facility_service_type`] accepts, in code order.
+fn facility_service_types() -> Vec<String> {
+    const CHARS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    CHARS
+        .iter()
+        .flat_map(|a| {
+            CHARS
+                .iter()
+                .map(move |b| format!("{}{}", *a as char, *b as char))
+        })
+        .filter(|c| is_facility_service_type(c))
+        .collect()
+}
+
+/// A care service type column (str) holds a facility type ([`facility_service_types`]);
+/// null for null.
+fn facility_service_type(c: Expr) -> Expr {
+    let types = facility_service_types();
+    let codes: Vec<&str> = types.iter().map(String::as_str).collect();
+    str_in(c, &codes)
+}
+
+/// The codes of the claim kinds where `pred` holds, in code order (for [`in_u8`]).
+fn claim_kinds(pred: impl Fn(ClaimKind) -> bool) -> Vec<u8> {
+    ClaimKind::ALL
+        .into_iter()
+        .filter(|k| pred(*k))
+        .map(ClaimKind::code)
+        .collect()
+}
 
 fn days(d: Expr) -> Expr {
     d.cast(DataType::Int32)
@@ -73,10 +126,11 @@ fn age_at_col(birth: Expr, at: Expr) -> Expr {
 }
 
 /// Collects a frame with columns municipality_code, sex, age_band, num, den, persons into
-/// cells of `indicator`.
+/// cells of `indicator` (rows with a null key, a sex code outside 1–2 or an unknown age
+/// band label are left out).
 fn to_cells(
     df: &DataFrame,
-    indicator: &'static str,
+    indicator: IndicatorId,
     rule_id: Option<&str>,
 ) -> PolarsResult<Vec<Cell>> {
     let m = df.column("municipality_code")?.str()?;
@@ -93,8 +147,8 @@ fn to_cells(
                 indicator,
                 rule_id: rule_id.map(str::to_string),
                 municipality_code: m.get(i)?.to_string(),
-                sex: s.get(i)?,
-                age_band: b.get(i)?.to_string(),
+                sex: Sex::from_code(s.get(i)?)?,
+                age_band: parse_age_band(b.get(i)?)?,
                 numerator: num.get(i).unwrap_or(0.0),
                 denominator: den.get(i).unwrap_or(0.0),
                 persons: per.get(i).unwrap_or(0),
@@ -194,8 +248,8 @@ fn checkup_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResu
     let (start, end) = (fy.start(), fy.end());
     let denominator = checkup_denominator(src, fy, attrs)?;
     for (indicator, table) in [
-        ("checkup_rate", src.checkups()?),
-        ("dental_checkup_rate", src.dental_checkups()?),
+        (IndicatorId::CheckupRate, src.checkups()?),
+        (IndicatorId::DentalCheckupRate, src.dental_checkups()?),
     ] {
         let took = table
             .filter(
@@ -244,15 +298,7 @@ fn checkup_denominator(
     let long_stay = long_stay_persons(src, fy)?;
     let facility = src
         .care_claims()?
-        .filter(
-            in_fy_months("service_month").and(
-                ["51", "52", "53", "54", "55"]
-                    .iter()
-                    .fold(lit(false), |acc, t| {
-                        acc.or(col("service_type_code").eq(lit(*t)))
-                    }),
-            ),
-        )
+        .filter(in_fy_months("service_month").and(facility_service_type(col("service_type_code"))))
         .select([col("person_id")])
         .unique(None, UniqueKeepStrategy::Any);
     let anti = |l: LazyFrame, r: LazyFrame| {
@@ -283,7 +329,10 @@ fn long_stay_persons(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
     let (mn0, mn1) = (fy.0 as i64 * 12 + 4, (fy.0 as i64 + 1) * 12 + 3);
     Ok(src
         .medical_claims()?
-        .filter(in_u8(col("claim_kind"), [1u8, 5]))
+        .filter(in_u8(
+            col("claim_kind"),
+            claim_kinds(ClaimKind::is_inpatient),
+        ))
         .select([col("person_id"), month_no.alias("mn")])
         .unique(None, UniqueKeepStrategy::Any)
         .sort(["person_id", "mn"], Default::default())
@@ -323,19 +372,15 @@ fn run_cells(run: &RunResult) -> PolarsResult<Vec<Cell>> {
             lit(1i32).alias("den"),
         ]))
         .collect()?;
-        cells.extend(to_cells(&df, "high_risk_rate", Some(&r.rule.id))?);
+        cells.extend(to_cells(&df, IndicatorId::HighRiskRate, Some(&r.rule.id))?);
     }
-    let certified = ["11", "12", "13", "21", "22", "23", "24", "25"]
-        .iter()
-        .fold(lit(false), |acc, c| {
-            acc.or(col("care_level").eq(lit(*c)).fill_null(lit(false)))
-        });
+    let certified = care_level_where(col("care_level"), CareLevel::is_certified);
     let df = aggregate(pop.clone().with_columns([
         certified.cast(DataType::Int32).alias("num"),
         lit(1i32).alias("den"),
     ]))
     .collect()?;
-    cells.extend(to_cells(&df, "certification_rate", None)?);
+    cells.extend(to_cells(&df, IndicatorId::CertificationRate, None)?);
     Ok(cells)
 }
 
@@ -348,7 +393,7 @@ fn deaths_in_fy(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
         .persons()?
         .filter(
             col("loss_reason")
-                .eq(lit(1u8))
+                .eq(lit(LossReason::Death.code()))
                 .and(col("coverage_end").gt(date_lit(start)))
                 .and(col("coverage_end").lt_eq(date_lit(end + chrono::Duration::days(1)))),
         )
@@ -377,7 +422,7 @@ fn death_cells(attrs: &DataFrame, deaths: &LazyFrame) -> PolarsResult<Vec<Cell>>
             ]),
     )
     .collect()?;
-    Ok(per_year(to_cells(&df, "deaths", None)?))
+    Ok(per_year(to_cells(&df, IndicatorId::Deaths, None)?))
 }
 
 /// Cells of the costs per insured person-year (yen; points or units × 10 over the FY's
@@ -389,12 +434,24 @@ fn cost_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
     let (m0, m1) = (fy.start(), first_of_month(fy.end()));
     let in_fy_months = |c: &str| col(c).gt_eq(date_lit(m0)).and(col(c).lt_eq(date_lit(m1)));
     let a = attrs.clone().lazy();
-    let kinds: [(&str, &[u8]); 5] = [
-        ("medical_cost", &[1, 2, 3, 4, 5, 6]),
-        ("medical_cost_inpatient", &[1, 5]),
-        ("medical_cost_outpatient", &[2]),
-        ("medical_cost_dental", &[3]),
-        ("medical_cost_pharmacy", &[4]),
+    let kinds: [(IndicatorId, Vec<u8>); 5] = [
+        (IndicatorId::MedicalCost, claim_kinds(|_| true)),
+        (
+            IndicatorId::MedicalCostInpatient,
+            claim_kinds(ClaimKind::is_inpatient),
+        ),
+        (
+            IndicatorId::MedicalCostOutpatient,
+            claim_kinds(|k| k == ClaimKind::Outpatient),
+        ),
+        (
+            IndicatorId::MedicalCostDental,
+            claim_kinds(|k| k == ClaimKind::Dental),
+        ),
+        (
+            IndicatorId::MedicalCostPharmacy,
+            claim_kinds(|k| k == ClaimKind::Pharmacy),
+        ),
     ];
     let spend = crate::collect_streaming(
         src.medical_claims()?
@@ -408,7 +465,7 @@ fn cost_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
                             .then(col("points").cast(DataType::Float64) * lit(10.0))
                             .otherwise(lit(0.0))
                             .sum()
-                            .alias(*id)
+                            .alias(id.as_str())
                     })
                     .collect::<Vec<_>>(),
             ),
@@ -418,7 +475,7 @@ fn cost_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
         .left_join(spend.lazy(), col("person_id"), col("person_id"));
     for (id, _) in kinds {
         let df = aggregate(with_spend.clone().with_columns([
-            col(id).fill_null(lit(0.0)).alias("num"),
+            col(id.as_str()).fill_null(lit(0.0)).alias("num"),
             col("exposure_days").alias("den"),
         ]))
         .collect()?;
@@ -439,7 +496,7 @@ fn cost_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
             ]),
     )
     .collect()?;
-    cells.extend(per_year(to_cells(&df, "care_cost", None)?));
+    cells.extend(per_year(to_cells(&df, IndicatorId::CareCost, None)?));
     Ok(cells)
 }
 
@@ -459,7 +516,7 @@ fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
         .with_row_index("pid", None);
     let oral = src
         .drugs(&["claim_id", "person_id", "service_month", "route"])?
-        .filter(in_fy.clone().and(col("route").eq(lit(1u8))));
+        .filter(in_fy.clone().and(col("route").eq(lit(Route::Oral.code()))));
     let takers = crate::collect_streaming(
         oral.clone()
             .select([col("person_id")])
@@ -491,7 +548,7 @@ fn polypharmacy_cells(
         fy,
         reference: fy.end(),
     };
-    let routes = std::collections::BTreeSet::from([ittai_model::Route::Oral]);
+    let routes = std::collections::BTreeSet::from([Route::Oral]);
     let poly = crate::collect_streaming(crate::features::monthly_drug_counts_pub(
         src,
         &frame,
@@ -517,7 +574,7 @@ fn polypharmacy_cells(
             ]),
     )
     .collect()?;
-    to_cells(&df, "polypharmacy_rate", None)
+    to_cells(&df, IndicatorId::PolypharmacyRate, None)
 }
 
 /// Cells of `duplicate_rate` (重複投薬患者割合, %) over `base` (persons with an oral
@@ -538,7 +595,7 @@ fn duplicate_cells(
             ]),
     )
     .collect()?;
-    to_cells(&df, "duplicate_rate", None)
+    to_cells(&df, IndicatorId::DuplicateRate, None)
 }
 
 /// 重複: the persons given the same ingredient (YJ7, oral) from two or more institutions
@@ -560,11 +617,14 @@ fn duplicate_persons(src: &Sources, fy: FiscalYear, dict: &LazyFrame) -> PolarsR
         // Outpatient prescriptions only (医科入院外 and 調剤), as KDB counts 重複投薬.
         let claims = src
             .medical_claims()?
-            .filter(in_q("service_month").and(in_u8(col("claim_kind"), [2u8, 4])))
+            .filter(in_q("service_month").and(in_u8(
+                col("claim_kind"),
+                claim_kinds(|k| matches!(k, ClaimKind::Outpatient | ClaimKind::Pharmacy)),
+            )))
             .select([col("claim_id"), col("institution_code")]);
         dup_pids.push(crate::collect_streaming(
             src.drugs(&["claim_id", "person_id", "service_month", "route"])?
-                .filter(in_q("service_month").and(col("route").eq(lit(1u8))))
+                .filter(in_q("service_month").and(col("route").eq(lit(Route::Oral.code()))))
                 .join(
                     dict.clone(),
                     [col("person_id")],
@@ -644,18 +704,53 @@ fn generic_cells(src: &Sources, attrs: &DataFrame, in_fy: Expr) -> PolarsResult<
         JoinArgs::new(JoinType::Inner),
     ))
     .collect()?;
-    to_cells(&df, "generic_share", None)
+    to_cells(&df, IndicatorId::GenericShare, None)
 }
 
-const BANDS_75: [(&str, i32, i32); 5] = [
-    ("75-79", 75, 80),
-    ("80-84", 80, 85),
-    ("85-89", 85, 90),
-    ("90-94", 90, 95),
-    ("95+", 95, 200),
-];
+/// The first age of the life tables (expectancies at 75).
+pub const LIFE_TABLE_START: i32 = 75;
 
-/// Person-years of exposure in each 75+ band (`BANDS_75`) during the FY, by
+/// An age band of the life tables, with its ages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LifeBand {
+    /// The band.
+    pub band: AgeBand,
+    /// First age of the band.
+    pub lower: i32,
+    /// First age of the next band; `None` for the last, open-ended band (95+).
+    pub upper: Option<i32>,
+}
+
+impl LifeBand {
+    /// Width in years (5), infinite for the open band.
+    pub fn width(self) -> f64 {
+        self.upper
+            .map_or(f64::INFINITY, |u| f64::from(u - self.lower))
+    }
+}
+
+/// The age bands of the life tables in order: the [`AgeBand`]s from
+/// [`LIFE_TABLE_START`] (75-79 … 95+), each ending where the next starts, the last open.
+pub fn life_bands() -> Vec<LifeBand> {
+    let bands: Vec<AgeBand> = AgeBand::ALL
+        .into_iter()
+        .filter(|b| b.lower() >= LIFE_TABLE_START)
+        .collect();
+    bands
+        .iter()
+        .enumerate()
+        .map(|(i, b)| LifeBand {
+            band: *b,
+            lower: b.lower(),
+            upper: bands.get(i + 1).map(|n| n.lower()),
+        })
+        .collect()
+}
+
+/// Age used as the end of the open band when splitting exposure at birthdays.
+const OPEN_BAND_END: i32 = 200;
+
+/// Person-years of exposure in each band of [`life_bands`] during the FY, by
 /// municipality × sex: the insured time of each spell inside the FY, split at the
 /// birthdays that start each band. Columns `municipality_code` (str), `sex` and one per
 /// band label (f64, days; turned into years of 365.25 days by [`life_inputs`]).
@@ -668,7 +763,8 @@ fn band_exposure(src: &Sources, fy: FiscalYear) -> PolarsResult<DataFrame> {
     let far = date_lit(chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("far"));
     // Exposure split at the birthdays that start each band.
     let mut exp_cols = Vec::new();
-    for (band, lo, hi) in BANDS_75 {
+    for LifeBand { band, lower, upper } in life_bands() {
+        let (lo, hi) = (lower, upper.unwrap_or(OPEN_BAND_END));
         let from = days(col("birth_date").dt().offset_by(lit(format!("{lo}y"))));
         let to = days(col("birth_date").dt().offset_by(lit(format!("{hi}y"))));
         let s = days(col("coverage_start")).clip_min(lit(ad));
@@ -680,7 +776,7 @@ fn band_exposure(src: &Sources, fy: FiscalYear) -> PolarsResult<DataFrame> {
                 .then((hi_d - lo_d).cast(DataType::Float64))
                 .otherwise(lit(0.0))
                 .sum()
-                .alias(band),
+                .alias(band.label()),
         );
     }
     src.persons()?
@@ -727,16 +823,22 @@ fn deaths_by_band(src: &Sources, deaths: LazyFrame) -> PolarsResult<DataFrame> {
 /// (str), `sample` (persons) and `dependent` (u32, persons certified 要介護2–5 on the
 /// reference date).
 fn prevalence_sample(population: &DataFrame) -> PolarsResult<DataFrame> {
-    let dependent = ["22", "23", "24", "25"].iter().fold(lit(false), |acc, c| {
-        acc.or(col("care_level").eq(lit(*c)).fill_null(lit(false)))
-    });
+    // The flag is computed per person before grouping (its `is_in` is then evaluated
+    // outside an aggregation).
+    let dependent = care_level_where(col("care_level"), CareLevel::is_care2_plus);
     population
         .clone()
         .lazy()
+        .select([
+            col("municipality_code"),
+            col("sex"),
+            col("age_band"),
+            dependent.cast(DataType::UInt32).alias("is_dependent"),
+        ])
         .group_by([col("municipality_code"), col("sex"), col("age_band")])
         .agg([
             len().alias("sample"),
-            dependent.cast(DataType::UInt32).sum().alias("dependent"),
+            col("is_dependent").sum().alias("dependent"),
         ])
         .collect()
 }
@@ -756,23 +858,27 @@ fn life_inputs(
     let death_bands = deaths_by_band(src, deaths)?;
     let prevalence = prevalence_sample(population)?;
     let _ = attrs;
-    let mut map: BTreeMap<(String, u8, String), LifeInput> = BTreeMap::new();
-    let sex_of = |df: &DataFrame| -> PolarsResult<Vec<Option<u8>>> {
+    let bands = life_bands();
+    let life_band =
+        |label: &str| parse_age_band(label).filter(|b| bands.iter().any(|x| x.band == *b));
+    let mut map: BTreeMap<(String, Sex, AgeBand), LifeInput> = BTreeMap::new();
+    let sex_of = |df: &DataFrame| -> PolarsResult<Vec<Option<Sex>>> {
         Ok(df
             .column("sex")?
             .cast(&DataType::UInt8)?
             .u8()?
             .iter()
+            .map(|s| s.and_then(Sex::from_code))
             .collect())
     };
     {
         let m = exposure.column("municipality_code")?.str()?;
         let s = sex_of(&exposure)?;
-        for (band, _, _) in BANDS_75 {
-            let v = exposure.column(band)?.f64()?;
+        for b in &bands {
+            let v = exposure.column(b.band.label())?.f64()?;
             for i in 0..exposure.height() {
                 if let (Some(m), Some(s)) = (m.get(i), s[i]) {
-                    entry(&mut map, m, s, band).person_years +=
+                    entry(&mut map, m, s, b.band).person_years +=
                         v.get(i).unwrap_or(0.0) / DAYS_PER_YEAR;
                 }
             }
@@ -785,9 +891,7 @@ fn life_inputs(
         let d = death_bands.column("deaths")?.cast(&DataType::Float64)?;
         let d = d.f64()?;
         for i in 0..death_bands.height() {
-            if let (Some(m), Some(s), Some(b)) = (m.get(i), s[i], bnd.get(i))
-                && BANDS_75.iter().any(|x| x.0 == b)
-            {
+            if let (Some(m), Some(s), Some(b)) = (m.get(i), s[i], bnd.get(i).and_then(life_band)) {
                 entry(&mut map, m, s, b).deaths += d.get(i).unwrap_or(0.0);
             }
         }
@@ -800,9 +904,7 @@ fn life_inputs(
         let dep = prevalence.column("dependent")?.cast(&DataType::Float64)?;
         let (n, dep) = (n.f64()?, dep.f64()?);
         for i in 0..prevalence.height() {
-            if let (Some(m), Some(s), Some(b)) = (m.get(i), s[i], bnd.get(i))
-                && BANDS_75.iter().any(|x| x.0 == b)
-            {
+            if let (Some(m), Some(s), Some(b)) = (m.get(i), s[i], bnd.get(i).and_then(life_band)) {
                 let e = entry(&mut map, m, s, b);
                 e.sample += n.get(i).unwrap_or(0.0);
                 e.dependent += dep.get(i).unwrap_or(0.0);
@@ -813,24 +915,19 @@ fn life_inputs(
 }
 
 fn entry<'a>(
-    map: &'a mut BTreeMap<(String, u8, String), LifeInput>,
+    map: &'a mut BTreeMap<(String, Sex, AgeBand), LifeInput>,
     m: &str,
-    s: u8,
-    band: &str,
+    s: Sex,
+    band: AgeBand,
 ) -> &'a mut LifeInput {
-    map.entry((m.to_string(), s, band.to_string()))
+    map.entry((m.to_string(), s, band))
         .or_insert_with(|| LifeInput {
-            municipality_code: m.to_string(),
+            municipality_code: Area::Municipality(m.to_string()),
             sex: s,
-            age_band: band.to_string(),
+            age_band: band,
             deaths: 0.0,
             person_years: 0.0,
             sample: 0.0,
             dependent: 0.0,
         })
-}
-
-/// The age bands of the life table, in order.
-pub fn life_bands() -> impl Iterator<Item = &'static str> {
-    BANDS_75.iter().map(|b| b.0)
 }

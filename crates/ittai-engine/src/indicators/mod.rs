@@ -13,8 +13,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use ittai_model::FiscalYear;
 use ittai_model::indicators::{
-    AGE_BANDS, ALL, FunnelStep, INDICATORS, IndicatorRow, Kind, LifeLine, UNION, def,
+    AgeGroup, Area, Direction, FunnelStep, IndicatorId, IndicatorRow, Kind, LifeLine, SexGroup,
+    Suppression,
 };
+use ittai_model::time::AgeBand;
 use polars::prelude::*;
 
 use self::cells::{Cell, LifeInput};
@@ -29,10 +31,10 @@ pub const MIN_COUNT: f64 = 10.0;
 pub struct AreaLifeTable {
     /// Fiscal year.
     pub fy: i32,
-    /// Municipality code or [`UNION`].
-    pub municipality_code: String,
-    /// `all`, `male`, `female`.
-    pub sex: String,
+    /// A municipality or the union.
+    pub municipality_code: Area,
+    /// All, male or female.
+    pub sex: SexGroup,
     /// Inputs by band (75-79 … 95+).
     pub inputs: Vec<LifeInput>,
     /// The table, or why it could not be computed.
@@ -60,8 +62,8 @@ impl IndicatorSet {
                 out.push(LifeLine {
                     fy: t.fy,
                     municipality_code: t.municipality_code.clone(),
-                    sex: t.sex.clone(),
-                    age_band: x.age_band.clone(),
+                    sex: t.sex,
+                    age_band: x.age_band,
                     deaths: x.deaths,
                     person_years: x.person_years,
                     sample: x.sample,
@@ -99,14 +101,6 @@ impl IndicatorSet {
             }
         }
         out
-    }
-}
-
-fn sex_key(s: u8) -> &'static str {
-    match s {
-        1 => "male",
-        2 => "female",
-        _ => ALL,
     }
 }
 
@@ -174,23 +168,24 @@ pub fn compute_reusing(
     runs.sort_by_key(|(fy, _)| *fy);
     // Polars returns groups in no fixed order; sorting makes the floating-point sums of
     // the rollups (person-years) add in the same order on every run, so reruns give
-    // byte-identical tables.
+    // byte-identical tables. The order is that of the strings on disk (indicator id, band
+    // label) and the sex code, as it was when cells held strings.
     all_cells.sort_by(|(fa, a), (fb, b)| {
         (
             fa,
-            a.indicator,
+            a.indicator.as_str(),
             &a.rule_id,
             &a.municipality_code,
-            a.sex,
-            &a.age_band,
+            a.sex.code(),
+            a.age_band.label(),
         )
             .cmp(&(
                 fb,
-                b.indicator,
+                b.indicator.as_str(),
                 &b.rule_id,
                 &b.municipality_code,
-                b.sex,
-                &b.age_band,
+                b.sex.code(),
+                b.age_band.label(),
             ))
     });
     let (rows, life_tables) = finish(&all_cells, &all_life);
@@ -201,7 +196,44 @@ pub fn compute_reusing(
     })
 }
 
-type Key = (&'static str, Option<String>, i32, String, String, String);
+/// The identity of a row, owned: indicator, rule_id, fy, area, sex, age band.
+type Key = (IndicatorId, Option<String>, i32, Area, SexGroup, AgeGroup);
+
+/// The identity of a row as the strings written to disk (indicator, rule_id, fy,
+/// municipality_code, sex, age_band), whose order is the order rows are built in before
+/// [`sort_rows`]: it decides which of equal cells secondary suppression picks and the
+/// order of the life tables, so it stays the order of the strings.
+type TextKey = (
+    &'static str,
+    Option<String>,
+    i32,
+    String,
+    &'static str,
+    &'static str,
+);
+
+fn text_key(k: &Key) -> TextKey {
+    (
+        k.0.as_str(),
+        k.1.clone(),
+        k.2,
+        k.3.as_str().to_string(),
+        k.4.as_str(),
+        k.5.as_str(),
+    )
+}
+
+/// The owned [`Key`] of a row, with its FY replaced by `fy`.
+fn key_at(r: &IndicatorRow, fy: i32) -> Key {
+    (
+        r.indicator,
+        r.rule_id.clone(),
+        fy,
+        r.municipality_code.clone(),
+        r.sex,
+        r.age_band,
+    )
+}
 
 /// From base cells to the published table: rollups, values, life tables, standardisation,
 /// change and suppression. Pure arithmetic (tested on hand-made cells).
@@ -224,51 +256,46 @@ pub fn finish(
 /// `denominator` and `persons`, and `value` (percent: 100 · num / den; yen per insured:
 /// num / den; none for a zero denominator or other kinds, per the indicator's [`Kind`]).
 fn rollup_rows(cells: &[(i32, Cell)]) -> Vec<IndicatorRow> {
-    let mut sums: BTreeMap<Key, (f64, f64, u64)> = BTreeMap::new();
+    let mut sums: BTreeMap<TextKey, (Key, f64, f64, u64)> = BTreeMap::new();
     for (fy, c) in cells {
-        for m in [c.municipality_code.as_str(), UNION] {
-            for s in [sex_key(c.sex), ALL] {
-                for b in [c.age_band.as_str(), ALL] {
+        let areas = [Area::Municipality(c.municipality_code.clone()), Area::Union];
+        for m in &areas {
+            for s in [SexGroup::Sex(c.sex), SexGroup::All] {
+                for b in [AgeGroup::Band(c.age_band), AgeGroup::All] {
+                    let key: Key = (c.indicator, c.rule_id.clone(), *fy, m.clone(), s, b);
                     let e = sums
-                        .entry((
-                            c.indicator,
-                            c.rule_id.clone(),
-                            *fy,
-                            m.to_string(),
-                            s.to_string(),
-                            b.to_string(),
-                        ))
-                        .or_default();
-                    e.0 += c.numerator;
-                    e.1 += c.denominator;
-                    e.2 += c.persons;
+                        .entry(text_key(&key))
+                        .or_insert_with(|| (key, 0.0, 0.0, 0));
+                    e.1 += c.numerator;
+                    e.2 += c.denominator;
+                    e.3 += c.persons;
                 }
             }
         }
     }
-    let value_of = |id: &str, num: f64, den: f64| -> Option<f64> {
+    let value_of = |id: IndicatorId, num: f64, den: f64| -> Option<f64> {
         if den <= 0.0 {
             return None;
         }
-        match def(id).map(|d| d.kind) {
-            Some(Kind::Percent) => Some(100.0 * num / den),
-            Some(Kind::YenPerInsured) => Some(num / den),
-            _ => None,
+        match id.def().kind {
+            Kind::Percent => Some(100.0 * num / den),
+            Kind::YenPerInsured => Some(num / den),
+            Kind::Years => None,
         }
     };
-    sums.iter()
+    sums.into_values()
         .map(
-            |((id, rule, fy, m, s, b), (num, den, persons))| IndicatorRow {
-                indicator: id.to_string(),
-                rule_id: rule.clone(),
-                fy: *fy,
-                municipality_code: m.clone(),
-                sex: s.clone(),
-                age_band: b.clone(),
-                numerator: *num,
-                denominator: *den,
-                persons: *persons,
-                value: value_of(id, *num, *den),
+            |((id, rule, fy, m, s, b), num, den, persons)| IndicatorRow {
+                indicator: id,
+                rule_id: rule,
+                fy,
+                municipality_code: m,
+                sex: s,
+                age_band: b,
+                numerator: num,
+                denominator: den,
+                persons,
+                value: value_of(id, num, den),
                 age_standardised: None,
                 ci_lower: None,
                 ci_upper: None,
@@ -287,15 +314,18 @@ fn rollup_rows(cells: &[(i32, Cell)]) -> Vec<IndicatorRow> {
 /// person-years, `persons` the sample) and returns the tables.
 fn life_table_rows(life: &[(i32, LifeInput)], rows: &mut Vec<IndicatorRow>) -> Vec<AreaLifeTable> {
     let mut life_tables = Vec::new();
+    let life_bands = cells::life_bands();
     for ((fy, m, s), bands) in life_groups(life) {
-        let inputs: Vec<LifeInput> = cells::life_bands()
-            .filter_map(|b| bands.get(b).cloned())
+        let inputs: Vec<LifeInput> = life_bands
+            .iter()
+            .filter_map(|b| bands.get(&b.band).cloned())
             .collect();
-        let intervals: Vec<AgeInterval> = cells::life_bands()
+        let intervals: Vec<AgeInterval> = life_bands
+            .iter()
             .map(|b| {
-                let x = bands.get(b);
+                let x = bands.get(&b.band);
                 AgeInterval {
-                    width: if b == "95+" { f64::INFINITY } else { 5.0 },
+                    width: b.width(),
                     deaths: x.map(|x| x.deaths).unwrap_or(0.0),
                     person_years: x.map(|x| x.person_years).unwrap_or(0.0),
                     sample: x.map(|x| x.sample).unwrap_or(0.0),
@@ -309,21 +339,21 @@ fn life_table_rows(life: &[(i32, LifeInput)], rows: &mut Vec<IndicatorRow>) -> V
         let sample: f64 = intervals.iter().map(|i| i.sample).sum();
         for (id, est) in [
             (
-                "life_expectancy_75",
+                IndicatorId::LifeExpectancy75,
                 table.as_ref().ok().map(|t| t.life_expectancy),
             ),
             (
-                "independence_75",
+                IndicatorId::Independence75,
                 table.as_ref().ok().map(|t| t.independence),
             ),
         ] {
             rows.push(IndicatorRow {
-                indicator: id.to_string(),
+                indicator: id,
                 rule_id: None,
                 fy,
                 municipality_code: m.clone(),
-                sex: s.clone(),
-                age_band: ALL.to_string(),
+                sex: s,
+                age_band: AgeGroup::All,
                 numerator: deaths,
                 denominator: py,
                 persons: sample as u64,
@@ -349,22 +379,25 @@ fn life_table_rows(life: &[(i32, LifeInput)], rows: &mut Vec<IndicatorRow>) -> V
 }
 
 /// The life inputs summed by (FY, area, sex) and band, with each municipality also added
-/// to the union and each sex also to `all`.
+/// to the union and each sex also to all; in the order of (FY, `municipality_code`, `sex`)
+/// as written on disk.
 fn life_groups(
     life: &[(i32, LifeInput)],
-) -> BTreeMap<(i32, String, String), BTreeMap<String, LifeInput>> {
-    let mut groups: BTreeMap<(i32, String, String), BTreeMap<String, LifeInput>> = BTreeMap::new();
+) -> Vec<((i32, Area, SexGroup), BTreeMap<AgeBand, LifeInput>)> {
+    type Group = ((i32, Area, SexGroup), BTreeMap<AgeBand, LifeInput>);
+    let mut groups: BTreeMap<(i32, String, &'static str), Group> = BTreeMap::new();
     for (fy, l) in life {
-        for m in [l.municipality_code.as_str(), UNION] {
-            for s in [sex_key(l.sex), ALL] {
+        for m in [&l.municipality_code, &Area::Union] {
+            for s in [SexGroup::Sex(l.sex), SexGroup::All] {
                 let e = groups
-                    .entry((*fy, m.to_string(), s.to_string()))
-                    .or_default()
-                    .entry(l.age_band.clone())
+                    .entry((*fy, m.as_str().to_string(), s.as_str()))
+                    .or_insert_with(|| ((*fy, m.clone(), s), BTreeMap::new()))
+                    .1
+                    .entry(l.age_band)
                     .or_insert_with(|| LifeInput {
-                        municipality_code: m.to_string(),
+                        municipality_code: m.clone(),
                         sex: l.sex,
-                        age_band: l.age_band.clone(),
+                        age_band: l.age_band,
                         deaths: 0.0,
                         person_years: 0.0,
                         sample: 0.0,
@@ -377,50 +410,37 @@ fn life_groups(
             }
         }
     }
-    groups
+    groups.into_values().collect()
 }
 
 /// Direct age standardisation: the union's age structure (denominators) of the same
 /// indicator, FY and sex as the standard. Sets `age_standardised` (same unit as `value`)
 /// on the all-ages rows of the indicators defined as age-standardised.
 fn age_standardise(rows: &mut [IndicatorRow]) {
-    let index: HashMap<(String, Option<String>, i32, String, String, String), usize> = rows
+    let index: HashMap<Key, usize> = rows
         .iter()
         .enumerate()
-        .map(|(i, r)| {
-            (
-                (
-                    r.indicator.clone(),
-                    r.rule_id.clone(),
-                    r.fy,
-                    r.municipality_code.clone(),
-                    r.sex.clone(),
-                    r.age_band.clone(),
-                ),
-                i,
-            )
-        })
+        .map(|(i, r)| (key_at(r, r.fy), i))
         .collect();
-    let bands = AGE_BANDS;
     for i in 0..rows.len() {
         let r = &rows[i];
-        if r.age_band != ALL || !def(&r.indicator).is_some_and(|d| d.age_standardised) {
+        if r.age_band != AgeGroup::All || !r.indicator.def().age_standardised {
             continue;
         }
         let (mut num, mut wsum) = (0.0, 0.0);
-        for b in bands {
-            let key = |m: &str| {
+        for b in AgeBand::ALL {
+            let key = |m: &Area| -> Key {
                 (
-                    r.indicator.clone(),
+                    r.indicator,
                     r.rule_id.clone(),
                     r.fy,
-                    m.to_string(),
-                    r.sex.clone(),
-                    b.to_string(),
+                    m.clone(),
+                    r.sex,
+                    AgeGroup::Band(b),
                 )
             };
             let (Some(&si), Some(&mi)) = (
-                index.get(&key(UNION)),
+                index.get(&key(&Area::Union)),
                 index.get(&key(&r.municipality_code)),
             ) else {
                 continue;
@@ -436,17 +456,17 @@ fn age_standardise(rows: &mut [IndicatorRow]) {
 }
 
 /// Primary suppression (NDB open-data practice, see [`MIN_COUNT`]): sets `suppressed`
-/// from the row's own counts, "small" meaning 1 ≤ x < [`MIN_COUNT`] — years: no value or
-/// a numerator (deaths) below [`MIN_COUNT`]; yen per insured and `generic_share`: small
-/// `persons`; otherwise a small numerator or denominator.
+/// from the row's own counts by the indicator's [`Suppression`], "small" meaning
+/// 1 ≤ x < [`MIN_COUNT`] — deaths (years): no value or a numerator (deaths) below
+/// [`MIN_COUNT`]; persons (yen per insured, `generic_share`): small `persons`; counts: a
+/// small numerator or denominator.
 fn primary_suppression(rows: &mut [IndicatorRow]) {
     for r in rows {
         let small = |x: f64| (1.0..MIN_COUNT).contains(&x);
-        r.suppressed = match def(&r.indicator).map(|d| d.kind) {
-            Some(Kind::Years) => r.value.is_none() || r.numerator < MIN_COUNT,
-            Some(Kind::YenPerInsured) => small(r.persons as f64),
-            _ if r.indicator == "generic_share" => small(r.persons as f64),
-            _ => small(r.numerator) || small(r.denominator),
+        r.suppressed = match r.indicator.def().suppression {
+            Suppression::Deaths => r.value.is_none() || r.numerator < MIN_COUNT,
+            Suppression::Persons => small(r.persons as f64),
+            Suppression::Counts => small(r.numerator) || small(r.denominator),
         };
     }
 }
@@ -456,95 +476,47 @@ fn primary_suppression(rows: &mut [IndicatorRow]) {
 /// `down` when the change exceeds 0.5 for yen per insured or 0.05 otherwise, else
 /// `same`); rows without a previous value keep none.
 fn change_from_previous(rows: &mut [IndicatorRow]) {
-    let prev: HashMap<(String, Option<String>, i32, String, String, String), Option<f64>> = rows
+    let prev: HashMap<Key, Option<f64>> = rows
         .iter()
-        .map(|r| {
-            (
-                (
-                    r.indicator.clone(),
-                    r.rule_id.clone(),
-                    r.fy + 1,
-                    r.municipality_code.clone(),
-                    r.sex.clone(),
-                    r.age_band.clone(),
-                ),
-                r.value,
-            )
-        })
+        .map(|r| (key_at(r, r.fy + 1), r.value))
         .collect();
     for r in rows {
-        let key = (
-            r.indicator.clone(),
-            r.rule_id.clone(),
-            r.fy,
-            r.municipality_code.clone(),
-            r.sex.clone(),
-            r.age_band.clone(),
-        );
-        if let Some(Some(p)) = prev.get(&key) {
+        if let Some(Some(p)) = prev.get(&key_at(r, r.fy)) {
             r.previous_value = Some(*p);
             if let Some(v) = r.value {
                 let d = v - p;
-                let eps = match def(&r.indicator).map(|d| d.kind) {
-                    Some(Kind::YenPerInsured) => 0.5,
-                    _ => 0.05,
+                let eps = match r.indicator.def().kind {
+                    Kind::YenPerInsured => 0.5,
+                    Kind::Percent | Kind::Years => 0.05,
                 };
                 r.change = Some(d);
-                r.direction = Some(
-                    if d > eps {
-                        "up"
-                    } else if d < -eps {
-                        "down"
-                    } else {
-                        "same"
-                    }
-                    .to_string(),
-                );
+                r.direction = Some(Direction::of_change(d, eps));
             }
         }
     }
 }
 
-/// The published order: indicator (as listed in [`INDICATORS`]), rule, FY, union first
-/// then municipalities by code, sex (all, male, female), age band (all, then youngest
-/// first).
+/// The published order: indicator (as listed in
+/// [`INDICATORS`](ittai_model::indicators::INDICATORS), the order of [`IndicatorId`]), rule,
+/// FY, union first then municipalities by code ([`Area`]'s order), sex (all, male, female)
+/// and age band (all, then youngest first), the orders of [`SexGroup`] and [`AgeGroup`].
 fn sort_rows(rows: &mut [IndicatorRow]) {
-    let bands = AGE_BANDS;
-    let order: HashMap<&str, usize> = INDICATORS
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id, i))
-        .collect();
-    let band_order = |b: &str| {
-        if b == ALL {
-            0
-        } else {
-            1 + bands.iter().position(|x| *x == b).unwrap_or(9)
-        }
-    };
-    let sex_order = |s: &str| match s {
-        "male" => 1,
-        "female" => 2,
-        _ => 0,
-    };
     rows.sort_by(|a, b| {
         (
-            order.get(a.indicator.as_str()),
+            a.indicator,
             &a.rule_id,
             a.fy,
-            a.municipality_code != UNION,
             &a.municipality_code,
-            sex_order(&a.sex),
-            band_order(&a.age_band),
+            a.sex,
+            a.age_band,
         )
             .cmp(&(
-                order.get(b.indicator.as_str()),
+                b.indicator,
                 &b.rule_id,
                 b.fy,
-                b.municipality_code != UNION,
                 &b.municipality_code,
-                sex_order(&b.sex),
-                band_order(&b.age_band),
+                b.sex,
+                b.age_band,
             ))
     });
 }
@@ -554,36 +526,39 @@ fn sort_rows(rows: &mut [IndicatorRow]) {
 /// count cannot be recovered by subtraction. Sets: municipalities of the union; male and
 /// female of all; age bands of all ages. Repeated until nothing changes.
 fn secondary_suppression(rows: &mut [IndicatorRow]) {
-    type GroupKey = (String, Option<String>, i32, String, String, String);
+    type GroupKey = (
+        IndicatorId,
+        Option<String>,
+        i32,
+        Option<Area>,
+        Option<SexGroup>,
+        Option<AgeGroup>,
+    );
     for _ in 0..10 {
         let mut changed = false;
         // The set a row belongs to along one dimension (0 municipality, 1 sex, 2 age band):
         // its key with that dimension blanked, for rows that are not that dimension's total.
         let set_of = |r: &IndicatorRow, dim: usize| -> Option<GroupKey> {
-            let parts = [&r.municipality_code, &r.sex, &r.age_band];
-            let total = [UNION, ALL, ALL][dim];
-            (parts[dim] != total).then(|| {
-                let part = |k: usize| {
-                    if k == dim {
-                        String::new()
-                    } else {
-                        parts[k].clone()
-                    }
-                };
+            let total = [
+                r.municipality_code.is_union(),
+                r.sex == SexGroup::All,
+                r.age_band == AgeGroup::All,
+            ][dim];
+            (!total).then(|| {
                 (
-                    r.indicator.clone(),
+                    r.indicator,
                     r.rule_id.clone(),
                     r.fy,
-                    part(0),
-                    part(1),
-                    part(2),
+                    (dim != 0).then(|| r.municipality_code.clone()),
+                    (dim != 1).then_some(r.sex),
+                    (dim != 2).then_some(r.age_band),
                 )
             })
         };
         for dim in 0..3 {
             let mut sets: HashMap<GroupKey, Vec<usize>> = HashMap::new();
             for (i, r) in rows.iter().enumerate() {
-                if def(&r.indicator).is_some_and(|d| d.kind == Kind::Years) {
+                if r.indicator.def().kind == Kind::Years {
                     continue;
                 }
                 if let Some(k) = set_of(r, dim) {
@@ -616,10 +591,14 @@ fn secondary_suppression(rows: &mut [IndicatorRow]) {
 /// # Errors
 /// Polars errors.
 pub fn to_dataframe(rows: &[IndicatorRow]) -> PolarsResult<DataFrame> {
-    let s = |f: &dyn Fn(&IndicatorRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
     let o = |f: &dyn Fn(&IndicatorRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
     DataFrame::new_infer_height(vec![
-        Column::new("indicator".into(), s(&|r| r.indicator.clone())),
+        Column::new(
+            "indicator".into(),
+            rows.iter()
+                .map(|r| r.indicator.as_str())
+                .collect::<Vec<_>>(),
+        ),
         Column::new(
             "rule_id".into(),
             rows.iter().map(|r| r.rule_id.clone()).collect::<Vec<_>>(),
@@ -627,10 +606,18 @@ pub fn to_dataframe(rows: &[IndicatorRow]) -> PolarsResult<DataFrame> {
         Column::new("fy".into(), rows.iter().map(|r| r.fy).collect::<Vec<_>>()),
         Column::new(
             "municipality_code".into(),
-            s(&|r| r.municipality_code.clone()),
+            rows.iter()
+                .map(|r| r.municipality_code.as_str())
+                .collect::<Vec<_>>(),
         ),
-        Column::new("sex".into(), s(&|r| r.sex.clone())),
-        Column::new("age_band".into(), s(&|r| r.age_band.clone())),
+        Column::new(
+            "sex".into(),
+            rows.iter().map(|r| r.sex.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "age_band".into(),
+            rows.iter().map(|r| r.age_band.as_str()).collect::<Vec<_>>(),
+        ),
         Column::new(
             "numerator".into(),
             rows.iter().map(|r| r.numerator).collect::<Vec<_>>(),
@@ -651,7 +638,9 @@ pub fn to_dataframe(rows: &[IndicatorRow]) -> PolarsResult<DataFrame> {
         Column::new("change".into(), o(&|r| r.change)),
         Column::new(
             "direction".into(),
-            rows.iter().map(|r| r.direction.clone()).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|r| r.direction.map(Direction::as_str))
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "suppressed".into(),

@@ -13,11 +13,18 @@
 //!   sample, dependent, m, q, l, big_l, prevalence, e, h (see [`LifeLine`]);
 //! - `funnels.parquet`: fy, rule_id, rule_name_ja, step (u32), condition_ja, persons (u64),
 //!   insufficient_coverage (u64), lookback_fys (u32) (see [`FunnelStep`]).
+//!
+//! The coded columns (indicator, municipality_code, sex, age_band, direction) are the
+//! `as_str` strings of their types and are parsed back here; an unknown value is an error
+//! naming the file and column.
 
 use std::path::{Path, PathBuf};
 
 use ittai_dataset::atomic::Visibility;
-use ittai_model::indicators::{FunnelStep, IndicatorRow, LifeLine};
+use ittai_model::indicators::{
+    AgeGroup, Area, Direction, FunnelStep, IndicatorId, IndicatorRow, LifeLine, SexGroup,
+    parse_age_band,
+};
 use polars::prelude::*;
 
 use super::{IndicatorSet, to_dataframe};
@@ -77,7 +84,7 @@ pub fn write(t: &IndicatorTables, dir: &Path) -> PolarsResult<Vec<PathBuf>> {
         ),
         Column::new(
             "age_band".into(),
-            l.iter().map(|x| x.age_band.as_str()).collect::<Vec<_>>(),
+            l.iter().map(|x| x.age_band.label()).collect::<Vec<_>>(),
         ),
         Column::new("deaths".into(), f(&|x| x.deaths)),
         Column::new("person_years".into(), f(&|x| x.person_years)),
@@ -174,6 +181,35 @@ impl Cols<'_> {
             .map(Option::unwrap_or_default)
             .collect())
     }
+    /// A coded text column read with `parse`: nulls stay `None`; a value `parse` rejects
+    /// is an error naming the file, the column and the value.
+    fn coded<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> PolarsResult<Vec<Option<T>>> {
+        self.text(name)?
+            .into_iter()
+            .map(|v| match v {
+                None => Ok(None),
+                Some(v) => parse(&v).map(Some).ok_or_else(|| {
+                    polars_err!(SchemaMismatch: "{}: column {name}: unknown value {v:?}", self.path.display())
+                }),
+            })
+            .collect()
+    }
+    /// As [`Cols::coded`] for a column without nulls (a null is read as the empty text).
+    fn coded_req<T>(&self, name: &str, parse: impl Fn(&str) -> Option<T>) -> PolarsResult<Vec<T>> {
+        let path = self.path;
+        self.text_req(name)?
+            .into_iter()
+            .map(|v| {
+                parse(&v).ok_or_else(|| {
+                    polars_err!(SchemaMismatch: "{}: column {name}: unknown value {v:?}", path.display())
+                })
+            })
+            .collect()
+    }
     fn float(&self, name: &str) -> PolarsResult<Vec<Option<f64>>> {
         let s = self.get(name, DataType::Float64)?;
         let v = s.f64()?.iter().collect();
@@ -211,12 +247,12 @@ pub fn read(dir: &Path) -> PolarsResult<IndicatorTables> {
         path: &path,
     };
     let (indicator, rule_id, fy, muni, sex, band) = (
-        c.text_req("indicator")?,
+        c.coded_req("indicator", IndicatorId::parse)?,
         c.text("rule_id")?,
         c.int("fy")?,
         c.text_req("municipality_code")?,
-        c.text_req("sex")?,
-        c.text_req("age_band")?,
+        c.coded_req("sex", SexGroup::parse)?,
+        c.coded_req("age_band", AgeGroup::parse)?,
     );
     let (num, den, persons) = (
         c.float_req("numerator")?,
@@ -231,15 +267,18 @@ pub fn read(dir: &Path) -> PolarsResult<IndicatorTables> {
         c.float("previous_value")?,
         c.float("change")?,
     );
-    let (direction, suppressed) = (c.text("direction")?, c.boolean("suppressed")?);
+    let (direction, suppressed) = (
+        c.coded("direction", Direction::parse)?,
+        c.boolean("suppressed")?,
+    );
     let rows = (0..df.height())
         .map(|i| IndicatorRow {
-            indicator: indicator[i].clone(),
+            indicator: indicator[i],
             rule_id: rule_id[i].clone(),
             fy: fy[i] as i32,
-            municipality_code: muni[i].clone(),
-            sex: sex[i].clone(),
-            age_band: band[i].clone(),
+            municipality_code: Area::parse(&muni[i]),
+            sex: sex[i],
+            age_band: band[i],
             numerator: num[i],
             denominator: den[i],
             persons: persons[i] as u64,
@@ -249,7 +288,7 @@ pub fn read(dir: &Path) -> PolarsResult<IndicatorTables> {
             ci_upper: hi[i],
             previous_value: prev[i],
             change: change[i],
-            direction: direction[i].clone(),
+            direction: direction[i],
             suppressed: suppressed[i],
         })
         .collect();
@@ -263,8 +302,8 @@ pub fn read(dir: &Path) -> PolarsResult<IndicatorTables> {
     let (fy, muni, sex, band) = (
         c.int("fy")?,
         c.text_req("municipality_code")?,
-        c.text_req("sex")?,
-        c.text_req("age_band")?,
+        c.coded_req("sex", SexGroup::parse)?,
+        c.coded_req("age_band", parse_age_band)?,
     );
     let (deaths, py, sample, dependent) = (
         c.float_req("deaths")?,
@@ -284,9 +323,9 @@ pub fn read(dir: &Path) -> PolarsResult<IndicatorTables> {
     let life = (0..df.height())
         .map(|i| LifeLine {
             fy: fy[i] as i32,
-            municipality_code: muni[i].clone(),
-            sex: sex[i].clone(),
-            age_band: band[i].clone(),
+            municipality_code: Area::parse(&muni[i]),
+            sex: sex[i],
+            age_band: band[i],
             deaths: deaths[i],
             person_years: py[i],
             sample: sample[i],
@@ -339,19 +378,20 @@ pub fn read(dir: &Path) -> PolarsResult<IndicatorTables> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ittai_model::indicators::{ALL, UNION};
+    use ittai_model::codes::Sex;
+    use ittai_model::time::AgeBand;
 
     /// Every field survives the round trip, including nulls.
     #[test]
     fn round_trip() {
         let t = IndicatorTables {
             rows: vec![IndicatorRow {
-                indicator: "high_risk_rate".into(),
+                indicator: IndicatorId::HighRiskRate,
                 rule_id: Some("R03".into()),
                 fy: 2024,
-                municipality_code: UNION.into(),
-                sex: ALL.into(),
-                age_band: "75-79".into(),
+                municipality_code: Area::Union,
+                sex: SexGroup::All,
+                age_band: AgeGroup::Band(AgeBand::A75to79),
                 numerator: 12.0,
                 denominator: 345.5,
                 persons: 12,
@@ -361,14 +401,14 @@ mod tests {
                 ci_upper: None,
                 previous_value: Some(2.0),
                 change: Some(1.47),
-                direction: Some("up".into()),
+                direction: Some(Direction::Up),
                 suppressed: true,
             }],
             life: vec![LifeLine {
                 fy: 2023,
-                municipality_code: "131016".into(),
-                sex: "female".into(),
-                age_band: "95+".into(),
+                municipality_code: Area::Municipality("131016".into()),
+                sex: SexGroup::Sex(Sex::Female),
+                age_band: AgeBand::A95plus,
                 deaths: 3.0,
                 person_years: 10.5,
                 sample: 9.0,

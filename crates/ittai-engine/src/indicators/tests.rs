@@ -3,29 +3,47 @@
 
 use super::cells::Cell;
 use super::finish;
-use ittai_model::indicators::{ALL, IndicatorRow, UNION};
+use ittai_model::codes::Sex;
+use ittai_model::indicators::{AgeGroup, Area, Direction, IndicatorId, IndicatorRow, SexGroup};
+use ittai_model::time::AgeBand;
 
-fn cell(m: &str, band: &str, num: f64, den: f64) -> Cell {
+const FEMALE: SexGroup = SexGroup::Sex(Sex::Female);
+const ALL_SEXES: SexGroup = SexGroup::All;
+const ALL_AGES: AgeGroup = AgeGroup::All;
+const B75: AgeBand = AgeBand::A75to79;
+const B80: AgeBand = AgeBand::A80to84;
+
+fn muni(code: &str) -> Area {
+    Area::Municipality(code.into())
+}
+
+fn cell(m: &str, band: AgeBand, num: f64, den: f64) -> Cell {
     Cell {
-        indicator: "high_risk_rate",
+        indicator: IndicatorId::HighRiskRate,
         rule_id: Some("R01".into()),
         municipality_code: m.into(),
-        sex: 2,
-        age_band: band.into(),
+        sex: Sex::Female,
+        age_band: band,
         numerator: num,
         denominator: den,
         persons: den as u64,
     }
 }
 
-fn find<'a>(rows: &'a [IndicatorRow], fy: i32, m: &str, sex: &str, band: &str) -> &'a IndicatorRow {
+fn find<'a>(
+    rows: &'a [IndicatorRow],
+    fy: i32,
+    m: &Area,
+    sex: SexGroup,
+    band: AgeGroup,
+) -> &'a IndicatorRow {
     rows.iter()
         .find(|r| {
             r.fy == fy
-                && r.municipality_code == m
+                && r.municipality_code == *m
                 && r.sex == sex
                 && r.age_band == band
-                && r.indicator == "high_risk_rate"
+                && r.indicator == IndicatorId::HighRiskRate
         })
         .unwrap_or_else(|| panic!("no row {fy} {m} {sex} {band}"))
 }
@@ -38,33 +56,36 @@ fn find<'a>(rows: &'a [IndicatorRow], fy: i32, m: &str, sex: &str, band: &str) -
 #[test]
 fn seven_listed_persons_are_suppressed_and_the_union_is_right() {
     let cells = vec![
-        (2024, cell("A", "80-84", 7.0, 500.0)),
-        (2024, cell("B", "80-84", 40.0, 1000.0)),
-        (2024, cell("C", "80-84", 30.0, 800.0)),
+        (2024, cell("A", B80, 7.0, 500.0)),
+        (2024, cell("B", B80, 40.0, 1000.0)),
+        (2024, cell("C", B80, 30.0, 800.0)),
     ];
     let (rows, _) = finish(&cells, &[]);
-    for sex in ["female", ALL] {
-        for band in ["80-84", ALL] {
+    for sex in [FEMALE, ALL_SEXES] {
+        for band in [AgeGroup::Band(B80), ALL_AGES] {
             assert!(
-                find(&rows, 2024, "A", sex, band).suppressed,
+                find(&rows, 2024, &muni("A"), sex, band).suppressed,
                 "A {sex} {band}"
             );
             assert!(
-                find(&rows, 2024, "C", sex, band).suppressed,
+                find(&rows, 2024, &muni("C"), sex, band).suppressed,
                 "C {sex} {band} (secondary)"
             );
             assert!(
-                !find(&rows, 2024, "B", sex, band).suppressed,
+                !find(&rows, 2024, &muni("B"), sex, band).suppressed,
                 "B {sex} {band}"
             );
-            let u = find(&rows, 2024, UNION, sex, band);
+            let u = find(&rows, 2024, &Area::Union, sex, band);
             assert!(!u.suppressed);
             assert_eq!((u.numerator, u.denominator), (77.0, 2300.0));
             assert!((u.value.unwrap() - 100.0 * 77.0 / 2300.0).abs() < 1e-9);
         }
     }
     // The exact figures stay in the rows (only published outputs blank them).
-    assert_eq!(find(&rows, 2024, "A", ALL, ALL).numerator, 7.0);
+    assert_eq!(
+        find(&rows, 2024, &muni("A"), ALL_SEXES, ALL_AGES).numerator,
+        7.0
+    );
 }
 
 /// Direct standardisation with the union as standard.
@@ -75,20 +96,20 @@ fn seven_listed_persons_are_suppressed_and_the_union_is_right() {
 #[test]
 fn age_standardised_rates() {
     let cells = vec![
-        (2024, cell("A", "75-79", 6.0, 100.0)),
-        (2024, cell("A", "80-84", 30.0, 100.0)),
-        (2024, cell("B", "75-79", 24.0, 500.0)),
-        (2024, cell("B", "80-84", 60.0, 300.0)),
+        (2024, cell("A", B75, 6.0, 100.0)),
+        (2024, cell("A", B80, 30.0, 100.0)),
+        (2024, cell("B", B75, 24.0, 500.0)),
+        (2024, cell("B", B80, 60.0, 300.0)),
     ];
     let (rows, _) = finish(&cells, &[]);
-    let a = find(&rows, 2024, "A", "female", ALL);
+    let a = find(&rows, 2024, &muni("A"), FEMALE, ALL_AGES);
     assert!((a.value.unwrap() - 18.0).abs() < 1e-9);
     assert!(
         (a.age_standardised.unwrap() - 15.6).abs() < 1e-9,
         "{:?}",
         a.age_standardised
     );
-    let u = find(&rows, 2024, UNION, ALL, ALL);
+    let u = find(&rows, 2024, &Area::Union, ALL_SEXES, ALL_AGES);
     assert!((u.value.unwrap() - 12.0).abs() < 1e-9);
     assert!((u.age_standardised.unwrap() - 12.0).abs() < 1e-9);
 }
@@ -97,13 +118,16 @@ fn age_standardised_rates() {
 #[test]
 fn change_from_the_previous_year() {
     let cells = vec![
-        (2023, cell("A", "80-84", 12.0, 1000.0)),
-        (2024, cell("A", "80-84", 15.0, 1000.0)),
+        (2023, cell("A", B80, 12.0, 1000.0)),
+        (2024, cell("A", B80, 15.0, 1000.0)),
     ];
     let (rows, _) = finish(&cells, &[]);
-    let r = find(&rows, 2024, "A", ALL, ALL);
+    let r = find(&rows, 2024, &muni("A"), ALL_SEXES, ALL_AGES);
     assert_eq!(r.previous_value, Some(1.2));
     assert!((r.change.unwrap() - 0.3).abs() < 1e-9);
-    assert_eq!(r.direction.as_deref(), Some("up"));
-    assert_eq!(find(&rows, 2023, "A", ALL, ALL).previous_value, None);
+    assert_eq!(r.direction, Some(Direction::Up));
+    assert_eq!(
+        find(&rows, 2023, &muni("A"), ALL_SEXES, ALL_AGES).previous_value,
+        None
+    );
 }
