@@ -11,7 +11,7 @@ use ittai_dataset::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
     ParquetTableWriter, Person, Questionnaire, Row, RowBatch,
 };
-use ittai_model::{ClaimKind, QuestionnaireSetting, Route, Sex};
+use ittai_model::{Route, Sex};
 
 pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
@@ -33,7 +33,6 @@ pub struct Dataset {
     pub claim_drugs: Vec<ClaimDrug>,
     pub care_claims: Vec<CareClaim>,
     pub certifications: Vec<Certification>,
-    seq: u32,
 }
 
 fn write_rows<R: Row>(dir: &Path, rows: &[R]) {
@@ -75,35 +74,6 @@ pub fn checkup(person: &str, date: NaiveDate) -> Checkup {
     }
 }
 
-/// A questionnaire on `date` with every answer "いいえ"/neutral, then `answers` applied
-/// as (item, code).
-pub fn questionnaire(person: &str, date: NaiveDate, answers: &[(u8, u8)]) -> Questionnaire {
-    let mut q = [3u8, 2, 1, 2, 2, 2, 2, 2, 1, 2, 2, 2, 1, 1, 1];
-    for (i, c) in answers {
-        q[(*i - 1) as usize] = *c;
-    }
-    Questionnaire {
-        person_id: person.into(),
-        answer_date: date,
-        setting: QuestionnaireSetting::Checkup.code(),
-        q01: Some(q[0]),
-        q02: Some(q[1]),
-        q03: Some(q[2]),
-        q04: Some(q[3]),
-        q05: Some(q[4]),
-        q06: Some(q[5]),
-        q07: Some(q[6]),
-        q08: Some(q[7]),
-        q09: Some(q[8]),
-        q10: Some(q[9]),
-        q11: Some(q[10]),
-        q12: Some(q[11]),
-        q13: Some(q[12]),
-        q14: Some(q[13]),
-        q15: Some(q[14]),
-    }
-}
-
 impl Dataset {
     /// A person born on `birth`, covered from `start` (open-ended).
     pub fn person(&mut self, id: &str, birth: NaiveDate, start: NaiveDate) -> &mut Self {
@@ -125,22 +95,6 @@ impl Dataset {
         self.person(id, d(1944, 6, 1), d(2019, 6, 1))
     }
 
-    /// A claim; returns its id.
-    pub fn claim(&mut self, person: &str, month: NaiveDate, kind: ClaimKind) -> String {
-        self.seq += 1;
-        let id = format!("c{}", self.seq);
-        self.medical_claims.push(MedicalClaim {
-            claim_id: id.clone(),
-            person_id: person.into(),
-            service_month: month,
-            claim_kind: kind.code(),
-            institution_code: "3110100012".into(),
-            points: Some(1000),
-            days: Some(1),
-        });
-        id
-    }
-
     /// A drug line (route 内服) with a 9-digit code and YJ on claim `claim`.
     pub fn drug(&mut self, claim: &str, code: &str, yj: &str) {
         let c = self
@@ -158,26 +112,6 @@ impl Dataset {
             route: Some(Route::Oral.code()),
             quantity: Some(1.0),
             days: Some(28),
-        });
-    }
-
-    /// A diagnosis on claim `claim`.
-    pub fn diagnosis(&mut self, claim: &str, code: &str, icd10: &str, suspected: bool) {
-        let c = self
-            .medical_claims
-            .iter()
-            .find(|c| c.claim_id == claim)
-            .expect("claim")
-            .clone();
-        self.claim_diagnoses.push(ClaimDiagnosis {
-            claim_id: claim.into(),
-            person_id: c.person_id,
-            service_month: c.service_month,
-            disease_code: code.into(),
-            icd10: Some(icd10.into()),
-            suspected,
-            start_date: None,
-            outcome: Some(1),
         });
     }
 
