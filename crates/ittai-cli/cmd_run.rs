@@ -293,14 +293,10 @@ fn write_lists(
 
 fn summary_table(results: &[ittai_engine::RuleResult], population: u64) -> Table {
     let mut t = Table::default();
-    t.push(
-        "rule_id",
-        "ルールID",
+    t.add("rule_id",
         Cells::Text(results.iter().map(|r| Some(r.rule.id.clone())).collect()),
     );
-    t.push(
-        "rule_name_ja",
-        "ルール名",
+    t.add("rule_name_ja",
         Cells::Text(
             results
                 .iter()
@@ -308,19 +304,13 @@ fn summary_table(results: &[ittai_engine::RuleResult], population: u64) -> Table
                 .collect(),
         ),
     );
-    t.push(
-        "listed",
-        "対象者数",
+    t.add("listed",
         Cells::Int(results.iter().map(|r| Some(r.listed as i64)).collect()),
     );
-    t.push(
-        "insured",
-        "被保険者数（基準日）",
+    t.add("insured",
         Cells::Int(results.iter().map(|_| Some(population as i64)).collect()),
     );
-    t.push(
-        "rate_percent",
-        "割合（%）",
+    t.add("rate_percent",
         Cells::Float(
             results
                 .iter()
@@ -328,14 +318,10 @@ fn summary_table(results: &[ittai_engine::RuleResult], population: u64) -> Table
                 .collect(),
         ),
     );
-    t.push(
-        "condition_ja",
-        "抽出条件（適用した条件）",
+    t.add("rule_text_ja",
         Cells::Text(results.iter().map(|r| Some(r.text_ja.clone())).collect()),
     );
-    t.push(
-        "citation",
-        "出典",
+    t.add("citation",
         Cells::Text(
             results
                 .iter()
@@ -361,49 +347,41 @@ fn attrition_table(results: &[ittai_engine::RuleResult]) -> Table {
         }
     }
     let mut t = Table::default();
-    t.push(
-        "rule_id",
-        "ルールID",
+    t.add("rule_id",
         Cells::Text(rows.iter().map(|r| Some(r.0.clone())).collect()),
     );
-    t.push(
-        "rule_name_ja",
-        "ルール名",
+    t.add("rule_name_ja",
         Cells::Text(rows.iter().map(|r| Some(r.1.clone())).collect()),
     );
-    t.push(
-        "step",
-        "段階",
+    t.add("step",
         Cells::Int(rows.iter().map(|r| Some(r.2 as i64)).collect()),
     );
-    t.push(
-        "condition_ja",
-        "条件",
+    t.add("condition_ja",
         Cells::Text(rows.iter().map(|r| Some(r.3.clone())).collect()),
     );
-    t.push(
-        "persons",
-        "該当者数",
+    t.add("persons",
         Cells::Int(rows.iter().map(|r| Some(r.4 as i64)).collect()),
     );
-    t.push(
-        "insufficient_coverage",
-        "資格期間不足で除外",
+    t.add("insufficient_coverage",
         Cells::Int(rows.iter().map(|r| Some(r.5 as i64)).collect()),
     );
     t
 }
 
 fn print_summary(results: &[ittai_engine::RuleResult], population: u64) {
-    println!("\n被保険者数（基準日） {}", ui::thousands(population));
+    let ja = |c| ittai_model::labels::column_ja(c).unwrap_or(c);
+    println!("\n{} {}", ja("insured"), ui::thousands(population));
     println!(
-        "{:<5} {:<28} {:>10} {:>9}",
-        "rule", "name", "listed", "rate"
+        "{} {} {} {}",
+        ui::pad(ja("rule_id"), 8),
+        ui::pad(ja("rule_name_ja"), 36),
+        ui::pad_left(ja("listed"), 10),
+        ui::pad_left(ja("rate_percent"), 9),
     );
     for r in results {
-        let name = ui::pad(&r.rule.name_ja, 28);
+        let name = ui::pad(&r.rule.name_ja, 36);
         println!(
-            "{:<5} {} {:>10} {:>8.2}%",
+            "{:<8} {} {:>10} {:>8.2}%",
             r.rule.id,
             name,
             ui::thousands(r.listed),

@@ -47,6 +47,12 @@ pub fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }
 
+/// Pads `s` on the left with spaces to `width` terminal columns.
+pub fn pad_left(s: &str, width: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(s);
+    format!("{}{s}", " ".repeat(width.saturating_sub(w)))
+}
+
 /// Parses `--encoding`: utf8 (UTF-8 with BOM) or sjis (Shift_JIS/CP932).
 pub fn csv_encoding(s: &str) -> anyhow::Result<ittai_report::CsvEncoding> {
     match s.to_lowercase().as_str() {

@@ -87,7 +87,20 @@ impl Table {
     pub fn rows(&self) -> usize {
         self.columns.first().map(|c| c.cells.len()).unwrap_or(0)
     }
-    /// Adds a column.
+    /// Adds a column with the Japanese header of its name in the one label table
+    /// ([`ittai_model::labels::COLUMNS`]).
+    ///
+    /// # Panics
+    /// When the name has no label there (a programming error, caught by the tests that
+    /// write every table), or its length differs from the existing columns'.
+    pub fn add(&mut self, name: &str, cells: Cells) {
+        let header = ittai_model::labels::column_ja(name).unwrap_or_else(|| {
+            panic!("column {name} has no Japanese label in ittai_model::labels::COLUMNS")
+        });
+        self.push(name, header, cells);
+    }
+    /// Adds a column with a header of its own (evidence columns, whose headers are built
+    /// from the labels of [`ittai_model::labels`]).
     ///
     /// # Panics
     /// When its length differs from the existing columns'.

@@ -10,19 +10,10 @@ use polars::prelude::*;
 
 /// Japanese headers of the base and well-known columns.
 pub fn default_headers() -> BTreeMap<String, String> {
-    let mut h: BTreeMap<String, String> = crate::evaluate::BASE_COLUMNS
+    ittai_model::labels::COLUMNS
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
-    for (a, b) in [
-        ("rule_id", "ルールID"),
-        ("rule_name_ja", "ルール名"),
-        ("checkup_date", "健診日"),
-        ("questionnaire_date", "質問票回答日"),
-    ] {
-        h.insert(a.to_string(), b.to_string());
-    }
-    h
+        .collect()
 }
 
 /// Converts `df` to a [`Table`]. With `labels`, codes become Japanese labels for people;

@@ -249,17 +249,18 @@ pub fn evaluate(
     Ok((df, results))
 }
 
-/// Base columns of every target list (docs/reference/rules.md#target-list): (name_en, header_ja).
-pub const BASE_COLUMNS: [(&str, &str); 9] = [
-    ("person_id", "被保険者ID（仮名）"),
-    ("municipality_code", "市町村コード"),
-    ("sex", "性別"),
-    ("birth_date", "生年月日"),
-    ("age", "年齢"),
-    ("age_band", "年齢階級"),
-    ("care_level", "要介護度"),
-    ("n_rules", "該当ルール数"),
-    ("insurer_number", "保険者番号"),
+/// Base columns of every target list (docs/reference/rules.md#target-list); their
+/// Japanese headers are in [`ittai_model::labels::COLUMNS`].
+pub const BASE_COLUMNS: [&str; 9] = [
+    "person_id",
+    "municipality_code",
+    "sex",
+    "birth_date",
+    "age",
+    "age_band",
+    "care_level",
+    "n_rules",
+    "insurer_number",
 ];
 
 /// The target list of one rule: listed persons with base and evidence columns, ordered by
@@ -272,7 +273,7 @@ pub fn target_list(table: &DataFrame, result: &RuleResult) -> PolarsResult<DataF
         lit(result.rule.id.as_str()).alias("rule_id"),
         lit(result.rule.name_ja.as_str()).alias("rule_name_ja"),
     ];
-    sel.extend(BASE_COLUMNS.iter().take(8).map(|(c, _)| col(*c)));
+    sel.extend(BASE_COLUMNS.iter().take(8).map(|c| col(*c)));
     sel.extend(result.evidence.iter().map(|(c, _)| col(c.as_str())));
     table
         .clone()
@@ -308,7 +309,7 @@ pub fn combined(table: &DataFrame, results: &[RuleResult]) -> PolarsResult<DataF
             lit(r.rule.id.as_str()).alias("rule_id"),
             lit(r.rule.name_ja.as_str()).alias("rule_name_ja"),
         ];
-        sel.extend(BASE_COLUMNS.iter().take(8).map(|(c, _)| col(*c)));
+        sel.extend(BASE_COLUMNS.iter().take(8).map(|c| col(*c)));
         for (c, _) in &all_evidence {
             if r.evidence.iter().any(|x| &x.0 == c) {
                 sel.push(col(c.as_str()));

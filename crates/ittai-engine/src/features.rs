@@ -12,6 +12,7 @@
 //! checkup and questionnaire are the latest in the FY up to the reference date (ties: most
 //! non-null values, then last in file order); windows are FY-relative ([`Window`]).
 
+use ittai_model::labels::{self, evidence};
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
@@ -131,41 +132,38 @@ impl Feature {
     pub fn evidence(&self) -> Vec<(String, String)> {
         match self {
             Feature::Checkup(f) => {
-                let (ja, unit) = crate::rules::text::checkup_label(f);
-                let h = if unit.is_empty() {
-                    ja.to_string()
-                } else {
-                    format!("{ja}（{unit}）")
-                };
-                vec![(f.clone(), h), ("checkup_date".into(), "健診日".into())]
+                let h = labels::checkup_item(f).map_or_else(|| "?".to_string(), |i| i.header());
+                vec![(f.clone(), h), header("checkup_date")]
             }
             Feature::Questionnaire(n) => {
                 let it = ittai_model::questionnaire::item(*n).expect("item");
                 vec![
-                    (format!("q{n:02}"), format!("質問票{n}（{}）", it.domain_ja)),
-                    ("questionnaire_date".into(), "質問票回答日".into()),
+                    (
+                        format!("q{n:02}"),
+                        format!("{}{n}（{}）", evidence::QUESTIONNAIRE, it.domain_ja),
+                    ),
+                    header("questionnaire_date"),
                 ]
             }
             Feature::Age | Feature::Covered(_) => vec![],
             Feature::MonthlyDrugs { .. } => {
                 let c = self.column();
                 vec![
-                    (c.clone(), "最大薬剤数（1か月）".into()),
-                    (format!("{c}_month"), "最大薬剤数の診療年月".into()),
+                    (c.clone(), evidence::MAX_MONTHLY_DRUGS.into()),
+                    (format!("{c}_month"), evidence::MAX_MONTHLY_DRUGS_MONTH.into()),
                 ]
             }
             Feature::Exists(e, _) => match e {
-                Event::Checkup => vec![("last_checkup_date".into(), "最終健診日".into())],
-                Event::DentalCheckup => {
-                    vec![("last_dental_checkup_date".into(), "最終歯科健診日".into())]
-                }
+                Event::Checkup => vec![header("last_checkup_date")],
+                Event::DentalCheckup => vec![header("last_dental_checkup_date")],
                 Event::Claim(k) => {
                     let t = kinds_tag(k);
                     let ja = if is_visit_set(k) {
-                        "最終受診月（医科・歯科・DPC）".to_string()
+                        format!("{}（{}）", evidence::LAST_VISIT_MONTH, evidence::VISIT_KINDS)
                     } else {
                         format!(
-                            "最終受診月（{}）",
+                            "{}（{}）",
+                            evidence::LAST_VISIT_MONTH,
                             k.iter()
                                 .map(|x| x.label_ja())
                                 .collect::<Vec<_>>()
@@ -182,18 +180,30 @@ impl Feature {
                     let t = drug_tag(class, options, kinds);
                     let ja = class_name_ja(class);
                     vec![
-                        (format!("last_{t}_month"), format!("最終処方月（{ja}）")),
-                        (format!("last_{t}_name"), format!("最終処方薬（{ja}）")),
+                        (
+                            format!("last_{t}_month"),
+                            format!("{}（{ja}）", evidence::LAST_PRESCRIPTION_MONTH),
+                        ),
+                        (
+                            format!("last_{t}_name"),
+                            format!("{}（{ja}）", evidence::LAST_PRESCRIPTION_NAME),
+                        ),
                     ]
                 }
                 Event::Diagnosis(c) => vec![(
                     format!("{c}_diagnosis"),
-                    format!("最新の傷病名（{}）", disease_name_ja(c)),
+                    format!("{}（{}）", evidence::LATEST_DIAGNOSIS, disease_name_ja(c)),
                 )],
                 Event::Certification(_) => vec![],
             },
         }
     }
+}
+
+/// A column with its header from the one label table.
+fn header(name: &str) -> (String, String) {
+    let ja = labels::column_ja(name).expect("labelled column");
+    (name.to_string(), ja.to_string())
 }
 
 /// Japanese name of a drug class of the built-in class file (the id for other classes).

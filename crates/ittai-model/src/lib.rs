@@ -11,6 +11,7 @@ pub mod check_digit;
 pub mod classes;
 pub mod codes;
 pub mod indicators;
+pub mod labels;
 pub mod questionnaire;
 pub mod time;
 

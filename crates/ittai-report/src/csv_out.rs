@@ -114,15 +114,11 @@ mod tests {
 
     fn sample() -> Table {
         let mut t = Table::default();
-        t.push(
-            "person_id",
-            "被保険者ID（仮名）",
+        t.add("person_id",
             Cells::Text(vec![Some("a1".into()), Some("b,2".into())]),
         );
         t.push("bmi", "BMI", Cells::Float(vec![Some(20.0), None]));
-        t.push(
-            "care_level",
-            "要介護度",
+        t.add("care_level",
             Cells::Text(vec![Some("要介護２".into()), Some("要支援1".into())]),
         );
         t

@@ -48,120 +48,90 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
     let round = |v: Option<f64>, d: i32| v.map(|x| (x * 10f64.powi(d)).round() / 10f64.powi(d));
     let digits = |r: &IndicatorRow| r.indicator.def().unit.decimals();
     let mut t = Table::default();
-    t.push(
-        "fy",
-        "年度",
+    t.add("fy",
         Cells::Int(rows.iter().map(|r| Some(r.fy as i64)).collect()),
     );
-    t.push(
-        "indicator",
-        "指標",
+    t.add("indicator",
         Cells::Text(
             rows.iter()
                 .map(|r| Some(r.indicator.def().name_ja.to_string()))
                 .collect(),
         ),
     );
-    t.push(
-        "rule_id",
-        "ルールID",
+    t.add("rule_id",
         Cells::Text(rows.iter().map(|r| r.rule_id.clone()).collect()),
     );
-    t.push(
-        "municipality_code",
-        "市町村コード",
+    t.add("municipality_code",
         Cells::Text(
             rows.iter()
                 .map(|r| Some(r.municipality_code.as_str().to_string()))
                 .collect(),
         ),
     );
-    t.push(
-        "municipality",
-        "市町村名",
+    t.add("municipality",
         Cells::Text(
             rows.iter()
                 .map(|r| Some(area_name(&r.municipality_code, names)))
                 .collect(),
         ),
     );
-    t.push(
-        "sex",
-        "性別",
+    t.add("sex",
         Cells::Text(
             rows.iter()
                 .map(|r| Some(r.sex.label_ja().to_string()))
                 .collect(),
         ),
     );
-    t.push(
-        "age_band",
-        "年齢階級",
+    t.add("age_band",
         Cells::Text(
             rows.iter()
                 .map(|r| Some(age_group_label(r.age_band).to_string()))
                 .collect(),
         ),
     );
-    t.push(
-        "numerator",
-        "分子",
+    t.add("numerator",
         Cells::Float(
             rows.iter()
                 .map(|r| round(show(r, Some(r.numerator)), 2))
                 .collect(),
         ),
     );
-    t.push(
-        "denominator",
-        "分母",
+    t.add("denominator",
         Cells::Float(
             rows.iter()
                 .map(|r| round(show(r, Some(r.denominator)), 2))
                 .collect(),
         ),
     );
-    t.push(
-        "value",
-        "値",
+    t.add("value",
         Cells::Float(
             rows.iter()
                 .map(|r| round(show(r, r.value), digits(r)))
                 .collect(),
         ),
     );
-    t.push(
-        "unit",
-        "単位",
+    t.add("unit",
         Cells::Text(
             rows.iter()
                 .map(|r| Some(r.indicator.def().unit.as_str().to_string()))
                 .collect(),
         ),
     );
-    t.push(
-        "age_standardised",
-        "年齢調整値",
+    t.add("age_standardised",
         Cells::Float(
             rows.iter()
                 .map(|r| round(show(r, r.age_standardised), digits(r)))
                 .collect(),
         ),
     );
-    t.push(
-        "ci_lower",
-        "95%信頼区間（下限）",
+    t.add("ci_lower",
         Cells::Float(rows.iter().map(|r| round(show(r, r.ci_lower), 2)).collect()),
     );
-    t.push(
-        "ci_upper",
-        "95%信頼区間（上限）",
+    t.add("ci_upper",
         Cells::Float(rows.iter().map(|r| round(show(r, r.ci_upper), 2)).collect()),
     );
     let both = |r: &IndicatorRow| !r.suppressed && !prev_hidden(r);
-    t.push(
-        "previous_value",
-        "前年度値",
+    t.add("previous_value",
         Cells::Float(
             rows.iter()
                 .map(|r| {
@@ -174,9 +144,7 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
                 .collect(),
         ),
     );
-    t.push(
-        "change",
-        "前年度差",
+    t.add("change",
         Cells::Float(
             rows.iter()
                 .map(|r| {
@@ -189,9 +157,7 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
                 .collect(),
         ),
     );
-    t.push(
-        "direction",
-        "増減",
+    t.add("direction",
         Cells::Text(
             rows.iter()
                 .map(|r| {
@@ -204,9 +170,7 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
                 .collect(),
         ),
     );
-    t.push(
-        "suppressed",
-        "秘匿",
+    t.add("suppressed",
         Cells::Text(
             rows.iter()
                 .map(|r| r.suppressed.then(|| SUPPRESSED.to_string()))
@@ -230,14 +194,10 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
     let mut t = Table::default();
     let count = |x: f64| if small(x) { None } else { Some(x) };
     let r = |x: Option<f64>, d: i32| x.map(|x| (x * 10f64.powi(d)).round() / 10f64.powi(d));
-    t.push(
-        "fy",
-        "年度",
+    t.add("fy",
         Cells::Int(lines.iter().map(|l| Some(l.fy as i64)).collect()),
     );
-    t.push(
-        "municipality_code",
-        "市町村コード",
+    t.add("municipality_code",
         Cells::Text(
             lines
                 .iter()
@@ -245,9 +205,7 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
                 .collect(),
         ),
     );
-    t.push(
-        "municipality",
-        "市町村名",
+    t.add("municipality",
         Cells::Text(
             lines
                 .iter()
@@ -255,9 +213,7 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
                 .collect(),
         ),
     );
-    t.push(
-        "sex",
-        "性別",
+    t.add("sex",
         Cells::Text(
             lines
                 .iter()
@@ -265,9 +221,7 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
                 .collect(),
         ),
     );
-    t.push(
-        "age_band",
-        "年齢階級",
+    t.add("age_band",
         Cells::Text(
             lines
                 .iter()
@@ -275,59 +229,37 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
                 .collect(),
         ),
     );
-    t.push(
-        "deaths",
-        "死亡数",
+    t.add("deaths",
         Cells::Float(lines.iter().map(|l| count(l.deaths)).collect()),
     );
-    t.push(
-        "person_years",
-        "観察人年",
+    t.add("person_years",
         Cells::Float(lines.iter().map(|l| r(Some(l.person_years), 1)).collect()),
     );
-    t.push(
-        "sample",
-        "年度末の被保険者数",
+    t.add("sample",
         Cells::Float(lines.iter().map(|l| count(l.sample)).collect()),
     );
-    t.push(
-        "dependent",
-        "うち要介護2以上",
+    t.add("dependent",
         Cells::Float(lines.iter().map(|l| count(l.dependent)).collect()),
     );
-    t.push(
-        "m",
-        "死亡率",
+    t.add("m",
         Cells::Float(lines.iter().map(|l| r(l.m, 5)).collect()),
     );
-    t.push(
-        "q",
-        "死亡確率",
+    t.add("q",
         Cells::Float(lines.iter().map(|l| r(l.q, 5)).collect()),
     );
-    t.push(
-        "l",
-        "生存数",
+    t.add("l",
         Cells::Float(lines.iter().map(|l| r(l.l, 0)).collect()),
     );
-    t.push(
-        "big_l",
-        "定常人口",
+    t.add("big_l",
         Cells::Float(lines.iter().map(|l| r(l.big_l, 0)).collect()),
     );
-    t.push(
-        "prevalence",
-        "要介護2以上の割合",
+    t.add("prevalence",
         Cells::Float(lines.iter().map(|l| r(l.prevalence, 4)).collect()),
     );
-    t.push(
-        "e",
-        "平均余命",
+    t.add("e",
         Cells::Float(lines.iter().map(|l| r(l.e, 2)).collect()),
     );
-    t.push(
-        "h",
-        "平均自立期間",
+    t.add("h",
         Cells::Float(lines.iter().map(|l| r(l.h, 2)).collect()),
     );
     t
@@ -344,39 +276,25 @@ pub fn funnel_table(steps: &[FunnelStep]) -> Table {
         }
     };
     let mut t = Table::default();
-    t.push(
-        "fy",
-        "年度",
+    t.add("fy",
         Cells::Int(steps.iter().map(|s| Some(s.fy as i64)).collect()),
     );
-    t.push(
-        "rule_id",
-        "ルールID",
+    t.add("rule_id",
         Cells::Text(steps.iter().map(|s| Some(s.rule_id.clone())).collect()),
     );
-    t.push(
-        "rule_name_ja",
-        "ルール名",
+    t.add("rule_name_ja",
         Cells::Text(steps.iter().map(|s| Some(s.rule_name_ja.clone())).collect()),
     );
-    t.push(
-        "step",
-        "段階",
+    t.add("step",
         Cells::Int(steps.iter().map(|s| Some(s.step as i64)).collect()),
     );
-    t.push(
-        "condition_ja",
-        "条件",
+    t.add("condition_ja",
         Cells::Text(steps.iter().map(|s| Some(s.condition_ja.clone())).collect()),
     );
-    t.push(
-        "persons",
-        "該当者数",
+    t.add("persons",
         Cells::Int(steps.iter().map(|s| count(s.persons)).collect()),
     );
-    t.push(
-        "insufficient_coverage",
-        "資格期間不足で除外",
+    t.add("insufficient_coverage",
         Cells::Int(
             steps
                 .iter()
@@ -417,14 +335,10 @@ pub fn comparison_table(rows: &[IndicatorRow], fy: i32, names: &BTreeMap<String,
         .map(|r| ((r.indicator, r.rule_id.as_deref(), &r.municipality_code), r))
         .collect();
     let mut t = Table::default();
-    t.push(
-        "municipality_code",
-        "市町村コード",
+    t.add("municipality_code",
         Cells::Text(areas.iter().map(|m| Some(m.as_str().to_string())).collect()),
     );
-    t.push(
-        "municipality",
-        "市町村名",
+    t.add("municipality",
         Cells::Text(areas.iter().map(|m| Some(area_name(m, names))).collect()),
     );
     for (id, rule) in &cols {

@@ -10,29 +10,10 @@ use ittai_model::{ClaimKind, UrineTest};
 
 use super::file::{DrugUnit, Event, Node, Op};
 
-/// Japanese label and unit of a checkup value.
+/// Japanese label and unit of a checkup value ([`ittai_model::labels::CHECKUP_ITEMS`];
+/// `?` for a column that is not a checkup item).
 pub fn checkup_label(field: &str) -> (&'static str, &'static str) {
-    match field {
-        "height_cm" => ("身長", "cm"),
-        "weight_kg" => ("体重", "kg"),
-        "bmi" => ("BMI", ""),
-        "waist_cm" => ("腹囲", "cm"),
-        "sbp" => ("収縮期血圧", "mmHg"),
-        "dbp" => ("拡張期血圧", "mmHg"),
-        "hba1c" => ("HbA1c", "%"),
-        "fasting_glucose" => ("空腹時血糖", "mg/dL"),
-        "tg" => ("中性脂肪", "mg/dL"),
-        "hdl" => ("HDLコレステロール", "mg/dL"),
-        "ldl" => ("LDLコレステロール", "mg/dL"),
-        "ast" => ("AST", "U/L"),
-        "alt" => ("ALT", "U/L"),
-        "ggt" => ("γ-GT", "U/L"),
-        "creatinine" => ("血清クレアチニン", "mg/dL"),
-        "egfr" => ("eGFR", "mL/min/1.73m²"),
-        "urine_protein" => ("尿蛋白", ""),
-        "urine_glucose" => ("尿糖", ""),
-        _ => ("?", ""),
-    }
+    ittai_model::labels::checkup_item(field).map_or(("?", ""), |i| (i.ja, i.unit))
 }
 
 const CIRCLED: [&str; 15] = [
