@@ -16,7 +16,7 @@ use crate::cmd_indicators::{self, municipality_names};
 
 /// Draw the committee report: report.html (self-contained, opens offline) and report.xlsx.
 ///
-/// Reads <out>/indicators/ written by `ittai run` or `ittai indicators`. When they are not
+/// Reads OUT/indicators/ written by `ittai run` or `ittai indicators`. When they are not
 /// there it computes them first from --data (default: ./sample_data or the built-in
 /// sample). The report holds aggregates only: counts under 10 and the rates built on them
 /// are shown as ※.
@@ -29,13 +29,13 @@ pub struct Args {
     /// Output directory of `ittai run` (the report is written there too).
     #[arg(long, value_name = "DIR", default_value = "out")]
     out: PathBuf,
-    /// Dataset to compute the indicators from when <out>/indicators/ does not exist yet.
+    /// Dataset to compute the indicators from when OUT/indicators/ does not exist yet.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
-    /// Recompute the indicators from --data even if <out>/indicators/ exists.
+    /// Recompute the indicators from --data even if OUT/indicators/ exists.
     #[arg(long)]
     recompute: bool,
-    /// Title of the report (default: 「<prefecture>後期高齢者医療広域連合 共通評価指標レポート」).
+    /// Title of the report (default: 「（都道府県名）後期高齢者医療広域連合 共通評価指標レポート」).
     #[arg(long, value_name = "TEXT")]
     title: Option<String>,
 }
@@ -110,7 +110,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// 「<prefecture>後期高齢者医療広域連合 共通評価指標レポート」 when every municipality is in one
+/// 「（都道府県名）後期高齢者医療広域連合 共通評価指標レポート」 when every municipality is in one
 /// prefecture, else a generic title.
 fn default_title(t: &IndicatorTables) -> String {
     let prefs: BTreeSet<&str> = t

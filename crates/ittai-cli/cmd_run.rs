@@ -7,13 +7,13 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
+use ittai_dataset::atomic::{Visibility, write_atomic};
+use ittai_dataset::{Cells, Table};
+use ittai_engine::Frame;
 use ittai_engine::display::{default_headers, to_table, write_parquet};
 use ittai_engine::evaluate::{combined, evidence_headers, target_list};
-use ittai_dataset::atomic::{Visibility, write_atomic};
-use ittai_engine::Frame;
 use ittai_engine::rules::LoadOptions;
 use ittai_model::FiscalYear;
-use ittai_dataset::{Cells, Table};
 use ittai_report::{Headers, write_csv, write_xlsx};
 
 use crate::{cmd_indicators, prepare, sample, ui};
@@ -70,7 +70,7 @@ pub struct Args {
     #[arg(long)]
     revalidate: bool,
     /// Skip the evaluation indicators (共通評価指標). By default they are computed for every
-    /// fiscal year in the data and written to <out>/indicators/ (this applies the rules once
+    /// fiscal year in the data and written to OUT/indicators/ (this applies the rules once
     /// more per extra FY; `ittai report` then draws the committee report from them).
     #[arg(long)]
     no_indicators: bool,
@@ -273,7 +273,13 @@ fn write_lists(
     let attrition = attrition_table(&result.results);
     if formats.csv {
         let p = out.join("attrition.csv");
-        write_csv(&attrition, &p, encoding, Headers::Japanese, Visibility::Shared)?;
+        write_csv(
+            &attrition,
+            &p,
+            encoding,
+            Headers::Japanese,
+            Visibility::Shared,
+        )?;
         outputs.push(p);
     }
     if formats.parquet {
@@ -293,10 +299,12 @@ fn write_lists(
 
 fn summary_table(results: &[ittai_engine::RuleResult], population: u64) -> Table {
     let mut t = Table::default();
-    t.add("rule_id",
+    t.add(
+        "rule_id",
         Cells::Text(results.iter().map(|r| Some(r.rule.id.clone())).collect()),
     );
-    t.add("rule_name_ja",
+    t.add(
+        "rule_name_ja",
         Cells::Text(
             results
                 .iter()
@@ -304,13 +312,16 @@ fn summary_table(results: &[ittai_engine::RuleResult], population: u64) -> Table
                 .collect(),
         ),
     );
-    t.add("listed",
+    t.add(
+        "listed",
         Cells::Int(results.iter().map(|r| Some(r.listed as i64)).collect()),
     );
-    t.add("insured",
+    t.add(
+        "insured",
         Cells::Int(results.iter().map(|_| Some(population as i64)).collect()),
     );
-    t.add("rate_percent",
+    t.add(
+        "rate_percent",
         Cells::Float(
             results
                 .iter()
@@ -318,10 +329,12 @@ fn summary_table(results: &[ittai_engine::RuleResult], population: u64) -> Table
                 .collect(),
         ),
     );
-    t.add("rule_text_ja",
+    t.add(
+        "rule_text_ja",
         Cells::Text(results.iter().map(|r| Some(r.text_ja.clone())).collect()),
     );
-    t.add("citation",
+    t.add(
+        "citation",
         Cells::Text(
             results
                 .iter()
@@ -347,22 +360,28 @@ fn attrition_table(results: &[ittai_engine::RuleResult]) -> Table {
         }
     }
     let mut t = Table::default();
-    t.add("rule_id",
+    t.add(
+        "rule_id",
         Cells::Text(rows.iter().map(|r| Some(r.0.clone())).collect()),
     );
-    t.add("rule_name_ja",
+    t.add(
+        "rule_name_ja",
         Cells::Text(rows.iter().map(|r| Some(r.1.clone())).collect()),
     );
-    t.add("step",
+    t.add(
+        "step",
         Cells::Int(rows.iter().map(|r| Some(r.2 as i64)).collect()),
     );
-    t.add("condition_ja",
+    t.add(
+        "condition_ja",
         Cells::Text(rows.iter().map(|r| Some(r.3.clone())).collect()),
     );
-    t.add("persons",
+    t.add(
+        "persons",
         Cells::Int(rows.iter().map(|r| Some(r.4 as i64)).collect()),
     );
-    t.add("insufficient_coverage",
+    t.add(
+        "insufficient_coverage",
         Cells::Int(rows.iter().map(|r| Some(r.5 as i64)).collect()),
     );
     t
@@ -489,7 +508,11 @@ impl Manifest {
                 id: r.id.clone(),
                 listed: res.listed,
                 name_ja: r.name_ja.clone(),
-                params: r.params.iter().map(|(k, p)| (k.clone(), p.value.clone())).collect(),
+                params: r
+                    .params
+                    .iter()
+                    .map(|(k, p)| (k.clone(), p.value.clone()))
+                    .collect(),
                 sha256: ittai_dataset::hash::sha256_bytes(r.text.as_bytes()),
             })
             .collect();

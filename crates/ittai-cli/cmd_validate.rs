@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::NaiveDate;
+use ittai_dataset::rejects::RejectSink;
 use ittai_dataset::validate::{Discard, ParquetDirSink, ValidationReport};
 use ittai_dataset::{ValidateOptions, validate_dataset};
-use ittai_dataset::rejects::RejectSink;
 
 use crate::ui;
 

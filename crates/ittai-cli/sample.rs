@@ -43,7 +43,11 @@ pub fn default_data_dir() -> anyhow::Result<PathBuf> {
             .map(|m| m.len() as usize != bytes.len())
             .unwrap_or(true)
         {
-            ittai_dataset::atomic::write_atomic(&p, bytes, ittai_dataset::atomic::Visibility::Shared)?;
+            ittai_dataset::atomic::write_atomic(
+                &p,
+                bytes,
+                ittai_dataset::atomic::Visibility::Shared,
+            )?;
         }
     }
     eprintln!("using the sample data built into ittai ({})", dir.display());

@@ -143,3 +143,21 @@ fn rules_show_prints_the_rule_as_applied() {
     let o = ittai().args(["rules", "list"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 10);
 }
+
+/// Formats a nurse or analyst reads, pinned as snapshots (tests/it/snapshots/): the text
+/// of a rule as applied and the list of rules. A change shows as a diff to review
+/// (`cargo insta review`, or INSTA_UPDATE=always and read the diff) — these are formats;
+/// the counts and persons they describe are checked by the rule cases (tests/rules/).
+#[test]
+fn rule_texts_are_stable() {
+    for args in [
+        &["rules", "show", "R04"][..],
+        &["rules", "show", "R03", "--set", "R03.threshold=20"],
+        &["rules", "list"],
+    ] {
+        let o = ittai().args(args).output().unwrap();
+        assert!(o.status.success(), "ittai {args:?} failed");
+        let name = args.join("_").replace(['.', '='], "_");
+        insta::assert_snapshot!(name, String::from_utf8_lossy(&o.stdout));
+    }
+}

@@ -9,10 +9,10 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, UInt8Type};
 use arrow_array::{Array, RecordBatch};
 use chrono::NaiveDate;
-use ittai_engine::rules::{LoadOptions, load_rules};
-use ittai_engine::{Frame, RunSpec, Sources};
 use ittai_dataset::column::days_to_date;
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
+use ittai_engine::rules::{LoadOptions, load_rules};
+use ittai_engine::{Frame, RunSpec, Sources};
 use ittai_model::time::add_months;
 use ittai_model::{FiscalYear, first_of_month};
 

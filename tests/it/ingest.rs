@@ -10,13 +10,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use ittai_dataset::masters::{DiseaseMaster, DrugMaster, Resolver};
 use ittai_dataset::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim, Person,
     Questionnaire, read_rows,
 };
-use ittai_ingest::{IngestOptions, IngestSummary};
-use ittai_dataset::masters::{DiseaseMaster, DrugMaster, Resolver};
 use ittai_ingest::pseudonym::IdKey;
+use ittai_ingest::{IngestOptions, IngestSummary};
 use ittai_model::{ClaimKind, PersonId, QuestionnaireSetting};
 
 use crate::support::{ittai, root};

@@ -27,7 +27,6 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use ittai_dataset::atomic::Visibility;
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
-use ittai_model::time::parse_csv_date as parse_date;
 use ittai_dataset::rejects::{Location, RejectSink, Violation};
 use ittai_dataset::validate::ParquetDirSink;
 use ittai_dataset::{TABLES, TableSpec, ValidateOptions, validate_dataset};
@@ -37,6 +36,7 @@ use ittai_model::FiscalYear;
 use ittai_model::classes::{
     DiseaseClass, DrugClass, default_disease_classes, default_drug_classes,
 };
+use ittai_model::time::parse_csv_date as parse_date;
 use serde::Deserialize;
 
 /// Environment variable that restricts the run to cases whose name contains its value.

@@ -54,11 +54,11 @@ pub mod validate;
 pub mod write;
 
 pub use prepare::{PrepareError, PrepareStage, Prepared, cache_dir, prepare};
-pub use table::{Cells, Column, Table, format_float, thousands};
 pub use schema::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
     Person, Questionnaire, Row, TABLES, TableSpec,
 };
+pub use table::{Cells, Column, Table, format_float, thousands};
 pub use validate::{ValidateOptions, ValidationReport, validate_dataset};
 pub use write::{ParquetTableWriter, RowBatch};
 

@@ -403,7 +403,6 @@ pub enum DrugResolution<'a> {
     Unknown,
 }
 
-
 /// Which drug and disease masters resolve codes: the one choice every command makes
 /// (`ittai ingest`, `run`, `indicators`, `profile`), so that a dataset is read with the
 /// masters it was made with.
@@ -475,9 +474,7 @@ fn masters_from_dir(dir: &std::path::Path) -> Result<(DrugMaster, DiseaseMaster)
             raw
         };
         match kind {
-            Some('y') if name.contains("all") => {
-                full = Some(DrugMaster::parse(&bytes, &origin)?)
-            }
+            Some('y') if name.contains("all") => full = Some(DrugMaster::parse(&bytes, &origin)?),
             Some('y') => updates.push((origin, bytes)),
             _ => diseases = Some(DiseaseMaster::parse(&bytes, &origin)?),
         }

@@ -9,7 +9,9 @@ use chrono::NaiveDate;
 use crate::atomic::Visibility;
 use crate::rejects::RejectSink;
 use crate::stamp::{self, InputHashes};
-use crate::validate::{Discard, ParquetDirSink, ValidateOptions, ValidationReport, validate_dataset};
+use crate::validate::{
+    Discard, ParquetDirSink, ValidateOptions, ValidationReport, validate_dataset,
+};
 
 /// A dataset the engine can read.
 #[derive(Debug)]
@@ -142,9 +144,12 @@ pub fn prepare(
         });
     }
     if report.is_clean() && report.all_parquet {
-        let stamp_note = stamp::save(&cache_dir(), &hashes, &report)
-            .err()
-            .map(|e| format!("could not record the validation in {}: {e}", cache_dir().display()));
+        let stamp_note = stamp::save(&cache_dir(), &hashes, &report).err().map(|e| {
+            format!(
+                "could not record the validation in {}: {e}",
+                cache_dir().display()
+            )
+        });
         return Ok(Prepared {
             dir: data.to_path_buf(),
             report,

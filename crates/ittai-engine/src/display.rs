@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use ittai_model::{CareLevel, Sex, UrineTest, questionnaire};
 use ittai_dataset::{Cells, Table};
+use ittai_model::{CareLevel, Sex, UrineTest, questionnaire};
 use polars::prelude::*;
 
 /// Japanese headers of the base and well-known columns.

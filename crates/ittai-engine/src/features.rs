@@ -150,7 +150,10 @@ impl Feature {
                 let c = self.column();
                 vec![
                     (c.clone(), evidence::MAX_MONTHLY_DRUGS.into()),
-                    (format!("{c}_month"), evidence::MAX_MONTHLY_DRUGS_MONTH.into()),
+                    (
+                        format!("{c}_month"),
+                        evidence::MAX_MONTHLY_DRUGS_MONTH.into(),
+                    ),
                 ]
             }
             Feature::Exists(e, _) => match e {
@@ -159,7 +162,11 @@ impl Feature {
                 Event::Claim(k) => {
                     let t = kinds_tag(k);
                     let ja = if is_visit_set(k) {
-                        format!("{}（{}）", evidence::LAST_VISIT_MONTH, evidence::VISIT_KINDS)
+                        format!(
+                            "{}（{}）",
+                            evidence::LAST_VISIT_MONTH,
+                            evidence::VISIT_KINDS
+                        )
                     } else {
                         format!(
                             "{}（{}）",

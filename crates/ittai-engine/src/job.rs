@@ -79,13 +79,8 @@ impl Job {
         let drug_classes = default_drug_classes();
         let disease_classes = default_disease_classes();
         let rules = load_rules(&opts.rules, &drug_classes, &disease_classes)?;
-        let prepared = ittai_dataset::prepare(
-            &opts.data,
-            &opts.out,
-            opts.as_of,
-            opts.revalidate,
-            progress,
-        )?;
+        let prepared =
+            ittai_dataset::prepare(&opts.data, &opts.out, opts.as_of, opts.revalidate, progress)?;
         let (drugs, diseases) = opts.masters.load()?;
         let sources = Sources::open(&prepared.dir, &drugs, &diseases)?;
         Ok(Job {

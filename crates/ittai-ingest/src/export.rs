@@ -29,13 +29,13 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, NaiveDate};
 use ittai_model::{PersonId, QuestionnaireSetting, Sex};
 
+use crate::kenshin::write::{ExamIdentity, document, write_archive};
+use crate::uke::write::{ReceiptOut, UkeEncoding, UkeWriteSummary, UkeWriter};
 use ittai_dataset::atomic::{AtomicFile, Visibility};
 use ittai_dataset::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim, Person,
     Questionnaire, read_rows,
 };
-use crate::kenshin::write::{ExamIdentity, document, write_archive};
-use crate::uke::write::{ReceiptOut, UkeEncoding, UkeWriteSummary, UkeWriter};
 
 /// What to write.
 #[derive(Debug, Clone, Copy)]
@@ -134,7 +134,8 @@ fn csv_file(
     header: &[&str],
     rows: impl Iterator<Item = Vec<String>>,
 ) -> Result<u64, ExportError> {
-    let mut w = ittai_dataset::atomic::bom_csv(path, Visibility::Private, header).map_err(io(path))?;
+    let mut w =
+        ittai_dataset::atomic::bom_csv(path, Visibility::Private, header).map_err(io(path))?;
     let mut n = 0;
     for r in rows {
         w.write_record(&r).map_err(|e| io(path)(e.into()))?;

@@ -8,8 +8,8 @@ use super::inputs::{Input, decode};
 use super::issues::IssueLog;
 use super::output::Output;
 use super::receipts::ReceiptIngest;
-use ittai_dataset::masters::Resolver;
 use crate::pseudonym::IdKey;
+use ittai_dataset::masters::Resolver;
 
 const ORCA: &str = include_str!("../../../tests/fixtures/uke_orca/kokuho_201901.csv");
 const SHIKA: &str = include_str!("../../../tests/fixtures/uke_orca/shika_shaho.csv");
@@ -38,8 +38,8 @@ fn damaged(base: &str, edits: &[(usize, u8)], cut: usize) -> Vec<u8> {
 }
 
 fn xml_sample() -> String {
-    use ittai_dataset::Checkup;
     use crate::kenshin::write::{ExamIdentity, document};
+    use ittai_dataset::Checkup;
     let d = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).expect("date");
     let c = Checkup {
         person_id: "p".into(),

@@ -13,11 +13,11 @@ use serde::Serialize;
 use super::inputs::{Input, text_of};
 use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
 use super::output::Output;
-use ittai_dataset::{ClaimDiagnosis, ClaimDrug, MedicalClaim, Person};
-use ittai_dataset::masters::{DosageForm, DrugResolution, Resolver};
 use crate::pseudonym::{IdKey, normalise};
 use crate::uke::read::{FileHeader, ParseIssue, RawReceipt, parse};
 use crate::uke::{Schedule, route_of_category, route_of_dosage_form};
+use ittai_dataset::masters::{DosageForm, DrugResolution, Resolver};
+use ittai_dataset::{ClaimDiagnosis, ClaimDrug, MedicalClaim, Person};
 
 /// Counts of the receipt source, for the summary.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -19,8 +19,8 @@ use ittai_model::{LossReason, PersonId, Sex};
 use super::inputs::Input;
 use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
 use super::output::Output;
-use ittai_dataset::{CareClaim, Certification, Person};
 use crate::pseudonym::{IdKey, normalise};
+use ittai_dataset::{CareClaim, Certification, Person};
 
 /// One column of a headed CSV layout.
 #[derive(Debug, Clone, Copy)]

@@ -19,11 +19,11 @@ use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
 use super::output::Output;
 use super::receipts::{ReceiptIngest, ReceiptStats};
 use super::register::{CareLink, read_care_claims, read_certifications, read_persons};
-use ittai_dataset::atomic::{AtomicFile, Visibility};
-use ittai_dataset::{Checkup, Questionnaire};
 use crate::kenshin::read::{DocError, RawExam, parse as parse_exam};
-use ittai_dataset::masters::Resolver;
 use crate::pseudonym::IdKey;
+use ittai_dataset::atomic::{AtomicFile, Visibility};
+use ittai_dataset::masters::Resolver;
+use ittai_dataset::{Checkup, Questionnaire};
 
 /// What to ingest and where to.
 #[derive(Debug, Clone, Default)]

@@ -720,7 +720,8 @@ mod tests {
         assert_eq!(a.as_str(), "p1");
         assert_eq!(a.to_string(), "p1");
         assert_eq!(format!("{a:?}"), "\"p1\"");
-        assert!(PersonId::from("p1") < PersonId::from(String::from("p2")));
+        let b = PersonId::from(String::from("p2"));
+        assert!(a < b, "ordered as text");
         let m: std::collections::HashMap<PersonId, u8> = [(a.clone(), 1)].into();
         assert_eq!(m.get("p1"), Some(&1));
     }

@@ -435,22 +435,22 @@ mod tests {
         for bad in [
             "",
             "   ",
-            "2024/13/01", // no month 13
-            "2024-02-30", // no Feb 30
-            "2023-02-29", // not a leap year
-            "2024/0/5", // month 0
-            "2024/1/0", // day 0
-            "20241301", // YYYYMMDD, month 13
-            "6060105", // era code 6
-            "24/1/5", // two-digit year
-            "01/05/2024", // day-first order
+            "2024/13/01",  // no month 13
+            "2024-02-30",  // no Feb 30
+            "2023-02-29",  // not a leap year
+            "2024/0/5",    // month 0
+            "2024/1/0",    // day 0
+            "20241301",    // YYYYMMDD, month 13
+            "6060105",     // era code 6
+            "24/1/5",      // two-digit year
+            "01/05/2024",  // day-first order
             "2024/001/05", // three-digit month
-            "2024/1/5/1", // four parts
-            "2024/1", // year-month only
-            "2024//5", // empty month
-            "2024/+1/5", // signs are not digits
-            "2024/ 1/5", // inner space
-            "2024.1.5", // other separator
+            "2024/1/5/1",  // four parts
+            "2024/1",      // year-month only
+            "2024//5",     // empty month
+            "2024/+1/5",   // signs are not digits
+            "2024/ 1/5",   // inner space
+            "2024.1.5",    // other separator
             "2024-01-05T00:00",
         ] {
             assert_eq!(parse_csv_date(bad), None, "{bad:?}");

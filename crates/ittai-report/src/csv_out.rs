@@ -114,11 +114,13 @@ mod tests {
 
     fn sample() -> Table {
         let mut t = Table::default();
-        t.add("person_id",
+        t.add(
+            "person_id",
             Cells::Text(vec![Some("a1".into()), Some("b,2".into())]),
         );
         t.push("bmi", "BMI", Cells::Float(vec![Some(20.0), None]));
-        t.add("care_level",
+        t.add(
+            "care_level",
             Cells::Text(vec![Some("要介護２".into()), Some("要支援1".into())]),
         );
         t

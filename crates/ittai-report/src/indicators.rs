@@ -48,90 +48,105 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
     let round = |v: Option<f64>, d: i32| v.map(|x| (x * 10f64.powi(d)).round() / 10f64.powi(d));
     let digits = |r: &IndicatorRow| r.indicator.def().unit.decimals();
     let mut t = Table::default();
-    t.add("fy",
+    t.add(
+        "fy",
         Cells::Int(rows.iter().map(|r| Some(r.fy as i64)).collect()),
     );
-    t.add("indicator",
+    t.add(
+        "indicator",
         Cells::Text(
             rows.iter()
                 .map(|r| Some(r.indicator.def().name_ja.to_string()))
                 .collect(),
         ),
     );
-    t.add("rule_id",
+    t.add(
+        "rule_id",
         Cells::Text(rows.iter().map(|r| r.rule_id.clone()).collect()),
     );
-    t.add("municipality_code",
+    t.add(
+        "municipality_code",
         Cells::Text(
             rows.iter()
                 .map(|r| Some(r.municipality_code.as_str().to_string()))
                 .collect(),
         ),
     );
-    t.add("municipality",
+    t.add(
+        "municipality",
         Cells::Text(
             rows.iter()
                 .map(|r| Some(area_name(&r.municipality_code, names)))
                 .collect(),
         ),
     );
-    t.add("sex",
+    t.add(
+        "sex",
         Cells::Text(
             rows.iter()
                 .map(|r| Some(r.sex.label_ja().to_string()))
                 .collect(),
         ),
     );
-    t.add("age_band",
+    t.add(
+        "age_band",
         Cells::Text(
             rows.iter()
                 .map(|r| Some(age_group_label(r.age_band).to_string()))
                 .collect(),
         ),
     );
-    t.add("numerator",
+    t.add(
+        "numerator",
         Cells::Float(
             rows.iter()
                 .map(|r| round(show(r, Some(r.numerator)), 2))
                 .collect(),
         ),
     );
-    t.add("denominator",
+    t.add(
+        "denominator",
         Cells::Float(
             rows.iter()
                 .map(|r| round(show(r, Some(r.denominator)), 2))
                 .collect(),
         ),
     );
-    t.add("value",
+    t.add(
+        "value",
         Cells::Float(
             rows.iter()
                 .map(|r| round(show(r, r.value), digits(r)))
                 .collect(),
         ),
     );
-    t.add("unit",
+    t.add(
+        "unit",
         Cells::Text(
             rows.iter()
                 .map(|r| Some(r.indicator.def().unit.as_str().to_string()))
                 .collect(),
         ),
     );
-    t.add("age_standardised",
+    t.add(
+        "age_standardised",
         Cells::Float(
             rows.iter()
                 .map(|r| round(show(r, r.age_standardised), digits(r)))
                 .collect(),
         ),
     );
-    t.add("ci_lower",
+    t.add(
+        "ci_lower",
         Cells::Float(rows.iter().map(|r| round(show(r, r.ci_lower), 2)).collect()),
     );
-    t.add("ci_upper",
+    t.add(
+        "ci_upper",
         Cells::Float(rows.iter().map(|r| round(show(r, r.ci_upper), 2)).collect()),
     );
     let both = |r: &IndicatorRow| !r.suppressed && !prev_hidden(r);
-    t.add("previous_value",
+    t.add(
+        "previous_value",
         Cells::Float(
             rows.iter()
                 .map(|r| {
@@ -144,7 +159,8 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
                 .collect(),
         ),
     );
-    t.add("change",
+    t.add(
+        "change",
         Cells::Float(
             rows.iter()
                 .map(|r| {
@@ -157,7 +173,8 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
                 .collect(),
         ),
     );
-    t.add("direction",
+    t.add(
+        "direction",
         Cells::Text(
             rows.iter()
                 .map(|r| {
@@ -170,7 +187,8 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
                 .collect(),
         ),
     );
-    t.add("suppressed",
+    t.add(
+        "suppressed",
         Cells::Text(
             rows.iter()
                 .map(|r| r.suppressed.then(|| SUPPRESSED.to_string()))
@@ -194,10 +212,12 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
     let mut t = Table::default();
     let count = |x: f64| if small(x) { None } else { Some(x) };
     let r = |x: Option<f64>, d: i32| x.map(|x| (x * 10f64.powi(d)).round() / 10f64.powi(d));
-    t.add("fy",
+    t.add(
+        "fy",
         Cells::Int(lines.iter().map(|l| Some(l.fy as i64)).collect()),
     );
-    t.add("municipality_code",
+    t.add(
+        "municipality_code",
         Cells::Text(
             lines
                 .iter()
@@ -205,7 +225,8 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
                 .collect(),
         ),
     );
-    t.add("municipality",
+    t.add(
+        "municipality",
         Cells::Text(
             lines
                 .iter()
@@ -213,7 +234,8 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
                 .collect(),
         ),
     );
-    t.add("sex",
+    t.add(
+        "sex",
         Cells::Text(
             lines
                 .iter()
@@ -221,7 +243,8 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
                 .collect(),
         ),
     );
-    t.add("age_band",
+    t.add(
+        "age_band",
         Cells::Text(
             lines
                 .iter()
@@ -229,39 +252,35 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
                 .collect(),
         ),
     );
-    t.add("deaths",
+    t.add(
+        "deaths",
         Cells::Float(lines.iter().map(|l| count(l.deaths)).collect()),
     );
-    t.add("person_years",
+    t.add(
+        "person_years",
         Cells::Float(lines.iter().map(|l| r(Some(l.person_years), 1)).collect()),
     );
-    t.add("sample",
+    t.add(
+        "sample",
         Cells::Float(lines.iter().map(|l| count(l.sample)).collect()),
     );
-    t.add("dependent",
+    t.add(
+        "dependent",
         Cells::Float(lines.iter().map(|l| count(l.dependent)).collect()),
     );
-    t.add("m",
-        Cells::Float(lines.iter().map(|l| r(l.m, 5)).collect()),
-    );
-    t.add("q",
-        Cells::Float(lines.iter().map(|l| r(l.q, 5)).collect()),
-    );
-    t.add("l",
-        Cells::Float(lines.iter().map(|l| r(l.l, 0)).collect()),
-    );
-    t.add("big_l",
+    t.add("m", Cells::Float(lines.iter().map(|l| r(l.m, 5)).collect()));
+    t.add("q", Cells::Float(lines.iter().map(|l| r(l.q, 5)).collect()));
+    t.add("l", Cells::Float(lines.iter().map(|l| r(l.l, 0)).collect()));
+    t.add(
+        "big_l",
         Cells::Float(lines.iter().map(|l| r(l.big_l, 0)).collect()),
     );
-    t.add("prevalence",
+    t.add(
+        "prevalence",
         Cells::Float(lines.iter().map(|l| r(l.prevalence, 4)).collect()),
     );
-    t.add("e",
-        Cells::Float(lines.iter().map(|l| r(l.e, 2)).collect()),
-    );
-    t.add("h",
-        Cells::Float(lines.iter().map(|l| r(l.h, 2)).collect()),
-    );
+    t.add("e", Cells::Float(lines.iter().map(|l| r(l.e, 2)).collect()));
+    t.add("h", Cells::Float(lines.iter().map(|l| r(l.h, 2)).collect()));
     t
 }
 
@@ -276,25 +295,32 @@ pub fn funnel_table(steps: &[FunnelStep]) -> Table {
         }
     };
     let mut t = Table::default();
-    t.add("fy",
+    t.add(
+        "fy",
         Cells::Int(steps.iter().map(|s| Some(s.fy as i64)).collect()),
     );
-    t.add("rule_id",
+    t.add(
+        "rule_id",
         Cells::Text(steps.iter().map(|s| Some(s.rule_id.clone())).collect()),
     );
-    t.add("rule_name_ja",
+    t.add(
+        "rule_name_ja",
         Cells::Text(steps.iter().map(|s| Some(s.rule_name_ja.clone())).collect()),
     );
-    t.add("step",
+    t.add(
+        "step",
         Cells::Int(steps.iter().map(|s| Some(s.step as i64)).collect()),
     );
-    t.add("condition_ja",
+    t.add(
+        "condition_ja",
         Cells::Text(steps.iter().map(|s| Some(s.condition_ja.clone())).collect()),
     );
-    t.add("persons",
+    t.add(
+        "persons",
         Cells::Int(steps.iter().map(|s| count(s.persons)).collect()),
     );
-    t.add("insufficient_coverage",
+    t.add(
+        "insufficient_coverage",
         Cells::Int(
             steps
                 .iter()
@@ -335,10 +361,12 @@ pub fn comparison_table(rows: &[IndicatorRow], fy: i32, names: &BTreeMap<String,
         .map(|r| ((r.indicator, r.rule_id.as_deref(), &r.municipality_code), r))
         .collect();
     let mut t = Table::default();
-    t.add("municipality_code",
+    t.add(
+        "municipality_code",
         Cells::Text(areas.iter().map(|m| Some(m.as_str().to_string())).collect()),
     );
-    t.add("municipality",
+    t.add(
+        "municipality",
         Cells::Text(areas.iter().map(|m| Some(area_name(m, names))).collect()),
     );
     for (id, rule) in &cols {

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use ittai_dataset::atomic::{Visibility, write_atomic};
-use ittai_dataset::{ParquetTableWriter, TABLES};
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
+use ittai_dataset::{ParquetTableWriter, TABLES};
 use rayon::prelude::*;
 
 pub use config::{ConfigError, SynthConfig};

@@ -1,6 +1,6 @@
 //! 特定健診・後期高齢者健診 result documents (健診結果情報, HL7 CDA R2, MHLW schema V08,
 //! 2024 item table): the item codes ittai reads and writes ([`ITEMS`]), reading
-//! ([`read`]) and writing ([`write`]).
+//! ([`read`]) and writing ([`write`](mod@write)).
 //!
 //! Items are identified by their 17-digit 項目コード (XMLhc24tab.csv, vendored in
 //! reference/kenshin/; each entry below cites its line there). Every method variant of an

@@ -6,9 +6,7 @@ use chrono::NaiveDate;
 use ittai_model::Sex;
 use ittai_model::time::parse_yyyymmdd;
 
-use super::{
-    Field, HL7, INSURER_ROOT, Item, NUMBER_ROOT, SYMBOL_ROOT, Value, item_of, max_answer,
-};
+use super::{Field, HL7, INSURER_ROOT, Item, NUMBER_ROOT, SYMBOL_ROOT, Value, item_of, max_answer};
 
 /// The values of one exam, by canonical field (all optional).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -201,10 +199,7 @@ fn patient(root: roxmltree::Node) -> Patient {
 ///
 /// # Errors
 /// [`DocError::Invalid`] when it is missing or not a date.
-fn exam_date_of(
-    doc: &roxmltree::Document,
-    root: roxmltree::Node,
-) -> Result<NaiveDate, DocError> {
+fn exam_date_of(doc: &roxmltree::Document, root: roxmltree::Node) -> Result<NaiveDate, DocError> {
     let event = hl7(root, "documentationOf").and_then(|d| hl7(d, "serviceEvent"));
     let date_node = event.and_then(|e| hl7(e, "effectiveTime"));
     match date_node.and_then(|t| t.attribute("value")) {

@@ -1,4 +1,4 @@
-//! レセプト電算処理 (UKE) receipt files: reading ([`read`]) and writing ([`write`]).
+//! レセプト電算処理 (UKE) receipt files: reading ([`read`]) and writing ([`write`](mod@write)).
 //!
 //! A file is a header record (IR 医科・DPC, UK 歯科, YK 調剤), receipts each starting with
 //! RE, and a GO trailer; one record per line, fields separated by commas, no quoting.

@@ -423,17 +423,7 @@ fn in_receipt(
         None if IGNORED.contains(&rt)
             || matches!(
                 rt,
-                "HO" | "KO"
-                    | "SY"
-                    | "HS"
-                    | "IY"
-                    | "CO"
-                    | "SH"
-                    | "CZ"
-                    | "BU"
-                    | "TI"
-                    | "TR"
-                    | "TS"
+                "HO" | "KO" | "SY" | "HS" | "IY" | "CO" | "SH" | "CZ" | "BU" | "TI" | "TR" | "TS"
             ) =>
         {
             on_issue(issue(
@@ -673,12 +663,7 @@ fn record(
 
 /// HO (保険者): field 2 保険者番号, 3 記号, 4 番号, 5 診療実日数, 6 合計点数. The first
 /// HO of the receipt is the main payer; later ones are ignored.
-fn insurer_record(
-    b: &mut Builder,
-    f: &[&str],
-    line: u64,
-    on_issue: &mut dyn FnMut(ParseIssue),
-) {
+fn insurer_record(b: &mut Builder, f: &[&str], line: u64, on_issue: &mut dyn FnMut(ParseIssue)) {
     // The first HO is the main payer.
     if b.receipt.identity.insurer.is_empty() && b.receipt.points.is_none() {
         b.receipt.identity.insurer = field(f, 2).to_string();
