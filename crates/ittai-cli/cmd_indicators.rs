@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use ittai_dataset::atomic::Visibility;
 use ittai_engine::Frame;
-use ittai_engine::indicators::store::{self, IndicatorTables};
+use ittai_engine::indicators::{self, IndicatorTables};
 use ittai_engine::indicators::{IndicatorSet, compute_reusing, fiscal_years};
 use ittai_engine::rules::LoadOptions;
 use ittai_model::FiscalYear;
@@ -72,9 +72,9 @@ pub fn write(
     encoding: CsvEncoding,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let tables = IndicatorTables::from(set);
-    let mut out = store::write(&tables, dir)?;
+    let mut out = indicators::write_tables(&tables, dir)?;
     let names = municipality_names();
-    let published = ittai_report::indicators::published(&tables.rows, &names);
+    let published = ittai_report::published(&tables.rows, &names);
     let p = dir.join("indicators.csv");
     write_csv(
         &published,
@@ -84,8 +84,8 @@ pub fn write(
         Visibility::Shared,
     )?;
     out.push(p);
-    let life = ittai_report::indicators::life_table(&tables.life, &names);
-    let funnels = ittai_report::indicators::funnel_table(&tables.funnels);
+    let life = ittai_report::life_table(&tables.life, &names);
+    let funnels = ittai_report::funnel_table(&tables.funnels);
     let p = dir.join("indicators.xlsx");
     write_xlsx(
         &[
@@ -187,7 +187,7 @@ pub fn print_union_summary(set: &IndicatorSet) {
             (Some(a), Some(b)) => format!("  (95%CI {a:.2}–{b:.2})"),
             _ => String::new(),
         };
-        let change = ittai_report::indicators::direction_ja(r.direction).unwrap_or_default();
+        let change = ittai_report::direction_ja(r.direction).unwrap_or_default();
         println!("  {} {:>12} {unit}{ci}  {change}", ui::pad(&name, 46), v);
     }
 }

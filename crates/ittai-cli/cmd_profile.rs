@@ -60,7 +60,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             )
         })
         .collect();
-    let rows = ittai_engine::profile::profile(&job.sources, fy, &rates)?;
+    let rows = ittai_engine::profile(&job.sources, fy, &rates)?;
     pb.finish_and_clear();
     println!(
         "calibration profile of {} for FY{} (基準日 {}), {} insured\n",

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ittai_dataset::atomic::Visibility;
-use ittai_engine::indicators::store::{self, IndicatorTables};
+use ittai_engine::indicators::{self, IndicatorTables};
 use ittai_model::indicators::{AgeGroup, SexGroup};
-use ittai_report::html::{ReportInput, write_html};
-use ittai_report::indicators::{comparison_table, funnel_table, life_table, published};
+use ittai_report::{ReportInput, write_html};
+use ittai_report::{comparison_table, funnel_table, life_table, published};
 use ittai_report::write_xlsx;
 
 use crate::cmd_indicators::{self, municipality_names};
@@ -42,7 +42,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let dir = a.out.join("indicators");
-    if a.recompute || !dir.join(store::ROWS_FILE).exists() {
+    if a.recompute || !dir.join(indicators::ROWS_FILE).exists() {
         eprintln!(
             "ittai report: no indicator tables in {} yet; computing them first",
             dir.display()
@@ -52,7 +52,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             a.out.clone(),
         ))?;
     }
-    let tables: IndicatorTables = store::read(&dir)?;
+    let tables: IndicatorTables = indicators::read_tables(&dir)?;
     let names = municipality_names();
     let title = a.title.clone().unwrap_or_else(|| default_title(&tables));
     let fys: BTreeSet<i32> = tables.rows.iter().map(|r| r.fy).collect();

@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use ittai_dataset::atomic::{Visibility, write_atomic};
 use ittai_dataset::{Cells, Table};
 use ittai_engine::Frame;
-use ittai_engine::display::{default_headers, to_table, write_parquet};
-use ittai_engine::evaluate::{combined, evidence_headers, target_list};
+use ittai_engine::{default_headers, to_table, write_parquet};
+use ittai_engine::{combined, evidence_headers, target_list};
 use ittai_engine::rules::LoadOptions;
 use ittai_model::FiscalYear;
 use ittai_report::{Headers, write_csv, write_xlsx};
@@ -284,7 +284,7 @@ fn write_lists(
     }
     if formats.parquet {
         let p = out.join("attrition.parquet");
-        ittai_engine::display::write_table_parquet(&attrition, &p, Visibility::Shared)?;
+        ittai_engine::write_table_parquet(&attrition, &p, Visibility::Shared)?;
         outputs.push(p);
     }
     if formats.xlsx {

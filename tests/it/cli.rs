@@ -70,7 +70,7 @@ fn run_on_sample_data_writes_lists_attrition_and_manifest() {
     // Listed counts in the manifest match the rows of each list.
     for r in m["rules"].as_array().unwrap() {
         let id = r["id"].as_str().unwrap();
-        let key = ittai_engine::rules::file::BUILT_IN
+        let key = ittai_engine::rules::BUILT_IN
             .iter()
             .find(|(n, _)| n.starts_with(id))
             .unwrap()

@@ -378,7 +378,7 @@ fn union_high_risk_rates_equal_run_counts_over_insured() {
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     let population = m["population"].as_f64().unwrap();
     // The indicator table `ittai run` wrote for every FY of the data (FY2024 is the run's).
-    let set = ittai_engine::indicators::store::read(&out.join("indicators")).unwrap();
+    let set = ittai_engine::indicators::read_tables(&out.join("indicators")).unwrap();
     assert!(
         set.rows.iter().any(|r| r.fy == 2023),
         "earlier FYs are computed too"

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use ittai_dataset::masters::DrugMaster;
-use ittai_engine::rules::file::{BUILT_IN, parse_rule};
+use ittai_engine::rules::{BUILT_IN, parse_rule};
 use ittai_model::classes::{default_disease_classes, default_drug_classes};
 
 use crate::support::{ittai, root};

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
-use ittai_engine::features::{Feature, build, collect};
+use ittai_engine::{Feature, build_features as build, wanted_features as collect};
 use ittai_engine::rules::{LoadOptions, Rule, load_rules};
 use ittai_engine::{Frame, RunSpec, Sources};
 use ittai_model::classes::{default_disease_classes, default_drug_classes};

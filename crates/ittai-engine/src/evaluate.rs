@@ -337,22 +337,6 @@ pub fn combined(table: &DataFrame, results: &[RuleResult]) -> PolarsResult<DataF
         .collect()
 }
 
-/// Rule-count summary for the terminal and the summary sheet: (rule id, name, listed,
-/// population).
-pub fn summary(results: &[RuleResult], population: u64) -> Vec<(String, String, u64, u64)> {
-    results
-        .iter()
-        .map(|r| {
-            (
-                r.rule.id.clone(),
-                r.rule.name_ja.clone(),
-                r.listed,
-                population,
-            )
-        })
-        .collect()
-}
-
 /// All evidence columns of a set of results, as a header map (name_en → header_ja).
 pub fn evidence_headers(results: &[RuleResult]) -> BTreeMap<String, String> {
     results

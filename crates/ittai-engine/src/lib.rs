@@ -1,20 +1,48 @@
 //! The analytics engine of ittai, and the only crate that uses polars.
 //!
-//! Data flow: [`source::Sources`] (validated canonical Parquet, codes resolved from the
-//! masters) → [`features::build`] (person × FY feature table, one aggregation per source)
-//! → [`evaluate::evaluate`] (rule flags and attrition) → [`evaluate::target_list`] and
-//! [`evaluate::combined`] → [`display`] (tables for CSV/xlsx with Japanese labels).
-//! Rules are data ([`rules`]); the calibration profile of a dataset is in [`profile`].
+//! Data flow: [`Job::open`] (rules loaded, dataset validated, [`Sources`]: canonical
+//! Parquet as lazy frames, codes resolved from the masters) → [`build_features`] (the
+//! person × FY feature table, one aggregation per source table) → rule flags and
+//! attrition ([`run`] gives a [`RunResult`]) → [`target_list`] and [`combined`] → [`to_table`]
+//! (tables for CSV/xlsx with Japanese labels). Rules are data ([`rules`]: the TOML
+//! format, its Japanese text); the common indicators are in [`indicators`]; the
+//! calibration profile of a dataset is [`profile`]. The rule semantics are described for
+//! people in `docs/reference/rules.md` and `docs/RULES.md`.
+//!
+//! # Example
+//!
+//! Apply R03 (多剤) with a threshold of 20 to the bundled sample data for FY2024:
+//!
+//! ```no_run
+//! use ittai_engine::{Frame, Job, JobOptions, rules::LoadOptions};
+//! use ittai_model::FiscalYear;
+//!
+//! let mut rules = LoadOptions { only: vec!["R03".into()], ..LoadOptions::default() };
+//! rules.set.entry("R03".into()).or_default().insert("threshold".into(), "20".into());
+//! let opts = JobOptions {
+//!     data: "sample_data".into(),
+//!     out: "out".into(),
+//!     rules,
+//!     revalidate: false,
+//!     as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+//!     masters: Default::default(),
+//! };
+//! let job = Job::open(&opts, &mut |_stage, _table, _rows| {})?;
+//! let fy = FiscalYear(2024);
+//! let result = ittai_engine::run(&job.sources, &job.spec(Frame { fy, reference: fy.end() }))?;
+//! println!("{} of {} insured listed", result.results[0].listed, result.population);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-pub mod display;
-pub mod evaluate;
-pub mod features;
+mod display;
+mod evaluate;
+mod features;
 pub mod indicators;
 mod job;
-pub mod lifetable;
-pub mod profile;
+mod lifetable;
+mod profile;
 pub mod rules;
-pub mod source;
+mod source;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -22,9 +50,11 @@ use std::time::Instant;
 use ittai_model::classes::{DiseaseClass, DrugClass};
 use polars::prelude::*;
 
-pub use evaluate::{AttritionStep, RuleResult};
-pub use features::Frame;
+pub use display::{default_headers, to_table, write_parquet, write_table_parquet};
+pub use evaluate::{AttritionStep, RuleResult, combined, evidence_headers, steps, target_list};
+pub use features::{Feature, Frame, build as build_features, collect as wanted_features};
 pub use job::{Job, JobError, JobOptions};
+pub use profile::{ProfileRow, profile};
 pub use source::Sources;
 
 /// Everything a run needs besides the data.

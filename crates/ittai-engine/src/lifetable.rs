@@ -217,6 +217,7 @@ pub fn life_table(intervals: &[AgeInterval]) -> Result<LifeTable, LifeTableError
     })
 }
 
+#[cfg(test)]
 /// The Sullivan health expectancy at the first age from a published life table: survivors
 /// `l`, person-years `big_l` and the proportion free of the condition in each interval.
 pub fn sullivan(l0: f64, big_l: &[f64], healthy_share: &[f64]) -> f64 {

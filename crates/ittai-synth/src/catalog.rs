@@ -123,17 +123,6 @@ groups! {
     "kakkonto" => ["5200013"], Oral, 3.0;
 }
 
-/// The group with id `id`.
-///
-/// # Panics
-/// For an unknown id (a programming error caught by tests).
-pub fn group(id: &str) -> &'static DrugGroup {
-    DRUG_GROUPS
-        .iter()
-        .find(|g| g.id == id)
-        .unwrap_or_else(|| panic!("unknown drug group {id}"))
-}
-
 /// Chronic and long-running symptomatic conditions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[allow(missing_docs)]
@@ -314,14 +303,6 @@ conds! {
         regimen=[("heparinoid", 0.9), ("steroid_cream", 0.3)];
 }
 
-/// The model of `c`.
-pub fn spec(c: Cond) -> &'static CondSpec {
-    CONDITIONS
-        .iter()
-        .find(|s| s.cond == c)
-        .expect("every condition has a model")
-}
-
 /// Acute episodes on outpatient claims: (傷病名コード, drug groups, days of drugs, weight).
 pub const ACUTE: &[(&str, &[&str], i32, f64)] = &[
     (
@@ -406,8 +387,6 @@ pub struct Product {
     pub yj: String,
     /// Price, yen per unit.
     pub price_yen: f64,
-    /// Generic (後発品).
-    pub generic: bool,
 }
 
 /// Drug groups and diagnoses resolved against the masters.
@@ -443,7 +422,6 @@ impl Catalog {
                 code: e.code.clone(),
                 yj: e.yj.clone(),
                 price_yen: e.price_yen,
-                generic: e.generic,
             });
         }
         let form_ok = |route: Route, code: &str| {

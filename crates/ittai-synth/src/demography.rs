@@ -52,6 +52,7 @@ pub struct UnionMunicipality {
     /// 6-digit code.
     pub code: String,
     /// Name.
+    #[allow(dead_code, reason = "read by this module's tests")]
     pub name: String,
     /// 後期 insurer number of the municipality (39 + prefecture + 3 digits + check).
     pub insurer: String,
@@ -183,6 +184,7 @@ pub struct Plan {
     /// Pseudonymous id.
     pub id: PersonId,
     /// How they enter.
+    #[allow(dead_code, reason = "read by this module's tests")]
     pub entry: Entry,
     /// Sex.
     pub sex: Sex,

@@ -4,7 +4,6 @@
 
 use chrono::NaiveDate;
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
-use ittai_model::FiscalYear;
 use ittai_model::check_digit::weighted_21_check_digit;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -57,10 +56,6 @@ pub struct World {
     pub seed: u64,
     /// First and last day of the period.
     pub period: (NaiveDate, NaiveDate),
-    /// Fiscal years of the period.
-    pub fiscal_years: Vec<FiscalYear>,
-    /// Prefecture number.
-    pub prefecture: u8,
     /// Resolved drugs and diagnoses.
     pub catalog: Catalog,
     /// Municipalities with weights.
@@ -163,8 +158,6 @@ impl World {
         Ok(Self {
             seed: cfg.seed,
             period,
-            fiscal_years,
-            prefecture: pref.code,
             catalog,
             municipalities,
             local,

@@ -6,8 +6,12 @@
 //! [`cells`] computes base cells with polars; everything after (rollups, values,
 //! standardisation, change, suppression) is plain Rust over a few thousand rows.
 
-pub mod cells;
-pub mod store;
+pub(crate) mod cells;
+pub(crate) mod store;
+
+pub use store::{
+    FUNNELS_FILE, IndicatorTables, LIFE_FILE, ROWS_FILE, read as read_tables, write as write_tables,
+};
 
 use std::collections::{BTreeMap, HashMap};
 

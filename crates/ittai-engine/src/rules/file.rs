@@ -17,7 +17,6 @@
 //! Any value may be written `"$name"` to use parameter `name`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use ittai_model::classes::{DiseaseClass, DrugClass};
 use ittai_model::{CareLevel, ClaimKind, Route};
@@ -1089,17 +1088,3 @@ pub fn load_rules(
     Ok(rules)
 }
 
-/// Reads a rule set from `dir` with no overrides; used by tests and `ittai rules`.
-///
-/// # Errors
-/// As [`load_rules`].
-pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
-    load_rules(
-        &LoadOptions {
-            dir: Some(dir.to_path_buf()),
-            ..Default::default()
-        },
-        &ittai_model::classes::default_drug_classes(),
-        &ittai_model::classes::default_disease_classes(),
-    )
-}

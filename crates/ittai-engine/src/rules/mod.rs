@@ -1,8 +1,9 @@
 //! Rules as data: parsing (`file`), windows (`window`) and plain-Japanese text (`text`).
 
-pub mod file;
-pub mod text;
-pub mod window;
+pub(crate) mod file;
+pub(crate) mod text;
+pub(crate) mod window;
 
-pub use file::{LoadOptions, Node, Rule, RuleError, load_rules};
+pub use file::{BUILT_IN, LoadOptions, Node, Rule, RuleError, load_rules, parse_rule};
+pub use text::{TextContext, describe};
 pub use window::Window;

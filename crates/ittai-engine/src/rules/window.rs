@@ -2,7 +2,6 @@
 //! `FY-3..FY-1` (docs/reference/time.md, docs/reference/rules.md).
 
 use chrono::NaiveDate;
-use ittai_model::time::add_months;
 use ittai_model::{FiscalYear, first_of_month};
 
 /// A range of fiscal years relative to the extraction FY: `from` ≤ `to` ≤ 0.
@@ -114,11 +113,6 @@ impl Window {
     pub fn len_months(&self) -> i32 {
         12 * (self.to - self.from + 1)
     }
-}
-
-/// The first day of the month after `d`'s month (for "up to and including d's month").
-pub fn next_month(d: NaiveDate) -> NaiveDate {
-    add_months(first_of_month(d), 1)
 }
 
 #[cfg(test)]
