@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use indicatif::ProgressBar;
 use ittai_dataset::masters::MasterChoice;
-use ittai_ingest::pseudonym::IdKey;
+use ittai_ingest::IdKey;
 use ittai_ingest::{IngestOptions, IngestProgress};
 
 use crate::ui;

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use ittai_dataset::atomic::Visibility;
 use ittai_engine::indicators::{self, IndicatorTables};
 use ittai_model::indicators::{AgeGroup, SexGroup};
+use ittai_report::write_xlsx;
 use ittai_report::{ReportInput, write_html};
 use ittai_report::{comparison_table, funnel_table, life_table, published};
-use ittai_report::write_xlsx;
 
 use crate::cmd_indicators::{self, municipality_names};
 

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ittai_engine::rules::{TextContext, describe};
 use ittai_engine::rules::{LoadOptions, load_rules};
+use ittai_engine::rules::{TextContext, describe};
 use ittai_model::classes::{default_disease_classes, default_drug_classes};
 
 use crate::ui;
@@ -81,10 +81,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         println!("{} {}（{}）", r.id, r.name_ja, r.name_en);
         println!("\n目的: {}", r.purpose_ja);
         println!("\n抽出条件（適用される条件）:");
-        for (i, s) in ittai_engine::steps(&r.condition)
-            .iter()
-            .enumerate()
-        {
+        for (i, s) in ittai_engine::steps(&r.condition).iter().enumerate() {
             println!("  {}. {}", i + 1, describe(s, &ctx));
         }
         println!(

@@ -10,9 +10,9 @@ use chrono::NaiveDate;
 use ittai_dataset::atomic::{Visibility, write_atomic};
 use ittai_dataset::{Cells, Table};
 use ittai_engine::Frame;
-use ittai_engine::{default_headers, to_table, write_parquet};
-use ittai_engine::{combined, evidence_headers, target_list};
 use ittai_engine::rules::LoadOptions;
+use ittai_engine::{combined, evidence_headers, target_list};
+use ittai_engine::{default_headers, to_table, write_parquet};
 use ittai_model::FiscalYear;
 use ittai_report::{Headers, write_csv, write_xlsx};
 
@@ -513,7 +513,7 @@ impl Manifest {
                     .iter()
                     .map(|(k, p)| (k.clone(), p.value.clone()))
                     .collect(),
-                sha256: ittai_dataset::hash::sha256_bytes(r.text.as_bytes()),
+                sha256: ittai_dataset::sha256_bytes(r.text.as_bytes()),
             })
             .collect();
         Manifest {

@@ -109,12 +109,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let dir = a.out.join("standard");
         let sp = ui::spinner("standard formats");
         let t0 = std::time::Instant::now();
-        let opts = ittai_ingest::export::ExportOptions {
+        let opts = ittai_ingest::ExportOptions {
             uke,
             xml,
             ..Default::default()
         };
-        let e = ittai_ingest::export::export(&a.out, &dir, &opts, &mut |step| {
+        let e = ittai_ingest::export(&a.out, &dir, &opts, &mut |step| {
             sp.set_message(format!("standard formats: {step}"))
         })
         .with_context(|| format!("writing the standard formats into {}", dir.display()))?;

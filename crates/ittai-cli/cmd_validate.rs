@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::NaiveDate;
 use ittai_dataset::rejects::RejectSink;
-use ittai_dataset::validate::{Discard, ParquetDirSink, ValidationReport};
+use ittai_dataset::{Discard, ParquetDirSink, ValidationReport};
 use ittai_dataset::{ValidateOptions, validate_dataset};
 
 use crate::ui;

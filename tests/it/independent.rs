@@ -9,7 +9,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, UInt8Type};
 use arrow_array::{Array, RecordBatch};
 use chrono::NaiveDate;
-use ittai_dataset::column::days_to_date;
+use ittai_dataset::days_to_date;
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
 use ittai_engine::rules::{LoadOptions, load_rules};
 use ittai_engine::{Frame, RunSpec, Sources};

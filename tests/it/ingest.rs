@@ -15,7 +15,7 @@ use ittai_dataset::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim, Person,
     Questionnaire, read_rows,
 };
-use ittai_ingest::pseudonym::IdKey;
+use ittai_ingest::IdKey;
 use ittai_ingest::{IngestOptions, IngestSummary};
 use ittai_model::{ClaimKind, PersonId, QuestionnaireSetting};
 
@@ -296,11 +296,11 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
     ittai_synth::generate(&cfg, &canon, &mut |_, _| {}).unwrap();
     let std_dir = dir.path().join("standard");
     // Small passes, so that the partitioned export is what is tested.
-    let opts = ittai_ingest::export::ExportOptions {
+    let opts = ittai_ingest::ExportOptions {
         claims_per_pass: 40_000,
         ..Default::default()
     };
-    let e = ittai_ingest::export::export(&canon, &std_dir, &opts, &mut |_| {}).unwrap();
+    let e = ittai_ingest::export(&canon, &std_dir, &opts, &mut |_| {}).unwrap();
     assert!(e.uke.receipts > 10_000 && e.documents > 1_000, "{e:?}");
     let back = dir.path().join("back");
     // The synthetic data were drawn from the vendored 2024-03 master; resolve against it.
@@ -540,11 +540,7 @@ fn round_trip_through_the_standard_formats_reproduces_the_canonical_tables() {
 
 /// A synthetic FY2024 population of `persons` written as 健診 XML (and the CSV files) under
 /// `dir/standard`.
-fn checkups_as_xml(
-    dir: &Path,
-    persons: u64,
-    seed: u64,
-) -> (PathBuf, ittai_ingest::export::ExportSummary) {
+fn checkups_as_xml(dir: &Path, persons: u64, seed: u64) -> (PathBuf, ittai_ingest::ExportSummary) {
     let canon = dir.join("canon");
     let cfg = ittai_synth::SynthConfig {
         persons,
@@ -555,11 +551,11 @@ fn checkups_as_xml(
     };
     ittai_synth::generate(&cfg, &canon, &mut |_, _| {}).unwrap();
     let std_dir = dir.join("standard");
-    let opts = ittai_ingest::export::ExportOptions {
+    let opts = ittai_ingest::ExportOptions {
         uke: false,
         ..Default::default()
     };
-    let e = ittai_ingest::export::export(&canon, &std_dir, &opts, &mut |_| {}).unwrap();
+    let e = ittai_ingest::export(&canon, &std_dir, &opts, &mut |_| {}).unwrap();
     (std_dir, e)
 }
 

@@ -25,10 +25,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use ittai_dataset::ParquetDirSink;
 use ittai_dataset::atomic::Visibility;
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
 use ittai_dataset::rejects::{Location, RejectSink, Violation};
-use ittai_dataset::validate::ParquetDirSink;
 use ittai_dataset::{TABLES, TableSpec, ValidateOptions, validate_dataset};
 use ittai_engine::rules::{LoadOptions, load_rules};
 use ittai_engine::{Frame, RunResult, RunSpec, Sources};

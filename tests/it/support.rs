@@ -6,11 +6,11 @@ use std::process::Command;
 
 use chrono::NaiveDate;
 use ittai_dataset::atomic::Visibility;
-use ittai_dataset::read::{self, TableFile};
 use ittai_dataset::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
     ParquetTableWriter, Person, Questionnaire, Row, RowBatch,
 };
+use ittai_dataset::{Format, TableFile, open_table};
 use ittai_model::{Route, Sex};
 
 pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -141,13 +141,13 @@ pub fn root() -> PathBuf {
 
 /// Reads a table of a Parquet dataset as typed batches.
 pub fn read_batches(dir: &Path, table: &str) -> Vec<arrow_array::RecordBatch> {
-    let spec = ittai_dataset::schema::table(table).expect("table");
+    let spec = ittai_dataset::table_spec(table).expect("table");
     let file = TableFile {
         spec,
         path: dir.join(format!("{table}.parquet")),
-        format: read::Format::Parquet,
+        format: Format::Parquet,
     };
-    read::open(&file)
+    open_table(&file)
         .expect("open")
         .map(|b| b.expect("batch").batch)
         .collect()

@@ -12,7 +12,7 @@ fn hashes(dir: &std::path::Path) -> Vec<(String, String)> {
         .map(|p| {
             (
                 p.file_name().unwrap().to_string_lossy().to_string(),
-                ittai_dataset::hash::sha256_file(&p).unwrap(),
+                ittai_dataset::sha256_file(&p).unwrap(),
             )
         })
         .collect();

@@ -2,10 +2,13 @@
 //! validation with rejects, Parquet writing, atomic outputs, the vendored masters and
 //! reference data, and the plain [`Table`] that every writer of people-facing files takes.
 //!
-//! Data flows: [`read`] (CSV or Parquet → typed Arrow batches) → [`validate`] (checks,
-//! rejects, clean rows) → a [`validate::CleanSink`] such as [`validate::ParquetDirSink`].
+//! Data flows: [`open_table`] (CSV or Parquet → typed Arrow batches) → [`validate_dataset`]
+//! (checks, [`rejects`], clean rows) → a [`CleanSink`] such as [`ParquetDirSink`];
+//! [`prepare`] does all of it for a command, reusing the stamp of an earlier clean
+//! validation.
 //! Writers of new data (synthetic population, ingest) build rows with the structs of
-//! [`schema`] and write them with [`write::ParquetTableWriter`]. The contract itself is
+//! the contract ([`Person`], [`Checkup`], … — [`TABLES`] lists them) and write them with
+//! [`ParquetTableWriter`]. The contract itself is
 //! described for people in `docs/reference/dataset.md`.
 //!
 //! Nothing here uses polars, XML or HMAC; the engine receives validated Parquet files.
@@ -40,27 +43,38 @@
 //! ```
 
 pub mod atomic;
-pub mod column;
-pub mod hash;
+mod column;
+mod hash;
 pub mod masters;
 mod prepare;
-pub mod read;
+mod read;
 pub mod reference;
 pub mod rejects;
-pub mod schema;
-pub mod stamp;
+mod schema;
+mod stamp;
 mod table;
-pub mod validate;
-pub mod write;
+mod validate;
+mod write;
 
+pub use column::{date_to_days, days_to_date};
+pub use hash::{sha256_bytes, sha256_file};
 pub use prepare::{PrepareError, PrepareStage, Prepared, cache_dir, prepare};
-pub use schema::{
-    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
-    Person, Questionnaire, Row, TABLES, TableSpec,
+pub use read::{
+    Format, Mark, READ_BATCH_ROWS, RawBatch, TableFile, discover, open as open_table,
+    parquet_null_count, parquet_rows,
 };
+pub use schema::{
+    CareClaim, Certification, Check, Checkup, ClaimDiagnosis, ClaimDrug, ColType, ColumnSpec,
+    DentalCheckup, MedicalClaim, OnBad, Person, Questionnaire, Row, TABLES, TableSpec,
+    table as table_spec,
+};
+pub use stamp::InputHashes;
 pub use table::{Cells, Column, Table, format_float, thousands};
-pub use validate::{ValidateOptions, ValidationReport, validate_dataset};
-pub use write::{ParquetTableWriter, RowBatch};
+pub use validate::{
+    CleanSink, Discard, ParquetDirSink, Progress, TableSummary, ValidateOptions, ValidationReport,
+    render_row, validate_dataset,
+};
+pub use write::{ParquetTableWriter, ROW_GROUP_ROWS, RowBatch, WriteError, writer_properties};
 
 /// Reads every row of one table of the dataset in `dir` (Parquet or CSV) as typed rows,
 /// in file order. Rows with a value that does not parse or a required null are skipped

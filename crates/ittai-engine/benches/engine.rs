@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
-use ittai_engine::{Feature, build_features as build, wanted_features as collect};
 use ittai_engine::rules::{LoadOptions, Rule, load_rules};
+use ittai_engine::{Feature, build_features as build, wanted_features as collect};
 use ittai_engine::{Frame, RunSpec, Sources};
 use ittai_model::classes::{default_disease_classes, default_drug_classes};
 use ittai_model::time::FiscalYear;

@@ -189,7 +189,7 @@ pub fn write_table_parquet(
                 Cells::Date(v) => {
                     let days: Vec<Option<i32>> = v
                         .iter()
-                        .map(|d| d.map(ittai_dataset::column::date_to_days))
+                        .map(|d| d.map(ittai_dataset::date_to_days))
                         .collect();
                     Column::new(name, days)
                         .cast(&DataType::Date)

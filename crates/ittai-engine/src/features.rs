@@ -274,12 +274,12 @@ pub fn collect(node: &Node, out: &mut BTreeSet<Feature>) {
 
 /// A date literal (Date dtype).
 pub fn date_lit(d: NaiveDate) -> Expr {
-    lit(ittai_dataset::column::date_to_days(d)).strict_cast(DataType::Date)
+    lit(ittai_dataset::date_to_days(d)).strict_cast(DataType::Date)
 }
 
 /// Days since 1970-01-01 of `d` (the Date32 value of a date literal).
 pub fn days_lit_value(d: NaiveDate) -> i32 {
-    ittai_dataset::column::date_to_days(d)
+    ittai_dataset::date_to_days(d)
 }
 
 /// The monthly distinct-ingredient count (YJ7) of `routes` over `w`, for the persons of
@@ -731,7 +731,7 @@ fn monthly_drug_counts(
 pub fn days_of_month_index(n: i32) -> i32 {
     let d = NaiveDate::from_ymd_opt(n.div_euclid(12), n.rem_euclid(12) as u32 + 1, 1)
         .expect("valid month");
-    ittai_dataset::column::date_to_days(d)
+    ittai_dataset::date_to_days(d)
 }
 
 /// Presence of dated events (checkups, dental checkups) per requested window, plus the

@@ -94,7 +94,7 @@ impl Sources {
             Column::new("category".into(), gcat),
         ])?;
         let no_nulls = |t: &str, c: &str| {
-            ittai_dataset::read::parquet_null_count(&dir.join(format!("{t}.parquet")), c) == Some(0)
+            ittai_dataset::parquet_null_count(&dir.join(format!("{t}.parquet")), c) == Some(0)
         };
         Ok(Self {
             dir: dir.to_path_buf(),

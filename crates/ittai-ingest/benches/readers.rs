@@ -7,12 +7,12 @@ use chrono::NaiveDate;
 use divan::counter::BytesCount;
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster, Resolver};
 use ittai_dataset::{Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim};
-use ittai_ingest::inputs::Input;
-use ittai_ingest::issues::IssueLog;
+use ittai_ingest::IdKey;
+use ittai_ingest::Input;
+use ittai_ingest::IssueLog;
+use ittai_ingest::Output;
+use ittai_ingest::ReceiptIngest;
 use ittai_ingest::kenshin::write::{ExamIdentity, document};
-use ittai_ingest::output::Output;
-use ittai_ingest::pseudonym::IdKey;
-use ittai_ingest::receipts::ReceiptIngest;
 use ittai_ingest::uke::write::{ReceiptOut, UkeEncoding, UkeWriter};
 use ittai_model::{ClaimKind, Route, Sex};
 

@@ -406,7 +406,7 @@ fn write_receipts(
     progress: &mut dyn FnMut(&str),
 ) -> Result<UkeWriteSummary, ExportError> {
     let claim_rows =
-        ittai_dataset::read::parquet_rows(&dataset.join("medical_claims.parquet")).unwrap_or(0);
+        ittai_dataset::parquet_rows(&dataset.join("medical_claims.parquet")).unwrap_or(0);
     let passes = claim_rows.div_ceil(opts.claims_per_pass.max(1)).max(1);
     let mut w = UkeWriter::new(dir, opts.encoding, opts.wareki).map_err(io(dir))?;
     for pass in 0..passes {

@@ -2,10 +2,11 @@
 //! into the canonical dataset, and [`export`] writes a dataset back in the same formats.
 //!
 //! Sources: レセプト電算 receipts ([`uke`]: 医科・歯科・調剤・DPC), 健診結果 XML
-//! ([`kenshin`], single files or submission zips), and the CSV layouts of [`register`] for
+//! ([`kenshin`], single files or submission zips), and the CSV layouts ([`PERSONS_LAYOUT`], [`CERTIFICATIONS_LAYOUT`],
+//! [`CARE_H1`]/[`CARE_D1`]) for
 //! the insured register (被保険者台帳), 要介護認定 and 介護給付実績. Every person number is
-//! pseudonymised on reading with the user's key ([`pseudonym`], HMAC-SHA256); every problem
-//! goes to a rejects file per source ([`issues`]); the same inputs give the same dataset.
+//! pseudonymised on reading with the user's key ([`IdKey`], HMAC-SHA256); every problem
+//! goes to a rejects file per source ([`IssueLog`]); the same inputs give the same dataset.
 //! This is the only crate that reads XML, zip archives of user files, or computes HMACs.
 //! Layouts and decisions are described for people in `docs/INGEST.md`.
 //!
@@ -23,19 +24,26 @@
 //! assert!(receipts > 0);
 //! ```
 
-pub mod export;
+mod export;
 pub mod kenshin;
-pub mod pseudonym;
+mod pseudonym;
 pub mod uke;
 
-pub mod inputs;
-pub mod issues;
-pub mod output;
-pub mod receipts;
-pub mod register;
-pub mod run;
+mod inputs;
+mod issues;
+mod output;
+mod receipts;
+mod register;
+mod run;
 
 #[cfg(test)]
 mod fuzz;
 
+pub use export::{ExportError, ExportOptions, ExportSummary, export};
+pub use inputs::Input;
+pub use issues::IssueLog;
+pub use output::Output;
+pub use pseudonym::{IdKey, KeyError, MIN_KEY_BYTES, insurer_key, normalise};
+pub use receipts::ReceiptIngest;
+pub use register::{CARE_D1, CARE_H1, CERTIFICATIONS_LAYOUT, FieldDef, PERSONS_LAYOUT};
 pub use run::{IngestError, IngestOptions, IngestProgress, IngestSummary, run};

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use ittai_dataset::ROW_GROUP_ROWS;
 use ittai_dataset::atomic::Visibility;
-use ittai_dataset::write::ROW_GROUP_ROWS;
 use ittai_dataset::{
     CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
     ParquetTableWriter, Person, Questionnaire, Row, RowBatch, TABLES,
@@ -23,7 +23,7 @@ impl std::fmt::Debug for Output {
     }
 }
 
-fn io(e: ittai_dataset::write::WriteError) -> std::io::Error {
+fn io(e: ittai_dataset::WriteError) -> std::io::Error {
     std::io::Error::other(e.to_string())
 }
 

@@ -9,10 +9,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
+use ittai_model::CareLevel;
 use ittai_model::check_digit::{
     is_valid_insurer_number, is_valid_municipality_code, municipality_check_digit,
 };
-use ittai_model::codes::CareLevel;
 use ittai_model::time::{parse_csv_date, parse_wareki_month, parse_yyyymm};
 use ittai_model::{LossReason, PersonId, Sex};
 
@@ -327,14 +327,6 @@ impl CareLink {
     /// True when the register has a row for the person id.
     pub fn is_registered(&self, person_id: &str) -> bool {
         self.registered.contains(person_id)
-    }
-    /// Number of linked persons.
-    pub fn len(&self) -> usize {
-        self.by_care_number.len()
-    }
-    /// True when nothing is linked.
-    pub fn is_empty(&self) -> bool {
-        self.by_care_number.is_empty()
     }
 }
 

@@ -2,7 +2,7 @@
 //! people (CSV with Japanese headers, xlsx, the terminal, the HTML report), the names of
 //! checkup items with their units (also used in the Japanese text of the rules), and the
 //! words the evidence columns of target lists are built from. Code names (性別, 要介護度,
-//! questionnaire answers) are methods of their types in [`crate::codes`] and
+//! questionnaire answers) are methods of their types ([`crate::Sex`], [`crate::CareLevel`], …) and
 //! [`crate::questionnaire`]. Programs read the English snake_case names; people read these.
 
 /// Column name (English snake_case, as in Parquet) → Japanese header.

@@ -89,7 +89,7 @@ pub fn generate(
     let started = Instant::now();
     cfg.check()?;
     let world = world::World::build(cfg, &DrugMaster::embedded(), &DiseaseMaster::embedded())?;
-    let w = |e: ittai_dataset::write::WriteError| SynthError::Write(e.to_string());
+    let w = |e: ittai_dataset::WriteError| SynthError::Write(e.to_string());
     let mut writers = TABLES
         .iter()
         .map(|spec| ParquetTableWriter::for_table(out, spec, Visibility::Shared))

@@ -3,7 +3,7 @@
 //! age-standardised values, the change from the previous FY, life expectancy and the
 //! average period of independence at 75 with 95 % CIs, and small-count suppression.
 //!
-//! [`cells`] computes base cells with polars; everything after (rollups, values,
+//! `cells` computes base cells with polars; everything after (rollups, values,
 //! standardisation, change, suppression) is plain Rust over a few thousand rows.
 
 pub(crate) mod cells;

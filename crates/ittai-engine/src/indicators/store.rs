@@ -378,7 +378,7 @@ pub fn read(dir: &Path) -> PolarsResult<IndicatorTables> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ittai_model::codes::Sex;
+    use ittai_model::Sex;
     use ittai_model::time::AgeBand;
 
     /// Every field survives the round trip, including nulls.

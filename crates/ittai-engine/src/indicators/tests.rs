@@ -3,7 +3,7 @@
 
 use super::cells::Cell;
 use super::finish;
-use ittai_model::codes::Sex;
+use ittai_model::Sex;
 use ittai_model::indicators::{AgeGroup, Area, Direction, IndicatorId, IndicatorRow, SexGroup};
 use ittai_model::time::AgeBand;
 

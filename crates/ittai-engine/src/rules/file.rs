@@ -210,7 +210,7 @@ pub enum Node {
     Not(Box<Node>),
     /// A checkup value compared with a number (or list for `in`).
     Checkup {
-        /// `checkups` column (see [`CHECKUP_FIELDS`]).
+        /// `checkups` column (see `CHECKUP_FIELDS`).
         field: String,
         /// Operator.
         op: Op,
@@ -1087,4 +1087,3 @@ pub fn load_rules(
     rules.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(rules)
 }
-
