@@ -3,7 +3,7 @@
 //! null (docs/reference/dataset.md), plus the product name; `icd` = `claim_diagnoses.icd10`, or the
 //! disease master's ICD-10 when null, plus the disease name.
 //!
-//! The dataset must have passed validation (ittai-io): every table is a Parquet file with
+//! The dataset must have passed validation (ittai-dataset): every table is a Parquet file with
 //! the contract columns.
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Micro-benchmarks of the standard-format readers: UKE parsing (the 12 real ORCA sample
 //! files, 1,279 records, and a synthetic 医科 file), 健診 XML parsing (one generated
 //! document), and the whole receipt ingest of a file (parse, pseudonymise, resolve codes,
-//! write Parquet). `cargo bench -p ittai-io`. Throughput is shown in bytes per second.
+//! write Parquet). `cargo bench -p ittai-ingest`. Throughput is shown in bytes per second.
 
 use chrono::NaiveDate;
 use divan::counter::BytesCount;
