@@ -30,13 +30,7 @@ pub fn default_data_dir() -> anyhow::Result<PathBuf> {
     if local.join("persons.parquet").is_file() {
         return Ok(local.to_path_buf());
     }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    let dir = base
-        .join("ittai")
-        .join(format!("sample-{}", env!("CARGO_PKG_VERSION")));
+    let dir = ittai_dataset::cache_dir().join(format!("sample-{}", env!("CARGO_PKG_VERSION")));
     for (name, bytes) in TABLES {
         let p = dir.join(format!("{name}.parquet"));
         if std::fs::metadata(&p)

@@ -834,6 +834,11 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// The requested features that `pick` selects, in the order of the feature set.
+    fn requested<T>(&self, pick: impl FnMut(&Feature) -> Option<T>) -> Vec<T> {
+        self.features.iter().filter_map(pick).collect()
+    }
+
     /// Collects one feature group `other` (streaming), records its time as
     /// `features.<stage>` and left-joins it to `base` on `person_id`.
     fn join(&mut self, base: LazyFrame, other: LazyFrame, stage: &str) -> PolarsResult<LazyFrame> {
@@ -849,17 +854,13 @@ impl Builder<'_> {
     /// on or before the window's first day and ends after its last (the coverage guard of
     /// [`Feature::Covered`]). Stage `coverage`.
     fn coverage(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
-        let covered: Vec<Window> = self
-            .features
-            .iter()
-            .filter_map(|f| {
-                if let Feature::Covered(w) = f {
-                    Some(*w)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let covered: Vec<Window> = self.requested(|f| {
+            if let Feature::Covered(w) = f {
+                Some(*w)
+            } else {
+                None
+            }
+        });
         if covered.is_empty() {
             return Ok(out);
         }
@@ -917,17 +918,13 @@ impl Builder<'_> {
     /// (`bmi` computed from weight and height when missing, kg/m², 1 decimal). Stage
     /// `checkup_latest`.
     fn latest_checkup(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
-        let checkup_fields: Vec<String> = self
-            .features
-            .iter()
-            .filter_map(|f| {
-                if let Feature::Checkup(c) = f {
-                    Some(c.clone())
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let checkup_fields: Vec<String> = self.requested(|f| {
+            if let Feature::Checkup(c) = f {
+                Some(c.clone())
+            } else {
+                None
+            }
+        });
         if checkup_fields.is_empty() {
             return Ok(out);
         }
@@ -995,17 +992,13 @@ impl Builder<'_> {
     /// `questionnaire_date` (date) and `q01`…`q15` (the answer codes) for each requested
     /// [`Feature::Questionnaire`]. Stage `questionnaire_latest`.
     fn latest_questionnaire(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
-        let items: Vec<u8> = self
-            .features
-            .iter()
-            .filter_map(|f| {
-                if let Feature::Questionnaire(n) = f {
-                    Some(*n)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let items: Vec<u8> = self.requested(|f| {
+            if let Feature::Questionnaire(n) = f {
+                Some(*n)
+            } else {
+                None
+            }
+        });
         if items.is_empty() {
             return Ok(out);
         }
@@ -1044,12 +1037,11 @@ impl Builder<'_> {
     /// kinds. Stage `claims`.
     fn claims(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
         let claim_feats: Vec<(BTreeSet<ClaimKind>, Window)> = self
-            .features
-            .iter()
-            .filter_map(|f| match f {
+            .requested(|f| match f {
                 Feature::Exists(Event::Claim(k), w) => Some((k.clone(), *w)),
                 _ => None,
             })
+            .into_iter()
             .collect();
         if claim_feats.is_empty() {
             return Ok(out);
@@ -1087,26 +1079,22 @@ impl Builder<'_> {
     /// distinct counts. See [`Builder::drugs_any_claim`], [`Builder::drugs_by_claim_kind`]
     /// and [`Builder::monthly_drugs`] for the columns.
     fn drugs(&mut self, mut out: LazyFrame) -> PolarsResult<LazyFrame> {
-        let drug_feats: Vec<DrugFeature> = self
-            .features
-            .iter()
-            .filter_map(|f| match f {
-                Feature::Exists(
-                    Event::Drug {
-                        class,
-                        options,
-                        kinds,
-                    },
-                    w,
-                ) => Some(DrugFeature {
-                    class: class.clone(),
-                    options: options.clone(),
-                    kinds: kinds.clone(),
-                    window: *w,
-                }),
-                _ => None,
-            })
-            .collect();
+        let drug_feats: Vec<DrugFeature> = self.requested(|f| match f {
+            Feature::Exists(
+                Event::Drug {
+                    class,
+                    options,
+                    kinds,
+                },
+                w,
+            ) => Some(DrugFeature {
+                class: class.clone(),
+                options: options.clone(),
+                kinds: kinds.clone(),
+                window: *w,
+            }),
+            _ => None,
+        });
         let mut evidence_done: BTreeSet<String> = BTreeSet::new();
         if !drug_feats.is_empty() {
             out = self.drugs_any_claim(out, &drug_feats, &mut evidence_done)?;
@@ -1194,9 +1182,7 @@ impl Builder<'_> {
     /// `monthly_drugs`, once per feature.
     fn monthly_drugs(&mut self, mut out: LazyFrame) -> PolarsResult<LazyFrame> {
         let count_feats: Vec<(BTreeSet<Route>, DrugUnit, Window)> = self
-            .features
-            .iter()
-            .filter_map(|f| match f {
+            .requested(|f| match f {
                 Feature::MonthlyDrugs {
                     routes,
                     unit,
@@ -1204,6 +1190,7 @@ impl Builder<'_> {
                 } => Some((routes.clone(), *unit, *window)),
                 _ => None,
             })
+            .into_iter()
             .collect();
         for (routes, unit, w) in &count_feats {
             let c = Feature::MonthlyDrugs {
@@ -1224,14 +1211,10 @@ impl Builder<'_> {
     /// (u64: service month's day number · 10^9 + disease code, see [`last_packed_when`])
     /// once per class. Stage `diagnoses`.
     fn diagnoses(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
-        let dx_feats: Vec<(String, Window)> = self
-            .features
-            .iter()
-            .filter_map(|f| match f {
-                Feature::Exists(Event::Diagnosis(c), w) => Some((c.clone(), *w)),
-                _ => None,
-            })
-            .collect();
+        let dx_feats: Vec<(String, Window)> = self.requested(|f| match f {
+            Feature::Exists(Event::Diagnosis(c), w) => Some((c.clone(), *w)),
+            _ => None,
+        });
         if dx_feats.is_empty() {
             return Ok(out);
         }
@@ -1271,15 +1254,14 @@ impl Builder<'_> {
     /// (bool). Stage `certifications`.
     fn certifications(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
         let cert_feats: Vec<(BTreeSet<CareLevel>, Window)> = self
-            .features
-            .iter()
-            .filter_map(|f| {
+            .requested(|f| {
                 if let Feature::Exists(Event::Certification(e), w) = f {
                     Some((e.clone(), *w))
                 } else {
                     None
                 }
             })
+            .into_iter()
             .collect();
         if cert_feats.is_empty() {
             return Ok(out);
@@ -1319,9 +1301,7 @@ impl Builder<'_> {
     fn finish_columns(&self, mut out: LazyFrame) -> LazyFrame {
         // Last-prescription months from the packed drug evidence.
         let packed_drugs: BTreeSet<String> = self
-            .features
-            .iter()
-            .filter_map(|f| match f {
+            .requested(|f| match f {
                 Feature::Exists(
                     Event::Drug {
                         class,
@@ -1332,6 +1312,7 @@ impl Builder<'_> {
                 ) => Some(drug_tag(class, options, kinds)),
                 _ => None,
             })
+            .into_iter()
             .collect();
         if !packed_drugs.is_empty() {
             out = out.with_columns(
