@@ -19,7 +19,13 @@ shots=${2:-}
 [ -f "$report" ] || { echo "check_report: $report does not exist (run: ittai run && ittai report)" >&2; exit 2; }
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 [ -n "$browser" ] || { echo "check_report: chromium not found (apt-get install chromium fonts-noto-cjk)" >&2; exit 3; }
-run() { timeout 180 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars "$@" 2>/dev/null; }
+# A fresh profile, and no background connections (CI machines have no network beyond
+# package mirrors; Chromium's own update and sync requests only slow it down there).
+run() {
+  timeout 180 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+    --no-first-run --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$tmp/profile" "$@" 2>/dev/null
+}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
