@@ -747,6 +747,79 @@ fn bad_receipts_are_named_by_file_and_line_and_the_rest_is_read() {
     assert_eq!(f_dupes, 7);
 }
 
+/// kokuho_201811.csv line 19 is `HO,  061234,１０−２３,１１３４,…`: its 記号 has U+2212 MINUS
+/// SIGN. Shift_JIS has no U+2212: the encoder writes 0x817C, which reads back as U+FF0D
+/// FULLWIDTH HYPHEN-MINUS. Both copies must give the patient one id.
+#[test]
+fn the_same_person_has_one_id_in_a_utf8_file_and_its_shift_jis_copy() {
+    let text = std::fs::read_to_string(orca("kokuho_201811.csv")).unwrap();
+    assert!(text.contains("\nHO,  061234,１０\u{2212}２３,１１３４,"));
+    let (sjis, _, bad) = encoding_rs::SHIFT_JIS.encode(&text);
+    assert!(!bad);
+    let (minus, _, _) = encoding_rs::SHIFT_JIS.encode("１０\u{2212}２３");
+    assert_eq!(&minus[..], b"\x82\x50\x82\x4F\x81\x7C\x82\x51\x82\x52");
+    let (back, _) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(&minus);
+    assert_eq!(back, "１０\u{FF0D}２３");
+    let dir = tempfile::tempdir().unwrap();
+    let ids = |name: &str, bytes: &[u8]| -> BTreeSet<PersonId> {
+        let file = write(dir.path(), name, bytes);
+        let out = dir.path().join(format!("out_{name}"));
+        ingest(
+            IngestOptions {
+                uke: vec![file],
+                out: out.clone(),
+                ..Default::default()
+            },
+            &Resolver::vendored(),
+        );
+        rows::<MedicalClaim>(&out)
+            .into_iter()
+            .map(|c| c.person_id)
+            .collect()
+    };
+    let utf8 = ids("utf8.csv", text.as_bytes());
+    let shift_jis = ids("sjis.csv", &sjis);
+    assert_eq!(utf8, shift_jis);
+    // The patient of that HO, with the numbers typed in ASCII.
+    assert!(utf8.contains(&key().person_id("061234", "10-23", "1134")));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_loop_in_an_input_directory_is_reported_and_ingest_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let inp = dir.path().join("in");
+    std::fs::create_dir_all(inp.join("sub")).unwrap();
+    std::fs::copy(orca("kokuho_201811.csv"), inp.join("sub/kokuho_201811.csv")).unwrap();
+    // in/sub/loop -> in: without a guard the walk went down in/sub/loop/sub/loop/… until
+    // the system refused to follow more links (ELOOP), which stopped the whole ingest; with
+    // two such links the walk doubles at every level.
+    std::os::unix::fs::symlink(&inp, inp.join("sub/loop")).unwrap();
+    let out = dir.path().join("out");
+    let s = ingest(
+        IngestOptions {
+            uke: vec![inp.clone()],
+            out: out.clone(),
+            ..Default::default()
+        },
+        &Resolver::vendored(),
+    );
+    assert_eq!(
+        s.sources["uke"].issues.get("skipped/file_rejected"),
+        Some(&1),
+        "{:?}",
+        s.sources["uke"].issues
+    );
+    assert_eq!((s.receipts.files, s.receipts.duplicate_receipts), (1, 0));
+    let r = rejects(&out, "uke");
+    assert!(
+        r.iter()
+            .any(|x| x[0].ends_with("sub/loop") && &x[4] == "skipped"),
+        "{r:?}"
+    );
+    assert_eq!(rows::<MedicalClaim>(&out).len(), 7);
+}
+
 #[test]
 fn bad_checkup_archives_are_reported_and_the_rest_is_read() {
     let dir = tempfile::tempdir().unwrap();

@@ -84,15 +84,67 @@ pub struct DrugMaster {
     by_code: HashMap<String, usize>,
 }
 
+/// Largest master read from `--masters DIR`, in bytes (256 MiB): a file, and the master
+/// inside a zip (uncompressed). The SSK masters are a few megabytes (the drug master of
+/// 2024-03-21 is 6.2 MB, the disease master of 2024-06-01 7.9 MB). A file or member over
+/// the limit stops the run with a message naming it, its size and the limit; it is not
+/// read into memory (a zip member is read through a reader that stops one byte past the
+/// limit, so a header that understates its size cannot make ittai read more).
+pub const MAX_MASTER_BYTES: u64 = 256 << 20;
+
 fn unzip_first(bytes: &[u8], origin: &str) -> Result<Vec<u8>, MasterError> {
+    unzip_first_within(bytes, origin, MAX_MASTER_BYTES)
+}
+
+/// The first member of the zip archive `bytes`, when it is at most `limit` bytes.
+fn unzip_first_within(bytes: &[u8], origin: &str, limit: u64) -> Result<Vec<u8>, MasterError> {
     let err = |m: String| MasterError {
         origin: origin.to_string(),
         message: m,
     };
     let mut z = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| err(e.to_string()))?;
-    let mut f = z.by_index(0).map_err(|e| err(e.to_string()))?;
-    let mut out = Vec::with_capacity(f.size() as usize);
-    f.read_to_end(&mut out).map_err(|e| err(e.to_string()))?;
+    let f = z.by_index(0).map_err(|e| err(e.to_string()))?;
+    let name = f.name().map(|n| n.to_string()).unwrap_or_default();
+    let declared = f.size();
+    if declared > limit {
+        return Err(err(format!(
+            "{name}: {declared} bytes uncompressed, over the limit of {limit} bytes for a master: not read"
+        )));
+    }
+    let mut out = Vec::with_capacity(declared as usize);
+    f.take(limit + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| err(format!("{name}: {e}")))?;
+    if out.len() as u64 > limit {
+        return Err(err(format!(
+            "{name}: more than {limit} bytes uncompressed (the limit for a master) although its header declares {declared}: not read"
+        )));
+    }
+    Ok(out)
+}
+
+/// The bytes of a master file of at most `limit` bytes (checked before it is read).
+fn read_master_file(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, MasterError> {
+    let err = |m: String| MasterError {
+        origin: path.display().to_string(),
+        message: m,
+    };
+    let f = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    let size = f.metadata().map_err(|e| err(e.to_string()))?.len();
+    if size > limit {
+        return Err(err(format!(
+            "{size} bytes, over the limit of {limit} bytes for a master file: not read"
+        )));
+    }
+    let mut out = Vec::with_capacity(size as usize);
+    f.take(limit + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| err(e.to_string()))?;
+    if out.len() as u64 > limit {
+        return Err(err(format!(
+            "more than {limit} bytes (the limit for a master file): not read"
+        )));
+    }
     Ok(out)
 }
 
@@ -467,7 +519,7 @@ fn masters_from_dir(dir: &std::path::Path) -> Result<(DrugMaster, DiseaseMaster)
             continue;
         }
         let origin = p.display().to_string();
-        let raw = std::fs::read(&p).map_err(|e| err(origin.clone(), e.to_string()))?;
+        let raw = read_master_file(&p, MAX_MASTER_BYTES)?;
         let bytes = if name.ends_with(".zip") {
             unzip_first(&raw, &origin)?
         } else {
@@ -709,6 +761,40 @@ mod tests {
             ("セレネース細粒１％（選）", "1179020C1191")
         );
         assert!(m.entries().len() > 19_686);
+    }
+
+    #[test]
+    fn a_master_over_the_size_limit_is_refused_unread() {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let o = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("y_ALL20990101.csv", o).unwrap();
+        w.write_all(&vec![b'0'; 4 << 20]).unwrap();
+        let zipped = w.finish().unwrap().into_inner();
+        let err = unzip_first_within(&zipped, "m.zip", 1 << 20)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("m.zip")
+                && err.contains("y_ALL20990101.csv")
+                && err.contains("4194304 bytes")
+                && err.contains("1048576 bytes"),
+            "{err}"
+        );
+        assert_eq!(
+            unzip_first_within(&zipped, "m.zip", 8 << 20).unwrap().len(),
+            4 << 20
+        );
+        // A master file on disk: its size is checked before it is read.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("y_ALL.zip");
+        std::fs::write(&p, vec![b'0'; 2 << 20]).unwrap();
+        let err = read_master_file(&p, 1 << 20).unwrap_err().to_string();
+        assert!(
+            err.contains("y_ALL.zip") && err.contains("2097152 bytes") && err.contains("1048576"),
+            "{err}"
+        );
     }
 
     #[test]

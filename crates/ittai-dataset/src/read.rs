@@ -4,7 +4,8 @@
 //! and a [`Mark`]; what happens to the row is decided by the validator from the column's
 //! [`OnBad`](super::schema::OnBad) policy, the same way as for values that parse but fail
 //! their check. Whole-file problems (missing column, wrong Parquet type, unreadable
-//! file) are returned as a [`Violation`] with [`Action::FileRejected`].
+//! file, a byte sequence that is not text in the file's encoding) are returned as a
+//! [`Violation`] with [`Action::FileRejected`].
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -30,7 +31,9 @@ pub const READ_BATCH_ROWS: usize = 65_536;
 pub enum Format {
     /// `<table>.parquet`.
     Parquet,
-    /// `<table>.csv` (UTF-8 with or without BOM; Shift_JIS is detected and accepted).
+    /// `<table>.csv` (UTF-8 with or without BOM; Shift_JIS is detected and accepted; a
+    /// byte that is not text in the encoding is a file error, see
+    /// [`open_table`](crate::open_table)).
     Csv,
 }
 
@@ -126,8 +129,17 @@ pub(crate) fn file_violation(
 
 /// Opens a table file for reading in batches.
 ///
+/// A CSV file is UTF-8 (with or without BOM) or Shift_JIS (CP932), chosen from its first
+/// 64 KiB. Bytes are never replaced: a byte sequence that is not text in the chosen
+/// encoding is a whole-file error ([`ViolationKind::Unreadable`], [`Action::FileRejected`])
+/// at [`Location::Line`] of that byte (newlines before it, plus one), not a row reject,
+/// since a file in the wrong encoding or damaged in transfer cannot be trusted elsewhere
+/// either. In the first 64 KiB it is returned here; later, by the batch iterator, which
+/// then stops (and validation marks the table as unusable).
+///
 /// # Errors
-/// A file-level [`Violation`]: unreadable file, missing contract column, wrong type.
+/// A file-level [`Violation`]: unreadable file, missing contract column, wrong type, a
+/// CSV file whose first 64 KiB are neither UTF-8 nor Shift_JIS.
 pub fn open(
     file: &TableFile,
 ) -> Result<Box<dyn Iterator<Item = Result<RawBatch, Violation>> + Send>, Violation> {
@@ -150,31 +162,192 @@ struct CsvTable {
     done: bool,
 }
 
-/// Text encodings accepted for CSV input.
-fn sniff_encoding(path: &Path) -> Result<&'static encoding_rs::Encoding, String> {
+/// Byte offset of the first malformed sequence of `bytes` in `enc` (no BOM handling), or
+/// `None` when they decode; an incomplete sequence at the end is malformed only when
+/// `last` (the bytes are the whole file).
+fn first_malformed(enc: &'static encoding_rs::Encoding, bytes: &[u8], last: bool) -> Option<usize> {
+    let mut d = enc.new_decoder_without_bom_handling();
+    let mut out = vec![0u8; 1 << 16];
+    let mut pos = 0;
+    loop {
+        let (res, read, _) = d.decode_to_utf8_without_replacement(&bytes[pos..], &mut out, last);
+        pos += read;
+        match res {
+            encoding_rs::DecoderResult::InputEmpty => return None,
+            encoding_rs::DecoderResult::OutputFull => {}
+            encoding_rs::DecoderResult::Malformed(bad, extra) => {
+                return Some(pos.saturating_sub(extra as usize + bad as usize));
+            }
+        }
+    }
+}
+
+/// 1-based line of byte `at` of `bytes` (newlines before it, plus one). 0x0A is never
+/// part of a multi-byte character in UTF-8 or Shift_JIS, so this counts lines in both.
+fn line_at(bytes: &[u8], at: usize) -> u64 {
+    1 + bytes[..at.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64
+}
+
+/// The encoding of a CSV file, from its first 64 KiB: UTF-8 (with or without BOM) when
+/// they are UTF-8, else Shift_JIS (CP932) when they are that. When they are neither, the
+/// error gives the reason and the line of the first byte that fits neither encoding (the
+/// later of the two first bad bytes: the one of the encoding the file gets further in,
+/// which is the one it was most likely meant to be in). The rest of the file is checked
+/// as it is read ([`StrictDecoder`]).
+fn sniff_encoding(path: &Path) -> Result<&'static encoding_rs::Encoding, (String, Option<u64>)> {
     let mut head = vec![0u8; 1 << 16];
-    let mut f = File::open(path).map_err(|e| e.to_string())?;
+    let mut f = File::open(path).map_err(|e| (e.to_string(), None))?;
     let mut n = 0;
     while n < head.len() {
-        let k = f.read(&mut head[n..]).map_err(|e| e.to_string())?;
+        let k = f.read(&mut head[n..]).map_err(|e| (e.to_string(), None))?;
         if k == 0 {
             break;
         }
         n += k;
     }
     head.truncate(n);
+    // `full`: the whole file is in `head`.
     let full = n < (1 << 16);
-    match std::str::from_utf8(&head) {
+    let utf8_bad = match std::str::from_utf8(&head) {
         Ok(_) => return Ok(encoding_rs::UTF_8),
         // A multi-byte character cut at the end of the sniffed block is still UTF-8.
         Err(e) if !full && e.error_len().is_none() => return Ok(encoding_rs::UTF_8),
-        Err(_) => {}
+        Err(e) => e.valid_up_to(),
+    };
+    let Some(sjis_bad) = first_malformed(encoding_rs::SHIFT_JIS, &head, full) else {
+        return Ok(encoding_rs::SHIFT_JIS);
+    };
+    let line = line_at(&head, utf8_bad.max(sjis_bad));
+    Err((
+        format!(
+            "not UTF-8 and not Shift_JIS (CP932) text: line {line} holds a byte sequence that is neither (save the file as UTF-8)"
+        ),
+        Some(line),
+    ))
+}
+
+/// A byte sequence that is not text in the file's encoding, found while reading.
+#[derive(Debug)]
+struct BadBytes {
+    line: u64,
+    encoding: &'static str,
+}
+
+impl std::fmt::Display for BadBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {} holds a byte sequence that is not {} text, the encoding of the file's first 64 KiB (save the file as UTF-8)",
+            self.line, self.encoding
+        )
     }
-    let (_, _, had_errors) = encoding_rs::SHIFT_JIS.decode(&head);
-    if !had_errors {
-        Ok(encoding_rs::SHIFT_JIS)
-    } else {
-        Err("not UTF-8 and not Shift_JIS (CP932) text".to_string())
+}
+
+impl std::error::Error for BadBytes {}
+
+/// Decodes a CSV file to UTF-8 as it is read, without replacement: the first byte
+/// sequence that is not text in the chosen encoding ends the reading with an
+/// [`std::io::Error`] wrapping a [`BadBytes`] with its line (newlines before it, plus
+/// one). A BOM selects its own encoding, as before (UTF-8, UTF-16).
+struct StrictDecoder<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    encoding: &'static str,
+    input: Vec<u8>,
+    in_start: usize,
+    in_end: usize,
+    output: Vec<u8>,
+    out_start: usize,
+    out_end: usize,
+    eof: bool,
+    finished: bool,
+    /// Line of the next byte to decode.
+    line: u64,
+    failed: Option<u64>,
+}
+
+impl<R: Read> StrictDecoder<R> {
+    fn new(inner: R, enc: &'static encoding_rs::Encoding) -> Self {
+        StrictDecoder {
+            inner,
+            decoder: enc.new_decoder(),
+            encoding: enc.name(),
+            input: vec![0; 1 << 16],
+            in_start: 0,
+            in_end: 0,
+            output: vec![0; 1 << 17],
+            out_start: 0,
+            out_end: 0,
+            eof: false,
+            finished: false,
+            line: 1,
+            failed: None,
+        }
+    }
+
+    fn bad_bytes(&self, line: u64) -> std::io::Error {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            BadBytes {
+                line,
+                encoding: self.encoding,
+            },
+        )
+    }
+}
+
+impl<R: Read> Read for StrictDecoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if self.out_start < self.out_end {
+                let n = buf.len().min(self.out_end - self.out_start);
+                buf[..n].copy_from_slice(&self.output[self.out_start..self.out_start + n]);
+                self.out_start += n;
+                return Ok(n);
+            }
+            if let Some(line) = self.failed {
+                return Err(self.bad_bytes(line));
+            }
+            if self.finished || buf.is_empty() {
+                return Ok(0);
+            }
+            if self.in_start == self.in_end && !self.eof {
+                let k = loop {
+                    match self.inner.read(&mut self.input) {
+                        Ok(k) => break k,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                };
+                (self.in_start, self.in_end, self.eof) = (0, k, k == 0);
+            }
+            let src = &self.input[self.in_start..self.in_end];
+            let (res, read, written) =
+                self.decoder
+                    .decode_to_utf8_without_replacement(src, &mut self.output, self.eof);
+            (self.out_start, self.out_end) = (0, written);
+            match res {
+                encoding_rs::DecoderResult::InputEmpty => {
+                    self.line += line_at(src, read) - 1;
+                    self.in_start = self.in_end;
+                    self.finished = self.eof;
+                }
+                encoding_rs::DecoderResult::OutputFull => {
+                    self.line += line_at(src, read) - 1;
+                    self.in_start += read;
+                }
+                encoding_rs::DecoderResult::Malformed(bad, extra) => {
+                    // The bad sequence starts `bad + extra` bytes before the end of what
+                    // was read (possibly in the previous block: then at its start).
+                    let start = read.saturating_sub(bad as usize + extra as usize);
+                    self.failed = Some(self.line + line_at(src, start) - 1);
+                    self.in_start += read;
+                }
+            }
+        }
     }
 }
 
@@ -183,12 +356,12 @@ impl CsvTable {
         let spec = file.spec;
         let unreadable =
             |d: String| file_violation(spec.name, &file.path, ViolationKind::Unreadable, None, d);
-        let enc = sniff_encoding(&file.path).map_err(&unreadable)?;
+        let enc = sniff_encoding(&file.path).map_err(|(d, line)| Violation {
+            location: line.map_or(Location::File, Location::Line),
+            ..unreadable(d)
+        })?;
         let f = File::open(&file.path).map_err(|e| unreadable(e.to_string()))?;
-        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
-            .encoding(Some(enc))
-            .bom_override(true)
-            .build(BufReader::with_capacity(1 << 20, f));
+        let decoded = StrictDecoder::new(BufReader::with_capacity(1 << 20, f), enc);
         let reader: Box<dyn Read + Send> = Box::new(decoded);
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(true)
@@ -196,7 +369,13 @@ impl CsvTable {
             .from_reader(reader);
         let headers = rdr
             .headers()
-            .map_err(|e| unreadable(format!("cannot read the header row: {e}")))?
+            .map_err(|e| match bad_bytes(&e) {
+                Some(b) => Violation {
+                    location: Location::Line(b.line),
+                    ..unreadable(b.to_string())
+                },
+                None => unreadable(format!("cannot read the header row: {e}")),
+            })?
             .clone();
         let names: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
         let mut map = Vec::with_capacity(spec.columns.len());
@@ -236,6 +415,14 @@ impl CsvTable {
     }
 }
 
+/// The [`BadBytes`] a CSV error carries, when reading stopped at one.
+fn bad_bytes(e: &csv::Error) -> Option<&BadBytes> {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io.get_ref().and_then(|x| x.downcast_ref::<BadBytes>()),
+        _ => None,
+    }
+}
+
 impl Iterator for CsvTable {
     type Item = Result<RawBatch, Violation>;
 
@@ -263,8 +450,12 @@ impl Iterator for CsvTable {
                 Ok(true) => {}
                 Err(e) => {
                     self.done = true;
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
-                    let kind = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    let bad = bad_bytes(&e);
+                    let line = bad
+                        .map(|b| b.line)
+                        .or_else(|| e.position().map(|p| p.line()))
+                        .unwrap_or(0);
+                    let kind = if bad.is_some() || matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                         ViolationKind::Unreadable
                     } else {
                         ViolationKind::BadRecord
@@ -674,4 +865,123 @@ pub fn parquet_rows(path: &Path) -> Option<u64> {
     let reader = parquet::file::serialized_reader::SerializedFileReader::new(f).ok()?;
     use parquet::file::reader::FileReader;
     Some(reader.metadata().file_metadata().num_rows() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::TABLES;
+
+    /// The `persons` table as a CSV file in `dir`: its header, then `body` as given.
+    fn table_file(dir: &Path, body: &[u8]) -> TableFile {
+        let spec = TABLES[0];
+        let header: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
+        let path = dir.join(format!("{}.csv", spec.name));
+        let mut bytes = format!("{}\n", header.join(",")).into_bytes();
+        bytes.extend_from_slice(body);
+        std::fs::write(&path, bytes).expect("write");
+        TableFile {
+            spec,
+            path,
+            format: Format::Csv,
+        }
+    }
+
+    /// A row of the table: `cell` in the first column, the others empty.
+    fn row(cell: &[u8]) -> Vec<u8> {
+        let mut r = cell.to_vec();
+        r.extend(std::iter::repeat_n(b',', TABLES[0].columns.len() - 1));
+        r.push(b'\n');
+        r
+    }
+
+    /// The violation that stops reading `file` (at opening or in a batch), if any, and the
+    /// first-column values of the rows read before it.
+    fn read_all(file: &TableFile) -> (Option<Violation>, Vec<String>) {
+        let mut ids = Vec::new();
+        let batches = match open(file) {
+            Ok(b) => b,
+            Err(v) => return (Some(v), ids),
+        };
+        for b in batches {
+            match b {
+                Ok(raw) => {
+                    let col = raw.batch.column(0).as_string::<i32>();
+                    ids.extend((0..col.len()).map(|i| col.value(i).to_string()));
+                }
+                Err(v) => return (Some(v), ids),
+            }
+        }
+        (None, ids)
+    }
+
+    #[test]
+    fn an_invalid_byte_on_line_3_rejects_the_file_naming_line_3() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let body = [row(b"p1"), row(b"p\xFF2"), row(b"p3")].concat();
+        let file = table_file(dir.path(), &body);
+        let (v, _) = read_all(&file);
+        let v = v.expect("an error");
+        assert_eq!(
+            (v.location, v.action, v.kind),
+            (
+                Location::Line(3),
+                Action::FileRejected,
+                ViolationKind::Unreadable
+            )
+        );
+        let text = v.to_string();
+        assert!(
+            text.starts_with(&format!("{}: line 3: ", file.path.display())),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_byte_after_the_sniffed_64_kib_rejects_the_file_naming_its_line() {
+        // Header, 1,000 rows of 100+ bytes (more than 64 KiB of UTF-8, so the encoding is
+        // chosen as UTF-8), then line 1002 with a 0xFF byte: it used to become U+FFFD.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut body: Vec<u8> = (0..1000).flat_map(|_| row(&[b'a'; 100])).collect();
+        body.extend(row(b"x\xFFy"));
+        body.extend(row(b"z"));
+        assert!(body.len() > 1 << 16);
+        let file = table_file(dir.path(), &body);
+        let (v, _) = read_all(&file);
+        let v = v.expect("an error");
+        assert_eq!(
+            (v.location, v.action, v.kind),
+            (
+                Location::Line(1002),
+                Action::FileRejected,
+                ViolationKind::Unreadable
+            )
+        );
+        assert!(
+            v.detail.contains("line 1002") && v.detail.contains("UTF-8"),
+            "{v}"
+        );
+    }
+
+    #[test]
+    fn utf8_with_bom_and_shift_jis_are_read_as_before() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let body = [row("東京".as_bytes()), row("ｶﾅ".as_bytes())].concat();
+        // UTF-8 with a BOM before the header.
+        let file = table_file(dir.path(), &body);
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend(std::fs::read(&file.path).expect("read"));
+        std::fs::write(&file.path, with_bom).expect("write");
+        let (v, ids) = read_all(&file);
+        assert!(v.is_none(), "{v:?}");
+        assert_eq!(ids, ["東京", "ｶﾅ"]);
+        // Shift_JIS.
+        let (sjis, _, bad) =
+            encoding_rs::SHIFT_JIS.encode(std::str::from_utf8(&body).expect("utf-8"));
+        assert!(!bad);
+        let file = table_file(dir.path(), &sjis);
+        let (v, ids) = read_all(&file);
+        assert!(v.is_none(), "{v:?}");
+        assert_eq!(ids, ["東京", "ｶﾅ"]);
+    }
 }

@@ -9,12 +9,38 @@ use std::path::Path;
 use hmac::{Hmac, KeyInit, Mac};
 use ittai_model::PersonId;
 use sha2::Sha256;
+use unicode_normalization::UnicodeNormalization;
 
 /// Shortest key accepted, in bytes (after trailing whitespace is removed).
 pub const MIN_KEY_BYTES: usize = 16;
 
 /// Domain-separation prefix of the hashed message (change it and every id changes).
-const CONTEXT: &[u8] = b"ittai-person-v1";
+///
+/// `v2`: the parts are normalised with NFKC, one hyphen for the dash family and no
+/// leading zeros in numeric 保険者番号 and 番号 ([`normalise`], [`normalise_number`]).
+/// `v1` (full-width ASCII to ASCII and spaces only) gave other ids for numbers with
+/// leading zeros and for 記号 written with another dash; the version changed with the
+/// normalisation so that ids of the two are never silently mixed: every id differs.
+const CONTEXT: &[u8] = b"ittai-person-v2";
+
+/// Characters read as the ASCII hyphen `-` in an identifier (after NFKC, which already
+/// turns U+FF0D, U+FE63 into `-`, U+2011 into U+2010, U+FE58 into U+2014 and U+FF70 into
+/// U+30FC): the hyphens and dashes U+2010–U+2015, the hyphen bullet U+2043, the minus sign
+/// U+2212, the box-drawing horizontals U+2500 and U+2501, the prolonged sound mark U+30FC
+/// (ー, typed for a dash in 記号 such as １０ー２３), the small dash and hyphen U+FE58 and
+/// U+FE63, the full-width hyphen-minus U+FF0D and the half-width prolonged sound mark
+/// U+FF70. One 記号 reaches ittai with any of them: Shift_JIS has no U+2212, so a UTF-8
+/// file's `１０−２３` comes back from its Shift_JIS copy as `１０－２３` (U+FF0D); a hyphen
+/// typed with a Japanese IME in kana mode comes out as ー. The wave dash 〜 and tilde ～
+/// are not dashes and are kept.
+const DASHES: &[char] = &[
+    '\u{2010}', '\u{2011}', '\u{2012}', '\u{2013}', '\u{2014}', '\u{2015}', '\u{2043}', '\u{2212}',
+    '\u{2500}', '\u{2501}', '\u{30FC}', '\u{FE58}', '\u{FE63}', '\u{FF0D}', '\u{FF70}',
+];
+
+/// Invisible characters removed like spaces: zero-width space, non-joiner and joiner,
+/// word joiner, and a byte-order mark inside the text.
+const INVISIBLE: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
 
 /// Error loading the key.
 #[derive(Debug, thiserror::Error)]
@@ -83,15 +109,25 @@ impl IdKey {
 
     /// The person id of 保険者番号 `insurer` and 被保険者証の記号 `symbol` and 番号 `number`:
     /// `p` + 32 hex digits (the first 128 bits of HMAC-SHA256). The parts are normalised
-    /// first ([`normalise`]): full-width digits and letters become ASCII and spaces are
-    /// removed, so "  133066" and "１３３０６６" give the same id; a 後期 保険者番号 counts by
-    /// its prefecture ([`insurer_key`]). The 枝番 is not part of the id (decision D50).
+    /// first ([`normalise`]): NFKC (full-width digits and letters become ASCII, half-width
+    /// katakana full-width), every dash one `-`, spaces removed, so "  133066" and
+    /// "１３３０６６", or 記号 "１０−２３" and "10-23", give the same id. The 保険者番号 and
+    /// the 番号 are numbers where they are all digits: their leading zeros are dropped
+    /// ([`normalise_number`]), so "00133066" (a register padded to 8 digits) and "133066"
+    /// (a 国保 number in レセ電), or "00000007" and "7" (a column Excel read as a number),
+    /// give the same id. The 記号 keeps its zeros: it may be letters or kanji, and
+    /// "０１０１" is not "101" on a card. A 後期 保険者番号 counts by its prefecture
+    /// ([`insurer_key`]). The 枝番 is not part of the id (decision D50).
     pub fn person_id(&self, insurer: &str, symbol: &str, number: &str) -> PersonId {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
             .expect("HMAC takes keys of any length");
         mac.update(CONTEXT);
-        let insurer = insurer_key(&normalise(insurer));
-        for part in [insurer.as_str(), &normalise(symbol), &normalise(number)] {
+        let insurer = insurer_key(&normalise_number(insurer));
+        for part in [
+            insurer.as_str(),
+            &normalise(symbol),
+            &normalise_number(number),
+        ] {
             mac.update(&[0]);
             mac.update(part.as_bytes());
         }
@@ -116,17 +152,38 @@ pub fn insurer_key(insurer: &str) -> String {
     }
 }
 
-/// Full-width ASCII (U+FF01–FF5E) to ASCII, ideographic and ASCII spaces removed, letters
-/// upper-cased.
+/// An identifier in one notation: Unicode NFKC (full-width ASCII U+FF01–FF5E becomes
+/// ASCII, half-width katakana full-width, ① becomes 1), every character of the dash family
+/// (U+2010–U+2015, U+2043, U+2212, U+2500, U+2501, U+30FC, U+FE58, U+FE63,
+/// U+FF0D, U+FF70) becomes the ASCII hyphen `-`, white space (ASCII, U+3000 ideographic
+/// space and the other Unicode spaces) and zero-width characters are removed, ASCII
+/// letters are upper-cased. Leading zeros are kept (see [`normalise_number`]).
 pub fn normalise(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c as u32 {
-            0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
+    s.nfkc()
+        .filter(|c| !c.is_whitespace() && !INVISIBLE.contains(c))
+        .map(|c| {
+            if DASHES.contains(&c) {
+                '-'
+            } else {
+                c.to_ascii_uppercase()
+            }
         })
-        .map(|c| c.to_ascii_uppercase())
         .collect()
+}
+
+/// [`normalise`], and when the result is all ASCII digits (a 保険者番号, a numeric
+/// 被保険者番号 or 介護被保険者番号) without its leading zeros (`0000` becomes `0`).
+/// Anything else (letters, a hyphen, kanji) is returned as [`normalise`] gives it.
+pub fn normalise_number(s: &str) -> String {
+    let n = normalise(s);
+    if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
+        match n.trim_start_matches('0') {
+            "" => "0".to_string(),
+            t => t.to_string(),
+        }
+    } else {
+        n
+    }
 }
 
 #[cfg(test)]
@@ -174,6 +231,49 @@ mod tests {
                 .unwrap()
                 .person_id("a", "", "b")
         );
+    }
+
+    #[test]
+    fn dashes_widths_and_spaces_have_one_notation() {
+        assert_eq!(normalise("１２−３４"), "12-34"); // U+2212 MINUS SIGN
+        assert_eq!(normalise("12-34"), "12-34");
+        assert_eq!(normalise("１２－３４"), "12-34"); // U+FF0D, Shift_JIS 0x817C
+        assert_eq!(normalise("１２‐３４"), "12-34"); // U+2010, Shift_JIS 0x815D
+        assert_eq!(normalise("１２ー３４"), "12-34"); // U+30FC prolonged sound mark
+        assert_eq!(normalise("12ｰ34"), "12-34"); // U+FF70 half-width
+        assert_eq!(normalise("12―34"), "12-34"); // U+2015 horizontal bar
+        assert_eq!(normalise("12─34"), "12-34"); // U+2500 box drawing
+        assert_eq!(normalise("12﹣34"), "12-34"); // U+FE63 small hyphen-minus
+        assert_eq!(normalise(" 1 2\u{3000}3\u{200B}4 "), "1234");
+        assert_eq!(normalise("ｱｲab"), "アイAB");
+        // The wave dash is not a dash.
+        assert_eq!(normalise("1〜2"), "1〜2");
+        // Leading zeros are kept by normalise and dropped from numbers only.
+        assert_eq!(normalise("０１０１"), "0101");
+        assert_eq!(normalise_number("０１０１"), "101");
+        assert_eq!(normalise_number("0000"), "0");
+        assert_eq!(normalise_number("01-01"), "01-01");
+        assert_eq!(normalise_number("岡山01"), "岡山01");
+        assert_eq!(normalise_number(""), "");
+    }
+
+    #[test]
+    fn numeric_insurer_and_number_lose_their_leading_zeros_and_the_symbol_keeps_them() {
+        let k = key();
+        // A register padded to 8 digits, an Excel column read as a number.
+        assert_eq!(
+            k.person_id("00133066", "０１", "００００７"),
+            k.person_id("  133066", "01", "7")
+        );
+        assert_ne!(
+            k.person_id("133066", "01", "7"),
+            k.person_id("133066", "1", "7")
+        );
+        // The same 記号 written with a minus sign, a full-width hyphen-minus or ASCII.
+        let a = k.person_id("061234", "１０−２３", "１１３４");
+        assert_eq!(a, k.person_id("061234", "１０－２３", "１１３４"));
+        assert_eq!(a, k.person_id("061234", "10-23", "1134"));
+        assert_ne!(a, k.person_id("061234", "1023", "1134"));
     }
 
     /// HMAC-SHA256 itself against RFC 4231 test case 2 (key "Jefe"), so a library change

@@ -181,6 +181,16 @@ impl<'a> ReceiptIngest<'a> {
         };
         // Pseudonymise first; the raw numbers go no further than this block.
         let id = &r.identity;
+        // The 保険者番号 (or 公費負担者番号) is a number (6 or 8 digits); full-width
+        // digits and spaces are normalised. Anything else is not an insurer: the receipt
+        // cannot be attributed (and the value is not quoted: it may be a name).
+        let insurer = normalise(&id.insurer);
+        if !insurer.bytes().all(|b| b.is_ascii_digit()) {
+            return log.push(reject(
+                IssueKind::InvalidValue,
+                "保険者番号 (HO field 2, or 公費負担者番号 KO field 2 when there is no HO) is not a number: only digits are accepted (full-width digits and spaces are normalised); the receipt cannot be attributed".into(),
+            ));
+        }
         let person_id = if !normalise(&id.number).is_empty() {
             self.key.person_id(&id.insurer, &id.symbol, &id.number)
         } else if !id.name.is_empty() && r.birth_date.is_some() {
@@ -195,7 +205,6 @@ impl<'a> ReceiptIngest<'a> {
         } else {
             return log.push(reject(IssueKind::InvalidValue, "no 被保険者番号 (HO field 4 / KO field 3) and no 氏名 and 生年月日: the patient cannot be identified".into()));
         };
-        let insurer = normalise(&id.insurer);
         let dup = (
             h.institution_code.clone(),
             h.claim_month,
@@ -406,8 +415,11 @@ impl<'a> ReceiptIngest<'a> {
                 left += 1;
                 continue;
             };
-            let from_insurer = (p.insurer.len() == 8 && p.insurer.starts_with("39"))
-                .then(|| &p.insurer[2..7])
+            // `get`, not an index: the insurer of a checkup is not checked for digits.
+            let from_insurer = p
+                .insurer
+                .get(2..7)
+                .filter(|_| p.insurer.len() == 8 && p.insurer.starts_with("39"))
                 .and_then(|five| municipality_check_digit(five).map(|c| format!("{five}{c}")))
                 .filter(|m| municipalities.contains(m));
             let muni = from_insurer.unwrap_or_else(|| {
@@ -432,5 +444,71 @@ impl<'a> ReceiptIngest<'a> {
             written += 1;
         }
         Ok((written, left))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 医科 file of three receipts whose HO 保険者番号 (field 2) is `insurers[i]`.
+    fn uke_with_insurers(insurers: [&str; 3]) -> String {
+        let mut t = String::from("IR,2,13,1,1234567,,医院,202401,00,\n");
+        for (i, ins) in insurers.iter().enumerate() {
+            t.push_str(&format!(
+                "RE,{n},1318,202401,テスト,2,19400101,\nHO,{ins},,0000000{n},2,500,\n",
+                n = i + 1
+            ));
+        }
+        t.push_str("GO,3,1500,99\n");
+        t
+    }
+
+    #[test]
+    fn a_multibyte_insurer_number_is_normalised_or_rejects_its_receipt() {
+        let key = IdKey::from_bytes(b"0123456789abcdef").expect("key");
+        let resolver = Resolver::vendored();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut out = Output::create(dir.path()).expect("output");
+        let mut log = IssueLog::counting("uke");
+        let mut ri = ReceiptIngest::new(&key, &resolver);
+        // Full-width digits: read as 39131015. "39東京" is 8 bytes starting with 39 (it
+        // used to be cut at byte 7, inside 京: a panic); "保険者番号１" is a label in the
+        // wrong field. The last two are not numbers: their receipts are rejected.
+        let text = uke_with_insurers(["３９１３１０１５", "39東京", "保険者番号１"]);
+        let input = Input {
+            origin: "x.UKE".into(),
+            bytes: text.into_bytes(),
+        };
+        ri.file(&input, &mut out, &mut log).expect("io");
+        let (written, left) = ri.derived_persons(&HashSet::new(), &mut out).expect("io");
+        assert_eq!((written, left), (1, 0));
+        out.finish().expect("commit");
+        assert_eq!(
+            log.counts()
+                .iter()
+                .map(|(k, n)| (*k, *n))
+                .collect::<Vec<_>>(),
+            [((IssueKind::InvalidValue, IssueAction::ReceiptRejected), 2)]
+        );
+        let lines: Vec<Option<u64>> = log.first().iter().map(|i| i.line).collect();
+        assert_eq!(lines, [Some(4), Some(6)]);
+        let (claims, _) = ittai_dataset::read_rows::<MedicalClaim>(dir.path()).expect("claims");
+        assert_eq!(claims.len(), 1);
+        assert_eq!(claims[0].claim_id, "1311234567-202401-1");
+        assert_eq!(
+            claims[0].person_id,
+            key.person_id("39131015", "", "00000001")
+        );
+        let (persons, _) = ittai_dataset::read_rows::<Person>(dir.path()).expect("persons");
+        assert_eq!(persons.len(), 1);
+        // 39 13 101 5: 東京都 千代田区 13101, check digit 6.
+        assert_eq!(
+            (
+                persons[0].insurer_number.as_str(),
+                persons[0].municipality_code.as_str()
+            ),
+            ("39131015", "131016")
+        );
     }
 }

@@ -19,7 +19,7 @@ use ittai_model::{LossReason, PersonId, Sex};
 use super::inputs::Input;
 use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
 use super::output::Output;
-use crate::pseudonym::{IdKey, normalise};
+use crate::pseudonym::{IdKey, normalise, normalise_number};
 use ittai_dataset::{CareClaim, Certification, Person};
 
 /// One column of a headed CSV layout.
@@ -319,10 +319,14 @@ pub struct CareLink {
 }
 
 impl CareLink {
-    /// The person id of 介護保険者番号 + 介護被保険者番号, if the register has it.
+    /// The person id of 介護保険者番号 + 介護被保険者番号, if the register has it (both
+    /// compared as numbers: "0000012345" and "12345" are one number, see
+    /// [`normalise_number`]).
     pub fn get(&self, care_insurer: &str, care_number: &str) -> Option<&PersonId> {
-        self.by_care_number
-            .get(&(normalise(care_insurer), normalise(care_number)))
+        self.by_care_number.get(&(
+            normalise_number(care_insurer),
+            normalise_number(care_number),
+        ))
     }
     /// True when the register has a row for the person id.
     pub fn is_registered(&self, person_id: &str) -> bool {
@@ -350,7 +354,8 @@ pub fn read_persons(
             rejected(input, line, field, kind, detail)
         };
         let insurer = normalise(h.get(&rec, "insurer_number"));
-        if !is_valid_insurer_number(&insurer) {
+        // Digits first: the check-digit functions cut the text by byte positions.
+        if !is_digits(&insurer) || !is_valid_insurer_number(&insurer) {
             log.push(bad(
                 "保険者番号",
                 IssueKind::InvalidValue,
@@ -404,6 +409,7 @@ pub fn read_persons(
         }
         let muni = normalise(h.get(&rec, "municipality_code"));
         let muni = match muni.len() {
+            _ if !is_digits(&muni) => None,
             5 => municipality_check_digit(&muni).map(|c| format!("{muni}{c}")),
             6 if is_valid_municipality_code(&muni) => Some(muni.clone()),
             _ => None,
@@ -441,8 +447,10 @@ pub fn read_persons(
             h.get(&rec, "care_insured_number"),
         );
         if !ci.is_empty() && !cn.is_empty() {
-            link.by_care_number
-                .insert((normalise(ci), normalise(cn)), person_id.clone());
+            link.by_care_number.insert(
+                (normalise_number(ci), normalise_number(cn)),
+                person_id.clone(),
+            );
         }
         out.person(&Person {
             person_id,
@@ -457,6 +465,11 @@ pub fn read_persons(
         n += 1;
     }
     Ok(n)
+}
+
+/// True when `s` is one or more ASCII digits.
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The person id of a care record: the 後期 numbers when given, else the register's link
@@ -737,7 +750,10 @@ fn care_h1(
 /// 明細番号: adds its サービス単位数 to the claim's service type and keeps the largest
 /// 日数・回数. A D1 not following its H1 is an orphan; one with fewer than 7 fields, a
 /// サービス種類コード not of 2 characters or non-numeric counts is rejected (logged);
-/// the lines of a rejected H1 are dropped without a log entry.
+/// the lines of a rejected H1 are dropped without a log entry. A sum of サービス単位数
+/// that leaves the range of i64 (±9.2 × 10^18) cannot be a real claim and has no true
+/// value: the whole claim is rejected (logged on this D1) and its later D1 lines are
+/// dropped with it.
 fn care_d1(
     input: &Input,
     f: &[&str],
@@ -776,7 +792,26 @@ fn care_d1(
         return Ok(());
     }
     let e = c.by_type.entry(t.to_string()).or_default();
-    e.0 += units.expect("checked");
+    let Some(sum) = e.0.checked_add(units.expect("checked")) else {
+        log.push(issue(
+            input,
+            line,
+            "D1",
+            "7",
+            IssueKind::InvalidValue,
+            IssueAction::RecordRejected,
+            format!(
+                "the サービス単位数 of サービス種類 {t} in claim 明細番号 {} add up to beyond {} .. {} (i64): the claim (its H1 and every D1) is rejected",
+                c.number,
+                i64::MIN,
+                i64::MAX
+            ),
+        ))?;
+        c.person_id = None; // flush writes nothing; the claim's later D1 lines are dropped
+        c.by_type.clear();
+        return Ok(());
+    };
+    e.0 = sum;
     e.1 = e.1.max(count.expect("checked"));
     Ok(())
 }
@@ -828,6 +863,86 @@ mod tests {
                 (d(1945, 6, 1), d(2024, 1, 5), None),
                 (d(1940, 1, 31), d(2024, 1, 5), Some(d(2025, 3, 31))),
                 (d(1940, 2, 29), d(2024, 1, 5), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_register_row_with_kanji_in_a_number_is_rejected_not_a_panic() {
+        // "39東京" is 8 bytes and "東京" 6: the check-digit functions would cut them inside
+        // 京 (byte 7, byte 5).
+        let text = "保険者番号,被保険者番号,性別,生年月日,市町村コード,資格取得年月日\n\
+                    39東京,1,2,1945/6/1,131032,2024/1/5\n\
+                    39131032,2,2,1945/6/1,東京,2024/1/5\n\
+                    ３９１３１０３２,3,2,1945/6/1,１３１０３２,2024/1/5\n";
+        let (n, issues, persons) = read_register(text);
+        assert_eq!((n, issues), (1, 2));
+        assert_eq!(
+            (
+                persons[0].insurer_number.as_str(),
+                persons[0].municipality_code.as_str()
+            ),
+            ("39131032", "131032")
+        );
+    }
+
+    /// Reads the care-claims text `text` (H1 with 後期 numbers, so no register is needed);
+    /// returns the rows written, the issues by (kind, action) and the rows read back.
+    fn read_care(text: &str) -> (u64, Vec<((IssueKind, IssueAction), u64)>, Vec<CareClaim>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = IdKey::from_bytes(b"0123456789abcdef").expect("key");
+        let mut out = Output::create(dir.path()).expect("output");
+        let mut log = IssueLog::counting("care_claims");
+        let input = Input {
+            origin: "care.csv".into(),
+            bytes: text.as_bytes().to_vec(),
+        };
+        let n =
+            read_care_claims(&input, &key, &CareLink::default(), &mut out, &mut log).expect("io");
+        out.finish().expect("commit");
+        let (rows, skipped) =
+            ittai_dataset::read_rows::<CareClaim>(dir.path()).expect("care_claims");
+        assert_eq!(skipped, 0);
+        let issues = log.counts().iter().map(|(k, n)| (*k, *n)).collect();
+        (n, issues, rows)
+    }
+
+    #[test]
+    fn care_units_that_overflow_reject_their_claim() {
+        // Claim 1: 9223372036854775000 + 1000 > i64::MAX (9223372036854775807); its third
+        // D1 goes with it. Claim 2 is read as usual.
+        let text = "H1,1,202401,131001,0000000001,1310000001,21,39131032,1\n\
+                    D1,1,11,1111,9223372036854775000,1,9223372036854775000\n\
+                    D1,1,11,1112,1000,1,1000\n\
+                    D1,1,13,1111,10,1,10\n\
+                    H1,2,202401,131001,0000000002,1310000001,21,39131032,2\n\
+                    D1,2,11,1111,500,2,1000\n\
+                    D1,2,11,1112,100,3,300\n\
+                    D1,2,13,1111,300,1,300\n";
+        let (n, issues, rows) = read_care(text);
+        assert_eq!(n, 2);
+        assert_eq!(
+            issues,
+            [((IssueKind::InvalidValue, IssueAction::RecordRejected), 1)]
+        );
+        let key = IdKey::from_bytes(b"0123456789abcdef").expect("key");
+        let got: Vec<(PersonId, &str, Option<i64>, Option<i32>)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.person_id.clone(),
+                    r.service_type_code.as_str(),
+                    r.units,
+                    r.days,
+                )
+            })
+            .collect();
+        let p2 = key.person_id("39131032", "", "2");
+        assert_eq!(
+            got,
+            [
+                (p2.clone(), "11", Some(1300), Some(3)),
+                (p2, "13", Some(300), Some(1)),
             ]
         );
     }

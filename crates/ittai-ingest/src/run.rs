@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use ittai_model::{PersonId, QuestionnaireSetting, Sex};
 use serde::Serialize;
 
-use super::inputs::{Input, InputError, for_each, text_of};
+use super::inputs::{Input, InputError, InputProblem, for_each, text_of};
 
 use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
 use super::output::Output;
@@ -174,15 +174,11 @@ fn source(
         let out = &mut ctx.out;
         let progress = &mut *ctx.progress;
         let mut on_error = |e: InputError| -> Result<(), IngestError> {
-            let skipped = e.message.contains("(skipped)");
             let base = e.origin.rsplit(['/', '!']).next().unwrap_or("").to_string();
-            if skipped && is_companion(&base) {
-                return Ok(());
-            }
-            let kind = if skipped {
-                IssueKind::Skipped
-            } else {
-                IssueKind::Unreadable
+            let kind = match e.problem {
+                InputProblem::NotRead if is_companion(&base) => return Ok(()),
+                InputProblem::NotRead | InputProblem::LinkLoop => IssueKind::Skipped,
+                InputProblem::Unreadable | InputProblem::TooLarge => IssueKind::Unreadable,
             };
             log.borrow_mut()
                 .push(Issue {
