@@ -1,6 +1,7 @@
 //! The integration tests of ittai (one test binary, as ripgrep lays out its tests).
 
 mod cli;
+mod headers;
 mod independent;
 mod indicators;
 mod ingest;
