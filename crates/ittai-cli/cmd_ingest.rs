@@ -90,7 +90,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
              Make one once and keep it safe, e.g.:\n  head -c 32 /dev/urandom | xxd -p > ~/ittai.key && chmod 600 ~/ittai.key"
         );
     };
-    let key = IdKey::from_file(key_path)?;
+    let (key, warnings) = IdKey::load(key_path)?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
     // Receipts are resolved with the newest masters ittai has (or the user's own).
     let masters = match &a.masters {
         Some(d) => MasterChoice::Dir(d.clone()),

@@ -242,6 +242,14 @@ fn write_lists(
     for r in &result.results {
         let mut list = target_list(&result.table, r)?;
         let stem = format!("{}_{}", r.rule.id, r.rule.key);
+        // The rule parser admits only plain ids and keys; checked again where the name
+        // meets the file system, so that no rule can write outside `--out`.
+        anyhow::ensure!(
+            is_plain_file_stem(&stem),
+            "rule {}: its id and key {:?} cannot be part of a file name (letters, digits, _ and - only)",
+            r.rule.id,
+            r.rule.key
+        );
         if formats.csv {
             let p = targets_dir.join(format!("{stem}.csv"));
             let table = to_table(&list, &headers, true)?;
@@ -295,6 +303,14 @@ fn write_lists(
         outputs.push(p);
     }
     Ok(outputs)
+}
+
+/// True for a file-name stem of ASCII letters, digits, `_` and `-` only (no separator, no
+/// `.`, not empty).
+fn is_plain_file_stem(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn summary_table(results: &[ittai_engine::RuleResult], population: u64) -> Table {

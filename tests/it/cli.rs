@@ -161,3 +161,41 @@ fn rule_texts_are_stable() {
         insta::assert_snapshot!(name, String::from_utf8_lossy(&o.stdout));
     }
 }
+
+/// A rule's key is part of output file names (`targets/R05_physical_frailty.csv`): a key
+/// that is a path is refused with the file, line and key named, and nothing is written
+/// outside `--out` (before the check, `../../../escaped` wrote `escaped.csv` next to it).
+#[test]
+fn a_rule_key_that_is_a_path_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    let r05 = ittai_engine::rules::BUILT_IN
+        .iter()
+        .find(|(n, _)| *n == "R05.toml")
+        .unwrap()
+        .1;
+    let evil = r05.replace("key = \"physical_frailty\"", "key = \"../../../escaped\"");
+    assert_ne!(evil, r05);
+    std::fs::write(rules.join("R05.toml"), &evil).unwrap();
+    let out = dir.path().join("out");
+    let o = ittai()
+        .args(["run", "--format", "csv", "--no-indicators", "--rules"])
+        .arg(&rules)
+        .arg("--out")
+        .arg(&out)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("R05.toml:6: key:") && err.contains("\"../../../escaped\""),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("escaped.csv").exists(),
+        "written outside --out"
+    );
+    assert!(!out.join("targets").exists(), "no list written");
+}

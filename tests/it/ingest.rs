@@ -671,7 +671,11 @@ fn bad_receipts_are_named_by_file_and_line_and_the_rest_is_read() {
     let o = ittai()
         .arg("ingest")
         .arg("--id-key-file")
-        .arg(write(dir.path(), "key", b"a secret key of enough bytes"))
+        .arg(write(
+            dir.path(),
+            "key",
+            b"8d1f6a0c3b2e4f5a6978c0d1e2f3a4b5c6d7e8f90112233445566778899aabbc",
+        ))
         .arg("--uke")
         .arg(&inp)
         .arg("--out")
@@ -920,7 +924,7 @@ fn ingest_without_a_key_refuses_and_says_why() {
         .unwrap();
     assert!(!o.status.success());
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("16"),
+        String::from_utf8_lossy(&o.stderr).contains("use at least 32 random bytes"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
@@ -936,7 +940,11 @@ fn real_receipts_ingested_then_run_give_sensible_lists() {
     let mut cmd = ittai();
     cmd.arg("ingest")
         .arg("--id-key-file")
-        .arg(write(dir.path(), "key", b"0123456789abcdef-secret"))
+        .arg(write(
+            dir.path(),
+            "key",
+            b"8d1f6a0c3b2e4f5a6978c0d1e2f3a4b5c6d7e8f90112233445566778899aabbc",
+        ))
         .arg("--out")
         .arg(&data)
         .arg("--uke");

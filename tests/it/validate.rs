@@ -121,3 +121,58 @@ fn broken_copy_reports_each_problem_and_exits_non_zero() {
         "the rejected record is kept"
     );
 }
+
+/// Values from the input that Excel would read as a formula are written to the rejects
+/// file with a leading `'` (docs/reference/privacy.md, formula injection): the claim id
+/// `=1+2` of an unknown claim in the value column; no cell starts like a formula.
+#[test]
+fn rejects_file_neutralises_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_dir(&root().join("sample_data"), &data);
+    let persons = crate::support::read_batches(&data, "persons");
+    let p1 = arrow_array::cast::AsArray::as_string::<i32>(persons[0].column(0))
+        .value(0)
+        .to_string();
+    std::fs::remove_file(data.join("claim_drugs.parquet")).unwrap();
+    std::fs::write(
+        data.join("claim_drugs.csv"),
+        format!("claim_id,person_id,service_month,drug_code,yj_code,route,quantity,days\n=1+2,{p1},2024-05-01,610443047,1129009F1025,1,1,28\n"),
+    )
+    .unwrap();
+    let rejects = dir.path().join("rejects.csv");
+    let o = ittai()
+        .args(["validate"])
+        .arg(&data)
+        .args(["--as-of", "2025-03-31", "--rejects"])
+        .arg(&rejects)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let bytes = std::fs::read(&rejects).unwrap();
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    let row = rows
+        .iter()
+        .find(|r| &r[0] == "claim_drugs" && &r[4] == "unknown_claim")
+        .unwrap_or_else(|| panic!("no unknown_claim in {text}"));
+    assert_eq!(&row[6], "'=1+2", "{row:?}");
+    // The record (`claim_id==1+2; person_id=…`) keeps the value as read.
+    assert!(row[8].contains("=1+2"), "{row:?}");
+    for r in &rows {
+        for cell in r.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} in {r:?}"
+            );
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Atomic file output: write to a temporary file in the destination's directory, then
 //! rename over the destination, so a failed run leaves earlier outputs intact (docs/reference/privacy.md).
 
+use std::borrow::Cow;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -115,6 +116,45 @@ pub fn bom_csv(
     Ok(w)
 }
 
+/// Characters that make a spreadsheet read a cell as a formula (or start one) when they
+/// begin it: `=`, `+`, `-`, `@`, TAB and CR (OWASP, "CSV Injection").
+pub const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as written to a CSV file meant for people (docs/reference/privacy.md, formula
+/// injection): a cell that begins with one of [`FORMULA_STARTS`] gets a leading `'`, the
+/// OWASP recommendation, so that Excel shows it as text instead of evaluating it
+/// (`=SUM(A1)` → `'=SUM(A1)`, `-1` → `'-1`); any other cell is returned as it is.
+///
+/// Only for text: numbers are written as numbers and never pass through here, so a
+/// negative number stays `-5`. Every CSV writer of ittai for people uses it: the report
+/// CSVs (`ittai_report::write_csv`: target lists, attrition, indicators) for their text
+/// cells, and the rejects files of `ittai validate`/`ittai run` ([`crate::rejects`]) and
+/// of `ittai ingest` through [`write_text_record`].
+pub fn neutralise_cell(s: &str) -> Cow<'_, str> {
+    if s.starts_with(FORMULA_STARTS) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Writes one record whose cells are all text, each through [`neutralise_cell`]: the
+/// record writer of the rejects files, which are opened with [`bom_csv`].
+///
+/// # Errors
+/// I/O errors writing the record.
+pub fn write_text_record<W: io::Write, S: AsRef<str>>(
+    w: &mut csv::Writer<W>,
+    cells: impl IntoIterator<Item = S>,
+) -> io::Result<()> {
+    for cell in cells {
+        w.write_field(neutralise_cell(cell.as_ref()).as_bytes())
+            .map_err(|e| io::Error::other(e.to_string()))?;
+    }
+    w.write_record(None::<&[u8]>)
+        .map_err(|e| io::Error::other(e.to_string()))
+}
+
 /// Flushes a writer made by [`bom_csv`] and moves its file into place.
 ///
 /// # Errors
@@ -144,6 +184,38 @@ mod tests {
             fs::read_dir(dir.path()).unwrap().count(),
             1,
             "temp file removed"
+        );
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised_and_others_kept() {
+        for (cell, want) in [
+            ("=SUM(A1)", "'=SUM(A1)"),
+            ("-1", "'-1"),
+            ("@x", "'@x"),
+            ("+1", "'+1"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("a=b", "a=b"),
+            ("", ""),
+            ("'=already", "'=already"),
+            ("要介護２", "要介護２"),
+        ] {
+            assert_eq!(neutralise_cell(cell), want, "{cell:?}");
+        }
+        assert!(matches!(neutralise_cell("a=b"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn text_records_are_written_neutralised() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        let mut w = bom_csv(&p, Visibility::Private, &["a", "b", "c"]).unwrap();
+        write_text_record(&mut w, ["=1+1", "x,y", "-2"]).unwrap();
+        commit_csv(w).unwrap();
+        assert_eq!(
+            fs::read(&p).unwrap(),
+            "\u{feff}a,b,c\n'=1+1,\"x,y\",'-2\n".as_bytes()
         );
     }
 

@@ -3,6 +3,14 @@
 //! A bad record is never dropped silently (docs/reference/privacy.md): every rejected row and every nulled
 //! value becomes one line of a rejects CSV (UTF-8 with BOM so that Japanese Excel opens
 //! it), and the run summary counts them by kind.
+//!
+//! The rejects of the canonical dataset show the offending value and record as read: the
+//! dataset is already pseudonymised (`person_id` is a keyed hash, names and insurance
+//! numbers are not in it), and what it does hold (birth dates, codes) is what the user
+//! must see to correct a row. The file is owner-only, and every cell goes through
+//! [`crate::atomic::neutralise_cell`] (formula injection). The rejects of `ittai ingest`,
+//! which reads raw files with names and 被保険者番号, are another matter: they never quote
+//! an identifier (`ittai_ingest`'s `issues` module).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -225,18 +233,21 @@ impl RejectSink {
             .or_default() += 1;
         self.total += 1;
         if let Some((w, _)) = &mut self.file {
-            w.write_record([
-                v.table.as_str(),
-                &v.file.display().to_string(),
-                &v.location.to_string(),
-                v.column.as_deref().unwrap_or(""),
-                v.kind.name(),
-                v.action.name(),
-                &v.value,
-                &v.detail,
-                record,
-            ])
-            .map_err(csv_io)?;
+            // Every cell is text from the input: neutralised against formula injection.
+            crate::atomic::write_text_record(
+                w,
+                [
+                    v.table.as_str(),
+                    &v.file.display().to_string(),
+                    &v.location.to_string(),
+                    v.column.as_deref().unwrap_or(""),
+                    v.kind.name(),
+                    v.action.name(),
+                    &v.value,
+                    &v.detail,
+                    record,
+                ],
+            )?;
         }
         // Keep the first violations, and always the first of each (table, kind), so that
         // one flooding kind does not hide the others.
@@ -282,6 +293,42 @@ impl RejectSink {
     }
 }
 
-fn csv_io(e: csv::Error) -> std::io::Error {
-    std::io::Error::other(e.to_string())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn violation(value: &str) -> Violation {
+        Violation {
+            table: "checkups".into(),
+            file: PathBuf::from("checkups.csv"),
+            location: Location::Line(2),
+            column: Some("egfr".into()),
+            kind: ViolationKind::OutOfRange,
+            action: Action::ValueNulled,
+            value: value.into(),
+            detail: "expected 1–200".into(),
+        }
+    }
+
+    /// Values and records from the input are neutralised against formula injection; the
+    /// columns ittai writes itself are unchanged.
+    #[test]
+    fn rejects_file_neutralises_formulas() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("rejects.csv");
+        let mut sink = RejectSink::to_file(&p, 10).unwrap();
+        sink.push(violation("-5"), "=HYPERLINK(\"http://x\"),-5")
+            .unwrap();
+        sink.push(violation("@x"), "p1,+1").unwrap();
+        sink.push(violation("a=b"), "p1,a=b").unwrap();
+        sink.finish().unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(
+            text,
+            "\u{feff}table,file,location,column,kind,action,value,detail,record\n\
+             checkups,checkups.csv,line 2,egfr,out_of_range,value_nulled,'-5,expected 1–200,\"'=HYPERLINK(\"\"http://x\"\"),-5\"\n\
+             checkups,checkups.csv,line 2,egfr,out_of_range,value_nulled,'@x,expected 1–200,\"p1,+1\"\n\
+             checkups,checkups.csv,line 2,egfr,out_of_range,value_nulled,a=b,expected 1–200,\"p1,a=b\"\n"
+        );
+    }
 }

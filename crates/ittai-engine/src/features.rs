@@ -83,6 +83,36 @@ fn drug_tag(
     t
 }
 
+/// The tag of a drug class's evidence columns (`last_<tag>_month`, `last_<tag>_name`):
+/// class and options only. The evidence is the person's last prescription of the class on
+/// a claim of any kind up to the reference month, whatever the window and claim kinds of
+/// the condition ([`DrugFeature::evidence`]), so features that differ only in those share
+/// one evidence column instead of repeating it under another name.
+fn evidence_tag(class: &str, options: &BTreeMap<String, bool>) -> String {
+    drug_tag(class, options, &None)
+}
+
+/// The class and explicitly set options of a drug evidence column in Japanese, e.g.
+/// `睡眠薬、エチゾラム（デパス等）を睡眠薬に含める: 含めない`: the same parts as
+/// [`evidence_tag`], so two evidence columns never share a header.
+fn drug_subject_ja(class: &str, options: &BTreeMap<String, bool>) -> String {
+    static CLASSES: std::sync::OnceLock<BTreeMap<String, DrugClass>> = std::sync::OnceLock::new();
+    let def = CLASSES
+        .get_or_init(ittai_model::classes::default_drug_classes)
+        .get(class);
+    let mut s = class_name_ja(class);
+    for (name, on) in options {
+        let label = def
+            .and_then(|d| d.options.get(name))
+            .map_or(name.as_str(), |o| o.label_ja.as_str());
+        s.push_str(&format!(
+            "、{label}: {}",
+            if *on { "含める" } else { "含めない" }
+        ));
+    }
+    s
+}
+
 impl Feature {
     /// The column holding the feature (snake_case).
     pub fn column(&self) -> String {
@@ -146,13 +176,36 @@ impl Feature {
                 ]
             }
             Feature::Age | Feature::Covered(_) => vec![],
-            Feature::MonthlyDrugs { .. } => {
+            Feature::MonthlyDrugs {
+                routes,
+                unit,
+                window,
+            } => {
+                // The count depends on window, routes and unit, like the column name: the
+                // default (当該年度, 内服, 成分) keeps the plain header, any other says them.
                 let c = self.column();
+                let default = *window == Window::FY
+                    && routes.iter().eq([Route::Oral].iter())
+                    && *unit == DrugUnit::Yj7;
+                let suffix = if default {
+                    String::new()
+                } else {
+                    let r: Vec<&str> = routes.iter().map(|r| r.label_ja()).collect();
+                    let u = match unit {
+                        DrugUnit::Yj7 => "成分",
+                        DrugUnit::Yj => "製品規格",
+                        DrugUnit::DrugCode => "医薬品コード",
+                    };
+                    format!("（{}、{}、{u}）", window.label_ja(), r.join("・"))
+                };
                 vec![
-                    (c.clone(), evidence::MAX_MONTHLY_DRUGS.into()),
+                    (
+                        c.clone(),
+                        format!("{}{suffix}", evidence::MAX_MONTHLY_DRUGS),
+                    ),
                     (
                         format!("{c}_month"),
-                        evidence::MAX_MONTHLY_DRUGS_MONTH.into(),
+                        format!("{}{suffix}", evidence::MAX_MONTHLY_DRUGS_MONTH),
                     ),
                 ]
             }
@@ -182,10 +235,10 @@ impl Feature {
                 Event::Drug {
                     class,
                     options,
-                    kinds,
+                    kinds: _,
                 } => {
-                    let t = drug_tag(class, options, kinds);
-                    let ja = class_name_ja(class);
+                    let t = evidence_tag(class, options);
+                    let ja = drug_subject_ja(class, options);
                     vec![
                         (
                             format!("last_{t}_month"),
@@ -572,10 +625,7 @@ impl DrugFeature {
         drug_classes: &BTreeMap<String, DrugClass>,
         evidence_done: &mut BTreeSet<String>,
     ) -> PolarsResult<Option<Expr>> {
-        let last = format!(
-            "last_{}_packed",
-            drug_tag(&self.class, &self.options, &self.kinds)
-        );
+        let last = format!("last_{}_packed", evidence_tag(&self.class, &self.options));
         if !evidence_done.insert(last.clone()) {
             return Ok(None);
         }
@@ -1302,14 +1352,9 @@ impl Builder<'_> {
         // Last-prescription months from the packed drug evidence.
         let packed_drugs: BTreeSet<String> = self
             .requested(|f| match f {
-                Feature::Exists(
-                    Event::Drug {
-                        class,
-                        options,
-                        kinds,
-                    },
-                    _,
-                ) => Some(drug_tag(class, options, kinds)),
+                Feature::Exists(Event::Drug { class, options, .. }, _) => {
+                    Some(evidence_tag(class, options))
+                }
                 _ => None,
             })
             .into_iter()
@@ -1353,15 +1398,8 @@ pub fn add_name_evidence(
     let mut wanted: Vec<(String, String, &str, usize)> = Vec::new(); // (packed, name, kind, width)
     for f in features {
         match f {
-            Feature::Exists(
-                Event::Drug {
-                    class,
-                    options,
-                    kinds,
-                },
-                _,
-            ) => {
-                let t = drug_tag(class, options, kinds);
+            Feature::Exists(Event::Drug { class, options, .. }, _) => {
+                let t = evidence_tag(class, options);
                 let w = (
                     format!("last_{t}_packed"),
                     format!("last_{t}_name"),
@@ -1410,4 +1448,108 @@ pub fn add_name_evidence(
         out = out.left_join(found, col("person_id"), col("person_id"));
     }
     out.collect()
+}
+
+#[cfg(test)]
+mod evidence_header_tests {
+    use super::*;
+
+    fn drug(
+        class: &str,
+        options: &[(&str, bool)],
+        kinds: Option<&[ClaimKind]>,
+        w: &str,
+    ) -> Feature {
+        Feature::Exists(
+            Event::Drug {
+                class: class.into(),
+                options: options.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                kinds: kinds.map(|k| k.iter().copied().collect()),
+            },
+            Window::parse(w).unwrap(),
+        )
+    }
+
+    fn monthly(routes: &[Route], unit: DrugUnit, w: &str) -> Feature {
+        Feature::MonthlyDrugs {
+            routes: routes.iter().copied().collect(),
+            unit,
+            window: Window::parse(w).unwrap(),
+        }
+    }
+
+    /// R06 looks for drugs on 医科・調剤・DPC claims in the FY, R07 on any claim in FY-3..FY-1
+    /// and in the FY; their evidence is the same last prescription of the class, so it is
+    /// one column with one header. Columns that differ (options, counting window) have
+    /// headers that say how.
+    #[test]
+    fn evidence_headers_are_unique_and_say_what_differs() {
+        let r06 = [
+            ClaimKind::Inpatient,
+            ClaimKind::Outpatient,
+            ClaimKind::Pharmacy,
+            ClaimKind::Dpc,
+        ];
+        let features = [
+            drug("diabetes", &[], Some(&r06), "FY"),
+            drug("diabetes", &[], None, "FY-3..FY-1"),
+            drug("diabetes", &[], None, "FY"),
+            drug("hypertension", &[], Some(&r06), "FY"),
+            drug("hypertension", &[], None, "FY-3..FY-1"),
+            drug("hypnotic", &[("etizolam", false)], None, "FY"),
+            drug("hypnotic", &[("etizolam", true)], None, "FY"),
+            drug("hypnotic", &[], None, "FY"),
+            monthly(&[Route::Oral], DrugUnit::Yj7, "FY"),
+            monthly(&[Route::Oral], DrugUnit::Yj7, "FY-1"),
+            monthly(&[Route::Oral, Route::AsNeeded], DrugUnit::Yj, "FY"),
+            Feature::Exists(Event::Claim(ClaimKind::visits().collect()), Window::FY),
+            Feature::Exists(
+                Event::Claim([ClaimKind::Dental].into_iter().collect()),
+                Window::FY,
+            ),
+            Feature::Checkup("hba1c".into()),
+            Feature::Checkup("sbp".into()),
+            Feature::Questionnaire(6),
+        ];
+        let mut by_name: BTreeMap<String, String> = BTreeMap::new();
+        for f in &features {
+            for (name, header) in f.evidence() {
+                if let Some(h) = by_name.insert(name.clone(), header.clone()) {
+                    assert_eq!(h, header, "{name} has two headers");
+                }
+            }
+        }
+        let mut headers: Vec<&String> = by_name.values().collect();
+        headers.sort();
+        let n = headers.len();
+        headers.dedup();
+        assert_eq!(headers.len(), n, "two columns share a header: {by_name:#?}");
+
+        let get = |name: &str| by_name.get(name).map(String::as_str);
+        assert_eq!(get("last_diabetes_month"), Some("最終処方月（糖尿病用薬）"));
+        assert_eq!(get("last_diabetes_name"), Some("最終処方薬（糖尿病用薬）"));
+        assert_eq!(get("last_hypertension_month"), Some("最終処方月（降圧薬）"));
+        assert_eq!(
+            get("last_diabetes_on_inpatient_outpatient_pharmacy_dpc_month"),
+            None
+        );
+        assert_eq!(get("last_hypnotic_month"), Some("最終処方月（睡眠薬）"));
+        assert_eq!(
+            get("last_hypnotic_etizolam_off_month"),
+            Some("最終処方月（睡眠薬、エチゾラム（デパス等）を睡眠薬に含める: 含めない）")
+        );
+        assert_eq!(
+            get("last_hypnotic_etizolam_name"),
+            Some("最終処方薬（睡眠薬、エチゾラム（デパス等）を睡眠薬に含める: 含める）")
+        );
+        assert_eq!(get("max_monthly_drugs_fy"), Some("最大薬剤数（1か月）"));
+        assert_eq!(
+            get("max_monthly_drugs_m1_month"),
+            Some("最大薬剤数の診療年月（前年度、内服、成分）")
+        );
+        assert_eq!(
+            get("max_monthly_drugs_oral_as_needed_yj_fy"),
+            Some("最大薬剤数（1か月）（当該年度、内服・頓服、製品規格）")
+        );
+    }
 }

@@ -43,7 +43,10 @@ pub use export::{ExportError, ExportOptions, ExportSummary, export};
 pub use inputs::Input;
 pub use issues::IssueLog;
 pub use output::Output;
-pub use pseudonym::{IdKey, KeyError, MIN_KEY_BYTES, insurer_key, normalise, normalise_number};
+pub use pseudonym::{
+    IdKey, KeyError, KeyProblem, MAX_KEY_FILE_BYTES, MIN_KEY_BYTES, MIN_RAW_KEY_BYTES, insurer_key,
+    normalise, normalise_number,
+};
 pub use receipts::ReceiptIngest;
 pub use register::{CARE_D1, CARE_H1, CERTIFICATIONS_LAYOUT, FieldDef, PERSONS_LAYOUT};
 pub use run::{IngestError, IngestOptions, IngestProgress, IngestSummary, run};

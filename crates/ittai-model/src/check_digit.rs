@@ -22,7 +22,10 @@ pub fn municipality_check_digit(five: &str) -> Option<u8> {
 /// True when `code` is a 6-digit 全国地方公共団体コード with a correct check digit.
 pub fn is_valid_municipality_code(code: &str) -> bool {
     code.len() == 6
-        && municipality_check_digit(&code[..5]).is_some_and(|c| code.as_bytes()[5] == b'0' + c)
+        && code
+            .get(..5)
+            .and_then(municipality_check_digit)
+            .is_some_and(|c| code.as_bytes()[5] == b'0' + c)
 }
 
 /// Check digit of the 2-1 weighted modulus-10 scheme used by 保険者番号 and
@@ -61,7 +64,10 @@ pub fn insurer_check_digit(seven: &str) -> Option<u8> {
 /// True when `code` is an 8-digit 保険者番号 with a correct 検証番号.
 pub fn is_valid_insurer_number(code: &str) -> bool {
     code.len() == 8
-        && insurer_check_digit(&code[..7]).is_some_and(|c| code.as_bytes()[7] == b'0' + c)
+        && code
+            .get(..7)
+            .and_then(insurer_check_digit)
+            .is_some_and(|c| code.as_bytes()[7] == b'0' + c)
 }
 
 /// The 8-digit 後期高齢者医療 insurer number of a municipality: 法別番号 39, the 2-digit
@@ -69,7 +75,10 @@ pub fn is_valid_insurer_number(code: &str) -> bool {
 /// `None` when `municipality_code` does not start with 5 digits.
 pub fn late_elderly_insurer_number(municipality_code: &str) -> Option<String> {
     let five = municipality_code.get(..5)?;
-    let seven = format!("39{}{}", &five[..2], &five[2..]);
+    if !five.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let seven = format!("39{five}");
     let c = insurer_check_digit(&seven)?;
     Some(format!("{seven}{c}"))
 }
@@ -77,6 +86,22 @@ pub fn late_elderly_insurer_number(municipality_code: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Text that is not ASCII digits is invalid, never a panic: these cut a character in
+    /// the middle when sliced by byte (東 is three bytes in UTF-8).
+    #[test]
+    fn multibyte_codes_are_invalid_not_a_panic() {
+        assert!(!is_valid_municipality_code("東京")); // 6 bytes
+        assert!(!is_valid_municipality_code("1234é")); // 6 bytes, é across byte 5
+        assert!(!is_valid_insurer_number("東京ab")); // 8 bytes
+        assert!(!is_valid_insurer_number("123456é")); // 8 bytes, é across byte 7
+        assert_eq!(late_elderly_insurer_number("東ab12"), None);
+        assert_eq!(late_elderly_insurer_number("ab東"), None);
+        assert_eq!(
+            late_elderly_insurer_number("31201"),
+            Some("39312012".into())
+        );
+    }
 
     #[test]
     fn municipality_examples() {

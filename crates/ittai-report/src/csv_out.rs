@@ -3,13 +3,18 @@
 //! Excel on Japanese Windows reads a CSV without a byte-order mark as Shift_JIS (CP932),
 //! so UTF-8 files start with the BOM `EF BB BF`. Shift_JIS output is offered for older
 //! systems; characters CP932 cannot represent are replaced by `?` and counted.
+//!
+//! Text cells that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, TAB, CR at
+//! the start) are written with a leading `'` ([`neutralise_cell`], docs/reference/privacy.md);
+//! numbers and dates are written as they are.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
-use ittai_dataset::atomic::{AtomicFile, Visibility};
+use ittai_dataset::atomic::{AtomicFile, Visibility, neutralise_cell};
 
-use ittai_dataset::Table;
+use ittai_dataset::{Cells, Table};
 
 /// Text encoding of a CSV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +35,9 @@ pub enum Headers {
 }
 
 /// Writes `table` to `path` atomically. Returns the number of characters that had to be
-/// replaced by `?` (Shift_JIS only; always 0 for UTF-8).
+/// replaced by `?` (Shift_JIS only; always 0 for UTF-8). Text cells pass through
+/// [`neutralise_cell`] (in both encodings); Int, Float and Date cells do not, so `-5` stays
+/// a number.
 ///
 /// # Errors
 /// I/O errors.
@@ -56,8 +63,21 @@ pub fn write_csv(
             .collect();
         w.write_record(&head).map_err(std::io::Error::other)?;
         for i in 0..table.rows() {
-            w.write_record(table.columns.iter().map(|c| c.cells.text(i)))
-                .map_err(std::io::Error::other)?;
+            w.write_record(table.columns.iter().map(|c| {
+                let cell = c.cells.text(i);
+                match &c.cells {
+                    Cells::Text(_) => {
+                        // Only a neutralised cell is a new string; the rest are moved.
+                        let changed = match neutralise_cell(&cell) {
+                            Cow::Owned(s) => Some(s),
+                            Cow::Borrowed(_) => None,
+                        };
+                        changed.unwrap_or(cell)
+                    }
+                    Cells::Int(_) | Cells::Float(_) | Cells::Date(_) => cell,
+                }
+            }))
+            .map_err(std::io::Error::other)?;
         }
         w.flush()?;
     }
@@ -110,7 +130,6 @@ pub fn to_shift_jis(text: &str) -> (Vec<u8>, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ittai_dataset::Cells;
 
     fn sample() -> Table {
         let mut t = Table::default();
@@ -167,6 +186,48 @@ mod tests {
         assert!(s.starts_with("被保険者ID（仮名）,BMI,要介護度\r\n"));
         // "要" is 0x97 0x76 in CP932.
         assert!(b.windows(2).any(|w| w == [0x97, 0x76]));
+    }
+
+    /// Text cells that Excel would read as a formula get a leading `'` in both encodings;
+    /// numbers, even negative ones, and harmless text do not.
+    #[test]
+    fn formula_text_cells_are_neutralised_numbers_are_not() {
+        let mut t = Table::default();
+        for (name, cell) in [
+            ("c1", "=SUM(A1)"),
+            ("c2", "-1"),
+            ("c3", "@x"),
+            ("c4", "+1"),
+            ("c5", "a=b"),
+        ] {
+            t.push(name, name, Cells::Text(vec![Some(cell.into())]));
+        }
+        t.push("c6", "c6", Cells::Int(vec![Some(-5)]));
+        t.push("c7", "c7", Cells::Float(vec![Some(-0.5)]));
+        let want = "c1,c2,c3,c4,c5,c6,c7\r\n'=SUM(A1),'-1,'@x,'+1,a=b,-5,-0.5\r\n";
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("u.csv");
+        write_csv(
+            &t,
+            &p,
+            CsvEncoding::Utf8Bom,
+            Headers::Japanese,
+            Visibility::Private,
+        )
+        .unwrap();
+        let b = std::fs::read(&p).unwrap();
+        assert_eq!(&b[..3], b"\xEF\xBB\xBF");
+        assert_eq!(std::str::from_utf8(&b[3..]).unwrap(), want);
+        let p = dir.path().join("s.csv");
+        write_csv(
+            &t,
+            &p,
+            CsvEncoding::ShiftJis,
+            Headers::Japanese,
+            Visibility::Private,
+        )
+        .unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), want.as_bytes());
     }
 
     #[test]

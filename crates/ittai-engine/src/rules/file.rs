@@ -56,7 +56,7 @@ pub struct Param {
 #[serde(deny_unknown_fields)]
 struct RawRule {
     id: Spanned<String>,
-    key: String,
+    key: Spanned<String>,
     name_ja: String,
     name_en: String,
     purpose_ja: String,
@@ -842,6 +842,29 @@ pub fn parse_rule(
             message: msg,
         }
     })?;
+    // `id` and `key` become part of output file names (`targets/R03_polypharmacy.csv`):
+    // plain names only, so that a rule file cannot write outside the output directory.
+    for (what, v, allowed) in [
+        ("id", &raw.id, "letters, digits or _ (e.g. R01)"),
+        (
+            "key",
+            &raw.key,
+            "letters, digits, _ or - (e.g. polypharmacy)",
+        ),
+    ] {
+        let dash_ok = what == "key";
+        if !is_plain_name(v.get_ref(), dash_ok) {
+            return Err(RuleError {
+                file: origin.to_string(),
+                line: line_of(text, v.span().start),
+                key: what.to_string(),
+                message: format!(
+                    "expected 1–{MAX_NAME_LEN} ASCII {allowed}: the {what} is part of output file names; found {:?}",
+                    v.get_ref()
+                ),
+            });
+        }
+    }
     let mut typed_overrides = BTreeMap::new();
     for (name, text_value) in overrides {
         let Some(p) = raw.params.get(name) else {
@@ -875,13 +898,6 @@ pub fn parse_rule(
     };
     let condition = ctx.node(&raw.condition)?;
     let id = raw.id.get_ref().clone();
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return ctx.err(
-            raw.id.span(),
-            "id",
-            "expected letters, digits or _ (e.g. R01)",
-        );
-    }
     let mut params = BTreeMap::new();
     for (k, p) in &raw.params {
         let mut p = p.get_ref().clone();
@@ -892,7 +908,7 @@ pub fn parse_rule(
     }
     Ok(Rule {
         id,
-        key: raw.key,
+        key: raw.key.into_inner(),
         name_ja: raw.name_ja,
         name_en: raw.name_en,
         purpose_ja: raw.purpose_ja,
@@ -903,6 +919,19 @@ pub fn parse_rule(
         origin: origin.to_string(),
         text: text.to_string(),
     })
+}
+
+/// Longest rule `id` or `key`.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// True for a rule `id` or `key` that can be part of a file name: 1–[`MAX_NAME_LEN`] ASCII
+/// letters, digits and `_` (and `-` when `dash` is true). No `.`, `/`, `\` or spaces, so
+/// no `..`, no path and no hidden file.
+pub fn is_plain_name(s: &str, dash: bool) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_NAME_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || (dash && b == b'-'))
 }
 
 /// Converts `--set` text to the type of the parameter's default.
@@ -1086,4 +1115,69 @@ pub fn load_rules(
     }
     rules.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(rules)
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Rule, RuleError> {
+        parse_rule(
+            text,
+            "x.toml",
+            &BTreeMap::new(),
+            &ittai_model::classes::default_drug_classes(),
+            &ittai_model::classes::default_disease_classes(),
+        )
+    }
+
+    /// A rule file with `id` and `key` on lines 1 and 2.
+    fn rule(id: &str, key: &str) -> String {
+        format!(
+            "id = {id:?}\nkey = {key:?}\nname_ja = \"x\"\nname_en = \"x\"\npurpose_ja = \"x\"\ncitation = \"x\"\n\n[condition]\nage = true\nop = \">=\"\nvalue = 75\n"
+        )
+    }
+
+    /// The key becomes part of an output file name: a path in it is refused, naming the
+    /// key and its line.
+    #[test]
+    fn a_key_that_is_a_path_is_refused() {
+        let e = parse(&rule("R99", "../../x")).unwrap_err();
+        assert_eq!(
+            (e.file.as_str(), e.line, e.key.as_str()),
+            ("x.toml", 2, "key")
+        );
+        assert!(e.message.contains("\"../../x\""), "{e}");
+        let (k65, r65) = ("k".repeat(65), "R".repeat(65));
+        for bad in [
+            "",
+            "a/b",
+            "a\\b",
+            ".hidden",
+            "a b",
+            "ポリファーマシー",
+            k65.as_str(),
+        ] {
+            let e = parse(&rule("R99", bad)).unwrap_err();
+            assert_eq!((e.line, e.key.as_str()), (2, "key"), "{bad:?}: {e}");
+        }
+        for bad in ["../R01", "R-01", "", r65.as_str()] {
+            let e = parse(&rule(bad, "ok")).unwrap_err();
+            assert_eq!((e.line, e.key.as_str()), (1, "id"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn plain_keys_pass() {
+        let k64 = "k".repeat(64);
+        for key in ["polypharmacy", "poor_control", "my-rule-2", k64.as_str()] {
+            let r = parse(&rule("R99", key)).unwrap();
+            assert_eq!(r.key, key);
+            assert_eq!(r.id, "R99");
+        }
+        // Every built-in rule passes.
+        for (name, text) in BUILT_IN {
+            parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
 }
