@@ -16,6 +16,7 @@ use ittai_engine::{default_headers, to_table, write_parquet};
 use ittai_model::FiscalYear;
 use ittai_report::{Headers, write_csv, write_xlsx};
 
+use crate::cmd_check_output::{self, OutputFile};
 use crate::{cmd_indicators, prepare, sample, ui};
 
 /// Run the ten extraction rules and write target lists, attrition and a manifest.
@@ -23,6 +24,11 @@ use crate::{cmd_indicators, prepare, sample, ui};
 /// With no options it runs every rule on the embedded sample data for its latest fiscal
 /// year and writes `out/`. Target lists are personal data: they are written readable by
 /// you only.
+///
+/// manifest.json, written last, lists every file of the run with its size and SHA-256
+/// (`ittai check-output` compares them); files an earlier run wrote into the same folder
+/// and this run did not write again (other --only or --format choices) are removed, and
+/// so are temporary files left by a run that was stopped.
 ///
 /// Examples:
 ///   ittai run
@@ -123,6 +129,21 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Some(d) => d.clone(),
         None => sample::default_data_dir()?,
     };
+    // What an earlier run left: its list of outputs (to remove what this run does not
+    // write again) and the temporary files of a run that was killed.
+    let previous = cmd_check_output::previous_outputs(&a.out);
+    let swept = ittai_dataset::atomic::sweep_temp_files(&a.out).with_context(|| {
+        format!(
+            "removing temporary files left by an earlier run in {}",
+            a.out.display()
+        )
+    })?;
+    if !swept.is_empty() {
+        eprintln!(
+            "note: removed {} temporary file(s) left by an earlier run that was stopped",
+            swept.len()
+        );
+    }
     let t = Instant::now();
     let rules = LoadOptions {
         dir: a.rules.clone(),
@@ -160,7 +181,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     let t = Instant::now();
     let pb = ui::spinner("writing target lists");
-    let mut outputs = write_lists(&a.out, formats, encoding, &result)?;
+    let mut outputs = Vec::new();
+    if job.prepared.rejects.starts_with(&a.out) && job.prepared.rejects.is_file() {
+        outputs.push(job.prepared.rejects.clone());
+    }
+    outputs.extend(write_lists(&a.out, formats, encoding, &result)?);
     pb.finish_and_clear();
     timings.push(("write".into(), t.elapsed().as_secs_f64()));
 
@@ -189,10 +214,37 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         timings.push(("indicators".into(), t.elapsed().as_secs_f64()));
         indicator_set = Some(set);
     }
+
+    // Every output with its size and hash; then what the previous run wrote and this one
+    // did not goes, so that nothing stale is left as if current; the manifest comes last.
+    let t = Instant::now();
+    let recorded = outputs
+        .iter()
+        .map(|p| OutputFile::record(&a.out, p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (removed, failed) = cmd_check_output::remove_stale(&a.out, &previous, &recorded);
+    if !removed.is_empty() {
+        eprintln!(
+            "removed {} file(s) an earlier run wrote and this run did not: {}",
+            removed.len(),
+            removed
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for (p, e) in &failed {
+        eprintln!(
+            "warning: could not remove {} left by an earlier run ({e}); it is not part of this run's outputs",
+            a.out.join(p).display()
+        );
+    }
+    timings.push(("hash".into(), t.elapsed().as_secs_f64()));
     timings.push(("total".into(), started.elapsed().as_secs_f64()));
 
     let manifest = Manifest::new(
-        &a, &data, &job, fy, reference, &result, unresolved, &timings, &outputs,
+        &a, &data, &job, fy, reference, &result, unresolved, &timings, &recorded,
     );
     let mp = a.out.join("manifest.json");
     write_atomic(
@@ -436,7 +488,7 @@ struct Manifest {
     fy: i32,
     inputs: Vec<ManifestInput>,
     inputs_sha256: String,
-    outputs: Vec<String>,
+    outputs: Vec<OutputFile>,
     population: u64,
     reference_date: String,
     rejects: ManifestRejects,
@@ -492,7 +544,7 @@ impl Manifest {
         result: &ittai_engine::RunResult,
         unresolved: u64,
         timings: &[(String, f64)],
-        outputs: &[PathBuf],
+        outputs: &[OutputFile],
     ) -> Manifest {
         let prepared = &job.prepared;
         let inputs = prepared
@@ -540,7 +592,7 @@ impl Manifest {
             fy: fy.0,
             inputs,
             inputs_sha256: prepared.hashes.combined.clone(),
-            outputs: outputs.iter().map(|p| p.display().to_string()).collect(),
+            outputs: outputs.to_vec(),
             population: result.population,
             reference_date: reference.to_string(),
             rejects: ManifestRejects {

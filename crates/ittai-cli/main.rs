@@ -4,6 +4,7 @@
 //! This file holds the command line (clap); each subcommand lives in its own module and
 //! calls one entry point of a library crate.
 
+mod cmd_check_output;
 mod cmd_indicators;
 mod cmd_ingest;
 mod cmd_profile;
@@ -35,6 +36,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 ///   ittai ingest --id-key-file KEY --uke DIR --kenshin ZIP --persons CSV --out DIR
 ///                                   read the national standard formats → a dataset
 ///   ittai validate DIR              check a dataset against the contract
+///   ittai check-output              check that out/ is whole and current (manifest)
 ///   ittai synth --persons 100000 --seed 1 --out DIR
 ///                                   generate a synthetic union for testing
 #[derive(Debug, Parser)]
@@ -62,6 +64,8 @@ enum Command {
     Synth(cmd_synth::Args),
     /// Check a dataset against the contract; write rejects — データ検証.
     Validate(cmd_validate::Args),
+    /// Check that an output folder is whole and current, as its manifest records — 出力の確認.
+    CheckOutput(cmd_check_output::Args),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::Profile(a) => cmd_profile::run(a),
         Command::Synth(a) => cmd_synth::run(a),
         Command::Validate(a) => cmd_validate::run(a),
+        Command::CheckOutput(a) => cmd_check_output::run(a),
     };
     match result {
         Ok(code) => code,

@@ -199,3 +199,134 @@ fn a_rule_key_that_is_a_path_is_refused() {
     );
     assert!(!out.join("targets").exists(), "no list written");
 }
+
+/// `ittai run ARGS --no-indicators --out OUT` on the sample data; panics when it fails.
+fn run_quick(out: &std::path::Path, args: &[&str]) {
+    let o = ittai()
+        .arg("run")
+        .args(args)
+        .args(["--no-indicators", "--out"])
+        .arg(out)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "ittai run {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `ittai check-output OUT`: its exit code and what it printed (stdout and stderr).
+fn check_output(out: &std::path::Path) -> (Option<i32>, String) {
+    let o = ittai().arg("check-output").arg(out).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.code(), text)
+}
+
+/// A second run into the same folder with other `--only`/`--format` choices removes the
+/// files of the first that it does not write again, so nothing stale is left as if
+/// current; the manifest lists each output with its size and SHA-256, and
+/// `ittai check-output` finds the folder whole and current.
+#[test]
+fn a_narrower_rerun_removes_the_earlier_runs_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run_quick(&out, &[]);
+    for f in [
+        "targets/R01_undernutrition.csv",
+        "targets/R01_undernutrition.parquet",
+        "targets.xlsx",
+        "targets_all.parquet",
+    ] {
+        assert!(out.join(f).is_file(), "{f} written by the first run");
+    }
+    let (code, text) = check_output(&out);
+    assert_eq!(code, Some(0), "{text}");
+
+    run_quick(&out, &["--only", "R03", "--format", "csv"]);
+    for f in [
+        "targets/R01_undernutrition.csv",
+        "targets/R01_undernutrition.parquet",
+        "targets/R03_polypharmacy.parquet",
+        "targets.xlsx",
+        "targets_all.parquet",
+        "attrition.parquet",
+    ] {
+        assert!(!out.join(f).exists(), "{f} left by the first run");
+    }
+    for f in [
+        "targets/R03_polypharmacy.csv",
+        "targets_all.csv",
+        "attrition.csv",
+    ] {
+        assert!(out.join(f).is_file(), "{f} written by the second run");
+    }
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let outputs = m["outputs"].as_array().unwrap();
+    let paths: Vec<&str> = outputs
+        .iter()
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"targets/R03_polypharmacy.csv"), "{paths:?}");
+    assert!(!paths.iter().any(|p| p.contains("R01")), "{paths:?}");
+    for o in outputs {
+        let p = out.join(o["path"].as_str().unwrap());
+        assert_eq!(o["sha256"], ittai_dataset::sha256_file(&p).unwrap());
+        assert_eq!(
+            o["bytes"].as_u64().unwrap(),
+            std::fs::metadata(&p).unwrap().len()
+        );
+    }
+    let (code, text) = check_output(&out);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+/// `ittai check-output` exits 1 and names each problem: a listed file changed (same size,
+/// other content), a listed file missing, and a file in targets/ the run did not write.
+#[test]
+fn check_output_names_changed_missing_and_stray_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run_quick(&out, &["--only", "R03", "--format", "csv"]);
+    let list = out.join("targets/R03_polypharmacy.csv");
+    let mut b = std::fs::read(&list).unwrap();
+    let last = b.len() - 2;
+    b[last] = if b[last] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&list, &b).unwrap();
+    std::fs::remove_file(out.join("attrition.csv")).unwrap();
+    std::fs::write(out.join("targets/old.csv"), "x\n").unwrap();
+    let (code, text) = check_output(&out);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("changed: targets/R03_polypharmacy.csv"),
+        "{text}"
+    );
+    assert!(text.contains("missing: attrition.csv"), "{text}");
+    assert!(
+        text.contains("not from this run: targets/old.csv"),
+        "{text}"
+    );
+}
+
+/// A temporary file of an atomic write left by a run that was killed (`.ittai-XXXXXX.tmp`,
+/// see `ittai_dataset::atomic`) is removed by the next run; other files are kept.
+#[test]
+fn a_run_sweeps_temporary_files_left_by_a_killed_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("targets")).unwrap();
+    let tmp = out.join("targets/.ittai-xyz123.tmp");
+    std::fs::write(&tmp, "half a list").unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    run_quick(&out, &["--only", "R03", "--format", "csv"]);
+    assert!(!tmp.exists(), "temporary file swept");
+    assert!(out.join("notes.txt").is_file(), "other files kept");
+    let (code, text) = check_output(&out);
+    assert_eq!(code, Some(0), "{text}");
+}

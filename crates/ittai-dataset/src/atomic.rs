@@ -8,6 +8,57 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
+/// How the name of an [`AtomicFile`]'s temporary file begins: `.ittai-`, then random
+/// characters, then [`TEMP_SUFFIX`] (`.ittai-a1B2c3.tmp`).
+pub const TEMP_PREFIX: &str = ".ittai-";
+/// How the name of an [`AtomicFile`]'s temporary file ends.
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// True for a file name an [`AtomicFile`] gives its temporary file: [`TEMP_PREFIX`], at
+/// least one character, [`TEMP_SUFFIX`].
+pub fn is_temp_name(name: &str) -> bool {
+    name.len() > TEMP_PREFIX.len() + TEMP_SUFFIX.len()
+        && name.starts_with(TEMP_PREFIX)
+        && name.ends_with(TEMP_SUFFIX)
+}
+
+/// Removes the temporary files of [`AtomicFile`]s that were never committed nor dropped —
+/// left by a run that was killed or lost power — from `dir` and its subfolders (symbolic
+/// links are not followed). Returns the files removed. A missing `dir` is no error.
+///
+/// Call it only when no other process is writing into `dir`: it would remove that
+/// process's files in progress too.
+///
+/// # Errors
+/// I/O errors reading a folder or removing a file.
+pub fn sweep_temp_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = match fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if kind.is_file() && entry.file_name().to_str().is_some_and(is_temp_name) {
+                let p = entry.path();
+                match fs::remove_file(&p) {
+                    Ok(()) => removed.push(p),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
 /// Who may read a file we write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
@@ -38,8 +89,8 @@ impl AtomicFile {
         };
         fs::create_dir_all(&dir)?;
         let tmp = tempfile::Builder::new()
-            .prefix(".ittai-")
-            .suffix(".tmp")
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
             .tempfile_in(&dir)?;
         Ok(Self {
             inner: BufWriter::with_capacity(1 << 20, tmp),
@@ -184,6 +235,38 @@ mod tests {
             fs::read_dir(dir.path()).unwrap().count(),
             1,
             "temp file removed"
+        );
+    }
+
+    #[test]
+    fn temp_files_are_named_for_the_sweep_and_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("targets");
+        let f = AtomicFile::create(&sub.join("a.csv"), Visibility::Shared).unwrap();
+        let name = f
+            .inner
+            .get_ref()
+            .path()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(is_temp_name(&name), "{name}");
+        std::mem::forget(f); // a killed run: the temporary file stays
+        fs::write(sub.join("keep.csv"), b"x").unwrap();
+        fs::write(sub.join(".ittai-.tmp"), b"x").unwrap();
+        fs::write(dir.path().join(".ittai-xyz123.tmp"), b"x").unwrap();
+        let removed = sweep_temp_files(dir.path()).unwrap();
+        assert_eq!(removed.len(), 2, "{removed:?}");
+        assert!(!sub.join(&name).exists());
+        assert!(!dir.path().join(".ittai-xyz123.tmp").exists());
+        assert!(sub.join("keep.csv").exists());
+        assert!(sub.join(".ittai-.tmp").exists(), "not the pattern");
+        assert!(
+            sweep_temp_files(&dir.path().join("none"))
+                .unwrap()
+                .is_empty()
         );
     }
 
