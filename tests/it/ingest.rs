@@ -49,6 +49,242 @@ fn unexpected(s: &IngestSummary, allowed: &[&str]) -> Vec<String> {
         .collect()
 }
 
+// ------------------------------------------------------------------ no raw identifiers
+
+/// The 氏名 (RE field 5) and 被保険者番号 (HO field 4) of every receipt in the ORCA
+/// fixture, read from the files: the positions are those of `start_receipt` and
+/// `insurer_record` in crates/ittai-ingest/src/uke/read.rs (1-based fields).
+fn orca_identifiers() -> Vec<String> {
+    let dir = root().join("tests/fixtures/uke_orca");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), HAND_COUNTS.len(), "{files:?}");
+    let (mut names, mut numbers) = (BTreeSet::new(), BTreeSet::new());
+    for p in &files {
+        let text = std::fs::read_to_string(p).unwrap();
+        for line in text.lines() {
+            let f: Vec<&str> = line.split(',').collect();
+            let field = |pos: usize| f.get(pos - 1).map_or("", |x| x.trim()).to_string();
+            match f[0] {
+                "RE" => names.insert(field(5)),
+                "HO" => numbers.insert(field(4)),
+                _ => false,
+            };
+        }
+    }
+    names.remove("");
+    numbers.remove("");
+    // kokuho_201811.csv lines 18–19: RE,3,1116,43011,仮予約,… and HO,  061234,１０−２３,１１３４,…
+    assert!(names.contains("仮予約"), "{names:?}");
+    assert!(numbers.contains("１１３４"), "{numbers:?}");
+    assert!(
+        names.len() > 50 && numbers.len() > 10,
+        "{names:?} {numbers:?}"
+    );
+    names.into_iter().chain(numbers).collect()
+}
+
+/// [`assert_no_raw_identifiers`] with every name and number of the ORCA fixture.
+fn assert_no_orca_identifiers(dir: &Path) {
+    let raw = orca_identifiers();
+    assert_no_raw_identifiers(dir, &raw.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+/// `s` with full-width ASCII (U+FF01–FF5E) and the ideographic space made ASCII.
+fn narrow(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap(),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// `s` with printable ASCII made full-width.
+fn widen(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap(),
+            ' ' => '\u{3000}',
+            c => c,
+        })
+        .collect()
+}
+
+/// The forms a raw value could be written in: as read, in ASCII, in full width, and for a
+/// number also without its leading zeros (both widths).
+fn raw_forms(raw: &str) -> Vec<String> {
+    let raw = raw.trim();
+    let ascii = narrow(raw);
+    let mut v = vec![raw.to_string(), ascii.clone(), widen(&ascii)];
+    if !ascii.is_empty() && ascii.bytes().all(|b| b.is_ascii_digit()) {
+        let t = ascii.trim_start_matches('0');
+        let t = if t.is_empty() { "0" } else { t };
+        v.push(t.to_string());
+        v.push(widen(t));
+    }
+    v.retain(|x| !x.is_empty());
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The first form of `forms` that `text` shows. A form with a character outside ASCII
+/// (kanji, kana, full-width digits: nothing ittai writes itself) counts anywhere in the
+/// text. An ASCII form of 4 or more characters counts where it is not part of a longer
+/// run of letters and digits (`1134` in `x-1134`, not in a hex digest). A shorter ASCII
+/// form (`7`, `07`, `10`) cannot be told from a line number, a field number or a count,
+/// so it counts only as a whole cell of a dataset table (`cell`), where no column holds
+/// such a short value.
+fn shown<'a>(text: &str, forms: &'a BTreeSet<String>, cell: bool) -> Option<&'a str> {
+    let alnum_at = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    forms
+        .iter()
+        .find(|f| {
+            if !f.is_ascii() {
+                text.contains(f.as_str())
+            } else if f.len() >= 4 {
+                text.match_indices(f.as_str()).any(|(i, _)| {
+                    !alnum_at(text[..i].chars().next_back())
+                        && !alnum_at(text[i + f.len()..].chars().next())
+                })
+            } else {
+                cell && text.trim() == f.as_str()
+            }
+        })
+        .map(String::as_str)
+}
+
+/// The values of a string column, or `None` for another type.
+fn string_cells(a: &dyn arrow_array::Array) -> Option<Vec<Option<&str>>> {
+    use arrow_array::{LargeStringArray, StringArray, StringViewArray};
+    let any = arrow_array::Array::as_any(a);
+    if let Some(s) = any.downcast_ref::<StringArray>() {
+        return Some(s.iter().collect());
+    }
+    if let Some(s) = any.downcast_ref::<LargeStringArray>() {
+        return Some(s.iter().collect());
+    }
+    if let Some(s) = any.downcast_ref::<StringViewArray>() {
+        return Some(s.iter().collect());
+    }
+    None
+}
+
+fn json_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| json_strings(x, out)),
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                out.push(k.clone());
+                json_strings(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Asserts that nothing `ittai ingest` wrote to `dir` shows one of the `raw` values (in
+/// any of its [`raw_forms`]): every table decoded (the Parquet pages are compressed, so
+/// their bytes say nothing) and every string cell checked; every cell of the CSV files
+/// (rejects); every string and key of the JSON files (summary); any other file as text.
+/// Every table of the dataset must be there.
+fn assert_no_raw_identifiers(dir: &Path, raw: &[&str]) {
+    use arrow_array::Array as _;
+    assert!(!raw.is_empty(), "no raw values to look for");
+    let forms: BTreeSet<String> = raw.iter().flat_map(|r| raw_forms(r)).collect();
+    assert!(!forms.is_empty());
+    let mut files = Vec::new();
+    files_under(dir, &mut files);
+    files.sort();
+    let mut tables = BTreeSet::new();
+    let mut string_cells_seen = 0usize;
+    for p in &files {
+        let rel = p.strip_prefix(dir).unwrap().display().to_string();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if let Some(table) = name.strip_suffix(".parquet") {
+            assert!(
+                ittai_dataset::table_spec(table).is_some(),
+                "{rel}: not a table of the dataset, cannot be checked"
+            );
+            tables.insert(table.to_string());
+            for b in crate::support::read_batches(p.parent().unwrap(), table) {
+                let schema = b.schema();
+                for (ci, col) in b.columns().iter().enumerate() {
+                    let column = schema.field(ci).name();
+                    let Some(cells) = string_cells(col.as_ref()) else {
+                        let dt = col.data_type();
+                        assert!(
+                            dt.is_numeric()
+                                || dt.is_temporal()
+                                || col.as_any().is::<arrow_array::BooleanArray>()
+                                || col.null_count() == col.len(),
+                            "{rel}: column {column} is {dt:?}, which this check does not read"
+                        );
+                        continue;
+                    };
+                    for (row, v) in cells.into_iter().enumerate() {
+                        let Some(v) = v else { continue };
+                        string_cells_seen += 1;
+                        if let Some(f) = shown(v, &forms, true) {
+                            panic!("{rel}: column {column}, row {row} shows raw {f:?}: {v:?}");
+                        }
+                    }
+                }
+            }
+        } else if name.ends_with(".csv") {
+            let text = std::fs::read_to_string(p).unwrap();
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+            for (i, r) in rdr.records().enumerate() {
+                for v in &r.unwrap() {
+                    if let Some(f) = shown(v, &forms, false) {
+                        panic!("{rel}: record {} shows raw {f:?}: {v:?}", i + 1);
+                    }
+                }
+            }
+        } else if name.ends_with(".json") {
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+            let mut strings = Vec::new();
+            json_strings(&v, &mut strings);
+            for s in &strings {
+                if let Some(f) = shown(s, &forms, false) {
+                    panic!("{rel} shows raw {f:?}: {s:?}");
+                }
+            }
+        } else {
+            let text = std::fs::read_to_string(p)
+                .unwrap_or_else(|e| panic!("{rel}: not text ({e}), cannot be checked"));
+            if let Some(f) = shown(&text, &forms, false) {
+                panic!("{rel} shows raw {f:?}");
+            }
+        }
+    }
+    for t in ittai_dataset::TABLES.iter() {
+        assert!(tables.contains(t.name), "{}: table not written", t.name);
+    }
+    assert!(string_cells_seen > 0, "no string cell was checked");
+}
+
 /// (file, receipts, diagnoses (SY + dental HS), drugs (IY), suspected (SY 8002), claim kind).
 const HAND_COUNTS: &[(&str, u64, u64, u64, usize, u8)] = &[
     ("01.csv", 7, 7, 5, 7, 2),
@@ -103,6 +339,7 @@ fn check_orca_file(file: &Path, name: &str, resolver: &Resolver) {
     );
     assert_eq!(rows::<MedicalClaim>(dir.path()).len() as u64, re);
     assert_eq!(rows::<ClaimDrug>(dir.path()).len() as u64, iy);
+    assert_no_orca_identifiers(dir.path());
 }
 
 #[test]
@@ -171,13 +408,17 @@ fn late_elderly_receipt_keeps_its_insurer_and_pseudonymised_number() {
         c.service_month,
         chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap()
     );
-    for f in std::fs::read_dir(dir.path()).unwrap() {
-        let bytes = std::fs::read(f.unwrap().path()).unwrap();
-        assert!(
-            !bytes.windows("０７".len()).any(|w| w == "０７".as_bytes()),
-            "raw number written"
-        );
-    }
+    // No raw number or name in any decoded table, rejects file or summary (the Parquet
+    // pages are compressed: their bytes cannot be searched).
+    let raw = orca_identifiers();
+    assert!(
+        raw.iter().any(|x| x == "０７"),
+        "this receipt's number is looked for"
+    );
+    assert_no_raw_identifiers(
+        dir.path(),
+        &raw.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
 }
 
 #[test]
@@ -224,6 +465,7 @@ fn codes_resolve_and_the_ones_retired_since_2019_are_named() {
         yj_missing.iter().all(|c| retired.contains(*c)),
         "{yj_missing:?}"
     );
+    assert_no_orca_identifiers(dir.path());
     // The same input twice gives the same files.
     let dir2 = tempfile::tempdir().unwrap();
     ingest(
@@ -626,12 +868,66 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     p
 }
 
+/// The rows of `rejects_<source>.csv` (UTF-8 with BOM, the seven columns of the ingest
+/// rejects, seven fields in every row).
 fn rejects(dir: &Path, source: &str) -> Vec<csv::StringRecord> {
     let text = std::fs::read_to_string(dir.join(format!("rejects_{source}.csv"))).unwrap();
-    csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes())
-        .records()
-        .map(|r| r.unwrap())
+    let body = text
+        .strip_prefix('\u{feff}')
+        .expect("the rejects file starts with a BOM");
+    let mut rdr = csv::Reader::from_reader(body.as_bytes());
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "file", "line", "record", "field", "kind", "action", "detail"
+        ]
+    );
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            assert_eq!(r.len(), 7, "{r:?}");
+            r
+        })
         .collect()
+}
+
+/// A reject without its reason: (file, line, record, field, kind, action), the file as
+/// its name (`a.csv`) or archive name and member (`x.zip!dir/member.xml`).
+type Reject = (String, String, String, String, String, String);
+
+fn key6(file: &str, line: &str, record: &str, field: &str, kind: &str, action: &str) -> Reject {
+    (
+        file.into(),
+        line.into(),
+        record.into(),
+        field.into(),
+        kind.into(),
+        action.into(),
+    )
+}
+
+/// `dir/x.zip!m/a.xml` → `x.zip!m/a.xml`; `dir/a.csv` → `a.csv`.
+fn short_file(origin: &str) -> String {
+    let (outer, member) = match origin.split_once('!') {
+        Some((a, m)) => (a, Some(m)),
+        None => (origin, None),
+    };
+    let base = outer.rsplit(['/', '\\']).next().unwrap_or(outer);
+    match member {
+        Some(m) => format!("{base}!{m}"),
+        None => base.to_string(),
+    }
+}
+
+/// The rejects as [`Reject`]s, sorted.
+fn reject_keys(r: &[csv::StringRecord]) -> Vec<Reject> {
+    let mut v: Vec<Reject> = r
+        .iter()
+        .map(|x| key6(&short_file(&x[0]), &x[1], &x[2], &x[3], &x[4], &x[5]))
+        .collect();
+    v.sort();
+    v
 }
 
 #[test]
@@ -695,8 +991,98 @@ fn bad_receipts_are_named_by_file_and_line_and_the_rest_is_read() {
             .unwrap_or_else(|| panic!("no {kind} for {file} in {r:?}"))
             .clone()
     };
+    // Every reject, by hand from the inputs above (lines of kokuho_201811.csv: RE at 2, 9,
+    // 18, 23, 32, 41, 50; GO at 59). Files are read in name order, so a's receipts 1 and 2
+    // and b's receipts 3–7 are the first copies; every later copy is a duplicate.
+    fn dup(file: &str, lines: &[u64]) -> Vec<Reject> {
+        lines
+            .iter()
+            .map(|l| {
+                key6(
+                    file,
+                    &l.to_string(),
+                    "RE",
+                    "",
+                    "duplicate_receipt",
+                    "receipt_rejected",
+                )
+            })
+            .collect()
+    }
+    let all_res: [u64; 7] = [2, 9, 18, 23, 32, 41, 50];
+    let mut expected = vec![
+        // a: cut after line 20, inside receipt 3 (RE line 18): that receipt is left out.
+        key6(
+            "a_truncated.csv",
+            "18",
+            "GO",
+            "",
+            "truncated",
+            "receipt_rejected",
+        ),
+        // b: the HO of receipt 1 has 2 fields; receipt 1 is left out.
+        key6(
+            "b_broken.csv",
+            "3",
+            "HO",
+            "",
+            "bad_record",
+            "receipt_rejected",
+        ),
+        // c: the ZZ record is dropped, its receipt (1) kept.
+        key6(
+            "c_unknown.csv",
+            "4",
+            "ZZ",
+            "1",
+            "unknown_record_type",
+            "record_rejected",
+        ),
+        // d: 診療年月 (RE field 4) of receipt 1.
+        key6(
+            "d_month13.csv",
+            "2",
+            "RE",
+            "4",
+            "invalid_date",
+            "receipt_rejected",
+        ),
+        // e: the first byte (line 1) is neither UTF-8 nor Shift_JIS.
+        key6(
+            "e_utf16.csv",
+            "1",
+            "",
+            "",
+            "wrong_encoding",
+            "file_rejected",
+        ),
+    ];
+    // b: receipt 2 was read from a; 3–7 are new.
+    expected.extend(dup("b_broken.csv", &[9]));
+    // c: every receipt, its lines after the inserted line 4 moved down by one.
+    expected.extend(dup("c_unknown.csv", &[2, 10, 19, 24, 33, 42, 51]));
+    // d: receipts 2–7 (receipt 1 was rejected).
+    expected.extend(dup("d_month13.csv", &all_res[1..]));
+    expected.extend(dup("f_duplicate.csv", &all_res[..]));
+    expected.extend(dup("g_original.csv", &all_res[..]));
+    expected.sort();
+    assert_eq!(expected.len(), 33);
+    assert_eq!(reject_keys(&r), expected, "{r:?}");
+    // The reason of each.
+    for x in &r {
+        let want = match &x[4] {
+            "truncated" => "ends without its GO trailer",
+            "bad_record" => "2 fields; a HO record needs at least 6",
+            "unknown_record_type" => "unknown record type",
+            "invalid_date" => "診療年月 \"43013\" is not a year-month",
+            "wrong_encoding" => "neither UTF-8 nor Shift_JIS",
+            "duplicate_receipt" => "was read before",
+            k => panic!("unexpected kind {k}: {x:?}"),
+        };
+        assert!(x[6].contains(want), "{x:?}");
+    }
     let t = find("a_truncated.csv", "truncated");
-    assert!(!t[1].is_empty(), "line given: {t:?}");
+    assert_eq!(&t[1], "18", "the RE line of the receipt cut short: {t:?}");
     let b = find("b_broken.csv", "bad_record");
     assert_eq!(&b[1], "3");
     let c = find("c_unknown.csv", "unknown_record_type");
@@ -710,27 +1096,25 @@ fn bad_receipts_are_named_by_file_and_line_and_the_rest_is_read() {
         .filter(|x| x[0].ends_with("g_original.csv") && &x[4] == "duplicate_receipt")
         .count();
     assert_eq!(g, 7, "the last copy's 7 receipts are duplicates");
-    // No personal value in the rejects: no name (the file's 氏名 are katakana/kanji) nor numbers.
-    let text = std::fs::read_to_string(out.join("rejects_uke.csv")).unwrap();
-    for l in good.lines().filter(|l| l.starts_with("RE,")) {
-        let name = l.split(',').nth(4).unwrap();
-        assert!(
-            name.is_empty() || !text.contains(name),
-            "a name leaked into the rejects"
-        );
-    }
-    // The summary counts them, and the good receipts are in the dataset.
+    // No personal value anywhere in the output: not in the rejects, the summary or any
+    // decoded table (names and 被保険者番号 of the source, in every form).
+    assert_no_orca_identifiers(&out);
+    // The summary counts them, exactly as the rejects file lists them.
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("ingest_summary.json")).unwrap()).unwrap();
     let issues = &summary["sources"]["uke"]["issues"];
-    for k in [
-        "truncated/receipt_rejected",
-        "unknown_record_type/record_rejected",
-        "wrong_encoding/file_rejected",
-        "duplicate_receipt/receipt_rejected",
-    ] {
-        assert!(issues[k].as_u64().unwrap_or(0) >= 1, "{k} in {issues}");
-    }
+    assert_eq!(
+        issues,
+        &serde_json::json!({
+            "bad_record/receipt_rejected": 1,
+            "duplicate_receipt/receipt_rejected": 1 + 7 + 6 + 7 + 7,
+            "invalid_date/receipt_rejected": 1,
+            "truncated/receipt_rejected": 1,
+            "unknown_record_type/record_rejected": 1,
+            "wrong_encoding/file_rejected": 1,
+        }),
+        "{issues}"
+    );
     // Every file is a copy of the same batch of 7 receipts, so after the bad parts are left
     // out (b: receipt 1 with its broken HO; d: receipt 1 with month 13; a: the receipt cut
     // at line 20; e: the whole file) every receipt is still in once, the others being
@@ -776,6 +1160,7 @@ fn the_same_person_has_one_id_in_a_utf8_file_and_its_shift_jis_copy() {
             },
             &Resolver::vendored(),
         );
+        assert_no_orca_identifiers(&out);
         rows::<MedicalClaim>(&out)
             .into_iter()
             .map(|c| c.person_id)
@@ -821,7 +1206,15 @@ fn a_symbolic_link_loop_in_an_input_directory_is_reported_and_ingest_ends() {
             .any(|x| x[0].ends_with("sub/loop") && &x[4] == "skipped"),
         "{r:?}"
     );
+    // The loop is the only reject: the file itself reads without a problem.
+    assert_eq!(
+        reject_keys(&r),
+        [key6("loop", "", "", "", "skipped", "file_rejected")],
+        "{r:?}"
+    );
+    assert!(!r[0][6].is_empty(), "a reason is given: {r:?}");
     assert_eq!(rows::<MedicalClaim>(&out).len(), 7);
+    assert_no_orca_identifiers(&out);
 }
 
 #[test]
@@ -877,6 +1270,56 @@ fn bad_checkup_archives_are_reported_and_the_rest_is_read() {
     assert_eq!(k.get("duplicate_record/file_rejected"), Some(&1), "{k:?}");
     assert_eq!(s.checkups.checkups, e.documents);
     let r = rejects(&out, "kenshin");
+    // Every reject, by hand from the archive above: the index file is not one, and the
+    // synthetic documents have none.
+    let mut expected = vec![
+        key6(
+            "zz_bad.zip!zz/DATA/readme.pdf",
+            "",
+            "",
+            "",
+            "skipped",
+            "file_rejected",
+        ),
+        key6(
+            "zz_bad.zip!zz/DATA/h000001.xml",
+            "1",
+            "",
+            "",
+            "not_xml",
+            "file_rejected",
+        ),
+        key6(
+            "zz_bad.zip!zz/DATA/h000002.xml",
+            "",
+            "ClinicalDocument",
+            "",
+            "not_xml",
+            "file_rejected",
+        ),
+        key6(
+            "zz_bad.zip!zz/DATA/h000003.xml",
+            "",
+            "ClinicalDocument",
+            "",
+            "duplicate_record",
+            "file_rejected",
+        ),
+    ];
+    expected.sort();
+    assert_eq!(reject_keys(&r), expected, "{r:?}");
+    for x in &r {
+        let want = match short_file(&x[0]).as_str() {
+            "zz_bad.zip!zz/DATA/readme.pdf" => None,
+            "zz_bad.zip!zz/DATA/h000001.xml" => Some("not well-formed XML"),
+            "zz_bad.zip!zz/DATA/h000002.xml" => Some("not a 健診結果 document"),
+            _ => Some("was read before"),
+        };
+        assert!(!x[6].is_empty(), "a reason is given: {x:?}");
+        if let Some(w) = want {
+            assert!(x[6].contains(w), "{x:?}");
+        }
+    }
     assert!(
         r.iter()
             .any(|x| x[0].ends_with("zz_bad.zip!zz/DATA/readme.pdf") && &x[4] == "skipped"),
@@ -967,6 +1410,7 @@ fn real_receipts_ingested_then_run_give_sensible_lists() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(stdout.contains("coverage UNKNOWN"), "{stdout}");
+    assert_no_orca_identifiers(&data);
     assert!(
         stdout.contains("620008230"),
         "retired codes named: {stdout}"
