@@ -212,8 +212,10 @@ fn mutate(seed: &str, muts: &[Mutation]) -> Vec<u8> {
                 }
                 let mut buf = [0u8; 4];
                 let s = CHARS[c].encode_utf8(&mut buf);
-                b.splice(i..i, s.bytes());
-                b
+                let mut v = b[..i].to_vec();
+                v.extend_from_slice(s.as_bytes());
+                v.extend_from_slice(&b[i..]);
+                v
             }
             Mutation::FlipBit(at, bit) => {
                 if !b.is_empty() {
