@@ -256,7 +256,7 @@ fn uke_needles(seed: &str) -> Vec<String> {
             let n = normalise(raw);
             let keep = if numeric {
                 n.bytes().filter(u8::is_ascii_digit).count() >= 7
-                    && n.chars().any(|c| Some(c) != n.chars().next())
+                    && n.chars().any(|c| !n.starts_with(c))
             } else {
                 n.chars().count() >= 2
             };
@@ -402,11 +402,19 @@ fn xml_sample(number: &str, day: u32) -> String {
         height_cm: Some(150.0),
         weight_kg: Some(50.0),
         bmi: Some(22.2),
-        waist_cm: if day % 2 == 0 { Some(80.5) } else { None },
+        waist_cm: if day.is_multiple_of(2) {
+            Some(80.5)
+        } else {
+            None
+        },
         sbp: Some(130.0),
         dbp: Some(80.0),
         hba1c: Some(6.0),
-        fasting_glucose: if day % 2 == 0 { None } else { Some(101.0) },
+        fasting_glucose: if day.is_multiple_of(2) {
+            None
+        } else {
+            Some(101.0)
+        },
         tg: Some(100.0),
         hdl: Some(50.0),
         ldl: Some(120.0),
@@ -418,7 +426,7 @@ fn xml_sample(number: &str, day: u32) -> String {
         urine_protein: Some(1),
         urine_glucose: Some(1),
         med_bp: Some(false),
-        med_dm: Some(day % 2 == 0),
+        med_dm: Some(day.is_multiple_of(2)),
         med_lipid: Some(false),
     };
     let id = ExamIdentity {
@@ -446,7 +454,7 @@ proptest! {
         cases: 10_000,
         failure_persistence: None,
         rng_algorithm: RngAlgorithm::ChaCha,
-        rng_seed: RngSeed::Fixed(0x1777_a1),
+        rng_seed: RngSeed::Fixed(0x0017_77a1),
         ..ProptestConfig::default()
     })]
 
