@@ -247,10 +247,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         &a, &data, &job, fy, reference, &result, unresolved, &timings, &recorded,
     );
     let mp = a.out.join("manifest.json");
+    // Personal: the manifest holds exact counts (listed persons, attrition, rows read).
     write_atomic(
         &mp,
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
-        Visibility::Shared,
+        Visibility::Private,
     )?;
 
     print_summary(&result.results, result.population);
@@ -333,18 +334,19 @@ fn write_lists(
     let attrition = attrition_table(&result.results);
     if formats.csv {
         let p = out.join("attrition.csv");
+        // Personal: exact counts of each step, small ones included (docs/reference/privacy.md).
         write_csv(
             &attrition,
             &p,
             encoding,
             Headers::Japanese,
-            Visibility::Shared,
+            Visibility::Private,
         )?;
         outputs.push(p);
     }
     if formats.parquet {
         let p = out.join("attrition.parquet");
-        ittai_engine::write_table_parquet(&attrition, &p, Visibility::Shared)?;
+        ittai_engine::write_table_parquet(&attrition, &p, Visibility::Private)?;
         outputs.push(p);
     }
     if formats.xlsx {

@@ -330,3 +330,40 @@ fn a_run_sweeps_temporary_files_left_by_a_killed_run() {
     let (code, text) = check_output(&out);
     assert_eq!(code, Some(0), "{text}");
 }
+
+/// Every file `ittai run` writes is either personal — exact counts or persons, created
+/// readable by the owner only (0600) — or published — suppressed aggregates, readable by
+/// everyone (0644); docs/reference/privacy.md lists which is which. A new output file
+/// must be added to one of the two lists here.
+#[cfg(unix)]
+#[test]
+fn every_run_output_is_personal_or_published() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = ittai()
+        .args(["run", "--out"])
+        .arg(&out)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let published = ["indicators/indicators.csv", "indicators/indicators.xlsx"];
+    let mut seen = 0;
+    let mut stack = vec![out.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p.strip_prefix(&out).unwrap().to_string_lossy().replace('\\', "/");
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            let want = if published.contains(&rel.as_str()) { 0o644 } else { 0o600 };
+            assert_eq!(mode, want, "{rel}: mode {mode:o}, expected {want:o}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 30, "only {seen} files checked");
+}
