@@ -463,16 +463,24 @@ fn age_standardise(rows: &mut [IndicatorRow]) {
 /// from the row's own counts by the indicator's [`Suppression`], "small" meaning
 /// 1 ≤ x < [`MIN_COUNT`] — deaths (years): no value or a numerator (deaths) below
 /// [`MIN_COUNT`]; persons (yen per insured, `generic_share`): small `persons`; counts: a
-/// small numerator or denominator.
-fn primary_suppression(rows: &mut [IndicatorRow]) {
+/// small numerator, denominator or complement (denominator − numerator, the persons of
+/// the denominator not in the numerator: 20 / 27 would reveal 7 by subtraction). Zero is
+/// not small (as for the numerator): 12 / 12 is published, its complement 0 is.
+pub(crate) fn primary_suppression(rows: &mut [IndicatorRow]) {
     for r in rows {
-        let small = |x: f64| (1.0..MIN_COUNT).contains(&x);
         r.suppressed = match r.indicator.def().suppression {
             Suppression::Deaths => r.value.is_none() || r.numerator < MIN_COUNT,
             Suppression::Persons => small(r.persons as f64),
-            Suppression::Counts => small(r.numerator) || small(r.denominator),
+            Suppression::Counts => {
+                small(r.numerator) || small(r.denominator) || small(r.denominator - r.numerator)
+            }
         };
     }
+}
+
+/// A count that is not published: 1 ≤ x < [`MIN_COUNT`] (zero is published).
+pub fn small(x: f64) -> bool {
+    (1.0..MIN_COUNT).contains(&x)
 }
 
 /// Change from the previous FY: sets `previous_value` (the same row's value one FY

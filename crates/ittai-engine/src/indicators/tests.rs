@@ -131,3 +131,28 @@ fn change_from_the_previous_year() {
         None
     );
 }
+
+/// Complements (persons of the denominator not in the numerator) are counts too.
+/// 20 / 27: numerator 20 and denominator 27 are ≥ 10 but 27 − 20 = 7 is in 1..10, so the
+/// row is suppressed. 20 / 30: complement 10, published. 0 / 5: suppressed by the existing
+/// denominator rule (5 < 10). 12 / 12: complement 0 — zero is not small, published. 0 / 12:
+/// numerator 0 is published, complement 12 too, published. Each municipality alone in
+/// its own FY so that secondary suppression across municipalities does not interfere
+/// (one municipality: its rows equal the union's, which is checked too).
+#[test]
+fn complements_under_ten_are_suppressed() {
+    let cases = [
+        (2020, 20.0, 27.0, true),
+        (2021, 20.0, 30.0, false),
+        (2022, 0.0, 5.0, true),
+        (2023, 12.0, 12.0, false),
+        (2024, 0.0, 12.0, false),
+    ];
+    for (fy, num, den, hidden) in cases {
+        let (rows, _) = finish(&[(fy, cell("A", B80, num, den))], &[]);
+        let r = find(&rows, fy, &muni("A"), FEMALE, AgeGroup::Band(B80));
+        assert_eq!(r.suppressed, hidden, "{num}/{den}");
+        let u = find(&rows, fy, &Area::Union, ALL_SEXES, ALL_AGES);
+        assert_eq!(u.suppressed, hidden, "union {num}/{den}");
+    }
+}
