@@ -661,11 +661,14 @@ fn life_section(v: &View<'_>) -> Result<Markup, ReportError> {
         "年",
         false,
     )?;
-    let latest: Vec<&LifeLine> = v
+    // Blanked as in the published life table (crate::indicators::published_life).
+    let shown = crate::indicators::published_life(v.input.life);
+    let latest: Vec<(&LifeLine, crate::indicators::PublishedLife)> = v
         .input
         .life
         .iter()
-        .filter(|l| l.fy == v.latest && l.municipality_code.is_union())
+        .zip(shown)
+        .filter(|(l, _)| l.fy == v.latest && l.municipality_code.is_union())
         .collect();
     let f2 = |x: Option<f64>| x.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into());
     let f4 = |x: Option<f64>| x.map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into());
@@ -695,14 +698,14 @@ fn life_section(v: &View<'_>) -> Result<Markup, ReportError> {
                 }
             }
             @for sex in SexGroup::PUBLISHED {
-                @let lines: Vec<&&LifeLine> = latest.iter().filter(|l| l.sex == sex).collect();
+                @let lines: Vec<&(&LifeLine, crate::indicators::PublishedLife)> = latest.iter().filter(|(l, _)| l.sex == sex).collect();
                 @if !lines.is_empty() {
                     h3 { (v.latest) "年度 簡易生命表（" (sex.label_ja()) "）" }
                     table {
                         tr { th { "年齢階級" } th { "死亡数" } th { "観察人年" } th { "死亡率 m" } th { "死亡確率 q" } th { "生存数 l" } th { "定常人口 L" } th { "要介護2以上の割合" } th { "平均余命 e" } th { "平均自立期間 h" } }
-                        @for l in &lines {
+                        @for (line, l) in &lines {
                             tr {
-                                td { (band_label(l.age_band)) } td { (count(l.deaths)) } td { (f0(Some(l.person_years))) }
+                                td { (band_label(line.age_band)) } td { (l.deaths.map(count).unwrap_or_else(|| "—".into())) } td { (f0(l.person_years)) }
                                 td { (f4(l.m)) } td { (f4(l.q)) } td { (f0(l.l)) } td { (f0(l.big_l)) } td { (f4(l.prevalence)) } td { (f2(l.e)) } td { (f2(l.h)) }
                             }
                         }
