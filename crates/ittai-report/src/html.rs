@@ -586,13 +586,20 @@ fn funnel_section(v: &View<'_>) -> Result<Markup, ReportError> {
     let mut parts = Vec::new();
     for (id, mut steps) in by_rule {
         steps.sort_by_key(|s| s.step);
-        let small = |n: u64| n >= 1 && (n as f64) < MIN_PUBLISHED;
+        // Blanked as in the published funnel table (small steps and small drops).
+        let owned: Vec<FunnelStep> = steps.iter().map(|s| (*s).clone()).collect();
+        let shown = crate::indicators::published_funnel(&owned);
+        let persons_text = |x: Option<u64>| match x {
+            Some(n) => count(n as f64),
+            None => "秘匿".to_string(),
+        };
         let bars: Vec<Bar> = steps
             .iter()
-            .map(|s| Bar {
+            .zip(&shown)
+            .map(|(s, x)| Bar {
                 label: format!("段階{}", s.step),
-                value: (!small(s.persons)).then_some(s.persons as f64),
-                note: format!("{}人", count(s.persons as f64)),
+                value: x.map(|n| n as f64),
+                note: format!("{}人", persons_text(*x)),
                 highlight: s.step as usize + 1 == steps.len(),
             })
             .collect();
@@ -603,8 +610,8 @@ fn funnel_section(v: &View<'_>) -> Result<Markup, ReportError> {
             figure { (svg(chart)) }
             table {
                 tr { th { "段階" } th { "条件" } th { "該当者数" } th { "資格期間不足で除外" } }
-                @for s in &steps {
-                    tr { td { (s.step) } td.l { (s.condition_ja) } td { (count(s.persons as f64)) } td { (count(s.insufficient_coverage as f64)) } }
+                @for (s, x) in steps.iter().zip(&shown) {
+                    tr { td { (s.step) } td.l { (s.condition_ja) } td { (persons_text(*x)) } td { (count(s.insufficient_coverage as f64)) } }
                 }
             }
         });

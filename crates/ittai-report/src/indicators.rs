@@ -404,8 +404,44 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
     t
 }
 
-/// The attrition funnels as a published table (counts of 1–9 blank). Columns: fy,
-/// rule_id, rule_name_ja, step, condition_ja, persons, insufficient_coverage, lookback_fys.
+/// The published `persons` of funnel steps, index-aligned with `steps`: blank when 1–9,
+/// and, within one FY × rule in step order, blank when the difference from the previous
+/// *published* step is 1–9 (the persons dropped between two shown steps are a count too);
+/// blanking a step makes the next shown step adjacent to the one before, so this repeats
+/// until stable. A step after the population (step 0) is never compared with a hidden
+/// one, so the rule is applied left to right in a single pass per funnel.
+pub fn published_funnel(steps: &[FunnelStep]) -> Vec<Option<u64>> {
+    let mut out: Vec<Option<u64>> = steps
+        .iter()
+        .map(|s| (!small(s.persons as f64)).then_some(s.persons))
+        .collect();
+    let mut funnels: BTreeMap<(i32, &str), Vec<usize>> = BTreeMap::new();
+    for (i, s) in steps.iter().enumerate() {
+        funnels
+            .entry((s.fy, s.rule_id.as_str()))
+            .or_default()
+            .push(i);
+    }
+    for idx in funnels.values_mut() {
+        idx.sort_by_key(|&i| steps[i].step);
+        let mut last: Option<u64> = None;
+        for &i in idx.iter() {
+            let Some(x) = out[i] else { continue };
+            if let Some(p) = last
+                && small(p.abs_diff(x) as f64)
+            {
+                out[i] = None;
+                continue;
+            }
+            last = Some(x);
+        }
+    }
+    out
+}
+
+/// The attrition funnels as a published table (counts of 1–9 and steps 1–9 below the
+/// previous shown step blank, [`published_funnel`]). Columns: fy, rule_id, rule_name_ja,
+/// step, condition_ja, persons, insufficient_coverage.
 pub fn funnel_table(steps: &[FunnelStep]) -> Table {
     let count = |x: u64| {
         if small(x as f64) {
@@ -414,6 +450,7 @@ pub fn funnel_table(steps: &[FunnelStep]) -> Table {
             Some(x as i64)
         }
     };
+    let persons = published_funnel(steps);
     let mut t = Table::default();
     t.add(
         "fy",
@@ -437,7 +474,7 @@ pub fn funnel_table(steps: &[FunnelStep]) -> Table {
     );
     t.add(
         "persons",
-        Cells::Int(steps.iter().map(|s| count(s.persons)).collect()),
+        Cells::Int(persons.iter().map(|x| x.map(|x| x as i64)).collect()),
     );
     t.add(
         "insufficient_coverage",
@@ -667,5 +704,39 @@ mod tests {
         assert_eq!(p[2].prevalence, None);
         assert_eq!(p[3].deaths, Some(50.0));
         assert_eq!(p[3].e, Some(12.0));
+    }
+}
+
+#[cfg(test)]
+mod funnel_tests {
+    use super::*;
+
+    fn step(step: u32, persons: u64) -> FunnelStep {
+        FunnelStep {
+            fy: 2024,
+            rule_id: "R01".into(),
+            rule_name_ja: String::new(),
+            step,
+            condition_ja: String::new(),
+            persons,
+            insufficient_coverage: 0,
+            lookback_fys: 0,
+        }
+    }
+
+    /// 1000 → 995 (difference 5: blank) → 990 (compared with 1000, the last shown:
+    /// difference 10, shown) → 985 (difference 5 from 990: blank) → 40 (shown) → 7 (small:
+    /// blank) → 0 (difference 40 from 40: shown; zero is shown).
+    #[test]
+    fn small_drops_between_shown_steps_are_blanked() {
+        let steps: Vec<FunnelStep> = [1000, 995, 990, 985, 40, 7, 0]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| step(i as u32, n))
+            .collect();
+        assert_eq!(
+            published_funnel(&steps),
+            vec![Some(1000), None, Some(990), None, Some(40), None, Some(0)]
+        );
     }
 }
