@@ -156,3 +156,32 @@ fn complements_under_ten_are_suppressed() {
         assert_eq!(u.suppressed, hidden, "union {num}/{den}");
     }
 }
+
+/// A hidden total over shown parts is recovered by addition. One municipality A, women,
+/// two bands: 75-79 20 / 25 (complement 5: hidden), 80-84 30 / 42 (complement 12: shown);
+/// all ages 50 / 67 (complement 17: shown). The band equation all = 75-79 + 80-84 has one
+/// hidden member (75-79), so 80-84 is hidden too. Second case: 75-79 20 / 24 (complement
+/// 4) and 80-84 15 / 18 (complement 3) are both hidden; all ages 35 / 42 (complement 7)
+/// hidden — three hidden members, nothing more. Third case: bands 10 / 22 and 10 / 20 shown
+/// (complements 12, 10), all ages 20 / 42 shown: nothing hidden.
+#[test]
+fn a_single_hidden_member_of_an_equation_gets_a_partner() {
+    let (rows, _) = finish(
+        &[
+            (2024, cell("A", B75, 20.0, 25.0)),
+            (2024, cell("A", B80, 30.0, 42.0)),
+        ],
+        &[],
+    );
+    assert!(find(&rows, 2024, &muni("A"), FEMALE, AgeGroup::Band(B75)).suppressed);
+    assert!(find(&rows, 2024, &muni("A"), FEMALE, AgeGroup::Band(B80)).suppressed);
+    assert!(!find(&rows, 2024, &muni("A"), FEMALE, ALL_AGES).suppressed);
+    let (rows, _) = finish(
+        &[
+            (2024, cell("A", B75, 10.0, 22.0)),
+            (2024, cell("A", B80, 10.0, 20.0)),
+        ],
+        &[],
+    );
+    assert!(rows.iter().all(|r| !r.suppressed));
+}
