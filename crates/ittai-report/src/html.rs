@@ -586,13 +586,20 @@ fn funnel_section(v: &View<'_>) -> Result<Markup, ReportError> {
     let mut parts = Vec::new();
     for (id, mut steps) in by_rule {
         steps.sort_by_key(|s| s.step);
-        let small = |n: u64| n >= 1 && (n as f64) < MIN_PUBLISHED;
+        // Blanked as in the published funnel table (small steps and small drops).
+        let owned: Vec<FunnelStep> = steps.iter().map(|s| (*s).clone()).collect();
+        let shown = crate::indicators::published_funnel(&owned);
+        let persons_text = |x: Option<u64>| match x {
+            Some(n) => count(n as f64),
+            None => "秘匿".to_string(),
+        };
         let bars: Vec<Bar> = steps
             .iter()
-            .map(|s| Bar {
+            .zip(&shown)
+            .map(|(s, x)| Bar {
                 label: format!("段階{}", s.step),
-                value: (!small(s.persons)).then_some(s.persons as f64),
-                note: format!("{}人", count(s.persons as f64)),
+                value: x.map(|n| n as f64),
+                note: format!("{}人", persons_text(*x)),
                 highlight: s.step as usize + 1 == steps.len(),
             })
             .collect();
@@ -603,8 +610,8 @@ fn funnel_section(v: &View<'_>) -> Result<Markup, ReportError> {
             figure { (svg(chart)) }
             table {
                 tr { th { "段階" } th { "条件" } th { "該当者数" } th { "資格期間不足で除外" } }
-                @for s in &steps {
-                    tr { td { (s.step) } td.l { (s.condition_ja) } td { (count(s.persons as f64)) } td { (count(s.insufficient_coverage as f64)) } }
+                @for (s, x) in steps.iter().zip(&shown) {
+                    tr { td { (s.step) } td.l { (s.condition_ja) } td { (persons_text(*x)) } td { (count(s.insufficient_coverage as f64)) } }
                 }
             }
         });
@@ -661,11 +668,14 @@ fn life_section(v: &View<'_>) -> Result<Markup, ReportError> {
         "年",
         false,
     )?;
-    let latest: Vec<&LifeLine> = v
+    // Blanked as in the published life table (crate::indicators::published_life).
+    let shown = crate::indicators::published_life(v.input.life);
+    let latest: Vec<(&LifeLine, crate::indicators::PublishedLife)> = v
         .input
         .life
         .iter()
-        .filter(|l| l.fy == v.latest && l.municipality_code.is_union())
+        .zip(shown)
+        .filter(|(l, _)| l.fy == v.latest && l.municipality_code.is_union())
         .collect();
     let f2 = |x: Option<f64>| x.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into());
     let f4 = |x: Option<f64>| x.map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into());
@@ -695,14 +705,14 @@ fn life_section(v: &View<'_>) -> Result<Markup, ReportError> {
                 }
             }
             @for sex in SexGroup::PUBLISHED {
-                @let lines: Vec<&&LifeLine> = latest.iter().filter(|l| l.sex == sex).collect();
+                @let lines: Vec<&(&LifeLine, crate::indicators::PublishedLife)> = latest.iter().filter(|(l, _)| l.sex == sex).collect();
                 @if !lines.is_empty() {
                     h3 { (v.latest) "年度 簡易生命表（" (sex.label_ja()) "）" }
                     table {
                         tr { th { "年齢階級" } th { "死亡数" } th { "観察人年" } th { "死亡率 m" } th { "死亡確率 q" } th { "生存数 l" } th { "定常人口 L" } th { "要介護2以上の割合" } th { "平均余命 e" } th { "平均自立期間 h" } }
-                        @for l in &lines {
+                        @for (line, l) in &lines {
                             tr {
-                                td { (band_label(l.age_band)) } td { (count(l.deaths)) } td { (f0(Some(l.person_years))) }
+                                td { (band_label(line.age_band)) } td { (l.deaths.map(count).unwrap_or_else(|| "—".into())) } td { (f0(l.person_years)) }
                                 td { (f4(l.m)) } td { (f4(l.q)) } td { (f0(l.l)) } td { (f0(l.big_l)) } td { (f4(l.prevalence)) } td { (f2(l.e)) } td { (f2(l.h)) }
                             }
                         }

@@ -205,13 +205,151 @@ fn small(x: f64) -> bool {
 /// Counts below this are not published.
 const MIN_COUNT: f64 = 10.0;
 
-/// The life tables as a published table: one row per FY × area × sex × band; counts of 1–9
-/// (deaths, persons) are blank. Columns: fy, municipality_code, municipality, sex,
-/// age_band, deaths, person_years, m, q, l, big_l, prevalence, e, h.
+/// One life-table line as published: `None` where blank.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PublishedLife {
+    /// Deaths (persons).
+    pub deaths: Option<f64>,
+    /// Person-years (not a count of persons: always shown).
+    pub person_years: Option<f64>,
+    /// Prevalence sample (persons).
+    pub sample: Option<f64>,
+    /// 要介護2+ among the sample (persons).
+    pub dependent: Option<f64>,
+    /// Death rate.
+    pub m: Option<f64>,
+    /// Probability of dying.
+    pub q: Option<f64>,
+    /// Survivors.
+    pub l: Option<f64>,
+    /// Stationary population.
+    pub big_l: Option<f64>,
+    /// Prevalence of 要介護2+.
+    pub prevalence: Option<f64>,
+    /// Life expectancy.
+    pub e: Option<f64>,
+    /// Period of independence.
+    pub h: Option<f64>,
+}
+
+/// The published life-table lines, index-aligned with `lines`.
+///
+/// A table (FY × area × sex) is *hidden* when any band has 1–9 deaths, a sample or
+/// 要介護2+ count of 1–9, or 1–9 sample persons not 要介護2+ (the complement), when its
+/// deaths total fewer than 10 or its life expectancy cannot be computed (the rule of the
+/// suppressed `life_expectancy_75` / `independence_75` rows). Every band of a hidden table
+/// shows only its person-years: deaths, sample, dependent, m, q, l, L, prevalence, e and h
+/// are blank — the life table chains the bands (l of one band and L give q of the one
+/// before, and q × person-years gives deaths back; e and h at 75 pin a single missing
+/// rate), so blanking one band alone would not hold.
+///
+/// Then, as in secondary suppression of the indicator rows, no equation "total = sum of
+/// parts" may have exactly one hidden member: for each FY × area, all = male + female; for
+/// each FY × sex, the union = its municipalities. Where one member is hidden, the shown
+/// part with the fewest deaths (preferring one with deaths) is hidden too, until stable.
+pub fn published_life(lines: &[LifeLine]) -> Vec<PublishedLife> {
+    type G = (i32, Area, SexGroup);
+    let key = |l: &LifeLine| (l.fy, l.municipality_code.clone(), l.sex);
+    let mut deaths: BTreeMap<G, f64> = BTreeMap::new();
+    let mut hidden: BTreeMap<G, bool> = BTreeMap::new();
+    for l in lines {
+        let k = key(l);
+        *deaths.entry(k.clone()).or_insert(0.0) += l.deaths;
+        let h = hidden.entry(k).or_insert(false);
+        *h = *h
+            || small(l.deaths)
+            || small(l.sample)
+            || small(l.dependent)
+            || small(l.sample - l.dependent)
+            || l.e.is_none()
+            || l.h.is_none();
+    }
+    for (k, d) in &deaths {
+        if *d < MIN_COUNT {
+            hidden.insert(k.clone(), true);
+        }
+    }
+    // Equations: (total, parts).
+    let mut equations: Vec<(G, Vec<G>)> = Vec::new();
+    for (fy, m, s) in hidden.keys() {
+        if *s == SexGroup::All {
+            let parts: Vec<G> = SexGroup::SEXES
+                .iter()
+                .map(|x| (*fy, m.clone(), *x))
+                .filter(|g| hidden.contains_key(g))
+                .collect();
+            equations.push(((*fy, m.clone(), *s), parts));
+        }
+        if m.is_union() {
+            let parts: Vec<G> = hidden
+                .keys()
+                .filter(|(f, a, x)| f == fy && x == s && !a.is_union())
+                .cloned()
+                .collect();
+            equations.push(((*fy, m.clone(), *s), parts));
+        }
+    }
+    for _ in 0..20 {
+        let mut changed = false;
+        for (total, parts) in &equations {
+            let n = usize::from(hidden[total]) + parts.iter().filter(|g| hidden[*g]).count();
+            if n != 1 {
+                continue;
+            }
+            let pick = parts
+                .iter()
+                .filter(|g| !hidden[*g])
+                .min_by(|a, b| {
+                    let (da, db) = (deaths[*a], deaths[*b]);
+                    (da <= 0.0, da)
+                        .partial_cmp(&(db <= 0.0, db))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
+                .cloned();
+            if let Some(g) = pick {
+                hidden.insert(g, true);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let r = |x: Option<f64>, d: i32| x.map(|x| (x * 10f64.powi(d)).round() / 10f64.powi(d));
+    lines
+        .iter()
+        .map(|l| {
+            let py = r(Some(l.person_years), 1);
+            if hidden[&key(l)] {
+                return PublishedLife {
+                    person_years: py,
+                    ..PublishedLife::default()
+                };
+            }
+            PublishedLife {
+                deaths: Some(l.deaths),
+                person_years: py,
+                sample: Some(l.sample),
+                dependent: Some(l.dependent),
+                m: r(l.m, 5),
+                q: r(l.q, 5),
+                l: r(l.l, 0),
+                big_l: r(l.big_l, 0),
+                prevalence: r(l.prevalence, 4),
+                e: r(l.e, 2),
+                h: r(l.h, 2),
+            }
+        })
+        .collect()
+}
+
+/// The life tables as a published table: one row per FY × area × sex × band, blanked by
+/// [`published_life`]. Columns: fy, municipality_code, municipality, sex, age_band,
+/// deaths, person_years, sample, dependent, m, q, l, big_l, prevalence, e, h.
 pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table {
     let mut t = Table::default();
-    let count = |x: f64| if small(x) { None } else { Some(x) };
-    let r = |x: Option<f64>, d: i32| x.map(|x| (x * 10f64.powi(d)).round() / 10f64.powi(d));
+    let p = published_life(lines);
+    let col = |f: &dyn Fn(&PublishedLife) -> Option<f64>| Cells::Float(p.iter().map(f).collect());
     t.add(
         "fy",
         Cells::Int(lines.iter().map(|l| Some(l.fy as i64)).collect()),
@@ -252,40 +390,58 @@ pub fn life_table(lines: &[LifeLine], names: &BTreeMap<String, String>) -> Table
                 .collect(),
         ),
     );
-    t.add(
-        "deaths",
-        Cells::Float(lines.iter().map(|l| count(l.deaths)).collect()),
-    );
-    t.add(
-        "person_years",
-        Cells::Float(lines.iter().map(|l| r(Some(l.person_years), 1)).collect()),
-    );
-    t.add(
-        "sample",
-        Cells::Float(lines.iter().map(|l| count(l.sample)).collect()),
-    );
-    t.add(
-        "dependent",
-        Cells::Float(lines.iter().map(|l| count(l.dependent)).collect()),
-    );
-    t.add("m", Cells::Float(lines.iter().map(|l| r(l.m, 5)).collect()));
-    t.add("q", Cells::Float(lines.iter().map(|l| r(l.q, 5)).collect()));
-    t.add("l", Cells::Float(lines.iter().map(|l| r(l.l, 0)).collect()));
-    t.add(
-        "big_l",
-        Cells::Float(lines.iter().map(|l| r(l.big_l, 0)).collect()),
-    );
-    t.add(
-        "prevalence",
-        Cells::Float(lines.iter().map(|l| r(l.prevalence, 4)).collect()),
-    );
-    t.add("e", Cells::Float(lines.iter().map(|l| r(l.e, 2)).collect()));
-    t.add("h", Cells::Float(lines.iter().map(|l| r(l.h, 2)).collect()));
+    t.add("deaths", col(&|x| x.deaths));
+    t.add("person_years", col(&|x| x.person_years));
+    t.add("sample", col(&|x| x.sample));
+    t.add("dependent", col(&|x| x.dependent));
+    t.add("m", col(&|x| x.m));
+    t.add("q", col(&|x| x.q));
+    t.add("l", col(&|x| x.l));
+    t.add("big_l", col(&|x| x.big_l));
+    t.add("prevalence", col(&|x| x.prevalence));
+    t.add("e", col(&|x| x.e));
+    t.add("h", col(&|x| x.h));
     t
 }
 
-/// The attrition funnels as a published table (counts of 1–9 blank). Columns: fy,
-/// rule_id, rule_name_ja, step, condition_ja, persons, insufficient_coverage, lookback_fys.
+/// The published `persons` of funnel steps, index-aligned with `steps`: blank when 1–9,
+/// and, within one FY × rule in step order, blank when the difference from the previous
+/// *published* step is 1–9 (the persons dropped between two shown steps are a count too);
+/// blanking a step makes the next shown step adjacent to the one before, so this repeats
+/// until stable. A step after the population (step 0) is never compared with a hidden
+/// one, so the rule is applied left to right in a single pass per funnel.
+pub fn published_funnel(steps: &[FunnelStep]) -> Vec<Option<u64>> {
+    let mut out: Vec<Option<u64>> = steps
+        .iter()
+        .map(|s| (!small(s.persons as f64)).then_some(s.persons))
+        .collect();
+    let mut funnels: BTreeMap<(i32, &str), Vec<usize>> = BTreeMap::new();
+    for (i, s) in steps.iter().enumerate() {
+        funnels
+            .entry((s.fy, s.rule_id.as_str()))
+            .or_default()
+            .push(i);
+    }
+    for idx in funnels.values_mut() {
+        idx.sort_by_key(|&i| steps[i].step);
+        let mut last: Option<u64> = None;
+        for &i in idx.iter() {
+            let Some(x) = out[i] else { continue };
+            if let Some(p) = last
+                && small(p.abs_diff(x) as f64)
+            {
+                out[i] = None;
+                continue;
+            }
+            last = Some(x);
+        }
+    }
+    out
+}
+
+/// The attrition funnels as a published table (counts of 1–9 and steps 1–9 below the
+/// previous shown step blank, [`published_funnel`]). Columns: fy, rule_id, rule_name_ja,
+/// step, condition_ja, persons, insufficient_coverage.
 pub fn funnel_table(steps: &[FunnelStep]) -> Table {
     let count = |x: u64| {
         if small(x as f64) {
@@ -294,6 +450,7 @@ pub fn funnel_table(steps: &[FunnelStep]) -> Table {
             Some(x as i64)
         }
     };
+    let persons = published_funnel(steps);
     let mut t = Table::default();
     t.add(
         "fy",
@@ -317,7 +474,7 @@ pub fn funnel_table(steps: &[FunnelStep]) -> Table {
     );
     t.add(
         "persons",
-        Cells::Int(steps.iter().map(|s| count(s.persons)).collect()),
+        Cells::Int(persons.iter().map(|x| x.map(|x| x as i64)).collect()),
     );
     t.add(
         "insufficient_coverage",
@@ -410,5 +567,176 @@ fn area_name(m: &Area, names: &BTreeMap<String, String>) -> String {
     match m {
         Area::Union => "広域連合全体".to_string(),
         Area::Municipality(code) => names.get(code).cloned().unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ittai_model::Sex;
+    use ittai_model::time::AgeBand;
+
+    const M: SexGroup = SexGroup::Sex(Sex::Male);
+    const F: SexGroup = SexGroup::Sex(Sex::Female);
+    const A: SexGroup = SexGroup::All;
+
+    fn line(m: &Area, sex: SexGroup, band: AgeBand, deaths: f64) -> LifeLine {
+        LifeLine {
+            fy: 2024,
+            municipality_code: m.clone(),
+            sex,
+            age_band: band,
+            deaths,
+            person_years: 1000.0,
+            sample: 100.0,
+            dependent: 20.0,
+            m: Some(deaths / 1000.0),
+            q: Some(0.01),
+            l: Some(100_000.0),
+            big_l: Some(400_000.0),
+            prevalence: Some(0.2),
+            e: Some(12.0),
+            h: Some(10.0),
+        }
+    }
+
+    /// Deaths by band (75-79, 80-84): A female 7 and 15 (7 is under 10: primary), A male
+    /// 12, 20, B female 30, 40, B male 25, 35; "all" and the union are the sums (samples
+    /// and dependents are summed too, so no complement is small).
+    /// A female hidden → equation A all = A male + A female has one hidden member → A male
+    /// hidden (fewest deaths of the shown parts, the only one). Equation union female =
+    /// A female + B female → B female hidden; then B all = B male + B female → B male
+    /// hidden. Shown: A all, B all and the union's three tables — the 2 × 2 interior of
+    /// municipality × sex is hidden, which no sum reveals.
+    #[test]
+    fn life_tables_hide_whole_tables_and_their_complements() {
+        let (a, b, u) = (
+            Area::Municipality("A".into()),
+            Area::Municipality("B".into()),
+            Area::Union,
+        );
+        let d = |m: &Area, s: SexGroup| -> [f64; 2] {
+            match (m, s) {
+                (Area::Municipality(c), s) if c == "A" && s == F => [7.0, 15.0],
+                (Area::Municipality(c), s) if c == "A" && s == M => [12.0, 20.0],
+                (Area::Municipality(c), s) if c == "B" && s == F => [30.0, 40.0],
+                (Area::Municipality(c), s) if c == "B" && s == M => [25.0, 35.0],
+                _ => [0.0, 0.0],
+            }
+        };
+        let mut lines = Vec::new();
+        for m in [&a, &b] {
+            for s in [M, F] {
+                for (i, band) in [AgeBand::A75to79, AgeBand::A80to84].into_iter().enumerate() {
+                    lines.push(line(m, s, band, d(m, s)[i]));
+                }
+            }
+        }
+        // Rollups: sum deaths, samples, dependents.
+        let parts = lines.clone();
+        let mut add = |m: &Area, s: SexGroup, pick: &dyn Fn(&LifeLine) -> bool| {
+            for band in [AgeBand::A75to79, AgeBand::A80to84] {
+                let xs: Vec<&LifeLine> = parts
+                    .iter()
+                    .filter(|l| l.age_band == band && pick(l))
+                    .collect();
+                let mut l = line(m, s, band, xs.iter().map(|l| l.deaths).sum());
+                l.person_years = xs.iter().map(|l| l.person_years).sum();
+                l.sample = xs.iter().map(|l| l.sample).sum();
+                l.dependent = xs.iter().map(|l| l.dependent).sum();
+                lines.push(l);
+            }
+        };
+        add(&a, A, &|l| {
+            l.municipality_code == Area::Municipality("A".into())
+        });
+        add(&b, A, &|l| {
+            l.municipality_code == Area::Municipality("B".into())
+        });
+        add(&u, M, &|l| l.sex == M);
+        add(&u, F, &|l| l.sex == F);
+        add(&u, A, &|_| true);
+        let p = published_life(&lines);
+        for (l, x) in lines.iter().zip(&p) {
+            let hidden = !l.municipality_code.is_union() && l.sex != A;
+            assert_eq!(
+                x.deaths.is_none(),
+                hidden,
+                "{} {} {:?}",
+                l.municipality_code,
+                l.sex,
+                l.age_band
+            );
+            for v in [
+                x.m,
+                x.q,
+                x.l,
+                x.big_l,
+                x.prevalence,
+                x.e,
+                x.h,
+                x.sample,
+                x.dependent,
+            ] {
+                assert_eq!(v.is_none(), hidden);
+            }
+            // Person-years stay; with m blank, m × person-years gives nothing.
+            assert!(x.person_years.is_some());
+        }
+    }
+
+    /// A table whose life expectancy cannot be computed (e none) or whose deaths total
+    /// fewer than 10 (here 0 + 0 with e present) is hidden, like its suppressed
+    /// `life_expectancy_75` row; a complement of the sample (sample 100, 要介護2+ 95: 5 not
+    /// dependent) hides the table too.
+    #[test]
+    fn life_tables_without_expectancy_or_with_small_complements_are_hidden() {
+        let u = Area::Union;
+        let mut no_e = line(&u, A, AgeBand::A75to79, 50.0);
+        no_e.e = None;
+        let few = line(&Area::Municipality("X".into()), A, AgeBand::A75to79, 0.0);
+        let mut comp = line(&Area::Municipality("Y".into()), A, AgeBand::A75to79, 50.0);
+        comp.dependent = 95.0;
+        let ok = line(&Area::Municipality("Z".into()), A, AgeBand::A75to79, 50.0);
+        let p = published_life(&[no_e, few, comp, ok]);
+        assert_eq!(p[0].m, None);
+        assert_eq!(p[1].e, None);
+        assert_eq!(p[2].prevalence, None);
+        assert_eq!(p[3].deaths, Some(50.0));
+        assert_eq!(p[3].e, Some(12.0));
+    }
+}
+
+#[cfg(test)]
+mod funnel_tests {
+    use super::*;
+
+    fn step(step: u32, persons: u64) -> FunnelStep {
+        FunnelStep {
+            fy: 2024,
+            rule_id: "R01".into(),
+            rule_name_ja: String::new(),
+            step,
+            condition_ja: String::new(),
+            persons,
+            insufficient_coverage: 0,
+            lookback_fys: 0,
+        }
+    }
+
+    /// 1000 → 995 (difference 5: blank) → 990 (compared with 1000, the last shown:
+    /// difference 10, shown) → 985 (difference 5 from 990: blank) → 40 (shown) → 7 (small:
+    /// blank) → 0 (difference 40 from 40: shown; zero is shown).
+    #[test]
+    fn small_drops_between_shown_steps_are_blanked() {
+        let steps: Vec<FunnelStep> = [1000, 995, 990, 985, 40, 7, 0]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| step(i as u32, n))
+            .collect();
+        assert_eq!(
+            published_funnel(&steps),
+            vec![Some(1000), None, Some(990), None, Some(40), None, Some(0)]
+        );
     }
 }

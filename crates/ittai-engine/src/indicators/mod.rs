@@ -463,16 +463,24 @@ fn age_standardise(rows: &mut [IndicatorRow]) {
 /// from the row's own counts by the indicator's [`Suppression`], "small" meaning
 /// 1 ≤ x < [`MIN_COUNT`] — deaths (years): no value or a numerator (deaths) below
 /// [`MIN_COUNT`]; persons (yen per insured, `generic_share`): small `persons`; counts: a
-/// small numerator or denominator.
-fn primary_suppression(rows: &mut [IndicatorRow]) {
+/// small numerator, denominator or complement (denominator − numerator, the persons of
+/// the denominator not in the numerator: 20 / 27 would reveal 7 by subtraction). Zero is
+/// not small (as for the numerator): 12 / 12 is published, its complement 0 is.
+pub(crate) fn primary_suppression(rows: &mut [IndicatorRow]) {
     for r in rows {
-        let small = |x: f64| (1.0..MIN_COUNT).contains(&x);
         r.suppressed = match r.indicator.def().suppression {
             Suppression::Deaths => r.value.is_none() || r.numerator < MIN_COUNT,
             Suppression::Persons => small(r.persons as f64),
-            Suppression::Counts => small(r.numerator) || small(r.denominator),
+            Suppression::Counts => {
+                small(r.numerator) || small(r.denominator) || small(r.denominator - r.numerator)
+            }
         };
     }
+}
+
+/// A count that is not published: 1 ≤ x < [`MIN_COUNT`] (zero is published).
+pub fn small(x: f64) -> bool {
+    (1.0..MIN_COUNT).contains(&x)
 }
 
 /// Change from the previous FY: sets `previous_value` (the same row's value one FY
@@ -525,10 +533,14 @@ fn sort_rows(rows: &mut [IndicatorRow]) {
     });
 }
 
-/// Secondary suppression: where one cell of a set that adds up to a published total is
-/// suppressed, the smallest other cell of the set is suppressed too, so that the hidden
-/// count cannot be recovered by subtraction. Sets: municipalities of the union; male and
-/// female of all; age bands of all ages. Repeated until nothing changes.
+/// Secondary suppression: each set of cells adds up to its total (total = Σ parts, for
+/// numerator, denominator and complement alike); an equation with exactly one hidden
+/// member — one hidden part under a shown total, or a hidden total over shown parts —
+/// gives that member back by subtraction or addition. For every such equation the shown
+/// part with the smallest denominator is hidden too (then two members are hidden). Sets:
+/// municipalities of the union; male and female of all; age bands of all ages. Repeated
+/// until nothing changes (each pass sees the hiding of the previous one, so a part hidden
+/// for one equation is counted in the others it belongs to).
 fn secondary_suppression(rows: &mut [IndicatorRow]) {
     type GroupKey = (
         IndicatorId,
@@ -559,6 +571,11 @@ fn secondary_suppression(rows: &mut [IndicatorRow]) {
                 )
             })
         };
+        let index: HashMap<Key, usize> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (key_at(r, r.fy), i))
+            .collect();
         for dim in 0..3 {
             let mut sets: HashMap<GroupKey, Vec<usize>> = HashMap::new();
             for (i, r) in rows.iter().enumerate() {
@@ -569,8 +586,18 @@ fn secondary_suppression(rows: &mut [IndicatorRow]) {
                     sets.entry(k).or_default().push(i);
                 }
             }
-            for members in sets.values() {
-                let hidden = members.iter().filter(|&&i| rows[i].suppressed).count();
+            for (k, members) in &sets {
+                let total: Key = (
+                    k.0,
+                    k.1.clone(),
+                    k.2,
+                    k.3.clone().unwrap_or(Area::Union),
+                    k.4.unwrap_or(SexGroup::All),
+                    k.5.unwrap_or(AgeGroup::All),
+                );
+                let total_hidden = index.get(&total).is_some_and(|&t| rows[t].suppressed);
+                let hidden = members.iter().filter(|&&i| rows[i].suppressed).count()
+                    + usize::from(total_hidden);
                 if hidden != 1 {
                     continue;
                 }

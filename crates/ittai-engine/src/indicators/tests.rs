@@ -131,3 +131,134 @@ fn change_from_the_previous_year() {
         None
     );
 }
+
+/// Complements (persons of the denominator not in the numerator) are counts too.
+/// 20 / 27: numerator 20 and denominator 27 are ≥ 10 but 27 − 20 = 7 is in 1..10, so the
+/// row is suppressed. 20 / 30: complement 10, published. 0 / 5: suppressed by the existing
+/// denominator rule (5 < 10). 12 / 12: complement 0 — zero is not small, published. 0 / 12:
+/// numerator 0 is published, complement 12 too, published. Each municipality alone in
+/// its own FY so that secondary suppression across municipalities does not interfere
+/// (one municipality: its rows equal the union's, which is checked too).
+#[test]
+fn complements_under_ten_are_suppressed() {
+    let cases = [
+        (2020, 20.0, 27.0, true),
+        (2021, 20.0, 30.0, false),
+        (2022, 0.0, 5.0, true),
+        (2023, 12.0, 12.0, false),
+        (2024, 0.0, 12.0, false),
+    ];
+    for (fy, num, den, hidden) in cases {
+        let (rows, _) = finish(&[(fy, cell("A", B80, num, den))], &[]);
+        let r = find(&rows, fy, &muni("A"), FEMALE, AgeGroup::Band(B80));
+        assert_eq!(r.suppressed, hidden, "{num}/{den}");
+        let u = find(&rows, fy, &Area::Union, ALL_SEXES, ALL_AGES);
+        assert_eq!(u.suppressed, hidden, "union {num}/{den}");
+    }
+}
+
+/// A hidden total over shown parts is recovered by addition. One municipality A, women,
+/// two bands: 75-79 20 / 25 (complement 5: hidden), 80-84 30 / 42 (complement 12: shown);
+/// all ages 50 / 67 (complement 17: shown). The band equation all = 75-79 + 80-84 has one
+/// hidden member (75-79), so 80-84 is hidden too. Second case: bands 10 / 22 and 10 / 20
+/// shown (complements 12, 10), all ages 20 / 42 shown: nothing hidden.
+#[test]
+fn a_single_hidden_member_of_an_equation_gets_a_partner() {
+    let (rows, _) = finish(
+        &[
+            (2024, cell("A", B75, 20.0, 25.0)),
+            (2024, cell("A", B80, 30.0, 42.0)),
+        ],
+        &[],
+    );
+    assert!(find(&rows, 2024, &muni("A"), FEMALE, AgeGroup::Band(B75)).suppressed);
+    assert!(find(&rows, 2024, &muni("A"), FEMALE, AgeGroup::Band(B80)).suppressed);
+    assert!(!find(&rows, 2024, &muni("A"), FEMALE, ALL_AGES).suppressed);
+    let (rows, _) = finish(
+        &[
+            (2024, cell("A", B75, 10.0, 22.0)),
+            (2024, cell("A", B80, 10.0, 20.0)),
+        ],
+        &[],
+    );
+    assert!(rows.iter().all(|r| !r.suppressed));
+}
+
+/// Property test (deterministic LCG, 200 random small unions of 1–3 municipalities × 2
+/// sexes × 2 bands, counts 0–40): in the published rows (a suppressed row shows nothing)
+/// no numerator, denominator or complement of 1–9 is shown, and no equation total = Σ
+/// parts (along municipality, sex or band) has exactly one hidden member.
+#[test]
+fn no_published_row_lets_a_small_count_be_recovered() {
+    use ittai_model::Sex;
+    let mut seed: u64 = 0x1234_5678;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    for case in 0..200 {
+        let munis = 1 + next(3) as usize;
+        let mut cells = Vec::new();
+        for m in ["A", "B", "C"].iter().take(munis) {
+            for sex in [Sex::Male, Sex::Female] {
+                for band in [B75, B80] {
+                    let den = next(41) as f64;
+                    let num = next(den as u64 + 1) as f64;
+                    let mut c = cell(m, band, num, den);
+                    c.sex = sex;
+                    cells.push((2024, c));
+                }
+            }
+        }
+        let (rows, _) = finish(&cells, &[]);
+        let small = |x: f64| (1.0..10.0).contains(&x);
+        for r in rows.iter().filter(|r| !r.suppressed) {
+            assert!(
+                !small(r.numerator) && !small(r.denominator) && !small(r.denominator - r.numerator),
+                "case {case}: {r:?}"
+            );
+        }
+        for r in &rows {
+            let members = |dim: usize| -> Vec<&IndicatorRow> {
+                rows.iter()
+                    .filter(|p| {
+                        let same = [
+                            p.municipality_code == r.municipality_code,
+                            p.sex == r.sex,
+                            p.age_band == r.age_band,
+                        ];
+                        let part = [
+                            !p.municipality_code.is_union(),
+                            p.sex != ALL_SEXES,
+                            p.age_band != ALL_AGES,
+                        ];
+                        (0..3).all(|d| if d == dim { part[d] } else { same[d] })
+                    })
+                    .collect()
+            };
+            let totals = [
+                r.municipality_code.is_union(),
+                r.sex == ALL_SEXES,
+                r.age_band == ALL_AGES,
+            ];
+            for dim in 0..3 {
+                if !totals[dim] {
+                    continue;
+                }
+                let parts = members(dim);
+                let hidden =
+                    parts.iter().filter(|p| p.suppressed).count() + usize::from(r.suppressed);
+                let shown_parts = parts
+                    .iter()
+                    .filter(|p| !p.suppressed && p.denominator > 0.0)
+                    .count();
+                assert!(
+                    hidden != 1 || shown_parts == 0,
+                    "case {case}: one hidden member under {r:?}"
+                );
+            }
+        }
+    }
+}
