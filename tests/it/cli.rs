@@ -358,9 +358,17 @@ fn every_run_output_is_personal_or_published() {
                 stack.push(p);
                 continue;
             }
-            let rel = p.strip_prefix(&out).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(&out)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
-            let want = if published.contains(&rel.as_str()) { 0o644 } else { 0o600 };
+            let want = if published.contains(&rel.as_str()) {
+                0o644
+            } else {
+                0o600
+            };
             assert_eq!(mode, want, "{rel}: mode {mode:o}, expected {want:o}");
             seen += 1;
         }
