@@ -461,3 +461,46 @@ fn indicators_are_byte_identical_across_runs() {
     }
     assert!(files[0] == files[1], "two runs on the same data differ");
 }
+
+/// Cost cells are suppressed by the number of persons WITH claims of the kind, not by the
+/// insured: twelve insured women of one municipality, all with an outpatient claim (1,000
+/// points), three of them also with a dental claim (500 points). 入院外 cost per insured
+/// is built from 12 patients → published; 歯科 from 3 → suppressed, although 12 are insured
+/// (before, both were published, and the dental figure described three people).
+#[test]
+fn cost_cells_are_suppressed_by_persons_with_claims() {
+    let mut ds = Dataset::default();
+    for i in 0..12 {
+        let id = format!("w{i:02}");
+        ds.elder(&id);
+        claim(
+            &mut ds,
+            &format!("o{i}"),
+            &id,
+            d(2024, 5, 1),
+            2,
+            "3110100012",
+            1000,
+        );
+        if i < 3 {
+            claim(
+                &mut ds,
+                &format!("d{i}"),
+                &id,
+                d(2024, 6, 1),
+                3,
+                "3130100012",
+                500,
+            );
+        }
+    }
+    let set = indicators(&ds, &[2024]);
+    let outpatient = union_all(&set, IndicatorId::MedicalCostOutpatient);
+    assert_eq!(outpatient.numerator, 120_000.0);
+    assert_eq!(outpatient.persons, 12);
+    assert!(!outpatient.suppressed, "12 patients: published");
+    let dental = union_all(&set, IndicatorId::MedicalCostDental);
+    assert_eq!(dental.numerator, 15_000.0);
+    assert_eq!(dental.persons, 3, "persons with a dental claim");
+    assert!(dental.suppressed, "3 patients: suppressed");
+}

@@ -168,11 +168,24 @@ fn per_year(mut cells: Vec<Cell>) -> Vec<Cell> {
 
 /// Sums num, den and counts persons by municipality × sex × band.
 fn aggregate(lf: LazyFrame) -> LazyFrame {
+    aggregate_counting(lf, len())
+}
+
+/// As [`aggregate`], but `persons` counts only the persons with a positive `num`: for
+/// the cost indicators, where the published figure is built from the people who had
+/// claims, and a cell is suppressed when fewer than 10 of them did (a cost per insured
+/// of a municipality with 300 insured and 3 patients would otherwise describe 3 people).
+fn aggregate_spenders(lf: LazyFrame) -> LazyFrame {
+    aggregate_counting(lf, col("num").gt(lit(0.0)).cast(DataType::UInt32).sum())
+}
+
+/// Sums `num` and `den` by municipality × sex × age band; `persons` is `count`.
+fn aggregate_counting(lf: LazyFrame, count: Expr) -> LazyFrame {
     lf.group_by([col("municipality_code"), col("sex"), col("age_band")])
         .agg([
             col("num").cast(DataType::Float64).sum().alias("num"),
             col("den").cast(DataType::Float64).sum().alias("den"),
-            len().alias("persons"),
+            count.alias("persons"),
         ])
 }
 
@@ -474,7 +487,7 @@ fn cost_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
         .clone()
         .left_join(spend.lazy(), col("person_id"), col("person_id"));
     for (id, _) in kinds {
-        let df = aggregate(with_spend.clone().with_columns([
+        let df = aggregate_spenders(with_spend.clone().with_columns([
             col(id.as_str()).fill_null(lit(0.0)).alias("num"),
             col("exposure_days").alias("den"),
         ]))
@@ -487,7 +500,7 @@ fn cost_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
             .group_by([col("person_id")])
             .agg([(col("units").cast(DataType::Float64).sum() * lit(10.0)).alias("num")]),
     )?;
-    let df = aggregate(
+    let df = aggregate_spenders(
         a.clone()
             .left_join(care.lazy(), col("person_id"), col("person_id"))
             .with_columns([
