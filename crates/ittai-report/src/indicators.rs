@@ -708,6 +708,188 @@ mod tests {
 }
 
 #[cfg(test)]
+mod life_property_tests {
+    use super::*;
+    use ittai_model::Sex;
+    use ittai_model::time::AgeBand;
+
+    /// A small deterministic generator (64-bit LCG, Knuth's constants), so the cases are
+    /// the same on every run.
+    struct Lcg(u64);
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    /// 300 random small unions (two municipalities, two sexes and their total, the union
+    /// as the sum, five bands): no published life table lets a reader recover a hidden
+    /// count — by showing it (1–9), by a product (deaths = m × person-years, dependent =
+    /// prevalence × sample, so m, q and prevalence are hidden with their counts), by a
+    /// complement (sample − dependent), or by one subtraction from a shown total (all =
+    /// male + female, union = its municipalities); and a hidden table shows no e or h.
+    #[test]
+    fn no_hidden_life_count_can_be_recovered() {
+        let mut g = Lcg(20_241_130);
+        let areas = [
+            Area::Municipality("312011".into()),
+            Area::Municipality("312029".into()),
+        ];
+        let bands = &AgeBand::ALL[1..];
+        for case in 0..300 {
+            let mut lines: Vec<LifeLine> = Vec::new();
+            let mut parts: Vec<LifeLine> = Vec::new();
+            for a in &areas {
+                for sex in [Sex::Male, Sex::Female] {
+                    for &band in bands {
+                        let deaths = g.below(25) as f64;
+                        let sample = g.below(60) as f64;
+                        let dependent = g.below(sample as u64 + 1) as f64;
+                        let py = 5.0 + g.below(200) as f64;
+                        parts.push(LifeLine {
+                            fy: 2024,
+                            municipality_code: a.clone(),
+                            sex: SexGroup::Sex(sex),
+                            age_band: band,
+                            deaths,
+                            person_years: py,
+                            sample,
+                            dependent,
+                            m: Some(deaths / py),
+                            q: Some(deaths / py / (1.0 + deaths / py)),
+                            l: Some(100_000.0),
+                            big_l: Some(400_000.0),
+                            prevalence: (sample > 0.0).then(|| dependent / sample),
+                            e: (g.below(10) > 0).then_some(12.0),
+                            h: Some(10.0),
+                        });
+                    }
+                }
+            }
+            // Totals: all sexes per municipality, then the union per sex group.
+            let sum = |sel: &dyn Fn(&LifeLine) -> bool, area: &Area, sex: SexGroup, band| {
+                let ps: Vec<&LifeLine> = parts
+                    .iter()
+                    .filter(|l| sel(l) && l.age_band == band)
+                    .collect();
+                let (d, py, s, dep) = ps.iter().fold((0.0, 0.0, 0.0, 0.0), |t, l| {
+                    (
+                        t.0 + l.deaths,
+                        t.1 + l.person_years,
+                        t.2 + l.sample,
+                        t.3 + l.dependent,
+                    )
+                });
+                LifeLine {
+                    fy: 2024,
+                    municipality_code: area.clone(),
+                    sex,
+                    age_band: band,
+                    deaths: d,
+                    person_years: py,
+                    sample: s,
+                    dependent: dep,
+                    m: Some(d / py),
+                    q: Some(d / py / (1.0 + d / py)),
+                    l: Some(100_000.0),
+                    big_l: Some(400_000.0),
+                    prevalence: (s > 0.0).then(|| dep / s),
+                    e: Some(12.0),
+                    h: Some(10.0),
+                }
+            };
+            for &band in bands {
+                for a in &areas {
+                    lines.push(sum(&|l| &l.municipality_code == a, a, SexGroup::All, band));
+                }
+                for sex in [Sex::Male, Sex::Female] {
+                    lines.push(sum(
+                        &|l| l.sex == SexGroup::Sex(sex),
+                        &Area::Union,
+                        SexGroup::Sex(sex),
+                        band,
+                    ));
+                }
+                lines.push(sum(&|_| true, &Area::Union, SexGroup::All, band));
+            }
+            lines.extend(parts.iter().cloned());
+            let published = published_life(&lines);
+            let shown = |area: &Area, sex: SexGroup, band: AgeBand| {
+                let i = lines
+                    .iter()
+                    .position(|l| {
+                        &l.municipality_code == area && l.sex == sex && l.age_band == band
+                    })
+                    .expect("line");
+                published[i].deaths.is_some()
+            };
+            for (l, p) in lines.iter().zip(&published) {
+                let what = format!(
+                    "case {case}: {:?} {:?} {:?}",
+                    l.municipality_code, l.sex, l.age_band
+                );
+                for v in [p.deaths, p.sample, p.dependent] {
+                    assert!(!v.is_some_and(small), "{what}: a count 1–9 shown");
+                }
+                if let (Some(s), Some(d)) = (p.sample, p.dependent) {
+                    assert!(!small(s - d), "{what}: complement 1–9 recoverable");
+                }
+                if p.deaths.is_none() {
+                    assert!(
+                        p.m.is_none() && p.q.is_none(),
+                        "{what}: m × person-years gives deaths"
+                    );
+                    assert!(
+                        p.e.is_none() && p.h.is_none(),
+                        "{what}: e/h of a hidden table"
+                    );
+                }
+                if p.dependent.is_none() {
+                    assert!(
+                        p.prevalence.is_none(),
+                        "{what}: prevalence × sample gives dependent"
+                    );
+                }
+            }
+            // One subtraction from a shown total.
+            for &band in bands {
+                let mut eqs: Vec<(bool, Vec<bool>)> = Vec::new();
+                for a in &areas {
+                    eqs.push((
+                        shown(a, SexGroup::All, band),
+                        [Sex::Male, Sex::Female]
+                            .iter()
+                            .map(|s| shown(a, SexGroup::Sex(*s), band))
+                            .collect(),
+                    ));
+                }
+                for sex in [
+                    SexGroup::All,
+                    SexGroup::Sex(Sex::Male),
+                    SexGroup::Sex(Sex::Female),
+                ] {
+                    eqs.push((
+                        shown(&Area::Union, sex, band),
+                        areas.iter().map(|a| shown(a, sex, band)).collect(),
+                    ));
+                }
+                for (total, ps) in eqs {
+                    let hidden = ps.iter().filter(|x| !**x).count() + usize::from(!total);
+                    assert_ne!(
+                        hidden, 1,
+                        "case {case} {band:?}: one hidden member of a sum"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 mod funnel_tests {
     use super::*;
 
