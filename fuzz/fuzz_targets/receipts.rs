@@ -1,7 +1,6 @@
 //! `cargo +nightly fuzz run receipts`: the whole receipt ingest of one file (decoding, UKE
 //! parse, pseudonymisation, masters, Parquet rows) on any bytes (seeds in corpus/receipts).
-//! The register and care CSV readers are not public API, so they have no target here; the
-//! property tests in crates/ittai-ingest/src/fuzz.rs cover the care CSV.
+//! The register and care CSV readers have their own target (`register`).
 #![no_main]
 
 use std::sync::{Mutex, OnceLock};
