@@ -38,7 +38,7 @@ pub use charts::ChartError;
 pub use csv_out::{CsvEncoding, Headers, to_shift_jis, write_csv};
 pub use html::{MIN_PUBLISHED, ReportError, ReportInput, render, write_html};
 pub use indicators::{
-    PublishedLife, SUPPRESSED, comparison_table, direction_ja, funnel_table, life_table,
-    published, published_funnel, published_life,
+    PublishedLife, SUPPRESSED, comparison_table, direction_ja, funnel_table, life_table, published,
+    published_funnel, published_life,
 };
 pub use xlsx::{XlsxError, write_xlsx};
