@@ -290,15 +290,7 @@ fn written(issue: Issue) -> String {
 }
 
 fn parse_issue(i: crate::uke::read::ParseIssue) -> Issue {
-    Issue {
-        file: "x.UKE".into(),
-        line: i.line,
-        record: i.record,
-        field: i.field,
-        kind: i.kind,
-        action: i.action,
-        detail: i.detail,
-    }
+    Issue::of_uke("x.UKE", i)
 }
 
 /// Checks the UKE invariants on one decoded text; returns (receipts passed on, parser

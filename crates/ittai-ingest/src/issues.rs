@@ -161,6 +161,19 @@ impl std::fmt::Display for Issue {
 }
 
 impl Issue {
+    /// The issue of a レセ電 parse problem in `file`.
+    pub fn of_uke(file: impl Into<String>, i: crate::uke::read::ParseIssue) -> Issue {
+        Issue {
+            file: file.into(),
+            line: i.line,
+            record: i.record,
+            field: i.field,
+            kind: i.kind,
+            action: i.action,
+            detail: i.detail,
+        }
+    }
+
     /// The issue with every value that may identify a person replaced by its shape (see
     /// the module documentation): what [`IssueLog`] writes and shows.
     pub fn redacted(self) -> Issue {
@@ -481,16 +494,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut log = IssueLog::to_dir("uke", dir.path()).unwrap();
         for i in issues {
-            log.push(Issue {
-                file: "x.UKE".into(),
-                line: i.line,
-                record: i.record,
-                field: i.field,
-                kind: i.kind,
-                action: i.action,
-                detail: i.detail,
-            })
-            .unwrap();
+            log.push(Issue::of_uke("x.UKE", i)).unwrap();
         }
         let terminal: Vec<String> = log.first().iter().map(|i| i.to_string()).collect();
         let path = log.finish().unwrap().unwrap();

@@ -146,15 +146,7 @@ impl<'a> ReceiptIngest<'a> {
             *self.stats.files_by_schedule.entry(s.into()).or_default() += 1;
         }
         for i in issues {
-            log.push(Issue {
-                file: input.origin.clone(),
-                line: i.line,
-                record: i.record,
-                field: i.field,
-                kind: i.kind,
-                action: i.action,
-                detail: i.detail,
-            })?;
+            log.push(Issue::of_uke(input.origin.clone(), i))?;
         }
         for (h, r) in receipts {
             self.receipt(input, &h, r, out, log)?;
