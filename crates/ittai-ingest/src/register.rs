@@ -354,8 +354,7 @@ pub fn read_persons(
             rejected(input, line, field, kind, detail)
         };
         let insurer = normalise(h.get(&rec, "insurer_number"));
-        // Digits first: the check-digit functions cut the text by byte positions.
-        if !is_digits(&insurer) || !is_valid_insurer_number(&insurer) {
+        if !is_valid_insurer_number(&insurer) {
             log.push(bad(
                 "保険者番号",
                 IssueKind::InvalidValue,
@@ -409,7 +408,6 @@ pub fn read_persons(
         }
         let muni = normalise(h.get(&rec, "municipality_code"));
         let muni = match muni.len() {
-            _ if !is_digits(&muni) => None,
             5 => municipality_check_digit(&muni).map(|c| format!("{muni}{c}")),
             6 if is_valid_municipality_code(&muni) => Some(muni.clone()),
             _ => None,
@@ -465,11 +463,6 @@ pub fn read_persons(
         n += 1;
     }
     Ok(n)
-}
-
-/// True when `s` is one or more ASCII digits.
-fn is_digits(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The person id of a care record: the 後期 numbers when given, else the register's link
