@@ -65,7 +65,8 @@ pub use read::{
 };
 pub use schema::{
     CareClaim, Certification, Check, Checkup, ClaimDiagnosis, ClaimDrug, ColType, ColumnSpec,
-    DentalCheckup, MedicalClaim, OnBad, Person, Questionnaire, Row, TABLES, TableSpec,
+    DentalCheckup, INTERVENTIONS, Intervention, MedicalClaim, OnBad, Person, Questionnaire, Row, TABLES,
+    TableSpec,
     table as table_spec,
 };
 pub use stamp::InputHashes;

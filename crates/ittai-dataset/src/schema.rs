@@ -1,4 +1,4 @@
-//! The canonical dataset contract (docs/reference/dataset.md): nine tables, their columns, types,
+//! The canonical dataset contract (docs/reference/dataset.md): ten tables (nine required), their columns, types,
 //! nullability and value checks.
 //!
 //! Each table is declared once below; the declaration generates the row struct used by
@@ -8,6 +8,7 @@
 
 use arrow_schema::{DataType, Field, Schema};
 use chrono::NaiveDate;
+use ittai_model::support::{Approach, Programme, RULE_IDS, Referral, Staff};
 use ittai_model::{ClaimKind, LossReason, PersonId, QuestionnaireSetting, Route, Sex, UrineTest};
 
 use super::column::{ColumnBuilder, ColumnValue};
@@ -95,6 +96,9 @@ pub enum Check {
     FutureDate,
     /// A service month: the first day of a month, from 1900-01 to the data end.
     ServiceMonth,
+    /// A code of a vocabulary: (code, Japanese label) pairs. The code or the Japanese label
+    /// (or an alias the model's `parse` knows) is accepted; the code is stored.
+    Vocabulary(&'static [(&'static str, &'static str)]),
 }
 
 /// What happens to a row whose value fails its check or does not parse.
@@ -138,6 +142,12 @@ pub struct TableSpec {
     /// Pairs (start, end) of date columns where end must not precede start
     /// (`strict` = end must be after start).
     pub intervals: &'static [(&'static str, &'static str, bool)],
+    /// Whether a dataset must hold this table. An optional table (`interventions`) may be
+    /// absent; then the commands that need it say so and skip that part.
+    pub required: bool,
+    /// Nullable columns added to the contract after datasets were written: a file without
+    /// such a column is read as if the column were all null.
+    pub added_columns: &'static [&'static str],
 }
 
 impl TableSpec {
@@ -190,7 +200,8 @@ macro_rules! canonical_tables {
     ($(
         #[doc = $tdoc:literal]
         $Row:ident, $SPEC:ident => $table:literal, date = $date:literal,
-        intervals = [$(($s:literal, $e:literal, $strict:literal)),*] {
+        intervals = [$(($s:literal, $e:literal, $strict:literal)),*],
+        required = $required:literal, added = [$($added:literal),*] {
             $( #[doc = $fdoc:literal] $field:ident : $rty:ty => $check:expr $(, $ob:ident)? ; )*
         }
     )*) => {
@@ -217,6 +228,8 @@ macro_rules! canonical_tables {
                 }),*],
                 date_column: $date,
                 intervals: &[$(($s, $e, $strict)),*],
+                required: $required,
+                added_columns: &[$($added),*],
             };
 
             impl Row for $Row {
@@ -232,9 +245,10 @@ macro_rules! canonical_tables {
             }
         )*
 
-        /// All nine tables, in the order the validator reads them (persons first, claims
-        /// before their lines).
-        pub static TABLES: [&TableSpec; 9] = [$(&$SPEC),*];
+        /// All ten tables, in the order the validator reads them (persons first, claims
+        /// before their lines, support records last). Nine are required; `interventions`
+        /// is optional ([`TableSpec::required`]).
+        pub static TABLES: [&TableSpec; 10] = [$(&$SPEC),*];
     };
 }
 
@@ -251,7 +265,7 @@ const ROUTE: &[u8] = &Route::CODES;
 canonical_tables! {
     /// One coverage spell (資格) of an insured person.
     Person, PERSONS => "persons", date = "coverage_start",
-    intervals = [("coverage_start", "coverage_end", true)] {
+    intervals = [("coverage_start", "coverage_end", true)], required = true, added = [] {
         /// Pseudonymised person id (str).
         person_id: PersonId => Id;
         /// 性別: 1 男, 2 女 (u8).
@@ -271,7 +285,8 @@ canonical_tables! {
     }
 
     /// One health checkup (後期高齢者健康診査).
-    Checkup, CHECKUPS => "checkups", date = "exam_date", intervals = [] {
+    Checkup, CHECKUPS => "checkups", date = "exam_date", intervals = [], required = true,
+    added = [] {
         /// Pseudonymised person id (str).
         person_id: PersonId => Id;
         /// 健診実施日 (date).
@@ -321,7 +336,8 @@ canonical_tables! {
     }
 
     /// One dental checkup (後期高齢者歯科健康診査).
-    DentalCheckup, DENTAL_CHECKUPS => "dental_checkups", date = "exam_date", intervals = [] {
+    DentalCheckup, DENTAL_CHECKUPS => "dental_checkups", date = "exam_date", intervals = [],
+    required = true, added = [] {
         /// Pseudonymised person id (str).
         person_id: PersonId => Id;
         /// 歯科健診実施日 (date).
@@ -329,7 +345,8 @@ canonical_tables! {
     }
 
     /// One administration of the 15-item 後期高齢者の質問票.
-    Questionnaire, QUESTIONNAIRES => "questionnaires", date = "answer_date", intervals = [] {
+    Questionnaire, QUESTIONNAIRES => "questionnaires", date = "answer_date", intervals = [],
+    required = true, added = [] {
         /// Pseudonymised person id (str).
         person_id: PersonId => Id;
         /// 回答日 (date).
@@ -369,7 +386,8 @@ canonical_tables! {
     }
 
     /// One medical receipt (医療レセプト).
-    MedicalClaim, MEDICAL_CLAIMS => "medical_claims", date = "service_month", intervals = [] {
+    MedicalClaim, MEDICAL_CLAIMS => "medical_claims", date = "service_month", intervals = [],
+    required = true, added = [] {
         /// Receipt id, unique in the dataset (str).
         claim_id: String => Id;
         /// Pseudonymised person id (str).
@@ -387,7 +405,8 @@ canonical_tables! {
     }
 
     /// One diagnosis (SY record) on a receipt.
-    ClaimDiagnosis, CLAIM_DIAGNOSES => "claim_diagnoses", date = "service_month", intervals = [] {
+    ClaimDiagnosis, CLAIM_DIAGNOSES => "claim_diagnoses", date = "service_month", intervals = [],
+    required = true, added = ["main_diagnosis"] {
         /// Receipt id; must exist in medical_claims (str).
         claim_id: String => Id;
         /// Pseudonymised person id; must equal the receipt's (str).
@@ -404,10 +423,13 @@ canonical_tables! {
         start_date: Option<NaiveDate> => PastDate;
         /// 転帰: 1 継続, 2 治ゆ, 3 死亡, 4 中止 (u8).
         outcome: Option<u8> => Codes(&[1, 2, 3, 4]);
+        /// 主傷病: true = the receipt's main diagnosis (SY 主傷病 01); null = not recorded (bool).
+        main_diagnosis: Option<bool> => Unchecked;
     }
 
     /// One drug line (IY record) on a receipt.
-    ClaimDrug, CLAIM_DRUGS => "claim_drugs", date = "service_month", intervals = [] {
+    ClaimDrug, CLAIM_DRUGS => "claim_drugs", date = "service_month", intervals = [],
+    required = true, added = [] {
         /// Receipt id; must exist in medical_claims (str).
         claim_id: String => Id;
         /// Pseudonymised person id; must equal the receipt's (str).
@@ -427,7 +449,8 @@ canonical_tables! {
     }
 
     /// One care claim line per service type and month (介護給付費明細書 / 給付実績).
-    CareClaim, CARE_CLAIMS => "care_claims", date = "service_month", intervals = [] {
+    CareClaim, CARE_CLAIMS => "care_claims", date = "service_month", intervals = [],
+    required = true, added = [] {
         /// Pseudonymised person id (str).
         person_id: PersonId => Id;
         /// サービス提供年月, first day of the month (date).
@@ -446,7 +469,7 @@ canonical_tables! {
 
     /// One care-need certification decision (要介護認定).
     Certification, CERTIFICATIONS => "certifications", date = "decision_date",
-    intervals = [("valid_from", "valid_to", false)] {
+    intervals = [("valid_from", "valid_to", false)], required = true, added = [] {
         /// Pseudonymised person id (str).
         person_id: PersonId => Id;
         /// 認定日 (date).
@@ -457,6 +480,29 @@ canonical_tables! {
         valid_from: NaiveDate => FutureDate;
         /// 認定有効期間終了日, inclusive (date).
         valid_to: NaiveDate => FutureDate;
+    }
+
+    /// One support contact (支援記録) of the integrated programme; optional table.
+    Intervention, INTERVENTIONS => "interventions", date = "contact_date", intervals = [],
+    required = false, added = [] {
+        /// Pseudonymised person id; must be in persons (str).
+        person_id: PersonId => Id;
+        /// 事業: undernutrition 低栄養, oral 口腔, medication 服薬, physical_frailty 身体的フレイル, disease_prevention 重症化予防, health_unknown 健康状態不明者 (str).
+        programme: String => Vocabulary(Programme::CODES);
+        /// The list the person came from, R01 … R10; null = not recorded (str).
+        rule_id: Option<String> => Vocabulary(RULE_IDS), RejectRow;
+        /// 支援方法: visit 訪問, phone 電話, interview 面談・来所, letter 通知・文書, recommendation 受診勧奨, group 通いの場等での支援 (str).
+        approach: String => Vocabulary(Approach::CODES);
+        /// 支援日 (date).
+        contact_date: NaiveDate => PastDate;
+        /// 支援できた (for health_unknown: 状況把握できた) (bool).
+        reached: bool => Unchecked;
+        /// 医療・介護等の支援が必要と把握 (bool).
+        needs_referral: Option<bool> => Unchecked;
+        /// つなぎ先: medical 医療, care 介護, community 通いの場・地域支援事業, watch 見守り, none なし (str).
+        referred_to: Option<String> => Vocabulary(Referral::CODES);
+        /// 従事者: public_health_nurse 保健師, dietitian 管理栄養士, dental_hygienist 歯科衛生士, pharmacist 薬剤師, nurse 看護師, other その他 (str).
+        staff: Option<String> => Vocabulary(Staff::CODES);
     }
 }
 
@@ -483,7 +529,8 @@ mod tests {
                 "claim_diagnoses",
                 "claim_drugs",
                 "care_claims",
-                "certifications"
+                "certifications",
+                "interventions"
             ]
         );
         assert_eq!(QUESTIONNAIRES.columns.len(), 3 + 15);

@@ -74,6 +74,7 @@ fn synthetic_uke() -> &'static str {
                     suspected: false,
                     start_date: Some(d(2024, 1, 5)),
                     outcome: Some(1),
+                    main_diagnosis: None,
                 })
                 .collect();
             let drugs: Vec<ClaimDrug> = codes

@@ -34,6 +34,7 @@ mod codes;
 pub mod indicators;
 pub mod labels;
 pub mod questionnaire;
+pub mod support;
 pub mod time;
 
 pub use codes::{

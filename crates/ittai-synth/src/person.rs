@@ -1038,6 +1038,7 @@ impl<'w> Sim<'w> {
             suspected,
             start_date: start,
             outcome: Some(outcome),
+            main_diagnosis: None,
         });
     }
 
