@@ -65,9 +65,8 @@ pub use read::{
 };
 pub use schema::{
     CareClaim, Certification, Check, Checkup, ClaimDiagnosis, ClaimDrug, ColType, ColumnSpec,
-    DentalCheckup, INTERVENTIONS, Intervention, MedicalClaim, OnBad, Person, Questionnaire, Row, TABLES,
-    TableSpec,
-    table as table_spec,
+    DentalCheckup, INTERVENTIONS, Intervention, MedicalClaim, OnBad, Person, Questionnaire, Row,
+    TABLES, TableSpec, table as table_spec,
 };
 pub use stamp::InputHashes;
 pub use table::{Cells, Column, Table, format_float, thousands};

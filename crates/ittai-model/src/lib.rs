@@ -31,6 +31,8 @@
 pub mod check_digit;
 pub mod classes;
 mod codes;
+pub mod evaluation;
+pub mod icd10;
 pub mod indicators;
 pub mod labels;
 pub mod questionnaire;

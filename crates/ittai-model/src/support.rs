@@ -144,7 +144,10 @@ impl Programme {
 
     /// The programme that rule `id` (R01 … R10) feeds; `None` for any other id.
     pub fn for_rule(id: &str) -> Option<Programme> {
-        Programme::ALL.iter().copied().find(|p| p.rules().contains(&id))
+        Programme::ALL
+            .iter()
+            .copied()
+            .find(|p| p.rules().contains(&id))
     }
 }
 
@@ -186,7 +189,10 @@ mod tests {
     #[test]
     fn every_rule_feeds_exactly_one_programme() {
         for (id, _) in RULE_IDS {
-            let owners: Vec<_> = Programme::ALL.iter().filter(|p| p.rules().contains(id)).collect();
+            let owners: Vec<_> = Programme::ALL
+                .iter()
+                .filter(|p| p.rules().contains(id))
+                .collect();
             assert_eq!(owners.len(), 1, "{id}");
         }
         assert_eq!(Programme::for_rule("R11"), None);
