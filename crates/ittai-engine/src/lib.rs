@@ -41,6 +41,7 @@ pub mod indicators;
 mod job;
 mod lifetable;
 mod profile;
+pub mod programmes;
 pub mod rules;
 mod source;
 

@@ -38,7 +38,7 @@ impl Sources {
     /// # Errors
     /// A missing table file.
     pub fn open(dir: &Path, drugs: &DrugMaster, diseases: &DiseaseMaster) -> PolarsResult<Self> {
-        for t in ittai_dataset::TABLES {
+        for t in ittai_dataset::TABLES.iter().filter(|t| t.required) {
             let p = dir.join(format!("{}.parquet", t.name));
             if !p.is_file() {
                 polars_bail!(ComputeError: "{} is missing (validate the dataset first)", p.display());
