@@ -17,7 +17,7 @@ use ittai_model::FiscalYear;
 use ittai_report::{Headers, write_csv, write_xlsx};
 
 use crate::cmd_check_output::{self, OutputFile};
-use crate::{cmd_indicators, prepare, sample, ui};
+use crate::{cmd_evaluate, cmd_indicators, prepare, sample, ui};
 
 /// Run the ten extraction rules and write target lists, attrition and a manifest.
 ///
@@ -80,9 +80,14 @@ pub struct Args {
     /// more per extra FY; `ittai report` then draws the committee report from them).
     #[arg(long)]
     no_indicators: bool,
+    /// Skip the programme evaluation (個別事業の評価). By default, when the dataset has
+    /// support records (interventions), it is computed for every FY with records and
+    /// written to OUT/evaluation/ (as `ittai evaluate`).
+    #[arg(long)]
+    no_evaluation: bool,
 }
 
-fn parse_set(items: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
+pub fn parse_set(items: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
     let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for s in items {
         let Some((lhs, value)) = s.split_once('=') else {
@@ -215,6 +220,22 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         indicator_set = Some(set);
     }
 
+    let mut evaluation = None;
+    if !a.no_evaluation && ittai_engine::programmes::has_interventions(&job.sources) {
+        let t = Instant::now();
+        let lists = indicator_set.as_ref().map(|s| &s.lists);
+        if let Some(e) = cmd_evaluate::compute(&job, &[], lists)? {
+            outputs.extend(cmd_evaluate::write(
+                &e.rows,
+                &a.out.join("evaluation"),
+                encoding,
+            )?);
+            timings.push(("evaluation".into(), t.elapsed().as_secs_f64()));
+            timings.extend(e.timings.iter().map(|(k, v)| (format!("evaluation.{k}"), *v)));
+            evaluation = Some(e);
+        }
+    }
+
     // Every output with its size and hash; then what the previous run wrote and this one
     // did not goes, so that nothing stale is left as if current; the manifest comes last.
     let t = Instant::now();
@@ -257,6 +278,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     print_summary(&result.results, result.population);
     if let Some(set) = &indicator_set {
         cmd_indicators::print_union_summary(set);
+    }
+    if let Some(e) = &evaluation {
+        cmd_evaluate::print_summary(&e.rows);
+    }
+    if indicator_set.is_some() {
         eprintln!("\ncommittee report: ittai report --out {}", a.out.display());
     }
     if unresolved > 0 {

@@ -5,6 +5,7 @@
 //! calls one entry point of a library crate.
 
 mod cmd_check_output;
+mod cmd_evaluate;
 mod cmd_indicators;
 mod cmd_ingest;
 mod cmd_profile;
@@ -32,6 +33,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Typical use:
 ///   ittai run                       run the ten rules and the indicators on the embedded
 ///                                   sample data → out/
+///   ittai evaluate                  programme evaluation from the support records
+///                                   (interventions) → out/evaluation/
 ///   ittai report                    committee report from out/ → out/report.html, .xlsx
 ///   ittai ingest --id-key-file KEY --uke DIR --kenshin ZIP --persons CSV --out DIR
 ///                                   read the national standard formats → a dataset
@@ -54,6 +57,8 @@ enum Command {
     Run(cmd_run::Args),
     /// Compute the evaluation indicators for every fiscal year — 共通評価指標.
     Indicators(cmd_indicators::Args),
+    /// Evaluate the support that followed the lists, from the support records — 個別事業の評価.
+    Evaluate(cmd_evaluate::Args),
     /// Draw the committee report (HTML + xlsx) from the indicators — 評価レポート.
     Report(cmd_report::Args),
     /// Show the rules in plain Japanese with their parameters and sources — 抽出条件.
@@ -75,6 +80,7 @@ fn main() -> ExitCode {
         Command::Ingest(a) => cmd_ingest::run(a),
         Command::Rules(a) => cmd_rules::run(a),
         Command::Indicators(a) => cmd_indicators::run(a),
+        Command::Evaluate(a) => cmd_evaluate::run(a),
         Command::Report(a) => cmd_report::run(a),
         Command::Profile(a) => cmd_profile::run(a),
         Command::Synth(a) => cmd_synth::run(a),

@@ -13,6 +13,7 @@ use ittai_model::indicators::{Area, IndicatorId, parse_age_band};
 use ittai_model::time::AgeBand;
 use ittai_model::{CareLevel, ClaimKind, LossReason, Route, Sex, is_facility_service_type};
 use ittai_model::{FiscalYear, first_of_month};
+use ittai_model::icd10::DiseaseCostRow;
 use polars::prelude::*;
 
 use crate::RunResult;
@@ -230,9 +231,12 @@ pub fn fy_cells(
     src: &Sources,
     fy: FiscalYear,
     run: &RunResult,
-) -> PolarsResult<(Vec<Cell>, Vec<LifeInput>)> {
+) -> PolarsResult<(Vec<Cell>, Vec<LifeInput>, Vec<DiseaseCostRow>)> {
     let mut cells = Vec::new();
     let attrs = crate::collect_streaming(attributes(src, fy)?)?;
+
+    // 疾病分類別医療費 (its own rows: groups are not indicators).
+    let disease_costs = super::disease_costs::fy_rows(src, fy, &attrs)?;
 
     // 健診受診率 and 歯科健診受診率: unified denominator.
     cells.extend(checkup_cells(src, fy, &attrs)?);
@@ -250,7 +254,7 @@ pub fn fy_cells(
 
     // Life-table inputs.
     let life = life_inputs(src, fy, &attrs, deaths, &run.table)?;
-    Ok((cells, life))
+    Ok((cells, life, disease_costs))
 }
 
 /// Cells of `checkup_rate` and `dental_checkup_rate` (健診受診率, 歯科健診受診率; %): per

@@ -7,10 +7,11 @@
 //! standardisation, change, suppression) is plain Rust over a few thousand rows.
 
 pub(crate) mod cells;
+pub mod disease_costs;
 pub(crate) mod store;
 
 pub use store::{
-    FUNNELS_FILE, IndicatorTables, LIFE_FILE, ROWS_FILE, read as read_tables, write as write_tables,
+    DISEASE_COSTS_FILE, FUNNELS_FILE, IndicatorTables, LIFE_FILE, ROWS_FILE, read as read_tables, write as write_tables,
 };
 
 use std::collections::{BTreeMap, HashMap};
@@ -54,6 +55,10 @@ pub struct IndicatorSet {
     pub life_tables: Vec<AreaLifeTable>,
     /// The rule results of each FY (attrition funnels for the report).
     pub runs: Vec<(i32, Vec<crate::RuleResult>)>,
+    /// 疾病分類別医療費 by FY × area × disease group, suppression flags set.
+    pub disease_costs: Vec<ittai_model::icd10::DiseaseCostRow>,
+    /// Person ids listed by each rule, by FY (the targets of programme evaluation).
+    pub lists: crate::programmes::Lists,
 }
 
 impl IndicatorSet {
@@ -140,6 +145,8 @@ pub fn compute_reusing(
     let mut all_cells: Vec<(i32, Cell)> = Vec::new();
     let mut all_life: Vec<(i32, LifeInput)> = Vec::new();
     let mut runs = Vec::new();
+    let mut disease_costs = Vec::new();
+    let mut lists = crate::programmes::Lists::new();
     let frame_of = |fy: FiscalYear| Frame {
         fy,
         reference: fy.end(),
@@ -164,9 +171,11 @@ pub fn compute_reusing(
                 )?
             }
         };
-        let (cells, life) = cells::fy_cells(src, fy, &run)?;
+        let (cells, life, costs) = cells::fy_cells(src, fy, &run)?;
         all_cells.extend(cells.into_iter().map(|c| (fy.0, c)));
         all_life.extend(life.into_iter().map(|l| (fy.0, l)));
+        disease_costs.extend(costs);
+        lists.insert(fy.0, crate::programmes::listed_by_rule(&run)?);
         runs.push((fy.0, run.results));
     }
     runs.sort_by_key(|(fy, _)| *fy);
@@ -193,10 +202,16 @@ pub fn compute_reusing(
             ))
     });
     let (rows, life_tables) = finish(&all_cells, &all_life);
+    disease_costs.sort_by(|a, b| {
+        (a.fy, &a.municipality_code, a.disease_group).cmp(&(b.fy, &b.municipality_code, b.disease_group))
+    });
+    disease_costs::suppress(&mut disease_costs);
     Ok(IndicatorSet {
         rows,
         life_tables,
         runs,
+        disease_costs,
+        lists,
     })
 }
 

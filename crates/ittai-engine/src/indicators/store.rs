@@ -36,6 +36,8 @@ pub const ROWS_FILE: &str = "indicators.parquet";
 pub const LIFE_FILE: &str = "life_tables.parquet";
 /// Funnels file.
 pub const FUNNELS_FILE: &str = "funnels.parquet";
+/// 疾病分類別医療費 rows (exact, owner-only).
+pub const DISEASE_COSTS_FILE: &str = "disease_costs.parquet";
 
 /// The three tables, as read back.
 #[derive(Debug, Clone, Default)]
@@ -46,6 +48,8 @@ pub struct IndicatorTables {
     pub life: Vec<LifeLine>,
     /// Attrition funnels of every FY.
     pub funnels: Vec<FunnelStep>,
+    /// 疾病分類別医療費 rows (empty when read from an older output).
+    pub disease_costs: Vec<ittai_model::icd10::DiseaseCostRow>,
 }
 
 impl From<&IndicatorSet> for IndicatorTables {
@@ -54,6 +58,7 @@ impl From<&IndicatorSet> for IndicatorTables {
             rows: set.rows.clone(),
             life: set.life_lines(),
             funnels: set.funnels(),
+            disease_costs: set.disease_costs.clone(),
         }
     }
 }
@@ -138,6 +143,13 @@ pub fn write(t: &IndicatorTables, dir: &Path) -> PolarsResult<Vec<PathBuf>> {
     ])?;
     let p = dir.join(FUNNELS_FILE);
     write_parquet(&mut df, &p, Visibility::Private)?;
+    out.push(p);
+    let p = dir.join(DISEASE_COSTS_FILE);
+    write_parquet(
+        &mut super::disease_costs::to_dataframe(&t.disease_costs)?,
+        &p,
+        Visibility::Private,
+    )?;
     out.push(p);
     Ok(out)
 }
@@ -368,10 +380,17 @@ pub fn read(dir: &Path) -> PolarsResult<IndicatorTables> {
             lookback_fys: lookback[i] as u32,
         })
         .collect();
+    let path = dir.join(DISEASE_COSTS_FILE);
+    let disease_costs = if path.is_file() {
+        super::disease_costs::from_dataframe(&load(&path)?)?
+    } else {
+        Vec::new()
+    };
     Ok(IndicatorTables {
         rows,
         life,
         funnels,
+        disease_costs,
     })
 }
 
@@ -431,6 +450,17 @@ mod tests {
                 insufficient_coverage: 3,
                 lookback_fys: 3,
             }],
+            disease_costs: vec![ittai_model::icd10::DiseaseCostRow {
+                fy: 2024,
+                municipality_code: Area::Union,
+                disease_group: ittai_model::icd10::DiseaseGroup::Dispensing,
+                claims: 40,
+                persons: 12,
+                yen: 123_450.0,
+                yen_per_insured: Some(1234.5),
+                share: None,
+                suppressed: true,
+            }],
         };
         let dir = tempfile::tempdir().unwrap();
         write(&t, dir.path()).unwrap();
@@ -438,6 +468,7 @@ mod tests {
         assert_eq!(back.rows, t.rows);
         assert_eq!(back.life, t.life);
         assert_eq!(back.funnels, t.funnels);
+        assert_eq!(back.disease_costs, t.disease_costs);
     }
 
     #[test]
