@@ -2,6 +2,7 @@
 
 mod cli;
 mod cli_exit;
+mod evaluation;
 mod headers;
 mod independent;
 mod indicators;

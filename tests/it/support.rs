@@ -7,8 +7,8 @@ use std::process::Command;
 use chrono::NaiveDate;
 use ittai_dataset::atomic::Visibility;
 use ittai_dataset::{
-    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
-    ParquetTableWriter, Person, Questionnaire, Row, RowBatch,
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, Intervention,
+    MedicalClaim, ParquetTableWriter, Person, Questionnaire, Row, RowBatch,
 };
 use ittai_dataset::{Format, TableFile, open_table};
 use ittai_model::{Route, Sex};
@@ -21,7 +21,8 @@ pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 pub const MUNI: &str = "312011";
 pub const INSURER: &str = "39312012";
 
-/// Rows of the nine tables, written as Parquet by [`Dataset::write`].
+/// Rows of the nine required tables and the optional `interventions`, written as Parquet by
+/// [`Dataset::write`].
 #[derive(Default, Clone)]
 pub struct Dataset {
     pub persons: Vec<Person>,
@@ -33,6 +34,8 @@ pub struct Dataset {
     pub claim_drugs: Vec<ClaimDrug>,
     pub care_claims: Vec<CareClaim>,
     pub certifications: Vec<Certification>,
+    /// Support records (支援記録); the table is optional and written only when non-empty.
+    pub interventions: Vec<Intervention>,
 }
 
 fn write_rows<R: Row>(dir: &Path, rows: &[R]) {
@@ -71,6 +74,29 @@ pub fn checkup(person: &str, date: NaiveDate) -> Checkup {
         med_bp: None,
         med_dm: None,
         med_lipid: None,
+    }
+}
+
+/// A support record (支援記録) of `programme` (a code: `medication`, `oral`, …) for `person`
+/// on `date`: a home visit (`visit`), naming the list `rule` (null when `None`), with no
+/// referral and no staff recorded.
+pub fn contact(
+    person: &str,
+    programme: &str,
+    rule: Option<&str>,
+    date: NaiveDate,
+    reached: bool,
+) -> Intervention {
+    Intervention {
+        person_id: person.into(),
+        programme: programme.into(),
+        rule_id: rule.map(str::to_string),
+        approach: "visit".into(),
+        contact_date: date,
+        reached,
+        needs_referral: None,
+        referred_to: None,
+        staff: None,
     }
 }
 
@@ -115,7 +141,8 @@ impl Dataset {
         });
     }
 
-    /// Writes the nine tables into `dir`.
+    /// Writes the nine required tables into `dir`, and `interventions.parquet` when there is
+    /// a support record (no file otherwise: the table is optional).
     pub fn write(&self, dir: &Path) {
         write_rows(dir, &self.persons);
         write_rows(dir, &self.checkups);
@@ -126,6 +153,9 @@ impl Dataset {
         write_rows(dir, &self.claim_drugs);
         write_rows(dir, &self.care_claims);
         write_rows(dir, &self.certifications);
+        if !self.interventions.is_empty() {
+            write_rows(dir, &self.interventions);
+        }
     }
 }
 
