@@ -231,7 +231,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 encoding,
             )?);
             timings.push(("evaluation".into(), t.elapsed().as_secs_f64()));
-            timings.extend(e.timings.iter().map(|(k, v)| (format!("evaluation.{k}"), *v)));
+            timings.extend(
+                e.timings
+                    .iter()
+                    .map(|(k, v)| (format!("evaluation.{k}"), *v)),
+            );
             evaluation = Some(e);
         }
     }

@@ -450,11 +450,12 @@ fn post_window_crossing_the_fy_needs_data_to_its_end() {
     expect(get(Institutions, SUP, POST), 0.0, 1.0, Some(0.0));
 
     // Data end 2024-05-31 (latest claim 2024-05) < 2024-06-30: post not covered → p left
-    // out of post and change (denominator 0, no value); pre (2023-12 … 2024-02) still 1 of 1.
+    // out of the paired measure altogether: pre, post and change are on the same persons
+    // (evaluation.md, "Windows"), so all three have denominator 0 and no value.
     let rows = crossing(false);
     let get = |measure, group, period| row(&rows, FY, MED, &area, measure, group, period);
     expect(get(Supported, ALL, OUTPUT), 1.0, 1.0, Some(100.0));
-    expect(get(Polypharmacy, SUP, PRE), 1.0, 1.0, Some(100.0));
+    expect(get(Polypharmacy, SUP, PRE), 0.0, 0.0, None);
     expect(get(Polypharmacy, SUP, POST), 0.0, 0.0, None);
     expect(get(Polypharmacy, SUP, CHANGE), 0.0, 0.0, None);
     expect(get(Institutions, SUP, POST), 0.0, 0.0, None);
@@ -628,15 +629,17 @@ fn coverage_ending_in_a_window_leaves_the_person_out() {
 
     // All three insured on 2023-04-01 and reached: supported 3 of 3.
     expect(get(Supported, ALL, OUTPUT), 3.0, 3.0, Some(100.0));
-    // pre: all three covered; {died_aug} has 16 in 2023-05 → 1 of 3.
-    expect(get(Polypharmacy, SUP, PRE), 1.0, 3.0, Some(100.0 / 3.0));
-    // post: died_aug left out (not insured 2023-08-11 … 2023-09-30); {alive} → 1 of 2
-    // (died_sep 0). Counting died_aug would give 2 of 3.
+    // Paired measures count the persons covered over both windows (evaluation.md,
+    // "Windows": pre, post and change on the same persons). died_aug is not insured
+    // 2023-08-11 … 2023-09-30, so it is left out of all three; alive and died_sep remain.
+    // pre: neither has 16 drugs in 2023-03 … 2023-05 → 0 of 2 (counting died_aug: 1 of 3).
+    expect(get(Polypharmacy, SUP, PRE), 0.0, 2.0, Some(0.0));
+    // post: {alive} (16 in 2023-08) → 1 of 2 (counting died_aug would give 2 of 3).
     expect(get(Polypharmacy, SUP, POST), 1.0, 2.0, Some(50.0));
-    // change on the persons of post: alive 1 − 0 = +1, died_sep 0 − 0 = 0 → sum 1 over 2.
+    // change: alive 1 − 0 = +1, died_sep 0 − 0 = 0 → sum 1 over 2.
     expect(get(Polypharmacy, SUP, CHANGE), 1.0, 2.0, Some(50.0));
-    // The same windows for the visit measures: pre 3 persons, post 2 (no visits: 0).
-    expect(get(Institutions, SUP, PRE), 0.0, 3.0, Some(0.0));
+    // The same persons for the visit measures (no visits: 0).
+    expect(get(Institutions, SUP, PRE), 0.0, 2.0, Some(0.0));
     expect(get(Institutions, SUP, POST), 0.0, 2.0, Some(0.0));
     // new_certification: only alive is covered up to 2024-06 → 0 of 1 (the decisions of
     // died_aug and died_sep are not counted: both are left out).

@@ -9,11 +9,11 @@
 
 use std::collections::BTreeMap;
 
+use ittai_model::icd10::DiseaseCostRow;
 use ittai_model::indicators::{Area, IndicatorId, parse_age_band};
 use ittai_model::time::AgeBand;
 use ittai_model::{CareLevel, ClaimKind, LossReason, Route, Sex, is_facility_service_type};
 use ittai_model::{FiscalYear, first_of_month};
-use ittai_model::icd10::DiseaseCostRow;
 use polars::prelude::*;
 
 use crate::RunResult;

@@ -85,7 +85,10 @@ pub(crate) fn fy_rows(
                 .and(col("icd").is_not_null()),
         )
         .with_columns([
-            when(main).then(lit(0u32)).otherwise(lit(1u32)).alias("_rank"),
+            when(main)
+                .then(lit(0u32))
+                .otherwise(lit(1u32))
+                .alias("_rank"),
             col("icd").str().slice(lit(0), lit(3)).alias("cat"),
         ])
         .sort(["claim_id", "_rank", "_r"], Default::default())
@@ -101,14 +104,15 @@ pub(crate) fn fy_rows(
         .inner_join(area, col("person_id"), col("person_id"))
         .with_columns([when(is_code(col("claim_kind"), ClaimKind::Pharmacy))
             .then(lit(DiseaseGroup::Dispensing.code()))
-            .otherwise(
-                col("disease_group").fill_null(lit(DiseaseGroup::Unclassified.code())),
-            )
+            .otherwise(col("disease_group").fill_null(lit(DiseaseGroup::Unclassified.code())))
             .alias("disease_group")])
         .group_by([col("municipality_code"), col("disease_group")])
         .agg([
             len().cast(DataType::UInt64).alias("claims"),
-            col("person_id").n_unique().cast(DataType::UInt64).alias("persons"),
+            col("person_id")
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("persons"),
             col("yen").sum().alias("yen"),
         ])
         .collect()?;
@@ -156,7 +160,10 @@ pub(crate) fn fy_rows(
         .map(|((a, group), (claims, persons, yen))| DiseaseCostRow {
             fy: fy.0,
             yen_per_insured: py.get(&a).filter(|p| **p > 0.0).map(|p| yen / p),
-            share: totals.get(&a).filter(|t| **t > 0.0).map(|t| 100.0 * yen / t),
+            share: totals
+                .get(&a)
+                .filter(|t| **t > 0.0)
+                .map(|t| 100.0 * yen / t),
             municipality_code: a,
             disease_group: group,
             claims,
@@ -229,20 +236,33 @@ pub fn to_dataframe(rows: &[DiseaseCostRow]) -> PolarsResult<DataFrame> {
         Column::new("fy".into(), rows.iter().map(|r| r.fy).collect::<Vec<_>>()),
         Column::new(
             "municipality_code".into(),
-            rows.iter().map(|r| r.municipality_code.as_str()).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|r| r.municipality_code.as_str())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "disease_group".into(),
-            rows.iter().map(|r| r.disease_group.code()).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|r| r.disease_group.code())
+                .collect::<Vec<_>>(),
         ),
-        Column::new("claims".into(), rows.iter().map(|r| r.claims).collect::<Vec<_>>()),
-        Column::new("persons".into(), rows.iter().map(|r| r.persons).collect::<Vec<_>>()),
+        Column::new(
+            "claims".into(),
+            rows.iter().map(|r| r.claims).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "persons".into(),
+            rows.iter().map(|r| r.persons).collect::<Vec<_>>(),
+        ),
         Column::new("yen".into(), rows.iter().map(|r| r.yen).collect::<Vec<_>>()),
         Column::new(
             "yen_per_insured".into(),
             rows.iter().map(|r| r.yen_per_insured).collect::<Vec<_>>(),
         ),
-        Column::new("share".into(), rows.iter().map(|r| r.share).collect::<Vec<_>>()),
+        Column::new(
+            "share".into(),
+            rows.iter().map(|r| r.share).collect::<Vec<_>>(),
+        ),
         Column::new(
             "suppressed".into(),
             rows.iter().map(|r| r.suppressed).collect::<Vec<_>>(),
@@ -269,10 +289,9 @@ pub fn from_dataframe(df: &DataFrame) -> PolarsResult<Vec<DiseaseCostRow>> {
             Ok(DiseaseCostRow {
                 fy: fy.get(i).unwrap_or_default(),
                 municipality_code: Area::parse(m.get(i).unwrap_or_default()),
-                disease_group: g
-                    .get(i)
-                    .and_then(DiseaseGroup::parse)
-                    .ok_or_else(|| polars_err!(ComputeError: "unknown disease group {:?}", g.get(i)))?,
+                disease_group: g.get(i).and_then(DiseaseGroup::parse).ok_or_else(
+                    || polars_err!(ComputeError: "unknown disease group {:?}", g.get(i)),
+                )?,
                 claims: c.get(i).unwrap_or(0),
                 persons: p.get(i).unwrap_or(0),
                 yen: y.get(i).unwrap_or(0.0),

@@ -11,7 +11,8 @@ pub mod disease_costs;
 pub(crate) mod store;
 
 pub use store::{
-    DISEASE_COSTS_FILE, FUNNELS_FILE, IndicatorTables, LIFE_FILE, ROWS_FILE, read as read_tables, write as write_tables,
+    DISEASE_COSTS_FILE, FUNNELS_FILE, IndicatorTables, LIFE_FILE, ROWS_FILE, read as read_tables,
+    write as write_tables,
 };
 
 use std::collections::{BTreeMap, HashMap};
@@ -203,7 +204,11 @@ pub fn compute_reusing(
     });
     let (rows, life_tables) = finish(&all_cells, &all_life);
     disease_costs.sort_by(|a, b| {
-        (a.fy, &a.municipality_code, a.disease_group).cmp(&(b.fy, &b.municipality_code, b.disease_group))
+        (a.fy, &a.municipality_code, a.disease_group).cmp(&(
+            b.fy,
+            &b.municipality_code,
+            b.disease_group,
+        ))
     });
     disease_costs::suppress(&mut disease_costs);
     Ok(IndicatorSet {

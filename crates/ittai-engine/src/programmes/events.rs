@@ -325,7 +325,12 @@ pub(crate) fn claim_values(
         .agg([col("dxdm").any(true), col("dxht").any(true)]);
     let confirmed = drug_months
         .clone()
-        .left_join(dx_months, cols(["tid", "off"]), cols(["tid", "off"]))
+        .join(
+            dx_months,
+            [col("tid"), col("off")],
+            [col("tid"), col("off")],
+            JoinArgs::new(JoinType::Left),
+        )
         .with_columns([(col("dm").and(col("dxdm").fill_null(lit(false))))
             .or(col("ht").and(col("dxht").fill_null(lit(false))))
             .alias("both")])
