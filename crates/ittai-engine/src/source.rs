@@ -32,13 +32,13 @@ impl std::fmt::Debug for Sources {
 }
 
 impl Sources {
-    /// Opens `dir` (which must hold the nine `<table>.parquet` files) with the given
-    /// masters.
+    /// Opens `dir` (which must hold the nine required `<table>.parquet` files; the optional
+    /// `interventions.parquet` may be absent) with the given masters.
     ///
     /// # Errors
     /// A missing table file.
     pub fn open(dir: &Path, drugs: &DrugMaster, diseases: &DiseaseMaster) -> PolarsResult<Self> {
-        for t in ittai_dataset::TABLES {
+        for t in ittai_dataset::TABLES.iter().filter(|t| t.required) {
             let p = dir.join(format!("{}.parquet", t.name));
             if !p.is_file() {
                 polars_bail!(ComputeError: "{} is missing (validate the dataset first)", p.display());
