@@ -399,3 +399,42 @@ fn a_dataset_without_interventions_validates_clean_without_writing_one() {
         "{stdout}"
     );
 }
+
+/// The sample support records of the guide (docs/samples/interventions.csv, Japanese
+/// labels, UTF-8 with BOM) are valid: every row is kept, with codes.
+#[test]
+fn the_guide_sample_of_interventions_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut ds = crate::support::Dataset::default();
+    for id in ["P000123", "P000456", "P000789", "P001011", "P001213", "P001415"] {
+        ds.elder(id);
+    }
+    ds.write(&data);
+    std::fs::copy(
+        root().join("docs/samples/interventions.csv"),
+        data.join("interventions.csv"),
+    )
+    .unwrap();
+    let clean = dir.path().join("clean");
+    let rejects = dir.path().join("rejects.csv");
+    let report = validate_into(&data, &clean, &rejects);
+    assert!(report.is_clean(), "{:?}", rejects_rows(&rejects));
+    let t = report
+        .tables
+        .iter()
+        .find(|t| t.table == "interventions")
+        .unwrap();
+    assert_eq!((t.rows_read, t.rows_clean, t.values_nulled), (7, 7, 0));
+    use arrow_array::cast::AsArray;
+    let programmes: Vec<String> = crate::support::read_batches(&clean, "interventions")
+        .iter()
+        .flat_map(|b| {
+            let c = b.column_by_name("programme").unwrap().as_string::<i32>();
+            c.iter().map(|v| v.unwrap().to_string()).collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(programmes[0], "undernutrition");
+    assert_eq!(programmes[6], "physical_frailty");
+}
