@@ -312,15 +312,36 @@ fn interventions_are_checked_and_normalised_to_codes() {
         })
         .collect();
     assert_eq!(reached, [Some(true), Some(true)]);
+
+    // `ittai run` prepares the data the same way: the input hashes include the table and
+    // the staged copy the engine reads has it.
+    let prepared = ittai_dataset::prepare(
+        &data,
+        &dir.path().join("out"),
+        crate::support::d(2025, 3, 31),
+        true,
+        &mut |_, _, _| {},
+    )
+    .unwrap();
+    assert!(prepared.staged);
+    assert!(
+        prepared
+            .hashes
+            .files
+            .iter()
+            .any(|(t, ..)| t == "interventions")
+    );
+    assert!(prepared.dir.join("interventions.parquet").is_file());
 }
 
-/// A claim_diagnoses.csv written before the 主傷病 column existed validates clean; the
-/// clean copy has the column, all null.
+/// A claim_diagnoses table written before the 主傷病 column existed validates clean, as CSV
+/// and as Parquet; the summary lists the column as absent, and the clean copy has it, all
+/// null. A Parquet dataset lacking it is not read in place (`all_parquet` is false), so the
+/// engine always sees the whole contract.
 #[test]
 fn claim_diagnoses_without_main_diagnosis_validate_clean() {
+    use arrow_array::Array as _;
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
     let mut ds = crate::support::Dataset::default();
     ds.elder("P000123");
     ds.medical_claims.push(ittai_dataset::MedicalClaim {
@@ -332,36 +353,76 @@ fn claim_diagnoses_without_main_diagnosis_validate_clean() {
         points: Some(320),
         days: Some(1),
     });
-    ds.write(&data);
-    std::fs::remove_file(data.join("claim_diagnoses.parquet")).unwrap();
+    let check = |data: &Path, name: &str| {
+        let clean = dir.path().join(format!("clean_{name}"));
+        let rejects = dir.path().join(format!("rejects_{name}.csv"));
+        let report = validate_into(data, &clean, &rejects);
+        assert!(report.is_clean(), "{name}: {:?}", rejects_rows(&rejects));
+        assert!(rejects_rows(&rejects).is_empty(), "{name}");
+        assert!(!report.all_parquet, "{name}");
+        let t = report
+            .tables
+            .iter()
+            .find(|t| t.table == "claim_diagnoses")
+            .unwrap();
+        assert_eq!((t.rows_read, t.rows_clean), (1, 1), "{name}");
+        assert_eq!(t.absent_columns, ["main_diagnosis"], "{name}");
+        let batches = crate::support::read_batches(&clean, "claim_diagnoses");
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows, 1, "{name}");
+        for b in &batches {
+            let c = b
+                .column_by_name("main_diagnosis")
+                .expect("main_diagnosis written");
+            assert_eq!(c.null_count(), c.len(), "{name}");
+        }
+    };
+
+    // CSV without the column.
+    let csv_dir = dir.path().join("csv");
+    std::fs::create_dir_all(&csv_dir).unwrap();
+    ds.write(&csv_dir);
+    std::fs::remove_file(csv_dir.join("claim_diagnoses.parquet")).unwrap();
     std::fs::write(
-        data.join("claim_diagnoses.csv"),
+        csv_dir.join("claim_diagnoses.csv"),
         "claim_id,person_id,service_month,disease_code,icd10,suspected,start_date,outcome\n\
          C1,P000123,2024-05-01,8840107,,false,2024-05-10,1\n",
     )
     .unwrap();
-    let clean = dir.path().join("clean");
-    let rejects = dir.path().join("rejects.csv");
-    let report = validate_into(&data, &clean, &rejects);
-    assert!(report.is_clean(), "{:?}", rejects_rows(&rejects));
-    assert!(rejects_rows(&rejects).is_empty());
-    let t = report
-        .tables
-        .iter()
-        .find(|t| t.table == "claim_diagnoses")
-        .unwrap();
-    assert_eq!((t.rows_read, t.rows_clean), (1, 1));
-    assert_eq!(t.absent_columns, ["main_diagnosis"]);
-    // Not read in place: the clean copy is the one with the whole contract.
-    assert!(!report.all_parquet);
-    use arrow_array::Array as _;
-    let batches = crate::support::read_batches(&clean, "claim_diagnoses");
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    assert_eq!(rows, 1);
-    for b in &batches {
-        let c = b.column_by_name("main_diagnosis").expect("main_diagnosis written");
-        assert_eq!(c.null_count(), c.len());
-    }
+    check(csv_dir.as_path(), "csv");
+
+    // The same row as Parquet written without the column.
+    let pq_dir = dir.path().join("parquet");
+    std::fs::create_dir_all(&pq_dir).unwrap();
+    ds.claim_diagnoses.push(ittai_dataset::ClaimDiagnosis {
+        claim_id: "C1".into(),
+        person_id: "P000123".into(),
+        service_month: crate::support::d(2024, 5, 1),
+        disease_code: "8840107".into(),
+        icd10: None,
+        suspected: false,
+        start_date: Some(crate::support::d(2024, 5, 10)),
+        outcome: Some(1),
+        main_diagnosis: None,
+    });
+    ds.write(&pq_dir);
+    let spec = ittai_dataset::table_spec("claim_diagnoses").unwrap();
+    let mut rows = ittai_dataset::RowBatch::new(spec);
+    rows.push(&ds.claim_diagnoses[0]);
+    let keep: Vec<usize> = (0..spec.columns.len())
+        .filter(|i| spec.columns[*i].name != "main_diagnosis")
+        .collect();
+    let old = rows.finish().project(&keep).unwrap();
+    let mut w = ittai_dataset::ParquetTableWriter::create(
+        &pq_dir,
+        "claim_diagnoses",
+        old.schema(),
+        ittai_dataset::atomic::Visibility::Private,
+    )
+    .unwrap();
+    w.write(&old).unwrap();
+    w.finish().unwrap();
+    check(pq_dir.as_path(), "parquet");
 }
 
 /// Support records are optional: a dataset without them is clean, and the clean copy has
