@@ -129,6 +129,22 @@ fn print_report(r: &ValidationReport, rejects: &RejectSink) {
             println!("  {:<16} {}", t.table, cols.join(", "));
         }
     }
+    let absent: Vec<String> = r
+        .tables
+        .iter()
+        .flat_map(|t| t.absent_columns.iter().map(move |c| format!("{}.{c}", t.table)))
+        .collect();
+    if !absent.is_empty() {
+        println!(
+            "\ncolumns added to the contract later, not in the files (read as empty): {}",
+            absent.join(", ")
+        );
+    }
+    if !r.tables.iter().any(|t| t.table == "interventions") {
+        println!(
+            "\ninterventions: no file (support records are optional; programme evaluation needs them)"
+        );
+    }
     let any = r.tables.iter().any(|t| !t.violations.is_empty());
     if any {
         println!("\nviolations by kind:");

@@ -459,6 +459,7 @@ fn a_dataset_without_interventions_validates_clean_without_writing_one() {
         stdout.contains("OK: the dataset meets the contract."),
         "{stdout}"
     );
+    assert!(stdout.contains("interventions: no file"), "{stdout}");
 }
 
 /// The sample support records of the guide (docs/samples/interventions.csv, Japanese
