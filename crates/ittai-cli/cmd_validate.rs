@@ -13,9 +13,10 @@ use crate::ui;
 
 /// Check a dataset directory against the canonical-dataset contract.
 ///
-/// Reads the nine tables (`<table>.parquet` or `<table>.csv`), checks columns, types,
-/// codes, plausible values and dates, unique claim ids, claim lines against their
-/// claims, persons known, and coverage spells. Prints a summary per table and writes
+/// Reads the nine tables and, when present, the optional support records `interventions`
+/// (`<table>.parquet` or `<table>.csv`), checks columns, types, codes, plausible values
+/// and dates, unique claim ids, claim lines against their claims, persons known, coverage
+/// spells, and support contacts recorded once. Prints a summary per table and writes
 /// every bad row (with file, line and reason) to a rejects CSV. Exit status 0 when the
 /// contract holds, 1 when it is broken.
 #[derive(Debug, clap::Args)]
@@ -127,6 +128,22 @@ fn print_report(r: &ValidationReport, rejects: &RejectSink) {
         if !cols.is_empty() {
             println!("  {:<16} {}", t.table, cols.join(", "));
         }
+    }
+    let absent: Vec<String> = r
+        .tables
+        .iter()
+        .flat_map(|t| t.absent_columns.iter().map(move |c| format!("{}.{c}", t.table)))
+        .collect();
+    if !absent.is_empty() {
+        println!(
+            "\ncolumns added to the contract later, not in the files (read as empty): {}",
+            absent.join(", ")
+        );
+    }
+    if !r.tables.iter().any(|t| t.table == "interventions") {
+        println!(
+            "\ninterventions: no file (support records are optional; programme evaluation needs them)"
+        );
     }
     let any = r.tables.iter().any(|t| !t.violations.is_empty());
     if any {

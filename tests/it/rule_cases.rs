@@ -426,9 +426,9 @@ fn set_text(v: &toml::Value) -> Result<String, String> {
     })
 }
 
-/// Writes the nine tables into `out` as complete CSV files (contract columns in contract
-/// order) from the case's CSV files; a table the case does not give is written with its
-/// header only.
+/// Writes the tables into `out` as complete CSV files (contract columns in contract
+/// order) from the case's CSV files; a required table the case does not give is written
+/// with its header only, an optional one (`interventions`) is left absent.
 fn write_tables(case_dir: &Path, out: &Path) -> Result<Staged, String> {
     let table_names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
     let rd = std::fs::read_dir(case_dir).map_err(|e| format!("{}: {e}", case_dir.display()))?;
@@ -453,6 +453,9 @@ fn write_tables(case_dir: &Path, out: &Path) -> Result<Staged, String> {
     for spec in TABLES {
         let src = case_dir.join(format!("{}.csv", spec.name));
         let dst = out.join(format!("{}.csv", spec.name));
+        if !spec.required && !src.is_file() {
+            continue;
+        }
         let (lines, persons) = if src.is_file() {
             complete_table(spec, &src, &dst)?
         } else {

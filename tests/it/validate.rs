@@ -176,3 +176,327 @@ fn rejects_file_neutralises_formulas() {
         }
     }
 }
+
+// ------------------------------------------------------------------ support records
+
+/// Validates `data` as of 2025-03-31 into `clean` (Parquet), writing the rejects to
+/// `rejects`; returns the report.
+fn validate_into(data: &Path, clean: &Path, rejects: &Path) -> ittai_dataset::ValidationReport {
+    let mut sink =
+        ittai_dataset::ParquetDirSink::new(clean, ittai_dataset::atomic::Visibility::Private);
+    let mut r = ittai_dataset::rejects::RejectSink::to_file(rejects, 100).unwrap();
+    let report = ittai_dataset::validate_dataset(
+        data,
+        &ittai_dataset::ValidateOptions {
+            as_of: crate::support::d(2025, 3, 31),
+        },
+        &mut r,
+        &mut sink,
+        &mut |_: &str, _: u64| {},
+    )
+    .unwrap();
+    r.finish().unwrap();
+    report
+}
+
+/// The rows of a rejects file (UTF-8 with BOM): table, file, location, column, kind,
+/// action, value, detail, record.
+fn rejects_rows(path: &Path) -> Vec<csv::StringRecord> {
+    let bytes = std::fs::read(path).unwrap();
+    let text = std::str::from_utf8(&bytes[3..]).unwrap().to_string();
+    csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+/// Two insured persons (P000123, P000456) and no other rows, as Parquet.
+fn two_persons(data: &Path) {
+    std::fs::create_dir_all(data).unwrap();
+    let mut ds = crate::support::Dataset::default();
+    ds.elder("P000123").elder("P000456");
+    ds.write(data);
+}
+
+/// A support-records table with two good rows (codes; Japanese labels and はい) and four
+/// bad ones: a programme that is no code or label (栄養指導), a date in 1850, a person never
+/// insured, and a repeat of the first contact. The bad rows are rejected with their line,
+/// column and reason; the good ones are kept with their codes.
+#[test]
+fn interventions_are_checked_and_normalised_to_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    two_persons(&data);
+    std::fs::write(
+        data.join("interventions.csv"),
+        "\u{feff}person_id,programme,rule_id,approach,contact_date,reached,needs_referral,referred_to,staff\n\
+         P000123,undernutrition,R01,visit,2024-06-10,true,false,none,dietitian\n\
+         P000456,低栄養,,訪問,2024-07-01,はい,,介護,管理栄養士\n\
+         P000123,栄養指導,R01,phone,2024-06-11,true,,,\n\
+         P000123,oral,R02,phone,1850-04-01,false,,,\n\
+         P999999,oral,R02,phone,2024-06-12,true,,,\n\
+         P000123,undernutrition,R01,visit,2024-06-10,false,,,\n",
+    )
+    .unwrap();
+    let clean = dir.path().join("clean");
+    let rejects = dir.path().join("rejects.csv");
+    let report = validate_into(&data, &clean, &rejects);
+
+    // The rejects: (line, column, kind, action) and a part of the reason.
+    let rows = rejects_rows(&rejects);
+    let got: Vec<(String, String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            assert_eq!(&r[0], "interventions", "{r:?}");
+            assert!(r[1].ends_with("interventions.csv"), "{r:?}");
+            (r[2].to_string(), r[3].to_string(), r[4].to_string(), r[5].to_string())
+        })
+        .collect();
+    let want: Vec<(String, String, String, String)> = [
+        ("line 4", "programme", "bad_code", "row_rejected"),
+        ("line 5", "contact_date", "implausible_date", "row_rejected"),
+        ("line 6", "person_id", "unknown_person", "row_rejected"),
+        ("line 7", "contact_date", "duplicate_contact", "row_rejected"),
+    ]
+    .iter()
+    .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+    .collect();
+    assert_eq!(got, want, "{rows:?}");
+    // The reasons: the accepted codes with their labels; the date range; persons; the
+    // line of the first record of the contact.
+    assert_eq!(&rows[0][6], "栄養指導");
+    for part in ["undernutrition 低栄養", "oral 口腔", "health_unknown 健康状態不明者"] {
+        assert!(rows[0][7].contains(part), "{part} not in {:?}", &rows[0][7]);
+    }
+    assert!(rows[1][7].contains("1900-01-01"), "{:?}", &rows[1][7]);
+    assert!(rows[2][7].contains("persons"), "{:?}", &rows[2][7]);
+    assert!(rows[3][7].contains("line 2"), "{:?}", &rows[3][7]);
+    let t = report
+        .tables
+        .iter()
+        .find(|t| t.table == "interventions")
+        .expect("interventions summary");
+    assert_eq!(
+        (t.rows_read, t.rows_clean, t.rows_rejected, t.values_nulled),
+        (6, 2, 4, 0)
+    );
+    // Only interventions has problems.
+    assert_eq!(report.violations(), 4);
+
+    // The clean table: the two good rows, with codes.
+    use arrow_array::cast::AsArray;
+    let batches = crate::support::read_batches(&clean, "interventions");
+    let text = |name: &str| -> Vec<Option<String>> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                let c = b.column_by_name(name).unwrap().as_string::<i32>();
+                c.iter().map(|v| v.map(str::to_string)).collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let some = |v: &[&str]| -> Vec<Option<String>> {
+        v.iter().map(|s| Some(s.to_string())).collect()
+    };
+    assert_eq!(text("person_id"), some(&["P000123", "P000456"]));
+    assert_eq!(text("programme"), some(&["undernutrition", "undernutrition"]));
+    assert_eq!(text("approach"), some(&["visit", "visit"]));
+    assert_eq!(text("rule_id"), vec![Some("R01".to_string()), None]);
+    assert_eq!(text("referred_to"), some(&["none", "care"]));
+    assert_eq!(text("staff"), some(&["dietitian", "dietitian"]));
+    let reached: Vec<Option<bool>> = batches
+        .iter()
+        .flat_map(|b| {
+            let c = b.column_by_name("reached").unwrap().as_boolean();
+            c.iter().collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(reached, [Some(true), Some(true)]);
+
+    // `ittai run` prepares the data the same way: the input hashes include the table and
+    // the staged copy the engine reads has it.
+    let prepared = ittai_dataset::prepare(
+        &data,
+        &dir.path().join("out"),
+        crate::support::d(2025, 3, 31),
+        true,
+        &mut |_, _, _| {},
+    )
+    .unwrap();
+    assert!(prepared.staged);
+    assert!(
+        prepared
+            .hashes
+            .files
+            .iter()
+            .any(|(t, ..)| t == "interventions")
+    );
+    assert!(prepared.dir.join("interventions.parquet").is_file());
+}
+
+/// A claim_diagnoses table written before the 主傷病 column existed validates clean, as CSV
+/// and as Parquet; the summary lists the column as absent, and the clean copy has it, all
+/// null. A Parquet dataset lacking it is not read in place (`all_parquet` is false), so the
+/// engine always sees the whole contract.
+#[test]
+fn claim_diagnoses_without_main_diagnosis_validate_clean() {
+    use arrow_array::Array as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut ds = crate::support::Dataset::default();
+    ds.elder("P000123");
+    ds.medical_claims.push(ittai_dataset::MedicalClaim {
+        claim_id: "C1".into(),
+        person_id: "P000123".into(),
+        service_month: crate::support::d(2024, 5, 1),
+        claim_kind: 2,
+        institution_code: "3110000001".into(),
+        points: Some(320),
+        days: Some(1),
+    });
+    let check = |data: &Path, name: &str| {
+        let clean = dir.path().join(format!("clean_{name}"));
+        let rejects = dir.path().join(format!("rejects_{name}.csv"));
+        let report = validate_into(data, &clean, &rejects);
+        assert!(report.is_clean(), "{name}: {:?}", rejects_rows(&rejects));
+        assert!(rejects_rows(&rejects).is_empty(), "{name}");
+        assert!(!report.all_parquet, "{name}");
+        let t = report
+            .tables
+            .iter()
+            .find(|t| t.table == "claim_diagnoses")
+            .unwrap();
+        assert_eq!((t.rows_read, t.rows_clean), (1, 1), "{name}");
+        assert_eq!(t.absent_columns, ["main_diagnosis"], "{name}");
+        let batches = crate::support::read_batches(&clean, "claim_diagnoses");
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows, 1, "{name}");
+        for b in &batches {
+            let c = b
+                .column_by_name("main_diagnosis")
+                .expect("main_diagnosis written");
+            assert_eq!(c.null_count(), c.len(), "{name}");
+        }
+    };
+
+    // CSV without the column.
+    let csv_dir = dir.path().join("csv");
+    std::fs::create_dir_all(&csv_dir).unwrap();
+    ds.write(&csv_dir);
+    std::fs::remove_file(csv_dir.join("claim_diagnoses.parquet")).unwrap();
+    std::fs::write(
+        csv_dir.join("claim_diagnoses.csv"),
+        "claim_id,person_id,service_month,disease_code,icd10,suspected,start_date,outcome\n\
+         C1,P000123,2024-05-01,8840107,,false,2024-05-10,1\n",
+    )
+    .unwrap();
+    check(csv_dir.as_path(), "csv");
+
+    // The same row as Parquet written without the column.
+    let pq_dir = dir.path().join("parquet");
+    std::fs::create_dir_all(&pq_dir).unwrap();
+    ds.claim_diagnoses.push(ittai_dataset::ClaimDiagnosis {
+        claim_id: "C1".into(),
+        person_id: "P000123".into(),
+        service_month: crate::support::d(2024, 5, 1),
+        disease_code: "8840107".into(),
+        icd10: None,
+        suspected: false,
+        start_date: Some(crate::support::d(2024, 5, 10)),
+        outcome: Some(1),
+        main_diagnosis: None,
+    });
+    ds.write(&pq_dir);
+    let spec = ittai_dataset::table_spec("claim_diagnoses").unwrap();
+    let mut rows = ittai_dataset::RowBatch::new(spec);
+    rows.push(&ds.claim_diagnoses[0]);
+    let keep: Vec<usize> = (0..spec.columns.len())
+        .filter(|i| spec.columns[*i].name != "main_diagnosis")
+        .collect();
+    let old = rows.finish().project(&keep).unwrap();
+    let mut w = ittai_dataset::ParquetTableWriter::create(
+        &pq_dir,
+        "claim_diagnoses",
+        old.schema(),
+        ittai_dataset::atomic::Visibility::Private,
+    )
+    .unwrap();
+    w.write(&old).unwrap();
+    w.finish().unwrap();
+    check(pq_dir.as_path(), "parquet");
+}
+
+/// Support records are optional: a dataset without them is clean, and the clean copy has
+/// no interventions.parquet (so the engine can tell they are absent).
+#[test]
+fn a_dataset_without_interventions_validates_clean_without_writing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    two_persons(&data);
+    assert!(!data.join("interventions.parquet").exists());
+    let clean = dir.path().join("clean");
+    let rejects = dir.path().join("rejects.csv");
+    let report = validate_into(&data, &clean, &rejects);
+    assert!(report.is_clean(), "{:?}", rejects_rows(&rejects));
+    assert!(report.all_parquet);
+    assert!(rejects_rows(&rejects).is_empty());
+    assert!(report.tables.iter().all(|t| t.table != "interventions"));
+    assert_eq!(report.tables.len(), 9);
+    for t in ittai_dataset::TABLES {
+        let written = clean.join(format!("{}.parquet", t.name)).is_file();
+        assert_eq!(written, t.required, "{}", t.name);
+    }
+    // The command says so too.
+    let o = ittai()
+        .args(["validate"])
+        .arg(&data)
+        .args(["--as-of", "2025-03-31", "--rejects"])
+        .arg(dir.path().join("r.csv"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("OK: the dataset meets the contract."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("interventions: no file"), "{stdout}");
+}
+
+/// The sample support records of the guide (docs/samples/interventions.csv, Japanese
+/// labels, UTF-8 with BOM) are valid: every row is kept, with codes.
+#[test]
+fn the_guide_sample_of_interventions_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut ds = crate::support::Dataset::default();
+    for id in ["P000123", "P000456", "P000789", "P001011", "P001213", "P001415"] {
+        ds.elder(id);
+    }
+    ds.write(&data);
+    std::fs::copy(
+        root().join("docs/samples/interventions.csv"),
+        data.join("interventions.csv"),
+    )
+    .unwrap();
+    let clean = dir.path().join("clean");
+    let rejects = dir.path().join("rejects.csv");
+    let report = validate_into(&data, &clean, &rejects);
+    assert!(report.is_clean(), "{:?}", rejects_rows(&rejects));
+    let t = report
+        .tables
+        .iter()
+        .find(|t| t.table == "interventions")
+        .unwrap();
+    assert_eq!((t.rows_read, t.rows_clean, t.values_nulled), (7, 7, 0));
+    use arrow_array::cast::AsArray;
+    let programmes: Vec<String> = crate::support::read_batches(&clean, "interventions")
+        .iter()
+        .flat_map(|b| {
+            let c = b.column_by_name("programme").unwrap().as_string::<i32>();
+            c.iter().map(|v| v.unwrap().to_string()).collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(programmes[0], "undernutrition");
+    assert_eq!(programmes[6], "physical_frailty");
+}

@@ -66,7 +66,7 @@ pub use read::{
 pub use schema::{
     CareClaim, Certification, Check, Checkup, ClaimDiagnosis, ClaimDrug, ColType, ColumnSpec,
     DentalCheckup, INTERVENTIONS, Intervention, MedicalClaim, OnBad, Person, Questionnaire, Row,
-    TABLES, TableSpec, table as table_spec,
+    TABLES, TableSpec, Vocab, table as table_spec,
 };
 pub use stamp::InputHashes;
 pub use table::{Cells, Column, Table, format_float, thousands};

@@ -5,7 +5,9 @@
 //! [`OnBad`](super::schema::OnBad) policy, the same way as for values that parse but fail
 //! their check. Whole-file problems (missing column, wrong Parquet type, unreadable
 //! file, a byte sequence that is not text in the file's encoding) are returned as a
-//! [`Violation`] with [`Action::FileRejected`].
+//! [`Violation`] with [`Action::FileRejected`]. A column added to the contract after
+//! datasets were written ([`TableSpec::added_columns`]) that a file lacks is read as all
+//! null, without a violation.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -78,8 +80,10 @@ pub struct RawBatch {
     pub bad_records: Vec<(Violation, String)>,
 }
 
-/// Looks for the nine tables in `dir`. Returns the files found and one violation per
-/// table that is missing or present in two formats.
+/// Looks for the tables of the contract in `dir`. Returns the files found and one
+/// violation per table that is present in two formats or, when required, missing. A
+/// missing optional table ([`TableSpec::required`] false: `interventions`) is neither a
+/// file nor a violation.
 pub fn discover(dir: &Path) -> (Vec<TableFile>, Vec<Violation>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
@@ -96,6 +100,7 @@ pub fn discover(dir: &Path) -> (Vec<TableFile>, Vec<Violation>) {
                 None,
                 format!("both {0}.parquet and {0}.csv exist; keep one", spec.name),
             )),
+            (false, false) if !spec.required => {}
             (false, false) => problems.push(file_violation(
                 spec.name,
                 &pq,
@@ -143,10 +148,44 @@ pub(crate) fn file_violation(
 pub fn open(
     file: &TableFile,
 ) -> Result<Box<dyn Iterator<Item = Result<RawBatch, Violation>> + Send>, Violation> {
+    open_noting_absent(file).map(|(batches, _)| batches)
+}
+
+/// As [`open`], also returning the contract columns the file lacks, which are read as all
+/// null (columns of [`TableSpec::added_columns`]).
+///
+/// # Errors
+/// As [`open`].
+pub(crate) fn open_noting_absent(
+    file: &TableFile,
+) -> Result<(Batches, Vec<&'static str>), Violation> {
     match file.format {
-        Format::Parquet => Ok(Box::new(ParquetTable::open(file)?)),
-        Format::Csv => Ok(Box::new(CsvTable::open(file)?)),
+        Format::Parquet => {
+            let t = ParquetTable::open(file)?;
+            let absent = absent_columns(t.spec, &t.map);
+            let batches: Batches = Box::new(t);
+            Ok((batches, absent))
+        }
+        Format::Csv => {
+            let t = CsvTable::open(file)?;
+            let absent = absent_columns(t.spec, &t.map);
+            let batches: Batches = Box::new(t);
+            Ok((batches, absent))
+        }
     }
+}
+
+/// The batches of an open table file.
+pub(crate) type Batches = Box<dyn Iterator<Item = Result<RawBatch, Violation>> + Send>;
+
+/// The contract columns of `spec` that have no place in a file (`None` in `map`).
+fn absent_columns(spec: &'static TableSpec, map: &[Option<usize>]) -> Vec<&'static str> {
+    spec.columns
+        .iter()
+        .zip(map)
+        .filter(|(_, m)| m.is_none())
+        .map(|(c, _)| c.name)
+        .collect()
 }
 
 // ---------------------------------------------------------------- CSV
@@ -155,8 +194,9 @@ struct CsvTable {
     spec: &'static TableSpec,
     path: PathBuf,
     rdr: csv::Reader<Box<dyn Read + Send>>,
-    /// For each contract column, its field index in the file.
-    map: Vec<usize>,
+    /// For each contract column, its field index in the file (`None`: an added column the
+    /// file lacks, read as null).
+    map: Vec<Option<usize>>,
     extras: Vec<(String, usize)>,
     width: usize,
     done: bool,
@@ -381,7 +421,8 @@ impl CsvTable {
         let mut map = Vec::with_capacity(spec.columns.len());
         for c in spec.columns {
             match names.iter().position(|h| h == c.name) {
-                Some(i) => map.push(i),
+                Some(i) => map.push(Some(i)),
+                None if spec.added_columns.contains(&c.name) => map.push(None),
                 None => {
                     return Err(file_violation(
                         spec.name,
@@ -493,7 +534,11 @@ impl Iterator for CsvTable {
             }
             let row = locations.len();
             for (ci, c) in spec.columns.iter().enumerate() {
-                let text = &rec[self.map[ci]];
+                let Some(fi) = self.map[ci] else {
+                    cols[ci].append_null(); // an added column the file lacks
+                    continue;
+                };
+                let text = &rec[fi];
                 if let Err(detail) = parse_cell(&mut cols[ci], c.ty, text) {
                     cols[ci].append_null();
                     marks.push(Mark {
@@ -564,9 +609,10 @@ fn parse_cell(b: &mut ColumnBuilder, ty: ColType, text: &str) -> Result<(), Stri
                 .ok_or_else(|| "a number".to_string())?;
             b.append_value(v)
         }
-        (ColumnBuilder::Bool(b), _) => {
-            b.append_value(parse_bool(t).ok_or_else(|| "true/false or 1/0".to_string())?)
-        }
+        (ColumnBuilder::Bool(b), _) => b.append_value(
+            parse_bool(t)
+                .ok_or_else(|| "true/false, 1/0, はい/いいえ, ○/× or あり/なし".to_string())?,
+        ),
         (ColumnBuilder::Date(b), _) => b.append_value(date_to_days(
             parse_csv_date(t).ok_or_else(|| "a date YYYY-MM-DD".to_string())?,
         )),
@@ -574,10 +620,15 @@ fn parse_cell(b: &mut ColumnBuilder, ty: ColType, text: &str) -> Result<(), Stri
     Ok(())
 }
 
+/// A boolean cell (already trimmed): `true`/`false`, `1`/`0`, `t`/`f`, and the forms a
+/// nurse writes in a Japanese sheet — はい/いいえ, ○/× (○ U+25CB, also 〇 U+3007 and ◯
+/// U+25EF as IMEs offer them; × U+00D7), あり/なし.
 fn parse_bool(t: &str) -> Option<bool> {
     match t {
         "true" | "TRUE" | "True" | "1" | "t" | "T" => Some(true),
         "false" | "FALSE" | "False" | "0" | "f" | "F" => Some(false),
+        "はい" | "○" | "〇" | "◯" | "あり" => Some(true),
+        "いいえ" | "×" | "なし" => Some(false),
         _ => None,
     }
 }
@@ -588,7 +639,9 @@ struct ParquetTable {
     spec: &'static TableSpec,
     path: PathBuf,
     reader: ParquetRecordBatchReader,
-    map: Vec<usize>,
+    /// For each contract column, its index in the file (`None`: an added column the file
+    /// lacks, read as null).
+    map: Vec<Option<usize>>,
     extras: Vec<usize>,
     next_row: u64,
 }
@@ -605,6 +658,10 @@ impl ParquetTable {
         let mut map = Vec::new();
         for c in spec.columns {
             let Some((i, field)) = schema.column_with_name(c.name) else {
+                if spec.added_columns.contains(&c.name) {
+                    map.push(None);
+                    continue;
+                }
                 return Err(file_violation(
                     spec.name,
                     &file.path,
@@ -627,10 +684,10 @@ impl ParquetTable {
                     ),
                 ));
             }
-            map.push(i);
+            map.push(Some(i));
         }
         let extras = (0..schema.fields().len())
-            .filter(|i| !map.contains(i))
+            .filter(|i| !map.contains(&Some(*i)))
             .collect();
         let reader = builder
             .with_batch_size(READ_BATCH_ROWS)
@@ -699,7 +756,11 @@ impl Iterator for ParquetTable {
         let mut fields = Vec::new();
         let mut arrays = Vec::new();
         for (ci, c) in self.spec.columns.iter().enumerate() {
-            let (arr, bad) = coerce(batch.column(self.map[ci]), c.ty);
+            let (arr, bad) = match self.map[ci] {
+                Some(i) => coerce(batch.column(i), c.ty),
+                // An added column the file lacks.
+                None => (arrow_array::new_null_array(&c.ty.arrow(), n), Vec::new()),
+            };
             for (row, value, detail) in bad {
                 marks.push(Mark {
                     row,
@@ -913,6 +974,62 @@ mod tests {
             }
         }
         (None, ids)
+    }
+
+    /// A file without a column added to the contract later (`claim_diagnoses.main_diagnosis`)
+    /// reads with that column all null; without any other column it is a file error.
+    #[test]
+    fn an_added_column_missing_from_the_file_reads_as_null() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = crate::schema::table("claim_diagnoses").expect("claim_diagnoses");
+        let path = dir.path().join("claim_diagnoses.csv");
+        std::fs::write(
+            &path,
+            "claim_id,person_id,service_month,disease_code,icd10,suspected,start_date,outcome\n\
+             c1,p1,2024-05-01,8840107,,はい,,1\n",
+        )
+        .expect("write");
+        let file = TableFile {
+            spec,
+            path: path.clone(),
+            format: Format::Csv,
+        };
+        let batches: Vec<RawBatch> = open(&file)
+            .expect("opens")
+            .map(|b| b.expect("batch"))
+            .collect();
+        assert_eq!(batches.len(), 1);
+        let b = &batches[0];
+        assert!(b.marks.is_empty(), "{:?}", b.marks);
+        let main = spec.index_of("main_diagnosis").expect("column");
+        assert_eq!(b.batch.num_columns(), spec.columns.len());
+        assert_eq!(b.batch.column(main).null_count(), 1);
+        let suspected = b.batch.column(spec.index_of("suspected").expect("column"));
+        assert!(suspected.as_boolean().value(0), "はい is true");
+        // Without `outcome` (not an added column) the file is rejected, naming the column.
+        std::fs::write(
+            &path,
+            "claim_id,person_id,service_month,disease_code,icd10,suspected,start_date\n",
+        )
+        .expect("write");
+        let v = open(&file).err().expect("a missing column");
+        assert_eq!(
+            (v.kind, v.column.as_deref()),
+            (ViolationKind::MissingColumn, Some("outcome"))
+        );
+    }
+
+    #[test]
+    fn booleans_in_japanese_sheets() {
+        for t in ["true", "1", "はい", "○", "〇", "◯", "あり"] {
+            assert_eq!(parse_bool(t), Some(true), "{t}");
+        }
+        for t in ["false", "0", "いいえ", "×", "なし"] {
+            assert_eq!(parse_bool(t), Some(false), "{t}");
+        }
+        for t in ["yes", "済", "x", ""] {
+            assert_eq!(parse_bool(t), None, "{t}");
+        }
     }
 
     #[test]

@@ -81,6 +81,9 @@ pub enum ViolationKind {
     OverlappingCoverage,
     /// A spell whose sex or birth date differs from the person's first spell.
     InconsistentPerson,
+    /// A support contact (`interventions`) with the same person, programme, approach and
+    /// contact date as an earlier row.
+    DuplicateContact,
 }
 
 impl ViolationKind {
@@ -105,6 +108,7 @@ impl ViolationKind {
             Self::UnknownPerson => "unknown_person",
             Self::OverlappingCoverage => "overlapping_coverage",
             Self::InconsistentPerson => "inconsistent_person",
+            Self::DuplicateContact => "duplicate_contact",
         }
     }
 }

@@ -96,9 +96,84 @@ pub enum Check {
     FutureDate,
     /// A service month: the first day of a month, from 1900-01 to the data end.
     ServiceMonth,
-    /// A code of a vocabulary: (code, Japanese label) pairs. The code or the Japanese label
-    /// (or an alias the model's `parse` knows) is accepted; the code is stored.
-    Vocabulary(&'static [(&'static str, &'static str)]),
+    /// A code of a vocabulary ([`Vocab`]): the code, its Japanese label or an alias is
+    /// accepted and the validator stores the code.
+    Vocabulary(Vocab),
+}
+
+/// A vocabulary of a code column of the `interventions` table: its (code, Japanese label)
+/// pairs and the normaliser that maps a code, a label or an alias to the code.
+///
+/// A named vocabulary rather than a slice and a function pointer: [`Check`] is compared
+/// (`==`) and printed (`{:?}`, the contract fingerprint of validation stamps), and a
+/// function pointer is neither reliably comparable nor printable the same way in every
+/// build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vocab {
+    /// 事業 ([`Programme`]).
+    Programme,
+    /// The list a record came from: R01 … R10 ([`RULE_IDS`]).
+    RuleId,
+    /// 支援方法 ([`Approach`]).
+    Approach,
+    /// つなぎ先 ([`Referral`]).
+    Referral,
+    /// 従事者 ([`Staff`]).
+    Staff,
+}
+
+impl Vocab {
+    /// Every (code, Japanese label) pair, in code-table order.
+    pub fn codes(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Vocab::Programme => Programme::CODES,
+            Vocab::RuleId => RULE_IDS,
+            Vocab::Approach => Approach::CODES,
+            Vocab::Referral => Referral::CODES,
+            Vocab::Staff => Staff::CODES,
+        }
+    }
+
+    /// The code of `text` — a code (any case), a Japanese label or an alias of the model's
+    /// `parse`, with surrounding spaces (ASCII or 全角) ignored — or `None` when it is none
+    /// of them. A rule id is `R01` … `R10` in any case, also in full-width characters
+    /// (`Ｒ０１`), or the Japanese name of its list (`低栄養`).
+    ///
+    /// ```
+    /// use ittai_dataset::Vocab;
+    /// assert_eq!(Vocab::Approach.normalise("訪問"), Some("visit"));
+    /// assert_eq!(Vocab::Programme.normalise(" Undernutrition "), Some("undernutrition"));
+    /// assert_eq!(Vocab::RuleId.normalise("ｒ０３"), Some("R03"));
+    /// assert_eq!(Vocab::Programme.normalise("栄養指導"), None);
+    /// ```
+    pub fn normalise(self, text: &str) -> Option<&'static str> {
+        match self {
+            Vocab::Programme => Programme::parse(text).map(Programme::code),
+            Vocab::RuleId => rule_id(text),
+            Vocab::Approach => Approach::parse(text).map(Approach::code),
+            Vocab::Referral => Referral::parse(text).map(Referral::code),
+            Vocab::Staff => Staff::parse(text).map(Staff::code),
+        }
+    }
+}
+
+/// The rule id of `text`: `R01` … `R10` in any case, full-width letters and digits read as
+/// their ASCII forms, or the exact Japanese name of the list; surrounding spaces (ASCII or
+/// 全角) ignored.
+fn rule_id(text: &str) -> Option<&'static str> {
+    let t = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}');
+    // Full-width ASCII (U+FF01–U+FF5E) is the ASCII character plus 0xFEE0.
+    let ascii: String = t
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect();
+    RULE_IDS
+        .iter()
+        .find(|(code, ja)| ascii.eq_ignore_ascii_case(code) || t == *ja)
+        .map(|(code, _)| *code)
 }
 
 /// What happens to a row whose value fails its check or does not parse.
@@ -423,7 +498,7 @@ canonical_tables! {
         start_date: Option<NaiveDate> => PastDate;
         /// 転帰: 1 継続, 2 治ゆ, 3 死亡, 4 中止 (u8).
         outcome: Option<u8> => Codes(&[1, 2, 3, 4]);
-        /// 主傷病: true = the receipt's main diagnosis (SY 主傷病 01); null = not recorded (bool).
+        /// 主傷病: true = the receipt's main diagnosis (SY 主傷病 01), false = an SY line without it; null = not recorded (bool).
         main_diagnosis: Option<bool> => Unchecked;
     }
 
@@ -488,11 +563,11 @@ canonical_tables! {
         /// Pseudonymised person id; must be in persons (str).
         person_id: PersonId => Id;
         /// 事業: undernutrition 低栄養, oral 口腔, medication 服薬, physical_frailty 身体的フレイル, disease_prevention 重症化予防, health_unknown 健康状態不明者 (str).
-        programme: String => Vocabulary(Programme::CODES);
+        programme: String => Vocabulary(Vocab::Programme);
         /// The list the person came from, R01 … R10; null = not recorded (str).
-        rule_id: Option<String> => Vocabulary(RULE_IDS), RejectRow;
+        rule_id: Option<String> => Vocabulary(Vocab::RuleId), RejectRow;
         /// 支援方法: visit 訪問, phone 電話, interview 面談・来所, letter 通知・文書, recommendation 受診勧奨, group 通いの場等での支援 (str).
-        approach: String => Vocabulary(Approach::CODES);
+        approach: String => Vocabulary(Vocab::Approach);
         /// 支援日 (date).
         contact_date: NaiveDate => PastDate;
         /// 支援できた (for health_unknown: 状況把握できた) (bool).
@@ -500,9 +575,9 @@ canonical_tables! {
         /// 医療・介護等の支援が必要と把握 (bool).
         needs_referral: Option<bool> => Unchecked;
         /// つなぎ先: medical 医療, care 介護, community 通いの場・地域支援事業, watch 見守り, none なし (str).
-        referred_to: Option<String> => Vocabulary(Referral::CODES);
+        referred_to: Option<String> => Vocabulary(Vocab::Referral);
         /// 従事者: public_health_nurse 保健師, dietitian 管理栄養士, dental_hygienist 歯科衛生士, pharmacist 薬剤師, nurse 看護師, other その他 (str).
-        staff: Option<String> => Vocabulary(Staff::CODES);
+        staff: Option<String> => Vocabulary(Vocab::Staff);
     }
 }
 
@@ -516,7 +591,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn contract_lists_the_nine_tables() {
+    fn contract_lists_the_ten_tables() {
         let names: Vec<_> = TABLES.iter().map(|t| t.name).collect();
         assert_eq!(
             names,
@@ -544,6 +619,39 @@ mod tests {
         for t in TABLES {
             assert!(t.index_of(t.date_column).is_some(), "{}", t.name);
             assert!(t.index_of("person_id").is_some(), "{}", t.name);
+            assert_eq!(t.required, t.name != "interventions", "{}", t.name);
+            // An added column must be nullable: a file without it reads as all null.
+            for a in t.added_columns {
+                let i = t.index_of(a).unwrap_or_else(|| panic!("{}.{a}", t.name));
+                assert!(t.columns[i].nullable, "{}.{a}", t.name);
+            }
         }
+        assert_eq!(CLAIM_DIAGNOSES.added_columns, ["main_diagnosis"]);
+    }
+
+    /// Every code and Japanese label of each vocabulary normalises to its code; the
+    /// nullable ones are nulled on a bad value, rule_id rejects the row.
+    #[test]
+    fn vocabulary_columns_accept_codes_and_labels() {
+        for c in INTERVENTIONS.columns {
+            let Check::Vocabulary(v) = c.check else {
+                continue;
+            };
+            for (code, ja) in v.codes() {
+                assert_eq!(v.normalise(code), Some(*code), "{}", c.name);
+                assert_eq!(v.normalise(ja), Some(*code), "{} {ja}", c.name);
+                assert_eq!(v.normalise(&code.to_uppercase()), Some(*code), "{}", c.name);
+            }
+            assert_eq!(v.normalise("fax"), None, "{}", c.name);
+            let expected = match c.name {
+                "referred_to" | "staff" => OnBad::NullValue,
+                _ => OnBad::RejectRow,
+            };
+            assert_eq!(c.on_bad, expected, "{}", c.name);
+        }
+        assert_eq!(Vocab::RuleId.normalise("　Ｒ１０ "), Some("R10"));
+        assert_eq!(Vocab::RuleId.normalise("R1"), None);
+        assert_eq!(Vocab::RuleId.normalise("R11"), None);
+        assert_eq!(Vocab::Staff.normalise("栄養士"), Some("dietitian"));
     }
 }

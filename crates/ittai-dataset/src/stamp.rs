@@ -71,7 +71,7 @@ pub fn contract_fingerprint() -> String {
 
 /// Bumped whenever the validator's logic changes in a way the table specs do not show
 /// (cross-table checks, parsing).
-pub const VALIDATOR_REVISION: u32 = 1;
+pub const VALIDATOR_REVISION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Stamp {

@@ -1,14 +1,18 @@
 //! Checking a dataset against the contract and producing its clean rows.
 //!
-//! Per value: type, null, code domain, plausible range, plausible date (docs/reference/dataset.md, docs/reference/privacy.md).
+//! Per value: type, null, code domain, plausible range, plausible date (docs/reference/dataset.md, docs/reference/privacy.md);
+//! the code columns of a vocabulary ([`Check::Vocabulary`]) are also normalised to their
+//! code (`訪問` → `visit`).
 //! Per row: intervals (coverage_start < coverage_end, valid_from ≤ valid_to).
 //! Across tables: persons known, claim ids unique, every claim line's claim present with
 //! the same person and service month, a person's coverage spells not overlapping and
-//! agreeing on sex and birth date.
+//! agreeing on sex and birth date, a support contact not recorded twice.
 //!
 //! Tables are read in the order of [`TABLES`](super::schema::TABLES) so that persons and
-//! claims are known before the rows that refer to them. Memory: the persons table is held
-//! whole; claims are remembered as 20 bytes each (two hashes of the id, person, month).
+//! claims are known before the rows that refer to them; an optional table that is absent
+//! is skipped (no summary, nothing sent to the sink). Memory: the persons table is held
+//! whole; claims are remembered as 20 bytes each (two hashes of the id, person, month),
+//! support contacts as 16 bytes each plus their location.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -18,7 +22,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, UInt8Type};
-use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch};
+use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
 use chrono::{Datelike, NaiveDate};
 use ittai_model::CareLevel;
 use ittai_model::check_digit::{is_valid_insurer_number, is_valid_municipality_code};
@@ -91,6 +95,10 @@ pub struct TableSummary {
     pub violations: BTreeMap<ViolationKind, u64>,
     /// The file-level problem that stopped reading, if any.
     pub file_error: Option<String>,
+    /// Contract columns the file lacks that were read as all null (columns added to the
+    /// contract later, [`TableSpec::added_columns`]).
+    #[serde(default)]
+    pub absent_columns: Vec<String>,
     /// Wall time spent on the table, in seconds.
     #[serde(default)]
     pub seconds: f64,
@@ -115,6 +123,7 @@ impl TableSummary {
                 .collect(),
             violations: BTreeMap::new(),
             file_error: None,
+            absent_columns: Vec::new(),
             seconds: 0.0,
         }
     }
@@ -127,9 +136,12 @@ pub struct ValidationReport {
     pub dir: PathBuf,
     /// The data end used for date plausibility.
     pub as_of: NaiveDate,
-    /// One summary per table, in contract order.
+    /// One summary per table present or required, in contract order (an absent optional
+    /// table has none).
     pub tables: Vec<TableSummary>,
-    /// True when every table was Parquet (the engine can read the files as they are).
+    /// True when every table was Parquet with every contract column (the engine can read
+    /// the files as they are); false when some table is CSV, is missing, or lacks an added
+    /// column (then the clean copy written for the engine has it, all null).
     pub all_parquet: bool,
 }
 
@@ -156,6 +168,8 @@ struct Registry {
     persons: HashMap<String, u32>,
     /// claim-id hash ([`claim_hash`]) → (person index, service month as Date32 days)
     claims: HashMap<u128, (u32, i32)>,
+    /// support-contact hash ([`contact_hash`]) → location of the first row with it
+    contacts: HashMap<u128, Location>,
 }
 
 /// The 128-bit XXH3 hash of a claim id: the registry keeps hashes, not the ids, so that
@@ -168,9 +182,24 @@ fn claim_hash(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 
+/// The key of a support contact: the XXH3-128 hash of its person, programme and approach
+/// codes (normalised) and contact date. Two rows with the same key record one contact
+/// twice (a collision of different contacts is as unlikely as for [`claim_hash`]).
+fn contact_hash(person: &str, programme: &str, approach: &str, date: i32) -> u128 {
+    let mut key = Vec::with_capacity(person.len() + programme.len() + approach.len() + 7);
+    for part in [person, programme, approach] {
+        key.extend_from_slice(part.as_bytes());
+        key.push(0); // ids and codes hold no NUL (Check::Id forbids control characters)
+    }
+    key.extend_from_slice(&date.to_le_bytes());
+    xxhash_rust::xxh3::xxh3_128(&key)
+}
+
 /// Validates the dataset in `dir`: every violation goes to `rejects`, every clean row to
-/// `sink`. Tables missing or unreadable are reported (and `sink.end` is still called
-/// for them so the sink can write an empty table).
+/// `sink`. Required tables missing and tables unreadable are reported (and `sink.end` is
+/// still called for them so the sink can write an empty table). An optional table that is
+/// absent is not a violation and is skipped whole: no summary, no `sink.end` (so a
+/// [`ParquetDirSink`] writes no file for it and readers can tell it is absent).
 ///
 /// # Errors
 /// Only failures of the rejects file or the sink; data problems are violations.
@@ -186,8 +215,12 @@ pub fn validate_dataset(
     let mut tables = Vec::new();
     for spec in super::schema::TABLES {
         let file = files.iter().find(|f| f.spec.name == spec.name);
+        let problem = missing.iter().find(|v| v.table == spec.name);
+        if file.is_none() && problem.is_none() {
+            continue; // an optional table that is absent
+        }
         let mut summary = TableSummary::new(spec, file.map(|f| f.path.clone()));
-        if let Some(v) = missing.iter().find(|v| v.table == spec.name) {
+        if let Some(v) = problem {
             summary.file_error = Some(v.detail.clone());
             *summary.violations.entry(v.kind).or_default() += 1;
             rejects.push(v.clone(), "").map_err(|e| e.to_string())?;
@@ -199,7 +232,9 @@ pub fn validate_dataset(
         sink.end(spec)?;
         tables.push(summary);
     }
-    let all_parquet = files.len() == 9 && files.iter().all(|f| f.format == Format::Parquet);
+    let all_parquet = missing.is_empty()
+        && files.iter().all(|f| f.format == Format::Parquet)
+        && tables.iter().all(|t| t.absent_columns.is_empty());
     Ok(ValidationReport {
         dir: dir.to_path_buf(),
         as_of: opts.as_of,
@@ -236,8 +271,11 @@ fn validate_table(
         *summary.violations.entry(v.kind).or_default() += 1;
         rejects.push(v, "").map_err(|e| e.to_string())
     };
-    let batches = match read::open(file) {
-        Ok(b) => b,
+    let batches = match read::open_noting_absent(file) {
+        Ok((b, absent)) => {
+            summary.absent_columns = absent.into_iter().map(str::to_string).collect();
+            b
+        }
         Err(v) => return file_fail(v, summary, rejects),
     };
     if spec.name == "medical_claims" {
@@ -339,12 +377,13 @@ fn check_batch(
         *summary.violations.entry(v.kind).or_default() += 1;
         rejects.push(v, &record).map_err(|e| e.to_string())?;
     }
-    let batch = raw.batch;
+    let mut batch = raw.batch;
     let n = batch.num_rows();
     let mut problems = value_problems(spec, &batch, raw.marks, opts);
+    normalise_vocabularies(spec, &mut batch, &mut problems)?;
     interval_problems(spec, &batch, &mut problems);
     let rejected = rows_rejected(&problems, n);
-    cross_table_checks(spec, &batch, &rejected, reg, &mut problems);
+    cross_table_checks(spec, &batch, &raw.locations, &rejected, reg, &mut problems);
     let rejected = rows_rejected(&problems, n);
 
     // Report, then null and filter.
@@ -411,6 +450,72 @@ fn value_problems(
         }
     }
     problems
+}
+
+/// The columns of a [`Check::Vocabulary`]: a non-null value that is a code, a Japanese
+/// label or an alias of the vocabulary is replaced by its code (`訪問` → `visit`, so the
+/// clean data hold codes only); any other value is a [`ViolationKind::BadCode`] whose
+/// detail lists the accepted codes with their labels, with its column's action
+/// (`programme`, `approach`, `rule_id`: the row is rejected; `referred_to`, `staff`: the
+/// value is nulled). Nulls are left to [`check_column`].
+///
+/// # Errors
+/// Only when the rebuilt batch does not match its schema (a programming error).
+fn normalise_vocabularies(
+    spec: &TableSpec,
+    batch: &mut RecordBatch,
+    problems: &mut Vec<Problem>,
+) -> Result<(), String> {
+    let mut columns: Option<Vec<ArrayRef>> = None;
+    for (ci, c) in spec.columns.iter().enumerate() {
+        let Check::Vocabulary(vocab) = c.check else {
+            continue;
+        };
+        let Some(text) = batch.column(ci).as_string_opt::<i32>() else {
+            continue;
+        };
+        let accepted = || {
+            let codes: Vec<String> = vocab
+                .codes()
+                .iter()
+                .map(|(code, ja)| format!("{code} {ja}"))
+                .collect();
+            format!("one of {} (the code or the Japanese label)", codes.join(", "))
+        };
+        let mut changed = false;
+        let normalised: StringArray = (0..text.len())
+            .map(|row| {
+                if text.is_null(row) {
+                    return None;
+                }
+                let v = text.value(row);
+                match vocab.normalise(v) {
+                    Some(code) => {
+                        changed |= code != v;
+                        Some(code)
+                    }
+                    None => {
+                        problems.push(Problem {
+                            row,
+                            col: Some(ci),
+                            kind: ViolationKind::BadCode,
+                            value: v.to_string(),
+                            detail: accepted(),
+                            action: action_for(spec, ci),
+                        });
+                        Some(v)
+                    }
+                }
+            })
+            .collect();
+        if changed {
+            columns.get_or_insert_with(|| batch.columns().to_vec())[ci] = Arc::new(normalised);
+        }
+    }
+    if let Some(columns) = columns {
+        *batch = RecordBatch::try_new(batch.schema(), columns).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// Row checks of the table's [`TableSpec::intervals`] `(start, end, strict)`: where both
@@ -573,7 +678,8 @@ fn check_column(
         }
     }
     match (c.check, c.ty) {
-        (Check::Unchecked, _) => {}
+        // Vocabulary values are checked where they are normalised (normalise_vocabularies).
+        (Check::Unchecked | Check::Vocabulary(_), _) => {}
         (Check::Codes(_) | Check::Answer(_), ColType::U8) => check_codes(arr, c.check, &mut out),
         (Check::Range(lo, hi), ty) => check_range(arr, ty, lo, hi, &mut out),
         (Check::PastDate | Check::FutureDate | Check::ServiceMonth, ColType::Date) => {
@@ -733,9 +839,15 @@ fn string_problem(check: Check, s: &str) -> Option<String> {
     }
 }
 
+/// The checks of rows against other rows and tables (the [`Registry`]), on the rows not
+/// yet `rejected`: persons known; claim ids unique and claim lines matching their claim;
+/// support contacts (`interventions`) of a known person and not recorded twice — a row with
+/// the same person, programme, approach (codes, after normalisation) and contact date as
+/// an earlier row is rejected, naming the earlier row's location.
 fn cross_table_checks(
     spec: &TableSpec,
     batch: &RecordBatch,
+    locations: &[Location],
     rejected: &[bool],
     reg: &mut Registry,
     problems: &mut Vec<Problem>,
@@ -829,6 +941,46 @@ fn cross_table_checks(
                         kind: ViolationKind::UnknownClaim,
                         value: ids.value(row).to_string(),
                         detail: "a claim_id present in medical_claims".to_string(),
+                        action: Action::RowRejected,
+                    }),
+                }
+            }
+        }
+        "interventions" => {
+            let pids = col("person_id").as_string::<i32>();
+            let programmes = col("programme").as_string::<i32>();
+            let approaches = col("approach").as_string::<i32>();
+            let dates = col("contact_date").as_primitive::<Date32Type>();
+            for row in 0..batch.num_rows() {
+                if rejected[row] {
+                    continue;
+                }
+                let pid = pids.value(row);
+                if !reg.persons.contains_key(pid) {
+                    problems.push(unknown_person(row, pid));
+                    continue;
+                }
+                let (programme, approach, date) = (
+                    programmes.value(row),
+                    approaches.value(row),
+                    dates.value(row),
+                );
+                match reg
+                    .contacts
+                    .entry(contact_hash(pid, programme, approach, date))
+                {
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(locations[row]);
+                    }
+                    std::collections::hash_map::Entry::Occupied(e) => problems.push(Problem {
+                        row,
+                        col: spec.index_of("contact_date"),
+                        kind: ViolationKind::DuplicateContact,
+                        value: format!("{pid} {programme} {approach} {}", days_to_date(date)),
+                        detail: format!(
+                            "a contact not recorded before: the same person_id, programme, approach and contact_date as {}",
+                            e.get()
+                        ),
                         action: Action::RowRejected,
                     }),
                 }

@@ -32,8 +32,8 @@ impl std::fmt::Debug for Sources {
 }
 
 impl Sources {
-    /// Opens `dir` (which must hold the nine `<table>.parquet` files) with the given
-    /// masters.
+    /// Opens `dir` (which must hold the nine required `<table>.parquet` files; the optional
+    /// `interventions.parquet` may be absent) with the given masters.
     ///
     /// # Errors
     /// A missing table file.

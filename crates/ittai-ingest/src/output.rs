@@ -12,7 +12,8 @@ use ittai_dataset::{
     ParquetTableWriter, Person, Questionnaire, Row, RowBatch, TABLES,
 };
 
-/// Writers of the nine tables.
+/// Writers of the nine required tables (ingest produces no support records, so the optional
+/// `interventions` table is not written: a dataset without it says "no records").
 pub struct Output {
     tables: Vec<(RowBatch, ParquetTableWriter)>,
 }
@@ -28,14 +29,15 @@ fn io(e: ittai_dataset::WriteError) -> std::io::Error {
 }
 
 impl Output {
-    /// Creates the nine table files in `dir` (owner-only: pseudonymised personal data).
+    /// Creates the files of the nine required tables in `dir` (owner-only: pseudonymised
+    /// personal data).
     ///
     /// # Errors
     /// I/O errors creating the files.
     pub fn create(dir: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let mut tables = Vec::new();
-        for spec in TABLES {
+        for spec in TABLES.iter().copied().filter(|t| t.required) {
             tables.push((
                 RowBatch::new(spec),
                 ParquetTableWriter::for_table(dir, spec, Visibility::Private).map_err(io)?,
@@ -45,10 +47,11 @@ impl Output {
     }
 
     fn push<R: Row>(&mut self, row: &R) -> std::io::Result<()> {
-        let i = TABLES
+        let i = self
+            .tables
             .iter()
-            .position(|t| t.name == R::SPEC.name)
-            .expect("a canonical table");
+            .position(|(b, _)| b.spec().name == R::SPEC.name)
+            .expect("a table ingest writes");
         let (batch, writer) = &mut self.tables[i];
         batch.push(row);
         if batch.len() >= ROW_GROUP_ROWS {

@@ -288,7 +288,7 @@ impl<'a> ReceiptIngest<'a> {
                 suspected: d.suspected,
                 start_date: d.start_date,
                 outcome: d.outcome,
-                main_diagnosis: None,
+                main_diagnosis: d.main,
             })?;
         }
         Ok(())

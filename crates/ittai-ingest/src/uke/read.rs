@@ -61,6 +61,12 @@ pub struct RawDiagnosis {
     pub outcome: Option<u8>,
     /// 修飾語 8002 「の疑い」 present.
     pub suspected: bool,
+    /// 主傷病 (SY field 7, 別表19 主傷病コード): `Some(true)` for 01 （主）, `Some(false)` when
+    /// the field is empty — the spec records 01 for a main diagnosis and omits the field
+    /// otherwise, so empty means "not main"; `None` when the record stops before field 7,
+    /// holds another value, or is an HS (歯科) record, whose layout as ittai reads it has
+    /// no such field.
+    pub main: Option<bool>,
 }
 
 /// One drug line (IY).
@@ -691,10 +697,10 @@ fn public_payer_record(
     }
 }
 
-/// SY (医科 傷病名: field 2 傷病名コード, 3 診療開始日, 4 転帰区分, 5 修飾語コード) or HS
-/// (歯科 傷病名部位: 2 診療開始日, 3 転帰区分, 5 傷病名コード, 6 修飾語コード). A code that
-/// is not 7 digits rejects the record; a bad date or 転帰区分 is nulled; on HS an empty
-/// date or 転帰区分 is taken from the RE record (fields 10 and 11).
+/// SY (医科 傷病名: field 2 傷病名コード, 3 診療開始日, 4 転帰区分, 5 修飾語コード, 7 主傷病)
+/// or HS (歯科 傷病名部位: 2 診療開始日, 3 転帰区分, 5 傷病名コード, 6 修飾語コード). A code
+/// that is not 7 digits rejects the record; a bad date, 転帰区分 or 主傷病 is nulled; on HS
+/// an empty date or 転帰区分 is taken from the RE record (fields 10 and 11).
 fn diagnosis_record(
     b: &mut Builder,
     rt: &str,
@@ -753,13 +759,45 @@ fn diagnosis_record(
     };
     let suspected = super::modifier_codes(field(f, mod_pos))
         .any(|m| m == ittai_dataset::masters::SUSPECTED_MODIFIER);
+    let main = if rt == "SY" {
+        main_diagnosis(f, line, on_issue)
+    } else {
+        None
+    };
     b.receipt.diagnoses.push(RawDiagnosis {
         line,
         code: code.to_string(),
         start_date,
         outcome,
         suspected,
+        main,
     });
+}
+
+/// 主傷病 of an SY record (field 7, 数字 2 可変; 別表19: 01 （主）). The spec records 01 for
+/// the receipt's main diagnosis and omits the field otherwise: 01 → `Some(true)` (also
+/// `1`, from a writer that drops the leading zero the spec keeps), empty → `Some(false)`.
+/// A record that stops before field 7 (shorter than the layout) → `None`; another value →
+/// `None`, reported.
+fn main_diagnosis(f: &[&str], line: u64, on_issue: &mut dyn FnMut(ParseIssue)) -> Option<bool> {
+    if f.len() < 7 {
+        return None;
+    }
+    match field(f, 7) {
+        "01" | "1" => Some(true),
+        "" => Some(false),
+        m => {
+            on_issue(issue(
+                line,
+                "SY",
+                "7",
+                IssueKind::InvalidValue,
+                IssueAction::ValueNulled,
+                format!("主傷病 {m:?} is not 01 (別表19)"),
+            ));
+            None
+        }
+    }
 }
 
 /// IY (医薬品). 医科・歯科: field 2 診療識別 (inherited when empty), 4 医薬品コード,
@@ -926,6 +964,40 @@ RE,2,1318,202401,B,1,19400101,\nHO,39131032,,2,1,200,\nSY,8840107,20230101,1,,\n
             ["2"]
         );
         assert_eq!(rs[0].diagnoses.len(), 1);
+    }
+
+    /// SY field 7 主傷病: 01 is the main diagnosis, an empty field is not (the spec omits it
+    /// for other diagnoses), a record without field 7 does not say, another value is
+    /// reported and read as unknown; HS (歯科) records never say.
+    #[test]
+    fn main_diagnosis_from_sy_field_7() {
+        let text = "IR,2,13,1,1234567,,医院,202401,00,\n\
+RE,1,1318,202401,A,2,19400101,\nHO,39131032,,1,1,100,\n\
+SY,8840107,20230101,1,,,01,\n\
+SY,4011002,20230101,1,,,,\n\
+SY,2500013,20230101,1,\n\
+SY,8830052,20230101,1,,,1\n\
+SY,4659007,20230101,1,,,02,\n\
+GO,1,100,99\n";
+        let (rs, is) = parse_all(text);
+        let main: Vec<Option<bool>> = rs[0].diagnoses.iter().map(|d| d.main).collect();
+        assert_eq!(main, [Some(true), Some(false), None, Some(true), None]);
+        assert_eq!(is.len(), 1, "{is:?}");
+        assert_eq!(
+            (is[0].line, is[0].field.as_str(), is[0].kind, is[0].action),
+            (
+                Some(8),
+                "7",
+                IssueKind::InvalidValue,
+                IssueAction::ValueNulled
+            )
+        );
+        let dental = "UK,2,13,3,1234567,,歯科,202401,,00\n\
+RE,1,3318,202401,A,2,19400101,,,,,,,,,,,,,,,,,,,,\nHO,39131032,,1,1,100,,,,,,,,\n\
+HS,20230101,1,,5220063,,,01,,,,,\nGO,1,100,99\n";
+        let (rs, is) = parse_all(dental);
+        assert!(is.is_empty(), "{is:?}");
+        assert_eq!(rs[0].diagnoses[0].main, None);
     }
 
     #[test]

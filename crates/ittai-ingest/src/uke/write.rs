@@ -7,7 +7,8 @@
 //! UTF-8 with LF. A receipt carries what the canonical tables hold: the 後期 receipt type
 //! (1317 入院 / 1318 入院外, 3318 歯科, 4318 調剤), 診療年月, sex, birth date, the HO
 //! record (保険者番号, 被保険者番号, 実日数, 合計点数), one SY (歯科: HS) per diagnosis, one
-//! IY per drug (調剤: an SH/CZ/IY 処方 per drug), a BU record on DPC receipts, and one
+//! IY per drug (調剤: an SH/CZ/IY 処方 per drug; SY 主傷病 01 on the main diagnosis; the HS
+//! layout ittai writes has no 主傷病), a BU record on DPC receipts, and one
 //! SI (歯科: SS) line carrying the receipt's points so that the lines add up to 合計点数.
 //! Names are not written (the field holds 「＊」). 訪問看護 claims (kind 6) have their own
 //! receipt format and are not written.
@@ -413,13 +414,22 @@ impl UkeWriter {
     }
 }
 
+/// An SY record: 2 傷病名コード, 3 診療開始日, 4 転帰区分, 5 修飾語コード (8002 when
+/// suspected), 6 傷病名称 (empty), 7 主傷病 (01 for the main diagnosis, else empty, as the
+/// spec asks; a diagnosis whose flag is unknown is written empty and read back as not
+/// main), 8 補足コメント (empty).
 fn sy(d: &ClaimDiagnosis, wareki: bool) -> String {
     format!(
-        "SY,{},{},{},{},,,",
+        "SY,{},{},{},{},,{},",
         d.disease_code,
         date(d.start_date, wareki),
         d.outcome.map(|o| o.to_string()).unwrap_or_default(),
-        if d.suspected { "8002" } else { "" }
+        if d.suspected { "8002" } else { "" },
+        if d.main_diagnosis == Some(true) {
+            "01"
+        } else {
+            ""
+        }
     )
 }
 
@@ -455,5 +465,51 @@ fn dosage_form(route: Option<Route>) -> &'static str {
         Some(Route::External) => "5",
         Some(Route::Injection) => "4",
         Some(Route::Other) | None => "9",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diagnosis(code: &str, main: Option<bool>) -> ClaimDiagnosis {
+        ClaimDiagnosis {
+            claim_id: "c1".into(),
+            person_id: "p1".into(),
+            service_month: NaiveDate::from_ymd_opt(2024, 1, 1).expect("date"),
+            disease_code: code.into(),
+            icd10: None,
+            suspected: false,
+            start_date: NaiveDate::from_ymd_opt(2023, 1, 1),
+            outcome: Some(1),
+            main_diagnosis: main,
+        }
+    }
+
+    /// 主傷病 survives SY → reader: 01 for the main diagnosis, empty otherwise (read back as
+    /// not main, so an unknown flag becomes false).
+    #[test]
+    fn sy_records_carry_the_main_diagnosis_through_the_reader() {
+        let lines: Vec<String> = [
+            diagnosis("8840107", Some(true)),
+            diagnosis("4011002", Some(false)),
+            diagnosis("2500013", None),
+        ]
+        .iter()
+        .map(|d| sy(d, false))
+        .collect();
+        assert_eq!(lines[0], "SY,8840107,20230101,1,,,01,");
+        let text = format!(
+            "IR,2,13,1,1234567,,医院,202401,00,\nRE,1,1318,202401,A,2,19400101,\nHO,39131032,,1,1,100,\n{}\nGO,1,100,99\n",
+            lines.join("\n")
+        );
+        let mut receipts = Vec::new();
+        let mut issues = Vec::new();
+        super::super::read::parse(&text, &mut |i| issues.push(i), &mut |_, r| {
+            receipts.push(r)
+        });
+        assert!(issues.is_empty(), "{issues:?}");
+        let main: Vec<Option<bool>> = receipts[0].diagnoses.iter().map(|d| d.main).collect();
+        assert_eq!(main, [Some(true), Some(false), Some(false)]);
     }
 }
