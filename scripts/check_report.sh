@@ -4,7 +4,8 @@
 #      inside the charts has a rendered width;
 #   2. Japanese is drawn with real glyphs, not tofu: two different kanji drawn in the
 #      report's font differ from each other and from the "missing glyph" box;
-#   3. the expected sections are there (summary, each indicator, funnels, life table);
+#   3. the expected sections are there (summary, each indicator, funnels, life table,
+#      programme evaluation, cost by disease group, notes);
 #   4. optionally, screenshots of the summary, one indicator, the funnels and the life
 #      table.
 #
@@ -50,7 +51,8 @@ window.addEventListener("load", async () => {
   const glyphs = glyph("健") !== glyph("診") && glyph("健") !== glyph("\u0378") ? "real" : "tofu";
   const need = ["summary", "checkup_rate", "dental_checkup_rate", "high_risk_rate-R01", "high_risk_rate-R10",
                 "certification_rate", "life_expectancy_75", "independence_75", "medical_cost", "care_cost",
-                "polypharmacy_rate", "duplicate_rate", "generic_share", "funnels", "life", "notes"];
+                "polypharmacy_rate", "duplicate_rate", "generic_share", "funnels", "life",
+                "evaluation", "disease_costs", "notes"];
   const missing = need.filter(id => !document.getElementById(id));
   const out = document.createElement("pre");
   out.id = "ittai-check";

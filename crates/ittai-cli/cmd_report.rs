@@ -7,14 +7,23 @@ use std::process::ExitCode;
 
 use ittai_dataset::atomic::Visibility;
 use ittai_engine::indicators::{self, IndicatorTables};
+use ittai_model::evaluation::EvaluationRow;
+use ittai_model::icd10::DiseaseCostRow;
 use ittai_model::indicators::{AgeGroup, SexGroup};
 use ittai_report::write_xlsx;
 use ittai_report::{ReportInput, write_html};
-use ittai_report::{comparison_table, funnel_table, life_table, published};
+use ittai_report::{
+    comparison_table, funnel_table, life_table, published, published_disease_costs,
+    published_evaluation,
+};
 
 use crate::cmd_indicators::{self, municipality_names};
 
 /// Draw the committee report: report.html (self-contained, opens offline) and report.xlsx.
+///
+/// Besides the common indicators, the report has a section on programme evaluation
+/// (個別事業の評価) and one on medical cost by disease group (疾病分類別医療費); without
+/// support records (interventions) they hold a short note instead.
 ///
 /// Reads OUT/indicators/ written by `ittai run` or `ittai indicators`. When they are not
 /// there it computes them first from --data (default: ./sample_data or the built-in
@@ -62,6 +71,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         env!("CARGO_PKG_VERSION"),
         dir.display()
     );
+    // TODO(engine): evaluation rows — the programme evaluation (`evaluation.parquet`) and
+    // 疾病分類別医療費 rows, with the engine's `suppressed`, once the engine writes them.
+    // Empty slices make the report print a note in place of the two sections and leave the
+    // two sheets out of report.xlsx.
+    let evaluation: Vec<EvaluationRow> = Vec::new();
+    let disease_costs: Vec<DiseaseCostRow> = Vec::new();
     let input = ReportInput {
         title: &title,
         subtitle: &subtitle,
@@ -69,6 +84,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         life: &tables.life,
         funnels: &tables.funnels,
         names: &names,
+        evaluation: &evaluation,
+        disease_costs: &disease_costs,
     };
     let html = a.out.join("report.html");
     write_html(input, &html)?;
@@ -85,23 +102,31 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         })
         .cloned()
         .collect();
-    write_xlsx(
-        &[
-            (
-                &format!("概要 {latest}年度"),
-                &published(&union_rows, &names),
-            ),
-            (
-                &format!("市町村比較 {latest}年度"),
-                &comparison_table(&tables.rows, latest, &names),
-            ),
-            ("指標（全件）", &published(&tables.rows, &names)),
-            ("生命表", &life_table(&tables.life, &names)),
-            ("減少表", &funnel_table(&tables.funnels)),
-        ],
-        &xlsx,
-        Visibility::Shared,
-    )?;
+    let (summary_name, comparison_name) = (
+        format!("概要 {latest}年度"),
+        format!("市町村比較 {latest}年度"),
+    );
+    let summary = published(&union_rows, &names);
+    let comparison = comparison_table(&tables.rows, latest, &names);
+    let all_rows = published(&tables.rows, &names);
+    let life = life_table(&tables.life, &names);
+    let funnels = funnel_table(&tables.funnels);
+    let evaluation_sheet = published_evaluation(&evaluation, &names);
+    let disease_sheet = published_disease_costs(&disease_costs, &names);
+    let mut sheets = vec![
+        (summary_name.as_str(), &summary),
+        (comparison_name.as_str(), &comparison),
+        ("指標（全件）", &all_rows),
+        ("生命表", &life),
+        ("減少表", &funnels),
+    ];
+    if !evaluation.is_empty() {
+        sheets.push(("個別事業評価", &evaluation_sheet));
+    }
+    if !disease_costs.is_empty() {
+        sheets.push(("疾病分類別医療費", &disease_sheet));
+    }
+    write_xlsx(&sheets, &xlsx, Visibility::Shared)?;
     eprintln!(
         "wrote {} and {} (aggregates only; counts under 10 are shown as ※)",
         html.display(),

@@ -60,6 +60,22 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("prevalence", "要介護2以上の割合"),
     ("e", "平均余命"),
     ("h", "平均自立期間"),
+    // Programme evaluation (docs/reference/evaluation.md#outputs-and-suppression). The
+    // `measure` column is published under the 指標 header of `indicator` (the two never
+    // share a table).
+    ("programme", "事業"),
+    ("group", "群"),
+    ("period", "期間"),
+    ("standardised", "標準化値"),
+    ("ci_low", "95%CI下限"),
+    ("ci_high", "95%CI上限"),
+    // 疾病分類別医療費 (docs/reference/indicators.md#context-indicators). Its `persons`
+    // column is published as 人数.
+    ("disease_group", "疾病分類"),
+    ("claims", "件数"),
+    ("yen", "医療費（円）"),
+    ("yen_per_insured", "1人当たり医療費（円）"),
+    ("share", "構成比（%）"),
 ];
 
 /// The Japanese header of a column, if it has one.

@@ -2,9 +2,11 @@
 //! SVG (`<text>` with a CJK-capable font list), so the browser renders Japanese labels with
 //! the reader's own fonts; titles live in the HTML around the chart.
 //!
-//! Three shapes cover the report: horizontal bars ([`hbar`]: municipalities against the
-//! union, attrition funnels), grouped vertical bars ([`grouped`]: age band × sex) and lines
-//! over fiscal years with optional confidence intervals ([`lines`]).
+//! Four shapes cover the report: horizontal bars ([`hbar`]: municipalities against the
+//! union, attrition funnels, cost by disease group), grouped horizontal bars ([`hgrouped`]:
+//! a programme's targets → contacted → supported by municipality), grouped vertical bars
+//! ([`grouped`]: age band × sex, supported vs not supported) and lines over fiscal years
+//! with optional confidence intervals ([`lines`]).
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -189,6 +191,102 @@ pub fn hbar(
                     .pos(Pos::new(HPos::Center, VPos::Bottom)),
             ))
             .map_err(err)?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// Grouped horizontal bars: one group per category (e.g. municipality), one bar per series
+/// inside it, top to bottom (e.g. 対象者 → 接触 → 支援), with a legend on top and
+/// `notes[j][i]` printed right of bar j of category i (the formatted value; where the value
+/// is `None` no bar is drawn and the note is printed in grey at zero, e.g. "※"; an empty
+/// note prints nothing). Width 760 px; height grows with categories × series.
+///
+/// # Errors
+/// [`ChartError`] from plotters.
+pub fn hgrouped(
+    categories: &[String],
+    series: &[Series],
+    notes: &[Vec<String>],
+    unit: &str,
+    label_width: u32,
+) -> Result<String, ChartError> {
+    let n = categories.len().max(1);
+    let k = series.len().max(1);
+    let row = 18 * k as u32 + 12;
+    let (w, h) = (760u32, 90 + row * n as u32);
+    let xmax = upper_bound(
+        series
+            .iter()
+            .flat_map(|s| s.values.iter().take(n).flatten().copied()),
+    );
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        legend(&root, series, 14)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin_top(34)
+            .margin_right(110)
+            .margin_left(10)
+            .x_label_area_size(36)
+            .y_label_area_size(label_width)
+            .build_cartesian_2d(0f64..xmax, 0f64..n as f64)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_labels(6)
+            .x_label_formatter(&|x| axis_number(*x, xmax))
+            .x_desc(unit)
+            .label_style(text_style(16))
+            .axis_desc_style(text_style(16))
+            .light_line_style(TRANSPARENT)
+            .draw()
+            .map_err(err)?;
+        // Category i spans (n − i − 1, n − i); bar j of it hangs below `top(i, j)`.
+        let slot = 0.84 / k as f64;
+        let top = |i: usize, j: usize| (n - i) as f64 - 0.08 - j as f64 * slot;
+        for (j, s) in series.iter().enumerate() {
+            let c = PALETTE[j % PALETTE.len()];
+            chart
+                .draw_series(s.values.iter().take(n).enumerate().filter_map(|(i, v)| {
+                    v.map(|v| {
+                        Rectangle::new([(0.0, top(i, j) - slot * 0.85), (v, top(i, j))], c.filled())
+                    })
+                }))
+                .map_err(err)?;
+        }
+        let right = Pos::new(HPos::Right, VPos::Center);
+        let left = Pos::new(HPos::Left, VPos::Center);
+        for (i, label) in categories.iter().enumerate() {
+            let (x0, y) = chart.backend_coord(&(0.0, (n - i) as f64 - 0.5));
+            root.draw(&Text::new(
+                label.clone(),
+                (x0 - 6, y),
+                text_style(16).pos(right),
+            ))
+            .map_err(err)?;
+        }
+        for (j, s) in series.iter().enumerate() {
+            for (i, v) in s.values.iter().take(n).enumerate() {
+                let Some(note) = notes.get(j).and_then(|x| x.get(i)) else {
+                    continue;
+                };
+                if note.is_empty() {
+                    continue;
+                }
+                let (x1, y) = chart.backend_coord(&(v.unwrap_or(0.0), top(i, j) - slot * 0.425));
+                let c = if v.is_some() { BLACK } else { GREY };
+                root.draw(&Text::new(
+                    note.clone(),
+                    (x1 + 4, y),
+                    text_style(13).color(&c).pos(left),
+                ))
+                .map_err(err)?;
+            }
         }
         root.present().map_err(err)?;
     }
@@ -417,5 +515,34 @@ mod tests {
         assert!(svg.contains("2023") && svg.contains("男"));
         let svg = grouped(&["75-79".into(), "80-84".into()], &[s], "%").unwrap();
         assert!(svg.contains("80-84"));
+        // Grouped horizontal bars: labels, legend and notes as text; a None value draws no
+        // bar but its note.
+        let steps = [
+            Series {
+                name: "対象者".into(),
+                values: vec![Some(120.0), Some(30.0)],
+                ci: Vec::new(),
+            },
+            Series {
+                name: "支援".into(),
+                values: vec![Some(40.0), None],
+                ci: Vec::new(),
+            },
+        ];
+        let notes = vec![
+            vec!["120人".to_string(), "30人".to_string()],
+            vec!["40人".to_string(), "※".to_string()],
+        ];
+        let svg = hgrouped(
+            &["鳥取市".into(), "日南町".into()],
+            &steps,
+            &notes,
+            "人",
+            140,
+        )
+        .unwrap();
+        for t in ["鳥取市", "日南町", "対象者", "支援", "120人", "40人", "※"] {
+            assert!(svg.contains(t), "{t}");
+        }
     }
 }

@@ -4,22 +4,35 @@
 //! rules' attrition funnels, the life-table summary and a Japanese explanation of each
 //! definition and its source.
 //!
+//! After them come programme evaluation (個別事業の評価: each programme's targets →
+//! contacted → supported by municipality, its outcomes for supported vs not-supported
+//! targets with the observational caveat, and the union's counts of municipalities) and
+//! medical cost by disease group (疾病分類別医療費), each replaced by a one-line note when
+//! its rows are empty.
+//!
 //! Only published figures appear: a suppressed indicator cell (see
 //! [`IndicatorRow::suppressed`]) shows ※ and draws no bar; funnel steps and life-table
-//! counts of 1–9 persons show 「10未満」.
+//! counts of 1–9 persons show 「10未満」; evaluation and disease-cost cells hidden by
+//! [`crate::evaluation_hidden`] / [`crate::disease_cost_hidden`] show 秘匿.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use ittai_dataset::atomic::{Visibility, write_atomic};
+use ittai_model::evaluation::{
+    EvalUnit, EvaluationRow, Group, Measure, OBSERVATIONAL_CAVEAT_JA, Period,
+};
+use ittai_model::icd10::DiseaseCostRow;
 use ittai_model::indicators::{
     AgeGroup, Area, CHECKUP_DENOMINATOR_JA, FunnelStep, INDICATORS, IndicatorDef, IndicatorId,
     IndicatorRow, Kind, LifeLine, SexGroup, Unit,
 };
+use ittai_model::support::Programme;
 use ittai_model::time::AgeBand;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::charts::{self, Bar, Series};
+use crate::evaluation::{counts_municipalities, disease_cost_hidden, evaluation_hidden};
 use ittai_dataset::thousands;
 
 /// Counts below this are not published (docs/reference/indicators.md).
@@ -40,7 +53,21 @@ pub struct ReportInput<'a> {
     pub funnels: &'a [FunnelStep],
     /// Municipality code → name.
     pub names: &'a BTreeMap<String, String>,
+    /// Programme evaluation rows (exact, with the engine's `suppressed`; the report blanks
+    /// what [`crate::evaluation_hidden`] hides). Empty: the section 「個別事業の評価」 is a
+    /// note that there are no support records.
+    pub evaluation: &'a [EvaluationRow],
+    /// 疾病分類別医療費 rows (exact, with `suppressed`; blanked by
+    /// [`crate::disease_cost_hidden`]). Empty: the section 「疾病分類別医療費」 is a note.
+    pub disease_costs: &'a [DiseaseCostRow],
 }
+
+/// The note of the evaluation section when there are no evaluation rows.
+pub const NO_INTERVENTIONS_JA: &str =
+    "支援記録（interventions）がないため、個別事業の評価は表示していません。";
+
+/// The note of the disease-cost section when there are no disease-cost rows.
+pub const NO_DISEASE_COSTS_JA: &str = "疾病分類別医療費の集計がないため、表示していません。";
 
 /// A rendering failure (a chart could not be drawn).
 #[derive(Debug, thiserror::Error)]
@@ -255,6 +282,8 @@ figure{margin:.6em 0}figcaption{font-size:.9em;color:#333;font-weight:bold}
 .cards{display:flex;flex-wrap:wrap;gap:.8em}.card{border:1px solid #ccd;border-radius:6px;padding:.5em 1em;min-width:12em}
 .card b{display:block;font-size:1.4em;color:#0b3d63}
 .sup{color:#888}
+.caveat{background:#fff8e1;border:1px solid #e0a800;border-left:6px solid #e0a800;padding:.4em .9em;margin:.6em 0}
+h4{margin:.8em 0 .2em}
 @media print{header{background:none;color:#000}section{page-break-before:always}figure{page-break-inside:avoid}}
 "#;
 
@@ -275,6 +304,8 @@ pub fn render(input: ReportInput<'_>) -> Result<String, ReportError> {
     }
     let funnels = funnel_section(&v)?;
     let life = life_section(&v)?;
+    let evaluation = evaluation_section(&v)?;
+    let disease_costs = disease_cost_section(&v)?;
     let fy_range = format!("{}〜{}年度", v.fys[0], v.latest);
     let page = html! {
         (DOCTYPE)
@@ -301,6 +332,8 @@ pub fn render(input: ReportInput<'_>) -> Result<String, ReportError> {
                             @for s in &subjects { li { a href={ "#" (s.anchor) } { (s.title) } } }
                             li { a href="#funnels" { "抽出ルールの減少表" } }
                             li { a href="#life" { "生命表（平均余命・平均自立期間）" } }
+                            li { a href="#evaluation" { "個別事業の評価" } }
+                            li { a href="#disease_costs" { "疾病分類別医療費" } }
                             li { a href="#notes" { "用語と計算方法" } }
                         }
                     }
@@ -308,6 +341,8 @@ pub fn render(input: ReportInput<'_>) -> Result<String, ReportError> {
                     @for s in &sections { (s) }
                     (funnels)
                     (life)
+                    (evaluation)
+                    (disease_costs)
                     (notes_section())
                 }
             }
@@ -723,6 +758,557 @@ fn life_section(v: &View<'_>) -> Result<Markup, ReportError> {
     })
 }
 
+/// Key of an evaluation row: FY, programme, area, measure, group, period.
+type EvalKey<'a> = (i32, Option<Programme>, &'a Area, Measure, Group, Period);
+
+/// The evaluation rows with what the report may show of each ([`evaluation_hidden`]).
+struct EvalView<'a> {
+    rows: &'a [EvaluationRow],
+    hidden: Vec<bool>,
+    index: HashMap<EvalKey<'a>, usize>,
+}
+
+/// One evaluation cell as published: no such row, a hidden row, or a shown row.
+#[derive(Clone, Copy)]
+enum Shown<'a> {
+    Absent,
+    Hidden,
+    Row(&'a EvaluationRow),
+}
+
+impl<'a> Shown<'a> {
+    fn row(self) -> Option<&'a EvaluationRow> {
+        match self {
+            Shown::Row(r) => Some(r),
+            _ => None,
+        }
+    }
+    fn is_absent(self) -> bool {
+        matches!(self, Shown::Absent)
+    }
+}
+
+impl<'a> EvalView<'a> {
+    fn new(rows: &'a [EvaluationRow]) -> Self {
+        let hidden = evaluation_hidden(rows);
+        let index = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    (
+                        r.fy,
+                        r.programme,
+                        &r.municipality_code,
+                        r.measure,
+                        r.group,
+                        r.period,
+                    ),
+                    i,
+                )
+            })
+            .collect();
+        EvalView {
+            rows,
+            hidden,
+            index,
+        }
+    }
+
+    fn get(
+        &self,
+        fy: i32,
+        programme: Option<Programme>,
+        m: &Area,
+        measure: Measure,
+        group: Group,
+        period: Period,
+    ) -> Shown<'a> {
+        let rows: &'a [EvaluationRow] = self.rows;
+        match self.index.get(&(fy, programme, m, measure, group, period)) {
+            None => Shown::Absent,
+            Some(&i) if self.hidden[i] => Shown::Hidden,
+            Some(&i) => Shown::Row(&rows[i]),
+        }
+    }
+}
+
+/// Whole number with thousands separators.
+fn whole(x: f64) -> String {
+    thousands(x.round() as i64)
+}
+
+/// The persons of an output row (numerator; the value of a `Persons` row without one).
+fn persons(r: &EvaluationRow) -> Option<f64> {
+    r.numerator.or(if r.measure.unit() == EvalUnit::Persons {
+        r.value
+    } else {
+        None
+    })
+}
+
+/// A share of an output row, one decimal: `40.0%`.
+fn share(r: &EvaluationRow) -> Option<String> {
+    r.value.map(|v| format!("{v:.1}%"))
+}
+
+/// An evaluation value in its unit: `33.3%`, `+2.1ポイント` (change of a share), `1.85`
+/// (mean), `+0.20` (change of a mean), `120人`; — when missing.
+fn eval_value(m: Measure, period: Period, x: Option<f64>) -> String {
+    let Some(x) = x else {
+        return "—".into();
+    };
+    match (m.unit(), period) {
+        (EvalUnit::Percent, Period::Change) => format!("{x:+.1}ポイント"),
+        (EvalUnit::Percent, _) => format!("{x:.1}%"),
+        (EvalUnit::Mean, Period::Change) => format!("{x:+.2}"),
+        (EvalUnit::Mean, _) => format!("{x:.2}"),
+        (EvalUnit::Persons, _) => format!("{}人", whole(x)),
+    }
+}
+
+/// The y axis of an outcome chart.
+fn axis_unit(m: Measure) -> &'static str {
+    match m.unit() {
+        EvalUnit::Percent => "%",
+        EvalUnit::Mean => "1人当たり平均",
+        EvalUnit::Persons => "人",
+    }
+}
+
+/// 「差 +3.2ポイント（95%CI 1.0～5.4）」 for a shown difference row; 「※ 秘匿」 for a hidden
+/// one; — when there is none (no comparison group).
+fn difference_text(m: Measure, x: Shown<'_>) -> String {
+    match x {
+        Shown::Absent => "—".into(),
+        Shown::Hidden => "※ 秘匿".into(),
+        Shown::Row(r) => {
+            let Some(d) = r.value else {
+                return "—".into();
+            };
+            let (unit, digits): (&str, usize) = match m.unit() {
+                EvalUnit::Percent => ("ポイント", 1),
+                _ => ("", 2),
+            };
+            let ci = match (r.ci_low, r.ci_high) {
+                (Some(a), Some(b)) => format!("（95%CI {a:.digits$}～{b:.digits$}）"),
+                _ => String::new(),
+            };
+            format!("差 {d:+.digits$}{unit}{ci}")
+        }
+    }
+}
+
+/// A table cell of an evaluation row: `f` of a shown row (— when `None`), 秘匿 (class
+/// `sup`) for a hidden row, — when there is no row.
+fn eval_cell(x: Shown<'_>, f: impl Fn(&EvaluationRow) -> Option<String>) -> Markup {
+    match x {
+        Shown::Absent => html! { td { "—" } },
+        Shown::Hidden => html! { td.sup { "秘匿" } },
+        Shown::Row(r) => html! { td { (f(r).unwrap_or_else(|| "—".into())) } },
+    }
+}
+
+/// The steps of a programme's funnel: measure and legend.
+const FUNNEL: [(Measure, &str); 3] = [
+    (Measure::Targets, "対象者"),
+    (Measure::Contacted, "接触"),
+    (Measure::Supported, "支援"),
+];
+
+/// 個別事業の評価 for the latest FY with evaluation rows: the caveat, the union's counts of
+/// municipalities, then one block per programme present.
+fn evaluation_section(v: &View<'_>) -> Result<Markup, ReportError> {
+    let rows = v.input.evaluation;
+    let Some(fy) = rows.iter().map(|r| r.fy).max() else {
+        return Ok(html! {
+            section id="evaluation" {
+                h2 { "個別事業の評価" }
+                p.def { (NO_INTERVENTIONS_JA) }
+            }
+        });
+    };
+    let e = EvalView::new(rows);
+    let programmes: Vec<Programme> = Programme::ALL
+        .iter()
+        .copied()
+        .filter(|p| {
+            rows.iter()
+                .any(|r| r.fy == fy && r.programme == Some(*p) && !counts_municipalities(r.measure))
+        })
+        .collect();
+    let mut blocks = Vec::new();
+    for p in &programmes {
+        blocks.push(programme_block(v, &e, fy, *p)?);
+    }
+    Ok(html! {
+        section id="evaluation" {
+            h2 { "個別事業の評価（" (fy) "年度）" }
+            div.caveat { p { b { "比較の読み方：" } (OBSERVATIONAL_CAVEAT_JA) } }
+            div.def {
+                p { "対象者は、前年度のデータで各事業の抽出ルールに該当し、" (fy) "年度の4月1日に被保険者である人です。接触は" (fy) "年度に抽出リストに基づく支援記録がある対象者、支援は支援できた記録がある対象者で、割合の分母は対象者数です。" }
+                p { "支援の後の状況は、支援ありの人と支援なしの人（比較群）を比べています。支援なしの値は支援ありの人の性・年齢構成にそろえた値（直接法）で、差は「支援あり－支援なし」です。95%信頼区間が0をまたぐときは、差があるとはいえません。前後を比べる指標は、同じ人の支援前と支援後の変化（後－前）どうしを比べています。" }
+                p.src { "出典：厚生労働省「高齢者保健事業の実施計画（データヘルス計画）」資料（2023年2月21日）「個別事業（一体的実施）の評価指標例」。期間・比較の方法は ittai の docs/reference/evaluation.md。" }
+            }
+            (municipality_counts(&e, fy))
+            @if blocks.is_empty() { p { (fy) "年度には、事業別の評価の行がありません。" } }
+            @for b in &blocks { (b) }
+        }
+    })
+}
+
+/// The union's counts of municipalities (事業を実施した市町村 per programme, 歯科健診, 質問票を
+/// 用いた支援) as a small table; nothing when there are none.
+fn municipality_counts(e: &EvalView<'_>, fy: i32) -> Markup {
+    let (all, none) = (Group::All, Period::None);
+    let mut items: Vec<(String, Shown<'_>)> = Vec::new();
+    for p in Programme::ALL {
+        let m = Measure::MunicipalitiesRunning;
+        let x = e.get(fy, Some(*p), UNION, m, all, none);
+        if !x.is_absent() {
+            items.push((format!("{}（{}）", m.label_ja(), p.label_ja()), x));
+        }
+    }
+    for m in [
+        Measure::MunicipalitiesDentalCheckups,
+        Measure::MunicipalitiesQuestionnaireSupport,
+    ] {
+        let x = e.get(fy, None, UNION, m, all, none);
+        if !x.is_absent() {
+            items.push((m.label_ja().to_string(), x));
+        }
+    }
+    if items.is_empty() {
+        return html! {};
+    }
+    html! {
+        h3 { "市町村の実施状況（" (fy) "年度、広域連合）" }
+        table {
+            tr { th { "項目" } th { "実施した市町村数" } th { "市町村数" } th { "割合" } }
+            @for (label, x) in &items {
+                tr {
+                    td.l { (label) }
+                    (eval_cell(*x, |r| r.numerator.map(whole)))
+                    (eval_cell(*x, |r| r.denominator.map(whole)))
+                    (eval_cell(*x, share))
+                }
+            }
+        }
+    }
+}
+
+/// One programme: (a) targets → contacted → supported by municipality (chart and table)
+/// with the union's other outputs, (b) each outcome at the union level, supported vs
+/// not supported (standardised), with the difference and its 95 % CI.
+fn programme_block(
+    v: &View<'_>,
+    e: &EvalView<'_>,
+    fy: i32,
+    p: Programme,
+) -> Result<Markup, ReportError> {
+    let prog = Some(p);
+    let (all, none) = (Group::All, Period::None);
+    let areas: Vec<&Area> = e
+        .rows
+        .iter()
+        .filter(|r| {
+            r.fy == fy && r.programme == prog && FUNNEL.iter().any(|(m, _)| *m == r.measure)
+        })
+        .map(|r| &r.municipality_code)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // The chart compares municipalities; the union alone when there are none.
+    let chart_areas: Vec<&Area> = if areas.iter().any(|m| !m.is_union()) {
+        areas.iter().copied().filter(|m| !m.is_union()).collect()
+    } else {
+        areas.clone()
+    };
+    let funnel_chart = if chart_areas.is_empty() {
+        None
+    } else {
+        let cells: Vec<Vec<Shown<'_>>> = FUNNEL
+            .iter()
+            .map(|(m, _)| {
+                chart_areas
+                    .iter()
+                    .map(|a| e.get(fy, prog, a, *m, all, none))
+                    .collect()
+            })
+            .collect();
+        let series: Vec<Series> = FUNNEL
+            .iter()
+            .zip(&cells)
+            .map(|((_, name), xs)| Series {
+                name: name.to_string(),
+                values: xs.iter().map(|x| x.row().and_then(persons)).collect(),
+                ci: Vec::new(),
+            })
+            .collect();
+        let notes: Vec<Vec<String>> = cells
+            .iter()
+            .map(|xs| {
+                xs.iter()
+                    .map(|x| match x {
+                        Shown::Absent => String::new(),
+                        Shown::Hidden => "※".to_string(),
+                        Shown::Row(r) => persons(r)
+                            .map(|n| format!("{}人", whole(n)))
+                            .unwrap_or_default(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let labels: Vec<String> = chart_areas.iter().map(|a| v.name(a)).collect();
+        Some(charts::hgrouped(&labels, &series, &notes, "人", 140)?)
+    };
+    let others: Vec<(Measure, Shown<'_>)> = [
+        Measure::OutsideLists,
+        Measure::Referred,
+        Measure::NeedsReferral,
+    ]
+    .into_iter()
+    .map(|m| (m, e.get(fy, prog, UNION, m, all, none)))
+    .filter(|(_, x)| !x.is_absent())
+    .collect();
+
+    // Outcomes: the measures with supported / not-supported / difference rows at the union.
+    let outcomes: Vec<Measure> = e
+        .rows
+        .iter()
+        .filter(|r| {
+            r.fy == fy
+                && r.programme == prog
+                && r.municipality_code.is_union()
+                && r.group != Group::All
+        })
+        .map(|r| r.measure)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut figures = Vec::new();
+    for &m in &outcomes {
+        let periods: &[Period] = if m.paired() {
+            &[Period::Pre, Period::Post]
+        } else {
+            &[Period::Post]
+        };
+        let compared = if m.paired() {
+            Period::Change
+        } else {
+            Period::Post
+        };
+        let get = |g: Group| {
+            periods
+                .iter()
+                .map(|x| e.get(fy, prog, UNION, m, g, *x))
+                .collect::<Vec<_>>()
+        };
+        let (supported, not_supported) = (get(Group::Supported), get(Group::NotSupported));
+        let series = vec![
+            Series {
+                name: "支援あり".into(),
+                values: supported
+                    .iter()
+                    .map(|x| x.row().and_then(|r| r.value))
+                    .collect(),
+                ci: Vec::new(),
+            },
+            Series {
+                name: "支援なし（性・年齢調整）".into(),
+                values: not_supported
+                    .iter()
+                    .map(|x| x.row().and_then(|r| r.standardised))
+                    .collect(),
+                ci: Vec::new(),
+            },
+        ];
+        let chart = if series.iter().any(|s| s.values.iter().any(Option::is_some)) {
+            let categories: Vec<String> =
+                periods.iter().map(|x| x.label_ja().to_string()).collect();
+            Some(charts::grouped(&categories, &series, axis_unit(m))?)
+        } else {
+            None
+        };
+        let difference = e.get(fy, prog, UNION, m, Group::Difference, compared);
+        let which = if m.paired() {
+            "支援前後の変化（後－前）の差"
+        } else {
+            "支援後の差"
+        };
+        figures.push(html! {
+            figure {
+                figcaption { (m.label_ja()) "（" (fy) "年度、広域連合全体）" }
+                @if let Some(c) = chart { (svg(c)) } @else { p.sup { "※ 秘匿のため図は表示していません。" } }
+                p { (which) "（支援あり－支援なし）： " b { (difference_text(m, difference)) } }
+            }
+        });
+    }
+    let outcome_rows: Vec<(Measure, Period)> = outcomes
+        .iter()
+        .flat_map(|m| {
+            [Period::Pre, Period::Post, Period::Change]
+                .into_iter()
+                .map(move |x| (*m, x))
+        })
+        .filter(|(m, x)| {
+            [Group::Supported, Group::NotSupported, Group::Difference]
+                .into_iter()
+                .any(|g| !e.get(fy, prog, UNION, *m, g, *x).is_absent())
+        })
+        .collect();
+
+    Ok(html! {
+        div id={ "evaluation-" (p.code()) } {
+            h3 { (p.label_ja()) "（" (p.rules().join("・")) "）" }
+            h4 { "対象者・接触・支援（" (fy) "年度、市町村別）" }
+            @if let Some(c) = funnel_chart {
+                figure { figcaption { "対象者 → 接触 → 支援の人数。※は秘匿（10人未満など）。" } (svg(c)) }
+            }
+            @if !areas.is_empty() {
+                table {
+                    tr { th { "市町村" } th { "対象者数" } th { "接触者数" } th { "接触割合" } th { "支援実施者数" } th { "支援割合" } }
+                    @for a in &areas {
+                        @let targets = e.get(fy, prog, a, Measure::Targets, all, none);
+                        @let contacted = e.get(fy, prog, a, Measure::Contacted, all, none);
+                        @let supported = e.get(fy, prog, a, Measure::Supported, all, none);
+                        tr class=[a.is_union().then_some("union")] {
+                            td.l { (v.name(a)) }
+                            (eval_cell(targets, |r| persons(r).map(whole)))
+                            (eval_cell(contacted, |r| persons(r).map(whole)))
+                            (eval_cell(contacted, share))
+                            (eval_cell(supported, |r| persons(r).map(whole)))
+                            (eval_cell(supported, share))
+                        }
+                    }
+                }
+            }
+            @if !others.is_empty() {
+                table {
+                    tr { th { "その他の実績（広域連合全体）" } th { "人数" } th { "分母（人）" } th { "割合" } }
+                    @for (m, x) in &others {
+                        tr {
+                            td.l { (m.label_ja()) }
+                            (eval_cell(*x, |r| persons(r).map(whole)))
+                            (eval_cell(*x, |r| r.denominator.map(whole)))
+                            (eval_cell(*x, |r| if r.measure.unit() == EvalUnit::Percent { share(r) } else { None }))
+                        }
+                    }
+                }
+            }
+            h4 { "支援の後の状況（支援あり・支援なしの比較、広域連合全体）" }
+            @if outcomes.is_empty() {
+                p { "支援できた対象者がいないなどのため、比較は表示していません。" }
+            } @else {
+                @for f in &figures { (f) }
+                table {
+                    tr { th { "指標" } th { "期間" } th { "支援あり（人）" } th { "支援あり" } th { "支援なし（人）" } th { "支援なし（粗）" } th { "支援なし（性・年齢調整）" } th { "差（95%CI）" } }
+                    @for (m, x) in &outcome_rows {
+                        @let s = e.get(fy, prog, UNION, *m, Group::Supported, *x);
+                        @let n = e.get(fy, prog, UNION, *m, Group::NotSupported, *x);
+                        @let d = e.get(fy, prog, UNION, *m, Group::Difference, *x);
+                        tr {
+                            td.l { (m.label_ja()) }
+                            td.l { (x.label_ja()) }
+                            (eval_cell(s, |r| r.denominator.map(whole)))
+                            (eval_cell(s, |r| Some(eval_value(*m, *x, r.value))))
+                            (eval_cell(n, |r| r.denominator.map(whole)))
+                            (eval_cell(n, |r| Some(eval_value(*m, *x, r.value))))
+                            (eval_cell(n, |r| Some(eval_value(*m, *x, r.standardised))))
+                            (eval_cell(d, |_| Some(difference_text(*m, d))))
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// `s` cut to `n` characters with … when longer (chart labels).
+fn short_label(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    } else {
+        s.to_string()
+    }
+}
+
+/// 疾病分類別医療費 of the latest FY, union: yen per insured by disease group (chart,
+/// descending) and the table.
+fn disease_cost_section(v: &View<'_>) -> Result<Markup, ReportError> {
+    let rows = v.input.disease_costs;
+    let Some(fy) = rows.iter().map(|r| r.fy).max() else {
+        return Ok(html! {
+            section id="disease_costs" {
+                h2 { "疾病分類別医療費" }
+                p.def { (NO_DISEASE_COSTS_JA) }
+            }
+        });
+    };
+    let hidden = disease_cost_hidden(rows);
+    let mut union: Vec<(&DiseaseCostRow, bool)> = rows
+        .iter()
+        .zip(hidden.iter().copied())
+        .filter(|(r, _)| r.fy == fy && r.municipality_code.is_union())
+        .collect();
+    let shown = |x: &(&DiseaseCostRow, bool)| if x.1 { None } else { x.0.yen_per_insured };
+    union.sort_by(|a, b| match (shown(a), shown(b)) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.0.disease_group.cmp(&b.0.disease_group),
+    });
+    let bars: Vec<Bar> = union
+        .iter()
+        .map(|x| Bar {
+            label: short_label(&x.0.disease_group.label_ja(), 16),
+            value: shown(x),
+            note: match shown(x) {
+                Some(y) => format!("{}円", whole(y)),
+                None if x.1 => "※".into(),
+                None => "—".into(),
+            },
+            highlight: false,
+        })
+        .collect();
+    let chart = if bars.is_empty() {
+        None
+    } else {
+        Some(charts::hbar(&bars, "円（1人当たり）", None, 290)?)
+    };
+    let yen = |x: Option<f64>| x.map(whole).unwrap_or_else(|| "—".into());
+    Ok(html! {
+        section id="disease_costs" {
+            h2 { "疾病分類別医療費（" (fy) "年度、広域連合全体）" }
+            p.def { "各レセプトの点数×10円を、主傷病（なければ最初の確定傷病名）のICD-10大分類（章）に割り当てて合計しました。1人当たり医療費は被保険者の観察人年で割った額、構成比は医療費全体に占める割合です。傷病名のない調剤レセプトは「調剤（傷病名なし）」として別に示します。人数が1〜9の分類は秘匿（※）しています。" }
+            @if let Some(c) = chart {
+                figure { figcaption { "被保険者1人当たり医療費（円、ICD-10大分類別、多い順）。※は秘匿。" } (svg(c)) }
+            }
+            @if !union.is_empty() {
+                table {
+                    tr { th { "疾病分類" } th { "件数" } th { "人数" } th { "医療費（円）" } th { "1人当たり医療費（円）" } th { "構成比（%）" } }
+                    @for (r, h) in &union {
+                        tr {
+                            td.l { (r.disease_group.label_ja()) }
+                            @if *h {
+                                @for _ in 0..5 { td.sup { "秘匿" } }
+                            } @else {
+                                td { (thousands(r.claims as i64)) }
+                                td { (thousands(r.persons as i64)) }
+                                td { (whole(r.yen)) }
+                                td { (yen(r.yen_per_insured)) }
+                                td { (r.share.map(|x| format!("{x:.1}")).unwrap_or_else(|| "—".into())) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
 fn notes_section() -> Markup {
     html! {
         section id="notes" {
@@ -734,6 +1320,9 @@ fn notes_section() -> Markup {
                 dt { "秘匿（※）" } dd { "人数が1〜9の区分と、それに基づく率・金額は公表しません（NDBオープンデータの公表基準に準拠）。さらに、秘匿した区分が合計からの差し引きで分からないよう、同じ合計を構成する区分のうち最も小さいものも秘匿します（二次秘匿）。広域連合全体の値は常に全員で計算しています。" }
                 dt { "平均余命・平均自立期間" } dd { "5歳階級（75〜79歳 … 95歳以上）の簡易生命表をChiang法で作り、Sullivan法で要介護2以上の期間を除きます。死亡数が10未満の地域や、95歳以上の死亡がない地域では算出しません。小さな市町村では信頼区間が広くなるため、比較には信頼区間を併せて見てください。" }
                 dt { "医療費・介護給付費（1人当たり）" } dd { "レセプトの点数・単位数を10円として合計し、被保険者の観察人年（資格期間の合計日数÷365.25）で割った額です。" }
+                dt { "個別事業の評価（対象者・接触・支援）" } dd { "対象者は、前年度のデータで各事業の抽出ルールに該当し、当該年度の4月1日に被保険者である人です。接触は当該年度に抽出リストに基づく支援記録がある対象者、支援は支援できた記録がある対象者で、割合の分母は対象者数です。" }
+                dt { "支援あり・支援なしの比較" } dd { "支援なし（比較群）の値は、支援ありの人の性・年齢構成にそろえた値（直接法）です。差は「支援あり－支援なし」で、95%信頼区間が0をまたぐときは差があるとはいえません。前後を比べる指標は、同じ人の支援前と支援後の変化（後－前）どうしを比べています。観察による比較であり、支援の効果を証明するものではありません。" }
+                dt { "疾病分類別医療費" } dd { "各レセプトの点数×10円を、主傷病（なければ最初の確定傷病名）のICD-10大分類に割り当てて合計し、被保険者の観察人年で割った額です。傷病名のない調剤レセプトは「調剤（傷病名なし）」として別に示します。" }
             }
             p.src { "定義の詳細は ittai の docs/INDICATORS.md、抽出条件は docs/RULES.md と `ittai rules` を参照してください。" }
         }
@@ -795,13 +1384,271 @@ mod tests {
             life: &[],
             funnels: &[],
             names: &names,
+            evaluation: &[],
+            disease_costs: &[],
         })
         .unwrap();
+        assert!(html.contains(NO_INTERVENTIONS_JA) && html.contains(NO_DISEASE_COSTS_JA));
         assert!(html.contains("小町") && html.contains("大市"));
         assert!(html.contains("24.68%"), "union 1234 / 5000");
         assert!(!html.contains("2.10%"), "7 / 333 must not be published");
         assert!(!html.contains(">333<") && !html.contains(">7<"));
         assert!(html.contains("1,234"));
+    }
+
+    /// The tables of `<section id="{id}">`: each a header (cell texts) and rows of cells
+    /// (text with tags stripped, whether the cell is a 秘匿 cell of class `sup`).
+    fn section_tables(html: &str, id: &str) -> Vec<(Vec<String>, Vec<Vec<(String, bool)>>)> {
+        let start = html
+            .find(&format!("<section id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no section {id}"));
+        let end = start + html[start..].find("</section>").expect("</section>");
+        let strip = |s: &str| {
+            let mut out = String::new();
+            let mut tag = false;
+            for c in s.chars() {
+                match c {
+                    '<' => tag = true,
+                    '>' => tag = false,
+                    c if !tag => out.push(c),
+                    _ => {}
+                }
+            }
+            out.trim().to_string()
+        };
+        let mut out = Vec::new();
+        for t in html[start..end].split("<table").skip(1) {
+            let t = &t[..t.find("</table>").expect("</table>")];
+            let mut rows: Vec<Vec<(String, bool)>> = t
+                .split("<tr")
+                .skip(1)
+                .map(|tr| {
+                    // "<td …>x</td>" and "<th …>x</th>" split at "<t": "d …>x</td>".
+                    tr.split("<t")
+                        .skip(1)
+                        .filter(|c| c.starts_with('d') || c.starts_with('h'))
+                        .map(|c| {
+                            let open = &c[..c.find('>').expect(">")];
+                            (strip(&c[open.len() + 1..]), open.contains("sup"))
+                        })
+                        .collect()
+                })
+                .collect();
+            assert!(!rows.is_empty(), "an empty table in {id}");
+            let header = rows.remove(0).into_iter().map(|c| c.0).collect();
+            out.push((header, rows));
+        }
+        out
+    }
+
+    /// The columns of the new sections that hold counts of persons or claims.
+    const EVALUATION_COUNT_COLUMNS: &[&str] = &[
+        "対象者数",
+        "接触者数",
+        "支援実施者数",
+        "人数",
+        "分母（人）",
+        "支援あり（人）",
+        "支援なし（人）",
+        "件数",
+    ];
+
+    /// Every count cell of the tables of section `id` is not 1–9; returns how many were
+    /// checked and how many 秘匿 cells were seen.
+    fn assert_no_small_counts(html: &str, id: &str) -> (usize, usize) {
+        let (mut checked, mut hidden) = (0, 0);
+        for (header, rows) in section_tables(html, id) {
+            for row in &rows {
+                assert_eq!(row.len(), header.len(), "{id}: {header:?} / {row:?}");
+                for (h, (text, sup)) in header.iter().zip(row) {
+                    if *sup {
+                        assert_eq!(text, "秘匿", "{id} {h}");
+                        hidden += 1;
+                    }
+                    if !EVALUATION_COUNT_COLUMNS.contains(&h.as_str()) {
+                        continue;
+                    }
+                    checked += 1;
+                    if let Ok(n) = text.replace(',', "").trim_end_matches('人').parse::<f64>() {
+                        assert!(
+                            !(n.fract() == 0.0 && (1.0..=9.0).contains(&n)),
+                            "{id}: a published count of 1–9 under {h}: {row:?}"
+                        );
+                    }
+                }
+            }
+        }
+        (checked, hidden)
+    }
+
+    /// The report with evaluation and disease-cost rows: section titles, the caveat, the
+    /// difference with its CI; a municipality with 7 contacted persons that the engine
+    /// left unsuppressed shows 秘匿 (and so does the other municipality, which the union
+    /// would otherwise give away), and no table cell of the two sections holds a count of
+    /// 1–9.
+    #[test]
+    fn evaluation_and_disease_costs_publish_no_small_counts() {
+        use crate::evaluation::tests::erow;
+        use ittai_model::icd10::DiseaseGroup;
+
+        let indicators = vec![row(
+            IndicatorId::CheckupRate,
+            Area::Union,
+            1234.0,
+            5000.0,
+            false,
+        )];
+        let (u, a, b) = (Area::Union, muni("312011"), muni("312029"));
+        let (all, none) = (Group::All, Period::None);
+        let (sup, ns, diff) = (Group::Supported, Group::NotSupported, Group::Difference);
+        let out = |m: &Area, measure, num: f64, den: Option<f64>| {
+            erow(m.clone(), measure, all, none, Some(num), den)
+        };
+        // Outcomes at the union: 45 supported, 105 (DentalClaim) or 100 (Q04) not supported.
+        let at_union = |measure: Measure, group: Group, period: Period, num: Option<f64>| {
+            let den = match (measure, group) {
+                (_, Group::Supported | Group::Difference) => 45.0,
+                (Measure::DentalClaim, _) => 105.0,
+                _ => 100.0,
+            };
+            erow(Area::Union, measure, group, period, num, Some(den))
+        };
+        let mut rows = vec![
+            out(&u, Measure::Targets, 150.0, None),
+            out(&a, Measure::Targets, 120.0, None),
+            out(&b, Measure::Targets, 30.0, None),
+            out(&u, Measure::Contacted, 60.0, Some(150.0)),
+            out(&a, Measure::Contacted, 53.0, Some(120.0)),
+            // 7 persons, not flagged by the engine: the report hides it anyway.
+            out(&b, Measure::Contacted, 7.0, Some(30.0)),
+            out(&u, Measure::Supported, 45.0, Some(150.0)),
+            out(&a, Measure::Supported, 40.0, Some(120.0)),
+            out(&b, Measure::Supported, 5.0, Some(30.0)),
+            out(&u, Measure::Referred, 12.0, Some(45.0)),
+            out(&u, Measure::MunicipalitiesRunning, 2.0, Some(2.0)),
+            at_union(Measure::DentalClaim, sup, Period::Post, Some(30.0)),
+            at_union(Measure::DentalClaim, ns, Period::Post, Some(42.0)),
+            at_union(Measure::DentalClaim, diff, Period::Post, None),
+            at_union(Measure::Q04Yes, sup, Period::Pre, Some(20.0)),
+            at_union(Measure::Q04Yes, sup, Period::Post, Some(15.0)),
+            at_union(Measure::Q04Yes, sup, Period::Change, Some(-5.0)),
+            at_union(Measure::Q04Yes, ns, Period::Pre, Some(40.0)),
+            at_union(Measure::Q04Yes, ns, Period::Post, Some(38.0)),
+            at_union(Measure::Q04Yes, ns, Period::Change, Some(-2.0)),
+            at_union(Measure::Q04Yes, diff, Period::Change, None),
+        ];
+        // The engine's secondary suppression of the supported rows (5 and, to protect it, 40).
+        rows[7].suppressed = true;
+        rows[8].suppressed = true;
+        let mut dental = out(&u, Measure::MunicipalitiesDentalCheckups, 2.0, Some(2.0));
+        dental.programme = None;
+        rows.push(dental);
+        for r in rows.iter_mut().filter(|r| r.group == ns) {
+            r.standardised = r.value.map(|v| v + 1.0);
+        }
+        rows[13].value = Some(25.5);
+        rows[13].ci_low = Some(8.1);
+        rows[13].ci_high = Some(42.9);
+        rows[20].value = Some(-9.6);
+        rows[20].ci_low = Some(-20.1);
+        rows[20].ci_high = Some(0.9);
+
+        let (circulatory, respiratory) = (
+            DiseaseGroup::parse("IX").unwrap(),
+            DiseaseGroup::parse("X").unwrap(),
+        );
+        let cost = |g, persons: u64, per: f64| DiseaseCostRow {
+            fy: 2024,
+            municipality_code: Area::Union,
+            disease_group: g,
+            claims: persons * 3,
+            persons,
+            yen: per * 5000.0,
+            yen_per_insured: Some(per),
+            share: Some(per / 1000.0),
+            suppressed: false,
+        };
+        let costs = vec![
+            cost(respiratory, 6, 9_000.0),
+            cost(circulatory, 1200, 20_000.0),
+            cost(DiseaseGroup::Dispensing, 900, 15_000.0),
+        ];
+        let names = BTreeMap::from([
+            ("312011".to_string(), "鳥取市".to_string()),
+            ("312029".to_string(), "米子市".to_string()),
+        ]);
+        let html = render(ReportInput {
+            title: "テスト",
+            subtitle: "",
+            rows: &indicators,
+            life: &[],
+            funnels: &[],
+            names: &names,
+            evaluation: &rows,
+            disease_costs: &costs,
+        })
+        .unwrap();
+        for text in [
+            "個別事業の評価",
+            "疾病分類別医療費",
+            OBSERVATIONAL_CAVEAT_JA,
+            "差 +25.5ポイント（95%CI 8.1～42.9）",
+            "差 -9.6ポイント（95%CI -20.1～0.9）",
+            "IX 循環器系の疾患",
+            "事業を実施した市町村（口腔）",
+        ] {
+            assert!(html.contains(text), "{text}");
+        }
+        assert!(!html.contains(NO_INTERVENTIONS_JA) && !html.contains(NO_DISEASE_COSTS_JA));
+
+        let (checked, hidden) = assert_no_small_counts(&html, "evaluation");
+        assert!(
+            checked >= 20,
+            "only {checked} count cells in the evaluation tables"
+        );
+        assert!(
+            hidden >= 6,
+            "米子市 and 鳥取市: contacted and supported hidden"
+        );
+        let funnel = &section_tables(&html, "evaluation")
+            .into_iter()
+            .find(|(h, _)| h.first().is_some_and(|x| x == "市町村"))
+            .expect("the funnel table");
+        let line = |name: &str| {
+            funnel
+                .1
+                .iter()
+                .find(|r| r[0].0 == name)
+                .unwrap_or_else(|| panic!("{name}"))
+                .clone()
+        };
+        let texts = |name: &str| line(name).into_iter().map(|c| c.0).collect::<Vec<_>>();
+        assert_eq!(
+            texts("米子市"),
+            ["米子市", "30", "秘匿", "秘匿", "秘匿", "秘匿"]
+        );
+        assert_eq!(
+            texts("鳥取市"),
+            ["鳥取市", "120", "秘匿", "秘匿", "秘匿", "秘匿"]
+        );
+        assert_eq!(
+            texts("広域連合全体"),
+            ["広域連合全体", "150", "60", "40.0%", "45", "30.0%"]
+        );
+
+        let (checked, hidden) = assert_no_small_counts(&html, "disease_costs");
+        assert_eq!((checked, hidden), (6, 5), "X (6 persons) hidden");
+        let tables = section_tables(&html, "disease_costs");
+        let order: Vec<&str> = tables[0].1.iter().map(|r| r[0].0.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "IX 循環器系の疾患",
+                "調剤（傷病名なし）",
+                "X 呼吸器系の疾患"
+            ],
+            "descending yen per insured, hidden last"
+        );
     }
 
     #[test]

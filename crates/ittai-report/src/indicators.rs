@@ -198,7 +198,8 @@ pub fn published(rows: &[IndicatorRow], names: &BTreeMap<String, String>) -> Tab
     t
 }
 
-fn small(x: f64) -> bool {
+/// A count of 1–9: not published (zero is).
+pub(crate) fn small(x: f64) -> bool {
     (1.0..MIN_COUNT).contains(&x)
 }
 
@@ -563,7 +564,8 @@ pub fn comparison_table(rows: &[IndicatorRow], fy: i32, names: &BTreeMap<String,
     t
 }
 
-fn area_name(m: &Area, names: &BTreeMap<String, String>) -> String {
+/// The 市町村名 cell: the municipality's name (blank when unknown), 広域連合全体 for the union.
+pub(crate) fn area_name(m: &Area, names: &BTreeMap<String, String>) -> String {
     match m {
         Area::Union => "広域連合全体".to_string(),
         Area::Municipality(code) => names.get(code).cloned().unwrap_or_default(),

@@ -5,8 +5,9 @@
 //! Tables arrive as plain typed columns ([`ittai_dataset::Table`]) whose Japanese headers
 //! come from the one label table of `ittai_model::labels`; this crate knows nothing of
 //! polars. The committee report ([`write_html`]) draws the common indicators
-//! (docs/INDICATORS.md); published tables ([`published`], [`life_table`],
-//! [`funnel_table`]) blank suppressed cells with [`SUPPRESSED`].
+//! (docs/INDICATORS.md), programme evaluation and 疾病分類別医療費; published tables
+//! ([`published`], [`life_table`], [`funnel_table`], [`published_evaluation`],
+//! [`published_disease_costs`]) blank suppressed cells with [`SUPPRESSED`].
 //!
 //! # Example
 //!
@@ -30,12 +31,17 @@
 
 mod charts;
 mod csv_out;
+mod evaluation;
 mod html;
 mod indicators;
 mod xlsx;
 
 pub use charts::ChartError;
 pub use csv_out::{CsvEncoding, Headers, to_shift_jis, write_csv};
+pub use evaluation::{
+    disease_cost_hidden, evaluation_hidden, published_disease_costs, published_evaluation,
+    small_published_counts,
+};
 pub use html::{MIN_PUBLISHED, ReportError, ReportInput, render, write_html};
 pub use indicators::{
     PublishedLife, SUPPRESSED, comparison_table, direction_ja, funnel_table, life_table, published,
