@@ -173,6 +173,8 @@ struct Sim<'w> {
     extra_questionnaire: Option<(NaiveDate, QuestionnaireSetting)>,
     dental_checkup_date: Option<NaiveDate>,
     duplicate: Option<(usize, Drug)>,
+    /// The last claim written has no main diagnosis yet.
+    main_open: bool,
 }
 
 impl<'w> Sim<'w> {
@@ -251,6 +253,7 @@ impl<'w> Sim<'w> {
             extra_questionnaire: None,
             dental_checkup_date: None,
             duplicate: None,
+            main_open: false,
             p,
         };
         s.dental_code = DENTAL_CODES[s.rng.random_range(0..DENTAL_CODES.len())];
@@ -1010,11 +1013,15 @@ impl<'w> Sim<'w> {
             points: Some(points.round().max(0.0) as i64),
             days: Some(days),
         });
+        self.main_open = true;
         id
     }
 
+    /// Writes one diagnosis of the claim written last. The first non-suspected diagnosis
+    /// of a claim is its 主傷病 (the one that drives the claim: the chronic condition of the
+    /// visit, the reason for the stay, the dental diagnosis).
     fn push_dx(
-        &self,
+        &mut self,
         out: &mut Tables,
         claim: &str,
         month: NaiveDate,
@@ -1023,6 +1030,10 @@ impl<'w> Sim<'w> {
         start: Option<NaiveDate>,
         outcome: u8,
     ) {
+        let main = !suspected && self.main_open;
+        if main {
+            self.main_open = false;
+        }
         out.claim_diagnoses.push(&ClaimDiagnosis {
             claim_id: claim.to_string(),
             person_id: self.p.id.clone(),
@@ -1038,7 +1049,7 @@ impl<'w> Sim<'w> {
             suspected,
             start_date: start,
             outcome: Some(outcome),
-            main_diagnosis: None,
+            main_diagnosis: Some(main),
         });
     }
 
@@ -1342,8 +1353,12 @@ impl<'w> Sim<'w> {
                 1_300.0 * days as f64,
                 days,
             );
-            if let Some(c) = self.conds.iter().find(|c| c.diagnosed) {
-                let (code, onset) = (c.code, c.onset);
+            let first = self
+                .conds
+                .iter()
+                .find(|c| c.diagnosed)
+                .map(|c| (c.code, c.onset));
+            if let Some((code, onset)) = first {
                 self.push_dx(out, &claim, month, code, false, Some(onset), 1);
             }
         }
