@@ -8,10 +8,13 @@ use ittai_synth::SynthConfig;
 
 use crate::ui;
 
-/// Generate a deterministic synthetic union (nine canonical tables as Parquet).
+/// Generate a deterministic synthetic union (ten canonical tables as Parquet).
 ///
 /// The same seed and settings always give byte-identical files. The population is
-/// calibrated to published national figures (see `ittai profile`).
+/// calibrated to published national figures (see `ittai profile`). The tenth table,
+/// `interventions`, holds synthetic support records (支援記録) of the integrated programmes;
+/// their effects on later data and every rate are set in the `[support]` section of the
+/// `--config` file (docs/CALIBRATION.md).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Output directory (created; existing table files are replaced).
@@ -39,7 +42,9 @@ pub struct Args {
     /// Also write the population in the national standard formats, under OUT/standard/:
     /// `uke` (レセ電 receipts, Shift_JIS) and/or `xml` (健診結果 XML archives, V08), with the
     /// register, certifications and care claims as the CSV layouts `ittai ingest` reads
-    /// (docs/INGEST.md). The Parquet tables are always written.
+    /// (docs/INGEST.md). Support records have no standard format: they are written beside
+    /// as `interventions.csv` (as a municipality keeps them; `ittai ingest` does not read
+    /// it). The Parquet tables are always written.
     #[arg(
         long,
         value_name = "LIST",
@@ -120,12 +125,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("writing the standard formats into {}", dir.display()))?;
         sp.finish_and_clear();
         println!(
-            "standard formats in {} ({:.1} s): register {} rows, certifications {}, care claims {}; {} UKE files ({} receipts, {} lines); {} checkup documents in {} archives ({} questionnaires inside, {} not at a checkup left out)",
+            "standard formats in {} ({:.1} s): register {} rows, certifications {}, care claims {}, support records {} (interventions.csv, not read by ingest); {} UKE files ({} receipts, {} lines); {} checkup documents in {} archives ({} questionnaires inside, {} not at a checkup left out)",
             dir.display(),
             t0.elapsed().as_secs_f64(),
             ui::thousands(e.persons),
             ui::thousands(e.certifications),
             ui::thousands(e.care_claims),
+            ui::thousands(e.interventions),
             ui::thousands(e.uke.files),
             ui::thousands(e.uke.receipts),
             ui::thousands(e.uke.lines),

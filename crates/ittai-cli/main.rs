@@ -65,7 +65,7 @@ enum Command {
     Rules(cmd_rules::Args),
     /// Check a dataset against the calibration targets of docs/reference/calibration.md — 較正の確認.
     Profile(cmd_profile::Args),
-    /// Generate a synthetic population (nine Parquet tables) — 合成データの生成.
+    /// Generate a synthetic population (ten Parquet tables, support records included) — 合成データの生成.
     Synth(cmd_synth::Args),
     /// Check a dataset against the contract; write rejects — データ検証.
     Validate(cmd_validate::Args),

@@ -12,6 +12,12 @@
 //! the 健診 XML (the V08 schema has none) and are not written; questionnaires go into the
 //! checkup document when answered on the exam date at a checkup (setting 1).
 //!
+//! Support records (支援記録, the optional `interventions` table) have no national standard
+//! format: a municipality keeps them in its own spreadsheet. When the dataset holds them they
+//! are written as `interventions.csv`, by the same made-up numbers as the register, with
+//! Japanese headers and the Japanese labels a nurse writes. `ittai ingest` does not read this
+//! file; the canonical `interventions` table is what programme evaluation reads.
+//!
 //! Layout of the output directory:
 //!
 //! | path | content |
@@ -19,6 +25,7 @@
 //! | `persons.csv` | 被保険者台帳 (UTF-8 with BOM, Japanese headers) |
 //! | `certifications.csv` | 要介護認定, by 介護 numbers |
 //! | `care_claims.csv` | 給付実績 H1/D1 records, one H1 per canonical row |
+//! | `interventions.csv` | 支援記録 (only when the dataset has support records) |
 //! | `uke/{ika,shika,chozai}/<機関>_<請求年月>.UKE` | receipts, one file per institution and month |
 //! | `kenshin/kenshin_<YYYYMM>.zip` | checkup documents by exam month |
 
@@ -33,9 +40,10 @@ use crate::kenshin::write::{ExamIdentity, document, write_archive};
 use crate::uke::write::{ReceiptOut, UkeEncoding, UkeWriteSummary, UkeWriter};
 use ittai_dataset::atomic::{AtomicFile, Visibility};
 use ittai_dataset::{
-    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, MedicalClaim, Person,
-    Questionnaire, read_rows,
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, Intervention, MedicalClaim,
+    Person, Questionnaire, read_rows,
 };
+use ittai_model::support::{Approach, Programme, Referral, Staff};
 
 /// What to write.
 #[derive(Debug, Clone, Copy)]
@@ -76,6 +84,8 @@ pub struct ExportSummary {
     pub certifications: u64,
     /// Care-claim H1 records.
     pub care_claims: u64,
+    /// Support records written to `interventions.csv` (0 when the dataset has none).
+    pub interventions: u64,
     /// UKE output.
     pub uke: UkeWriteSummary,
     /// Checkup documents.
@@ -98,6 +108,7 @@ impl std::fmt::Debug for ExportSummary {
             .field("persons", &self.persons)
             .field("certifications", &self.certifications)
             .field("care_claims", &self.care_claims)
+            .field("interventions", &self.interventions)
             .field("uke", &self.uke)
             .field("documents", &self.documents)
             .field(
@@ -266,6 +277,18 @@ pub fn export(
     s.care_claims = write_care_claims(&path, &care, &ids)?;
     s.paths.push(path);
 
+    // The optional support records, when the dataset has them.
+    if ["parquet", "csv"]
+        .iter()
+        .any(|ext| dataset.join(format!("interventions.{ext}")).is_file())
+    {
+        progress("support records");
+        let records: Vec<Intervention> = read(dataset)?;
+        let path = out.join("interventions.csv");
+        s.interventions = write_interventions(&path, &records, &ids)?;
+        s.paths.push(path);
+    }
+
     let by_person = ids.by_person();
     if opts.uke {
         progress("receipts");
@@ -348,6 +371,61 @@ fn write_certifications(
                 c.care_level_code.clone(),
                 ymd(c.valid_from),
                 ymd(c.valid_to),
+            ])
+        }),
+    )
+}
+
+/// The Japanese label of a vocabulary code (the text itself when it is no code).
+fn label_of<T>(code: &str, parse: fn(&str) -> Option<T>, label: fn(T) -> &'static str) -> String {
+    parse(code).map_or_else(|| code.to_string(), |v| label(v).to_string())
+}
+
+/// Writes `interventions.csv`, the support records as a municipality keeps them: one row
+/// per contact of a person in the register, by the register's 保険者番号 (of the person's
+/// first spell) and made-up 被保険者番号; programme, approach, referral and staff as their
+/// Japanese labels (the codes' vocabularies accept them back), 支援できた and 支援が必要 as
+/// 1 / 0, empty where not recorded. Returns the rows written.
+fn write_interventions(
+    path: &Path,
+    records: &[Intervention],
+    ids: &Numbering,
+) -> Result<u64, ExportError> {
+    let by_person = ids.by_person();
+    let flag = |b: bool| String::from(if b { "1" } else { "0" });
+    csv_file(
+        path,
+        &[
+            "保険者番号",
+            "被保険者番号",
+            "事業",
+            "抽出ルール",
+            "支援方法",
+            "支援日",
+            "支援できた",
+            "医療・介護等の支援が必要",
+            "つなぎ先",
+            "従事者",
+        ],
+        records.iter().filter_map(|r| {
+            let person = by_person.get(r.person_id.as_str())?;
+            Some(vec![
+                person.insurer_number.clone(),
+                ids.number(&r.person_id)?,
+                label_of(&r.programme, Programme::parse, Programme::label_ja),
+                r.rule_id.clone().unwrap_or_default(),
+                label_of(&r.approach, Approach::parse, Approach::label_ja),
+                ymd(r.contact_date),
+                flag(r.reached),
+                r.needs_referral.map(flag).unwrap_or_default(),
+                r.referred_to
+                    .as_deref()
+                    .map(|c| label_of(c, Referral::parse, Referral::label_ja))
+                    .unwrap_or_default(),
+                r.staff
+                    .as_deref()
+                    .map(|c| label_of(c, Staff::parse, Staff::label_ja))
+                    .unwrap_or_default(),
             ])
         }),
     )

@@ -1,10 +1,14 @@
-//! Deterministic synthetic population of a 後期高齢者医療広域連合: the nine tables of the
+//! Deterministic synthetic population of a 後期高齢者医療広域連合: the ten tables of the
 //! canonical dataset for several fiscal years, calibrated to the published facts of
-//! docs/reference/calibration.md, from a seed and a small configuration.
+//! docs/reference/calibration.md, from a seed and a small configuration. The tenth table,
+//! `interventions`, holds synthetic support records (支援記録) of the integrated programmes,
+//! whose modest, configurable effects show in the later data of the persons supported
+//! ([`SupportConfig`]).
 //!
 //! Flow: [`SynthConfig`] → `world::World` (catalog of real drug and disease codes,
-//! municipalities, institutions) → for each person index, `person::simulate` (their own
-//! random stream) → `tables::Tables` per chunk → Parquet files written in person order.
+//! municipalities, institutions, the programmes each municipality runs) → for each person
+//! index, `person::simulate` (their own random streams) → `tables::Tables` per chunk →
+//! Parquet files written in person order.
 //! Same seed and configuration give byte-identical files, whatever the thread count. The
 //! calibration targets and how each is met are in `docs/CALIBRATION.md`.
 //!
@@ -29,6 +33,7 @@ mod catalog;
 mod config;
 mod demography;
 mod person;
+mod support;
 mod tables;
 mod world;
 
@@ -40,7 +45,7 @@ use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
 use ittai_dataset::{ParquetTableWriter, TABLES};
 use rayon::prelude::*;
 
-pub use config::{ConfigError, SynthConfig};
+pub use config::{ConfigError, ProgrammeShares, SupportConfig, SupportEffects, SynthConfig};
 pub use world::WorldError;
 
 /// Persons simulated per chunk (one chunk is one unit of parallel work).
@@ -75,8 +80,9 @@ pub struct GenerateSummary {
     pub seconds: f64,
 }
 
-/// Generates the population of `cfg` into `out` (nine `<table>.parquet` files and
-/// `synth.toml`). `progress(done, total)` is called after each round of chunks.
+/// Generates the population of `cfg` into `out` (ten `<table>.parquet` files, the last
+/// being the support records `interventions`, and `synth.toml`). `progress(done, total)`
+/// is called after each round of chunks.
 ///
 /// # Errors
 /// [`SynthError`] for a bad configuration, a catalog code missing from the vendored
@@ -143,4 +149,125 @@ pub fn generate(
         bytes,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use ittai_dataset::{ClaimDiagnosis, Intervention, Person, Questionnaire, read_rows};
+    use ittai_model::support::{Approach, Programme, Referral, Staff};
+    use ittai_model::{FiscalYear, PersonId};
+
+    use super::*;
+
+    fn small(persons: u64, support: bool) -> (tempfile::TempDir, SynthConfig) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut cfg = SynthConfig {
+            persons,
+            seed: 5,
+            ..SynthConfig::default()
+        };
+        cfg.support.enabled = support;
+        generate(&cfg, dir.path(), &mut |_, _| {}).expect("generates");
+        (dir, cfg)
+    }
+
+    fn rows<R: ittai_dataset::Row>(dir: &Path) -> Vec<R> {
+        read_rows::<R>(dir).expect("reads").0
+    }
+
+    #[test]
+    fn support_records_are_valid_and_in_the_later_fiscal_years() {
+        let (dir, cfg) = small(2_000, true);
+        let persons: HashSet<PersonId> = rows::<Person>(dir.path())
+            .into_iter()
+            .map(|p| p.person_id)
+            .collect();
+        let records: Vec<Intervention> = rows(dir.path());
+        assert!(!records.is_empty(), "no support records");
+        let first = FiscalYear(cfg.first_fy + 1).start();
+        let last = FiscalYear(cfg.last_fy).end();
+        for r in &records {
+            assert!(persons.contains(&r.person_id), "unknown person {:?}", r.person_id);
+            assert!(
+                (first..=last).contains(&r.contact_date),
+                "contact on {} outside FY{}–FY{}",
+                r.contact_date,
+                cfg.first_fy + 1,
+                cfg.last_fy
+            );
+            let p = Programme::parse(&r.programme).expect("programme code");
+            assert_eq!(p.code(), r.programme);
+            let a = Approach::parse(&r.approach).expect("approach code");
+            assert_eq!(a.code(), r.approach);
+            if let Some(rule) = &r.rule_id {
+                assert_eq!(Programme::for_rule(rule), Some(p), "{rule} on a {p} record");
+            }
+            if let Some(to) = &r.referred_to {
+                assert_eq!(Referral::parse(to).map(Referral::code), Some(to.as_str()));
+            }
+            if let Some(s) = &r.staff {
+                assert_eq!(Staff::parse(s).map(Staff::code), Some(s.as_str()));
+            }
+            assert_eq!(r.needs_referral.is_some(), r.reached);
+        }
+        // Most records name their list; reached contacts are the majority; more than one
+        // programme runs.
+        let named = records.iter().filter(|r| r.rule_id.is_some()).count();
+        let reached = records.iter().filter(|r| r.reached).count();
+        assert!(named * 2 > records.len(), "{named} of {}", records.len());
+        assert!(reached * 2 > records.len(), "{reached} of {}", records.len());
+        let programmes: HashSet<&str> = records.iter().map(|r| r.programme.as_str()).collect();
+        assert!(programmes.len() >= 3, "{programmes:?}");
+    }
+
+    #[test]
+    fn every_claim_has_at_most_one_main_diagnosis() {
+        let (dir, _) = small(300, true);
+        let dx: Vec<ClaimDiagnosis> = rows(dir.path());
+        let mut main: HashMap<&str, usize> = HashMap::new();
+        for d in &dx {
+            let m = d.main_diagnosis.expect("main_diagnosis is always recorded");
+            assert!(!(m && d.suspected), "a suspected diagnosis is never the main one");
+            *main.entry(d.claim_id.as_str()).or_default() += usize::from(m);
+        }
+        assert!(main.values().all(|&n| n <= 1));
+        assert!(main.values().filter(|&&n| n == 1).count() * 10 > main.len() * 9);
+    }
+
+    /// Support draws from a stream of its own: a person never reached by support has the
+    /// same rows with support as without.
+    #[test]
+    fn persons_not_reached_are_unchanged_by_support() {
+        let (with, _) = small(800, true);
+        let (without, _) = small(800, false);
+        assert!(rows::<Intervention>(without.path()).is_empty());
+        let reached: HashSet<PersonId> = rows::<Intervention>(with.path())
+            .into_iter()
+            .filter(|r| r.reached)
+            .map(|r| r.person_id)
+            .collect();
+        assert!(!reached.is_empty());
+        let keep = |p: &PersonId| !reached.contains(p);
+        let a: Vec<Questionnaire> = rows::<Questionnaire>(with.path())
+            .into_iter()
+            .filter(|q| keep(&q.person_id))
+            .collect();
+        let b: Vec<Questionnaire> = rows::<Questionnaire>(without.path())
+            .into_iter()
+            .filter(|q| keep(&q.person_id))
+            .collect();
+        assert!(!a.is_empty());
+        assert!(a == b, "questionnaires of persons not reached differ");
+        let a: Vec<ClaimDiagnosis> = rows::<ClaimDiagnosis>(with.path())
+            .into_iter()
+            .filter(|d| keep(&d.person_id))
+            .collect();
+        let b: Vec<ClaimDiagnosis> = rows::<ClaimDiagnosis>(without.path())
+            .into_iter()
+            .filter(|d| keep(&d.person_id))
+            .collect();
+        assert!(a == b, "diagnoses of persons not reached differ");
+    }
 }

@@ -14,13 +14,23 @@
 //!   admissions, questionnaire answers (Q1, Q6, Q7, Q8, Q13 …), lower BMI;
 //! - `oral`, oral frailty: Q4 and Q5;
 //! - care-seeking: doctor avoiders, checkup propensity, dental attendance.
+//!
+//! Support (支援記録): the person keeps, per FY, what the extraction rules look at
+//! (`support::YearSeen`). Each April from the second FY, the lists of the FY before are
+//! approximated from it, the person's municipality's programmes decide on contacts
+//! (`support::plan_contacts`), the contacts are written in their month, and the first
+//! reached contact of a programme (the index date) sets that programme's effects for the
+//! months after it (`SupportEffects`). Support decisions and effects draw from a second
+//! stream of the person's own, so a person never reached by support draws exactly what they
+//! would draw without support: their rows do not change.
 
 use chrono::{Datelike, Duration, NaiveDate};
 use ittai_dataset::{
-    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
-    Person, Questionnaire,
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, Intervention,
+    MedicalClaim, Person, Questionnaire,
 };
 use ittai_model::questionnaire::{NO, YES};
+use ittai_model::support::Programme;
 use ittai_model::time::add_months;
 use ittai_model::{
     CareLevel, CareServiceType, ClaimKind, FiscalYear, LossReason, QuestionnaireSetting, Route,
@@ -33,6 +43,9 @@ use rand_distr::{Beta, Distribution, StandardNormal};
 use crate::calibration as cal;
 use crate::catalog::{self, ACUTE, ADMISSION_REASONS, CONDITIONS, Cond, DENTAL_CODES, SUSPECTED};
 use crate::demography::{Plan, plan, splitmix};
+use crate::support::{
+    self as sup, Answers, CheckupSeen, Effects, Listing, PROGRAMMES, PlannedContact, YearSeen,
+};
 use crate::tables::Tables;
 use crate::world::World;
 
@@ -62,6 +75,15 @@ struct Drug {
     product: usize,
 }
 
+/// How support changed a condition: not at all, treatment started through support (of a
+/// condition the person had), or the condition found and treated through support.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Baseline,
+    Started,
+    Added,
+}
+
 #[derive(Debug, Clone)]
 struct CondState {
     cond: Cond,
@@ -73,6 +95,7 @@ struct CondState {
     regimen: Vec<Drug>,
     clinic: usize,
     per_visit: f64,
+    support: Mark,
 }
 
 #[derive(Debug, Clone)]
@@ -131,8 +154,25 @@ pub fn simulate(world: &World, index: u64, out: &mut Tables) {
         world.period,
         &mut rng,
     );
-    let mut sim = Sim::new(world, p, rng);
+    // Support decisions and effects: a stream of their own (see the module docs).
+    let mut srng = ChaCha8Rng::seed_from_u64(splitmix(world.seed ^ 0x5099_0127_E1F0));
+    srng.set_stream(index);
+    let mut sim = Sim::new(world, p, rng, srng);
     sim.run(out);
+}
+
+/// One drug of group `group_id`, drawn from `rng` (as `Sim::choose_drug`, for the support
+/// stream).
+fn pick_drug(w: &World, group_id: &str, rng: &mut ChaCha8Rng) -> Drug {
+    let group = w.catalog.group_index[group_id];
+    let ings = &w.catalog.products[group];
+    let ingredient = rng.random_range(0..ings.len());
+    let product = rng.random_range(0..ings[ingredient].len());
+    Drug {
+        group,
+        ingredient,
+        product,
+    }
 }
 
 struct Sim<'w> {
@@ -173,10 +213,26 @@ struct Sim<'w> {
     extra_questionnaire: Option<(NaiveDate, QuestionnaireSetting)>,
     dental_checkup_date: Option<NaiveDate>,
     duplicate: Option<(usize, Drug)>,
+    /// The support stream.
+    srng: ChaCha8Rng,
+    /// What the rules see, per FY of the period (index 0 = the first FY).
+    years: Vec<YearSeen>,
+    /// YJ 7 of the oral drug lines of the current month.
+    month_oral: Vec<u32>,
+    /// The last claim written has no main diagnosis yet.
+    main_open: bool,
+    /// The lists of the FY before the current one (targets of the current FY).
+    listing: Listing,
+    /// Contacts of the current FY not yet written.
+    contacts: Vec<PlannedContact>,
+    /// Per programme: the current FY's index date has passed.
+    indexed: [bool; PROGRAMMES],
+    /// Effects of support waiting to happen.
+    fx: Effects,
 }
 
 impl<'w> Sim<'w> {
-    fn new(w: &'w World, p: Plan, mut rng: ChaCha8Rng) -> Self {
+    fn new(w: &'w World, p: Plan, mut rng: ChaCha8Rng, srng: ChaCha8Rng) -> Self {
         let male = p.sex == Sex::Male;
         let m = normal(&mut rng);
         let mm = normal(&mut rng);
@@ -251,6 +307,14 @@ impl<'w> Sim<'w> {
             extra_questionnaire: None,
             dental_checkup_date: None,
             duplicate: None,
+            srng,
+            years: vec![YearSeen::default(); (w.fiscal_years.1 - w.fiscal_years.0 + 1) as usize],
+            month_oral: Vec::new(),
+            main_open: false,
+            listing: Listing::default(),
+            contacts: Vec::new(),
+            indexed: [false; PROGRAMMES],
+            fx: Effects::default(),
             p,
         };
         s.dental_code = DENTAL_CODES[s.rng.random_range(0..DENTAL_CODES.len())];
@@ -338,6 +402,7 @@ impl<'w> Sim<'w> {
                 regimen,
                 clinic,
                 per_visit: spec.per_visit,
+                support: Mark::Baseline,
             });
         }
         // Materialise clinics: placeholder ids (usize::MAX - k) become real relations.
@@ -446,6 +511,9 @@ impl<'w> Sim<'w> {
             if month.month() == 4 || month == first_of_month(start) {
                 self.plan_fiscal_year(FiscalYear::of(month), out);
             }
+            if month.month() == 4 {
+                self.plan_support(FiscalYear::of(month));
+            }
             self.month(month, out);
             if self.covered_until.is_some() {
                 break;
@@ -458,6 +526,7 @@ impl<'w> Sim<'w> {
     fn month(&mut self, month: NaiveDate, out: &mut Tables) {
         let (_, t1) = self.w.period;
         let month_end = (add_months(month, 1) - Duration::days(1)).min(t1);
+        self.support_effects_of_month(month);
         let age = self.age(month);
         // Frailty drifts.
         self.u += cal::FRAILTY_DRIFT_SD * normal(&mut self.rng) / 12f64.sqrt();
@@ -545,6 +614,8 @@ impl<'w> Sim<'w> {
                 exam_date: d,
             });
         }
+        self.write_contacts(month, death, lost.map(|(d, _)| d), out);
+        self.close_month(month);
         if let Some(d) = death {
             self.death = Some(d);
             self.end_coverage(d + Duration::days(1), LossReason::Death);
@@ -573,6 +644,294 @@ impl<'w> Sim<'w> {
                 coverage_end: s.end,
                 loss_reason: s.reason.map(LossReason::code),
             });
+        }
+    }
+
+    // ------------------------------------------------------------ support
+
+    /// April of FY `fy`: the lists of FY `fy` − 1 and the contacts of FY `fy` (none in the
+    /// first FY, for persons not insured on April 1, or with support disabled).
+    fn plan_support(&mut self, fy: FiscalYear) {
+        self.indexed = [false; PROGRAMMES];
+        self.listing = Listing::default();
+        self.contacts.clear();
+        let w = self.w;
+        let cfg = &w.support;
+        if !cfg.enabled || fy.0 <= w.fiscal_years.0 || self.p.follow_from > fy.start() {
+            return;
+        }
+        self.listing = sup::listing(
+            &self.years,
+            w.fiscal_years.0,
+            fy.0 - 1,
+            self.p.coverage_start,
+        );
+        let plan = &w.support_plans[self.municipality()];
+        for (k, &programme) in Programme::ALL.iter().enumerate() {
+            let Some(reach) = plan.reach[k] else {
+                continue;
+            };
+            let rules = self.listing.rules_of(programme);
+            let p = if rules.is_empty() {
+                sup::outside_probability(cfg, programme, reach)
+            } else {
+                reach
+            };
+            if self.srng.random::<f64>() < p {
+                let planned = sup::plan_contacts(cfg, &mut self.srng, fy, programme, &rules);
+                self.contacts.extend(planned);
+            }
+        }
+    }
+
+    /// Writes the contacts dated in `month` (not after `death`, not from the day coverage
+    /// is `lost`), and sets a programme's effects at its first reached contact.
+    fn write_contacts(
+        &mut self,
+        month: NaiveDate,
+        death: Option<NaiveDate>,
+        lost: Option<NaiveDate>,
+        out: &mut Tables,
+    ) {
+        if self.contacts.is_empty() {
+            return;
+        }
+        let next = add_months(month, 1);
+        let (due, later): (Vec<PlannedContact>, Vec<PlannedContact>) =
+            std::mem::take(&mut self.contacts)
+                .into_iter()
+                .partition(|c| c.date < next);
+        self.contacts = later;
+        for c in due {
+            if death.is_some_and(|d| c.date > d) || lost.is_some_and(|d| c.date >= d) {
+                continue;
+            }
+            out.interventions.push(&Intervention {
+                person_id: self.p.id.clone(),
+                programme: c.programme.code().to_string(),
+                rule_id: c.rule_id.map(str::to_string),
+                approach: c.approach.code().to_string(),
+                contact_date: c.date,
+                reached: c.reached,
+                needs_referral: c.needs_referral,
+                referred_to: c.referred_to.map(|r| r.code().to_string()),
+                staff: Some(c.staff.code().to_string()),
+            });
+            let k = sup::programme_index(c.programme);
+            if c.reached && !self.indexed[k] {
+                self.indexed[k] = true;
+                self.support_index(c.programme, c.date, month);
+            }
+        }
+    }
+
+    /// The effects of programme `programme` for a person first reached on `index` (in
+    /// `month`), applied from the month after (`SupportEffects`).
+    fn support_index(&mut self, programme: Programme, index: NaiveDate, month: NaiveDate) {
+        let w = self.w;
+        let e = &w.support.effects;
+        let next = add_months(month, 1);
+        // Every programme: fewer new certifications in the 12 months after the index date.
+        self.fx.certification = Some((next, add_months(index, 12)));
+        match programme {
+            Programme::Medication => {
+                if self.listing.rules[2] && self.srng.random::<f64>() < e.deprescribe {
+                    let n = self.srng.random_range(1..=e.deprescribe_max_drugs);
+                    self.deprescribe(n);
+                }
+            }
+            Programme::DiseasePrevention => {
+                let stopped = self.conds.iter().any(|c| {
+                    c.treated
+                        && c.stopped
+                        && matches!(c.cond, Cond::Hypertension | Cond::Diabetes)
+                });
+                if stopped && self.srng.random::<f64>() < e.restart_treatment {
+                    self.fx.restart_month = Some(add_months(next, self.srng.random_range(0..6)));
+                }
+                let (dm, bp) = (self.listing.poor_dm, self.listing.poor_bp);
+                if (dm || bp) && self.srng.random::<f64>() < e.start_treatment {
+                    let m = add_months(next, self.srng.random_range(0..6));
+                    self.fx.start = Some((m, dm, bp));
+                }
+            }
+            Programme::Undernutrition => {
+                if self.srng.random::<f64>() < e.weight_gain {
+                    let kg = e.weight_gain_min_kg
+                        + (e.weight_gain_max_kg - e.weight_gain_min_kg)
+                            * self.srng.random::<f64>();
+                    let kg = self.fx.weight_gain.map_or(kg, |(_, before)| kg.max(before));
+                    self.fx.weight_gain = Some((index, kg));
+                }
+            }
+            Programme::Oral => {
+                if self.srng.random::<f64>() < e.dental_claim {
+                    self.fx.dental_month = Some(add_months(next, self.srng.random_range(0..6)));
+                }
+            }
+            Programme::PhysicalFrailty => {
+                if self.srng.random::<f64>() < e.walking {
+                    self.fx.walking = true;
+                }
+            }
+            Programme::HealthUnknown => {
+                if self.srng.random::<f64>() < e.health_contact {
+                    let m = add_months(next, self.srng.random_range(0..12));
+                    if self.srng.random::<f64>() < 0.5 {
+                        self.fx.checkup_month = Some(m);
+                    } else {
+                        self.fx.visit_month = Some(m);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops `n` oral drugs (at most; fewer when fewer can go) of the person's regimens,
+    /// keeping at least one drug of a hypertension or diabetes regimen.
+    fn deprescribe(&mut self, n: u32) {
+        for _ in 0..n {
+            let candidates: Vec<(usize, usize)> = self
+                .conds
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.treated)
+                .flat_map(|(i, c)| {
+                    let keep_one = matches!(c.cond, Cond::Hypertension | Cond::Diabetes);
+                    let len = c.regimen.len();
+                    c.regimen
+                        .iter()
+                        .enumerate()
+                        .filter(move |(_, d)| {
+                            catalog::DRUG_GROUPS[d.group].route == Route::Oral
+                                && (!keep_one || len >= 2)
+                        })
+                        .map(move |(j, _)| (i, j))
+                })
+                .collect();
+            if candidates.is_empty() {
+                return;
+            }
+            let (i, j) = candidates[self.srng.random_range(0..candidates.len())];
+            self.conds[i].regimen.remove(j);
+        }
+    }
+
+    /// Treatment of `cond` starts (or restarts) in `month`, at the person's main clinic
+    /// (a local clinic when they have none). A condition the person did not have is found.
+    fn start_treatment(&mut self, cond: Cond, month: NaiveDate) {
+        let Some(spec) = CONDITIONS.iter().find(|s| s.cond == cond) else {
+            return;
+        };
+        let i = match self.conds.iter().position(|c| c.cond == cond) {
+            Some(i) => i,
+            None => {
+                self.conds.push(CondState {
+                    cond,
+                    onset: month,
+                    code: spec.codes[0],
+                    diagnosed: false,
+                    treated: false,
+                    stopped: false,
+                    regimen: Vec::new(),
+                    clinic: usize::MAX,
+                    per_visit: spec.per_visit,
+                    support: Mark::Added,
+                });
+                self.conds.len() - 1
+            }
+        };
+        if self.conds[i].treated {
+            self.conds[i].stopped = false;
+            return;
+        }
+        let clinic = self.support_clinic();
+        let group = spec
+            .regimen
+            .iter()
+            .fold(spec.regimen[0], |best, g| if g.1 > best.1 { *g } else { best })
+            .0;
+        let w = self.w;
+        let drug = pick_drug(w, group, &mut self.srng);
+        let n_clinics = self.clinics.len();
+        let c = &mut self.conds[i];
+        c.diagnosed = true;
+        c.treated = true;
+        c.stopped = false;
+        if c.support == Mark::Baseline {
+            c.support = Mark::Started;
+        }
+        if c.regimen.is_empty() {
+            c.regimen.push(drug);
+        }
+        if c.clinic >= n_clinics {
+            c.clinic = clinic;
+        }
+    }
+
+    /// The clinic a treatment started through support goes to: the main clinic (index 0),
+    /// or a new monthly relation with a clinic of the municipality.
+    fn support_clinic(&mut self) -> usize {
+        if !self.clinics.is_empty() {
+            return 0;
+        }
+        let w = self.w;
+        let local = &w.local[self.municipality()];
+        let c = &local.clinics[self.srng.random_range(0..local.clinics.len())];
+        self.clinics.push(ClinicRel {
+            code: c.code.clone(),
+            pharmacy: c.pharmacy.clone(),
+            in_house: c.in_house,
+            interval: 1,
+            phase: 0,
+            days_per_month: 28,
+        });
+        self.clinics.len() - 1
+    }
+
+    /// The effects due in `month`, before anything else of the month is drawn.
+    fn support_effects_of_month(&mut self, month: NaiveDate) {
+        if self.fx.restart_month == Some(month) {
+            self.fx.restart_month = None;
+            for c in &mut self.conds {
+                if c.treated && matches!(c.cond, Cond::Hypertension | Cond::Diabetes) {
+                    c.stopped = false;
+                }
+            }
+        }
+        if let Some((m, dm, bp)) = self.fx.start
+            && m == month
+        {
+            self.fx.start = None;
+            if dm {
+                self.start_treatment(Cond::Diabetes, month);
+            }
+            if bp {
+                self.start_treatment(Cond::Hypertension, month);
+            }
+        }
+        if self.fx.checkup_month == Some(month) {
+            self.fx.checkup_month = None;
+            let long_stay = self.stay.as_ref().is_some_and(|s| s.end.is_none());
+            if self.checkup_date.is_none() && !long_stay {
+                let day = month + Duration::days(self.srng.random_range(0..28));
+                self.checkup_date = Some(day.max(self.p.follow_from));
+            } else {
+                self.fx.visit_month = Some(month);
+            }
+        }
+    }
+
+    /// End of `month`: the largest monthly count of distinct oral drugs of its FY.
+    fn close_month(&mut self, month: NaiveDate) {
+        let mut oral = std::mem::take(&mut self.month_oral);
+        oral.sort_unstable();
+        oral.dedup();
+        let n = oral.len();
+        oral.clear();
+        self.month_oral = oral;
+        if let Some(y) = self.year_mut(month) {
+            y.max_oral = y.max_oral.max(n);
         }
     }
 
@@ -612,6 +971,12 @@ impl<'w> Sim<'w> {
     ) {
         if decision > self.w.period.1 {
             return; // decided after the data end: not in the data yet
+        }
+        if level != CareLevel::NotEligible {
+            let (first, last) = self.w.fiscal_years;
+            for fy in FiscalYear::of(from).0.max(first)..=FiscalYear::of(to).0.min(last) {
+                self.years[(fy - first) as usize].certified = true;
+            }
         }
         out.certifications.push(&Certification {
             person_id: self.p.id.clone(),
@@ -660,6 +1025,18 @@ impl<'w> Sim<'w> {
                 if let Some(level) = now {
                     if day < self.next_application {
                         return;
+                    }
+                    // Support: the first application within 12 months of an index date
+                    // waits until after them with probability 1 − certification_factor.
+                    if let Some((from, to)) = self.fx.certification
+                        && (from..=to).contains(&day)
+                    {
+                        self.fx.certification = None;
+                        let factor = self.w.support.effects.certification_factor;
+                        if self.srng.random::<f64>() >= factor {
+                            self.next_application = to + Duration::days(1);
+                            return;
+                        }
                     }
                     let decision = day + Duration::days(self.rng.random_range(25..40));
                     let q_margin = self.u - self.threshold(day);
@@ -1010,11 +1387,33 @@ impl<'w> Sim<'w> {
             points: Some(points.round().max(0.0) as i64),
             days: Some(days),
         });
+        self.main_open = true;
+        if let Some(y) = self.year_mut(month) {
+            match kind {
+                ClaimKind::Dental => {
+                    y.dental_claim = true;
+                    y.visit_claim = true;
+                }
+                ClaimKind::Inpatient | ClaimKind::Outpatient | ClaimKind::Dpc => {
+                    y.visit_claim = true;
+                }
+                ClaimKind::Pharmacy | ClaimKind::HomeNursing => {}
+            }
+        }
         id
     }
 
+    /// What the rules see of the FY containing `d`, when it is in the period.
+    fn year_mut(&mut self, d: NaiveDate) -> Option<&mut YearSeen> {
+        let k = usize::try_from(FiscalYear::of(d).0 - self.w.fiscal_years.0).ok()?;
+        self.years.get_mut(k)
+    }
+
+    /// Writes one diagnosis of the claim written last. The first non-suspected diagnosis
+    /// of a claim is its 主傷病 (the one that drives the claim: the chronic condition of the
+    /// visit, the reason for the stay, the dental diagnosis).
     fn push_dx(
-        &self,
+        &mut self,
         out: &mut Tables,
         claim: &str,
         month: NaiveDate,
@@ -1023,6 +1422,17 @@ impl<'w> Sim<'w> {
         start: Option<NaiveDate>,
         outcome: u8,
     ) {
+        let main = !suspected && self.main_open;
+        if main {
+            self.main_open = false;
+        }
+        let w = self.w;
+        if !suspected
+            && w.heart_codes.contains(code)
+            && let Some(y) = self.year_mut(month)
+        {
+            y.heart_dx = true;
+        }
         out.claim_diagnoses.push(&ClaimDiagnosis {
             claim_id: claim.to_string(),
             person_id: self.p.id.clone(),
@@ -1038,7 +1448,7 @@ impl<'w> Sim<'w> {
             suspected,
             start_date: start,
             outcome: Some(outcome),
-            main_diagnosis: None,
+            main_diagnosis: Some(main),
         });
     }
 
@@ -1071,13 +1481,25 @@ impl<'w> Sim<'w> {
     }
 
     fn push_drugs(
-        &self,
+        &mut self,
         out: &mut Tables,
         claim: &str,
         month: NaiveDate,
         lines: Vec<(String, String, Route, f64, i32)>,
     ) {
+        let w = self.w;
         for (code, yj, route, qty, days) in lines {
+            let bits = w.drug_flags.get(yj.as_str()).copied().unwrap_or(0);
+            if let Some(y) = self.year_mut(month) {
+                y.ht_drug |= (bits & sup::DRUG_HYPERTENSION) != 0;
+                y.dm_drug |= (bits & sup::DRUG_DIABETES) != 0;
+                y.hypnotic |= (bits & sup::DRUG_HYPNOTIC) != 0;
+            }
+            if route == Route::Oral
+                && let Some(n) = yj.get(..7).and_then(|s| s.parse::<u32>().ok())
+            {
+                self.month_oral.push(n);
+            }
             out.claim_drugs.push(&ClaimDrug {
                 claim_id: claim.to_string(),
                 person_id: self.p.id.clone(),
@@ -1257,9 +1679,15 @@ impl<'w> Sim<'w> {
                 self.push_drugs(out, &rx, month, lines);
             }
         }
-        // Acute visits of people without a regular clinic.
-        if self.clinics.is_empty()
-            && self.rng.random::<f64>() < if self.avoider { 0.003 } else { 0.05 }
+        // Acute visits of people without a regular clinic, and the visit support led to
+        // (健康状態不明者).
+        let support_visit = self.fx.visit_month == Some(month);
+        if support_visit {
+            self.fx.visit_month = None;
+        }
+        if (self.clinics.is_empty()
+            && self.rng.random::<f64>() < if self.avoider { 0.003 } else { 0.05 })
+            || support_visit
         {
             let local = &self.w.local[self.municipality()];
             let c = local.clinics[self.rng.random_range(0..local.clinics.len())].clone();
@@ -1309,7 +1737,9 @@ impl<'w> Sim<'w> {
             Dental::Never => false,
         };
         let dental_ok = self.facility.is_none() || self.rng.random::<f64>() < 0.3;
-        if visit && dental_ok && inpatient_days == 0 {
+        // The dental visit support led to (口腔).
+        let support_visit = self.fx.dental_month == Some(month);
+        if (visit || support_visit) && dental_ok && inpatient_days == 0 {
             let local = &self.w.local[self.municipality()];
             let dentist = local.dentists
                 [(self.dental_phase as usize + self.seq as usize % 2) % local.dentists.len()]
@@ -1342,8 +1772,12 @@ impl<'w> Sim<'w> {
                 1_300.0 * days as f64,
                 days,
             );
-            if let Some(c) = self.conds.iter().find(|c| c.diagnosed) {
-                let (code, onset) = (c.code, c.onset);
+            let first = self
+                .conds
+                .iter()
+                .find(|c| c.diagnosed)
+                .map(|c| (c.code, c.onset));
+            if let Some((code, onset)) = first {
                 self.push_dx(out, &claim, month, code, false, Some(onset), 1);
             }
         }
@@ -1464,6 +1898,22 @@ impl<'w> Sim<'w> {
         let years = (d - self.w.period.0).num_days() as f64 / 365.25;
         let ht_treated = self.treated(Cond::Hypertension);
         let ht = self.has(Cond::Hypertension);
+        // The blood-pressure level follows the person's hypertension as it was before
+        // support: a treatment started through support does not move them to the treated
+        // group's mean (which is higher: those treated are those with high pressure).
+        let ht_before_support = self
+            .conds
+            .iter()
+            .any(|c| c.cond == Cond::Hypertension && c.support != Mark::Added);
+        let ht_treated_before_support = self.conds.iter().any(|c| {
+            c.cond == Cond::Hypertension && c.treated && !c.stopped && c.support == Mark::Baseline
+        });
+        // Weight gained after support (低栄養), kg.
+        let gain = self
+            .fx
+            .weight_gain
+            .filter(|(after, _)| d > *after)
+            .map_or(0.0, |(_, kg)| kg);
         let dm = self.has(Cond::Diabetes);
         let dm_treated = self.treated(Cond::Diabetes);
         let diagnosed_dm = self
@@ -1488,7 +1938,7 @@ impl<'w> Sim<'w> {
         } + 5.7 * n(rng);
         let height = round1(height.clamp(125.0, 195.0));
         let bmi_true = (self.bmi0 - 0.25 * years * z.max(0.0) + 0.4 * n(rng)).clamp(13.0, 42.0);
-        let weight = round1(bmi_true * (height / 100.0).powi(2));
+        let weight = round1(bmi_true * (height / 100.0).powi(2) + gain);
         let bmi = round1(weight / (height / 100.0).powi(2));
         let waist = (rng.random::<f64>() < 0.5).then(|| {
             round1(
@@ -1502,9 +1952,9 @@ impl<'w> Sim<'w> {
         // Group means (treated, untreated hypertensive, normotensive) plus the person's
         // own level: about 2.5 % of the untreated reach 160 mmHg, which with the HbA1c
         // arm puts コントロール不良 (R06) near its published 0.45 % (docs/reference/calibration.md).
-        let group_mean = if ht_treated {
+        let group_mean = if ht_treated_before_support {
             143.0
-        } else if ht {
+        } else if ht_before_support {
             132.0
         } else {
             129.0
@@ -1622,6 +2072,16 @@ impl<'w> Sim<'w> {
             med_dm: Some(med_dm),
             med_lipid: Some(med_lipid),
         });
+        if let Some(y) = self.year_mut(d) {
+            y.checkup = Some(CheckupSeen {
+                bmi,
+                sbp,
+                dbp,
+                hba1c,
+                egfr,
+                urine_protein: urine_protein.code(),
+            });
+        }
         if self.rng.random::<f64>() < cal::QUESTIONNAIRE_AT_CHECKUP {
             self.questionnaire(d, QuestionnaireSetting::Checkup, out);
         }
@@ -1711,6 +2171,30 @@ impl<'w> Sim<'w> {
         let q13 = yes(2.7 - 1.1 * z - 0.5 * self.social, rng);
         let q14 = yes(2.9 - 0.9 * self.social, rng);
         let q15 = yes(3.3 - 0.6 * self.social, rng);
+        // Support (身体的フレイル): walking speed better at the next questionnaire.
+        let q07 = if std::mem::take(&mut self.fx.walking) && q07 == YES {
+            NO
+        } else {
+            q07
+        };
+        if let Some(y) = self.year_mut(d)
+            && y.answers.is_none_or(|(at, _)| at <= d)
+        {
+            y.answers = Some((
+                d,
+                Answers {
+                    q01,
+                    q04,
+                    q05,
+                    q06,
+                    q07,
+                    q08,
+                    q10,
+                    q11,
+                    q13,
+                },
+            ));
+        }
         out.questionnaires.push(&Questionnaire {
             person_id: self.p.id.clone(),
             answer_date: d,

@@ -1,11 +1,11 @@
-//! The nine output tables of a chunk of persons, collected column by column.
+//! The ten output tables of a chunk of persons, collected column by column.
 
 use ittai_dataset::{
-    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, MedicalClaim,
-    Person, Questionnaire, RowBatch,
+    CareClaim, Certification, Checkup, ClaimDiagnosis, ClaimDrug, DentalCheckup, Intervention,
+    MedicalClaim, Person, Questionnaire, RowBatch,
 };
 
-/// Row batches of the nine canonical tables, in contract order.
+/// Row batches of the ten canonical tables, in contract order.
 #[derive(Debug)]
 pub struct Tables {
     /// `persons`.
@@ -26,6 +26,8 @@ pub struct Tables {
     pub care_claims: RowBatch,
     /// `certifications`.
     pub certifications: RowBatch,
+    /// `interventions` (support records).
+    pub interventions: RowBatch,
 }
 
 impl Default for Tables {
@@ -40,13 +42,15 @@ impl Default for Tables {
             claim_drugs: RowBatch::for_row::<ClaimDrug>(),
             care_claims: RowBatch::for_row::<CareClaim>(),
             certifications: RowBatch::for_row::<Certification>(),
+            interventions: RowBatch::for_row::<Intervention>(),
         }
     }
 }
 
 impl Tables {
-    /// The batches in contract order (the order of `ittai_dataset::TABLES`).
-    pub fn in_order(&mut self) -> [&mut RowBatch; 9] {
+    /// The batches in contract order (the order of `ittai_dataset::TABLES`, checked by the
+    /// test below).
+    pub fn in_order(&mut self) -> [&mut RowBatch; 10] {
         [
             &mut self.persons,
             &mut self.checkups,
@@ -57,6 +61,21 @@ impl Tables {
             &mut self.claim_drugs,
             &mut self.care_claims,
             &mut self.certifications,
+            &mut self.interventions,
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ittai_dataset::TABLES;
+
+    #[test]
+    fn batches_follow_the_contract_order() {
+        let mut t = Tables::default();
+        let names: Vec<&str> = t.in_order().iter().map(|b| b.spec().name).collect();
+        let contract: Vec<&str> = TABLES.iter().map(|s| s.name).collect();
+        assert_eq!(names, contract);
     }
 }

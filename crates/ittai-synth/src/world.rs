@@ -1,17 +1,25 @@
 //! The fixed world every person is simulated in: period, catalog, municipalities and the
-//! institutions (clinics, pharmacies, dentists, hospitals, care providers) of the union.
-//! Built once from the configuration, before any person.
+//! institutions (clinics, pharmacies, dentists, hospitals, care providers) of the union,
+//! and the programmes each municipality runs. Built once from the configuration, before
+//! any person.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
+use ittai_model::FiscalYear;
 use ittai_model::check_digit::weighted_21_check_digit;
+use ittai_model::classes::{default_disease_classes, default_drug_classes};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::catalog::{Catalog, CatalogError};
-use crate::config::SynthConfig;
+use crate::config::{SupportConfig, SynthConfig};
 use crate::demography::{
     AgeSampler, UnionMunicipality, entry_shares, splitmix, union_municipalities,
+};
+use crate::support::{
+    DRUG_DIABETES, DRUG_HYPERTENSION, DRUG_HYPNOTIC, MunicipalitySupport, municipality_plans,
 };
 
 /// A clinic (診療所, 医科) and the pharmacy its prescriptions usually go to.
@@ -68,6 +76,18 @@ pub struct World {
     pub ages: AgeSampler,
     /// Entry shares (base, turning 75, moving in).
     pub shares: [f64; 3],
+    /// First and last fiscal year of the period.
+    pub fiscal_years: (i32, i32),
+    /// Support records and their effects (the configuration's `[support]`).
+    pub support: SupportConfig,
+    /// The programmes of each municipality (same index as `municipalities`).
+    pub support_plans: Vec<MunicipalitySupport>,
+    /// YJ code of every catalog product → its drug-class bits (`support::DRUG_*`), from
+    /// the default drug classes (docs/reference/dataset.md#drug-classes).
+    pub drug_flags: HashMap<String, u8>,
+    /// 傷病名コード of the catalog in the classes heart_failure, ischaemic_heart and
+    /// cerebrovascular (the diagnoses of R08).
+    pub heart_codes: HashSet<String>,
 }
 
 fn institution_code(pref: u8, table: u8, area: usize, number: usize) -> String {
@@ -155,6 +175,38 @@ impl World {
                 long_term: k % 3 == 2,
             })
             .collect();
+        let support_plans = municipality_plans(&cfg.support, cfg.seed, municipalities.len());
+        let drug_classes = default_drug_classes();
+        // Every class option at its default (エチゾラム not a hypnotic, as R04 by default).
+        let defaults: BTreeMap<String, bool> = BTreeMap::new();
+        let mut drug_flags = HashMap::new();
+        for product in catalog.products.iter().flatten().flatten() {
+            let mut bits = 0;
+            for (class, bit) in [
+                ("hypertension", DRUG_HYPERTENSION),
+                ("diabetes", DRUG_DIABETES),
+                ("hypnotic", DRUG_HYPNOTIC),
+            ] {
+                if drug_classes
+                    .get(class)
+                    .is_some_and(|c| c.matches(&product.yj, &defaults))
+                {
+                    bits |= bit;
+                }
+            }
+            drug_flags.insert(product.yj.clone(), bits);
+        }
+        let disease_classes = default_disease_classes();
+        let heart_codes = catalog
+            .icd10
+            .iter()
+            .filter(|(_, icd)| {
+                ["heart_failure", "ischaemic_heart", "cerebrovascular"]
+                    .iter()
+                    .any(|k| disease_classes.get(*k).is_some_and(|c| c.matches(icd)))
+            })
+            .map(|(code, _)| code.clone())
+            .collect();
         Ok(Self {
             seed: cfg.seed,
             period,
@@ -164,6 +216,11 @@ impl World {
             hospitals,
             ages,
             shares,
+            fiscal_years: (FiscalYear::of(period.0).0, FiscalYear::of(period.1).0),
+            support: cfg.support.clone(),
+            support_plans,
+            drug_flags,
+            heart_codes,
         })
     }
 
