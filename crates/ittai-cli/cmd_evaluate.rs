@@ -51,6 +51,20 @@ pub struct Args {
     encoding: String,
 }
 
+impl Args {
+    /// The defaults `ittai report` uses when it has to compute the evaluation itself.
+    pub fn for_report(data: Option<PathBuf>, out: PathBuf) -> Self {
+        Args {
+            data,
+            out,
+            fy: Vec::new(),
+            rules: None,
+            set: Vec::new(),
+            encoding: "utf8".into(),
+        }
+    }
+}
+
 /// Writes into `dir`: `evaluation.parquet` (exact, owner-only), `evaluation.csv` and
 /// `evaluation.xlsx` (published). Returns the files written.
 pub fn write(
@@ -60,7 +74,7 @@ pub fn write(
 ) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = vec![programmes::write_rows(rows, dir)?];
     let names = cmd_indicators::municipality_names();
-    let published = ittai_report_published_evaluation(rows, &names); // TEMP until the report crate has it
+    let published = ittai_report::published_evaluation(rows, &names);
     let p = dir.join("evaluation.csv");
     write_csv(
         &published,
@@ -223,10 +237,3 @@ pub fn print_summary(rows: &[EvaluationRow]) {
     }
 }
 
-// TEMP: replaced by ittai_report::published_evaluation when the report work lands.
-fn ittai_report_published_evaluation(
-    _rows: &[EvaluationRow],
-    _names: &std::collections::BTreeMap<String, String>,
-) -> ittai_dataset::Table {
-    ittai_dataset::Table::default()
-}

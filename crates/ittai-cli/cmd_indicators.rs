@@ -62,10 +62,10 @@ pub fn municipality_names() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Writes into `dir`: `indicators.parquet`, `life_tables.parquet` and `funnels.parquet`
-/// (exact, owner-only; `ittai report` reads them), `indicators.csv` and `indicators.xlsx`
-/// (published: counts under 10 and the rates built on them blank and flagged ※). Returns
-/// the files written.
+/// Writes into `dir`: `indicators.parquet`, `life_tables.parquet`, `funnels.parquet` and
+/// `disease_costs.parquet` (exact, owner-only; `ittai report` reads them), `indicators.csv`,
+/// `disease_costs.csv` (疾病分類別医療費) and `indicators.xlsx` (published: counts under 10
+/// and the values built on them blank and flagged ※). Returns the files written.
 pub fn write(
     set: &IndicatorSet,
     dir: &Path,
@@ -86,12 +86,17 @@ pub fn write(
     out.push(p);
     let life = ittai_report::life_table(&tables.life, &names);
     let funnels = ittai_report::funnel_table(&tables.funnels);
+    let costs = ittai_report::published_disease_costs(&tables.disease_costs, &names);
+    let p = dir.join("disease_costs.csv");
+    write_csv(&costs, &p, encoding, Headers::Japanese, Visibility::Shared)?;
+    out.push(p);
     let p = dir.join("indicators.xlsx");
     write_xlsx(
         &[
             ("指標", &published),
             ("生命表", &life),
             ("減少表", &funnels),
+            ("疾病分類別医療費", &costs),
         ],
         &p,
         Visibility::Shared,

@@ -17,6 +17,7 @@ use ittai_report::{
     published_evaluation,
 };
 
+use crate::cmd_evaluate;
 use crate::cmd_indicators::{self, municipality_names};
 
 /// Draw the committee report: report.html (self-contained, opens offline) and report.xlsx.
@@ -60,6 +61,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             a.data.clone(),
             a.out.clone(),
         ))?;
+        cmd_evaluate::run(cmd_evaluate::Args::for_report(a.data.clone(), a.out.clone()))?;
     }
     let tables: IndicatorTables = indicators::read_tables(&dir)?;
     let names = municipality_names();
@@ -71,12 +73,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         env!("CARGO_PKG_VERSION"),
         dir.display()
     );
-    // TODO(engine): evaluation rows — the programme evaluation (`evaluation.parquet`) and
-    // 疾病分類別医療費 rows, with the engine's `suppressed`, once the engine writes them.
-    // Empty slices make the report print a note in place of the two sections and leave the
-    // two sheets out of report.xlsx.
-    let evaluation: Vec<EvaluationRow> = Vec::new();
-    let disease_costs: Vec<DiseaseCostRow> = Vec::new();
+    // The programme evaluation (written by `ittai run` / `ittai evaluate`; absent without
+    // support records) and 疾病分類別医療費 (written with the indicators). Empty slices make
+    // the report print a note in place of the two sections and leave their sheets out.
+    let evaluation: Vec<EvaluationRow> =
+        ittai_engine::programmes::read_rows(&a.out.join("evaluation"))?;
+    let disease_costs: Vec<DiseaseCostRow> = tables.disease_costs.clone();
     let input = ReportInput {
         title: &title,
         subtitle: &subtitle,

@@ -10,7 +10,8 @@ macro_rules! embed {
     };
 }
 
-/// The nine tables of `sample_data/`, compiled in.
+/// The ten tables of `sample_data/` (the nine required ones and the support records),
+/// compiled in.
 const TABLES: &[(&str, &[u8])] = embed!(
     "persons",
     "checkups",
@@ -20,7 +21,8 @@ const TABLES: &[(&str, &[u8])] = embed!(
     "claim_diagnoses",
     "claim_drugs",
     "care_claims",
-    "certifications"
+    "certifications",
+    "interventions"
 );
 
 /// `./sample_data` if it holds the tables, else the embedded copy extracted to

@@ -212,8 +212,9 @@ fn every_csv_and_sheet_written_has_unique_headers() {
             }
         }
     }
-    // targets.xlsx: 集計, ten rules, 減少表; indicators.xlsx: three sheets.
-    assert_eq!(sheets, 12 + 3, "{xlsxs:?}");
+    // targets.xlsx: 集計, ten rules, 減少表; indicators.xlsx: 指標, 生命表, 減少表,
+    // 疾病分類別医療費; evaluation.xlsx: 個別事業評価 (the sample has support records).
+    assert_eq!(sheets, 12 + 4 + 1, "{xlsxs:?}");
     assert!(
         problems.is_empty(),
         "duplicate headers:\n{}",
