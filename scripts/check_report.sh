@@ -74,7 +74,7 @@ esac
 
 if [ -n "$shots" ]; then
   mkdir -p "$shots"
-  for part in summary:1700 checkup_rate:2100 funnels:2300 life:1900; do
+  for part in summary:1700 checkup_rate:2100 funnels:2300 life:1900 evaluation:2600 disease_costs:1500; do
     id=${part%%:*}; h=${part##*:}
     cp "$report" "$tmp/$id.html"
     echo "<style>main > :not(#$id){display:none}</style>" >> "$tmp/$id.html"

@@ -169,14 +169,14 @@ fn fmt(unit: EvalUnit, v: Option<f64>) -> String {
     }
 }
 
-/// Prints, for the latest FY at union level, each programme's targets, supported share and
-/// outcomes (supported vs not supported, standardised, with the difference and its CI).
-/// Aggregates only; no personal rows.
+/// Prints, at union level, each programme's targets and supported share of the latest FY,
+/// and each outcome (supported vs not supported, standardised, with the difference and its
+/// CI) of the latest FY whose windows the data cover. Aggregates only; no personal rows.
 pub fn print_summary(rows: &[EvaluationRow]) {
     let Some(fy) = rows.iter().map(|r| r.fy).max() else {
         return;
     };
-    let union = |p: Programme, m: Measure, g: Group, period: Period| {
+    let union = |fy: i32, p: Programme, m: Measure, g: Group, period: Period| {
         rows.iter().find(|r| {
             r.fy == fy
                 && r.programme == Some(p)
@@ -186,16 +186,19 @@ pub fn print_summary(rows: &[EvaluationRow]) {
                 && r.period == period
         })
     };
+    let mut fys: Vec<i32> = rows.iter().map(|r| r.fy).collect();
+    fys.sort_unstable();
+    fys.dedup();
     println!(
-        "\n個別事業の評価 FY{fy}（広域連合全体。支援ありと支援なし（性・年齢調整）の比較は観察によるもので、因果を示すものではありません）"
+        "\n個別事業の評価（広域連合全体）— 支援あり・支援なし（性・年齢調整）の比較は観察によるもので、因果を示すものではありません"
     );
     for &p in Programme::ALL {
-        let Some(t) = union(p, Measure::Targets, Group::All, Period::None) else {
+        let Some(t) = union(fy, p, Measure::Targets, Group::All, Period::None) else {
             continue;
         };
-        let s = union(p, Measure::Supported, Group::All, Period::None);
+        let s = union(fy, p, Measure::Supported, Group::All, Period::None);
         println!(
-            "\n  {} — 対象者 {}、支援実施 {}（{}）",
+            "\n  {} FY{fy} — 対象者 {}、支援実施 {}（{}）",
             p.label_ja(),
             fmt(EvalUnit::Persons, t.numerator),
             fmt(EvalUnit::Persons, s.and_then(|r| r.numerator)),
@@ -207,20 +210,30 @@ pub fn print_summary(rows: &[EvaluationRow]) {
             } else {
                 Period::Post
             };
+            // The latest FY with supported persons counted for this outcome.
+            let found = fys.iter().rev().find_map(|&y| {
+                let sup = union(y, p, m, Group::Supported, period)?;
+                (sup.denominator.unwrap_or(0.0) > 0.0).then_some(y)
+            });
+            let Some(y) = found else {
+                continue;
+            };
             let (Some(sup), Some(not), Some(diff)) = (
-                union(p, m, Group::Supported, period),
-                union(p, m, Group::NotSupported, period),
-                union(p, m, Group::Difference, period),
+                union(y, p, m, Group::Supported, period),
+                union(y, p, m, Group::NotSupported, period),
+                union(y, p, m, Group::Difference, period),
             ) else {
                 continue;
             };
             let unit = m.unit();
+            let pt = if unit == EvalUnit::Percent { "pt" } else { "" };
+            let digits = if unit == EvalUnit::Mean { 2 } else { 1 };
             let ci = match (diff.ci_low, diff.ci_high) {
-                (Some(a), Some(b)) => format!("（95%CI {a:+.2} ～ {b:+.2}）"),
+                (Some(a), Some(b)) => format!("（95%CI {a:+.digits$} ～ {b:+.digits$}）"),
                 _ => String::new(),
             };
             println!(
-                "    {}{}: 支援あり {} (n={}) / 支援なし {}（調整 {}）(n={}) / 差 {}{}",
+                "    {} FY{y}{}: 支援あり {} (n={}) / 支援なし {}（調整 {}）(n={}) / 差 {}{ci}",
                 ui::pad(m.label_ja(), 34),
                 if m.paired() { " 変化" } else { "" },
                 fmt(unit, sup.value),
@@ -229,11 +242,9 @@ pub fn print_summary(rows: &[EvaluationRow]) {
                 fmt(unit, not.standardised),
                 fmt(EvalUnit::Persons, not.denominator),
                 diff.value
-                    .map(|v| format!("{v:+.2}"))
+                    .map(|v| format!("{v:+.digits$}{pt}"))
                     .unwrap_or_else(|| "-".into()),
-                ci
             );
         }
     }
 }
-

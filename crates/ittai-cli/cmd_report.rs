@@ -61,7 +61,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             a.data.clone(),
             a.out.clone(),
         ))?;
-        cmd_evaluate::run(cmd_evaluate::Args::for_report(a.data.clone(), a.out.clone()))?;
+        cmd_evaluate::run(cmd_evaluate::Args::for_report(
+            a.data.clone(),
+            a.out.clone(),
+        ))?;
     }
     let tables: IndicatorTables = indicators::read_tables(&dir)?;
     let names = municipality_names();

@@ -132,7 +132,11 @@ fn print_report(r: &ValidationReport, rejects: &RejectSink) {
     let absent: Vec<String> = r
         .tables
         .iter()
-        .flat_map(|t| t.absent_columns.iter().map(move |c| format!("{}.{c}", t.table)))
+        .flat_map(|t| {
+            t.absent_columns
+                .iter()
+                .map(move |c| format!("{}.{c}", t.table))
+        })
         .collect();
     if !absent.is_empty() {
         println!(

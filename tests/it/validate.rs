@@ -249,14 +249,24 @@ fn interventions_are_checked_and_normalised_to_codes() {
         .map(|r| {
             assert_eq!(&r[0], "interventions", "{r:?}");
             assert!(r[1].ends_with("interventions.csv"), "{r:?}");
-            (r[2].to_string(), r[3].to_string(), r[4].to_string(), r[5].to_string())
+            (
+                r[2].to_string(),
+                r[3].to_string(),
+                r[4].to_string(),
+                r[5].to_string(),
+            )
         })
         .collect();
     let want: Vec<(String, String, String, String)> = [
         ("line 4", "programme", "bad_code", "row_rejected"),
         ("line 5", "contact_date", "implausible_date", "row_rejected"),
         ("line 6", "person_id", "unknown_person", "row_rejected"),
-        ("line 7", "contact_date", "duplicate_contact", "row_rejected"),
+        (
+            "line 7",
+            "contact_date",
+            "duplicate_contact",
+            "row_rejected",
+        ),
     ]
     .iter()
     .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
@@ -265,7 +275,11 @@ fn interventions_are_checked_and_normalised_to_codes() {
     // The reasons: the accepted codes with their labels; the date range; persons; the
     // line of the first record of the contact.
     assert_eq!(&rows[0][6], "栄養指導");
-    for part in ["undernutrition 低栄養", "oral 口腔", "health_unknown 健康状態不明者"] {
+    for part in [
+        "undernutrition 低栄養",
+        "oral 口腔",
+        "health_unknown 健康状態不明者",
+    ] {
         assert!(rows[0][7].contains(part), "{part} not in {:?}", &rows[0][7]);
     }
     assert!(rows[1][7].contains("1900-01-01"), "{:?}", &rows[1][7]);
@@ -295,11 +309,13 @@ fn interventions_are_checked_and_normalised_to_codes() {
             })
             .collect()
     };
-    let some = |v: &[&str]| -> Vec<Option<String>> {
-        v.iter().map(|s| Some(s.to_string())).collect()
-    };
+    let some =
+        |v: &[&str]| -> Vec<Option<String>> { v.iter().map(|s| Some(s.to_string())).collect() };
     assert_eq!(text("person_id"), some(&["P000123", "P000456"]));
-    assert_eq!(text("programme"), some(&["undernutrition", "undernutrition"]));
+    assert_eq!(
+        text("programme"),
+        some(&["undernutrition", "undernutrition"])
+    );
     assert_eq!(text("approach"), some(&["visit", "visit"]));
     assert_eq!(text("rule_id"), vec![Some("R01".to_string()), None]);
     assert_eq!(text("referred_to"), some(&["none", "care"]));
@@ -470,7 +486,9 @@ fn the_guide_sample_of_interventions_is_valid() {
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let mut ds = crate::support::Dataset::default();
-    for id in ["P000123", "P000456", "P000789", "P001011", "P001213", "P001415"] {
+    for id in [
+        "P000123", "P000456", "P000789", "P001011", "P001213", "P001415",
+    ] {
         ds.elder(id);
     }
     ds.write(&data);

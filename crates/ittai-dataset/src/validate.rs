@@ -480,7 +480,10 @@ fn normalise_vocabularies(
                 .iter()
                 .map(|(code, ja)| format!("{code} {ja}"))
                 .collect();
-            format!("one of {} (the code or the Japanese label)", codes.join(", "))
+            format!(
+                "one of {} (the code or the Japanese label)",
+                codes.join(", ")
+            )
         };
         let mut changed = false;
         let normalised: StringArray = (0..text.len())

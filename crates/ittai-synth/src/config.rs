@@ -234,11 +234,16 @@ impl SupportConfig {
             ("support.effects.dental_claim", e.dental_claim),
             ("support.effects.walking", e.walking),
             ("support.effects.health_contact", e.health_contact),
-            ("support.effects.certification_factor", e.certification_factor),
+            (
+                "support.effects.certification_factor",
+                e.certification_factor,
+            ),
         ];
         for (key, v) in probabilities {
             if !(0.0..=1.0).contains(&v) {
-                return Err(ConfigError::Invalid(format!("{key} = {v} (expected 0 … 1)")));
+                return Err(ConfigError::Invalid(format!(
+                    "{key} = {v} (expected 0 … 1)"
+                )));
             }
         }
         if self.reach_min > self.reach_max {
@@ -347,7 +352,8 @@ mod tests {
 
     #[test]
     fn support_section_is_optional_and_partial() {
-        let base = "seed = 1\npersons = 10\nprefecture = \"鳥取県\"\nfirst_fy = 2021\nlast_fy = 2024\n";
+        let base =
+            "seed = 1\npersons = 10\nprefecture = \"鳥取県\"\nfirst_fy = 2021\nlast_fy = 2024\n";
         let c: SynthConfig = toml::from_str(base).unwrap();
         assert_eq!(c.support, SupportConfig::default());
         let c: SynthConfig = toml::from_str(&format!(

@@ -189,7 +189,11 @@ mod tests {
         let first = FiscalYear(cfg.first_fy + 1).start();
         let last = FiscalYear(cfg.last_fy).end();
         for r in &records {
-            assert!(persons.contains(&r.person_id), "unknown person {:?}", r.person_id);
+            assert!(
+                persons.contains(&r.person_id),
+                "unknown person {:?}",
+                r.person_id
+            );
             assert!(
                 (first..=last).contains(&r.contact_date),
                 "contact on {} outside FY{}–FY{}",
@@ -217,7 +221,11 @@ mod tests {
         let named = records.iter().filter(|r| r.rule_id.is_some()).count();
         let reached = records.iter().filter(|r| r.reached).count();
         assert!(named * 2 > records.len(), "{named} of {}", records.len());
-        assert!(reached * 2 > records.len(), "{reached} of {}", records.len());
+        assert!(
+            reached * 2 > records.len(),
+            "{reached} of {}",
+            records.len()
+        );
         let programmes: HashSet<&str> = records.iter().map(|r| r.programme.as_str()).collect();
         assert!(programmes.len() >= 3, "{programmes:?}");
     }
@@ -229,7 +237,10 @@ mod tests {
         let mut main: HashMap<&str, usize> = HashMap::new();
         for d in &dx {
             let m = d.main_diagnosis.expect("main_diagnosis is always recorded");
-            assert!(!(m && d.suspected), "a suspected diagnosis is never the main one");
+            assert!(
+                !(m && d.suspected),
+                "a suspected diagnosis is never the main one"
+            );
             *main.entry(d.claim_id.as_str()).or_default() += usize::from(m);
         }
         assert!(main.values().all(|&n| n <= 1));

@@ -742,9 +742,7 @@ impl<'w> Sim<'w> {
             }
             Programme::DiseasePrevention => {
                 let stopped = self.conds.iter().any(|c| {
-                    c.treated
-                        && c.stopped
-                        && matches!(c.cond, Cond::Hypertension | Cond::Diabetes)
+                    c.treated && c.stopped && matches!(c.cond, Cond::Hypertension | Cond::Diabetes)
                 });
                 if stopped && self.srng.random::<f64>() < e.restart_treatment {
                     self.fx.restart_month = Some(add_months(next, self.srng.random_range(0..6)));
@@ -758,8 +756,7 @@ impl<'w> Sim<'w> {
             Programme::Undernutrition => {
                 if self.srng.random::<f64>() < e.weight_gain {
                     let kg = e.weight_gain_min_kg
-                        + (e.weight_gain_max_kg - e.weight_gain_min_kg)
-                            * self.srng.random::<f64>();
+                        + (e.weight_gain_max_kg - e.weight_gain_min_kg) * self.srng.random::<f64>();
                     let kg = self.fx.weight_gain.map_or(kg, |(_, before)| kg.max(before));
                     self.fx.weight_gain = Some((index, kg));
                 }
@@ -849,7 +846,10 @@ impl<'w> Sim<'w> {
         let group = spec
             .regimen
             .iter()
-            .fold(spec.regimen[0], |best, g| if g.1 > best.1 { *g } else { best })
+            .fold(
+                spec.regimen[0],
+                |best, g| if g.1 > best.1 { *g } else { best },
+            )
             .0;
         let w = self.w;
         let drug = pick_drug(w, group, &mut self.srng);

@@ -275,12 +275,7 @@ fn year(years: &[YearSeen], first_fy: i32, fy: i32) -> Option<&YearSeen> {
 /// person's first covered day: an absence condition needs coverage over its whole window,
 /// as the engine's coverage guard does. FYs before the data count as holding nothing, as
 /// they do for the engine.
-pub fn listing(
-    years: &[YearSeen],
-    first_fy: i32,
-    fy: i32,
-    coverage_start: NaiveDate,
-) -> Listing {
+pub fn listing(years: &[YearSeen], first_fy: i32, fy: i32, coverage_start: NaiveDate) -> Listing {
     let mut l = Listing::default();
     let Some(y) = year(years, first_fy, fy) else {
         return l;
@@ -326,9 +321,7 @@ pub fn listing(
         && covered(fy);
     // R10 健康状態不明者: nothing in FY−1..FY.
     let quiet = |y: &YearSeen| y.checkup.is_none() && !y.visit_claim && !y.certified;
-    l.rules[9] = covered(fy - 1)
-        && quiet(y)
-        && year(years, first_fy, fy - 1).is_none_or(quiet);
+    l.rules[9] = covered(fy - 1) && quiet(y) && year(years, first_fy, fy - 1).is_none_or(quiet);
     l
 }
 
@@ -531,7 +524,9 @@ mod tests {
         // antihypertensive in FY2022), R08 needs a base condition (none), R10 (visits).
         assert_eq!(
             l.rules,
-            [true, true, true, false, true, true, false, false, false, false]
+            [
+                true, true, true, false, true, true, false, false, false, false
+            ]
         );
         assert!(l.poor_bp && !l.poor_dm);
         assert_eq!(l.rules_of(Programme::DiseasePrevention), ["R06"]);

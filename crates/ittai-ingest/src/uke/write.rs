@@ -505,9 +505,7 @@ mod tests {
         );
         let mut receipts = Vec::new();
         let mut issues = Vec::new();
-        super::super::read::parse(&text, &mut |i| issues.push(i), &mut |_, r| {
-            receipts.push(r)
-        });
+        super::super::read::parse(&text, &mut |i| issues.push(i), &mut |_, r| receipts.push(r));
         assert!(issues.is_empty(), "{issues:?}");
         let main: Vec<Option<bool>> = receipts[0].diagnoses.iter().map(|d| d.main).collect();
         assert_eq!(main, [Some(true), Some(false), Some(false)]);
