@@ -64,7 +64,8 @@ fn run_on_sample_data_writes_lists_attrition_and_manifest() {
     assert_eq!(m["fy"], 2024);
     assert_eq!(m["reference_date"], "2025-03-31");
     assert_eq!(m["rules"].as_array().unwrap().len(), 10);
-    assert_eq!(m["inputs"].as_array().unwrap().len(), 9);
+    // The nine required tables and the optional support records of the sample.
+    assert_eq!(m["inputs"].as_array().unwrap().len(), 10);
     assert!(m["inputs"][0]["sha256"].as_str().unwrap().len() == 64);
     assert!(m["timings_seconds"]["features"].as_f64().is_some());
     // Listed counts in the manifest match the rows of each list.
@@ -348,7 +349,13 @@ fn every_run_output_is_personal_or_published() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let published = ["indicators/indicators.csv", "indicators/indicators.xlsx"];
+    let published = [
+        "indicators/indicators.csv",
+        "indicators/indicators.xlsx",
+        "indicators/disease_costs.csv",
+        "evaluation/evaluation.csv",
+        "evaluation/evaluation.xlsx",
+    ];
     let mut seen = 0;
     let mut stack = vec![out.clone()];
     while let Some(d) = stack.pop() {

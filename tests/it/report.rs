@@ -473,7 +473,39 @@ fn report_on_sample_data_has_every_chart() {
         .unwrap());
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(out.join("report.xlsx").exists());
-    assert_eq!(html.matches("<svg").count(), 84);
+    // The programme evaluation (the sample has support records): per programme one funnel
+    // chart and one figure per outcome — new certification plus the programme's own
+    // measures (低栄養 4, 口腔 4, 服薬 3, 身体的フレイル 1, 重症化予防 3, 健康状態不明者 1) —
+    // each either a chart or the note that it is hidden; then one 疾病分類別医療費 chart.
+    let mut evaluation_charts = 0;
+    for (p, figures) in [
+        ("undernutrition", 5),
+        ("oral", 5),
+        ("medication", 4),
+        ("physical_frailty", 2),
+        ("disease_prevention", 4),
+        ("health_unknown", 2),
+    ] {
+        let start = html
+            .find(&format!("id=\"evaluation-{p}\""))
+            .unwrap_or_else(|| panic!("no section for {p}"));
+        let rest = &html[start + 1..];
+        let end = ["id=\"evaluation-", "id=\"disease_costs\""]
+            .iter()
+            .filter_map(|m| rest.find(m))
+            .min()
+            .unwrap();
+        let block = &rest[..end];
+        let charts = block.matches("<svg").count();
+        let hidden = block.matches("秘匿のため図は表示していません").count();
+        assert_eq!(
+            charts + hidden,
+            1 + figures,
+            "{p}: {charts} charts, {hidden} hidden"
+        );
+        evaluation_charts += charts;
+    }
+    assert_eq!(html.matches("<svg").count(), 84 + evaluation_charts + 1);
     for id in [
         "summary",
         "checkup_rate",
@@ -483,6 +515,8 @@ fn report_on_sample_data_has_every_chart() {
         "independence_75",
         "funnels",
         "life",
+        "evaluation",
+        "disease_costs",
         "notes",
     ] {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id}");

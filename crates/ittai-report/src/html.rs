@@ -1072,12 +1072,14 @@ fn programme_block(
     .filter(|(_, x)| !x.is_absent())
     .collect();
 
-    // Outcomes: the measures with supported / not-supported / difference rows at the union.
-    let outcomes: Vec<Measure> = e
+    // Outcomes: the measures with supported / not-supported / difference rows at the union,
+    // each from the latest FY (up to `fy`) whose windows the data cover (persons counted
+    // among the supported): a 12-month outcome of the last FY is not yet observable.
+    let outcomes: Vec<(Measure, i32)> = e
         .rows
         .iter()
         .filter(|r| {
-            r.fy == fy
+            r.fy <= fy
                 && r.programme == prog
                 && r.municipality_code.is_union()
                 && r.group != Group::All
@@ -1085,9 +1087,32 @@ fn programme_block(
         .map(|r| r.measure)
         .collect::<BTreeSet<_>>()
         .into_iter()
+        .map(|m| {
+            let compared = if m.paired() {
+                Period::Change
+            } else {
+                Period::Post
+            };
+            let latest = e
+                .rows
+                .iter()
+                .filter(|r| {
+                    r.fy <= fy
+                        && r.programme == prog
+                        && r.municipality_code.is_union()
+                        && r.measure == m
+                        && r.group == Group::Supported
+                        && r.period == compared
+                        && r.denominator.unwrap_or(0.0) > 0.0
+                })
+                .map(|r| r.fy)
+                .max()
+                .unwrap_or(fy);
+            (m, latest)
+        })
         .collect();
     let mut figures = Vec::new();
-    for &m in &outcomes {
+    for &(m, fy) in &outcomes {
         let periods: &[Period] = if m.paired() {
             &[Period::Pre, Period::Post]
         } else {
@@ -1144,17 +1169,17 @@ fn programme_block(
             }
         });
     }
-    let outcome_rows: Vec<(Measure, Period)> = outcomes
+    let outcome_rows: Vec<(Measure, i32, Period)> = outcomes
         .iter()
-        .flat_map(|m| {
+        .flat_map(|&(m, y)| {
             [Period::Pre, Period::Post, Period::Change]
                 .into_iter()
-                .map(move |x| (*m, x))
+                .map(move |x| (m, y, x))
         })
-        .filter(|(m, x)| {
+        .filter(|(m, y, x)| {
             [Group::Supported, Group::NotSupported, Group::Difference]
                 .into_iter()
-                .any(|g| !e.get(fy, prog, UNION, *m, g, *x).is_absent())
+                .any(|g| !e.get(*y, prog, UNION, *m, g, *x).is_absent())
         })
         .collect();
 
@@ -1202,13 +1227,14 @@ fn programme_block(
             } @else {
                 @for f in &figures { (f) }
                 table {
-                    tr { th { "指標" } th { "期間" } th { "支援あり（人）" } th { "支援あり" } th { "支援なし（人）" } th { "支援なし（粗）" } th { "支援なし（性・年齢調整）" } th { "差（95%CI）" } }
-                    @for (m, x) in &outcome_rows {
-                        @let s = e.get(fy, prog, UNION, *m, Group::Supported, *x);
-                        @let n = e.get(fy, prog, UNION, *m, Group::NotSupported, *x);
-                        @let d = e.get(fy, prog, UNION, *m, Group::Difference, *x);
+                    tr { th { "指標" } th { "年度" } th { "期間" } th { "支援あり（人）" } th { "支援あり" } th { "支援なし（人）" } th { "支援なし（粗）" } th { "支援なし（性・年齢調整）" } th { "差（95%CI）" } }
+                    @for (m, y, x) in &outcome_rows {
+                        @let s = e.get(*y, prog, UNION, *m, Group::Supported, *x);
+                        @let n = e.get(*y, prog, UNION, *m, Group::NotSupported, *x);
+                        @let d = e.get(*y, prog, UNION, *m, Group::Difference, *x);
                         tr {
                             td.l { (m.label_ja()) }
+                            td { (y) }
                             td.l { (x.label_ja()) }
                             (eval_cell(s, |r| r.denominator.map(whole)))
                             (eval_cell(s, |r| Some(eval_value(*m, *x, r.value))))
