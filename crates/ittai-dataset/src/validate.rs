@@ -979,7 +979,9 @@ fn cross_table_checks(
                         row,
                         col: spec.index_of("contact_date"),
                         kind: ViolationKind::DuplicateContact,
-                        value: format!("{pid} {programme} {approach} {}", days_to_date(date)),
+                        // The date (the column named); the person and codes are on the
+                        // line the reason names.
+                        value: days_to_date(date).to_string(),
                         detail: format!(
                             "a contact not recorded before: the same person_id, programme, approach and contact_date as {}",
                             e.get()
