@@ -14,9 +14,11 @@ generator's source changes.
 For each scale it measures, each as a separate process (wall time, peak resident memory
 from wait4):
   synth      ittai synth (the generator)
-  validate   ittai run --revalidate --no-indicators   (validation + features + rules + lists)
-  run        ittai run --no-indicators                 (validation reused: features + rules + lists)
-  full       ittai run                                 (the main job with the indicators for every FY)
+  validate   ittai run --revalidate --no-indicators --no-evaluation
+                                                       (validation + features + rules + lists)
+  run        ittai run --no-indicators --no-evaluation (validation reused: features + rules + lists)
+  full       ittai run                                 (the main job: lists, the indicators for
+                                                       every FY and the programme evaluation)
   duckdb     benches/duckdb_baseline.py                (the same features and ten rules as SQL)
 and checks that DuckDB and ittai list the same persons for every rule. The ratio
 ittai / DuckDB compares `run` with `duckdb` (the same work: features, ten rules, the
@@ -158,8 +160,8 @@ def main():
             out = Path(tmp) / "out"
             timings = {}
             for system, args in [
-                ("ittai_validate", ["--revalidate", "--no-indicators"]),
-                ("ittai_run", ["--no-indicators"]),
+                ("ittai_validate", ["--revalidate", "--no-indicators", "--no-evaluation"]),
+                ("ittai_run", ["--no-indicators", "--no-evaluation"]),
                 ("ittai_full", []),
             ]:
                 shutil.rmtree(out, ignore_errors=True)
