@@ -40,10 +40,12 @@ mod features;
 pub mod indicators;
 mod job;
 mod lifetable;
+pub mod person;
 mod profile;
 pub mod programmes;
 pub mod rules;
 mod source;
+pub mod workbench;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
