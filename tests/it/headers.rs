@@ -58,7 +58,7 @@ fn duplicates(headers: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn xml_unescape(s: &str) -> String {
+pub(crate) fn xml_unescape(s: &str) -> String {
     s.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&quot;", "\"")
@@ -68,7 +68,7 @@ fn xml_unescape(s: &str) -> String {
 
 /// The text of every `<t>` element in `s`, concatenated (a shared string may be split
 /// into rich-text runs).
-fn t_text(s: &str) -> String {
+pub(crate) fn t_text(s: &str) -> String {
     let mut out = String::new();
     let mut rest = s;
     while let Some(i) = rest.find("<t") {
@@ -92,7 +92,7 @@ fn t_text(s: &str) -> String {
 }
 
 /// The shared strings of a workbook, in index order.
-fn shared_strings(xml: &str) -> Vec<String> {
+pub(crate) fn shared_strings(xml: &str) -> Vec<String> {
     xml.split("<si>")
         .skip(1)
         .map(|chunk| t_text(&chunk[..chunk.find("</si>").expect("</si>")]))

@@ -10,6 +10,7 @@ mod ingest;
 mod report;
 mod rule_cases;
 mod rules_files;
+mod serve;
 mod support;
 mod synth;
 mod validate;
