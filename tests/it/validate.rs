@@ -285,7 +285,10 @@ fn interventions_are_checked_and_normalised_to_codes() {
     assert!(rows[1][7].contains("1900-01-01"), "{:?}", &rows[1][7]);
     assert!(rows[2][7].contains("persons"), "{:?}", &rows[2][7]);
     assert!(rows[3][7].contains("line 2"), "{:?}", &rows[3][7]);
-    assert_eq!(&rows[3][6], "2024-06-10", "the duplicate's date, not the person");
+    assert_eq!(
+        &rows[3][6], "2024-06-10",
+        "the duplicate's date, not the person"
+    );
     let t = report
         .tables
         .iter()

@@ -89,7 +89,12 @@ fn dates(df: &DataFrame, c: &str) -> PolarsResult<Vec<NaiveDate>> {
 }
 
 fn floats(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
-    Ok(df.column(c)?.cast(&DataType::Float64)?.f64()?.iter().collect())
+    Ok(df
+        .column(c)?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .iter()
+        .collect())
 }
 
 fn small(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<u8>>> {
@@ -246,7 +251,14 @@ pub fn history(src: &Sources, person_id: &str) -> PolarsResult<PersonHistory> {
     );
     let level = c.column("care_level_code")?.str()?.clone();
     h.certifications = (0..c.height())
-        .map(|i| (dd[i], level.get(i).unwrap_or_default().to_string(), vf[i], vt[i]))
+        .map(|i| {
+            (
+                dd[i],
+                level.get(i).unwrap_or_default().to_string(),
+                vf[i],
+                vt[i],
+            )
+        })
         .collect();
 
     let care = src
@@ -270,9 +282,10 @@ pub fn history(src: &Sources, person_id: &str) -> PolarsResult<PersonHistory> {
         .collect();
 
     let err = |e: String| polars_err!(ComputeError: "{e}");
-    h.spells = ittai_dataset::read_rows_where::<Person>(src.dir(), |r| r.person_id.as_str() == person_id)
-        .map_err(err)?
-        .0;
+    h.spells =
+        ittai_dataset::read_rows_where::<Person>(src.dir(), |r| r.person_id.as_str() == person_id)
+            .map_err(err)?
+            .0;
     if crate::programmes::has_interventions(src) {
         let mut s = ittai_dataset::read_rows_where::<Intervention>(src.dir(), |r| {
             r.person_id.as_str() == person_id

@@ -34,7 +34,11 @@ fn wanted(rules: &[Rule]) -> BTreeSet<Feature> {
     out
 }
 
-fn build(src: &Sources, spec: &RunSpec<'_>, wanted: &BTreeSet<Feature>) -> PolarsResult<(DataFrame, f64)> {
+fn build(
+    src: &Sources,
+    spec: &RunSpec<'_>,
+    wanted: &BTreeSet<Feature>,
+) -> PolarsResult<(DataFrame, f64)> {
     let t = Instant::now();
     let (lf, _) = features::build(
         src,
@@ -80,7 +84,12 @@ impl Session {
 
     /// Makes sure the features `rule` needs are in the table (building the table again with
     /// the missing ones added when needed).
-    fn ensure(&mut self, src: &Sources, spec: &RunSpec<'_>, rule: &Rule) -> PolarsResult<BTreeSet<Feature>> {
+    fn ensure(
+        &mut self,
+        src: &Sources,
+        spec: &RunSpec<'_>,
+        rule: &Rule,
+    ) -> PolarsResult<BTreeSet<Feature>> {
         let need = wanted(std::slice::from_ref(rule));
         if !need.is_subset(&self.features) {
             let all: BTreeSet<Feature> = self.features.union(&need).cloned().collect();
@@ -99,7 +108,11 @@ impl Session {
         Ok(need)
     }
 
-    fn evaluate(&self, spec: &RunSpec<'_>, rule: &Rule) -> PolarsResult<(DataFrame, Vec<RuleResult>)> {
+    fn evaluate(
+        &self,
+        spec: &RunSpec<'_>,
+        rule: &Rule,
+    ) -> PolarsResult<(DataFrame, Vec<RuleResult>)> {
         let ctx = TextContext {
             drug_classes: spec.drug_classes,
             disease_classes: spec.disease_classes,
@@ -113,7 +126,12 @@ impl Session {
     ///
     /// # Errors
     /// Polars errors.
-    pub fn count(&mut self, src: &Sources, spec: &RunSpec<'_>, rule: &Rule) -> PolarsResult<RuleResult> {
+    pub fn count(
+        &mut self,
+        src: &Sources,
+        spec: &RunSpec<'_>,
+        rule: &Rule,
+    ) -> PolarsResult<RuleResult> {
         self.ensure(src, spec, rule)?;
         let (_, mut results) = self.evaluate(spec, rule)?;
         Ok(results.remove(0))
@@ -125,7 +143,12 @@ impl Session {
     ///
     /// # Errors
     /// Polars errors.
-    pub fn apply(&mut self, src: &Sources, spec: &RunSpec<'_>, rule: &Rule) -> PolarsResult<RunResult> {
+    pub fn apply(
+        &mut self,
+        src: &Sources,
+        spec: &RunSpec<'_>,
+        rule: &Rule,
+    ) -> PolarsResult<RunResult> {
         let t = Instant::now();
         let need = self.ensure(src, spec, rule)?;
         let population = self.population();

@@ -122,6 +122,12 @@ fn bools(df: &DataFrame, c: &str) -> PolarsResult<Vec<bool>> {
 
 /// The claim-based values of every target with an index date.
 ///
+/// Memory stays bounded at scale: each source table is first reduced, for the target
+/// persons only (a semi-join) and the months the windows can reach, to one row per
+/// person × service month (and institution, for the distinct count) with the streaming
+/// engine; only those small frames are joined with the targets (a person can be a target
+/// of several programmes and FYs).
+///
 /// # Errors
 /// Polars errors.
 pub(crate) fn claim_values(
@@ -142,18 +148,33 @@ pub(crate) fn claim_values(
     };
     let (from, to) = (first_of_month_no(lo - 3), first_of_month_no(hi + 12));
     let tf = target_frame(targets, people)?;
-    let join = |lf: LazyFrame| {
+    let persons = tf
+        .clone()
+        .select([col("person_id")])
+        .unique(None, UniqueKeepStrategy::Any);
+    let only_targets = |lf: LazyFrame| {
         lf.join(
-            tf.clone(),
+            persons.clone(),
             [col("person_id")],
             [col("person_id")],
-            JoinArgs::new(JoinType::Inner),
+            JoinArgs::new(JoinType::Semi),
         )
-        .with_columns([(month_no_expr("service_month") - col("m0")).alias("off")])
+    };
+    // A reduced per-person frame joined with the targets: `off` = month − index month.
+    let join = |df: DataFrame| {
+        df.lazy()
+            .join(
+                tf.clone(),
+                [col("person_id")],
+                [col("person_id")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .with_columns([(month_no_expr("service_month") - col("m0")).alias("off")])
     };
     let in_range = |c: &str| col(c).gt_eq(date_lit(from)).and(col(c).lt_eq(date_lit(to)));
 
-    // Medical claims: institutions, visit days, dental, 医科 visits, any claim.
+    // Medical claims: per person × month (dental, 医科, any, outpatient days) and the
+    // outpatient institutions per person × month.
     let outpatient = is_code_in(
         col("claim_kind"),
         [ClaimKind::Outpatient, ClaimKind::Dental],
@@ -162,7 +183,7 @@ pub(crate) fn claim_values(
         col("claim_kind"),
         [ClaimKind::Inpatient, ClaimKind::Outpatient, ClaimKind::Dpc],
     );
-    let claims = join(
+    let claims = only_targets(
         src.medical_claims()?
             .select([
                 col("person_id"),
@@ -172,54 +193,92 @@ pub(crate) fn claim_values(
                 col("days"),
             ])
             .filter(in_range("service_month")),
-    )
-    .filter(off_in(-3, 12).and(col("off").neq(lit(0))))
-    .group_by([col("tid")])
-    .agg([
-        col("institution_code")
-            .filter(outpatient.clone().and(off_in(-3, -1)))
-            .n_unique()
-            .alias("inst_pre"),
-        col("institution_code")
-            .filter(outpatient.clone().and(off_in(1, 3)))
-            .n_unique()
-            .alias("inst_post"),
-        col("days")
-            .filter(outpatient.clone().and(off_in(-3, -1)))
-            .sum()
-            .alias("days_pre"),
-        col("days")
-            .filter(outpatient.and(off_in(1, 3)))
-            .sum()
-            .alias("days_post"),
-        is_code(col("claim_kind"), ClaimKind::Dental)
-            .and(off_in(1, 6))
-            .any(true)
-            .alias("dental_6m"),
-        medical.and(off_in(1, 6)).any(true).alias("medical_6m"),
-        off_in(1, 12).any(true).alias("claim_12m"),
-    ])
-    .collect()?;
+    );
+    let per_month = crate::collect_streaming(
+        claims
+            .clone()
+            .group_by([col("person_id"), col("service_month")])
+            .agg([
+                is_code(col("claim_kind"), ClaimKind::Dental)
+                    .any(true)
+                    .alias("dental"),
+                medical.any(true).alias("medical"),
+                when(outpatient.clone())
+                    .then(col("days").cast(DataType::Int64))
+                    .otherwise(lit(0i64))
+                    .sum()
+                    .alias("out_days"),
+            ]),
+    )?;
+    let institutions = crate::collect_streaming(
+        claims
+            .filter(outpatient)
+            .select([
+                col("person_id"),
+                col("service_month"),
+                col("institution_code"),
+            ])
+            .unique(None, UniqueKeepStrategy::Any),
+    )?;
+    let m = join(per_month)
+        .filter(off_in(-3, 12).and(col("off").neq(lit(0))))
+        .group_by([col("tid")])
+        .agg([
+            col("out_days")
+                .filter(off_in(-3, -1))
+                .sum()
+                .alias("days_pre"),
+            col("out_days")
+                .filter(off_in(1, 3))
+                .sum()
+                .alias("days_post"),
+            col("dental").and(off_in(1, 6)).any(true).alias("dental_6m"),
+            col("medical")
+                .and(off_in(1, 6))
+                .any(true)
+                .alias("medical_6m"),
+            off_in(1, 12).any(true).alias("claim_12m"),
+        ])
+        .collect()?;
     {
-        let tid = u32s(&claims, "tid")?;
-        let (ip, iq) = (f64s(&claims, "inst_pre")?, f64s(&claims, "inst_post")?);
-        let (dp, dq) = (f64s(&claims, "days_pre")?, f64s(&claims, "days_post")?);
+        let tid = u32s(&m, "tid")?;
+        let (dp, dq) = (f64s(&m, "days_pre")?, f64s(&m, "days_post")?);
         let (dental, med, any) = (
-            bools(&claims, "dental_6m")?,
-            bools(&claims, "medical_6m")?,
-            bools(&claims, "claim_12m")?,
+            bools(&m, "dental_6m")?,
+            bools(&m, "medical_6m")?,
+            bools(&m, "claim_12m")?,
         );
         for (k, &t) in tid.iter().enumerate() {
             let v = &mut out[t as usize];
-            v.institutions = [ip[k], iq[k]];
             v.visit_days = [dp[k], dq[k]];
             v.dental_6m = dental[k];
             v.medical_visit_6m = med[k];
             v.claim_12m = any[k];
         }
     }
+    let inst = join(institutions)
+        .filter(off_in(-3, 3).and(col("off").neq(lit(0))))
+        .group_by([col("tid")])
+        .agg([
+            col("institution_code")
+                .filter(col("off").lt(lit(0)))
+                .n_unique()
+                .alias("inst_pre"),
+            col("institution_code")
+                .filter(col("off").gt(lit(0)))
+                .n_unique()
+                .alias("inst_post"),
+        ])
+        .collect()?;
+    {
+        let tid = u32s(&inst, "tid")?;
+        let (ip, iq) = (f64s(&inst, "inst_pre")?, f64s(&inst, "inst_post")?);
+        for (k, &t) in tid.iter().enumerate() {
+            out[t as usize].institutions = [ip[k], iq[k]];
+        }
+    }
 
-    // Drugs: monthly distinct oral YJ-7 (pre/post max) and class drugs by month.
+    // Drugs: per person × month, the distinct oral YJ-7 count and the class flags.
     let enabled = std::collections::BTreeMap::new();
     let dm_drug = drug_classes
         .get("diabetes")
@@ -229,26 +288,29 @@ pub(crate) fn claim_values(
         .get("hypertension")
         .map(|c| c.prefixes(&enabled))
         .unwrap_or_default();
-    let lines = join(
-        src.drugs(&["person_id", "service_month", "route"])?
-            .filter(in_range("service_month")),
-    )
-    .filter(off_in(-3, 6).and(col("off").neq(lit(0))));
-    let counts = lines
-        .clone()
-        .filter(
-            is_code(col("route"), Route::Oral)
-                .and(off_in(-3, 3))
-                .and(col("yj7n").is_not_null()),
+    let drugs = crate::collect_streaming(
+        only_targets(
+            src.drugs(&["person_id", "service_month", "route"])?
+                .filter(in_range("service_month")),
         )
-        .select([col("tid"), col("off"), col("yj7n")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .group_by([col("tid"), col("off")])
-        .agg([len().cast(DataType::Int64).alias("k")])
+        .group_by([col("person_id"), col("service_month")])
+        .agg([
+            col("yj7n")
+                .filter(is_code(col("route"), Route::Oral).and(col("yj7n").is_not_null()))
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("k"),
+            yj_in_class(&dm_drug).any(true).alias("dm"),
+            yj_in_class(&ht_drug).any(true).alias("ht"),
+        ]),
+    )?;
+    let drug_rows = join(drugs).filter(off_in(-3, 6).and(col("off").neq(lit(0))));
+    let counts = drug_rows
+        .clone()
         .group_by([col("tid")])
         .agg([
-            col("k").filter(col("off").lt(lit(0))).max().alias("pre"),
-            col("k").filter(col("off").gt(lit(0))).max().alias("post"),
+            col("k").filter(off_in(-3, -1)).max().alias("pre"),
+            col("k").filter(off_in(1, 3)).max().alias("post"),
         ])
         .collect()?;
     {
@@ -258,17 +320,11 @@ pub(crate) fn claim_values(
             out[t as usize].max_drugs = [pre[k], post[k]];
         }
     }
-    let drug_months = lines
-        .filter(off_in(1, 6))
-        .with_columns([
-            yj_in_class(&dm_drug).alias("dm"),
-            yj_in_class(&ht_drug).alias("ht"),
-        ])
-        .filter(col("dm").or(col("ht")))
-        .group_by([col("tid"), col("off")])
-        .agg([col("dm").any(true), col("ht").any(true)]);
+    let drug_months = drug_rows
+        .filter(off_in(1, 6).and(col("dm").or(col("ht"))))
+        .select([col("tid"), col("off"), col("dm"), col("ht")]);
 
-    // Diagnoses: J69.0 before / within 12 months; class diagnoses by month within 6.
+    // Diagnoses: per person × month, J69.0 and the class diagnoses (non-suspected).
     let dm_dx = disease_classes
         .get("diabetes")
         .map(|c| c.icd10.clone())
@@ -277,31 +333,33 @@ pub(crate) fn claim_values(
         .get("hypertension")
         .map(|c| c.icd10.clone())
         .unwrap_or_default();
-    let dx = join(
-        src.diagnoses(&["person_id", "service_month", "suspected"])?
-            .filter(
-                col("suspected")
-                    .not()
-                    .and(col("service_month").lt_eq(date_lit(to))),
-            )
-            .with_columns([
-                col("icd")
-                    .str()
-                    .starts_with(lit("J690"))
-                    .fill_null(lit(false))
-                    .alias("j69"),
-                icd_in_class(&dm_dx).alias("dxdm"),
-                icd_in_class(&ht_dx).alias("dxht"),
-            ])
-            .filter(col("j69").or(col("dxdm")).or(col("dxht")))
-            .select([
-                col("person_id"),
-                col("service_month"),
-                col("j69"),
-                col("dxdm"),
-                col("dxht"),
-            ]),
-    );
+    let dx = crate::collect_streaming(
+        only_targets(
+            src.diagnoses(&["person_id", "service_month", "suspected"])?
+                .filter(
+                    col("suspected")
+                        .not()
+                        .and(col("service_month").lt_eq(date_lit(to))),
+                )
+                .with_columns([
+                    col("icd")
+                        .str()
+                        .starts_with(lit("J690"))
+                        .fill_null(lit(false))
+                        .alias("j69"),
+                    icd_in_class(&dm_dx).alias("dxdm"),
+                    icd_in_class(&ht_dx).alias("dxht"),
+                ])
+                .filter(col("j69").or(col("dxdm")).or(col("dxht"))),
+        )
+        .group_by([col("person_id"), col("service_month")])
+        .agg([
+            col("j69").any(true),
+            col("dxdm").any(true),
+            col("dxht").any(true),
+        ]),
+    )?;
+    let dx = join(dx);
     let j69 = dx
         .clone()
         .filter(col("j69"))
@@ -321,10 +379,8 @@ pub(crate) fn claim_values(
     }
     let dx_months = dx
         .filter(off_in(1, 6).and(col("dxdm").or(col("dxht"))))
-        .group_by([col("tid"), col("off")])
-        .agg([col("dxdm").any(true), col("dxht").any(true)]);
+        .select([col("tid"), col("off"), col("dxdm"), col("dxht")]);
     let confirmed = drug_months
-        .clone()
         .join(
             dx_months,
             [col("tid"), col("off")],
@@ -335,7 +391,7 @@ pub(crate) fn claim_values(
             .or(col("ht").and(col("dxht").fill_null(lit(false))))
             .alias("both")])
         .group_by([col("tid")])
-        .agg([col("both").any(true).alias("confirmed"), len().alias("n")])
+        .agg([col("both").any(true).alias("confirmed")])
         .collect()?;
     {
         let tid = u32s(&confirmed, "tid")?;
@@ -347,15 +403,19 @@ pub(crate) fn claim_values(
     }
 
     // Care claims within 12 months.
-    let care = join(
-        src.care_claims()?
-            .select([col("person_id"), col("service_month")])
-            .filter(in_range("service_month")),
-    )
-    .filter(off_in(1, 12))
-    .select([col("tid")])
-    .unique(None, UniqueKeepStrategy::Any)
-    .collect()?;
+    let care = crate::collect_streaming(
+        only_targets(
+            src.care_claims()?
+                .select([col("person_id"), col("service_month")])
+                .filter(in_range("service_month")),
+        )
+        .unique(None, UniqueKeepStrategy::Any),
+    )?;
+    let care = join(care)
+        .filter(off_in(1, 12))
+        .select([col("tid")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?;
     for t in u32s(&care, "tid")? {
         out[t as usize].care_12m = true;
     }
