@@ -355,8 +355,8 @@ fn shown(key: &str) -> String {
 
 impl Register {
     /// Reads the register CSV at `path` for the person ids of `key`, keeping only the
-    /// rows of `municipality` when given (see [`Register::load_with`]; the 保険者番号
-    /// column is then required).
+    /// rows of `municipality` when given ([`Register::load_with`] without a default
+    /// 保険者番号: the register must have that column).
     ///
     /// # Errors
     /// [`NamesError`], see [`Register::load_with`].
