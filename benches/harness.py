@@ -143,7 +143,7 @@ def main():
         if not (marker.exists() and marker.read_text() == gen):
             shutil.rmtree(data, ignore_errors=True)
             print(f"[{n:,}] generating ...", flush=True)
-            wall, rss, _ = measured([ittai, "synth", "--persons", str(n), "--seed", "1", "--first-fy", "2021", "--last-fy", str(FY), "--out", str(data)])
+            wall, rss, _ = measured([ittai, "synth", "--persons", str(n), "--seed", "1", "--first-fy", "2021", "--last-fy", str(FY), "--out", str(data), "--no-register"])
             marker.write_text(gen)
             timing.write_text(json.dumps({"wall_s": round(wall, 2), "peak_rss_mib": round(rss), "commit": mach["commit"]}))
             print(f"[{n:,}] synth {wall:.1f} s, {rss:.0f} MiB", flush=True)
@@ -256,7 +256,7 @@ def ingest(ittai, n, cache, results):
         # synth --format writes next to the Parquet tables; regenerate into a scratch copy.
         scratch = cache / f"p{n}_std_tmp"
         shutil.rmtree(scratch, ignore_errors=True)
-        measured([ittai, "synth", "--persons", str(n), "--seed", "1", "--first-fy", "2021", "--last-fy", str(FY), "--out", str(scratch), "--format", "uke,xml"])
+        measured([ittai, "synth", "--persons", str(n), "--seed", "1", "--first-fy", "2021", "--last-fy", str(FY), "--out", str(scratch), "--format", "uke,xml", "--no-register"])
         shutil.move(str(scratch / "standard"), str(std))
         shutil.rmtree(scratch, ignore_errors=True)
         marker.write_text("ok")

@@ -14,8 +14,8 @@ use anyhow::Context;
 ///
 /// Reads OUT/manifest.json and checks that every file it lists is there with the size and
 /// SHA-256 recorded when the run wrote it, and that the places the run writes (targets/,
-/// indicators/, and targets_all.*, targets.xlsx, attrition.* at the top) hold no file the
-/// run did not write — a file left by an earlier run with other --only or --format
+/// indicators/, named/, and targets_all.*, targets.xlsx, attrition.* at the top) hold no
+/// file the run did not write — a file left by an earlier run with other --only or --format
 /// choices, or by a run that was stopped. Exit status 0 when the folder is whole and
 /// current, 1 when not, with each problem named.
 ///
@@ -160,7 +160,8 @@ pub fn remove_stale(
 }
 
 /// True for a path (relative to the output folder) in the places `ittai run` writes:
-/// under targets/ or indicators/, or targets_all.*, targets.xlsx, attrition.* at the top.
+/// under targets/, indicators/ or named/ (the named lists of `--register`), or
+/// targets_all.*, targets.xlsx, attrition.* at the top.
 fn in_run_folders(rel: &Path) -> bool {
     let mut parts = rel.components();
     let Some(Component::Normal(first)) = parts.next() else {
@@ -170,7 +171,7 @@ fn in_run_folders(rel: &Path) -> bool {
         return false;
     };
     if parts.next().is_some() {
-        return first == "targets" || first == "indicators";
+        return first == "targets" || first == "indicators" || first == crate::named::NAMED_DIR;
     }
     first.starts_with("targets_all.") || first == "targets.xlsx" || first.starts_with("attrition.")
 }
@@ -275,6 +276,8 @@ pub fn check(out: &Path) -> anyhow::Result<(Vec<String>, usize)> {
         .with_context(|| format!("reading {}", out.join("targets").display()))?;
     files_under(out, &out.join("indicators"), &mut found)
         .with_context(|| format!("reading {}", out.join("indicators").display()))?;
+    let named = out.join(crate::named::NAMED_DIR);
+    files_under(out, &named, &mut found).with_context(|| format!("reading {}", named.display()))?;
     for entry in fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
         let entry = entry?;
         if !entry.file_type()?.is_dir() {
@@ -328,6 +331,7 @@ mod tests {
             assert_eq!(safe_relative(bad), None, "{bad:?}");
         }
         assert!(in_run_folders(Path::new("targets/old.csv")));
+        assert!(in_run_folders(Path::new("named/R01_undernutrition.csv")));
         assert!(in_run_folders(Path::new("targets.xlsx")));
         assert!(in_run_folders(Path::new("attrition.csv")));
         assert!(!in_run_folders(Path::new("report.html")));

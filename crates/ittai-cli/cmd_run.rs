@@ -1,6 +1,6 @@
 //! `ittai run`: the main job — the ten extraction rules, target lists and attrition.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -17,6 +17,7 @@ use ittai_model::FiscalYear;
 use ittai_report::{Headers, write_csv, write_xlsx};
 
 use crate::cmd_check_output::{self, OutputFile};
+use crate::named::{self, NAMED_DIR, SHEET_PREFIX};
 use crate::{cmd_evaluate, cmd_indicators, prepare, sample, ui};
 
 /// Run the ten extraction rules and write target lists, attrition and a manifest.
@@ -30,11 +31,16 @@ use crate::{cmd_evaluate, cmd_indicators, prepare, sample, ui};
 /// and this run did not write again (other --only or --format choices) are removed, and
 /// so are temporary files left by a run that was stopped.
 ///
+/// With --register, the lists are also written with names (氏名, カナ, 住所, 電話 from the
+/// municipality's own register, matched by the key used at ingest) to OUT/named/, on this
+/// machine only (docs/GUIDE.md, 名前を表示する).
+///
 /// Examples:
 ///   ittai run
 ///   ittai run --data /path/to/dataset --fy 2024
 ///   ittai run --only R03 --set R03.threshold=20
 ///   ittai run --format csv,xlsx,parquet --encoding sjis
+///   ittai run --data DIR --register 台帳.csv --id-key-file KEY --municipality 312011
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Dataset directory (nine tables as Parquet or CSV). Default: ./sample_data, or the
@@ -85,6 +91,27 @@ pub struct Args {
     /// written to OUT/evaluation/ (as `ittai evaluate`).
     #[arg(long)]
     no_evaluation: bool,
+    /// The municipality's own register (台帳 CSV, UTF-8 or Shift_JIS, Japanese or English
+    /// headers: 保険者番号, 記号, 被保険者番号, 氏名, カナ, 住所, 電話, 市町村コード) to show names:
+    /// the lists of the persons it has are written again with 氏名, カナ, 住所 and 電話 to
+    /// OUT/named/ (CSV and xlsx, readable by you only). The register is read, never
+    /// copied; the manifest records its SHA-256 and counts, never a name. Needs
+    /// --id-key-file.
+    #[arg(long, value_name = "CSV", requires = "id_key_file")]
+    register: Option<PathBuf>,
+    /// The key file used by `ittai ingest` for this dataset (--register only): the ids of
+    /// the register's rows are computed again with it.
+    #[arg(long, value_name = "FILE", requires = "register")]
+    id_key_file: Option<PathBuf>,
+    /// Name only the persons of this municipality (市町村コード, 6 digits or the first 5):
+    /// register rows of any other municipality are skipped unread (--register only; the
+    /// register needs a 市町村コード column).
+    #[arg(long, value_name = "CODE", requires = "register")]
+    municipality: Option<String>,
+    /// 保険者番号 of the register rows that have none, for a register without that column
+    /// (--register only).
+    #[arg(long, value_name = "NUMBER", requires = "register")]
+    insurer: Option<String>,
 }
 
 pub fn parse_set(items: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
@@ -130,6 +157,26 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let formats = Formats::parse(&a.format)?;
     let encoding = ui::csv_encoding(&a.encoding)?;
+    // The register is read first, so that a wrong file or key stops the run at once; it
+    // stays in memory until the named lists are written.
+    let register = match (&a.register, &a.id_key_file) {
+        (Some(register), Some(key)) => {
+            anyhow::ensure!(
+                formats.csv || formats.xlsx,
+                "--register writes the named lists as CSV and xlsx: add csv or xlsx to --format"
+            );
+            Some(named::load_register(&named::RegisterArgs {
+                register: register.clone(),
+                key: key.clone(),
+                municipality: a.municipality.clone(),
+                insurer: a.insurer.clone(),
+            })?)
+        }
+        (Some(_), None) => {
+            bail!("--register needs --id-key-file, the key `ittai ingest` used for this dataset")
+        }
+        (None, _) => None,
+    };
     let data = match &a.data {
         Some(d) => d.clone(),
         None => sample::default_data_dir()?,
@@ -190,7 +237,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if job.prepared.rejects.starts_with(&a.out) && job.prepared.rejects.is_file() {
         outputs.push(job.prepared.rejects.clone());
     }
-    outputs.extend(write_lists(&a.out, formats, encoding, &result)?);
+    let (lists, named_summary) =
+        write_lists(&a.out, formats, encoding, &result, register.as_ref())?;
+    outputs.extend(lists);
+    // The names leave memory as soon as the named lists are written.
+    let register_record = register.map(|r| ManifestRegister::new(&r, named_summary));
     pb.finish_and_clear();
     timings.push(("write".into(), t.elapsed().as_secs_f64()));
 
@@ -265,11 +316,25 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             a.out.join(p).display()
         );
     }
+    if register_record.is_none() {
+        // The named lists of an earlier run are gone with the files above; their folder
+        // goes too when nothing else is in it.
+        let _ = std::fs::remove_dir(a.out.join(NAMED_DIR));
+    }
     timings.push(("hash".into(), t.elapsed().as_secs_f64()));
     timings.push(("total".into(), started.elapsed().as_secs_f64()));
 
     let manifest = Manifest::new(
-        &a, &data, &job, fy, reference, &result, unresolved, &timings, &recorded,
+        &a,
+        &data,
+        &job,
+        fy,
+        reference,
+        &result,
+        unresolved,
+        &timings,
+        &recorded,
+        register_record.clone(),
     );
     let mp = a.out.join("manifest.json");
     // Personal: the manifest holds exact counts (listed persons, attrition, rows read).
@@ -295,6 +360,20 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             ui::thousands(unresolved)
         );
     }
+    if let Some(r) = &register_record {
+        eprintln!(
+            "\nnamed lists (個人情報): {} of {} listed person(s) found in the register → {} (readable by you only; do not share or copy them)",
+            ui::thousands(r.persons_named),
+            ui::thousands(r.persons_listed),
+            a.out.join(NAMED_DIR).display()
+        );
+        if r.characters_replaced > 0 {
+            eprintln!(
+                "warning: {} character(s) of the named lists have no Shift_JIS code and are written as ?; use --encoding utf8",
+                ui::thousands(r.characters_replaced)
+            );
+        }
+    }
     eprintln!(
         "\nwrote {} files to {} in {:.1} s (target lists are readable by you only). Manifest: {}",
         outputs.len() + 1,
@@ -306,18 +385,33 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Writes the target lists (one per rule and the combined table), the attrition table and
-/// the workbook in the chosen formats; returns the files written.
+/// the workbook in the chosen formats; returns the files written. The lists for people (CSV
+/// and xlsx) have 市町村名 beside 市町村コード; the Parquet lists, for programs, stay as the
+/// engine gives them. With a register, the lists of the persons it has are written again
+/// with 氏名, カナ, 住所 and 電話 after the person id to OUT/named/ (owner-only folder):
+/// `named/<rule>.csv`, as `targets/`, and `named/targets.xlsx` with one sheet per rule,
+/// each sheet name beginning with 個人情報.
 fn write_lists(
     out: &Path,
     formats: Formats,
     encoding: ittai_report::CsvEncoding,
     result: &ittai_engine::RunResult,
-) -> anyhow::Result<Vec<PathBuf>> {
+    register: Option<&ittai_ingest::names::Register>,
+) -> anyhow::Result<(Vec<PathBuf>, NamedSummary)> {
     let mut headers = default_headers();
     headers.extend(evidence_headers(&result.results));
+    let places = named::municipality_names();
     let mut outputs: Vec<PathBuf> = Vec::new();
     let targets_dir = out.join("targets");
+    let named_dir = out.join(NAMED_DIR);
+    if register.is_some() {
+        named::private_dir(&named_dir)?;
+    }
+    let mut summary = NamedSummary::default();
+    let mut listed: HashSet<String> = HashSet::new();
+    let mut named_ids: HashSet<String> = HashSet::new();
     let mut sheets: Vec<(String, Table)> = Vec::new();
+    let mut named_sheets: Vec<(String, Table)> = Vec::new();
     sheets.push((
         "集計".to_string(),
         summary_table(&result.results, result.population),
@@ -333,9 +427,10 @@ fn write_lists(
             r.rule.id,
             r.rule.key
         );
+        let mut table = to_table(&list, &headers, true)?;
+        named::add_municipality_names(&mut table, &places);
         if formats.csv {
             let p = targets_dir.join(format!("{stem}.csv"));
-            let table = to_table(&list, &headers, true)?;
             write_csv(&table, &p, encoding, Headers::Japanese, Visibility::Private)?;
             outputs.push(p);
         }
@@ -344,15 +439,38 @@ fn write_lists(
             write_parquet(&mut list, &p, Visibility::Private)?;
             outputs.push(p);
         }
-        sheets.push((
-            format!("{} {}", r.rule.id, r.rule.name_ja),
-            to_table(&list, &headers, true)?,
-        ));
+        if let Some(register) = register {
+            if let Some(ids) = table.columns.iter().find(|c| c.name == "person_id") {
+                listed.extend((0..ids.cells.len()).map(|i| ids.cells.text(i)));
+            }
+            let named_list = named::named_table(&table, register, &mut named_ids);
+            if formats.csv {
+                let p = named_dir.join(format!("{stem}.csv"));
+                summary.replaced_characters += write_csv(
+                    &named_list,
+                    &p,
+                    encoding,
+                    Headers::Japanese,
+                    Visibility::Private,
+                )?;
+                outputs.push(p);
+            }
+            if formats.xlsx {
+                named_sheets.push((
+                    format!("{SHEET_PREFIX}{} {}", r.rule.id, r.rule.name_ja),
+                    named_list,
+                ));
+            }
+        }
+        if formats.xlsx {
+            sheets.push((format!("{} {}", r.rule.id, r.rule.name_ja), table));
+        }
     }
     let mut all = combined(&result.table, &result.results)?;
     if formats.csv {
         let p = out.join("targets_all.csv");
-        let table = to_table(&all, &headers, true)?;
+        let mut table = to_table(&all, &headers, true)?;
+        named::add_municipality_names(&mut table, &places);
         write_csv(&table, &p, encoding, Headers::Japanese, Visibility::Private)?;
         outputs.push(p);
     }
@@ -386,7 +504,24 @@ fn write_lists(
         write_xlsx(&refs, &p, Visibility::Private)?;
         outputs.push(p);
     }
-    Ok(outputs)
+    if register.is_some() && formats.xlsx {
+        let p = named_dir.join("targets.xlsx");
+        let refs: Vec<(&str, &Table)> = named_sheets.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        write_xlsx(&refs, &p, Visibility::Private)?;
+        outputs.push(p);
+    }
+    summary.persons_listed = listed.len() as u64;
+    summary.persons_named = named_ids.len() as u64;
+    Ok((outputs, summary))
+}
+
+/// What the named lists hold: distinct persons on any list, how many of them the register
+/// named, and characters written as `?` for want of a Shift_JIS code.
+#[derive(Debug, Clone, Copy, Default)]
+struct NamedSummary {
+    persons_listed: u64,
+    persons_named: u64,
+    replaced_characters: u64,
 }
 
 /// True for a file-name stem of ASCII letters, digits, `_` and `-` only (no separator, no
@@ -523,6 +658,9 @@ struct Manifest {
     outputs: Vec<OutputFile>,
     population: u64,
     reference_date: String,
+    /// Only with `--register`: without it the manifest is as before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    register: Option<ManifestRegister>,
     rejects: ManifestRejects,
     rules: Vec<ManifestRule>,
     staged_copy: bool,
@@ -543,6 +681,47 @@ struct ManifestInput {
     sha256: String,
     table: String,
     values_nulled: Option<u64>,
+}
+
+/// The register of `--register`: which file (path and SHA-256 of its bytes), the rows read,
+/// kept and skipped, and how many listed persons it named; never a name or a number of it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct ManifestRegister {
+    /// Characters of the named lists written as `?` (Shift_JIS output only).
+    characters_replaced: u64,
+    file: String,
+    /// `--municipality` as 6 digits, when given.
+    municipality: Option<String>,
+    /// Persons kept from the register (of the municipality, when given).
+    persons: u64,
+    /// Distinct persons on any list.
+    persons_listed: u64,
+    /// Distinct listed persons the register has: the persons of OUT/named/.
+    persons_named: u64,
+    rows: u64,
+    rows_duplicate: u64,
+    rows_other_municipality: u64,
+    rows_rejected: u64,
+    sha256: String,
+}
+
+impl ManifestRegister {
+    fn new(r: &ittai_ingest::names::Register, named: NamedSummary) -> ManifestRegister {
+        let c = r.counts();
+        ManifestRegister {
+            characters_replaced: named.replaced_characters,
+            file: r.path().display().to_string(),
+            municipality: r.municipality().map(str::to_string),
+            persons: c.persons,
+            persons_listed: named.persons_listed,
+            persons_named: named.persons_named,
+            rows: c.rows,
+            rows_duplicate: c.duplicates,
+            rows_other_municipality: c.other_municipality,
+            rows_rejected: c.rejected,
+            sha256: r.sha256().to_string(),
+        }
+    }
 }
 
 /// The rejects file and its number of problems.
@@ -577,6 +756,7 @@ impl Manifest {
         unresolved: u64,
         timings: &[(String, f64)],
         outputs: &[OutputFile],
+        register: Option<ManifestRegister>,
     ) -> Manifest {
         let prepared = &job.prepared;
         let inputs = prepared
@@ -627,6 +807,7 @@ impl Manifest {
             outputs: outputs.to_vec(),
             population: result.population,
             reference_date: reference.to_string(),
+            register,
             rejects: ManifestRejects {
                 file: prepared.rejects.display().to_string(),
                 problems: prepared.report.violations(),

@@ -15,6 +15,13 @@ use crate::ui;
 /// `interventions`, holds synthetic support records (支援記録) of the integrated programmes;
 /// their effects on later data and every rate are set in the `[support]` section of the
 /// `--config` file (docs/CALIBRATION.md).
+///
+/// Beside the tables, OUT/register/ holds a synthetic register (台帳.csv: 保険者番号,
+/// 被保険者番号, made-up 氏名, カナ, 住所, 電話 and 市町村コード) and sample.key, a sample key
+/// that is public and must never be used for real data; the person ids are those the
+/// register gives under that key, so that names can be tried in the lists:
+///   ittai run --data OUT --register OUT/register/台帳.csv --id-key-file OUT/register/sample.key
+/// (docs/GUIDE.md, 名前を表示する). Both files are readable by you only.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Output directory (created; existing table files are replaced).
@@ -52,13 +59,25 @@ pub struct Args {
         default_value = "parquet"
     )]
     format: Vec<String>,
+    /// Do not write OUT/register/ (the synthetic register and its sample key); the person
+    /// ids are then the generator's own 12-digit ids. A --config file without `register =
+    /// true` (one written before the register existed) also leaves it out, so that it
+    /// gives the same files as before.
+    #[arg(long)]
+    no_register: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut cfg = match &a.config {
         Some(p) => SynthConfig::from_file(p)?,
-        None => SynthConfig::default(),
+        None => SynthConfig {
+            register: true,
+            ..SynthConfig::default()
+        },
     };
+    if a.no_register {
+        cfg.register = false;
+    }
     if let Some(v) = a.persons {
         cfg.persons = v;
     }
@@ -110,6 +129,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         ui::megabytes(summary.bytes),
         summary.dir.display()
     );
+    if let Some(rows) = summary.register_rows {
+        let dir = a.out.join(ittai_synth::register::REGISTER_DIR);
+        println!(
+            "synthetic register (made-up names, readable by you only): {} rows in {}; sample key {} — public, never for real data",
+            ui::thousands(rows),
+            dir.join(ittai_synth::register::REGISTER_FILE).display(),
+            dir.join(ittai_synth::register::SAMPLE_KEY_FILE).display()
+        );
+    }
     if uke || xml {
         let dir = a.out.join("standard");
         let sp = ui::spinner("standard formats");

@@ -14,6 +14,7 @@ mod cmd_rules;
 mod cmd_run;
 mod cmd_synth;
 mod cmd_validate;
+mod named;
 mod prepare;
 mod sample;
 mod ui;

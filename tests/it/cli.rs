@@ -42,7 +42,9 @@ fn run_on_sample_data_writes_lists_attrition_and_manifest() {
     let b = std::fs::read(out.join("targets_all.csv")).unwrap();
     assert_eq!(&b[..3], b"\xEF\xBB\xBF");
     let text = String::from_utf8(b[3..].to_vec()).unwrap();
-    assert!(text.starts_with("ルールID,ルール名,被保険者ID（仮名）,市町村コード,性別,生年月日,年齢,年齢階級,要介護度,該当ルール数"), "{}", &text[..200]);
+    assert!(text.starts_with("ルールID,ルール名,被保険者ID（仮名）,市町村コード,市町村名,性別,生年月日,年齢,年齢階級,要介護度,該当ルール数"), "{}", &text[..200]);
+    // 市町村名 from the vendored code list (the sample is a 鳥取県 union).
+    assert!(text.contains(",鳥取市,"), "no 市町村名 in targets_all.csv");
     // Target lists are owner-readable only.
     #[cfg(unix)]
     {

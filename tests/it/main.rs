@@ -7,6 +7,7 @@ mod headers;
 mod independent;
 mod indicators;
 mod ingest;
+mod names;
 mod report;
 mod rule_cases;
 mod rules_files;

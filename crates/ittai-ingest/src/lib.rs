@@ -8,6 +8,9 @@
 //! pseudonymised on reading with the user's key ([`IdKey`], HMAC-SHA256); every problem
 //! goes to a rejects file per source ([`IssueLog`]); the same inputs give the same dataset.
 //! This is the only crate that reads XML, zip archives of user files, or computes HMACs.
+//! [`names`] goes the other way on the user's own machine: it reads a municipality's
+//! register (台帳) with names and recomputes each row's person id with the same key, so that
+//! `ittai run --register` can show whom a nurse must phone or visit; it writes nothing.
 //! Layouts and decisions are described for people in `docs/INGEST.md`.
 //!
 //! # Example
@@ -26,6 +29,7 @@
 
 mod export;
 pub mod kenshin;
+pub mod names;
 mod pseudonym;
 pub mod uke;
 

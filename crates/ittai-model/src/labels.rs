@@ -24,6 +24,12 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("questionnaire_date", "質問票回答日"),
     ("last_checkup_date", "最終健診日"),
     ("last_dental_checkup_date", "最終歯科健診日"),
+    // Named lists (OUT/named/, `ittai run --register`; docs/reference/privacy.md): from the
+    // municipality's own register, on its own machine only.
+    ("person_name", "氏名"),
+    ("person_kana", "カナ"),
+    ("person_address", "住所"),
+    ("person_phone", "電話"),
     // Rule summary and attrition (減少表).
     ("listed", "対象者数"),
     ("insured", "被保険者数（基準日）"),

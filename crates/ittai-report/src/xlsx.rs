@@ -40,7 +40,9 @@ fn sheet_name(name: &str, used: &mut Vec<String>) -> String {
 }
 
 /// Writes `sheets` (name, table) to `path` with Japanese headers, typed cells (numbers as
-/// numbers, dates as dates), a frozen header row and fitted column widths.
+/// numbers, dates as dates), a frozen header row, an autofilter on the header row over the
+/// whole table (so a nurse can filter a list by 市町村名 or sort it by age without selecting
+/// anything) and fitted column widths.
 ///
 /// # Errors
 /// [`XlsxError`].
@@ -91,6 +93,11 @@ pub fn write_xlsx(
             }
         }
         ws.set_freeze_panes(1, 0)?;
+        // The filter buttons on the header row, over every column and row of the table
+        // (header only when it has no rows); a sheet without columns has nothing to filter.
+        if let Some(last_col) = t.columns.len().checked_sub(1) {
+            ws.autofilter(0, 0, t.rows() as u32, last_col as u16)?;
+        }
         ws.autofit();
     }
     let bytes = wb.save_to_buffer()?;
@@ -110,5 +117,46 @@ mod tests {
         assert_eq!(sheet_name("a/b", &mut used), "a_b_2");
         let long = "x".repeat(40);
         assert_eq!(sheet_name(&long, &mut used).chars().count(), 31);
+    }
+
+    /// The XML of worksheet `n` (1-based) of the workbook at `path`.
+    fn sheet_xml(path: &Path, n: usize) -> String {
+        use std::io::Read;
+        let mut z = zip::ZipArchive::new(std::fs::File::open(path).expect("open")).expect("zip");
+        let mut s = String::new();
+        z.by_name(&format!("xl/worksheets/sheet{n}.xml"))
+            .expect("sheet")
+            .read_to_string(&mut s)
+            .expect("read");
+        s
+    }
+
+    #[test]
+    fn every_sheet_has_an_autofilter_over_its_table() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("t.xlsx");
+        let mut t = Table::default();
+        t.add(
+            "municipality_code",
+            Cells::Text(vec![Some("312011".into()), Some("312029".into())]),
+        );
+        t.add("age", Cells::Int(vec![Some(80), None]));
+        let mut header_only = Table::default();
+        header_only.add("age", Cells::Int(vec![]));
+        let empty = Table::default();
+        write_xlsx(
+            &[("a", &t), ("b", &header_only), ("c", &empty)],
+            &p,
+            Visibility::Private,
+        )
+        .expect("writes");
+        // Header row 1 and two data rows, columns A and B.
+        assert!(
+            sheet_xml(&p, 1).contains("<autoFilter ref=\"A1:B3\"/>"),
+            "{}",
+            sheet_xml(&p, 1)
+        );
+        assert!(sheet_xml(&p, 2).contains("<autoFilter ref=\"A1\"/>"));
+        assert!(!sheet_xml(&p, 3).contains("<autoFilter"));
     }
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 /// prefecture = "鳥取県"
 /// first_fy = 2021
 /// last_fy = 2024
+/// register = true      # optional (default false): write register/台帳.csv and sample.key
 ///
 /// [support]            # optional; every key may be left out (defaults below)
 /// reach_min = 0.2
@@ -39,6 +40,14 @@ pub struct SynthConfig {
     pub first_fy: i32,
     /// Last fiscal year with data (the latest extraction FY).
     pub last_fy: i32,
+    /// Write the synthetic register beside the tables (`register/台帳.csv` with made-up
+    /// names, and `register/sample.key`) and give every person the id that register has
+    /// under the sample key, so that `ittai run --register` can show names
+    /// (`crate::register`). `ittai synth` sets it unless `--no-register`; false by default
+    /// here and in a `synth.toml` written before the register existed, whose persons keep
+    /// the generator's own 12-digit ids (the same configuration gives the same files).
+    #[serde(default)]
+    pub register: bool,
     /// Support records and their effects (`[support]`; defaults when absent).
     #[serde(default)]
     pub support: SupportConfig,
@@ -52,6 +61,7 @@ impl Default for SynthConfig {
             prefecture: "鳥取県".into(),
             first_fy: 2021,
             last_fy: 2024,
+            register: false,
             support: SupportConfig::default(),
         }
     }

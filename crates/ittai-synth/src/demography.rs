@@ -51,8 +51,7 @@ pub enum Entry {
 pub struct UnionMunicipality {
     /// 6-digit code.
     pub code: String,
-    /// Name.
-    #[allow(dead_code, reason = "read by this module's tests")]
+    /// Name (鳥取市), for the addresses of the synthetic register.
     pub name: String,
     /// 後期 insurer number of the municipality (39 + prefecture + 3 digits + check).
     pub insurer: String,

@@ -12,6 +12,11 @@
 //! Same seed and configuration give byte-identical files, whatever the thread count. The
 //! calibration targets and how each is met are in `docs/CALIBRATION.md`.
 //!
+//! With [`SynthConfig::register`] (`ittai synth` sets it), a synthetic register with
+//! made-up names is written beside the tables (`register/台帳.csv`, `register/sample.key`,
+//! [`register`]) and the person ids are those its rows give under the sample key, so that
+//! re-identification (`ittai run --register`) can be tried without real names.
+//!
 //! # Example
 //!
 //! Generate a small union and read its insured persons back:
@@ -33,6 +38,7 @@ mod catalog;
 mod config;
 mod demography;
 mod person;
+pub mod register;
 mod support;
 mod tables;
 mod world;
@@ -76,13 +82,17 @@ pub struct GenerateSummary {
     pub rows: Vec<(String, u64)>,
     /// Total bytes of the Parquet files.
     pub bytes: u64,
+    /// Rows of the synthetic register (`register/台帳.csv`), when it was written.
+    pub register_rows: Option<u64>,
     /// Wall time in seconds.
     pub seconds: f64,
 }
 
 /// Generates the population of `cfg` into `out` (ten `<table>.parquet` files, the last
-/// being the support records `interventions`, and `synth.toml`). `progress(done, total)`
-/// is called after each round of chunks.
+/// being the support records `interventions`, and `synth.toml`; with
+/// [`SynthConfig::register`] also `register/台帳.csv`, `register/sample.key` and
+/// `register/README.txt`, owner-only, see [`register`]). `progress(done, total)` is called
+/// after each round of chunks.
 ///
 /// # Errors
 /// [`SynthError`] for a bad configuration, a catalog code missing from the vendored
@@ -101,6 +111,11 @@ pub fn generate(
         .map(|spec| ParquetTableWriter::for_table(out, spec, Visibility::Shared))
         .collect::<Result<Vec<_>, _>>()
         .map_err(w)?;
+    let io = |e: std::io::Error| SynthError::Write(e.to_string());
+    let mut names = match &world.register {
+        Some(_) => Some(register::RegisterWriter::create(out, &world.prefecture_name).map_err(io)?),
+        None => None,
+    };
     let chunks = cfg.persons.div_ceil(CHUNK_PERSONS);
     let round = (rayon::current_num_threads() as u64 * 2).max(2);
     let mut next = 0u64;
@@ -122,6 +137,9 @@ pub fn generate(
             for (writer, batch) in writers.iter_mut().zip(t.in_order()) {
                 writer.write(&batch.finish()).map_err(w)?;
             }
+            if let Some(r) = names.as_mut() {
+                r.write(&world, &t.register).map_err(io)?;
+            }
         }
         next = end;
         progress((next * CHUNK_PERSONS).min(cfg.persons), cfg.persons);
@@ -130,6 +148,10 @@ pub fn generate(
     for (spec, writer) in TABLES.iter().zip(writers) {
         rows.push((spec.name.to_string(), writer.finish().map_err(w)?));
     }
+    let register_rows = match names {
+        Some(r) => Some(r.finish().map_err(io)?.0),
+        None => None,
+    };
     let header = "# Configuration of this synthetic population (ittai synth --config this-file).\n";
     write_atomic(
         &out.join("synth.toml"),
@@ -147,6 +169,7 @@ pub fn generate(
         persons: cfg.persons,
         rows,
         bytes,
+        register_rows,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -245,6 +268,125 @@ mod tests {
         }
         assert!(main.values().all(|&n| n <= 1));
         assert!(main.values().filter(|&&n| n == 1).count() * 10 > main.len() * 9);
+    }
+
+    /// The synthetic register: one row per person, whose numbers give the person's id
+    /// under the sample key (as `ittai run --register` recomputes it), in the municipality
+    /// of the latest spell; owner-only files.
+    #[test]
+    fn the_register_gives_every_person_their_id_and_latest_municipality() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cfg = SynthConfig {
+            persons: 600,
+            seed: 5,
+            register: true,
+            ..SynthConfig::default()
+        };
+        let summary = generate(&cfg, dir.path(), &mut |_, _| {}).expect("generates");
+        assert_eq!(summary.register_rows, Some(600));
+        let persons: Vec<Person> = rows(dir.path());
+        let mut latest: HashMap<PersonId, &Person> = HashMap::new();
+        for p in &persons {
+            let e = latest.entry(p.person_id.clone()).or_insert(p);
+            if p.coverage_start > e.coverage_start {
+                *e = p;
+            }
+        }
+        assert!(
+            persons.len() > latest.len(),
+            "some persons move: several spells"
+        );
+        let reg = dir.path().join(register::REGISTER_DIR);
+        let text = std::fs::read_to_string(reg.join(register::REGISTER_FILE)).expect("read");
+        let text = text.strip_prefix('\u{feff}').expect("a BOM");
+        let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = rdr
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(header, register::REGISTER_HEADER);
+        let key = register::sample_key();
+        let mut seen = HashSet::new();
+        for rec in rdr.records() {
+            let r = rec.expect("row");
+            let id = key.person_id(&r[0], "", &r[1]);
+            let p = latest
+                .get(&id)
+                .unwrap_or_else(|| panic!("register row {} is no person", &r[1]));
+            assert_eq!(
+                (&r[0], &r[6]),
+                (p.insurer_number.as_str(), p.municipality_code.as_str())
+            );
+            assert!(r[2].contains('\u{3000}') && r[3].contains('\u{3000}'));
+            assert!(r[4].starts_with("鳥取県") && r[5].starts_with("0000-00-"));
+            seen.insert(id);
+        }
+        assert_eq!(seen.len(), latest.len());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode(&reg), 0o700);
+            for f in [
+                register::REGISTER_FILE,
+                register::SAMPLE_KEY_FILE,
+                "README.txt",
+            ] {
+                assert_eq!(mode(&reg.join(f)), 0o600, "{f}");
+            }
+        }
+        // The key file is read as `--id-key-file` reads it.
+        let from_file =
+            ittai_ingest::IdKey::from_file(&reg.join(register::SAMPLE_KEY_FILE)).expect("key");
+        assert_eq!(
+            from_file.person_id("39312012", "", "1"),
+            key.person_id("39312012", "", "1")
+        );
+    }
+
+    /// The register changes the ids and nothing else.
+    #[test]
+    fn the_register_changes_only_the_ids() {
+        let plain = tempfile::tempdir().expect("temp dir");
+        let named = tempfile::tempdir().expect("temp dir");
+        let cfg = SynthConfig {
+            persons: 300,
+            seed: 9,
+            ..SynthConfig::default()
+        };
+        generate(&cfg, plain.path(), &mut |_, _| {}).expect("generates");
+        let with = SynthConfig {
+            register: true,
+            ..cfg.clone()
+        };
+        generate(&with, named.path(), &mut |_, _| {}).expect("generates");
+        assert!(!plain.path().join(register::REGISTER_DIR).exists());
+        let insurer = demography::union_municipalities(31)[0].insurer.clone();
+        let ids = register::RegisterIds::sample(&insurer);
+        let to_register: HashMap<PersonId, PersonId> = (0..cfg.persons)
+            .map(|i| (demography::person_id(cfg.seed, i), ids.person_id(i)))
+            .collect();
+        let a: Vec<Person> = rows::<Person>(plain.path())
+            .into_iter()
+            .map(|mut p| {
+                p.person_id = to_register[&p.person_id].clone();
+                p
+            })
+            .collect();
+        let b: Vec<Person> = rows(named.path());
+        assert!(!a.is_empty());
+        assert!(a == b, "persons differ beyond their ids");
+        let a: Vec<Questionnaire> = rows::<Questionnaire>(plain.path())
+            .into_iter()
+            .map(|mut q| {
+                q.person_id = to_register[&q.person_id].clone();
+                q
+            })
+            .collect();
+        let b: Vec<Questionnaire> = rows(named.path());
+        assert!(a == b, "questionnaires differ beyond their ids");
     }
 
     /// Support draws from a stream of its own: a person never reached by support has the

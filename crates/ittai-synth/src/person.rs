@@ -43,6 +43,7 @@ use rand_distr::{Beta, Distribution, StandardNormal};
 use crate::calibration as cal;
 use crate::catalog::{self, ACUTE, ADMISSION_REASONS, CONDITIONS, Cond, DENTAL_CODES, SUSPECTED};
 use crate::demography::{Plan, plan, splitmix};
+use crate::register::RegisterPerson;
 use crate::support::{
     self as sup, Answers, CheckupSeen, Effects, Listing, PROGRAMMES, PlannedContact, YearSeen,
 };
@@ -145,7 +146,7 @@ struct Spell {
 pub fn simulate(world: &World, index: u64, out: &mut Tables) {
     let mut rng = ChaCha8Rng::seed_from_u64(splitmix(world.seed ^ 0x005E_ED0F_1771));
     rng.set_stream(index);
-    let p = plan(
+    let mut p = plan(
         world.seed,
         index,
         &world.ages,
@@ -154,11 +155,23 @@ pub fn simulate(world: &World, index: u64, out: &mut Tables) {
         world.period,
         &mut rng,
     );
+    // With the synthetic register, the id its row gives under the sample key (no random
+    // draw: every other value of the person stays as it is).
+    if let Some(ids) = &world.register {
+        p.id = ids.person_id(index);
+    }
     // Support decisions and effects: a stream of their own (see the module docs).
     let mut srng = ChaCha8Rng::seed_from_u64(splitmix(world.seed ^ 0x5099_0127_E1F0));
     srng.set_stream(index);
     let mut sim = Sim::new(world, p, rng, srng);
     sim.run(out);
+    if world.register.is_some() {
+        out.register.push(RegisterPerson {
+            index,
+            municipality: sim.municipality(),
+            sex: sim.p.sex,
+        });
+    }
 }
 
 /// One drug of group `group_id`, drawn from `rng` (as `Sim::choose_drug`, for the support

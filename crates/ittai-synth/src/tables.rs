@@ -5,7 +5,10 @@ use ittai_dataset::{
     MedicalClaim, Person, Questionnaire, RowBatch,
 };
 
-/// Row batches of the ten canonical tables, in contract order.
+use crate::register::RegisterPerson;
+
+/// Row batches of the ten canonical tables, in contract order, and the persons of the
+/// synthetic register (when it is written).
 #[derive(Debug)]
 pub struct Tables {
     /// `persons`.
@@ -28,6 +31,9 @@ pub struct Tables {
     pub certifications: RowBatch,
     /// `interventions` (support records).
     pub interventions: RowBatch,
+    /// Persons of the synthetic register (`register/台帳.csv`), in person order; empty
+    /// when the register is not written. Not a table of the dataset.
+    pub register: Vec<RegisterPerson>,
 }
 
 impl Default for Tables {
@@ -43,6 +49,7 @@ impl Default for Tables {
             care_claims: RowBatch::for_row::<CareClaim>(),
             certifications: RowBatch::for_row::<Certification>(),
             interventions: RowBatch::for_row::<Intervention>(),
+            register: Vec::new(),
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::config::{SupportConfig, SynthConfig};
 use crate::demography::{
     AgeSampler, UnionMunicipality, entry_shares, splitmix, union_municipalities,
 };
+use crate::register::RegisterIds;
 use crate::support::{
     DRUG_DIABETES, DRUG_HYPERTENSION, DRUG_HYPNOTIC, MunicipalitySupport, municipality_plans,
 };
@@ -88,6 +89,11 @@ pub struct World {
     /// 傷病名コード of the catalog in the classes heart_failure, ischaemic_heart and
     /// cerebrovascular (the diagnoses of R08).
     pub heart_codes: HashSet<String>,
+    /// The person ids of the synthetic register, when it is written
+    /// ([`SynthConfig::register`]); `None`: the generator's own ids.
+    pub register: Option<RegisterIds>,
+    /// The union's prefecture name (鳥取県), for the addresses of the register.
+    pub prefecture_name: String,
 }
 
 fn institution_code(pref: u8, table: u8, area: usize, number: usize) -> String {
@@ -124,6 +130,15 @@ impl World {
         })?;
         let catalog = Catalog::build(drugs, diseases)?;
         let municipalities = union_municipalities(pref.code);
+        // Every person's id under the sample key, with the union's 保険者番号 (that of its
+        // first municipality: for a 後期 insurer only 39 and the prefecture count, D51).
+        let register = if cfg.register {
+            municipalities
+                .first()
+                .map(|m| RegisterIds::sample(&m.insurer))
+        } else {
+            None
+        };
         let fiscal_years = cfg.fiscal_years();
         let period = (
             fiscal_years[0].start(),
@@ -221,6 +236,8 @@ impl World {
             support_plans,
             drug_flags,
             heart_codes,
+            register,
+            prefecture_name: pref.name.clone(),
         })
     }
 
