@@ -103,16 +103,17 @@ pub fn parse_set(items: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<S
     Ok(out)
 }
 
-/// The output formats chosen with `--format`.
+/// The output formats chosen with `--format` (also the downloads of `ittai serve`).
 #[derive(Debug, Clone, Copy, Default)]
-struct Formats {
+pub struct Formats {
     csv: bool,
     xlsx: bool,
     parquet: bool,
 }
 
 impl Formats {
-    fn parse(items: &[String]) -> anyhow::Result<Formats> {
+    /// Parses `--format` items: csv, xlsx, parquet.
+    pub fn parse(items: &[String]) -> anyhow::Result<Formats> {
         let mut f = Formats::default();
         for item in items {
             match item.trim().to_lowercase().as_str() {
@@ -306,8 +307,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Writes the target lists (one per rule and the combined table), the attrition table and
-/// the workbook in the chosen formats; returns the files written.
-fn write_lists(
+/// the workbook in the chosen formats; returns the files written. `ittai serve` writes its
+/// downloads with it, so that they are the same files as `ittai run` writes.
+pub fn write_lists(
     out: &Path,
     formats: Formats,
     encoding: ittai_report::CsvEncoding,
