@@ -19,7 +19,8 @@ use crate::serve;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Dataset directory (nine tables as Parquet or CSV, support records optional).
-    /// Default: ./sample_data, or the sample data built into ittai.
+    /// Default: a copy of the sample data in OUT/sample_data (support records entered in
+    /// the browser are added to the dataset).
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
     /// Output directory (rejects, saved rules `OUT/rules/`, indicators, downloads).
@@ -47,6 +48,7 @@ pub struct Args {
     id_key_file: Option<PathBuf>,
 }
 
+/// Runs `ittai serve` until Ctrl+C.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     serve::start(serve::Options {
         data: a.data,

@@ -720,7 +720,7 @@ pub fn rule_list(st: &State, id: &str, q: &Pairs) -> Response {
         .unwrap_or(1)
         .max(1);
     let total = rows.len();
-    let start = ((page_no - 1) * PAGE_ROWS).min(total);
+    let start = (page_no - 1).saturating_mul(PAGE_ROWS).min(total);
     let end = (start + PAGE_ROWS).min(total);
     let shown = listing::take(&table, &rows[start..end]);
     let carry = carry_query(fy, &ev.changed);

@@ -22,11 +22,12 @@ mod state;
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use ittai_dataset::atomic::{Visibility, write_atomic};
 
 use crate::{sample, ui};
 use state::{Config, Loaded, State};
@@ -89,6 +90,39 @@ fn host_names(ip: IpAddr, port: u16) -> Vec<String> {
     hosts
 }
 
+/// The sample dataset copied into `OUT/sample_data/` (once; an existing copy is used as it
+/// is), so that support records entered in the browser go into the copy and never change
+/// the sample data that ships with ittai. `persons` is copied last: a copy that was
+/// interrupted has no `persons` table and is made again.
+///
+/// # Errors
+/// I/O errors reading the sample or writing the copy.
+fn sample_copy(out: &Path) -> anyhow::Result<PathBuf> {
+    let dst = out.join("sample_data");
+    if dst.join("persons.parquet").is_file() {
+        return Ok(dst);
+    }
+    let src = sample::default_data_dir()?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&src)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    files.sort_by_key(|p| (p.file_stem().is_some_and(|s| s == "persons"), p.clone()));
+    for p in &files {
+        let Some(name) = p.file_name() else {
+            continue;
+        };
+        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        write_atomic(&dst.join(name), &bytes, Visibility::Private)?;
+    }
+    eprintln!(
+        "ittai serve: copied the sample data to {} (support records entered in the browser go there)",
+        dst.display()
+    );
+    Ok(dst)
+}
+
 /// Waits for Ctrl+C (or SIGTERM); a second Ctrl+C ends the process at once.
 async fn shutdown() {
     let ctrl_c = async {
@@ -130,7 +164,7 @@ pub fn start(opts: Options) -> anyhow::Result<()> {
     let sample = opts.data.is_none();
     let data = match &opts.data {
         Some(d) => d.clone(),
-        None => sample::default_data_dir()?,
+        None => sample_copy(&opts.out)?,
     };
     let listener = TcpListener::bind(SocketAddr::new(ip, opts.port)).with_context(|| {
         format!(

@@ -215,7 +215,7 @@ pub fn home(nav: &Nav, v: &HomeView) -> Markup {
             p { a class="button primary big" href="/purpose" { "① 抽出目的を選ぶ" } }
             h2 { "データ" }
             @if v.sample {
-                p class="note" { "ittai に付属のサンプルデータ（合成データ）を使っています。実際のデータは ittai serve --data フォルダ で指定します。" }
+                p class="note" { "ittai に付属のサンプルデータ（合成データ）の写しを使っています。実際のデータは ittai serve --data フォルダ で指定します。" }
             }
             dl class="facts" {
                 dt { "データのフォルダ" } dd { code { (v.data) } }
@@ -1106,7 +1106,7 @@ pub fn person(nav: &Nav, v: &PersonView<'_>) -> Markup {
                 }
                 h3 { "支援を記録する" }
                 @if v.sample {
-                    p class="note" { "サンプルデータを使っています。記録はサンプルデータのフォルダに追加されます。" }
+                    p class="note" { "サンプルデータの写し（出力フォルダの sample_data）を使っています。記録はその写しに追加されます。" }
                 }
                 @if !v.errors.is_empty() {
                     p class="error" role="alert" id="support-error" { "記録できませんでした。赤字のところを直してください。" }
