@@ -142,7 +142,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
 /// 「（都道府県名）後期高齢者医療広域連合 共通評価指標レポート」 when every municipality is in one
 /// prefecture, else a generic title.
-fn default_title(t: &IndicatorTables) -> String {
+pub fn default_title(t: &IndicatorTables) -> String {
     let prefs: BTreeSet<&str> = t
         .rows
         .iter()

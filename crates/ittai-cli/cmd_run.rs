@@ -130,16 +130,17 @@ pub fn parse_set(items: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<S
     Ok(out)
 }
 
-/// The output formats chosen with `--format`.
+/// The output formats chosen with `--format` (also the downloads of `ittai serve`).
 #[derive(Debug, Clone, Copy, Default)]
-struct Formats {
+pub struct Formats {
     csv: bool,
     xlsx: bool,
     parquet: bool,
 }
 
 impl Formats {
-    fn parse(items: &[String]) -> anyhow::Result<Formats> {
+    /// Parses `--format` items: csv, xlsx, parquet.
+    pub fn parse(items: &[String]) -> anyhow::Result<Formats> {
         let mut f = Formats::default();
         for item in items {
             match item.trim().to_lowercase().as_str() {
@@ -390,8 +391,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 /// engine gives them. With a register, the lists of the persons it has are written again
 /// with 氏名, カナ, 住所 and 電話 after the person id to OUT/named/ (owner-only folder):
 /// `named/<rule>.csv`, as `targets/`, and `named/targets.xlsx` with one sheet per rule,
-/// each sheet name beginning with 個人情報.
-fn write_lists(
+/// each sheet name beginning with 個人情報. `ittai serve` writes its downloads with it, so
+/// that they are the same files as `ittai run` writes.
+pub fn write_lists(
     out: &Path,
     formats: Formats,
     encoding: ittai_report::CsvEncoding,

@@ -12,11 +12,13 @@ mod cmd_profile;
 mod cmd_report;
 mod cmd_rules;
 mod cmd_run;
+mod cmd_serve;
 mod cmd_synth;
 mod cmd_validate;
 mod named;
 mod prepare;
 mod sample;
+mod serve;
 mod ui;
 
 use std::process::ExitCode;
@@ -37,6 +39,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 ///   ittai evaluate                  programme evaluation from the support records
 ///                                   (interventions) → out/evaluation/
 ///   ittai report                    committee report from out/ → out/report.html, .xlsx
+///   ittai serve                     work in the browser (this computer only): purpose →
+///                                   conditions → target list, persons, support records
 ///   ittai ingest --id-key-file KEY --uke DIR --kenshin ZIP --persons CSV --out DIR
 ///                                   read the national standard formats → a dataset
 ///   ittai validate DIR              check a dataset against the contract
@@ -64,6 +68,8 @@ enum Command {
     Report(cmd_report::Args),
     /// Show the rules in plain Japanese with their parameters and sources — 抽出条件.
     Rules(cmd_rules::Args),
+    /// Work in the browser, on this computer only: lists, persons, support records — ブラウザで使う.
+    Serve(cmd_serve::Args),
     /// Check a dataset against the calibration targets of docs/reference/calibration.md — 較正の確認.
     Profile(cmd_profile::Args),
     /// Generate a synthetic population (ten Parquet tables, support records included) — 合成データの生成.
@@ -80,6 +86,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd_run::run(a),
         Command::Ingest(a) => cmd_ingest::run(a),
         Command::Rules(a) => cmd_rules::run(a),
+        Command::Serve(a) => cmd_serve::run(a),
         Command::Indicators(a) => cmd_indicators::run(a),
         Command::Evaluate(a) => cmd_evaluate::run(a),
         Command::Report(a) => cmd_report::run(a),

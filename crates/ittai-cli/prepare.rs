@@ -22,6 +22,31 @@ pub fn open_job(
     rules: LoadOptions,
     revalidate: bool,
 ) -> anyhow::Result<Job> {
+    open(data, out, rules, revalidate, true)
+}
+
+/// As `open_job`, but the warning gives only the number of problems and the rejects file,
+/// not the first problems themselves, whose text can hold a value of the input (a person
+/// id): `ittai serve` keeps personal values off its terminal.
+///
+/// # Errors
+/// As [`ittai_engine::Job::open`].
+pub fn open_job_quiet(
+    data: &Path,
+    out: &Path,
+    rules: LoadOptions,
+    revalidate: bool,
+) -> anyhow::Result<Job> {
+    open(data, out, rules, revalidate, false)
+}
+
+fn open(
+    data: &Path,
+    out: &Path,
+    rules: LoadOptions,
+    revalidate: bool,
+    show_problems: bool,
+) -> anyhow::Result<Job> {
     let opts = JobOptions {
         data: data.to_path_buf(),
         out: out.to_path_buf(),
@@ -33,7 +58,7 @@ pub fn open_job(
     let pb = ui::spinner("hashing input files");
     let job = Job::open(&opts, &mut progress(&pb))?;
     pb.finish_and_clear();
-    warn(&job.prepared);
+    warn(&job.prepared, show_problems);
     Ok(job)
 }
 
@@ -50,8 +75,9 @@ fn progress(pb: &indicatif::ProgressBar) -> impl FnMut(PrepareStage, &str, u64) 
     }
 }
 
-/// Prints a note when the stamp could not be saved and the first problems of the input.
-fn warn(prepared: &Prepared) {
+/// Prints a note when the stamp could not be saved and, with `show_problems`, the first
+/// problems of the input.
+fn warn(prepared: &Prepared, show_problems: bool) {
     if let Some(note) = &prepared.stamp_note {
         eprintln!("note: {note}");
     }
@@ -61,8 +87,10 @@ fn warn(prepared: &Prepared) {
             ui::thousands(prepared.report.violations()),
             prepared.rejects.display()
         );
-        for f in prepared.first_problems.iter().take(5) {
-            eprintln!("  {f}");
+        if show_problems {
+            for f in prepared.first_problems.iter().take(5) {
+                eprintln!("  {f}");
+            }
         }
     }
 }
