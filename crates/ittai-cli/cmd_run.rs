@@ -520,7 +520,7 @@ pub fn write_lists(
 /// What the named lists hold: distinct persons on any list, how many of them the register
 /// named, and characters written as `?` for want of a Shift_JIS code.
 #[derive(Debug, Clone, Copy, Default)]
-struct NamedSummary {
+pub struct NamedSummary {
     persons_listed: u64,
     persons_named: u64,
     replaced_characters: u64,

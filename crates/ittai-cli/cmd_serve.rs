@@ -46,6 +46,13 @@ pub struct Args {
     /// Key file of the pseudonymisation (as for `ittai ingest`), needed with --register.
     #[arg(long, value_name = "KEY", requires = "register")]
     id_key_file: Option<PathBuf>,
+    /// Show only the register rows of this municipality (全国地方公共団体コード, 6 digits):
+    /// a municipality sees the names of its own persons only.
+    #[arg(long, value_name = "CODE", requires = "register")]
+    municipality: Option<String>,
+    /// 保険者番号 of a register that has no such column.
+    #[arg(long, value_name = "NUMBER", requires = "register")]
+    insurer: Option<String>,
 }
 
 /// Runs `ittai serve` until Ctrl+C.
@@ -59,6 +66,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         rules: a.rules,
         register: a.register,
         id_key_file: a.id_key_file,
+        municipality: a.municipality,
+        insurer: a.insurer,
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -820,12 +820,20 @@ pub fn rule_download(st: &State, id: &str, q: &Pairs) -> Response {
     let file = || -> anyhow::Result<(Vec<u8>, String)> {
         let formats = cmd_run::Formats::parse(&[format.to_string()])?;
         let encoding = ui::csv_encoding(encoding_name)?;
-        cmd_run::write_lists(&dir, formats, encoding, &ev.result)?;
+        cmd_run::write_lists(&dir, formats, encoding, &ev.result, st.register.as_ref())?;
+        // With a register the download is the named list (個人情報, as `ittai run
+        // --register` writes it to OUT/named/); else the pseudonymised one.
+        let folder = if st.register.is_some() { "named" } else { "targets" };
         let (path, name) = if format == "xlsx" {
-            (dir.join("targets.xlsx"), "targets.xlsx".to_string())
+            let p = if st.register.is_some() {
+                dir.join("named").join("targets.xlsx")
+            } else {
+                dir.join("targets.xlsx")
+            };
+            (p, "targets.xlsx".to_string())
         } else {
             let name = format!("{stem}.csv");
-            (dir.join("targets").join(&name), name)
+            (dir.join(folder).join(&name), name)
         };
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         Ok((bytes, name))

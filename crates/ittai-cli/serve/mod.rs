@@ -51,6 +51,10 @@ pub struct Options {
     pub register: Option<PathBuf>,
     /// The pseudonymisation key that goes with `register`.
     pub id_key_file: Option<PathBuf>,
+    /// Only the register rows of this municipality.
+    pub municipality: Option<String>,
+    /// 保険者番号 of a register without that column.
+    pub insurer: Option<String>,
 }
 
 /// The address `--listen` names, when it is one of this computer's own (loopback)
@@ -178,8 +182,18 @@ pub fn start(opts: Options) -> anyhow::Result<()> {
         out: opts.out.clone(),
         rules: opts.rules.clone(),
         register: opts.register.clone(),
-        id_key_file: opts.id_key_file.clone(),
         sample,
+    };
+    // The register is read before the dataset, so that a wrong file or key fails at once;
+    // it stays in memory only.
+    let register = match (&opts.register, &opts.id_key_file) {
+        (Some(r), Some(k)) => Some(crate::named::load_register(&crate::named::RegisterArgs {
+            register: r.clone(),
+            key: k.clone(),
+            municipality: opts.municipality.clone(),
+            insurer: opts.insurer.clone(),
+        })?),
+        _ => None,
     };
     eprintln!(
         "ittai serve: {} を開いています（opening the dataset）",
@@ -187,7 +201,7 @@ pub fn start(opts: Options) -> anyhow::Result<()> {
     );
     let loaded = Loaded::open(&cfg)?;
     let fy = loaded.default_fy;
-    let st = Arc::new(State::new(cfg, loaded, host_names(ip, port)));
+    let st = Arc::new(State::new(cfg, loaded, host_names(ip, port), register));
     let pb = ui::spinner(&format!(
         "FY{fy}: building person features and applying the rules"
     ));
@@ -196,9 +210,9 @@ pub fn start(opts: Options) -> anyhow::Result<()> {
     // Downloads are written into OUT/serve-downloads/ and removed once sent; a server that
     // was stopped mid-download may have left some.
     let _ = std::fs::remove_dir_all(opts.out.join("serve-downloads"));
-    if st.cfg.register.is_some() {
+    if st.register.is_some() {
         eprintln!(
-            "note: --register is accepted; names in the lists come with the register reader (この版では氏名はまだ表示されません)"
+            "note: 台帳の氏名を表示します（個人情報）。名前はこのコンピューターのメモリーの中だけにあり、ファイルには書き出しません（ダウンロードを除く）。"
         );
     }
     let shown = match ip {

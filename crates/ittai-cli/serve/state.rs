@@ -28,8 +28,6 @@ pub struct Config {
     pub rules: Option<PathBuf>,
     /// The insured register whose names the lists show (see `State::names_for`).
     pub register: Option<PathBuf>,
-    /// The pseudonymisation key that goes with `register`.
-    pub id_key_file: Option<PathBuf>,
     /// True when `data` is the sample data (no `--data` was given).
     pub sample: bool,
 }
@@ -138,6 +136,8 @@ pub struct State {
     slots: Mutex<HashMap<i32, Arc<Mutex<Slot>>>>,
     report: Mutex<Option<Arc<String>>>,
     writing: Mutex<()>,
+    /// The insured register (names), in memory only; never written anywhere.
+    pub register: Option<ittai_ingest::names::Register>,
 }
 
 /// The state as handlers hold it.
@@ -156,8 +156,14 @@ fn new_token() -> String {
 
 impl State {
     /// The state over an opened dataset; `hosts` are the Host header values to accept.
-    pub fn new(cfg: Config, loaded: Loaded, hosts: Vec<String>) -> State {
+    pub fn new(
+        cfg: Config,
+        loaded: Loaded,
+        hosts: Vec<String>,
+        register: Option<ittai_ingest::names::Register>,
+    ) -> State {
         State {
+            register,
             cfg,
             csrf: new_token(),
             hosts,
@@ -321,19 +327,31 @@ impl State {
         html
     }
 
-    /// HOOK (names from the insured register): 氏名, カナ, 住所, 電話 of the given person
-    /// ids, for the persons of the register loaded with `--register FILE --id-key-file KEY`
-    /// (`ittai_ingest::names::Register`, pseudonymising the register's numbers with the key
-    /// to match the dataset's person ids). Persons not in the register, and every person
-    /// while no register is loaded, are absent from the map; the target list and the
-    /// person page then show no name columns.
-    ///
-    /// Returns nothing for now: the register is wired in separately.
+    /// 氏名, カナ, 住所, 電話 of the given person ids, for the persons of the register loaded
+    /// with `--register FILE --id-key-file KEY` (ids recomputed from the register's numbers
+    /// with the key, `ittai_ingest::names::Register`; with `--municipality`, only that
+    /// municipality's rows). Persons not in the register, and every person while no register
+    /// is loaded, are absent from the map; the target list and the person page then show no
+    /// name columns.
     pub fn names_for(&self, person_ids: &[&str]) -> HashMap<String, [String; 4]> {
-        if self.cfg.register.is_none() || self.cfg.id_key_file.is_none() || person_ids.is_empty() {
+        let Some(reg) = &self.register else {
             return HashMap::new();
-        }
-        // The register is read here once it is wired in; until then no names are shown.
-        HashMap::new()
+        };
+        person_ids
+            .iter()
+            .filter_map(|id| {
+                reg.get(id).map(|e| {
+                    (
+                        (*id).to_string(),
+                        [
+                            e.name.clone(),
+                            e.kana.clone(),
+                            e.address.clone(),
+                            e.phone.clone(),
+                        ],
+                    )
+                })
+            })
+            .collect()
     }
 }
