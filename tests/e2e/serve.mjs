@@ -213,7 +213,7 @@ try {
 
   // b. 抽出条件: threshold 20, then the count the page fetched for it.
   const count = await step(`b (/rules/${RULE}: threshold=${THRESHOLD} → #count[data-count])`, async () => {
-    const input = page.locator('input[name="threshold"]');
+    const input = page.locator('#params-form input[name="threshold"]');
     await input.waitFor({ state: 'visible' });
     await page.locator('#count').waitFor({ state: 'attached' });
     // Count requests in flight, so "settled" means the last answer has been shown.
