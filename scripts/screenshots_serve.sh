@@ -8,7 +8,7 @@
 # Usage: scripts/screenshots_serve.sh [SCREENSHOT_DIR]     (default: docs/images)
 #   ITTAI=path/to/ittai uses that binary; otherwise `cargo build --release` builds one.
 # Needs: chromium and fonts-noto-cjk (Debian: apt-get install chromium fonts-noto-cjk),
-# Node.js >= 20 with npm (tests/e2e/node_modules is installed with `npm ci` when missing).
+# Node.js >= 18 with npm (tests/e2e/node_modules is installed with `npm ci` when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
