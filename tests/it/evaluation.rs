@@ -245,7 +245,7 @@ fn row<'a>(
         })
         .collect();
     match found.as_slice() {
-        [r] => *r,
+        [r] => r,
         _ => {
             let all: Vec<String> = rows.iter().map(show).collect();
             panic!(

@@ -823,7 +823,11 @@ pub fn rule_download(st: &State, id: &str, q: &Pairs) -> Response {
         cmd_run::write_lists(&dir, formats, encoding, &ev.result, st.register.as_ref())?;
         // With a register the download is the named list (個人情報, as `ittai run
         // --register` writes it to OUT/named/); else the pseudonymised one.
-        let folder = if st.register.is_some() { "named" } else { "targets" };
+        let folder = if st.register.is_some() {
+            "named"
+        } else {
+            "targets"
+        };
         let (path, name) = if format == "xlsx" {
             let p = if st.register.is_some() {
                 dir.join("named").join("targets.xlsx")

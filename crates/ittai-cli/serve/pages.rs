@@ -918,7 +918,7 @@ pub fn person(nav: &Nav, v: &PersonView<'_>) -> Markup {
     let mut questionnaires = h.questionnaires.clone();
     questionnaires.sort_by_key(|q| q.0);
     let mut support = h.support.clone();
-    support.sort_by(|a, b| b.contact_date.cmp(&a.contact_date));
+    support.sort_by_key(|r| std::cmp::Reverse(r.contact_date));
     let latest = h.spells.iter().max_by_key(|s| s.coverage_start);
     let err = |name: &str| v.errors.iter().find(|e| e.0 == name).map(|e| e.1.clone());
     layout(

@@ -208,15 +208,15 @@ pub fn suppress(rows: &mut [DiseaseCostRow]) {
                 }),
             };
             let hidden = idx.iter().filter(|&&i| rows[i].suppressed).count();
-            if total_shown && hidden == 1 {
-                if let Some(&i) = idx
+            if total_shown
+                && hidden == 1
+                && let Some(&i) = idx
                     .iter()
                     .filter(|&&i| !rows[i].suppressed)
                     .min_by_key(|&&i| (rows[i].persons, rows[i].claims))
-                {
-                    rows[i].suppressed = true;
-                    changed = true;
-                }
+            {
+                rows[i].suppressed = true;
+                changed = true;
             }
         }
         if !changed {

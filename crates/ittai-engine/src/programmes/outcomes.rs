@@ -174,7 +174,8 @@ pub(crate) fn values(
             let frail = |q: [Option<u8>; 5]| -> Option<f64> {
                 let (q1, q7, q8) = (q[0]?, q[3]?, q[4]?);
                 Some(flag(
-                    (matches!(q1, 4 | 5) && q7 == 1) || (q7 == 1 && q8 == 1),
+                    // (Q1 ∈ {4, 5} AND Q7 = yes) OR (Q7 = yes AND Q8 = yes), factored.
+                    q7 == 1 && (matches!(q1, 4 | 5) || q8 == 1),
                 ))
             };
             paired(
