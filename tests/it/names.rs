@@ -108,7 +108,15 @@ fn names_in(bytes: &[u8], names: &HashSet<String>, side: usize) -> BTreeMap<Stri
                 if end > bytes.len() {
                     break;
                 }
-                if let Ok(s) = std::str::from_utf8(&bytes[i - before..end])
+                // Not inside a longer name: サイトウ　ミヨコ holds イトウ　ミヨコ, another
+                // person. The bytes on either side must not belong to a multi-byte (kana or
+                // kanji) character; ASCII delimiters and binary length prefixes are fine.
+                let start = i - before;
+                let edge = |b: u8| b < 0x80;
+                let bounded = (start == 0 || edge(bytes[start - 1]))
+                    && (end == bytes.len() || edge(bytes[end]));
+                if bounded
+                    && let Ok(s) = std::str::from_utf8(&bytes[start..end])
                     && names.contains(s)
                 {
                     *found.entry(s.to_string()).or_insert(0) += 1;
