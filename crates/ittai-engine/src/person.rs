@@ -78,7 +78,8 @@ pub struct PersonHistory {
     pub spells: Vec<Person>,
 }
 
-fn dates(df: &DataFrame, c: &str) -> PolarsResult<Vec<NaiveDate>> {
+/// A date column as dates (nulls are not expected: required columns).
+pub(crate) fn dates(df: &DataFrame, c: &str) -> PolarsResult<Vec<NaiveDate>> {
     Ok(df
         .column(c)?
         .cast(&DataType::Int32)?
@@ -88,7 +89,8 @@ fn dates(df: &DataFrame, c: &str) -> PolarsResult<Vec<NaiveDate>> {
         .collect())
 }
 
-fn floats(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
+/// A numeric column as optional f64.
+pub(crate) fn floats(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<f64>>> {
     Ok(df
         .column(c)?
         .cast(&DataType::Float64)?

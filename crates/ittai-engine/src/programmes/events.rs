@@ -13,6 +13,7 @@ use polars::prelude::*;
 use super::targets::{People, Target};
 use crate::Sources;
 use crate::features::{date_lit, icd_in_class, is_code, is_code_in, yj_in_class};
+use crate::person::{dates, floats};
 
 /// Month number (year × 12 + month − 1) of a date.
 pub(crate) fn month_no(d: NaiveDate) -> i32 {
@@ -462,29 +463,12 @@ pub(crate) fn person_records(
         ])
         .sort(["person_id", "exam_date"], Default::default())
         .collect()?;
-    let dates = |df: &DataFrame, c: &str| -> PolarsResult<Vec<NaiveDate>> {
-        Ok(df
-            .column(c)?
-            .cast(&DataType::Int32)?
-            .i32()?
-            .into_no_null_iter()
-            .map(ittai_dataset::days_to_date)
-            .collect())
-    };
-    let opt_f = |df: &DataFrame, c: &str| -> PolarsResult<Vec<Option<f64>>> {
-        Ok(df
-            .column(c)?
-            .cast(&DataType::Float64)?
-            .f64()?
-            .iter()
-            .collect())
-    };
     {
         let pid = ck.column("person_id")?.str()?.clone();
         let d = dates(&ck, "exam_date")?;
         let v: Vec<Vec<Option<f64>>> = ["weight_kg", "bmi", "hba1c", "sbp", "dbp"]
             .iter()
-            .map(|c| opt_f(&ck, c))
+            .map(|c| floats(&ck, c))
             .collect::<PolarsResult<_>>()?;
         for (i, id) in pid.iter().enumerate() {
             let Some(&p) = id.and_then(|id| people.index.get(id)) else {
