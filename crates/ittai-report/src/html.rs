@@ -1628,10 +1628,11 @@ mod tests {
         assert!(!html.contains(NO_INTERVENTIONS_JA) && !html.contains(NO_DISEASE_COSTS_JA));
 
         let (checked, hidden) = assert_no_small_counts(&html, "evaluation");
-        assert!(
-            checked >= 20,
-            "only {checked} count cells in the evaluation tables"
-        );
+        // Count cells by hand: the funnel table 3 areas × (対象者数, 接触者数, 支援実施者数)
+        // = 9; the other outputs of the union: 紹介 (referred) × (人数, 分母（人）) = 2; the
+        // outcomes: DentalClaim post and Q04 pre / post / change = 4 rows × (支援あり（人）,
+        // 支援なし（人）) = 8. 19 in all.
+        assert_eq!(checked, 19, "count cells in the evaluation tables");
         assert!(
             hidden >= 6,
             "米子市 and 鳥取市: contacted and supported hidden"
