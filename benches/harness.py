@@ -12,7 +12,7 @@ Needs: a release build (the harness runs `cargo build --release --locked`) and
 generator's source changes.
 
 For each scale it measures, each as a separate process (wall time, peak resident memory
-from wait4):
+from wait4), `run` and `duckdb` in alternating pairs (A B A B …, --pairs, default 3):
   synth      ittai synth (the generator)
   validate   ittai run --revalidate --no-indicators --no-evaluation
                                                        (validation + features + rules + lists)
@@ -22,8 +22,9 @@ from wait4):
   duckdb     benches/duckdb_baseline.py                (the same features and ten rules as SQL)
 and checks that DuckDB and ittai list the same persons for every rule. The ratio
 ittai / DuckDB compares `run` with `duckdb` (the same work: features, ten rules, the
-listed persons) and `validate` with `duckdb` (ittai also checks every input row against
-the contract, which DuckDB does not do).
+listed persons written), as the median of the pairs' ratios with min and max; a single run
+is never reported as a ratio. `validate` (ittai also checks every input row, which DuckDB
+does not do) and `full` are single runs, reported as times.
 
 Writes benches/results/scale_<UTC date>.csv (one row per scale and system) and
 benches/results/latest.md, and prints the ratios.
@@ -36,6 +37,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,6 +121,7 @@ def main():
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/ittai-bench"))
     ap.add_argument("--ingest", default="", help="scales at which to also measure ittai ingest (e.g. 100000)")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--pairs", type=int, default=3, help="alternating ittai/DuckDB pairs per scale (at least 3 for a reported ratio)")
     a = ap.parse_args()
     scales = [int(s) for s in a.scales.split(",") if s]
     ingest_scales = {int(s) for s in a.ingest.split(",") if s}
@@ -158,28 +161,47 @@ def main():
         in_bytes = sum(f.stat().st_size for f in data.glob("*.parquet"))
         with tempfile.TemporaryDirectory(prefix="ittai-bench-") as tmp:
             out = Path(tmp) / "out"
-            timings = {}
-            for system, args in [
-                ("ittai_validate", ["--revalidate", "--no-indicators", "--no-evaluation"]),
-                ("ittai_run", ["--no-indicators", "--no-evaluation"]),
-                ("ittai_full", []),
-            ]:
+
+            def ittai_once(system, args):
                 shutil.rmtree(out, ignore_errors=True)
                 wall, rss, _ = measured([ittai, "run", "--data", str(data), "--fy", str(FY), "--out", str(out), "--format", "csv,parquet"] + args)
                 m = json.loads((out / "manifest.json").read_text())
                 t = m.get("timings_seconds", {})
-                timings[system] = t
                 stages = {k: round(v, 2) for k, v in t.items() if "." not in k}
                 row(system, wall_s=round(wall, 2), peak_rss_mib=round(rss), input_rows=total_rows, input_bytes=in_bytes,
                     rows_per_s=round(total_rows / wall), output_bytes=dir_bytes(out),
                     **{f"{k}_s": v for k, v in stages.items()},
                     **{f"{k}_rows_per_s": round(total_rows / v) for k, v in stages.items() if v > 0 and k != "total"})
                 print(f"[{n:,}] {system}: {wall:.1f} s, {rss:.0f} MiB, stages {stages}", flush=True)
+                return wall, rss
+
+            listed_csv = Path(tmp) / "duck.csv"
+
+            def duckdb_once(pair):
+                wall, rss, o = measured([sys.executable, str(ROOT / "benches/duckdb_baseline.py"), str(data), "--fy", str(FY), "--out", str(listed_csv), "--threads", str(os.cpu_count())])
+                duck = json.loads(o.strip().splitlines()[-1])
+                row("duckdb", pair=pair, wall_s=round(wall, 2), peak_rss_mib=round(rss), input_rows=total_rows, input_bytes=in_bytes,
+                    rows_per_s=round(total_rows / wall), query_s=duck["seconds"])
+                print(f"[{n:,}] duckdb: {wall:.1f} s ({duck['seconds']:.1f} s in the query), {rss:.0f} MiB", flush=True)
+                return wall, rss
+
+            # The first run validates every row (single run: DuckDB does not validate, so no
+            # ratio is reported for it).
+            val_s, _ = ittai_once("ittai_validate", ["--revalidate", "--no-indicators", "--no-evaluation"])
+            # Alternating pairs A B A B …: ittai (features, rules, lists; validation reused)
+            # and DuckDB (the same features and rules, its lists written), same files and FY.
+            ratios, runs, ducks = [], [], []
+            for k in range(a.pairs):
+                w_i, _ = ittai_once("ittai_run", ["--no-indicators", "--no-evaluation"])
+                results[-1]["pair"] = k + 1
+                w_d, _ = duckdb_once(k + 1)
+                runs.append(w_i)
+                ducks.append(w_d)
+                ratios.append(w_i / w_d)
+                print(f"[{n:,}] pair {k + 1}: ittai/DuckDB = {w_i / w_d:.2f}", flush=True)
+            # The same persons, from the last pair's outputs.
             import duckdb
             ittai_listed = set(duckdb.sql(f"SELECT rule_id, person_id FROM read_parquet('{out}/targets_all.parquet')").fetchall())
-            listed_csv = Path(tmp) / "duck.csv"
-            wall, rss, o = measured([sys.executable, str(ROOT / "benches/duckdb_baseline.py"), str(data), "--fy", str(FY), "--out", str(listed_csv), "--threads", str(os.cpu_count())])
-            duck = json.loads(o.strip().splitlines()[-1])
             duck_listed = set(duckdb.sql(f"SELECT rule_id, person_id FROM read_csv('{listed_csv}', all_varchar=true)").fetchall())
             by_rule = {}
             for r in sorted({r for r, _ in ittai_listed | duck_listed}):
@@ -187,23 +209,22 @@ def main():
                 d = {p for q, p in duck_listed if q == r}
                 by_rule[r] = (len(i), len(d), len(i ^ d))
             same = all(x[2] == 0 for x in by_rule.values())
-            row("duckdb", wall_s=round(wall, 2), peak_rss_mib=round(rss), input_rows=total_rows, input_bytes=in_bytes,
-                rows_per_s=round(total_rows / wall), query_s=duck["seconds"], same_persons=same)
-            print(f"[{n:,}] duckdb: {wall:.1f} s ({duck['seconds']:.1f} s in the query), {rss:.0f} MiB; same persons: {same}", flush=True)
+            print(f"[{n:,}] same persons: {same}", flush=True)
             if not same:
                 for r, (i, d, x) in by_rule.items():
                     if x:
                         print(f"    {r}: ittai {i}, duckdb {d}, differ {x}")
+            # The whole job: lists, indicators for every FY, programme evaluation.
+            full_s, full_rss = ittai_once("ittai_full", [])
             for rr in results:
-                if rr["scale"] == n and rr["system"].startswith("ittai"):
+                if rr["scale"] == n and rr["system"] in ("ittai_run", "duckdb", "ittai_validate", "ittai_full"):
                     rr["same_persons"] = same
-            run_s = next(r["wall_s"] for r in results if r["scale"] == n and r["system"] == "ittai_run")
-            val_s = next(r["wall_s"] for r in results if r["scale"] == n and r["system"] == "ittai_validate")
-            full_s = next(r["wall_s"] for r in results if r["scale"] == n and r["system"] == "ittai_full")
-            full_rss = next(r["peak_rss_mib"] for r in results if r["scale"] == n and r["system"] == "ittai_full")
-            summary[n] = {"run": run_s, "validate": val_s, "full": full_s, "full_rss": full_rss, "duckdb": round(wall, 2),
-                          "ratio_run": round(run_s / wall, 2), "ratio_validate": round(val_s / wall, 2), "same": same,
-                          "listed": {r: v[0] for r, v in by_rule.items()}}
+            med = statistics.median
+            summary[n] = {"run": round(med(runs), 2), "run_spread": (round(min(runs), 1), round(max(runs), 1)),
+                          "duckdb": round(med(ducks), 2), "duckdb_spread": (round(min(ducks), 1), round(max(ducks), 1)),
+                          "ratio_run": round(med(ratios), 2), "ratio_spread": (round(min(ratios), 2), round(max(ratios), 2)),
+                          "pairs": a.pairs, "validate": round(val_s, 2), "full": round(full_s, 2), "full_rss": round(full_rss),
+                          "same": same, "listed": {r: v[0] for r, v in by_rule.items()}}
         if n in ingest_scales:
             summary[n].update(ingest(ittai, n, cache, results))
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
@@ -222,11 +243,15 @@ def main():
         for r in results:
             w.writerow({**r, **mach})
     md = [f"# Scale results, {stamp}", "", "Machine: " + ", ".join(f"{k} {v}" for k, v in mach.items()), "",
-          "| persons | ittai run (s) | DuckDB (s) | ratio ittai/DuckDB | with validation (s) | ratio | full job incl. indicators (s) | peak RSS full (MiB) | same persons |",
+          "ittai run (features, ten rules, lists; validation reused) and the DuckDB baseline (the same features and rules as SQL, lists written) "
+          "alternate A B A B …; the ratio is the median of the pairs' ratios with its min–max. The first run (validation of every row) and the "
+          "full job (lists, indicators for every FY, programme evaluation) are single runs.", "",
+          "| persons | pairs | ittai run (s, median [min–max]) | DuckDB (s) | ratio ittai/DuckDB (median [min–max]) | first run with validation (s) | full job (s) | peak RSS full (MiB) | same persons |",
           "|---|---|---|---|---|---|---|---|---|"]
     synth = summary.pop("synth", {})
     for n, s in summary.items():
-        md.append(f"| {n:,} | {s['run']} | {s['duckdb']} | {s['ratio_run']} | {s['validate']} | {s['ratio_validate']} | {s['full']} | {s['full_rss']} | {s['same']} |")
+        md.append(f"| {n:,} | {s['pairs']} | {s['run']} [{s['run_spread'][0]}–{s['run_spread'][1]}] | {s['duckdb']} [{s['duckdb_spread'][0]}–{s['duckdb_spread'][1]}] | "
+                  f"{s['ratio_run']} [{s['ratio_spread'][0]}–{s['ratio_spread'][1]}] | {s['validate']} | {s['full']} | {s['full_rss']} | {s['same']} |")
     ns = sorted(k for k in summary if isinstance(k, int))
     for lo, hi in zip(ns, ns[1:]):
         f = summary[hi]["full"] / summary[lo]["full"]
@@ -241,7 +266,7 @@ def main():
             md.append(f"Ingest at {n:,} persons: {s['ingest_lines']:,} receipt lines in {s['ingest_s']} s = {s['ingest_lines_per_s']:,} lines/s "
                       f"(whole ingest of receipts, checkups, register and care data; peak {s['ingest_rss']} MiB).")
     md.append("")
-    md.append(f"Raw figures: {path.name}. Command: `python3 benches/harness.py --scales {a.scales}" + (f" --ingest {a.ingest}`" if a.ingest else "`"))
+    md.append(f"Raw figures: {path.name}. Command: `python3 benches/harness.py --scales {a.scales} --pairs {a.pairs}" + (f" --ingest {a.ingest}`" if a.ingest else "`"))
     (res / "latest.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
 
