@@ -504,3 +504,90 @@ fn cost_cells_are_suppressed_by_persons_with_claims() {
     assert_eq!(dental.persons, 3, "persons with a dental claim");
     assert!(dental.suppressed, "3 patients: suppressed");
 }
+
+/// 疾病分類別医療費 by hand (docs/reference/indicators.md, context indicators): each claim's
+/// points × 10 go to the chapter of its 主傷病, else of its first non-suspected diagnosis
+/// with an ICD-10 code (file order), else "unclassified"; 調剤 claims are their own group.
+///
+/// - `a` (医科入院外, 1,000 points): E11 first, I10 flagged 主傷病 → IX (the main diagnosis
+///   wins over file order): 10,000 yen.
+/// - `b` (医科入院外, 500 points): K29 suspected, then J20, then I10; no flag → X (the first
+///   non-suspected line): 5,000 yen.
+/// - `c` (医科入院, 2,000 points): only a suspected C18 → unclassified: 20,000 yen.
+/// - `d` (調剤, 300 points): no diagnosis → dispensing: 3,000 yen.
+/// - `e` (医科入院外, 400 points): I10 flagged 主傷病 but suspected, E11 not flagged → IV
+///   (a suspected main diagnosis does not count): 4,000 yen.
+///
+/// Total 42,000 yen; shares IX 10/42, X 5/42, unclassified 20/42, dispensing 3/42, IV 4/42.
+#[test]
+fn cost_by_disease_group_by_hand() {
+    use ittai_dataset::ClaimDiagnosis;
+    use ittai_model::icd10::DiseaseGroup;
+    let mut ds = Dataset::default();
+    ds.elder("p1");
+    let m = d(2024, 6, 1);
+    for (id, kind, points) in [
+        ("a", 2, 1000),
+        ("b", 2, 500),
+        ("c", 1, 2000),
+        ("d", 4, 300),
+        ("e", 2, 400),
+    ] {
+        claim(&mut ds, id, "p1", m, kind, "3110100012", points);
+    }
+    let dx = |claim: &str, icd: &str, suspected: bool, main: Option<bool>| ClaimDiagnosis {
+        claim_id: claim.into(),
+        person_id: "p1".into(),
+        service_month: m,
+        disease_code: "0000999".into(),
+        icd10: Some(icd.into()),
+        suspected,
+        start_date: None,
+        outcome: None,
+        main_diagnosis: main,
+    };
+    ds.claim_diagnoses.extend([
+        dx("a", "E119", false, Some(false)),
+        dx("a", "I10", false, Some(true)),
+        dx("b", "K297", true, None),
+        dx("b", "J209", false, None),
+        dx("b", "I10", false, None),
+        dx("c", "C189", true, Some(true)),
+        dx("e", "I10", true, Some(true)),
+        dx("e", "E119", false, Some(false)),
+    ]);
+    let set = indicators(&ds, &[2024]);
+    let yen = |g: &str| {
+        set.disease_costs
+            .iter()
+            .find(|r| {
+                r.fy == 2024
+                    && r.municipality_code == Area::Union
+                    && r.disease_group == DiseaseGroup::parse(g).unwrap()
+            })
+            .map(|r| (r.claims, r.yen, r.share.unwrap()))
+            .unwrap_or_else(|| panic!("no row for {g}: {:?}", set.disease_costs))
+    };
+    let share = |y: f64| 100.0 * y / 42_000.0;
+    for (g, claims, y) in [
+        ("IX", 1, 10_000.0),
+        ("X", 1, 5_000.0),
+        ("unclassified", 1, 20_000.0),
+        ("dispensing", 1, 3_000.0),
+        ("IV", 1, 4_000.0),
+    ] {
+        let (n, got, s) = yen(g);
+        assert_eq!((n, got), (claims, y), "{g}");
+        assert!((s - share(y)).abs() < 1e-9, "{g}: share {s}");
+    }
+    assert_eq!(
+        set.disease_costs
+            .iter()
+            .filter(|r| r.municipality_code == Area::Union)
+            .count(),
+        5,
+        "no other group"
+    );
+    // One person in every group: all suppressed in the published table.
+    assert!(set.disease_costs.iter().all(|r| r.suppressed));
+}

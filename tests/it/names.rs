@@ -366,3 +366,117 @@ fn register_names_show_only_in_the_named_lists_of_the_municipality() {
         "{found_in_named} named files with names"
     );
 }
+
+/// The workbench (`ittai serve --register … --id-key-file … --municipality M`): the target
+/// list shows 氏名 for exactly the listed persons of municipality M, and no register name for
+/// a listed person of another municipality; nothing the server writes (dataset, output
+/// folder) holds a name.
+#[test]
+fn workbench_shows_the_names_of_its_municipality_only() {
+    use std::ffi::OsStr;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("union");
+    let out = dir.path().join("out");
+    let o = ittai()
+        .args(["synth", "--persons", "3000", "--seed", "3", "--out"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "synth: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let register_dir = data.join("register");
+    let register = register_dir.join("台帳.csv");
+    let key_file = register_dir.join("sample.key");
+    let key = ittai_ingest::IdKey::from_file(&key_file).unwrap();
+    let rows = register_rows(&register, &key);
+    let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &rows {
+        *sizes.entry(r.municipality.as_str()).or_default() += 1;
+    }
+    let muni = sizes
+        .iter()
+        .max_by_key(|(code, n)| (**n, std::cmp::Reverse(**code)))
+        .map(|(code, _)| code.to_string())
+        .unwrap();
+    let by_id: HashMap<&str, &RegisterRow> = rows.iter().map(|r| (r.id.as_str(), r)).collect();
+    let all_names: HashSet<String> = rows
+        .iter()
+        .flat_map(|r| [r.name.clone(), r.kana.clone()])
+        .collect();
+
+    let (server, url) = crate::serve::start_with(
+        &data,
+        &out,
+        dir.path(),
+        &[
+            OsStr::new("--register"),
+            register.as_os_str(),
+            OsStr::new("--id-key-file"),
+            key_file.as_os_str(),
+            OsStr::new("--municipality"),
+            OsStr::new(&muni),
+        ],
+    );
+    let port: u16 = url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (status, html) = crate::serve::http(
+        port,
+        &format!(
+            "GET /rules/R03/list HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert_eq!(status, 200, "{}", &html[..html.len().min(500)]);
+    // Each listed person's table row, by its data-person attribute.
+    let (mut named, mut others) = (0, 0);
+    for part in html.split("data-person=\"").skip(1) {
+        let id = &part[..part.find('"').unwrap()];
+        let row = &part[..part.find("</tr>").unwrap_or(part.len())];
+        let r = by_id
+            .get(id)
+            .unwrap_or_else(|| panic!("listed person not in the register"));
+        if r.municipality == muni {
+            assert!(
+                row.contains(&r.name),
+                "a listed person of {muni} shows no name"
+            );
+            named += 1;
+        } else {
+            let shown: Vec<&String> = all_names
+                .iter()
+                .filter(|n| row.contains(n.as_str()))
+                .collect();
+            assert!(
+                shown.is_empty(),
+                "a person of another municipality shows a name"
+            );
+            others += 1;
+        }
+    }
+    assert!(named > 0 && others > 0, "named {named}, others {others}");
+    drop(server);
+
+    // Nothing written by the server holds a name (the register itself is left out).
+    let side = all_names
+        .iter()
+        .flat_map(|n| {
+            let (a, b) = n.split_once('\u{3000}').unwrap();
+            [a.len(), b.len()]
+        })
+        .max()
+        .unwrap();
+    for f in files(&data).into_iter().chain(files(&out)) {
+        if f.starts_with(&register_dir) {
+            continue;
+        }
+        let found = names_in(&searchable(&f), &all_names, side);
+        assert!(found.is_empty(), "{}: {} name(s)", f.display(), found.len());
+    }
+}

@@ -26,7 +26,7 @@ use crate::support::{ittai, root};
 const START_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A running `ittai serve`, killed when dropped (also when the test panics).
-struct Server {
+pub(crate) struct Server {
     child: Child,
     stderr: PathBuf,
 }
@@ -47,12 +47,23 @@ impl Server {
 /// Starts `ittai serve` on `data` and waits for the line with its address; returns the
 /// server and its base URL (`http://127.0.0.1:PORT/`).
 fn start(data: &Path, out: &Path, tmp: &Path) -> (Server, String) {
+    start_with(data, out, tmp, &[])
+}
+
+/// As [`start`], with more arguments (e.g. `--register`).
+pub(crate) fn start_with(
+    data: &Path,
+    out: &Path,
+    tmp: &Path,
+    extra: &[&std::ffi::OsStr],
+) -> (Server, String) {
     let stderr = tmp.join("serve.stderr");
     let child = ittai()
         .args(["serve", "--no-open", "--data"])
         .arg(data)
         .arg("--out")
         .arg(out)
+        .args(extra)
         .current_dir(tmp)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -127,7 +138,7 @@ fn copy_sample(dir: &Path) {
 }
 
 /// Sends one raw HTTP/1.1 request to 127.0.0.1:`port`; returns the status and the body.
-fn http(port: u16, request: &str) -> (u16, String) {
+pub(crate) fn http(port: u16, request: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to ittai serve");
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
     s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();

@@ -16,22 +16,44 @@ use polars::prelude::*;
 use crate::Sources;
 use crate::features::{date_lit, is_code};
 
-/// Every 3-character category (A00 … Z99) with the code of its group (chapter numeral, or
-/// `unclassified` for categories outside every chapter).
+/// Code of "no chapter" in the category table (categories outside every chapter).
+const NO_CHAPTER: u64 = 31;
+
+/// Every 3-character category (A00 … Z99) with the index of its chapter (0 = I … 21 =
+/// XXII; [`NO_CHAPTER`] for categories outside every chapter).
 fn category_table() -> PolarsResult<DataFrame> {
     let mut cats = Vec::with_capacity(26 * 100);
-    let mut groups = Vec::with_capacity(26 * 100);
+    let mut idx = Vec::with_capacity(26 * 100);
+    let chapters: Vec<Chapter> = Chapter::all().collect();
     for l in b'A'..=b'Z' {
         for n in 0..100 {
             let c = format!("{}{n:02}", l as char);
-            let g = Chapter::of(&c).map_or(DiseaseGroup::Unclassified, DiseaseGroup::Chapter);
+            let i = Chapter::of(&c)
+                .and_then(|ch| chapters.iter().position(|x| *x == ch))
+                .map_or(NO_CHAPTER, |i| i as u64);
             cats.push(c);
-            groups.push(g.code());
+            idx.push(i);
         }
     }
     DataFrame::new_infer_height(vec![
         Column::new("cat".into(), cats),
-        Column::new("disease_group".into(), groups),
+        Column::new("chapter_idx".into(), idx),
+    ])
+}
+
+/// Chapter index → the group's code (`unclassified` for [`NO_CHAPTER`]).
+fn group_codes() -> PolarsResult<DataFrame> {
+    let mut idx: Vec<u64> = Vec::new();
+    let mut code: Vec<&str> = Vec::new();
+    for (i, c) in Chapter::all().enumerate() {
+        idx.push(i as u64);
+        code.push(DiseaseGroup::Chapter(c).code());
+    }
+    idx.push(NO_CHAPTER);
+    code.push(DiseaseGroup::Unclassified.code());
+    DataFrame::new_infer_height(vec![
+        Column::new("chapter_idx".into(), idx),
+        Column::new("disease_group".into(), code),
     ])
 }
 
@@ -73,28 +95,39 @@ pub(crate) fn fy_rows(
     } else {
         lit(false)
     };
-    // One ICD-10 category per claim: the main diagnosis first, then file order.
-    let chosen = src
-        .diagnoses(&cols_dx)?
-        .with_row_index("_r", None)
-        .filter(
-            col("service_month")
-                .gt_eq(date_lit(m0))
-                .and(col("service_month").lt_eq(date_lit(m1)))
-                .and(col("suspected").not())
-                .and(col("icd").is_not_null()),
-        )
-        .with_columns([
-            when(main)
-                .then(lit(0u32))
-                .otherwise(lit(1u32))
-                .alias("_rank"),
-            col("icd").str().slice(lit(0), lit(3)).alias("cat"),
-        ])
-        .sort(["claim_id", "_rank", "_r"], Default::default())
-        .unique_stable(Some(cols(["claim_id"])), UniqueKeepStrategy::First)
-        .select([col("claim_id"), col("cat")])
-        .left_join(category_table()?.lazy(), col("cat"), col("cat"));
+    // One chapter per claim: the main diagnosis first, then file order. Encoded as one
+    // number per diagnosis line, rank · 2^58 + line · 32 + chapter, whose minimum per claim
+    // is the line chosen — an aggregation the streaming engine does in bounded memory
+    // (no sort of the FY's diagnoses).
+    let chosen = crate::collect_streaming(
+        src.diagnoses(&cols_dx)?
+            .with_row_index("_r", None)
+            .filter(
+                col("service_month")
+                    .gt_eq(date_lit(m0))
+                    .and(col("service_month").lt_eq(date_lit(m1)))
+                    .and(col("suspected").not())
+                    .and(col("icd").is_not_null()),
+            )
+            .with_columns([col("icd").str().slice(lit(0), lit(3)).alias("cat")])
+            .inner_join(category_table()?.lazy(), col("cat"), col("cat"))
+            .with_columns([(when(main).then(lit(0u64)).otherwise(lit(1u64 << 58))
+                + col("_r").cast(DataType::UInt64) * lit(32u64)
+                + col("chapter_idx"))
+            .alias("key")])
+            .group_by([col("claim_id")])
+            .agg([col("key").min()]),
+    )?
+    .lazy()
+    .select([
+        col("claim_id"),
+        (col("key") % lit(32u64)).alias("chapter_idx"),
+    ])
+    .left_join(
+        group_codes()?.lazy(),
+        col("chapter_idx"),
+        col("chapter_idx"),
+    );
     let area = attrs
         .clone()
         .lazy()
@@ -114,8 +147,8 @@ pub(crate) fn fy_rows(
                 .cast(DataType::UInt64)
                 .alias("persons"),
             col("yen").sum().alias("yen"),
-        ])
-        .collect()?;
+        ]);
+    let grouped = crate::collect_streaming(grouped)?;
     let exposure = attrs
         .clone()
         .lazy()
