@@ -128,17 +128,18 @@ fn row1(xml: &str, shared: &[String]) -> Vec<String> {
     cells
 }
 
-/// The sheet names of a workbook and the header row of each sheet.
-fn xlsx_headers(p: &Path) -> Vec<(String, Vec<String>)> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(p).unwrap()).unwrap();
+/// A workbook read once: each sheet's name and XML, in order, and the shared strings.
+pub(crate) fn workbook(p: &Path) -> (Vec<(String, String)>, Vec<String>) {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(p).unwrap())
+        .unwrap_or_else(|e| panic!("{}: not an xlsx: {e}", p.display()));
     let mut read = |name: &str| -> Option<String> {
         let mut f = z.by_name(name).ok()?;
         let mut s = String::new();
         f.read_to_string(&mut s).unwrap();
         Some(s)
     };
-    let workbook = read("xl/workbook.xml").expect("xl/workbook.xml");
-    let names: Vec<String> = workbook
+    let book = read("xl/workbook.xml").expect("xl/workbook.xml");
+    let names: Vec<String> = book
         .split("<sheet ")
         .skip(1)
         .map(|s| {
@@ -149,13 +150,25 @@ fn xlsx_headers(p: &Path) -> Vec<(String, Vec<String>)> {
     let shared = read("xl/sharedStrings.xml")
         .map(|x| shared_strings(&x))
         .unwrap_or_default();
-    let mut out = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        let xml = read(&format!("xl/worksheets/sheet{}.xml", i + 1))
-            .unwrap_or_else(|| panic!("{}: no sheet{}.xml", p.display(), i + 1));
-        out.push((name.clone(), row1(&xml, &shared)));
-    }
-    out
+    let sheets = names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let xml = read(&format!("xl/worksheets/sheet{}.xml", i + 1))
+                .unwrap_or_else(|| panic!("{}: no sheet{}.xml", p.display(), i + 1));
+            (name, xml)
+        })
+        .collect();
+    (sheets, shared)
+}
+
+/// The sheet names of a workbook and the header row of each sheet.
+fn xlsx_headers(p: &Path) -> Vec<(String, Vec<String>)> {
+    let (sheets, shared) = workbook(p);
+    sheets
+        .into_iter()
+        .map(|(name, xml)| (name, row1(&xml, &shared)))
+        .collect()
 }
 
 #[test]

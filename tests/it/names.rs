@@ -129,29 +129,7 @@ fn names_in(bytes: &[u8], names: &HashSet<String>, side: usize) -> BTreeMap<Stri
 
 /// The sheet names of a workbook and the XML of each sheet.
 fn sheets(p: &Path) -> Vec<(String, String)> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(p).unwrap()).unwrap();
-    let mut read = |name: &str| -> String {
-        let mut s = String::new();
-        z.by_name(name)
-            .unwrap_or_else(|e| panic!("{}!{name}: {e}", p.display()))
-            .read_to_string(&mut s)
-            .unwrap();
-        s
-    };
-    let workbook = read("xl/workbook.xml");
-    let names: Vec<String> = workbook
-        .split("<sheet ")
-        .skip(1)
-        .map(|s| {
-            let a = s.find("name=\"").expect("sheet name") + 6;
-            s[a..a + s[a..].find('"').unwrap()].to_string()
-        })
-        .collect();
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(i, n)| (n, read(&format!("xl/worksheets/sheet{}.xml", i + 1))))
-        .collect()
+    crate::headers::workbook(p).0
 }
 
 #[cfg(unix)]

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use ittai_dataset::{Intervention, read_rows};
 
-use crate::headers::{shared_strings, t_text, xml_unescape};
+use crate::headers::{t_text, workbook, xml_unescape};
 use crate::support::{ittai, root};
 
 /// Time the first start may take (it validates the dataset).
@@ -284,32 +284,11 @@ fn sheet_cells(xml: &str, shared: &[String]) -> Vec<(u32, String, String)> {
 /// The person ids of the downloaded workbook: the column headed `header` of the first
 /// sheet named after R03, else of the first sheet that has such a column.
 fn xlsx_ids(p: &Path, header: &str) -> Vec<String> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(p).unwrap())
-        .unwrap_or_else(|e| panic!("{}: not an xlsx: {e}", p.display()));
-    let mut read = |name: &str| -> Option<String> {
-        let mut f = z.by_name(name).ok()?;
-        let mut s = String::new();
-        f.read_to_string(&mut s).unwrap();
-        Some(s)
-    };
-    let workbook = read("xl/workbook.xml").expect("xl/workbook.xml");
-    let names: Vec<String> = workbook
-        .split("<sheet ")
-        .skip(1)
-        .map(|s| {
-            let a = s.find("name=\"").expect("sheet name") + 6;
-            xml_unescape(&s[a..a + s[a..].find('"').unwrap()])
-        })
-        .collect();
-    let shared = read("xl/sharedStrings.xml")
-        .map(|x| shared_strings(&x))
-        .unwrap_or_default();
-    let mut order: Vec<usize> = (0..names.len()).collect();
-    order.sort_by_key(|&i| !names[i].starts_with("R03"));
+    let (sheets, shared) = workbook(p);
+    let mut order: Vec<usize> = (0..sheets.len()).collect();
+    order.sort_by_key(|&i| !sheets[i].0.starts_with("R03"));
     for i in order {
-        let xml = read(&format!("xl/worksheets/sheet{}.xml", i + 1))
-            .unwrap_or_else(|| panic!("{}: no sheet{}.xml", p.display(), i + 1));
-        let cells = sheet_cells(&xml, &shared);
+        let cells = sheet_cells(&sheets[i].1, &shared);
         let Some((_, col, _)) = cells.iter().find(|(r, _, t)| *r == 1 && t == header) else {
             continue;
         };
@@ -321,6 +300,7 @@ fn xlsx_ids(p: &Path, header: &str) -> Vec<String> {
         ids.sort();
         return ids;
     }
+    let names: Vec<&String> = sheets.iter().map(|(n, _)| n).collect();
     panic!(
         "{}: no sheet with a {header} column (sheets: {names:?})",
         p.display()

@@ -82,19 +82,10 @@ pub(crate) fn fy_rows(
             col("claim_kind"),
             (col("points").cast(DataType::Float64) * lit(10.0)).alias("yen"),
         ]);
-    let has_main = src
-        .scan("claim_diagnoses")?
-        .collect_schema()?
-        .contains("main_diagnosis");
-    let mut cols_dx = vec!["claim_id", "service_month", "suspected"];
-    if has_main {
-        cols_dx.push("main_diagnosis");
-    }
-    let main = if has_main {
-        col("main_diagnosis").fill_null(lit(false))
-    } else {
-        lit(false)
-    };
+    // The column is always there: a dataset written before it was added is validated into a
+    // staged copy that has it (null), never read in place.
+    let cols_dx = ["claim_id", "service_month", "suspected", "main_diagnosis"];
+    let main = col("main_diagnosis").fill_null(lit(false));
     // One chapter per claim: the main diagnosis first, then file order. Encoded as one
     // number per diagnosis line, rank · 2^58 + line · 32 + chapter, whose minimum per claim
     // is the line chosen — an aggregation the streaming engine does in bounded memory
