@@ -13,6 +13,7 @@ mod cmd_report;
 mod cmd_rules;
 mod cmd_run;
 mod cmd_serve;
+mod cmd_sql;
 mod cmd_synth;
 mod cmd_validate;
 mod named;
@@ -74,6 +75,8 @@ enum Command {
     Profile(cmd_profile::Args),
     /// Generate a synthetic population (ten Parquet tables, support records included) — 合成データの生成.
     Synth(cmd_synth::Args),
+    /// Print the rules as SQL for Apache Spark or DuckDB, generated from the rule files — SQL出力.
+    Sql(cmd_sql::Args),
     /// Check a dataset against the contract; write rejects — データ検証.
     Validate(cmd_validate::Args),
     /// Check that an output folder is whole and current, as its manifest records — 出力の確認.
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Command::Profile(a) => cmd_profile::run(a),
         Command::Synth(a) => cmd_synth::run(a),
         Command::Validate(a) => cmd_validate::run(a),
+        Command::Sql(a) => cmd_sql::run(a),
         Command::CheckOutput(a) => cmd_check_output::run(a),
     };
     match result {

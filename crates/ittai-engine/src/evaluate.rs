@@ -112,6 +112,20 @@ pub fn features_in_order(node: &Node) -> Vec<Feature> {
     out
 }
 
+/// The evidence columns (name_en, Japanese header) of a condition: those of each feature
+/// in the order the features first appear, each column once.
+pub fn evidence_in_order(node: &Node) -> Vec<(String, String)> {
+    let mut evidence: Vec<(String, String)> = Vec::new();
+    for f in features_in_order(node) {
+        for e in f.evidence() {
+            if !evidence.iter().any(|x| x.0 == e.0) {
+                evidence.push(e);
+            }
+        }
+    }
+    evidence
+}
+
 /// One row of an attrition table.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AttritionStep {
@@ -187,20 +201,12 @@ pub fn evaluate(
             labels.push((ri, si, describe(s, &rctx)));
         }
         lf = lf.with_column(pass.alias(flag_column(rule).as_str()));
-        let mut evidence: Vec<(String, String)> = Vec::new();
-        for f in features_in_order(&rule.condition) {
-            for e in f.evidence() {
-                if !evidence.iter().any(|x| x.0 == e.0) {
-                    evidence.push(e);
-                }
-            }
-        }
         results.push(RuleResult {
             rule: rule.clone(),
             text_ja: describe(&rule.condition, &rctx),
             attrition: Vec::new(),
             listed: 0,
-            evidence,
+            evidence: evidence_in_order(&rule.condition),
         });
     }
     let flags: Vec<Expr> = rules

@@ -56,7 +56,7 @@ fn is_visit_set(kinds: &BTreeSet<ClaimKind>) -> bool {
     kinds.iter().copied().eq(ClaimKind::visits())
 }
 
-fn kinds_tag(kinds: &BTreeSet<ClaimKind>) -> String {
+pub(crate) fn kinds_tag(kinds: &BTreeSet<ClaimKind>) -> String {
     if is_visit_set(kinds) {
         return "visit".to_string();
     }
@@ -88,7 +88,7 @@ fn drug_tag(
 /// a claim of any kind up to the reference month, whatever the window and claim kinds of
 /// the condition ([`DrugFeature::evidence`]), so features that differ only in those share
 /// one evidence column instead of repeating it under another name.
-fn evidence_tag(class: &str, options: &BTreeMap<String, bool>) -> String {
+pub(crate) fn evidence_tag(class: &str, options: &BTreeMap<String, bool>) -> String {
     drug_tag(class, options, &None)
 }
 

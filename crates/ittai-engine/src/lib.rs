@@ -45,6 +45,7 @@ mod profile;
 pub mod programmes;
 pub mod rules;
 mod source;
+pub mod sql;
 pub mod workbench;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -44,6 +44,24 @@ impl Sources {
                 polars_bail!(ComputeError: "{} is missing (validate the dataset first)", p.display());
             }
         }
+        let no_nulls = |t: &str, c: &str| {
+            ittai_dataset::parquet_null_count(&dir.join(format!("{t}.parquet")), c) == Some(0)
+        };
+        let mut s = Self::masters_only(drugs, diseases)?;
+        s.dir = dir.to_path_buf();
+        s.yj_complete = no_nulls("claim_drugs", "yj_code");
+        s.icd_complete = no_nulls("claim_diagnoses", "icd10");
+        Ok(s)
+    }
+
+    /// The master lookups alone, for results computed elsewhere (`ittai run --engine
+    /// spark`): [`Sources::drug_names`], [`Sources::disease_names`],
+    /// [`Sources::drug_master_yj`], [`Sources::disease_master_icd`] work; the table scans
+    /// fail (there is no dataset directory).
+    ///
+    /// # Errors
+    /// Polars errors building the lookup frames.
+    pub fn masters_only(drugs: &DrugMaster, diseases: &DiseaseMaster) -> PolarsResult<Self> {
         let codes: Vec<&str> = drugs.entries().iter().map(|e| e.code.as_str()).collect();
         let yj: Vec<Option<&str>> = drugs
             .entries()
@@ -93,13 +111,10 @@ impl Sources {
             Column::new("drug_code".into(), gcodes),
             Column::new("category".into(), gcat),
         ])?;
-        let no_nulls = |t: &str, c: &str| {
-            ittai_dataset::parquet_null_count(&dir.join(format!("{t}.parquet")), c) == Some(0)
-        };
         Ok(Self {
-            dir: dir.to_path_buf(),
-            yj_complete: no_nulls("claim_drugs", "yj_code"),
-            icd_complete: no_nulls("claim_diagnoses", "icd10"),
+            dir: PathBuf::new(),
+            yj_complete: false,
+            icd_complete: false,
             generic,
             drug_master,
             disease_master,
@@ -236,6 +251,26 @@ impl Sources {
     /// 2 先発品 with a generic of the same YJ first 9 characters).
     pub fn generic_categories(&self) -> LazyFrame {
         self.generic.clone().lazy()
+    }
+
+    /// The drug master's YJ codes: `drug_code` (str, 9 digits), `master_yj` (str, 12
+    /// characters), products without a YJ code left out.
+    pub fn drug_master_yj(&self) -> LazyFrame {
+        self.drug_master
+            .clone()
+            .lazy()
+            .filter(col("master_yj").is_not_null())
+            .select([col("drug_code"), col("master_yj")])
+    }
+
+    /// The disease master's ICD-10 codes: `disease_code` (str, 7 digits), `master_icd`
+    /// (str), codes without an ICD-10 code left out.
+    pub fn disease_master_icd(&self) -> LazyFrame {
+        self.disease_master
+            .clone()
+            .lazy()
+            .filter(col("master_icd").is_not_null())
+            .select([col("disease_code"), col("master_icd")])
     }
 
     /// Product names by 9-digit code (`drug_code`, `drug_name`).
