@@ -46,26 +46,26 @@ pub struct Args {
     /// Dataset directory (nine tables as Parquet or CSV). Default: ./sample_data, or the
     /// sample data built into ittai when that folder does not exist.
     #[arg(long, value_name = "DIR")]
-    data: Option<PathBuf>,
+    pub(crate) data: Option<PathBuf>,
     /// Extraction fiscal year (年度), e.g. 2024 for 2024-04-01 … 2025-03-31. Default: the
     /// latest year with medical claims.
     #[arg(long, value_name = "YEAR")]
-    fy: Option<i32>,
+    pub(crate) fy: Option<i32>,
     /// Reference date (基準日). Default: the last day of the fiscal year (3/31).
     #[arg(long, value_name = "YYYY-MM-DD")]
-    reference_date: Option<NaiveDate>,
+    pub(crate) reference_date: Option<NaiveDate>,
     /// Directory of rule files (*.toml) to use instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
-    rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
     /// Only these rules, e.g. --only R03,R05.
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
-    only: Vec<String>,
+    pub(crate) only: Vec<String>,
     /// Change a rule parameter, e.g. --set R03.threshold=20 (repeatable).
     #[arg(long = "set", value_name = "RULE.PARAM=VALUE")]
-    set: Vec<String>,
+    pub(crate) set: Vec<String>,
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "out")]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Output formats: csv, xlsx, parquet (comma-separated).
     #[arg(
         long,
@@ -73,10 +73,10 @@ pub struct Args {
         value_delimiter = ',',
         default_value = "csv,xlsx,parquet"
     )]
-    format: Vec<String>,
+    pub(crate) format: Vec<String>,
     /// Text encoding of CSV files: utf8 (with BOM, opens in Japanese Excel) or sjis.
     #[arg(long, value_name = "ENC", default_value = "utf8")]
-    encoding: String,
+    pub(crate) encoding: String,
     /// Validate the input even if the same files were validated before (by default an
     /// earlier clean validation of identical bytes is reused).
     #[arg(long)]
@@ -85,12 +85,12 @@ pub struct Args {
     /// fiscal year in the data and written to OUT/indicators/ (this applies the rules once
     /// more per extra FY; `ittai report` then draws the committee report from them).
     #[arg(long)]
-    no_indicators: bool,
+    pub(crate) no_indicators: bool,
     /// Skip the programme evaluation (個別事業の評価). By default, when the dataset has
     /// support records (interventions), it is computed for every FY with records and
     /// written to OUT/evaluation/ (as `ittai evaluate`).
     #[arg(long)]
-    no_evaluation: bool,
+    pub(crate) no_evaluation: bool,
     /// The municipality's own register (台帳 CSV, UTF-8 or Shift_JIS, Japanese or English
     /// headers: 保険者番号, 記号, 被保険者番号, 氏名, カナ, 住所, 電話, 市町村コード) to show names:
     /// the lists of the persons it has are written again with 氏名, カナ, 住所 and 電話 to
@@ -98,7 +98,7 @@ pub struct Args {
     /// copied; the manifest records its SHA-256 and counts, never a name. Needs
     /// --id-key-file.
     #[arg(long, value_name = "CSV", requires = "id_key_file")]
-    register: Option<PathBuf>,
+    pub(crate) register: Option<PathBuf>,
     /// The key file used by `ittai ingest` for this dataset (--register only): the ids of
     /// the register's rows are computed again with it.
     #[arg(long, value_name = "FILE", requires = "register")]
@@ -112,6 +112,16 @@ pub struct Args {
     /// (--register only).
     #[arg(long, value_name = "NUMBER", requires = "register")]
     insurer: Option<String>,
+    /// Where the rules run: native (this computer, the default) or spark (an Apache Spark
+    /// cluster through Spark Connect, with --spark-remote; --data is then the directory or
+    /// URI the cluster reads, e.g. s3a://bucket/union, and --fy is required). The Spark
+    /// run executes the SQL of `ittai sql --dialect spark` and writes the same lists,
+    /// attrition and manifest; indicators and evaluation are computed natively only.
+    #[arg(long, value_name = "NAME", default_value = "native")]
+    pub(crate) engine: String,
+    /// Spark Connect address for --engine spark, e.g. sc://spark-master:15002.
+    #[arg(long, value_name = "URL")]
+    pub(crate) spark_remote: Option<String>,
 }
 
 pub fn parse_set(items: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
@@ -155,6 +165,15 @@ impl Formats {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    match a.engine.as_str() {
+        "native" => {}
+        "spark" => return crate::cmd_run_spark::run(&a),
+        other => bail!("--engine {other}: expected native or spark"),
+    }
+    anyhow::ensure!(
+        a.spark_remote.is_none(),
+        "--spark-remote is for --engine spark"
+    );
     let started = Instant::now();
     let formats = Formats::parse(&a.format)?;
     let encoding = ui::csv_encoding(&a.encoding)?;
@@ -624,7 +643,7 @@ fn attrition_table(results: &[ittai_engine::RuleResult]) -> Table {
     t
 }
 
-fn print_summary(results: &[ittai_engine::RuleResult], population: u64) {
+pub(crate) fn print_summary(results: &[ittai_engine::RuleResult], population: u64) {
     let ja = |c| ittai_model::labels::column_ja(c).unwrap_or(c);
     println!("\n{} {}", ja("insured"), ui::thousands(population));
     println!(

@@ -12,6 +12,7 @@ mod cmd_profile;
 mod cmd_report;
 mod cmd_rules;
 mod cmd_run;
+mod cmd_run_spark;
 mod cmd_serve;
 mod cmd_sql;
 mod cmd_synth;

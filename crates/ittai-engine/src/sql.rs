@@ -1342,3 +1342,28 @@ pub fn latest_claim_fy(dir: &std::path::Path) -> PolarsResult<Option<ittai_model
         .get(0)
         .map(|d| ittai_model::FiscalYear::of(ittai_dataset::days_to_date(d))))
 }
+
+/// The master lookups as rows, for engines that receive them as data (Spark):
+/// (`drug_code`, `master_yj`) and (`disease_code`, `master_icd`) pairs, codes without a YJ or
+/// ICD-10 code left out.
+///
+/// # Errors
+/// Polars errors.
+#[allow(clippy::type_complexity)]
+pub fn master_rows(
+    sources: &crate::Sources,
+) -> PolarsResult<(Vec<(String, String)>, Vec<(String, String)>)> {
+    let pairs = |lf: LazyFrame, a: &str, b: &str| -> PolarsResult<Vec<(String, String)>> {
+        let df = lf.collect()?;
+        let x = df.column(a)?.str()?.clone();
+        let y = df.column(b)?.str()?.clone();
+        Ok(x.iter()
+            .zip(y.iter())
+            .filter_map(|(p, q)| Some((p?.to_string(), q?.to_string())))
+            .collect())
+    };
+    Ok((
+        pairs(sources.drug_master_yj(), "drug_code", "master_yj")?,
+        pairs(sources.disease_master_icd(), "disease_code", "master_icd")?,
+    ))
+}
