@@ -8,6 +8,7 @@ mod independent;
 mod indicators;
 mod ingest;
 mod names;
+mod notebooks;
 mod report;
 mod rule_cases;
 mod rules_files;
