@@ -34,7 +34,7 @@ pub struct Args {
     /// SQL dialect: spark (Spark SQL 3.5+) or duckdb.
     #[arg(long, value_name = "NAME", default_value = "spark")]
     dialect: String,
-    /// Where the engine reads the dataset: a directory or URI holding <table>.parquet
+    /// Where the engine reads the dataset: a directory or URI holding `<table>.parquet`
     /// (a local path, s3a://…, hdfs://…, abfss://…). Default: sample_data.
     #[arg(long, value_name = "URI")]
     data: Option<String>,
@@ -59,6 +59,11 @@ pub struct Args {
     /// ittai_drug_master and ittai_disease_master to exist).
     #[arg(long, value_name = "DIR")]
     masters: Option<PathBuf>,
+    /// Print the statements as JSON for programs: {"dialect", "fy", "reference_date",
+    /// "setup": [{"comment", "sql"}…], "attrition": {…}, "listed": {…},
+    /// "attrition_columns": {"R01": [["R01_1_persons", "R01_1_insufficient_coverage"], …]}}.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `ittai sql`.
@@ -135,6 +140,25 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .join(", "),
         std::env::args().collect::<Vec<_>>().join(" ")
     );
-    print!("{}", script.text(&header));
+    if a.json {
+        let st = |s: &ittai_engine::sql::Statement| serde_json::json!({ "comment": s.comment, "sql": s.sql });
+        let doc = serde_json::json!({
+            "dialect": dialect.name(),
+            "fy": fy.0,
+            "reference_date": reference.to_string(),
+            "header": header,
+            "setup": script.setup.iter().map(st).collect::<Vec<_>>(),
+            "attrition": st(&script.attrition),
+            "listed": st(&script.listed),
+            "attrition_columns": script
+                .attrition_columns
+                .iter()
+                .map(|(id, cols)| (id.clone(), serde_json::json!(cols)))
+                .collect::<serde_json::Map<String, serde_json::Value>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        print!("{}", script.text(&header));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ mod report;
 mod rule_cases;
 mod rules_files;
 mod serve;
+mod spark;
 mod support;
 mod synth;
 mod validate;

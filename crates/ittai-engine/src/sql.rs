@@ -178,11 +178,7 @@ impl Script {
         for line in header.lines() {
             let _ = writeln!(s, "-- {line}");
         }
-        for st in self
-            .setup
-            .iter()
-            .chain([&self.attrition, &self.listed].into_iter())
-        {
+        for st in self.setup.iter().chain([&self.attrition, &self.listed]) {
             let _ = writeln!(s, "\n-- {}", st.comment);
             let _ = writeln!(s, "{};", st.sql);
         }
