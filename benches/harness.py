@@ -122,6 +122,9 @@ def main():
     ap.add_argument("--ingest", default="", help="scales at which to also measure ittai ingest (e.g. 100000)")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--pairs", type=int, default=3, help="alternating ittai/DuckDB pairs per scale (at least 3 for a reported ratio)")
+    ap.add_argument("--spark", action="store_true", help="also run the rules on Spark (local mode, a fresh Spark Connect server per scale; needs pyspark and Java 17)")
+    ap.add_argument("--spark-memory", default="16g", help="driver memory of the local Spark server (--spark)")
+    ap.add_argument("--no-full", action="store_true", help="skip the full job (lists, indicators, evaluation)")
     a = ap.parse_args()
     scales = [int(s) for s in a.scales.split(",") if s]
     ingest_scales = {int(s) for s in a.ingest.split(",") if s}
@@ -178,8 +181,9 @@ def main():
             listed_csv = Path(tmp) / "duck.csv"
 
             def duckdb_once(pair):
-                wall, rss, o = measured([sys.executable, str(ROOT / "benches/duckdb_baseline.py"), str(data), "--fy", str(FY), "--out", str(listed_csv), "--threads", str(os.cpu_count())])
+                wall, rss, o = measured([sys.executable, str(ROOT / "benches/duckdb_baseline.py"), str(data), "--fy", str(FY), "--out", str(listed_csv), "--threads", str(os.cpu_count()), "--ittai", ittai])
                 duck = json.loads(o.strip().splitlines()[-1])
+                listed_csv.with_suffix(".json").write_text(json.dumps(duck))
                 row("duckdb", pair=pair, wall_s=round(wall, 2), peak_rss_mib=round(rss), input_rows=total_rows, input_bytes=in_bytes,
                     rows_per_s=round(total_rows / wall), query_s=duck["seconds"])
                 print(f"[{n:,}] duckdb: {wall:.1f} s ({duck['seconds']:.1f} s in the query), {rss:.0f} MiB", flush=True)
@@ -214,8 +218,24 @@ def main():
                 for r, (i, d, x) in by_rule.items():
                     if x:
                         print(f"    {r}: ittai {i}, duckdb {d}, differ {x}")
+            # The same attrition, native (manifest of the last pair) and DuckDB (its report).
+            native_att = manifest_attrition(out / "manifest.json")
+            duck_att = json.loads(listed_csv.with_suffix(".json").read_text())["attrition"]
+            same_att = native_att == duck_att
+            print(f"[{n:,}] same attrition (DuckDB): {same_att}", flush=True)
+            same = same and same_att
+            native_listed = ittai_listed
+            spark = None
+            if a.spark:
+                spark = spark_once(ittai, data, Path(tmp) / "spark", n, a.spark_memory)
+                spark_listed = set(duckdb.sql(f"SELECT rule_id, person_id FROM read_parquet('{Path(tmp) / 'spark'}/targets_all.parquet')").fetchall())
+                spark["same"] = spark_listed == native_listed and manifest_attrition(Path(tmp) / "spark" / "manifest.json") == native_att
+                print(f"[{n:,}] spark: {spark['wall_s']:.1f} s, server peak {spark['server_rss_mib']:.0f} MiB, same persons and attrition: {spark['same']}", flush=True)
+                row("spark", wall_s=spark["wall_s"], peak_rss_mib=spark["server_rss_mib"], client_rss_mib=spark["client_rss_mib"],
+                    input_rows=total_rows, input_bytes=in_bytes, rows_per_s=round(total_rows / spark["wall_s"]), same_persons=spark["same"],
+                    spark_version=spark["version"], **{f"{k}_s": v for k, v in spark["stages"].items()})
             # The whole job: lists, indicators for every FY, programme evaluation.
-            full_s, full_rss = ittai_once("ittai_full", [])
+            full_s, full_rss = (None, None) if a.no_full else ittai_once("ittai_full", [])
             for rr in results:
                 if rr["scale"] == n and rr["system"] in ("ittai_run", "duckdb", "ittai_validate", "ittai_full"):
                     rr["same_persons"] = same
@@ -224,7 +244,10 @@ def main():
                           "duckdb": round(med(ducks), 2), "duckdb_spread": (round(min(ducks), 1), round(max(ducks), 1)),
                           "ratio_run": round(med(ratios), 2), "ratio_spread": (round(min(ratios), 2), round(max(ratios), 2)),
                           "pairs": a.pairs, "validate": round(val_s, 2), "full": round(full_s, 2), "full_rss": round(full_rss),
-                          "same": same, "listed": {r: v[0] for r, v in by_rule.items()}}
+                          "same": same, "listed": {r: v[0] for r, v in by_rule.items()},
+                          "run_rss": round(max(r["peak_rss_mib"] for r in results if r["scale"] == n and r["system"] == "ittai_run")),
+                          "duckdb_rss": round(max(r["peak_rss_mib"] for r in results if r["scale"] == n and r["system"] == "duckdb")),
+                          "spark": spark}
         if n in ingest_scales:
             summary[n].update(ingest(ittai, n, cache, results))
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
@@ -252,7 +275,7 @@ def main():
     for n, s in summary.items():
         md.append(f"| {n:,} | {s['pairs']} | {s['run']} [{s['run_spread'][0]}–{s['run_spread'][1]}] | {s['duckdb']} [{s['duckdb_spread'][0]}–{s['duckdb_spread'][1]}] | "
                   f"{s['ratio_run']} [{s['ratio_spread'][0]}–{s['ratio_spread'][1]}] | {s['validate']} | {s['full']} | {s['full_rss']} | {s['same']} |")
-    ns = sorted(k for k in summary if isinstance(k, int))
+    ns = sorted(k for k in summary if isinstance(k, int) and summary[k]["full"])
     for lo, hi in zip(ns, ns[1:]):
         f = summary[hi]["full"] / summary[lo]["full"]
         md.append("")
@@ -260,6 +283,15 @@ def main():
     if synth:
         md.append("")
         md.append("Generation (ittai synth, 4 FYs): " + ", ".join(f"{n:,} persons {w} s" for n, w in sorted(synth.items())) + ".")
+    spark_rows = [(n, s) for n, s in summary.items() if isinstance(s, dict) and s.get("spark")]
+    if spark_rows:
+        md += ["", "The same rules on three engines (the SQL of `ittai sql`, generated from the same rule files, for DuckDB and Spark; "
+               "Spark in local mode on this machine, a fresh Spark Connect server per scale, one run; peak memory of the server JVM):", "",
+               "| persons | ittai native run (s) | peak (MiB) | DuckDB (s) | peak (MiB) | Spark local (s) | Spark server peak (MiB) | Spark version | same persons and attrition |",
+               "|---|---|---|---|---|---|---|---|---|"]
+        for n, s in spark_rows:
+            sp = s["spark"]
+            md.append(f"| {n:,} | {s['run']} | {s['run_rss']} | {s['duckdb']} | {s['duckdb_rss']} | {sp['wall_s']} | {sp['server_rss_mib']} | {sp['version']} | {s['same'] and sp['same']} |")
     for n, s in summary.items():
         if "ingest_lines_per_s" in s:
             md.append("")
@@ -269,6 +301,50 @@ def main():
     md.append(f"Raw figures: {path.name}. Command: `python3 benches/harness.py --scales {a.scales} --pairs {a.pairs}" + (f" --ingest {a.ingest}`" if a.ingest else "`"))
     (res / "latest.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
+
+
+def manifest_attrition(path):
+    """Rule id → [[persons, insufficient_coverage] per step] from a run's manifest."""
+    m = json.loads(Path(path).read_text())
+    return {r["id"]: [[s["persons"], s["insufficient_coverage"]] for s in r["attrition"][1:]] for r in m["rules"]}
+
+
+def spark_once(ittai, data, out, n, memory):
+    """Starts a Spark Connect server in local mode on 127.0.0.1, runs `ittai run --engine spark`
+    once, reads the server JVM's peak resident memory (VmHWM), stops the server."""
+    import pyspark
+    import socket
+    spark_home = Path(pyspark.__file__).parent
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(Path(tempfile.gettempdir()) / f"ittai-bench-spark-{n}.log", "w")
+    server = subprocess.Popen([str(spark_home / "bin/spark-submit"), "--master", f"local[{os.cpu_count()}]",
+                               "--class", "org.apache.spark.sql.connect.service.SparkConnectServer", "--driver-memory", memory,
+                               "--conf", "spark.connect.grpc.binding.address=127.0.0.1", "--conf", f"spark.connect.grpc.binding.port={port}",
+                               "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
+                               "--conf", "spark.ui.enabled=false", "spark-internal"],
+                              stdout=log, stderr=log, env=dict(os.environ, SPARK_LOCAL_IP="127.0.0.1"))
+    try:
+        for _ in range(240):
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                time.sleep(1)
+        wall, rss, _ = measured([ittai, "run", "--engine", "spark", "--spark-remote", f"sc://127.0.0.1:{port}", "--data", str(data),
+                                 "--fy", str(FY), "--out", str(out), "--format", "csv,parquet", "--no-indicators", "--no-evaluation"])
+        hwm = 0
+        for line in open(f"/proc/{server.pid}/status"):
+            if line.startswith("VmHWM"):
+                hwm = int(line.split()[1]) / 1024
+    finally:
+        server.terminate()
+        server.wait()
+        log.close()
+    m = json.loads((out / "manifest.json").read_text())
+    stages = {k: round(v, 2) for k, v in m["timings_seconds"].items()}
+    return {"wall_s": round(wall, 2), "server_rss_mib": round(hwm), "client_rss_mib": round(rss), "version": m["spark_version"], "stages": stages}
 
 
 def ingest(ittai, n, cache, results):
