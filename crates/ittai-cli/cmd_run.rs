@@ -140,6 +140,22 @@ pub fn parse_set(items: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<S
     Ok(out)
 }
 
+/// The reference date (基準日): `given`, or the last day of `fy`.
+///
+/// # Errors
+/// A date outside the FY.
+pub fn reference_date(fy: FiscalYear, given: Option<NaiveDate>) -> anyhow::Result<NaiveDate> {
+    let reference = given.unwrap_or_else(|| fy.end());
+    anyhow::ensure!(
+        fy.contains(reference),
+        "--reference-date {reference} is not in FY{} ({} … {})",
+        fy.0,
+        fy.start(),
+        fy.end()
+    );
+    Ok(reference)
+}
+
 /// The output formats chosen with `--format` (also the downloads of `ittai serve`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Formats {
@@ -230,14 +246,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .latest_claim_fy()
             .context("the dataset has no medical claims; give --fy")?,
     };
-    let reference = a.reference_date.unwrap_or_else(|| fy.end());
-    anyhow::ensure!(
-        fy.contains(reference),
-        "--reference-date {reference} is not in FY{} ({} … {})",
-        fy.0,
-        fy.start(),
-        fy.end()
-    );
+    let reference = reference_date(fy, a.reference_date)?;
     eprintln!(
         "ittai run: {} — FY{} (基準日 {reference}), {} rule(s)",
         data.display(),
@@ -752,9 +761,9 @@ struct ManifestRejects {
     problems: u64,
 }
 
-/// One rule as applied.
+/// One rule as applied (the manifests of native and Spark runs).
 #[derive(Debug, serde::Serialize)]
-struct ManifestRule {
+pub(crate) struct ManifestRule {
     attrition: Vec<ittai_engine::AttritionStep>,
     condition_ja: String,
     coverage_guard: bool,
@@ -764,6 +773,34 @@ struct ManifestRule {
     name_ja: String,
     params: BTreeMap<String, toml::Value>,
     sha256: String,
+}
+
+impl ManifestRule {
+    /// The manifest entries of `rules` with their results (same order).
+    pub(crate) fn all(
+        rules: &[ittai_engine::rules::Rule],
+        results: &[ittai_engine::RuleResult],
+    ) -> Vec<ManifestRule> {
+        rules
+            .iter()
+            .zip(results)
+            .map(|(r, res)| ManifestRule {
+                attrition: res.attrition.clone(),
+                condition_ja: res.text_ja.clone(),
+                coverage_guard: r.coverage_guard,
+                file: r.origin.clone(),
+                id: r.id.clone(),
+                listed: res.listed,
+                name_ja: r.name_ja.clone(),
+                params: r
+                    .params
+                    .iter()
+                    .map(|(k, p)| (k.clone(), p.value.clone()))
+                    .collect(),
+                sha256: ittai_dataset::sha256_bytes(r.text.as_bytes()),
+            })
+            .collect()
+    }
 }
 
 impl Manifest {
@@ -797,26 +834,7 @@ impl Manifest {
                 }
             })
             .collect();
-        let rules = job
-            .rules
-            .iter()
-            .zip(&result.results)
-            .map(|(r, res)| ManifestRule {
-                attrition: res.attrition.clone(),
-                condition_ja: res.text_ja.clone(),
-                coverage_guard: r.coverage_guard,
-                file: r.origin.clone(),
-                id: r.id.clone(),
-                listed: res.listed,
-                name_ja: r.name_ja.clone(),
-                params: r
-                    .params
-                    .iter()
-                    .map(|(k, p)| (k.clone(), p.value.clone()))
-                    .collect(),
-                sha256: ittai_dataset::sha256_bytes(r.text.as_bytes()),
-            })
-            .collect();
+        let rules = ManifestRule::all(&job.rules, &result.results);
         Manifest {
             command: std::env::args().collect(),
             data: data.display().to_string(),

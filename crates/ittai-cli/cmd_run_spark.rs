@@ -11,15 +11,16 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use ittai_dataset::atomic::{Visibility, write_atomic};
-use ittai_engine::rules::{LoadOptions, load_rules};
 use ittai_engine::sql::{Dialect, Masters, SqlSpec, master_rows, render, to_run_result};
 use ittai_engine::{Frame, Sources};
 use ittai_model::FiscalYear;
-use ittai_model::classes::{default_disease_classes, default_drug_classes};
 use ittai_spark::Lookup;
 
 use crate::cmd_check_output::{self, OutputFile};
-use crate::cmd_run::{Args, Formats, parse_set, print_summary, write_lists};
+use crate::cmd_run::{
+    Args, Formats, ManifestRule, print_summary, reference_date, write_lists,
+};
+use crate::cmd_sql::load_rules_and_classes;
 use crate::ui;
 
 /// `manifest.json` of a Spark run: what was run where, with which rules, and what came out.
@@ -34,7 +35,7 @@ struct SparkManifest {
     outputs: Vec<OutputFile>,
     population: u64,
     reference_date: String,
-    rules: Vec<SparkManifestRule>,
+    rules: Vec<ManifestRule>,
     spark_remote: String,
     spark_version: String,
     timings_seconds: BTreeMap<String, f64>,
@@ -43,19 +44,6 @@ struct SparkManifest {
     version: &'static str,
 }
 
-/// One rule as applied on Spark.
-#[derive(Debug, serde::Serialize)]
-struct SparkManifestRule {
-    attrition: Vec<ittai_engine::AttritionStep>,
-    condition_ja: String,
-    coverage_guard: bool,
-    file: String,
-    id: String,
-    listed: u64,
-    name_ja: String,
-    params: BTreeMap<String, toml::Value>,
-    sha256: String,
-}
 
 /// Runs the rules on Spark and writes the lists, attrition, the SQL and the manifest.
 ///
@@ -76,14 +64,7 @@ pub fn run(a: &Args) -> anyhow::Result<ExitCode> {
     let fy = FiscalYear(a.fy.context(
         "--engine spark needs --fy (the latest claim year of data on the cluster is not read here)",
     )?);
-    let reference = a.reference_date.unwrap_or_else(|| fy.end());
-    anyhow::ensure!(
-        fy.contains(reference),
-        "--reference-date {reference} is not in FY{} ({} … {})",
-        fy.0,
-        fy.start(),
-        fy.end()
-    );
+    let reference = reference_date(fy, a.reference_date)?;
     let formats = Formats::parse(&a.format)?;
     let encoding = ui::csv_encoding(&a.encoding)?;
     let data = match &a.data {
@@ -101,17 +82,8 @@ pub fn run(a: &Args) -> anyhow::Result<ExitCode> {
             .display()
             .to_string(),
     };
-    let drug_classes = default_drug_classes();
-    let disease_classes = default_disease_classes();
-    let rules = load_rules(
-        &LoadOptions {
-            dir: a.rules.clone(),
-            only: a.only.clone(),
-            set: parse_set(&a.set)?,
-        },
-        &drug_classes,
-        &disease_classes,
-    )?;
+    let (rules, drug_classes, disease_classes) =
+        load_rules_and_classes(a.rules.clone(), &a.only, &a.set)?;
     let spec = SqlSpec {
         frame: Frame { fy, reference },
         rules: &rules,
@@ -194,25 +166,7 @@ pub fn run(a: &Args) -> anyhow::Result<ExitCode> {
         outputs: recorded,
         population: result.population,
         reference_date: reference.to_string(),
-        rules: rules
-            .iter()
-            .zip(&result.results)
-            .map(|(r, res)| SparkManifestRule {
-                attrition: res.attrition.clone(),
-                condition_ja: res.text_ja.clone(),
-                coverage_guard: r.coverage_guard,
-                file: r.origin.clone(),
-                id: r.id.clone(),
-                listed: res.listed,
-                name_ja: r.name_ja.clone(),
-                params: r
-                    .params
-                    .iter()
-                    .map(|(k, p)| (k.clone(), p.value.clone()))
-                    .collect(),
-                sha256: ittai_dataset::sha256_bytes(r.text.as_bytes()),
-            })
-            .collect(),
+        rules: ManifestRule::all(&rules, &result.results),
         spark_remote: remote.clone(),
         spark_version: spark.version.clone(),
         timings_seconds: timings.iter().cloned().collect(),

@@ -1,5 +1,6 @@
 //! `ittai sql`: the rules as SQL for Apache Spark or DuckDB, generated from the rule files.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,7 +10,9 @@ use ittai_engine::rules::{LoadOptions, load_rules};
 use ittai_engine::sql::{Dialect, Masters, SqlSpec, render, write_masters};
 use ittai_engine::{Frame, Sources};
 use ittai_model::FiscalYear;
-use ittai_model::classes::{default_disease_classes, default_drug_classes};
+use ittai_model::classes::{
+    DiseaseClass, DrugClass, default_disease_classes, default_drug_classes,
+};
 
 use crate::cmd_run::parse_set;
 
@@ -66,23 +69,43 @@ pub struct Args {
     json: bool,
 }
 
+/// The rules as loaded for `--rules`, `--only` and `--set`, with the built-in drug and
+/// disease classes they refer to.
+///
+/// # Errors
+/// Bad rule files or parameters.
+#[allow(clippy::type_complexity)]
+pub(crate) fn load_rules_and_classes(
+    dir: Option<PathBuf>,
+    only: &[String],
+    set: &[String],
+) -> anyhow::Result<(
+    Vec<ittai_engine::rules::Rule>,
+    BTreeMap<String, DrugClass>,
+    BTreeMap<String, DiseaseClass>,
+)> {
+    let drug_classes = default_drug_classes();
+    let disease_classes = default_disease_classes();
+    let rules = load_rules(
+        &LoadOptions {
+            dir,
+            only: only.to_vec(),
+            set: parse_set(set)?,
+        },
+        &drug_classes,
+        &disease_classes,
+    )?;
+    Ok((rules, drug_classes, disease_classes))
+}
+
 /// Runs `ittai sql`.
 ///
 /// # Errors
 /// Bad rule files or parameters, an unknown dialect, no FY for a remote URI.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let dialect: Dialect = a.dialect.parse().map_err(anyhow::Error::msg)?;
-    let drug_classes = default_drug_classes();
-    let disease_classes = default_disease_classes();
-    let rules = load_rules(
-        &LoadOptions {
-            dir: a.rules.clone(),
-            only: a.only.clone(),
-            set: parse_set(&a.set)?,
-        },
-        &drug_classes,
-        &disease_classes,
-    )?;
+    let (rules, drug_classes, disease_classes) =
+        load_rules_and_classes(a.rules.clone(), &a.only, &a.set)?;
     let data = match &a.data {
         Some(d) => d.clone(),
         None => crate::sample::default_data_dir()?.display().to_string(),
@@ -99,14 +122,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("{data} has no medical claims; give --fy"))?
         }
     };
-    let reference = a.reference_date.unwrap_or_else(|| fy.end());
-    anyhow::ensure!(
-        fy.contains(reference),
-        "--reference-date {reference} is not in FY{} ({} … {})",
-        fy.0,
-        fy.start(),
-        fy.end()
-    );
+    let reference = crate::cmd_run::reference_date(fy, a.reference_date)?;
     let masters = match &a.masters {
         Some(dir) => {
             let (drugs, diseases) = ittai_dataset::masters::MasterChoice::default().load()?;

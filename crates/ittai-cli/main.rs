@@ -45,6 +45,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 ///                                   conditions → target list, persons, support records
 ///   ittai ingest --id-key-file KEY --uke DIR --kenshin ZIP --persons CSV --out DIR
 ///                                   read the national standard formats → a dataset
+///   ittai sql --dialect spark --data URI --fy 2024
+///                                   the rules as SQL for Spark or DuckDB (docs/SCALE.md)
 ///   ittai validate DIR              check a dataset against the contract
 ///   ittai check-output              check that out/ is whole and current (manifest)
 ///   ittai synth --persons 100000 --seed 1 --out DIR
