@@ -4,7 +4,8 @@
 DuckDB on the same Parquet files.
 
     python3 benches/duckdb_baseline.py DATASET_DIR --fy 2024 [--out listed.csv] [--threads 2]
-        [--ittai target/release/ittai] [--set R03.threshold=20 ...]
+        [--ittai target/release/ittai] [--set R03.threshold=20 ...] [--rules DIR]
+        [--reference-date YYYY-MM-DD]
 
 Prints one JSON line: {"seconds": ..., "population": ..., "listed": {"R01": n, ...},
 "attrition": {"R01": [[persons, insufficient_coverage], ...], ...}} and, with --out, writes
@@ -49,6 +50,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--ittai", default=None, help="the ittai binary that generates the SQL")
     ap.add_argument("--set", action="append", default=[], help="RULE.PARAM=VALUE, as for ittai run")
+    ap.add_argument("--rules", help="directory of rule files, as for ittai run")
+    ap.add_argument("--reference-date", help="YYYY-MM-DD, as for ittai run")
     a = ap.parse_args()
     data = str(Path(a.data).resolve())
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,6 +59,10 @@ def main():
                "--fy", str(a.fy), "--masters", tmp]
         for s in a.set:
             cmd += ["--set", s]
+        if a.rules:
+            cmd += ["--rules", a.rules]
+        if a.reference_date:
+            cmd += ["--reference-date", a.reference_date]
         script = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
         con = duckdb.connect()
         con.execute(f"SET threads = {a.threads}")

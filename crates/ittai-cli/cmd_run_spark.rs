@@ -17,9 +17,7 @@ use ittai_model::FiscalYear;
 use ittai_spark::Lookup;
 
 use crate::cmd_check_output::{self, OutputFile};
-use crate::cmd_run::{
-    Args, Formats, ManifestRule, print_summary, reference_date, write_lists,
-};
+use crate::cmd_run::{Args, Formats, ManifestRule, print_summary, reference_date, write_lists};
 use crate::cmd_sql::load_rules_and_classes;
 use crate::ui;
 
@@ -43,7 +41,6 @@ struct SparkManifest {
     validation: &'static str,
     version: &'static str,
 }
-
 
 /// Runs the rules on Spark and writes the lists, attrition, the SQL and the manifest.
 ///

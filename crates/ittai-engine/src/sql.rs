@@ -26,6 +26,7 @@
 //! master's, a diagnosis without an ICD-10 code the master's (as the native engine does).
 //!
 //! The SQL subset used is documented in docs/SCALE.md ("The SQL"): CTEs, `LEFT JOIN … ON`,
+//! `ANTI JOIN … ON`, `UNION ALL`,
 //! `GROUP BY` with `bool_or`, `max`, `count`, `row_number() OVER (PARTITION BY … ORDER BY
 //! …)`, `CASE`, `coalesce`, `LIKE 'prefix%'`, `substr`, `year`/`month`/`day`, `DATE '…'`
 //! literals and `CAST`. The two dialects differ only in how a Parquet file is named, the
@@ -90,6 +91,17 @@ impl Dialect {
         match self {
             Dialect::Spark => format!("datediff({e}, DATE '1970-01-01')"),
             Dialect::DuckDb => format!("date_diff('day', DATE '1970-01-01', {e})"),
+        }
+    }
+
+    /// What follows `name AS` in a common table expression: DuckDB would otherwise
+    /// materialise a CTE that is read more than once (the drug lines: every column of every
+    /// line written to memory before the aggregates read it), which costs more than reading
+    /// the Parquet file again; Spark inlines CTEs by itself.
+    fn cte_keyword(self) -> &'static str {
+        match self {
+            Dialect::Spark => "",
+            Dialect::DuckDb => "NOT MATERIALIZED ",
         }
     }
 
@@ -708,13 +720,18 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         })
         .collect();
     if !drug_feats.is_empty() || !monthly.is_empty() {
+        // Lines with a YJ code as they are; only those without one meet the master (the
+        // second scan skips every row group whose statistics show no null YJ code).
         ctes.push((
             "drug_lines".into(),
             format!(
-                "SELECT l.claim_id, l.person_id, l.service_month, l.route, l.drug_code,
-         coalesce(l.yj_code, m.master_yj) AS yj
-  FROM {} l LEFT JOIN ittai_drug_master m ON m.drug_code = l.drug_code",
-                table("claim_drugs")
+                "SELECT claim_id, person_id, service_month, route, drug_code, yj_code AS yj
+  FROM {t} WHERE yj_code IS NOT NULL
+  UNION ALL
+  SELECT l.claim_id, l.person_id, l.service_month, l.route, l.drug_code, m.master_yj AS yj
+  FROM {t} l LEFT JOIN ittai_drug_master m ON m.drug_code = l.drug_code
+  WHERE l.yj_code IS NULL",
+                t = table("claim_drugs")
             ),
         ));
     }
@@ -809,9 +826,8 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
                 name: format!("f_drugs_on_kinds_{i}"),
                 sql: format!(
                     "SELECT person_id,\n         {aggs}\n  FROM drug_lines l
+  ANTI JOIN (SELECT claim_id FROM {claims} c WHERE NOT {kind}) o ON o.claim_id = l.claim_id
   WHERE service_month BETWEEN {a} AND {b} AND {cls}
-    AND NOT EXISTS (SELECT 1 FROM {claims} c
-                    WHERE c.claim_id = l.claim_id AND NOT {kind})
   GROUP BY person_id",
                     aggs = aggs.join(",\n         "),
                     a = date(first),
@@ -871,11 +887,14 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         ctes.push((
             "diagnoses".into(),
             format!(
-                "SELECT x.person_id, x.service_month, x.disease_code, coalesce(x.icd10, m.master_icd) AS icd
-  FROM {} x LEFT JOIN ittai_disease_master m ON m.disease_code = x.disease_code
-  WHERE NOT x.suspected AND x.service_month <= {}",
-                table("claim_diagnoses"),
-                date(ref_month)
+                "SELECT person_id, service_month, disease_code, icd10 AS icd
+  FROM {t} WHERE icd10 IS NOT NULL AND NOT suspected AND service_month <= {m}
+  UNION ALL
+  SELECT x.person_id, x.service_month, x.disease_code, d.master_icd AS icd
+  FROM {t} x LEFT JOIN ittai_disease_master d ON d.disease_code = x.disease_code
+  WHERE x.icd10 IS NULL AND NOT x.suspected AND x.service_month <= {m}",
+                t = table("claim_diagnoses"),
+                m = date(ref_month)
             ),
         ));
         let mut aggs = Vec::new();
@@ -986,7 +1005,8 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
     for (i, (name, sql)) in all.iter().enumerate() {
         let _ = write!(
             with,
-            "{name} AS (\n  {sql}\n){}\n",
+            "{name} AS {}(\n  {sql}\n){}\n",
+            d.cte_keyword(),
             if i + 1 < all.len() { "," } else { "" }
         );
     }
