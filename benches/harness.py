@@ -243,7 +243,7 @@ def main():
             summary[n] = {"run": round(med(runs), 2), "run_spread": (round(min(runs), 1), round(max(runs), 1)),
                           "duckdb": round(med(ducks), 2), "duckdb_spread": (round(min(ducks), 1), round(max(ducks), 1)),
                           "ratio_run": round(med(ratios), 2), "ratio_spread": (round(min(ratios), 2), round(max(ratios), 2)),
-                          "pairs": a.pairs, "validate": round(val_s, 2), "full": round(full_s, 2), "full_rss": round(full_rss),
+                          "pairs": a.pairs, "validate": round(val_s, 2), "full": full_s and round(full_s, 2), "full_rss": full_rss and round(full_rss),
                           "same": same, "listed": {r: v[0] for r, v in by_rule.items()},
                           "run_rss": round(max(r["peak_rss_mib"] for r in results if r["scale"] == n and r["system"] == "ittai_run")),
                           "duckdb_rss": round(max(r["peak_rss_mib"] for r in results if r["scale"] == n and r["system"] == "duckdb")),
@@ -259,7 +259,10 @@ def main():
             if k not in keys:
                 keys.append(k)
     keys += list(mach.keys())
+    # Every dated run is kept: a second run on the same day gets the time in its name.
     path = res / f"scale_{stamp}.csv"
+    if path.exists():
+        path = res / f"scale_{dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%dT%H%M')}.csv"
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys)
         w.writeheader()
@@ -298,7 +301,8 @@ def main():
             md.append(f"Ingest at {n:,} persons: {s['ingest_lines']:,} receipt lines in {s['ingest_s']} s = {s['ingest_lines_per_s']:,} lines/s "
                       f"(whole ingest of receipts, checkups, register and care data; peak {s['ingest_rss']} MiB).")
     md.append("")
-    md.append(f"Raw figures: {path.name}. Command: `python3 benches/harness.py --scales {a.scales} --pairs {a.pairs}" + (f" --ingest {a.ingest}`" if a.ingest else "`"))
+    flags = (f" --ingest {a.ingest}" if a.ingest else "") + (" --spark" if a.spark else "") + (" --no-full" if a.no_full else "")
+    md.append(f"Raw figures: {path.name}. Command: `python3 benches/harness.py --scales {a.scales} --pairs {a.pairs}{flags}`")
     (res / "latest.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
 

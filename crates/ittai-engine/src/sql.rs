@@ -94,17 +94,6 @@ impl Dialect {
         }
     }
 
-    /// What follows `name AS` in a common table expression: DuckDB would otherwise
-    /// materialise a CTE that is read more than once (the drug lines: every column of every
-    /// line written to memory before the aggregates read it), which costs more than reading
-    /// the Parquet file again; Spark inlines CTEs by itself.
-    fn cte_keyword(self) -> &'static str {
-        match self {
-            Dialect::Spark => "",
-            Dialect::DuckDb => "NOT MATERIALIZED ",
-        }
-    }
-
     /// The statement that materialises a query as `name`.
     fn materialise(self, name: &str, query: &str) -> String {
         match self {
@@ -401,7 +390,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         );
     }
     ctes.push((
-        "covering".into(),
+        "ittai_covering".into(),
         format!(
             "SELECT person_id, sex, birth_date, municipality_code, insurer_number,
          row_number() OVER (PARTITION BY person_id ORDER BY coverage_start DESC) AS rn
@@ -412,7 +401,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         ),
     ));
     ctes.push((
-        "care".into(),
+        "ittai_care".into(),
         format!(
             "SELECT person_id, care_level_code,
          row_number() OVER (PARTITION BY person_id ORDER BY decision_date DESC) AS rn
@@ -423,24 +412,20 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         ),
     ));
     ctes.push((
-        "pop0".into(),
+        "ittai_pop0".into(),
         format!(
             "SELECT c.person_id, c.sex, c.birth_date, c.municipality_code, c.insurer_number,
          k.care_level_code AS care_level,
          CAST({y} - year(c.birth_date) - CASE WHEN month(c.birth_date) * 100 + day(c.birth_date) > {md_ref} THEN 1 ELSE 0 END AS INT) AS age
-  FROM covering c LEFT JOIN care k ON k.person_id = c.person_id AND k.rn = 1
+  FROM ittai_covering c LEFT JOIN ittai_care k ON k.person_id = c.person_id AND k.rn = 1
   WHERE c.rn = 1",
             y = reference.year()
         ),
     ));
     ctes.push((
-        "pop".into(),
-        format!("SELECT *, {band} AS age_band FROM pop0"),
+        "ittai_pop".into(),
+        format!("SELECT *, {band} AS age_band FROM ittai_pop0"),
     ));
-
-    let requested = |pick: &dyn Fn(&Feature) -> bool| -> Vec<Feature> {
-        features.iter().filter(|f| pick(f)).cloned().collect()
-    };
 
     // Coverage islands (Builder::coverage).
     let covered: Vec<Window> = features
@@ -452,30 +437,30 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         .collect();
     if !covered.is_empty() {
         ctes.push((
-            "spells".into(),
+            "ittai_spells".into(),
             format!(
                 "SELECT person_id, coverage_start AS s, coalesce(coverage_end, DATE '9999-12-31') AS e FROM {}",
                 table("persons")
             ),
         ));
         ctes.push((
-            "spells_ordered".into(),
+            "ittai_spells_ordered".into(),
             "SELECT person_id, s, e,
          max(e) OVER (PARTITION BY person_id ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
-  FROM spells"
+  FROM ittai_spells"
                 .into(),
         ));
         ctes.push((
-            "spells_numbered".into(),
+            "ittai_spells_numbered".into(),
             "SELECT person_id, s, e,
          sum(CASE WHEN prev_e IS NULL OR s > prev_e THEN 1 ELSE 0 END)
            OVER (PARTITION BY person_id ORDER BY s ROWS UNBOUNDED PRECEDING) AS island
-  FROM spells_ordered"
+  FROM ittai_spells_ordered"
                 .into(),
         ));
         ctes.push((
-            "islands".into(),
-            "SELECT person_id, min(s) AS s, max(e) AS e FROM spells_numbered GROUP BY person_id, island".into(),
+            "ittai_islands".into(),
+            "SELECT person_id, min(s) AS s, max(e) AS e FROM ittai_spells_numbered GROUP BY person_id, island".into(),
         ));
         let mut aggs = Vec::new();
         let mut cols = Vec::new();
@@ -491,9 +476,9 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
             bool_cols.push(c);
         }
         parts.push(Part {
-            name: "f_coverage".into(),
+            name: "ittai_f_coverage".into(),
             sql: format!(
-                "SELECT person_id,\n         {}\n  FROM islands GROUP BY person_id",
+                "SELECT person_id,\n         {}\n  FROM ittai_islands GROUP BY person_id",
                 aggs.join(",\n         ")
             ),
             columns: cols,
@@ -501,19 +486,14 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
     }
 
     // Latest checkup of the FY (Builder::latest_checkup).
-    let checkup_fields: Vec<String> = requested(&|f| matches!(f, Feature::Checkup(_)))
-        .into_iter()
+    let checkup_fields: Vec<String> = features
+        .iter()
         .filter_map(|f| match f {
-            Feature::Checkup(c) => Some(c),
+            Feature::Checkup(c) => Some(c.clone()),
             _ => None,
         })
         .collect();
     if !checkup_fields.is_empty() {
-        let (a, b) = days(&Window::FY);
-        let nn: Vec<String> = crate::rules::file::CHECKUP_FIELDS
-            .iter()
-            .map(|c| format!("CASE WHEN {c} IS NULL THEN 0 ELSE 1 END"))
-            .collect();
         let values: Vec<String> = checkup_fields
             .iter()
             .map(|f| {
@@ -524,29 +504,18 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
                 }
             })
             .collect();
-        ctes.push((
-            "checkup_ranked".into(),
-            format!(
-                "SELECT person_id, exam_date AS checkup_date, {values},
-         row_number() OVER (PARTITION BY person_id ORDER BY exam_date DESC, ({nn}) DESC, _row DESC) AS rn
-  FROM {t}
-  WHERE {w}",
-                values = values.join(", "),
-                nn = nn.join(" + "),
-                t = table_row("checkups"),
-                w = between("exam_date", (a, b))
-            ),
-        ));
-        let mut cols = vec!["checkup_date".to_string()];
-        cols.extend(checkup_fields.iter().cloned());
-        parts.push(Part {
-            name: "f_checkup".into(),
-            sql: format!(
-                "SELECT person_id, {} FROM checkup_ranked WHERE rn = 1",
-                cols.join(", ")
-            ),
-            columns: cols,
-        });
+        let (cte, part) = latest_in_fy(
+            "checkup",
+            &table_row("checkups"),
+            ("exam_date", "checkup_date"),
+            (&values, &checkup_fields),
+            crate::rules::file::CHECKUP_FIELDS
+                .iter()
+                .map(|c| c.to_string()),
+            days(&Window::FY),
+        );
+        ctes.push(cte);
+        parts.push(part);
     }
 
     // Checkup and dental-checkup presence (presence_by_date).
@@ -597,42 +566,24 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
     }
 
     // Latest questionnaire of the FY (Builder::latest_questionnaire).
-    let items: Vec<u8> = features
+    let items: Vec<String> = features
         .iter()
         .filter_map(|f| match f {
-            Feature::Questionnaire(n) => Some(*n),
+            Feature::Questionnaire(n) => Some(format!("q{n:02}")),
             _ => None,
         })
         .collect();
     if !items.is_empty() {
-        let (a, b) = days(&Window::FY);
-        let nn: Vec<String> = (1..=15)
-            .map(|n| format!("CASE WHEN q{n:02} IS NULL THEN 0 ELSE 1 END"))
-            .collect();
-        let qs: Vec<String> = items.iter().map(|n| format!("q{n:02}")).collect();
-        ctes.push((
-            "questionnaire_ranked".into(),
-            format!(
-                "SELECT person_id, answer_date AS questionnaire_date, {qs},
-         row_number() OVER (PARTITION BY person_id ORDER BY answer_date DESC, ({nn}) DESC, _row DESC) AS rn
-  FROM {t}
-  WHERE {w}",
-                qs = qs.join(", "),
-                nn = nn.join(" + "),
-                t = table_row("questionnaires"),
-                w = between("answer_date", (a, b))
-            ),
-        ));
-        let mut cols = vec!["questionnaire_date".to_string()];
-        cols.extend(qs);
-        parts.push(Part {
-            name: "f_questionnaire".into(),
-            sql: format!(
-                "SELECT person_id, {} FROM questionnaire_ranked WHERE rn = 1",
-                cols.join(", ")
-            ),
-            columns: cols,
-        });
+        let (cte, part) = latest_in_fy(
+            "questionnaire",
+            &table_row("questionnaires"),
+            ("answer_date", "questionnaire_date"),
+            (&items, &items),
+            (1..=15).map(|n| format!("q{n:02}")),
+            days(&Window::FY),
+        );
+        ctes.push(cte);
+        parts.push(part);
     }
 
     // Medical claims by kind (Builder::claims).
@@ -665,7 +616,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
             }
         }
         parts.push(Part {
-            name: "f_claims".into(),
+            name: "ittai_f_claims".into(),
             sql: format!(
                 "SELECT person_id,\n         {}\n  FROM {} WHERE service_month <= {} GROUP BY person_id",
                 aggs.join(",\n         "),
@@ -723,7 +674,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         // Lines with a YJ code as they are; only those without one meet the master (the
         // second scan skips every row group whose statistics show no null YJ code).
         ctes.push((
-            "drug_lines".into(),
+            "ittai_drug_lines".into(),
             format!(
                 "SELECT claim_id, person_id, service_month, route, drug_code, yj_code AS yj
   FROM {t} WHERE yj_code IS NOT NULL
@@ -779,9 +730,9 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
             cols.push(format!("last_{t}_month"));
         }
         parts.push(Part {
-            name: "f_drugs".into(),
+            name: "ittai_f_drugs".into(),
             sql: format!(
-                "SELECT person_id,\n         {}\n  FROM drug_lines WHERE service_month <= {} GROUP BY person_id",
+                "SELECT person_id,\n         {}\n  FROM ittai_drug_lines WHERE service_month <= {} GROUP BY person_id",
                 aggs.join(",\n         "),
                 date(ref_month)
             ),
@@ -823,9 +774,9 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
                 first = first.min(months(&f.window).0);
             }
             parts.push(Part {
-                name: format!("f_drugs_on_kinds_{i}"),
+                name: format!("ittai_f_drugs_on_kinds_{i}"),
                 sql: format!(
-                    "SELECT person_id,\n         {aggs}\n  FROM drug_lines l
+                    "SELECT person_id,\n         {aggs}\n  FROM ittai_drug_lines l
   ANTI JOIN (SELECT claim_id FROM {claims} c WHERE NOT {kind}) o ON o.claim_id = l.claim_id
   WHERE service_month BETWEEN {a} AND {b} AND {cls}
   GROUP BY person_id",
@@ -855,11 +806,11 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
             DrugUnit::DrugCode => "drug_code",
         };
         ctes.push((
-            format!("monthly_{i}"),
+            format!("ittai_monthly_{i}"),
             format!(
                 "SELECT person_id, service_month, count(*) AS k,
          row_number() OVER (PARTITION BY person_id ORDER BY count(*) DESC, service_month ASC) AS rn
-  FROM (SELECT DISTINCT person_id, service_month, {u} AS u FROM drug_lines
+  FROM (SELECT DISTINCT person_id, service_month, {u} AS u FROM ittai_drug_lines
         WHERE {routes} AND {w} AND {u} IS NOT NULL) t
   GROUP BY person_id, service_month",
                 routes = in_codes("route", routes.iter().map(|r| r.code())),
@@ -867,9 +818,9 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
             ),
         ));
         parts.push(Part {
-            name: format!("f_monthly_{i}"),
+            name: format!("ittai_f_monthly_{i}"),
             sql: format!(
-                "SELECT person_id, CAST(k AS INT) AS {c}, service_month AS {c}_month FROM monthly_{i} WHERE rn = 1"
+                "SELECT person_id, CAST(k AS INT) AS {c}, service_month AS {c}_month FROM ittai_monthly_{i} WHERE rn = 1"
             ),
             columns: vec![c.clone(), format!("{c}_month")],
         });
@@ -885,7 +836,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         .collect();
     if !dx_feats.is_empty() {
         ctes.push((
-            "diagnoses".into(),
+            "ittai_diagnoses".into(),
             format!(
                 "SELECT person_id, service_month, disease_code, icd10 AS icd
   FROM {t} WHERE icd10 IS NOT NULL AND NOT suspected AND service_month <= {m}
@@ -922,9 +873,9 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
             }
         }
         parts.push(Part {
-            name: "f_diagnoses".into(),
+            name: "ittai_f_diagnoses".into(),
             sql: format!(
-                "SELECT person_id,\n         {}\n  FROM diagnoses GROUP BY person_id",
+                "SELECT person_id,\n         {}\n  FROM ittai_diagnoses GROUP BY person_id",
                 aggs.join(",\n         ")
             ),
             columns: cols,
@@ -960,7 +911,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
             bool_cols.push(c);
         }
         parts.push(Part {
-            name: "f_certifications".into(),
+            name: "ittai_f_certifications".into(),
             sql: format!(
                 "SELECT person_id,\n         {}\n  FROM {} WHERE decision_date <= {} GROUP BY person_id",
                 aggs.join(",\n         "),
@@ -973,14 +924,14 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
 
     // The feature view: the population left-joined with every part.
     let mut select = vec![
-        "pop.person_id".to_string(),
-        "pop.sex".into(),
-        "pop.birth_date".into(),
-        "pop.municipality_code".into(),
-        "pop.insurer_number".into(),
-        "pop.care_level".into(),
-        "pop.age".into(),
-        "pop.age_band".into(),
+        "ittai_pop.person_id".to_string(),
+        "ittai_pop.sex".into(),
+        "ittai_pop.birth_date".into(),
+        "ittai_pop.municipality_code".into(),
+        "ittai_pop.insurer_number".into(),
+        "ittai_pop.care_level".into(),
+        "ittai_pop.age".into(),
+        "ittai_pop.age_band".into(),
     ];
     let mut joins = String::new();
     for p in &parts {
@@ -993,22 +944,22 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         }
         let _ = write!(
             joins,
-            "\n  LEFT JOIN {n} ON {n}.person_id = pop.person_id",
+            "\n  LEFT JOIN {n} ON {n}.person_id = ittai_pop.person_id",
             n = p.name
         );
     }
-    let mut with = String::from("WITH\n");
-    let all: Vec<(String, String)> = ctes
+    // Every step is a temporary view of its own (`ittai_<step>`), so that a researcher can
+    // query one, and so that Spark can match the cached flags when the attrition and list
+    // queries read them (a plan with CTEs read twice gets new CTE ids at each analysis and
+    // would not match its cached copy).
+    for (name, sql) in ctes
         .into_iter()
         .chain(parts.iter().map(|p| (p.name.clone(), p.sql.clone())))
-        .collect();
-    for (i, (name, sql)) in all.iter().enumerate() {
-        let _ = write!(
-            with,
-            "{name} AS {}(\n  {sql}\n){}\n",
-            d.cte_keyword(),
-            if i + 1 < all.len() { "," } else { "" }
-        );
+    {
+        setup.push(Statement {
+            comment: format!("Step {name}"),
+            sql: format!("CREATE OR REPLACE TEMPORARY VIEW {name} AS\n{sql}"),
+        });
     }
     setup.push(Statement {
         comment: format!(
@@ -1016,7 +967,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
             frame.fy.0
         ),
         sql: format!(
-            "CREATE OR REPLACE TEMPORARY VIEW ittai_features AS\n{with}SELECT {}\n  FROM pop{joins}",
+            "CREATE OR REPLACE TEMPORARY VIEW ittai_features AS\nSELECT {}\n  FROM ittai_pop{joins}",
             select.join(",\n       ")
         ),
     });
@@ -1119,6 +1070,47 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
     })
 }
 
+/// The latest record of the FY per person (the native "latest" of docs/reference/time.md:
+/// latest date, then most non-null values among `counted`, then last in file order), as a
+/// ranking CTE `<what>_ranked` and the part `f_<what>` with `date_alias` and the `values`
+/// (select expressions, with their output `names`).
+fn latest_in_fy(
+    what: &str,
+    from: &str,
+    (date_col, date_alias): (&str, &str),
+    (values, names): (&[String], &[String]),
+    counted: impl Iterator<Item = String>,
+    window: (NaiveDate, NaiveDate),
+) -> ((String, String), Part) {
+    let nn: Vec<String> = counted
+        .map(|c| format!("CASE WHEN {c} IS NULL THEN 0 ELSE 1 END"))
+        .collect();
+    let ranked = format!("ittai_{what}_ranked");
+    let cte = (
+        ranked.clone(),
+        format!(
+            "SELECT person_id, {date_col} AS {date_alias}, {values},
+         row_number() OVER (PARTITION BY person_id ORDER BY {date_col} DESC, ({nn}) DESC, _row DESC) AS rn
+  FROM {from}
+  WHERE {w}",
+            values = values.join(", "),
+            nn = nn.join(" + "),
+            w = between(date_col, window)
+        ),
+    );
+    let mut columns = vec![date_alias.to_string()];
+    columns.extend(names.iter().cloned());
+    let part = Part {
+        name: format!("ittai_f_{what}"),
+        sql: format!(
+            "SELECT person_id, {} FROM {ranked} WHERE rn = 1",
+            columns.join(", ")
+        ),
+        columns,
+    };
+    (cte, part)
+}
+
 /// Text on one line (for `--` comments).
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -1166,7 +1158,7 @@ fn output_columns(
                 DataType::Boolean
             } else if c.starts_with("max_monthly_drugs") {
                 DataType::Int32
-            } else if p.name == "f_questionnaire" {
+            } else if p.name == "ittai_f_questionnaire" {
                 dtype_of_dataset(
                     ittai_dataset::table_spec("questionnaires").expect("table"),
                     c,
