@@ -10,22 +10,26 @@
 //! A [`Script`] is a short sequence of statements over the canonical Parquet tables
 //! (docs/reference/dataset.md):
 //!
-//! 1. `ittai_features` (temporary view): one row per person insured on the reference date,
+//! 1. one temporary view per step, `ittai_<step>`: the population (`ittai_pop`), and per
+//!    source table the rows or aggregates the features need (`ittai_drug_lines`,
+//!    `ittai_f_drugs`, `ittai_f_monthly_0`, …);
+//! 2. `ittai_features` (temporary view): one row per person insured on the reference date,
 //!    with the base columns (`person_id`, `sex`, `birth_date`, `municipality_code`,
 //!    `insurer_number`, `care_level`, `age`, `age_band`) and one column per feature, named
 //!    as in the native feature table ([`Feature::column`]) with its evidence columns;
-//! 2. `ittai_flags` (materialised: a cached table in Spark, a temporary table in DuckDB):
+//! 3. `ittai_flags` (materialised: a cached table in Spark, a temporary table in DuckDB):
 //!    the features with `flag_<rule id>` (boolean) per rule and `n_rules` (integer);
-//! 3. the attrition query: one row, `population` then `<id>_<step>_persons` and
+//! 4. the attrition query: one row, `population` then `<id>_<step>_persons` and
 //!    `<id>_<step>_insufficient_coverage` per rule and step (docs/reference/rules.md,
 //!    "Attrition");
-//! 4. the list query: the rows of `ittai_flags` with `n_rules > 0`, by `person_id`.
+//! 5. the list query: the rows of `ittai_flags` with `n_rules > 0`, by `person_id`.
 //!
 //! Two master lookups are read as views, `ittai_drug_master (drug_code, master_yj)` and
 //! `ittai_disease_master (disease_code, master_icd)`: a drug line without a YJ code takes the
 //! master's, a diagnosis without an ICD-10 code the master's (as the native engine does).
 //!
-//! The SQL subset used is documented in docs/SCALE.md ("The SQL"): CTEs, `LEFT JOIN … ON`,
+//! The SQL subset used is documented in docs/SCALE.md ("The SQL"): temporary views,
+//! `LEFT JOIN … ON`,
 //! `ANTI JOIN … ON`, `UNION ALL`,
 //! `GROUP BY` with `bool_or`, `max`, `count`, `row_number() OVER (PARTITION BY … ORDER BY
 //! …)`, `CASE`, `coalesce`, `LIKE 'prefix%'`, `substr`, `year`/`month`/`day`, `DATE '…'`
@@ -316,7 +320,7 @@ pub fn node_sql(node: &Node, guard: bool, strict: bool) -> String {
     }
 }
 
-/// One aggregate of the feature view: the CTE name, its SQL and its output columns.
+/// One aggregate of the feature view: the view name, its SQL and its output columns.
 struct Part {
     name: String,
     sql: String,
@@ -957,7 +961,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         .chain(parts.iter().map(|p| (p.name.clone(), p.sql.clone())))
     {
         setup.push(Statement {
-            comment: format!("Step {name}"),
+            comment: format!("{name}: {}", step_comment(&name)),
             sql: format!("CREATE OR REPLACE TEMPORARY VIEW {name} AS\n{sql}"),
         });
     }
@@ -1008,9 +1012,15 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
                 one_line(&describe(s, &rctx)),
                 pass.join(" AND ")
             ));
-            attrition.push(format!(
-                "sum(CASE WHEN {before} AND {relaxed} AND NOT {strict} THEN 1 ELSE 0 END) AS {i_col}"
-            ));
+            // A step without an absence condition under the coverage guard leaves nobody
+            // out for coverage.
+            if relaxed == strict {
+                attrition.push(format!("CAST(0 AS BIGINT) AS {i_col}"));
+            } else {
+                attrition.push(format!(
+                    "sum(CASE WHEN {before} AND {relaxed} AND NOT {strict} THEN 1 ELSE 0 END) AS {i_col}"
+                ));
+            }
             step_cols.push((p_col, i_col));
         }
         let flag = if pass.is_empty() {
@@ -1072,7 +1082,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
 
 /// The latest record of the FY per person (the native "latest" of docs/reference/time.md:
 /// latest date, then most non-null values among `counted`, then last in file order), as a
-/// ranking CTE `<what>_ranked` and the part `f_<what>` with `date_alias` and the `values`
+/// ranking view `ittai_<what>_ranked` and the part `ittai_f_<what>` with `date_alias` and the `values`
 /// (select expressions, with their output `names`).
 fn latest_in_fy(
     what: &str,
@@ -1109,6 +1119,33 @@ fn latest_in_fy(
         columns,
     };
     (cte, part)
+}
+
+/// What a step view holds, for its comment.
+fn step_comment(name: &str) -> &'static str {
+    let n = name.trim_start_matches("ittai_");
+    match n {
+        "covering" => {
+            "persons' coverage spells that cover the reference date (the latest per person)"
+        }
+        "care" => "the care level certified on the reference date (the latest decision)",
+        "pop0" | "pop" => {
+            "the population: persons insured on the reference date, with age and age band"
+        }
+        "spells" | "spells_ordered" | "spells_numbered" | "islands" => {
+            "coverage spells joined where one ends the day the next starts (for the coverage guard)"
+        }
+        "checkup_ranked" | "questionnaire_ranked" => {
+            "records of the FY ranked per person: latest date, most non-null values, last in file order"
+        }
+        "drug_lines" => "drug lines with their YJ code (the drug master's when the line has none)",
+        "diagnoses" => {
+            "non-suspected diagnoses up to the reference month with their ICD-10 code (the master's when missing)"
+        }
+        _ if n.starts_with("monthly_") => "distinct drugs per person and month of the window",
+        _ if n.starts_with("f_") => "feature columns, one row per person",
+        _ => "a step of the feature table",
+    }
 }
 
 /// Text on one line (for `--` comments).
