@@ -108,7 +108,13 @@ async fn run_async(
     let session = SparkSessionBuilder::new(remote)
         .build()
         .await
-        .map_err(|e| err(remote, "connecting", e))?;
+        .map_err(|e| {
+            err(
+                remote,
+                "connecting (is a Spark Connect server listening there? docs/GUIDE.md §10 shows how to start one)",
+                e,
+            )
+        })?;
     let version = session
         .version()
         .await
