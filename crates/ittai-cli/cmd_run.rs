@@ -140,6 +140,42 @@ pub fn parse_set(items: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<S
     Ok(out)
 }
 
+/// Records every output of a run (path, size, SHA-256) and removes what the previous run
+/// in `out` wrote and this one did not, saying so, so that nothing stale is left as if
+/// current (native and Spark runs).
+///
+/// # Errors
+/// An output that cannot be read for its hash.
+pub(crate) fn record_outputs(
+    out: &Path,
+    previous: &[PathBuf],
+    outputs: &[PathBuf],
+) -> anyhow::Result<Vec<OutputFile>> {
+    let recorded = outputs
+        .iter()
+        .map(|p| OutputFile::record(out, p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (removed, failed) = cmd_check_output::remove_stale(out, previous, &recorded);
+    if !removed.is_empty() {
+        eprintln!(
+            "removed {} file(s) an earlier run wrote and this run did not: {}",
+            removed.len(),
+            removed
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for (p, e) in &failed {
+        eprintln!(
+            "warning: could not remove {} left by an earlier run ({e}); it is not part of this run's outputs",
+            out.join(p).display()
+        );
+    }
+    Ok(recorded)
+}
+
 /// The reference date (基準日): `given`, or the last day of `fy`.
 ///
 /// # Errors
@@ -323,28 +359,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     // Every output with its size and hash; then what the previous run wrote and this one
     // did not goes, so that nothing stale is left as if current; the manifest comes last.
     let t = Instant::now();
-    let recorded = outputs
-        .iter()
-        .map(|p| OutputFile::record(&a.out, p))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let (removed, failed) = cmd_check_output::remove_stale(&a.out, &previous, &recorded);
-    if !removed.is_empty() {
-        eprintln!(
-            "removed {} file(s) an earlier run wrote and this run did not: {}",
-            removed.len(),
-            removed
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    for (p, e) in &failed {
-        eprintln!(
-            "warning: could not remove {} left by an earlier run ({e}); it is not part of this run's outputs",
-            a.out.join(p).display()
-        );
-    }
+    let recorded = record_outputs(&a.out, &previous, &outputs)?;
     if register_record.is_none() {
         // The named lists of an earlier run are gone with the files above; their folder
         // goes too when nothing else is in it.

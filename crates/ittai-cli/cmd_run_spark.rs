@@ -17,7 +17,9 @@ use ittai_model::FiscalYear;
 use ittai_spark::Lookup;
 
 use crate::cmd_check_output::{self, OutputFile};
-use crate::cmd_run::{Args, Formats, ManifestRule, print_summary, reference_date, write_lists};
+use crate::cmd_run::{
+    Args, Formats, ManifestRule, print_summary, record_outputs, reference_date, write_lists,
+};
 use crate::cmd_sql::load_rules_and_classes;
 use crate::ui;
 
@@ -141,17 +143,7 @@ pub fn run(a: &Args) -> anyhow::Result<ExitCode> {
     outputs.push(sql_path);
     let mut timings = result.timings.clone();
     timings.push(("write".into(), t.elapsed().as_secs_f64()));
-    let recorded = outputs
-        .iter()
-        .map(|p| OutputFile::record(&a.out, p))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let (removed, _) = cmd_check_output::remove_stale(&a.out, &previous, &recorded);
-    if !removed.is_empty() {
-        eprintln!(
-            "removed {} file(s) an earlier run wrote and this run did not",
-            removed.len()
-        );
-    }
+    let recorded = record_outputs(&a.out, &previous, &outputs)?;
     timings.push(("total".into(), started.elapsed().as_secs_f64()));
     let manifest = SparkManifest {
         command: std::env::args().collect(),

@@ -639,6 +639,26 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         window: Window,
         prefixes: Vec<String>,
     }
+    impl DrugFeat {
+        /// The feature's column and its aggregate: a line of the class in the window.
+        fn flag(&self, months: (NaiveDate, NaiveDate)) -> (String, String) {
+            let c = Feature::Exists(
+                Event::Drug {
+                    class: self.class.clone(),
+                    options: self.options.clone(),
+                    kinds: self.kinds.clone(),
+                },
+                self.window,
+            )
+            .column();
+            let agg = format!(
+                "bool_or({} AND {}) AS {c}",
+                starts_with_any("yj", &self.prefixes),
+                between("service_month", months)
+            );
+            (c, agg)
+        }
+    }
     let mut drug_feats: Vec<DrugFeat> = Vec::new();
     for f in &features {
         if let Feature::Exists(
@@ -696,20 +716,8 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         let mut aggs = Vec::new();
         let mut cols = Vec::new();
         for f in drug_feats.iter().filter(|f| f.kinds.is_none()) {
-            let c = Feature::Exists(
-                Event::Drug {
-                    class: f.class.clone(),
-                    options: f.options.clone(),
-                    kinds: None,
-                },
-                f.window,
-            )
-            .column();
-            aggs.push(format!(
-                "bool_or({} AND {}) AS {c}",
-                starts_with_any("yj", &f.prefixes),
-                between("service_month", months(&f.window))
-            ));
+            let (c, agg) = f.flag(months(&f.window));
+            aggs.push(agg);
             cols.push(c.clone());
             bool_cols.push(c);
         }
@@ -758,20 +766,8 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
             let mut prefixes = Vec::new();
             let mut first = ref_month;
             for f in feats {
-                let c = Feature::Exists(
-                    Event::Drug {
-                        class: f.class.clone(),
-                        options: f.options.clone(),
-                        kinds: f.kinds.clone(),
-                    },
-                    f.window,
-                )
-                .column();
-                aggs.push(format!(
-                    "bool_or({} AND {}) AS {c}",
-                    starts_with_any("yj", &f.prefixes),
-                    between("service_month", months(&f.window))
-                ));
+                let (c, agg) = f.flag(months(&f.window));
+                aggs.push(agg);
                 cols.push(c.clone());
                 bool_cols.push(c);
                 prefixes.extend(f.prefixes.iter().cloned());
@@ -1068,7 +1064,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         comment: "The persons on at least one list, with every feature and flag".into(),
         sql: "SELECT * FROM ittai_flags WHERE n_rules > 0 ORDER BY person_id".into(),
     };
-    let columns = output_columns(&features, &parts, spec.rules);
+    let columns = output_columns(&parts, spec.rules);
     Ok(Script {
         dialect: d,
         setup,
@@ -1154,11 +1150,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// The columns of `ittai_flags` with the types of the native feature table.
-fn output_columns(
-    _features: &BTreeSet<Feature>,
-    parts: &[Part],
-    rules: &[Rule],
-) -> Vec<(String, DataType)> {
+fn output_columns(parts: &[Part], rules: &[Rule]) -> Vec<(String, DataType)> {
     let dtype_of_dataset = |table: &ittai_dataset::TableSpec, c: &str| -> DataType {
         table
             .columns
@@ -1231,16 +1223,6 @@ pub enum SqlColumn {
 }
 
 impl SqlColumn {
-    fn len(&self) -> usize {
-        match self {
-            SqlColumn::Str(v) => v.len(),
-            SqlColumn::Int(v) => v.len(),
-            SqlColumn::Float(v) => v.len(),
-            SqlColumn::Bool(v) => v.len(),
-            SqlColumn::Date(v) => v.len(),
-        }
-    }
-
     fn series(&self, name: &str) -> PolarsResult<Series> {
         let n: PlSmallStr = name.into();
         Ok(match self {
@@ -1291,7 +1273,6 @@ pub fn to_run_result(
     };
     let population = get("population")? as u64;
     let mut cols = Vec::new();
-    let height = listed.first().map_or(0, |(_, c)| c.len());
     for (name, dtype) in &script.columns {
         let found = listed
             .iter()
@@ -1305,7 +1286,6 @@ pub fn to_run_result(
         };
         cols.push(s.into());
     }
-    let _ = height;
     let table = DataFrame::new_infer_height(cols)?;
     let table = crate::features::add_name_evidence(sources, table, &script.features)?;
     let ctx = TextContext {
