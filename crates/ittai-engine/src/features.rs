@@ -463,10 +463,10 @@ impl Frame {
     fn days(&self, w: &Window) -> (NaiveDate, NaiveDate) {
         w.days(self.fy, self.reference)
     }
-    fn months(&self, w: &Window) -> (NaiveDate, NaiveDate) {
+    pub(crate) fn months(&self, w: &Window) -> (NaiveDate, NaiveDate) {
         w.months(self.fy, self.reference)
     }
-    fn ref_month(&self) -> NaiveDate {
+    pub(crate) fn ref_month(&self) -> NaiveDate {
         first_of_month(self.reference)
     }
 }
@@ -538,133 +538,15 @@ pub fn population(src: &Sources, frame: &Frame) -> PolarsResult<LazyFrame> {
         .with_columns([age_band_expr(col("age")).alias("age_band")]))
 }
 
-/// The latest `service_month` among rows where `cond` holds (null when none); a plain
-/// `max` so that the streaming engine can aggregate it.
-fn last_month_when(cond: Expr) -> Expr {
-    when(cond)
-        .then(col("service_month"))
-        .otherwise(lit(NULL).cast(DataType::Date))
-        .max()
-}
-
 /// Multiplier of the packed (month, code) evidence: day number of the service month ·
 /// 10^9 + code.
-const PACK: u64 = 1_000_000_000;
-
-/// The latest (month, code) among rows where `cond` holds, packed into one u64 (the
-/// service month's day number since 1970 · 10^9 + the 9- or 7-digit code) so that a
-/// streaming `max` finds it. Months before 1970 do not occur (validated data ≥ 1900 would
-/// be negative days; such rows are left out of the evidence).
-fn last_packed_when(cond: Expr, code: &str) -> Expr {
-    let day = col("service_month").cast(DataType::Int32);
-    when(cond.and(day.clone().gt_eq(lit(0))))
-        .then(day.cast(DataType::UInt64) * lit(PACK) + col(code).cast(DataType::UInt64))
-        .otherwise(lit(NULL).cast(DataType::UInt64))
-        .max()
-}
+pub(crate) const PACK: u64 = 1_000_000_000;
 
 /// The service month of a packed (month, code) value, as a date.
 fn packed_month_date(packed: Expr) -> Expr {
     (packed / lit(PACK))
         .cast(DataType::Int32)
         .cast(DataType::Date)
-}
-
-/// A drug-class feature: class, options, claim kinds (None = any claim), window.
-#[derive(Debug, Clone)]
-struct DrugFeature {
-    class: String,
-    options: BTreeMap<String, bool>,
-    kinds: Option<BTreeSet<ClaimKind>>,
-    window: Window,
-}
-
-impl DrugFeature {
-    fn prefixes(&self, drug_classes: &BTreeMap<String, DrugClass>) -> PolarsResult<Vec<String>> {
-        let def = drug_classes
-            .get(&self.class)
-            .ok_or_else(|| polars_err!(ComputeError: "unknown drug class {}", self.class))?;
-        Ok(def.prefixes(&self.options))
-    }
-
-    fn event(&self) -> Event {
-        Event::Drug {
-            class: self.class.clone(),
-            options: self.options.clone(),
-            kinds: self.kinds.clone(),
-        }
-    }
-
-    /// The presence flag and the last-month evidence, over drug lines with a `yj` column.
-    /// `evidence_done` holds the evidence columns already computed (the last month of a
-    /// class does not depend on the window, so windows share it).
-    fn aggregations(
-        &self,
-        drug_classes: &BTreeMap<String, DrugClass>,
-        frame: &Frame,
-        bool_cols: &mut Vec<String>,
-        evidence_done: &mut BTreeSet<String>,
-    ) -> PolarsResult<Vec<Expr>> {
-        let cond = yj_in_class(&self.prefixes(drug_classes)?);
-        let (a, b) = frame.months(&self.window);
-        let c = Feature::Exists(self.event(), self.window).column();
-        bool_cols.push(c.clone());
-        let _ = evidence_done;
-        Ok(vec![
-            cond.and(between_dates(col("service_month"), a, b))
-                .any(true)
-                .alias(c),
-        ])
-    }
-
-    /// The packed latest (month, code) of the class over the drug lines of any claim kind
-    /// (so that a rule restricted to some kinds still shows the person's last prescription
-    /// of the class); `None` when another feature already asked for the same column.
-    fn evidence(
-        &self,
-        drug_classes: &BTreeMap<String, DrugClass>,
-        evidence_done: &mut BTreeSet<String>,
-    ) -> PolarsResult<Option<Expr>> {
-        let last = format!("last_{}_packed", evidence_tag(&self.class, &self.options));
-        if !evidence_done.insert(last.clone()) {
-            return Ok(None);
-        }
-        Ok(Some(
-            last_packed_when(yj_in_class(&self.prefixes(drug_classes)?), "drug_code").alias(last),
-        ))
-    }
-}
-
-/// Drug lines whose YJ code is in `prefixes`, up to the reference month, on claims of the
-/// `kinds` (all when `None`): the lines are anti-joined with the claims of the other
-/// kinds (a small set) instead of joining every line with its claim.
-fn lines_of(
-    src: &Sources,
-    prefixes: &[String],
-    kinds: Option<&BTreeSet<ClaimKind>>,
-    upto: &Expr,
-) -> PolarsResult<LazyFrame> {
-    let mut lines = src
-        .drugs(&["claim_id", "person_id", "service_month"])?
-        .filter(
-            col("service_month")
-                .lt_eq(upto.clone())
-                .and(yj_in_class(prefixes)),
-        );
-    if let Some(kinds) = kinds {
-        let other = src
-            .medical_claims()?
-            .select([col("claim_id"), col("claim_kind")])
-            .filter(is_code_in(col("claim_kind"), kinds.iter().copied()).not())
-            .select([col("claim_id")]);
-        lines = lines.join(
-            other,
-            [col("claim_id")],
-            [col("claim_id")],
-            JoinArgs::new(JoinType::Anti),
-        );
-    }
-    Ok(lines)
 }
 
 /// The maximum over the window's months of the number of distinct drugs in a month, and
@@ -837,15 +719,15 @@ pub fn build(
     // than of all of them.
     let pop =
         crate::collect_streaming(population(src, frame)?)?.with_row_index("pid".into(), None)?;
-    let dict = pop.clone().lazy().select([col("person_id"), col("pid")]);
-    let mut out = pop.lazy();
+    let people = crate::lines::Population::new(&pop)?;
+    let mut out = pop.clone().lazy();
     let mut b = Builder {
         src,
         frame,
         features,
         drug_classes,
         disease_classes,
-        dict,
+        people: &people,
         timings: Vec::new(),
         bool_cols: Vec::new(),
     };
@@ -853,9 +735,7 @@ pub fn build(
     out = b.latest_checkup(out)?;
     out = b.checkup_presence(out)?;
     out = b.latest_questionnaire(out)?;
-    out = b.claims(out)?;
-    out = b.drugs(out)?;
-    out = b.diagnoses(out)?;
+    out = b.claim_lines(out)?;
     out = b.certifications(out)?;
     out = b.finish_columns(out);
     Ok((out, b.timings))
@@ -874,8 +754,8 @@ struct Builder<'a> {
     drug_classes: &'a BTreeMap<String, DrugClass>,
     /// Disease classes by id.
     disease_classes: &'a BTreeMap<String, DiseaseClass>,
-    /// The population's `person_id` → `pid` (dense row index) dictionary.
-    dict: LazyFrame,
+    /// The population's `person_id` → `pid` (dense row index) look-up.
+    people: &'a crate::lines::Population<'a>,
     /// Time of each collected group (`features.<stage>`, seconds), in collection order.
     timings: Vec<(String, f64)>,
     /// The boolean feature columns added so far (absent aggregates are filled with false
@@ -1081,222 +961,62 @@ impl Builder<'_> {
         self.join(out, latest, "questionnaire_latest")
     }
 
-    /// Medical claims by kind and window, up to the reference month:
-    /// `has_<kinds>_claim_<window>` (bool) per requested claim event, and the evidence
-    /// `last_<kinds>_month` (date, the latest service month of those kinds) once per set of
-    /// kinds. Stage `claims`.
-    fn claims(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
-        let claim_feats: Vec<(BTreeSet<ClaimKind>, Window)> = self
-            .requested(|f| match f {
-                Feature::Exists(Event::Claim(k), w) => Some((k.clone(), *w)),
-                _ => None,
-            })
-            .into_iter()
-            .collect();
-        if claim_feats.is_empty() {
-            return Ok(out);
-        }
-        let upto = date_lit(self.frame.ref_month());
-        let mut aggs = Vec::new();
-        let mut evidence_done = BTreeSet::new();
-        for (kinds, w) in &claim_feats {
-            let (a, b) = self.frame.months(w);
-            let is_kind = is_code_in(col("claim_kind"), kinds.iter().copied());
-            let c = Feature::Exists(Event::Claim(kinds.clone()), *w).column();
-            self.bool_cols.push(c.clone());
-            aggs.push(
-                is_kind
-                    .clone()
-                    .and(between_dates(col("service_month"), a, b))
-                    .any(true)
-                    .alias(c),
-            );
-            let t = kinds_tag(kinds);
-            if evidence_done.insert(t.clone()) {
-                aggs.push(last_month_when(is_kind).alias(format!("last_{t}_month")));
-            }
-        }
-        let claims = self
-            .src
-            .medical_claims()?
-            .select([col("person_id"), col("service_month"), col("claim_kind")])
-            .filter(col("service_month").lt_eq(upto));
-        self.join(out, claims.group_by([col("person_id")]).agg(aggs), "claims")
-    }
-
-    /// Drugs: class presence per window (one aggregation for all classes looked for on any
-    /// claim, one per set of claim kinds for the classes restricted to kinds), and monthly
-    /// distinct counts. See [`Builder::drugs_any_claim`], [`Builder::drugs_by_claim_kind`]
-    /// and [`Builder::monthly_drugs`] for the columns.
-    fn drugs(&mut self, mut out: LazyFrame) -> PolarsResult<LazyFrame> {
-        let drug_feats: Vec<DrugFeature> = self.requested(|f| match f {
-            Feature::Exists(
-                Event::Drug {
-                    class,
-                    options,
-                    kinds,
-                },
-                w,
-            ) => Some(DrugFeature {
-                class: class.clone(),
-                options: options.clone(),
-                kinds: kinds.clone(),
-                window: *w,
-            }),
-            _ => None,
-        });
-        let mut evidence_done: BTreeSet<String> = BTreeSet::new();
-        if !drug_feats.is_empty() {
-            out = self.drugs_any_claim(out, &drug_feats, &mut evidence_done)?;
-        }
-        out = self.drugs_by_claim_kind(out, &drug_feats, &mut evidence_done)?;
-        self.monthly_drugs(out)
-    }
-
-    /// One pass over the drug lines of any claim kind up to the reference month: the flags
-    /// `has_<class>_drug_<window>` (bool) of the classes looked for on any claim, and the
-    /// evidence of every class, `last_<tag>_packed` (u64: service month's day number ·
-    /// 10^9 + drug code, see [`last_packed_when`]). Stage `drugs`.
-    fn drugs_any_claim(
+    /// Collects a claim-line group computed by [`crate::lines`] (`frame`, one row per
+    /// population person), records `t`'s elapsed time as `features.<stage>` and joins it.
+    fn join_lines(
         &mut self,
         out: LazyFrame,
-        drug_feats: &[DrugFeature],
-        evidence_done: &mut BTreeSet<String>,
-    ) -> PolarsResult<LazyFrame> {
-        let upto = date_lit(self.frame.ref_month());
-        let mut aggs = Vec::new();
-        for d in drug_feats.iter().filter(|d| d.kinds.is_none()) {
-            aggs.extend(d.aggregations(
-                self.drug_classes,
-                self.frame,
-                &mut self.bool_cols,
-                evidence_done,
-            )?);
+        frame: Option<DataFrame>,
+        stage: &str,
+        t: std::time::Instant,
+    ) -> LazyFrame {
+        self.timings
+            .push((format!("features.{stage}"), t.elapsed().as_secs_f64()));
+        match frame {
+            Some(df) => out.left_join(df.lazy(), col("person_id"), col("person_id")),
+            None => out,
         }
-        for d in drug_feats {
-            aggs.extend(d.evidence(self.drug_classes, evidence_done)?);
-        }
-        let drugs = self
-            .src
-            .drugs(&["person_id", "service_month"])?
-            .filter(col("service_month").lt_eq(upto));
-        self.join(out, drugs.group_by([col("person_id")]).agg(aggs), "drugs")
     }
 
-    /// Classes looked for on claims of some kinds: one pass per set of kinds, over the
-    /// lines of those classes inside the features' windows only (see [`lines_of`]):
-    /// `has_<class>_on_<kinds>_drug_<window>` (bool). Stage `drugs_by_claim_kind`, once per
-    /// set of kinds (in set order).
-    fn drugs_by_claim_kind(
-        &mut self,
-        mut out: LazyFrame,
-        drug_feats: &[DrugFeature],
-        evidence_done: &mut BTreeSet<String>,
-    ) -> PolarsResult<LazyFrame> {
-        let upto = date_lit(self.frame.ref_month());
-        let mut by_kinds: BTreeMap<BTreeSet<ClaimKind>, Vec<&DrugFeature>> = BTreeMap::new();
-        for d in drug_feats.iter().filter(|d| d.kinds.is_some()) {
-            by_kinds
-                .entry(d.kinds.clone().expect("kinds"))
-                .or_default()
-                .push(d);
-        }
-        for (kinds, feats) in &by_kinds {
-            let mut aggs = Vec::new();
-            let mut prefixes = Vec::new();
-            let mut first = self.frame.ref_month();
-            for d in feats {
-                aggs.extend(d.aggregations(
-                    self.drug_classes,
-                    self.frame,
-                    &mut self.bool_cols,
-                    evidence_done,
-                )?);
-                prefixes.extend(d.prefixes(self.drug_classes)?);
-                first = first.min(self.frame.months(&d.window).0);
-            }
-            let lines = lines_of(self.src, &prefixes, Some(kinds), &upto)?
-                .filter(col("service_month").gt_eq(date_lit(first)));
-            out = self.join(
-                out,
-                lines.group_by([col("person_id")]).agg(aggs),
-                "drugs_by_claim_kind",
-            )?;
-        }
-        Ok(out)
-    }
-
-    /// Per [`Feature::MonthlyDrugs`], the maximum over the window's months of the number of
-    /// distinct drugs in a month (see [`monthly_drug_counts`]): `<column>` (i32, drugs) and
-    /// `<column>_month` (date, the earliest month with that maximum). Stage
-    /// `monthly_drugs`, once per feature.
-    fn monthly_drugs(&mut self, mut out: LazyFrame) -> PolarsResult<LazyFrame> {
-        let count_feats: Vec<(BTreeSet<Route>, DrugUnit, Window)> = self
-            .requested(|f| match f {
-                Feature::MonthlyDrugs {
-                    routes,
-                    unit,
-                    window,
-                } => Some((routes.clone(), *unit, *window)),
-                _ => None,
-            })
-            .into_iter()
-            .collect();
-        for (routes, unit, w) in &count_feats {
-            let c = Feature::MonthlyDrugs {
-                routes: routes.clone(),
-                unit: *unit,
-                window: *w,
-            }
-            .column();
-            let counts =
-                monthly_drug_counts(self.src, self.frame, &self.dict, routes, *unit, w, &c)?;
-            out = self.join(out, counts, "monthly_drugs")?;
-        }
-        Ok(out)
-    }
-
-    /// Diagnoses (non-suspected) by class and window, up to the reference month:
-    /// `has_<class>_diagnosis_<window>` (bool), and the evidence `<class>_diagnosis_packed`
-    /// (u64: service month's day number · 10^9 + disease code, see [`last_packed_when`])
-    /// once per class. Stage `diagnoses`.
-    fn diagnoses(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
-        let dx_feats: Vec<(String, Window)> = self.requested(|f| match f {
-            Feature::Exists(Event::Diagnosis(c), w) => Some((c.clone(), *w)),
-            _ => None,
-        });
-        if dx_feats.is_empty() {
-            return Ok(out);
-        }
-        let upto = date_lit(self.frame.ref_month());
-        let dx = self
-            .src
-            .diagnoses(&["person_id", "service_month", "suspected"])?
-            .filter(col("suspected").not().and(col("service_month").lt_eq(upto)));
-        let mut aggs = Vec::new();
-        let mut aggs_names: Vec<String> = Vec::new();
-        for (class, w) in &dx_feats {
-            let def = self
-                .disease_classes
-                .get(class)
-                .ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
-            let cond = icd_in_class(&def.icd10);
-            let (a, b) = self.frame.months(w);
-            let c = Feature::Exists(Event::Diagnosis(class.clone()), *w).column();
-            self.bool_cols.push(c.clone());
-            aggs.push(
-                cond.clone()
-                    .and(between_dates(col("service_month"), a, b))
-                    .any(true)
-                    .alias(c),
-            );
-            let packed = format!("{class}_diagnosis_packed");
-            if !aggs_names.contains(&packed) {
-                aggs.push(last_packed_when(cond, "disease_code").alias(packed.as_str()));
-                aggs_names.push(packed);
-            }
-        }
-        self.join(out, dx.group_by([col("person_id")]).agg(aggs), "diagnoses")
+    /// The claim-line groups, each one pass over its file ([`crate::lines`]): medical
+    /// claims (`has_<kinds>_claim_<window>`, `last_<kinds>_month`; stage `claims`), drug
+    /// lines (`has_<class>[_on_<kinds>]_drug_<window>`, `last_<tag>_packed`,
+    /// `max_monthly_drugs…` and `…_month`; stage `drugs`) and diagnoses
+    /// (`has_<class>_diagnosis_<window>`, `<class>_diagnosis_packed`; stage `diagnoses`).
+    fn claim_lines(&mut self, mut out: LazyFrame) -> PolarsResult<LazyFrame> {
+        let drug_kinds = crate::lines::drug_kind_sets(self.features);
+        let t = std::time::Instant::now();
+        let (claims, excluded) = crate::lines::claims(
+            self.src,
+            self.frame,
+            self.people,
+            self.features,
+            &mut self.bool_cols,
+            &drug_kinds,
+        )?;
+        out = self.join_lines(out, claims, "claims", t);
+        let t = std::time::Instant::now();
+        let drugs = crate::lines::drugs(
+            self.src,
+            self.frame,
+            self.people,
+            self.features,
+            self.drug_classes,
+            &mut self.bool_cols,
+            &drug_kinds,
+            &excluded,
+        )?;
+        out = self.join_lines(out, drugs, "drugs", t);
+        let t = std::time::Instant::now();
+        let dx = crate::lines::diagnoses(
+            self.src,
+            self.frame,
+            self.people,
+            self.features,
+            self.disease_classes,
+            &mut self.bool_cols,
+        )?;
+        Ok(self.join_lines(out, dx, "diagnoses", t))
     }
 
     /// Certifications decided by the reference date and valid on some day of a window,

@@ -40,6 +40,7 @@ mod features;
 pub mod indicators;
 mod job;
 mod lifetable;
+mod lines;
 pub mod person;
 mod profile;
 pub mod programmes;

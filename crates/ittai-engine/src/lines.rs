@@ -1,0 +1,1094 @@
+//! The claim-line feature groups — medical claims (レセプト), drug lines (医薬品) and
+//! diagnoses (傷病名) — computed by one pass over each Parquet file in plain Rust.
+//!
+//! These three tables hold almost all the rows of a union (at 1,000,000 insured over four
+//! FYs: 67 M claims, 131 M drug lines, 109 M diagnoses), and every feature on them tests a
+//! code against a class, a month against a window and a claim kind against a set. The
+//! profile of the polars form of these groups (docs/PERFORMANCE.md) showed the time going
+//! to per-row string work: parsing the YJ code's first seven digits, prefix comparisons of
+//! ICD-10 codes, hashing `person_id` strings in the group-by. The Parquet files store those
+//! strings dictionary-encoded (a row group of a million drug lines has about 2,000 distinct
+//! YJ codes and 8,000 persons), so here they are read as Arrow dictionary arrays: each
+//! distinct code is classified once per batch and each line costs a few array look-ups.
+//! Row groups are split into one contiguous range per thread; the per-thread results are
+//! merged (OR, max, concatenation).
+//!
+//! The columns, types and null conventions are those the feature table documents
+//! (`features.rs`): `has_…` (bool), `last_<tag>_packed` and `<class>_diagnosis_packed` (u64:
+//! service month's day number · 10^9 + code, null when none), `last_<kinds>_month` (date,
+//! null when none), `max_monthly_drugs…` (i32) and `…_month` (date), null for persons
+//! without lines in the window. The SQL form of the same features (`sql.rs`) is the
+//! independent check: the test suite compares both on every kind of condition.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fs::File;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Int32Type, UInt8Type};
+use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch};
+use arrow_schema::{DataType as ArrowType, Field, Schema};
+use chrono::{Datelike, NaiveDate};
+use ittai_model::classes::{DiseaseClass, DrugClass};
+use ittai_model::{ClaimKind, Route};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use polars::prelude::{Column, DataFrame, DataType, IntoColumn, NamedFrom, PolarsResult, Series};
+use polars::prelude::{PolarsError, polars_err};
+use rayon::prelude::*;
+
+use crate::features::{Feature, Frame, PACK, evidence_tag, kinds_tag};
+use crate::rules::file::{DrugUnit, Event};
+use crate::source::Sources;
+
+/// Rows per decoded batch: a whole row group of the files the validator writes, so that
+/// each column chunk's dictionary is classified once.
+const BATCH_ROWS: usize = 1 << 20;
+
+/// "Not in the population" in a person look-up.
+const NO_PID: u32 = u32::MAX;
+
+/// The population's `person_id` → `pid` (row index of the population frame).
+pub(crate) struct Population<'a> {
+    ids: HashMap<&'a str, u32>,
+    person_id: Column,
+}
+
+impl<'a> Population<'a> {
+    /// From the population frame's `person_id` column (str, unique).
+    ///
+    /// # Errors
+    /// A `person_id` column that is not a string column.
+    pub(crate) fn new(pop: &'a DataFrame) -> PolarsResult<Self> {
+        let c = pop.column("person_id")?;
+        let ids = c
+            .str()?
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.map(|s| (s, i as u32)))
+            .collect();
+        Ok(Self {
+            ids,
+            person_id: c.clone(),
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.person_id.len()
+    }
+
+    /// Frame of `person_id` and `columns` (one value per population row).
+    fn frame(&self, columns: Vec<Column>) -> PolarsResult<DataFrame> {
+        let mut all = vec![self.person_id.clone()];
+        all.extend(columns);
+        DataFrame::new_infer_height(all)
+    }
+}
+
+fn arrow_err(path: &Path, e: impl std::fmt::Display) -> PolarsError {
+    polars_err!(ComputeError: "{}: {e}", path.display())
+}
+
+/// Reads `columns` of the Parquet file `path` in one contiguous range of row groups per
+/// thread, string columns as dictionaries, calling `each` on every batch with the range's
+/// state from `init`; returns the states in file order.
+fn scan<A: Send>(
+    path: &Path,
+    columns: &[&str],
+    init: impl Fn() -> A + Sync,
+    each: impl Fn(&mut A, &RecordBatch) -> PolarsResult<()> + Sync,
+) -> PolarsResult<Vec<A>> {
+    let open = || -> PolarsResult<ParquetRecordBatchReaderBuilder<File>> {
+        let f = File::open(path).map_err(|e| arrow_err(path, e))?;
+        ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| arrow_err(path, e))
+    };
+    let first = open()?;
+    // Strings as dictionaries: the reader then keeps each page's dictionary.
+    let fields: Vec<Field> = first
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => {
+                f.as_ref().clone().with_data_type(ArrowType::Dictionary(
+                    Box::new(ArrowType::Int32),
+                    Box::new(ArrowType::Utf8),
+                ))
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let groups = first.metadata().num_row_groups();
+    let threads = rayon::current_num_threads().clamp(1, groups.max(1));
+    let ranges: Vec<Vec<usize>> = (0..threads)
+        .map(|t| (groups * t / threads..groups * (t + 1) / threads).collect())
+        .collect();
+    drop(first);
+    ranges
+        .into_par_iter()
+        .map(|rows| {
+            let f = File::open(path).map_err(|e| arrow_err(path, e))?;
+            let b = ParquetRecordBatchReaderBuilder::try_new_with_options(
+                f,
+                ArrowReaderOptions::new().with_schema(schema.clone()),
+            )
+            .map_err(|e| arrow_err(path, e))?;
+            let mask = ProjectionMask::columns(b.parquet_schema(), columns.iter().copied());
+            let reader = b
+                .with_projection(mask)
+                .with_row_groups(rows)
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(|e| arrow_err(path, e))?;
+            let mut state = init();
+            for batch in reader {
+                each(&mut state, &batch.map_err(|e| arrow_err(path, e))?)?;
+            }
+            Ok(state)
+        })
+        .collect()
+}
+
+/// A string column of a batch as dictionary keys and values.
+struct Strings {
+    keys: PrimitiveArray<Int32Type>,
+    values: ArrayRef,
+}
+
+impl Strings {
+    fn of(batch: &RecordBatch, name: &str) -> PolarsResult<Self> {
+        let a = batch
+            .column_by_name(name)
+            .ok_or_else(|| polars_err!(ColumnNotFound: "{name}"))?;
+        let d = match a.as_dictionary_opt::<Int32Type>() {
+            Some(d) => d.clone(),
+            None => {
+                let to =
+                    ArrowType::Dictionary(Box::new(ArrowType::Int32), Box::new(ArrowType::Utf8));
+                arrow_cast::cast(a, &to)
+                    .map_err(|e| polars_err!(ComputeError: "{name}: {e}"))?
+                    .as_dictionary::<Int32Type>()
+                    .clone()
+            }
+        };
+        Ok(Self {
+            keys: d.keys().clone(),
+            values: d.values().clone(),
+        })
+    }
+
+    fn distinct(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Dictionary value `i` (null for a null value).
+    fn value(&self, i: usize) -> Option<&str> {
+        if self.values.is_null(i) {
+            return None;
+        }
+        match self.values.data_type() {
+            ArrowType::Utf8 => Some(self.values.as_string::<i32>().value(i)),
+            ArrowType::LargeUtf8 => Some(self.values.as_string::<i64>().value(i)),
+            ArrowType::Utf8View => Some(self.values.as_string_view().value(i)),
+            _ => None,
+        }
+    }
+
+    /// The dictionary index of row `row`, `None` for a null.
+    #[inline]
+    fn key(&self, row: usize) -> Option<usize> {
+        if self.keys.is_null(row) {
+            None
+        } else {
+            Some(self.keys.value(row) as usize)
+        }
+    }
+
+    /// `f` of every dictionary value.
+    fn map<T>(&self, mut f: impl FnMut(Option<&str>) -> T) -> Vec<T> {
+        (0..self.distinct()).map(|i| f(self.value(i))).collect()
+    }
+}
+
+fn dates(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveArray<Date32Type>> {
+    batch
+        .column_by_name(name)
+        .and_then(|a| a.as_primitive_opt::<Date32Type>())
+        .cloned()
+        .ok_or_else(|| polars_err!(SchemaMismatch: "{name} is not a date column"))
+}
+
+fn bytes(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveArray<UInt8Type>> {
+    batch
+        .column_by_name(name)
+        .and_then(|a| a.as_primitive_opt::<UInt8Type>())
+        .cloned()
+        .ok_or_else(|| polars_err!(SchemaMismatch: "{name} is not a u8 column"))
+}
+
+/// Day number since 1970-01-01.
+fn day(d: NaiveDate) -> i32 {
+    ittai_dataset::date_to_days(d)
+}
+
+/// Month number (year × 12 + month − 1) of a day number since 1970-01-01 (the civil
+/// calendar, proleptic Gregorian; H. Hinnant, "chrono-Compatible Low-Level Date
+/// Algorithms", `civil_from_days`).
+pub(crate) fn month_number(days: i32) -> i32 {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year * 12 + month - 1) as i32
+}
+
+/// The numeric value of a code string (`None` unless it parses as an unsigned integer),
+/// as the polars cast of a string to u64 gives it.
+fn code_number(s: Option<&str>) -> Option<u64> {
+    s.and_then(|s| s.parse::<u64>().ok())
+}
+
+/// The first seven characters of a YJ code as a number (`None` unless they are digits).
+fn yj7_number(yj: &str) -> Option<u32> {
+    let head: String = yj.chars().take(7).collect();
+    if head.is_empty() || !head.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    head.parse().ok()
+}
+
+/// A set of code prefixes: up to 7 digits are compared as a range of the YJ code's first
+/// seven digits (the form the polars expression used), anything else as a string prefix.
+fn in_prefixes(code: &str, yj7: Option<u32>, prefixes: &[String]) -> bool {
+    prefixes.iter().any(|p| {
+        if p.len() <= 7 && p.bytes().all(|b| b.is_ascii_digit()) {
+            let scale = 10u32.pow(7 - p.len() as u32);
+            let lo = p.parse::<u32>().unwrap_or(0) * scale;
+            yj7.is_some_and(|v| v >= lo && v < lo + scale)
+        } else {
+            code.starts_with(p.as_str())
+        }
+    })
+}
+
+/// Bits of the classes (indices into `classes`) that a code belongs to.
+fn class_bits(classes: &[Vec<String>], test: impl Fn(&[String]) -> bool) -> u64 {
+    classes
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| test(p))
+        .fold(0u64, |acc, (i, _)| acc | (1 << i))
+}
+
+/// Index of `x` in `v`, pushing it when absent.
+fn index_of<T: PartialEq>(v: &mut Vec<T>, x: T) -> usize {
+    match v.iter().position(|y| *y == x) {
+        Some(i) => i,
+        None => {
+            v.push(x);
+            v.len() - 1
+        }
+    }
+}
+
+/// A presence flag: `column` is true when a line of `class` (or of `kinds`) falls in the
+/// service months `a`..=`b` (day numbers).
+struct Flag {
+    column: String,
+    class: usize,
+    a: i32,
+    b: i32,
+    /// Index of the claim-kind set the line's claim must be of (drug flags restricted
+    /// to kinds).
+    kinds: Option<usize>,
+}
+
+/// Claims of the kinds outside each requested set, per thread range (`claim_id`s).
+type Excluded = Vec<Vec<HashSet<Box<str>>>>;
+
+/// Medical claims: `has_<kinds>_claim_<window>` and `last_<kinds>_month`, plus, for the
+/// drug flags restricted to claim kinds, the `claim_id`s of the claims of the other kinds.
+/// Stage `claims`.
+pub(crate) fn claims(
+    src: &Sources,
+    frame: &Frame,
+    pop: &Population,
+    features: &BTreeSet<Feature>,
+    bool_cols: &mut Vec<String>,
+    drug_kinds: &[BTreeSet<ClaimKind>],
+) -> PolarsResult<(Option<DataFrame>, Excluded)> {
+    let mut sets: Vec<BTreeSet<ClaimKind>> = Vec::new();
+    let mut flags = Vec::new();
+    for f in features {
+        if let Feature::Exists(Event::Claim(k), w) = f {
+            let (a, b) = frame.months(w);
+            let column = f.column();
+            bool_cols.push(column.clone());
+            flags.push(Flag {
+                column,
+                class: index_of(&mut sets, k.clone()),
+                a: day(a),
+                b: day(b),
+                kinds: None,
+            });
+        }
+    }
+    if flags.is_empty() && drug_kinds.is_empty() {
+        return Ok((None, Vec::new()));
+    }
+    let upto = day(frame.ref_month());
+    let n = pop.len();
+    if sets.len() > 64 || drug_kinds.len() > 64 {
+        return Err(polars_err!(ComputeError: "more than 64 sets of claim kinds in one run"));
+    }
+    // Bits of the sets that hold each claim_kind code.
+    let kind_bits = |sets: &[BTreeSet<ClaimKind>], code: u8| -> u64 {
+        sets.iter()
+            .enumerate()
+            .filter(|(_, s)| s.iter().any(|k| k.code() == code))
+            .fold(0u64, |acc, (i, _)| acc | (1 << i))
+    };
+    let bits: Vec<u64> = (0..=255u8).map(|c| kind_bits(&sets, c)).collect();
+    let drug_bits: Vec<u64> = (0..=255u8).map(|c| kind_bits(drug_kinds, c)).collect();
+    let mut columns = vec!["person_id", "service_month", "claim_kind"];
+    if !drug_kinds.is_empty() {
+        columns.push("claim_id");
+    }
+    struct Acc {
+        flags: Vec<Vec<bool>>,
+        last: Vec<Vec<i32>>,
+        excluded: Vec<HashSet<Box<str>>>,
+    }
+    let path = src.dir().join("medical_claims.parquet");
+    let accs = scan(
+        &path,
+        &columns,
+        || Acc {
+            flags: vec![vec![false; n]; flags.len()],
+            last: vec![vec![i32::MIN; n]; sets.len()],
+            excluded: vec![HashSet::new(); drug_kinds.len()],
+        },
+        |acc, batch| {
+            let person = Strings::of(batch, "person_id")?;
+            let pid_of = person.map(|s| s.and_then(|s| pop.ids.get(s).copied()).unwrap_or(NO_PID));
+            let month = dates(batch, "service_month")?;
+            let kind = bytes(batch, "claim_kind")?;
+            let claim = if drug_kinds.is_empty() {
+                None
+            } else {
+                Some(Strings::of(batch, "claim_id")?)
+            };
+            for row in 0..batch.num_rows() {
+                let k = (!kind.is_null(row)).then(|| kind.value(row));
+                if let Some(claim) = &claim {
+                    // Claims of a kind outside a drug flag's set (a null kind is outside
+                    // every set).
+                    let inside = k.map_or(0, |k| drug_bits[k as usize]);
+                    for (i, set) in acc.excluded.iter_mut().enumerate() {
+                        if inside & (1 << i) == 0
+                            && let Some(id) = claim.key(row).and_then(|c| claim.value(c))
+                        {
+                            set.insert(id.into());
+                        }
+                    }
+                }
+                let Some(p) = person.key(row).map(|p| pid_of[p]) else {
+                    continue;
+                };
+                if p == NO_PID || month.is_null(row) {
+                    continue;
+                }
+                let m = month.value(row);
+                let Some(k) = k else { continue };
+                let kb = bits[k as usize];
+                if kb == 0 || m > upto {
+                    continue;
+                }
+                for (f, flag) in flags.iter().enumerate() {
+                    if kb & (1 << flag.class) != 0 && m >= flag.a && m <= flag.b {
+                        acc.flags[f][p as usize] = true;
+                    }
+                }
+                for (s, last) in acc.last.iter_mut().enumerate() {
+                    if kb & (1 << s) != 0 && last[p as usize] < m {
+                        last[p as usize] = m;
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let mut merged_flags = vec![vec![false; n]; flags.len()];
+    let mut merged_last = vec![vec![i32::MIN; n]; sets.len()];
+    let mut excluded: Excluded = Vec::new();
+    for acc in accs {
+        merge_or(&mut merged_flags, &acc.flags);
+        for (m, l) in merged_last.iter_mut().zip(&acc.last) {
+            for (x, y) in m.iter_mut().zip(l) {
+                *x = (*x).max(*y);
+            }
+        }
+        excluded.push(acc.excluded);
+    }
+    if flags.is_empty() {
+        return Ok((None, excluded));
+    }
+    let mut cols: Vec<Column> = flags
+        .iter()
+        .zip(merged_flags)
+        .map(|(f, v)| Column::new(f.column.as_str().into(), v))
+        .collect();
+    for (s, last) in sets.iter().zip(merged_last) {
+        let v: Vec<Option<i32>> = last
+            .into_iter()
+            .map(|d| (d != i32::MIN).then_some(d))
+            .collect();
+        cols.push(
+            Series::new(format!("last_{}_month", kinds_tag(s)).into(), v)
+                .cast(&DataType::Date)?
+                .into_column(),
+        );
+    }
+    Ok((Some(pop.frame(cols)?), excluded))
+}
+
+fn merge_or(into: &mut [Vec<bool>], from: &[Vec<bool>]) {
+    for (m, f) in into.iter_mut().zip(from) {
+        for (x, y) in m.iter_mut().zip(f) {
+            *x |= *y;
+        }
+    }
+}
+
+fn merge_max(into: &mut [Vec<u64>], from: &[Vec<u64>]) {
+    for (m, f) in into.iter_mut().zip(from) {
+        for (x, y) in m.iter_mut().zip(f) {
+            *x = (*x).max(*y);
+        }
+    }
+}
+
+/// The packed evidence columns (u64, null when none): stored + 1 so that 0 means none.
+fn packed_column(name: &str, v: Vec<u64>) -> Column {
+    let v: Vec<Option<u64>> = v.into_iter().map(|x| x.checked_sub(1)).collect();
+    Column::new(name.into(), v)
+}
+
+/// One monthly distinct-drug count ([`Feature::MonthlyDrugs`]).
+struct Monthly {
+    column: String,
+    /// Route codes counted (bit per code).
+    routes: u16,
+    unit: DrugUnit,
+    a: i32,
+    b: i32,
+    /// Month number of the window's first month.
+    base: i32,
+}
+
+/// Distinct (person, month, drug) keys of one monthly count, one thread's range:
+/// `pid` · 2^37 + month · 2^30 + drug. Lines arrive grouped by person in the files the
+/// validator writes; each person's run of keys is sorted and deduplicated when the person
+/// changes, so `keys` is usually sorted already (checked, and sorted when not).
+#[derive(Default)]
+struct MonthlyKeys {
+    keys: Vec<u64>,
+    run: Vec<u64>,
+    run_pid: u32,
+}
+
+impl MonthlyKeys {
+    #[inline]
+    fn push(&mut self, pid: u32, key: u64) {
+        if pid != self.run_pid {
+            self.flush();
+            self.run_pid = pid;
+        }
+        self.run.push(key);
+    }
+
+    fn flush(&mut self) {
+        self.run.sort_unstable();
+        self.run.dedup();
+        self.keys.append(&mut self.run);
+    }
+}
+
+/// `<column>` (i32, the highest number of distinct drugs in a month of the window) and
+/// `<column>_month` (date, the earliest month with it) from the keys of all ranges.
+fn monthly_columns(
+    m: &Monthly,
+    parts: Vec<MonthlyKeys>,
+    n: usize,
+) -> PolarsResult<(Column, Column)> {
+    let mut keys: Vec<u64> = Vec::new();
+    for mut p in parts {
+        p.flush();
+        keys.append(&mut p.keys);
+    }
+    if !keys.is_sorted() {
+        keys.par_sort_unstable();
+    }
+    keys.dedup();
+    let mut best: Vec<Option<(i32, i32)>> = vec![None; n]; // (count, month index)
+    let mut i = 0;
+    while i < keys.len() {
+        let pm = keys[i] >> 30;
+        let mut j = i;
+        while j < keys.len() && keys[j] >> 30 == pm {
+            j += 1;
+        }
+        let (pid, month) = ((pm >> 7) as usize, (pm & 127) as i32);
+        let k = (j - i) as i32;
+        // Highest count, then the earliest month (keys come in month order).
+        if best[pid].is_none_or(|(c, _)| k > c) {
+            best[pid] = Some((k, month));
+        }
+        i = j;
+    }
+    let counts: Vec<Option<i32>> = best.iter().map(|b| b.map(|(c, _)| c)).collect();
+    let months: Vec<Option<i32>> = best
+        .iter()
+        .map(|b| b.map(|(_, mi)| crate::features::days_of_month_index(m.base + mi)))
+        .collect();
+    Ok((
+        Column::new(m.column.as_str().into(), counts),
+        Series::new(format!("{}_month", m.column).into(), months)
+            .cast(&DataType::Date)?
+            .into_column(),
+    ))
+}
+
+/// What the drug pass knows of one distinct code.
+#[derive(Clone, Copy, Default)]
+struct DrugInfo {
+    /// Classes (bit per class) the line's YJ code belongs to.
+    classes: u64,
+    /// The YJ code's first seven digits.
+    yj7: Option<u32>,
+    /// An id of the whole YJ code (for the `yj` unit), `u32::MAX` when none.
+    yj_id: u32,
+}
+
+/// Drug lines: `has_<class>[_on_<kinds>]_drug_<window>`, the evidence
+/// `last_<tag>_packed`, and every `max_monthly_drugs…` count. Stage `drugs`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn drugs(
+    src: &Sources,
+    frame: &Frame,
+    pop: &Population,
+    features: &BTreeSet<Feature>,
+    drug_classes: &BTreeMap<String, DrugClass>,
+    bool_cols: &mut Vec<String>,
+    drug_kinds: &[BTreeSet<ClaimKind>],
+    excluded: &Excluded,
+) -> PolarsResult<Option<DataFrame>> {
+    let mut tags: Vec<String> = Vec::new();
+    let mut classes: Vec<Vec<String>> = Vec::new();
+    let mut flags = Vec::new();
+    let mut monthly = Vec::new();
+    for f in features {
+        match f {
+            Feature::Exists(
+                Event::Drug {
+                    class,
+                    options,
+                    kinds,
+                },
+                w,
+            ) => {
+                let def = drug_classes
+                    .get(class)
+                    .ok_or_else(|| polars_err!(ComputeError: "unknown drug class {class}"))?;
+                let tag = evidence_tag(class, options);
+                let c = match tags.iter().position(|t| *t == tag) {
+                    Some(c) => c,
+                    None => {
+                        tags.push(tag);
+                        classes.push(def.prefixes(options));
+                        tags.len() - 1
+                    }
+                };
+                let (a, b) = frame.months(w);
+                let column = f.column();
+                bool_cols.push(column.clone());
+                flags.push(Flag {
+                    column,
+                    class: c,
+                    a: day(a),
+                    b: day(b),
+                    kinds: kinds.as_ref().map(|k| {
+                        drug_kinds
+                            .iter()
+                            .position(|d| d == k)
+                            .expect("kinds collected")
+                    }),
+                });
+            }
+            Feature::MonthlyDrugs {
+                routes,
+                unit,
+                window,
+            } => {
+                let (a, b) = frame.months(window);
+                monthly.push(Monthly {
+                    column: f.column(),
+                    routes: routes.iter().fold(0u16, |acc, r| acc | route_bit(*r)),
+                    unit: *unit,
+                    a: day(a),
+                    b: day(b),
+                    base: a.year() * 12 + a.month0() as i32,
+                });
+            }
+            _ => {}
+        }
+    }
+    if flags.is_empty() && monthly.is_empty() {
+        return Ok(None);
+    }
+    if classes.len() > 64 {
+        return Err(polars_err!(ComputeError: "more than 64 drug classes in one run"));
+    }
+    let upto = day(frame.ref_month());
+    let n = pop.len();
+    let master: HashMap<String, String> =
+        master_pairs(src.drug_master_yj(), "drug_code", "master_yj")?;
+    let yj_ids: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
+    let want_yj_ids = monthly.iter().any(|m| m.unit == DrugUnit::Yj);
+    let info_of = |yj: Option<&str>| -> DrugInfo {
+        let Some(yj) = yj else {
+            return DrugInfo {
+                yj_id: u32::MAX,
+                ..Default::default()
+            };
+        };
+        let yj7 = yj7_number(yj);
+        DrugInfo {
+            classes: class_bits(&classes, |p| in_prefixes(yj, yj7, p)),
+            yj7,
+            yj_id: u32::MAX,
+        }
+    };
+    let mut columns = vec!["person_id", "service_month", "drug_code", "yj_code"];
+    if !monthly.is_empty() {
+        columns.push("route");
+    }
+    if flags.iter().any(|f| f.kinds.is_some()) {
+        columns.push("claim_id");
+    }
+    struct Acc {
+        flags: Vec<Vec<bool>>,
+        evidence: Vec<Vec<u64>>,
+        monthly: Vec<MonthlyKeys>,
+    }
+    let path = src.dir().join("claim_drugs.parquet");
+    let accs = scan(
+        &path,
+        &columns,
+        || Acc {
+            flags: vec![vec![false; n]; flags.len()],
+            evidence: vec![vec![0; n]; classes.len()],
+            monthly: monthly
+                .iter()
+                .map(|_| MonthlyKeys {
+                    run_pid: NO_PID,
+                    ..Default::default()
+                })
+                .collect(),
+        },
+        |acc, batch| {
+            let person = Strings::of(batch, "person_id")?;
+            let pid_of = person.map(|s| s.and_then(|s| pop.ids.get(s).copied()).unwrap_or(NO_PID));
+            let month = dates(batch, "service_month")?;
+            let code = Strings::of(batch, "drug_code")?;
+            let yj = Strings::of(batch, "yj_code")?;
+            let mut yj_info = yj.map(info_of);
+            let code_no = code.map(code_number);
+            // Lines without a YJ code take the drug master's (computed only when some line
+            // lacks one).
+            let mut master_info: Vec<DrugInfo> = if yj.keys.null_count() > 0 {
+                code.map(|c| info_of(c.and_then(|c| master.get(c)).map(String::as_str)))
+            } else {
+                Vec::new()
+            };
+            if want_yj_ids {
+                let mut ids = yj_ids
+                    .lock()
+                    .map_err(|_| polars_err!(ComputeError: "poisoned"))?;
+                let mut id = |s: &str| {
+                    let next = ids.len() as u32;
+                    *ids.entry(s.to_string()).or_insert(next)
+                };
+                for (i, info) in yj_info.iter_mut().enumerate() {
+                    if let Some(s) = yj.value(i) {
+                        info.yj_id = id(s);
+                    }
+                }
+                for (i, info) in master_info.iter_mut().enumerate() {
+                    if let Some(s) = code.value(i).and_then(|c| master.get(c)) {
+                        info.yj_id = id(s);
+                    }
+                }
+            }
+            let route = if monthly.is_empty() {
+                None
+            } else {
+                Some(bytes(batch, "route")?)
+            };
+            let claim = if columns.contains(&"claim_id") {
+                Some(Strings::of(batch, "claim_id")?)
+            } else {
+                None
+            };
+            // Per claim dictionary value and kind set: 0 unknown, 1 kept, 2 excluded.
+            let mut claim_state: Vec<Vec<u8>> = match &claim {
+                Some(c) => vec![vec![0u8; c.distinct()]; drug_kinds.len()],
+                None => Vec::new(),
+            };
+            for row in 0..batch.num_rows() {
+                let Some(p) = person.key(row).map(|p| pid_of[p]) else {
+                    continue;
+                };
+                if p == NO_PID || month.is_null(row) {
+                    continue;
+                }
+                let m = month.value(row);
+                let c = code.key(row);
+                let info = match yj.key(row) {
+                    Some(k) => yj_info[k],
+                    None => c.map_or(
+                        DrugInfo {
+                            yj_id: u32::MAX,
+                            ..Default::default()
+                        },
+                        |c| master_info[c],
+                    ),
+                };
+                if info.classes != 0 && m <= upto {
+                    if let Some(v) = c.and_then(|c| code_no[c]).filter(|_| m >= 0) {
+                        let packed = m as u64 * PACK + v + 1;
+                        let mut bits = info.classes;
+                        while bits != 0 {
+                            let cl = bits.trailing_zeros() as usize;
+                            bits &= bits - 1;
+                            let e = &mut acc.evidence[cl][p as usize];
+                            if *e < packed {
+                                *e = packed;
+                            }
+                        }
+                    }
+                    for (f, flag) in flags.iter().enumerate() {
+                        if info.classes & (1 << flag.class) == 0 || m < flag.a || m > flag.b {
+                            continue;
+                        }
+                        if let Some(ks) = flag.kinds {
+                            let claim = claim.as_ref().expect("claim_id read");
+                            if let Some(ck) = claim.key(row) {
+                                let state = &mut claim_state[ks][ck];
+                                if *state == 0 {
+                                    let id = claim.value(ck).unwrap_or_default();
+                                    let out = excluded.iter().any(|t| t[ks].contains(id));
+                                    *state = if out { 2 } else { 1 };
+                                }
+                                if *state == 2 {
+                                    continue;
+                                }
+                            }
+                        }
+                        acc.flags[f][p as usize] = true;
+                    }
+                }
+                if let Some(route) = &route {
+                    if route.is_null(row) {
+                        continue;
+                    }
+                    let r = route_bit_code(route.value(row));
+                    for (i, mm) in monthly.iter().enumerate() {
+                        if mm.routes & r == 0 || m < mm.a || m > mm.b {
+                            continue;
+                        }
+                        let drug = match mm.unit {
+                            DrugUnit::Yj7 => info.yj7.map(u64::from),
+                            DrugUnit::DrugCode => c.and_then(|c| code_no[c]),
+                            DrugUnit::Yj => (info.yj_id != u32::MAX).then_some(info.yj_id as u64),
+                        };
+                        let Some(drug) = drug else { continue };
+                        let mi = (month_number(m) - mm.base) as u64;
+                        let key = (p as u64) << 37 | mi << 30 | (drug & ((1 << 30) - 1));
+                        acc.monthly[i].push(p, key);
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let mut merged_flags = vec![vec![false; n]; flags.len()];
+    let mut merged_ev = vec![vec![0u64; n]; classes.len()];
+    let mut parts: Vec<Vec<MonthlyKeys>> = monthly.iter().map(|_| Vec::new()).collect();
+    for acc in accs {
+        merge_or(&mut merged_flags, &acc.flags);
+        merge_max(&mut merged_ev, &acc.evidence);
+        for (p, k) in parts.iter_mut().zip(acc.monthly) {
+            p.push(k);
+        }
+    }
+    let mut cols: Vec<Column> = flags
+        .iter()
+        .zip(merged_flags)
+        .map(|(f, v)| Column::new(f.column.as_str().into(), v))
+        .collect();
+    for (t, v) in tags.iter().zip(merged_ev) {
+        cols.push(packed_column(&format!("last_{t}_packed"), v));
+    }
+    for (m, p) in monthly.iter().zip(parts) {
+        let (c, month) = monthly_columns(m, p, n)?;
+        cols.push(c);
+        cols.push(month);
+    }
+    Ok(Some(pop.frame(cols)?))
+}
+
+fn route_bit(r: Route) -> u16 {
+    route_bit_code(r.code())
+}
+
+fn route_bit_code(code: u8) -> u16 {
+    if code < 16 { 1 << code } else { 0 }
+}
+
+/// (key, value) pairs of a two-column master frame.
+fn master_pairs(
+    lf: polars::prelude::LazyFrame,
+    key: &str,
+    value: &str,
+) -> PolarsResult<HashMap<String, String>> {
+    let df = lf.collect()?;
+    let k = df.column(key)?.str()?.clone();
+    let v = df.column(value)?.str()?.clone();
+    Ok(k.iter()
+        .zip(v.iter())
+        .filter_map(|(k, v)| Some((k?.to_string(), v?.to_string())))
+        .collect())
+}
+
+/// Diagnoses (not suspected): `has_<class>_diagnosis_<window>` and the evidence
+/// `<class>_diagnosis_packed`. Stage `diagnoses`.
+pub(crate) fn diagnoses(
+    src: &Sources,
+    frame: &Frame,
+    pop: &Population,
+    features: &BTreeSet<Feature>,
+    disease_classes: &BTreeMap<String, DiseaseClass>,
+    bool_cols: &mut Vec<String>,
+) -> PolarsResult<Option<DataFrame>> {
+    let mut names: Vec<String> = Vec::new();
+    let mut classes: Vec<Vec<String>> = Vec::new();
+    let mut flags = Vec::new();
+    for f in features {
+        if let Feature::Exists(Event::Diagnosis(class), w) = f {
+            let def = disease_classes
+                .get(class)
+                .ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
+            let c = match names.iter().position(|t| t == class) {
+                Some(c) => c,
+                None => {
+                    names.push(class.clone());
+                    classes.push(def.icd10.clone());
+                    names.len() - 1
+                }
+            };
+            let (a, b) = frame.months(w);
+            let column = f.column();
+            bool_cols.push(column.clone());
+            flags.push(Flag {
+                column,
+                class: c,
+                a: day(a),
+                b: day(b),
+                kinds: None,
+            });
+        }
+    }
+    if flags.is_empty() {
+        return Ok(None);
+    }
+    if classes.len() > 64 {
+        return Err(polars_err!(ComputeError: "more than 64 disease classes in one run"));
+    }
+    let upto = day(frame.ref_month());
+    let n = pop.len();
+    let master = master_pairs(src.disease_master_icd(), "disease_code", "master_icd")?;
+    let bits_of = |icd: Option<&str>| -> u64 {
+        icd.map_or(0, |icd| {
+            class_bits(&classes, |p| p.iter().any(|p| icd.starts_with(p.as_str())))
+        })
+    };
+    struct Acc {
+        flags: Vec<Vec<bool>>,
+        evidence: Vec<Vec<u64>>,
+    }
+    let path = src.dir().join("claim_diagnoses.parquet");
+    let accs = scan(
+        &path,
+        &[
+            "person_id",
+            "service_month",
+            "disease_code",
+            "icd10",
+            "suspected",
+        ],
+        || Acc {
+            flags: vec![vec![false; n]; flags.len()],
+            evidence: vec![vec![0; n]; classes.len()],
+        },
+        |acc, batch| {
+            let person = Strings::of(batch, "person_id")?;
+            let pid_of = person.map(|s| s.and_then(|s| pop.ids.get(s).copied()).unwrap_or(NO_PID));
+            let month = dates(batch, "service_month")?;
+            let code = Strings::of(batch, "disease_code")?;
+            let icd = Strings::of(batch, "icd10")?;
+            let suspected = batch
+                .column_by_name("suspected")
+                .and_then(|a| a.as_boolean_opt())
+                .cloned()
+                .ok_or_else(|| polars_err!(SchemaMismatch: "suspected is not a boolean column"))?;
+            let icd_bits = icd.map(bits_of);
+            let code_no = code.map(code_number);
+            let master_bits: Vec<u64> = if icd.keys.null_count() > 0 {
+                code.map(|c| bits_of(c.and_then(|c| master.get(c)).map(String::as_str)))
+            } else {
+                Vec::new()
+            };
+            for row in 0..batch.num_rows() {
+                let Some(p) = person.key(row).map(|p| pid_of[p]) else {
+                    continue;
+                };
+                if p == NO_PID
+                    || month.is_null(row)
+                    || suspected.is_null(row)
+                    || suspected.value(row)
+                {
+                    continue;
+                }
+                let m = month.value(row);
+                if m > upto {
+                    continue;
+                }
+                let c = code.key(row);
+                let bits = match icd.key(row) {
+                    Some(k) => icd_bits[k],
+                    None => c.map_or(0, |c| master_bits[c]),
+                };
+                if bits == 0 {
+                    continue;
+                }
+                if let Some(v) = c.and_then(|c| code_no[c]).filter(|_| m >= 0) {
+                    let packed = m as u64 * PACK + v + 1;
+                    let mut b = bits;
+                    while b != 0 {
+                        let cl = b.trailing_zeros() as usize;
+                        b &= b - 1;
+                        let e = &mut acc.evidence[cl][p as usize];
+                        if *e < packed {
+                            *e = packed;
+                        }
+                    }
+                }
+                for (f, flag) in flags.iter().enumerate() {
+                    if bits & (1 << flag.class) != 0 && m >= flag.a && m <= flag.b {
+                        acc.flags[f][p as usize] = true;
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let mut merged_flags = vec![vec![false; n]; flags.len()];
+    let mut merged_ev = vec![vec![0u64; n]; classes.len()];
+    for acc in accs {
+        merge_or(&mut merged_flags, &acc.flags);
+        merge_max(&mut merged_ev, &acc.evidence);
+    }
+    let mut cols: Vec<Column> = flags
+        .iter()
+        .zip(merged_flags)
+        .map(|(f, v)| Column::new(f.column.as_str().into(), v))
+        .collect();
+    for (name, v) in names.iter().zip(merged_ev) {
+        cols.push(packed_column(&format!("{name}_diagnosis_packed"), v));
+    }
+    Ok(Some(pop.frame(cols)?))
+}
+
+/// The claim-kind sets that drug flags are restricted to, in feature order.
+pub(crate) fn drug_kind_sets(features: &BTreeSet<Feature>) -> Vec<BTreeSet<ClaimKind>> {
+    let mut out: Vec<BTreeSet<ClaimKind>> = Vec::new();
+    for f in features {
+        if let Feature::Exists(Event::Drug { kinds: Some(k), .. }, _) = f {
+            index_of(&mut out, k.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_number_agrees_with_the_calendar() {
+        let mut d = NaiveDate::from_ymd_opt(1890, 1, 1).unwrap();
+        let end = NaiveDate::from_ymd_opt(2110, 12, 31).unwrap();
+        while d <= end {
+            assert_eq!(
+                month_number(day(d)),
+                d.year() * 12 + d.month0() as i32,
+                "{d}"
+            );
+            d += chrono::Duration::days(1);
+        }
+    }
+
+    #[test]
+    fn prefixes_up_to_seven_digits_are_ranges_of_the_yj7_number() {
+        let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(in_prefixes(
+            "1124007F1011",
+            yj7_number("1124007F1011"),
+            &p(&["112"])
+        ));
+        assert!(!in_prefixes(
+            "1134007F1011",
+            yj7_number("1134007F1011"),
+            &p(&["112"])
+        ));
+        assert!(in_prefixes(
+            "2171022F1011",
+            yj7_number("2171022F1011"),
+            &p(&["2171022"])
+        ));
+        assert!(!in_prefixes(
+            "2171023F1011",
+            yj7_number("2171023F1011"),
+            &p(&["2171022"])
+        ));
+        // Longer prefixes compare strings.
+        assert!(in_prefixes(
+            "2171022F1011",
+            yj7_number("2171022F1011"),
+            &p(&["2171022F"])
+        ));
+        assert!(!in_prefixes(
+            "2171022G1011",
+            yj7_number("2171022G1011"),
+            &p(&["2171022F"])
+        ));
+        assert_eq!(yj7_number("11A4007"), None);
+    }
+}
