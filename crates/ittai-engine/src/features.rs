@@ -713,14 +713,14 @@ pub fn build(
     drug_classes: &BTreeMap<String, DrugClass>,
     disease_classes: &BTreeMap<String, DiseaseClass>,
 ) -> PolarsResult<(LazyFrame, Vec<(String, f64)>)> {
-    // The population, collected, with a dense integer id (`pid`) for the heavy
-    // aggregations. Each feature group is then computed by its own streaming query and
-    // collected before it is joined, so peak memory is that of the largest group rather
-    // than of all of them.
+    // The population, collected, with a dense integer id (`pid`, its row index). The
+    // groups computed in Rust ([`crate::lines`]) come back as columns in population order
+    // and are added side by side; each polars group is computed by its own streaming
+    // query and collected before it is joined, so peak memory is that of the largest
+    // group rather than of all of them. The columns end in the order of the stages.
     let pop =
         crate::collect_streaming(population(src, frame)?)?.with_row_index("pid".into(), None)?;
     let people = crate::lines::Population::new(&pop)?;
-    let mut out = pop.clone().lazy();
     let mut b = Builder {
         src,
         frame,
@@ -730,13 +730,26 @@ pub fn build(
         people: &people,
         timings: Vec::new(),
         bool_cols: Vec::new(),
+        order: pop
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+        aligned: Vec::new(),
     };
-    out = b.coverage(out)?;
+    let lines_at = b.coverage()?;
+    b.claim_lines()?;
+    let mut base = pop.clone();
+    base.hstack_mut(&b.aligned)?;
+    let mut out = base.lazy();
+    // The polars groups' columns come after coverage and before the claim lines.
+    let after_coverage = b.order.split_off(lines_at);
     out = b.latest_checkup(out)?;
     out = b.checkup_presence(out)?;
     out = b.latest_questionnaire(out)?;
-    out = b.claim_lines(out)?;
+    b.order.extend(after_coverage);
     out = b.certifications(out)?;
+    out = out.select(b.order.iter().map(|c| col(c.as_str())).collect::<Vec<_>>());
     out = b.finish_columns(out);
     Ok((out, b.timings))
 }
@@ -761,6 +774,10 @@ struct Builder<'a> {
     /// The boolean feature columns added so far (absent aggregates are filled with false
     /// by [`Builder::finish_columns`]).
     bool_cols: Vec<String>,
+    /// The feature table's columns in stage order.
+    order: Vec<String>,
+    /// The columns of the Rust-computed groups, in population order.
+    aligned: Vec<Column>,
 }
 
 impl Builder<'_> {
@@ -776,70 +793,29 @@ impl Builder<'_> {
         let small = crate::collect_streaming(other)?;
         self.timings
             .push((format!("features.{stage}"), t.elapsed().as_secs_f64()));
+        self.order.extend(
+            small
+                .get_column_names()
+                .iter()
+                .filter(|c| **c != "person_id")
+                .map(|c| c.to_string()),
+        );
         Ok(base.left_join(small.lazy(), col("person_id"), col("person_id")))
     }
 
-    /// Coverage over windows (spells joined where one ends the day the next starts):
-    /// `covered_<window>` (bool) per [`Feature::Covered`], true when one joined spell starts
-    /// on or before the window's first day and ends after its last (the coverage guard of
-    /// [`Feature::Covered`]). Stage `coverage`.
-    fn coverage(&mut self, out: LazyFrame) -> PolarsResult<LazyFrame> {
-        let covered: Vec<Window> = self.requested(|f| {
-            if let Feature::Covered(w) = f {
-                Some(*w)
-            } else {
-                None
-            }
-        });
-        if covered.is_empty() {
-            return Ok(out);
-        }
-        let far = date_lit(NaiveDate::from_ymd_opt(9999, 12, 31).expect("far"));
-        let islands = self
-            .src
-            .persons()?
-            .select([
-                col("person_id"),
-                col("coverage_start").alias("s"),
-                col("coverage_end").fill_null(far).alias("e"),
-            ])
-            .sort(["person_id", "s"], Default::default())
-            .with_columns([col("e")
-                .cum_max(false)
-                .shift(lit(1))
-                .over([col("person_id")])?
-                .alias("prev_e")])
-            .with_columns([col("prev_e")
-                .is_null()
-                .or(col("s").gt(col("prev_e")))
-                .cast(DataType::UInt32)
-                .alias("new")])
-            .with_columns([col("new")
-                .cum_sum(false)
-                .over([col("person_id")])?
-                .alias("island")])
-            .group_by([col("person_id"), col("island")])
-            .agg([col("s").min(), col("e").max()]);
-        let frame = self.frame;
-        let bool_cols = &mut self.bool_cols;
-        let aggs: Vec<Expr> = covered
-            .iter()
-            .map(|w| {
-                let (a, b) = frame.days(w);
-                let c = Feature::Covered(*w).column();
-                bool_cols.push(c.clone());
-                col("s")
-                    .lt_eq(date_lit(a))
-                    .and(col("e").gt(date_lit(b)))
-                    .any(true)
-                    .alias(c)
-            })
-            .collect();
-        self.join(
-            out,
-            islands.group_by([col("person_id")]).agg(aggs),
-            "coverage",
-        )
+    /// Coverage over windows ([`crate::lines::coverage`]). Stage `coverage`. Returns the
+    /// length of [`Builder::order`] after it.
+    fn coverage(&mut self) -> PolarsResult<usize> {
+        let t = std::time::Instant::now();
+        let covered = crate::lines::coverage(
+            self.src,
+            self.frame,
+            self.people,
+            self.features,
+            &mut self.bool_cols,
+        )?;
+        self.add_lines(covered, "coverage", t);
+        Ok(self.order.len())
     }
 
     /// Latest checkup of the FY up to the reference date (ties: most non-null values, then
@@ -961,20 +937,17 @@ impl Builder<'_> {
         self.join(out, latest, "questionnaire_latest")
     }
 
-    /// Collects a claim-line group computed by [`crate::lines`] (`frame`, one row per
-    /// population person), records `t`'s elapsed time as `features.<stage>` and joins it.
-    fn join_lines(
-        &mut self,
-        out: LazyFrame,
-        frame: Option<DataFrame>,
-        stage: &str,
-        t: std::time::Instant,
-    ) -> LazyFrame {
+    /// Keeps the columns of a group computed by [`crate::lines`] (`frame`: `person_id` and
+    /// one row per population person, in population order) and records `t`'s elapsed
+    /// time as `features.<stage>`.
+    fn add_lines(&mut self, frame: Option<DataFrame>, stage: &str, t: std::time::Instant) {
         self.timings
             .push((format!("features.{stage}"), t.elapsed().as_secs_f64()));
-        match frame {
-            Some(df) => out.left_join(df.lazy(), col("person_id"), col("person_id")),
-            None => out,
+        if let Some(df) = frame {
+            for c in df.columns().iter().filter(|c| c.name() != "person_id") {
+                self.order.push(c.name().to_string());
+                self.aligned.push(c.clone());
+            }
         }
     }
 
@@ -983,7 +956,7 @@ impl Builder<'_> {
     /// lines (`has_<class>[_on_<kinds>]_drug_<window>`, `last_<tag>_packed`,
     /// `max_monthly_drugs…` and `…_month`; stage `drugs`) and diagnoses
     /// (`has_<class>_diagnosis_<window>`, `<class>_diagnosis_packed`; stage `diagnoses`).
-    fn claim_lines(&mut self, mut out: LazyFrame) -> PolarsResult<LazyFrame> {
+    fn claim_lines(&mut self) -> PolarsResult<()> {
         let drug_kinds = crate::lines::drug_kind_sets(self.features);
         let t = std::time::Instant::now();
         let (claims, excluded) = crate::lines::claims(
@@ -994,7 +967,7 @@ impl Builder<'_> {
             &mut self.bool_cols,
             &drug_kinds,
         )?;
-        out = self.join_lines(out, claims, "claims", t);
+        self.add_lines(claims, "claims", t);
         let t = std::time::Instant::now();
         let drugs = crate::lines::drugs(
             self.src,
@@ -1006,7 +979,7 @@ impl Builder<'_> {
             &drug_kinds,
             &excluded,
         )?;
-        out = self.join_lines(out, drugs, "drugs", t);
+        self.add_lines(drugs, "drugs", t);
         let t = std::time::Instant::now();
         let dx = crate::lines::diagnoses(
             self.src,
@@ -1016,7 +989,8 @@ impl Builder<'_> {
             self.disease_classes,
             &mut self.bool_cols,
         )?;
-        Ok(self.join_lines(out, dx, "diagnoses", t))
+        self.add_lines(dx, "diagnoses", t);
+        Ok(())
     }
 
     /// Certifications decided by the reference date and valid on some day of a window,

@@ -1,5 +1,6 @@
 //! The claim-line feature groups — medical claims (レセプト), drug lines (医薬品) and
-//! diagnoses (傷病名) — computed by one pass over each Parquet file in plain Rust.
+//! diagnoses (傷病名) — and coverage, computed by one pass over each Parquet file in plain
+//! Rust.
 //!
 //! These three tables hold almost all the rows of a union (at 1,000,000 insured over four
 //! FYs: 67 M claims, 131 M drug lines, 109 M diagnoses), and every feature on them tests a
@@ -27,13 +28,15 @@ use std::sync::{Arc, Mutex};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Int32Type, UInt8Type};
-use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch};
+use arrow_array::{Array, ArrayRef, BooleanArray, PrimitiveArray, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field, Schema};
 use chrono::{Datelike, NaiveDate};
 use ittai_model::classes::{DiseaseClass, DrugClass};
 use ittai_model::{ClaimKind, Route};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowPredicateFn, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowFilter,
+};
 use polars::prelude::{Column, DataFrame, DataType, IntoColumn, NamedFrom, PolarsResult, Series};
 use polars::prelude::{PolarsError, polars_err};
 use rayon::prelude::*;
@@ -42,9 +45,11 @@ use crate::features::{Feature, Frame, PACK, evidence_tag, kinds_tag};
 use crate::rules::file::{DrugUnit, Event};
 use crate::source::Sources;
 
-/// Rows per decoded batch: a whole row group of the files the validator writes, so that
-/// each column chunk's dictionary is classified once.
-const BATCH_ROWS: usize = 1 << 20;
+/// Rows per decoded batch: small enough that the batch buffers are reused by the
+/// allocator instead of being mapped afresh (page faults were a tenth of the time with
+/// batches of a whole row group); dictionaries are classified once per row group anyway
+/// ([`Memo`]).
+const BATCH_ROWS: usize = 1 << 16;
 
 /// "Not in the population" in a person look-up.
 const NO_PID: u32 = u32::MAX;
@@ -78,6 +83,13 @@ impl<'a> Population<'a> {
         self.person_id.len()
     }
 
+    /// The `pid` of a `person_id`, [`NO_PID`] when not in the population.
+    fn pid(&self, person_id: Option<&str>) -> u32 {
+        person_id
+            .and_then(|s| self.ids.get(s).copied())
+            .unwrap_or(NO_PID)
+    }
+
     /// Frame of `person_id` and `columns` (one value per population row).
     fn frame(&self, columns: Vec<Column>) -> PolarsResult<DataFrame> {
         let mut all = vec![self.person_id.clone()];
@@ -90,12 +102,23 @@ fn arrow_err(path: &Path, e: impl std::fmt::Display) -> PolarsError {
     polars_err!(ComputeError: "{}: {e}", path.display())
 }
 
+/// A row filter: the column it reads and the rows it keeps.
+type Keep = (
+    &'static str,
+    Arc<dyn Fn(&RecordBatch) -> BooleanArray + Send + Sync>,
+);
+
 /// Reads `columns` of the Parquet file `path` in one contiguous range of row groups per
-/// thread, string columns as dictionaries, calling `each` on every batch with the range's
-/// state from `init`; returns the states in file order.
+/// thread, string columns as dictionaries except those in `plain` (a column nearly unique
+/// per row, such as `medical_claims.claim_id`, where a dictionary costs more than it
+/// saves), calling `each` on
+/// every batch with the range's state from `init`; returns the states in file order. With
+/// `keep`, only the rows it keeps are decoded.
 fn scan<A: Send>(
     path: &Path,
     columns: &[&str],
+    plain: &[&str],
+    keep: Option<Keep>,
     init: impl Fn() -> A + Sync,
     each: impl Fn(&mut A, &RecordBatch) -> PolarsResult<()> + Sync,
 ) -> PolarsResult<Vec<A>> {
@@ -110,7 +133,9 @@ fn scan<A: Send>(
         .fields()
         .iter()
         .map(|f| match f.data_type() {
-            ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => {
+            ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View
+                if !plain.contains(&f.name().as_str()) =>
+            {
                 f.as_ref().clone().with_data_type(ArrowType::Dictionary(
                     Box::new(ArrowType::Int32),
                     Box::new(ArrowType::Utf8),
@@ -136,6 +161,16 @@ fn scan<A: Send>(
             )
             .map_err(|e| arrow_err(path, e))?;
             let mask = ProjectionMask::columns(b.parquet_schema(), columns.iter().copied());
+            let b = match &keep {
+                Some((column, keep)) => {
+                    let keep = keep.clone();
+                    let on = ProjectionMask::columns(b.parquet_schema(), [*column]);
+                    let pred =
+                        ArrowPredicateFn::new(on, move |batch: RecordBatch| Ok(keep(&batch)));
+                    b.with_row_filter(RowFilter::new(vec![Box::new(pred)]))
+                }
+                None => b,
+            };
             let reader = b
                 .with_projection(mask)
                 .with_row_groups(rows)
@@ -205,10 +240,51 @@ impl Strings {
             Some(self.keys.value(row) as usize)
         }
     }
+}
 
-    /// `f` of every dictionary value.
-    fn map<T>(&self, mut f: impl FnMut(Option<&str>) -> T) -> Vec<T> {
-        (0..self.distinct()).map(|i| f(self.value(i))).collect()
+/// What was computed from one dictionary, kept while the next batches carry the same
+/// dictionary (a column chunk's batches share it), so that a dictionary is classified once
+/// per row group whatever the batch size. The dictionary itself is held, so its address
+/// cannot be reused by another while it is remembered.
+struct Memo<T> {
+    values: Option<ArrayRef>,
+    out: Vec<T>,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Self {
+            values: None,
+            out: Vec::new(),
+        }
+    }
+}
+
+impl<T> Memo<T> {
+    /// `f` of every value of `s`'s dictionary, recomputed only when the dictionary changes.
+    fn of(&mut self, s: &Strings, mut f: impl FnMut(Option<&str>) -> T) -> &[T] {
+        let same = self
+            .values
+            .as_ref()
+            .is_some_and(|v| Arc::ptr_eq(v, &s.values));
+        if !same {
+            self.out = (0..s.distinct()).map(|i| f(s.value(i))).collect();
+            self.values = Some(s.values.clone());
+        }
+        &self.out
+    }
+}
+
+/// Row `i` of a plain string column (null for a null or a non-string column).
+fn plain_str(a: &ArrayRef, i: usize) -> Option<&str> {
+    if a.is_null(i) {
+        return None;
+    }
+    match a.data_type() {
+        ArrowType::Utf8 => Some(a.as_string::<i32>().value(i)),
+        ArrowType::LargeUtf8 => Some(a.as_string::<i64>().value(i)),
+        ArrowType::Utf8View => Some(a.as_string_view().value(i)),
+        _ => None,
     }
 }
 
@@ -356,48 +432,77 @@ pub(crate) fn claims(
     };
     let bits: Vec<u64> = (0..=255u8).map(|c| kind_bits(&sets, c)).collect();
     let drug_bits: Vec<u64> = (0..=255u8).map(|c| kind_bits(drug_kinds, c)).collect();
-    let mut columns = vec!["person_id", "service_month", "claim_kind"];
-    if !drug_kinds.is_empty() {
-        columns.push("claim_id");
-    }
-    struct Acc {
-        flags: Vec<Vec<bool>>,
-        last: Vec<Vec<i32>>,
-        excluded: Vec<HashSet<Box<str>>>,
-    }
     let path = src.dir().join("medical_claims.parquet");
-    let accs = scan(
-        &path,
-        &columns,
-        || Acc {
-            flags: vec![vec![false; n]; flags.len()],
-            last: vec![vec![i32::MIN; n]; sets.len()],
-            excluded: vec![HashSet::new(); drug_kinds.len()],
-        },
-        |acc, batch| {
-            let person = Strings::of(batch, "person_id")?;
-            let pid_of = person.map(|s| s.and_then(|s| pop.ids.get(s).copied()).unwrap_or(NO_PID));
-            let month = dates(batch, "service_month")?;
-            let kind = bytes(batch, "claim_kind")?;
-            let claim = if drug_kinds.is_empty() {
-                None
-            } else {
-                Some(Strings::of(batch, "claim_id")?)
-            };
-            for row in 0..batch.num_rows() {
-                let k = (!kind.is_null(row)).then(|| kind.value(row));
-                if let Some(claim) = &claim {
-                    // Claims of a kind outside a drug flag's set (a null kind is outside
-                    // every set).
-                    let inside = k.map_or(0, |k| drug_bits[k as usize]);
-                    for (i, set) in acc.excluded.iter_mut().enumerate() {
+    // The claims of a kind outside a drug flag's set (a null kind is outside every set),
+    // decoding `claim_id` only for them.
+    let excluded: Excluded = if drug_kinds.is_empty() {
+        Vec::new()
+    } else {
+        let all = (1u64 << drug_kinds.len()) - 1;
+        let outside = drug_bits.clone();
+        let keep: Keep = (
+            "claim_kind",
+            Arc::new(move |b: &RecordBatch| {
+                let k = b.column(0).as_primitive::<UInt8Type>();
+                k.iter()
+                    .map(|k| Some(k.is_none_or(|k| outside[k as usize] != all)))
+                    .collect()
+            }),
+        );
+        scan(
+            &path,
+            &["claim_id", "claim_kind"],
+            &["claim_id"],
+            Some(keep),
+            || vec![HashSet::<Box<str>>::new(); drug_kinds.len()],
+            |sets, batch| {
+                let kind = bytes(batch, "claim_kind")?;
+                let claim = batch
+                    .column_by_name("claim_id")
+                    .ok_or_else(|| polars_err!(ColumnNotFound: "claim_id"))?;
+                for row in 0..batch.num_rows() {
+                    let inside = if kind.is_null(row) {
+                        0
+                    } else {
+                        drug_bits[kind.value(row) as usize]
+                    };
+                    for (i, set) in sets.iter_mut().enumerate() {
                         if inside & (1 << i) == 0
-                            && let Some(id) = claim.key(row).and_then(|c| claim.value(c))
+                            && let Some(id) = plain_str(claim, row)
                         {
                             set.insert(id.into());
                         }
                     }
                 }
+                Ok(())
+            },
+        )?
+    };
+    if flags.is_empty() {
+        return Ok((None, excluded));
+    }
+    struct Acc {
+        flags: Vec<Vec<bool>>,
+        last: Vec<Vec<i32>>,
+        pids: Memo<u32>,
+    }
+    let accs = scan(
+        &path,
+        &["person_id", "service_month", "claim_kind"],
+        &[],
+        None,
+        || Acc {
+            flags: vec![vec![false; n]; flags.len()],
+            last: vec![vec![i32::MIN; n]; sets.len()],
+            pids: Memo::default(),
+        },
+        |acc, batch| {
+            let person = Strings::of(batch, "person_id")?;
+            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let month = dates(batch, "service_month")?;
+            let kind = bytes(batch, "claim_kind")?;
+            for row in 0..batch.num_rows() {
+                let k = (!kind.is_null(row)).then(|| kind.value(row));
                 let Some(p) = person.key(row).map(|p| pid_of[p]) else {
                     continue;
                 };
@@ -426,7 +531,6 @@ pub(crate) fn claims(
     )?;
     let mut merged_flags = vec![vec![false; n]; flags.len()];
     let mut merged_last = vec![vec![i32::MIN; n]; sets.len()];
-    let mut excluded: Excluded = Vec::new();
     for acc in accs {
         merge_or(&mut merged_flags, &acc.flags);
         for (m, l) in merged_last.iter_mut().zip(&acc.last) {
@@ -434,10 +538,6 @@ pub(crate) fn claims(
                 *x = (*x).max(*y);
             }
         }
-        excluded.push(acc.excluded);
-    }
-    if flags.is_empty() {
-        return Ok((None, excluded));
     }
     let mut cols: Vec<Column> = flags
         .iter()
@@ -686,11 +786,19 @@ pub(crate) fn drugs(
         flags: Vec<Vec<bool>>,
         evidence: Vec<Vec<u64>>,
         monthly: Vec<MonthlyKeys>,
+        pids: Memo<u32>,
+        yj_info: Memo<DrugInfo>,
+        master_info: Memo<DrugInfo>,
+        code_no: Memo<Option<u64>>,
+        /// Per set of kinds: claims seen, and whether each is of a kind outside the set.
+        claim_out: Vec<HashMap<Box<str>, bool>>,
     }
     let path = src.dir().join("claim_drugs.parquet");
     let accs = scan(
         &path,
         &columns,
+        &["claim_id"],
+        None,
         || Acc {
             flags: vec![vec![false; n]; flags.len()],
             evidence: vec![vec![0; n]; classes.len()],
@@ -701,55 +809,48 @@ pub(crate) fn drugs(
                     ..Default::default()
                 })
                 .collect(),
+            pids: Memo::default(),
+            yj_info: Memo::default(),
+            master_info: Memo::default(),
+            code_no: Memo::default(),
+            claim_out: vec![HashMap::new(); drug_kinds.len()],
         },
         |acc, batch| {
             let person = Strings::of(batch, "person_id")?;
-            let pid_of = person.map(|s| s.and_then(|s| pop.ids.get(s).copied()).unwrap_or(NO_PID));
+            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
             let month = dates(batch, "service_month")?;
             let code = Strings::of(batch, "drug_code")?;
             let yj = Strings::of(batch, "yj_code")?;
-            let mut yj_info = yj.map(info_of);
-            let code_no = code.map(code_number);
+            // The YJ code of a dictionary value and its id (for the `yj` unit).
+            let with_id = |yj: Option<&str>| -> DrugInfo {
+                let mut info = info_of(yj);
+                if let (true, Some(s)) = (want_yj_ids, yj) {
+                    let mut ids = yj_ids.lock().unwrap_or_else(|e| e.into_inner());
+                    let next = ids.len() as u32;
+                    info.yj_id = *ids.entry(s.to_string()).or_insert(next);
+                }
+                info
+            };
+            let yj_info = acc.yj_info.of(&yj, with_id);
+            let code_no = acc.code_no.of(&code, code_number);
             // Lines without a YJ code take the drug master's (computed only when some line
             // lacks one).
-            let mut master_info: Vec<DrugInfo> = if yj.keys.null_count() > 0 {
-                code.map(|c| info_of(c.and_then(|c| master.get(c)).map(String::as_str)))
+            let master_info: &[DrugInfo] = if yj.keys.null_count() > 0 {
+                acc.master_info.of(&code, |c| {
+                    with_id(c.and_then(|c| master.get(c)).map(String::as_str))
+                })
             } else {
-                Vec::new()
+                &[]
             };
-            if want_yj_ids {
-                let mut ids = yj_ids
-                    .lock()
-                    .map_err(|_| polars_err!(ComputeError: "poisoned"))?;
-                let mut id = |s: &str| {
-                    let next = ids.len() as u32;
-                    *ids.entry(s.to_string()).or_insert(next)
-                };
-                for (i, info) in yj_info.iter_mut().enumerate() {
-                    if let Some(s) = yj.value(i) {
-                        info.yj_id = id(s);
-                    }
-                }
-                for (i, info) in master_info.iter_mut().enumerate() {
-                    if let Some(s) = code.value(i).and_then(|c| master.get(c)) {
-                        info.yj_id = id(s);
-                    }
-                }
-            }
             let route = if monthly.is_empty() {
                 None
             } else {
                 Some(bytes(batch, "route")?)
             };
             let claim = if columns.contains(&"claim_id") {
-                Some(Strings::of(batch, "claim_id")?)
+                batch.column_by_name("claim_id").cloned()
             } else {
                 None
-            };
-            // Per claim dictionary value and kind set: 0 unknown, 1 kept, 2 excluded.
-            let mut claim_state: Vec<Vec<u8>> = match &claim {
-                Some(c) => vec![vec![0u8; c.distinct()]; drug_kinds.len()],
-                None => Vec::new(),
             };
             for row in 0..batch.num_rows() {
                 let Some(p) = person.key(row).map(|p| pid_of[p]) else {
@@ -784,19 +885,27 @@ pub(crate) fn drugs(
                         }
                     }
                     for (f, flag) in flags.iter().enumerate() {
-                        if info.classes & (1 << flag.class) == 0 || m < flag.a || m > flag.b {
+                        if info.classes & (1 << flag.class) == 0
+                            || m < flag.a
+                            || m > flag.b
+                            || acc.flags[f][p as usize]
+                        {
+                            // Not this class or window, or already known (which spares
+                            // the claim look-up for most lines).
                             continue;
                         }
                         if let Some(ks) = flag.kinds {
                             let claim = claim.as_ref().expect("claim_id read");
-                            if let Some(ck) = claim.key(row) {
-                                let state = &mut claim_state[ks][ck];
-                                if *state == 0 {
-                                    let id = claim.value(ck).unwrap_or_default();
-                                    let out = excluded.iter().any(|t| t[ks].contains(id));
-                                    *state = if out { 2 } else { 1 };
-                                }
-                                if *state == 2 {
+                            if let Some(id) = plain_str(claim, row) {
+                                let out = match acc.claim_out[ks].get(id) {
+                                    Some(out) => *out,
+                                    None => {
+                                        let out = excluded.iter().any(|t| t[ks].contains(id));
+                                        acc.claim_out[ks].insert(id.into(), out);
+                                        out
+                                    }
+                                };
+                                if out {
                                     continue;
                                 }
                             }
@@ -932,6 +1041,10 @@ pub(crate) fn diagnoses(
     struct Acc {
         flags: Vec<Vec<bool>>,
         evidence: Vec<Vec<u64>>,
+        pids: Memo<u32>,
+        icd_bits: Memo<u64>,
+        master_bits: Memo<u64>,
+        code_no: Memo<Option<u64>>,
     }
     let path = src.dir().join("claim_diagnoses.parquet");
     let accs = scan(
@@ -943,13 +1056,19 @@ pub(crate) fn diagnoses(
             "icd10",
             "suspected",
         ],
+        &[],
+        None,
         || Acc {
             flags: vec![vec![false; n]; flags.len()],
             evidence: vec![vec![0; n]; classes.len()],
+            pids: Memo::default(),
+            icd_bits: Memo::default(),
+            master_bits: Memo::default(),
+            code_no: Memo::default(),
         },
         |acc, batch| {
             let person = Strings::of(batch, "person_id")?;
-            let pid_of = person.map(|s| s.and_then(|s| pop.ids.get(s).copied()).unwrap_or(NO_PID));
+            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
             let month = dates(batch, "service_month")?;
             let code = Strings::of(batch, "disease_code")?;
             let icd = Strings::of(batch, "icd10")?;
@@ -958,12 +1077,14 @@ pub(crate) fn diagnoses(
                 .and_then(|a| a.as_boolean_opt())
                 .cloned()
                 .ok_or_else(|| polars_err!(SchemaMismatch: "suspected is not a boolean column"))?;
-            let icd_bits = icd.map(bits_of);
-            let code_no = code.map(code_number);
-            let master_bits: Vec<u64> = if icd.keys.null_count() > 0 {
-                code.map(|c| bits_of(c.and_then(|c| master.get(c)).map(String::as_str)))
+            let icd_bits = acc.icd_bits.of(&icd, bits_of);
+            let code_no = acc.code_no.of(&code, code_number);
+            let master_bits: &[u64] = if icd.keys.null_count() > 0 {
+                acc.master_bits.of(&code, |c| {
+                    bits_of(c.and_then(|c| master.get(c)).map(String::as_str))
+                })
             } else {
-                Vec::new()
+                &[]
             };
             for row in 0..batch.num_rows() {
                 let Some(p) = person.key(row).map(|p| pid_of[p]) else {
@@ -1023,6 +1144,92 @@ pub(crate) fn diagnoses(
     for (name, v) in names.iter().zip(merged_ev) {
         cols.push(packed_column(&format!("{name}_diagnosis_packed"), v));
     }
+    Ok(Some(pop.frame(cols)?))
+}
+
+/// Coverage over windows: `covered_<window>` (bool) per [`Feature::Covered`], true when one
+/// run of the person's coverage spells (spells joined where one ends on or after the day
+/// the next starts; an open end is 9999-12-31) starts on or before the window's first day
+/// and ends after its last (the coverage guard, docs/reference/time.md). Stage `coverage`.
+pub(crate) fn coverage(
+    src: &Sources,
+    frame: &Frame,
+    pop: &Population,
+    features: &BTreeSet<Feature>,
+    bool_cols: &mut Vec<String>,
+) -> PolarsResult<Option<DataFrame>> {
+    let windows: Vec<(String, i32, i32)> = features
+        .iter()
+        .filter_map(|f| match f {
+            Feature::Covered(w) => {
+                let (a, b) = w.days(frame.fy, frame.reference);
+                Some((f.column(), day(a), day(b)))
+            }
+            _ => None,
+        })
+        .collect();
+    if windows.is_empty() {
+        return Ok(None);
+    }
+    bool_cols.extend(windows.iter().map(|w| w.0.clone()));
+    let open_end = day(NaiveDate::from_ymd_opt(9999, 12, 31).expect("date"));
+    let path = src.dir().join("persons.parquet");
+    let parts = scan(
+        &path,
+        &["person_id", "coverage_start", "coverage_end"],
+        &["person_id"],
+        None,
+        Vec::<(u32, i32, i32)>::new,
+        |spells, batch| {
+            let person = batch
+                .column_by_name("person_id")
+                .ok_or_else(|| polars_err!(ColumnNotFound: "person_id"))?;
+            let start = dates(batch, "coverage_start")?;
+            let end = dates(batch, "coverage_end")?;
+            for row in 0..batch.num_rows() {
+                let p = pop.pid(plain_str(person, row));
+                if p == NO_PID || start.is_null(row) {
+                    continue;
+                }
+                let e = if end.is_null(row) {
+                    open_end
+                } else {
+                    end.value(row)
+                };
+                spells.push((p, start.value(row), e));
+            }
+            Ok(())
+        },
+    )?;
+    let mut spells: Vec<(u32, i32, i32)> = parts.into_iter().flatten().collect();
+    spells.sort_unstable();
+    let mut covered = vec![vec![false; pop.len()]; windows.len()];
+    let mut close = |p: u32, s: i32, e: i32| {
+        for (w, (_, a, b)) in windows.iter().enumerate() {
+            if s <= *a && e > *b {
+                covered[w][p as usize] = true;
+            }
+        }
+    };
+    let mut run: Option<(u32, i32, i32)> = None;
+    for &(p, s, e) in &spells {
+        run = match run {
+            Some((rp, rs, re)) if rp == p && s <= re => Some((rp, rs, re.max(e))),
+            Some((rp, rs, re)) => {
+                close(rp, rs, re);
+                Some((p, s, e))
+            }
+            None => Some((p, s, e)),
+        };
+    }
+    if let Some((rp, rs, re)) = run {
+        close(rp, rs, re);
+    }
+    let cols = windows
+        .iter()
+        .zip(covered)
+        .map(|((c, _, _), v)| Column::new(c.as_str().into(), v))
+        .collect();
     Ok(Some(pop.frame(cols)?))
 }
 
