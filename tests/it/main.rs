@@ -10,6 +10,7 @@ mod ingest;
 mod names;
 mod notebooks;
 mod report;
+mod row_order;
 mod rule_cases;
 mod rules_files;
 mod serve;
