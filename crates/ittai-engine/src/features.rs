@@ -335,22 +335,6 @@ pub fn days_lit_value(d: NaiveDate) -> i32 {
     ittai_dataset::date_to_days(d)
 }
 
-/// The monthly distinct-ingredient count (YJ7) of `routes` over `w`, for the persons of
-/// `dict` (`person_id`, `pid`): columns `person_id`, `<c>` (i32), `<c>_month` (date).
-///
-/// # Errors
-/// Polars errors.
-pub fn monthly_drug_counts_pub(
-    src: &Sources,
-    frame: &Frame,
-    dict: &LazyFrame,
-    routes: &BTreeSet<Route>,
-    w: &Window,
-    c: &str,
-) -> PolarsResult<LazyFrame> {
-    monthly_drug_counts(src, frame, dict, routes, DrugUnit::Yj7, w, c)
-}
-
 /// `c` equals one of `codes` (OR of equalities; false for null).
 pub fn in_u8(c: Expr, codes: impl IntoIterator<Item = u8>) -> Expr {
     codes.into_iter().fold(lit(false), |acc, k| {
@@ -547,116 +531,6 @@ fn packed_month_date(packed: Expr) -> Expr {
     (packed / lit(PACK))
         .cast(DataType::Int32)
         .cast(DataType::Date)
-}
-
-/// The maximum over the window's months of the number of distinct drugs in a month, and
-/// the earliest month with that maximum: columns `person_id`, `<column>` (i32) and
-/// `<column>_month` (date).
-///
-/// Done on integer keys so that it streams at scale: persons by their `pid` in the
-/// population dictionary, months as year × 12 + month, and drugs by the 7 leading digits
-/// of the YJ code (always digits: 薬効分類 4 + 成分 3, enforced by the validator) or by the
-/// 9-digit code. Distinct (person, month, drug) triples are counted per (person, month)
-/// and the best month is found with a `max` of an encoded score instead of a sort. The
-/// 12-character YJ unit has no integer form and uses string keys (slower).
-fn monthly_drug_counts(
-    src: &Sources,
-    frame: &Frame,
-    dict: &LazyFrame,
-    routes: &BTreeSet<Route>,
-    unit: DrugUnit,
-    w: &Window,
-    c: &str,
-) -> PolarsResult<LazyFrame> {
-    let (a, b) = frame.months(w);
-    let base = a.year() * 12 + a.month0() as i32;
-    let month_no = col("service_month").dt().year().cast(DataType::Int32) * lit(12)
-        + col("service_month").dt().month().cast(DataType::Int32)
-        - lit(1 + base);
-    let lines = src
-        .drugs(&["person_id", "service_month", "route"])?
-        .filter(
-            is_code_in(col("route"), routes.iter().copied()).and(between_dates(
-                col("service_month"),
-                a,
-                b,
-            )),
-        )
-        .join(
-            dict.clone(),
-            [col("person_id")],
-            [col("person_id")],
-            JoinArgs::new(JoinType::Inner),
-        );
-    // Distinct (person, month, drug) as one u64: pid · 2^(7+bits) + month · 2^bits + drug.
-    // Months of a window are < 128 (7 bits); drugs take 24 bits (yj7 < 10^7) or 30
-    // (9-digit codes), which leaves at least 26 bits (67 million persons) for the pid.
-    let (drug, bits) = match unit {
-        DrugUnit::Yj7 => (col("yj7n").cast(DataType::UInt64), 24u32),
-        DrugUnit::DrugCode => (col("drug_code").cast(DataType::UInt64), 30),
-        DrugUnit::Yj => (col("yj"), 0),
-    };
-    let per_month = if bits > 0 {
-        lines
-            .select(
-                [(col("pid").cast(DataType::UInt64) * lit(1u64 << (7 + bits))
-                    + month_no.cast(DataType::UInt64) * lit(1u64 << bits)
-                    + drug)
-                    .alias("key")],
-            )
-            .filter(col("key").is_not_null())
-            .unique(None, UniqueKeepStrategy::Any)
-            .select([(col("key") / lit(1u64 << bits)).alias("pm")])
-            .group_by([col("pm")])
-            .agg([len().cast(DataType::Int64).alias("k")])
-            .select([
-                (col("pm") / lit(128u64))
-                    .cast(DataType::UInt32)
-                    .alias("pid"),
-                (col("pm") % lit(128u64)).cast(DataType::Int64).alias("m"),
-                col("k"),
-            ])
-    } else {
-        lines
-            .select([
-                col("pid"),
-                month_no.cast(DataType::Int64).alias("m"),
-                drug.alias("u"),
-            ])
-            .filter(col("u").is_not_null())
-            .unique(None, UniqueKeepStrategy::Any)
-            .group_by([col("pid"), col("m")])
-            .agg([len().cast(DataType::Int64).alias("k")])
-    };
-    let counts = per_month
-        // Highest count first, then the earliest month (m < 1000 within any window).
-        .with_columns([(col("k") * lit(1000i64) + lit(999i64) - col("m")).alias("score")])
-        .group_by([col("pid")])
-        .agg([col("score").max()]);
-    let months: Vec<i32> = (0..w.len_months()).collect();
-    let dates: Vec<i32> = months
-        .iter()
-        .map(|m| days_of_month_index(base + m))
-        .collect();
-    let calendar = DataFrame::new_infer_height(vec![
-        Column::new("m".into(), months),
-        Column::new(format!("{c}_month").into(), dates).cast(&DataType::Date)?,
-    ])?;
-    Ok(counts
-        .with_columns([
-            (col("score") / lit(1000i64)).cast(DataType::Int32).alias(c),
-            (lit(999i64) - col("score") % lit(1000i64))
-                .cast(DataType::Int32)
-                .alias("m"),
-        ])
-        .join(
-            dict.clone(),
-            [col("pid")],
-            [col("pid")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .left_join(calendar.lazy(), col("m"), col("m"))
-        .select([col("person_id"), col(c), col(format!("{c}_month").as_str())]))
 }
 
 /// Days since 1970-01-01 of the first day of month number `n` (year × 12 + month − 1).

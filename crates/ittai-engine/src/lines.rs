@@ -1279,6 +1279,34 @@ pub(crate) fn coverage(
     Ok(Some(pop.frame(cols)?))
 }
 
+/// The monthly distinct-drug count of a [`Feature::MonthlyDrugs`] for the persons of
+/// `persons` (a frame with a unique `person_id` column, str), as the rules count it:
+/// `person_id`, `<column>` (i32, drugs; null without a line in the window) and
+/// `<column>_month` (date), where `<column>` is the feature's [`Feature::column`].
+///
+/// # Errors
+/// I/O and schema errors of `claim_drugs.parquet`; `persons` without `person_id`.
+pub(crate) fn monthly_drug_counts(
+    src: &Sources,
+    frame: &Frame,
+    persons: &DataFrame,
+    count: Feature,
+) -> PolarsResult<DataFrame> {
+    let pop = Population::new(persons)?;
+    let features = BTreeSet::from([count]);
+    drugs(
+        src,
+        frame,
+        &pop,
+        &features,
+        &BTreeMap::new(),
+        &mut Vec::new(),
+        &[],
+        &Vec::new(),
+    )?
+    .ok_or_else(|| polars_err!(ComputeError: "not a monthly drug count"))
+}
+
 /// The claim-kind sets that drug flags are restricted to, in feature order.
 pub(crate) fn drug_kind_sets(features: &BTreeSet<Feature>) -> Vec<BTreeSet<ClaimKind>> {
     let mut out: Vec<BTreeSet<ClaimKind>> = Vec::new();

@@ -565,22 +565,19 @@ fn polypharmacy_cells(
         fy,
         reference: fy.end(),
     };
-    let routes = std::collections::BTreeSet::from([Route::Oral]);
-    let poly = crate::collect_streaming(crate::features::monthly_drug_counts_pub(
-        src,
-        &frame,
-        dict,
-        &routes,
-        &crate::rules::Window::FY,
-        "k",
-    )?)?;
+    let count = crate::Feature::MonthlyDrugs {
+        routes: std::collections::BTreeSet::from([Route::Oral]),
+        unit: crate::rules::file::DrugUnit::Yj7,
+        window: crate::rules::Window::FY,
+    };
+    let k = count.column();
+    let persons = dict.clone().select([col("person_id")]).collect()?;
+    let poly = crate::lines::monthly_drug_counts(src, &frame, &persons, count)?
+        .lazy()
+        .select([col("person_id"), col(k.as_str()).alias("k")]);
     let df = aggregate(
         base.clone()
-            .left_join(
-                poly.lazy().select([col("person_id"), col("k")]),
-                col("person_id"),
-                col("person_id"),
-            )
+            .left_join(poly, col("person_id"), col("person_id"))
             .with_columns([
                 col("k")
                     .fill_null(lit(0))
