@@ -397,6 +397,9 @@ pub(crate) struct ClaimSet {
     bytes: Vec<u8>,
     /// (hash, offset in `bytes`, length), sorted by [`ClaimSet::finish`].
     index: Vec<(u64, usize, usize)>,
+    /// One bit per hash value modulo its length (8 bits per id): most ids looked up are
+    /// not in the set and are answered here without the binary search.
+    filter: Vec<u64>,
 }
 
 impl ClaimSet {
@@ -411,13 +414,22 @@ impl ClaimSet {
         self.bytes.extend_from_slice(id.as_bytes());
     }
 
-    /// Sorts the index; call once after the last insert.
+    /// Sorts the index and fills the filter; call once after the last insert.
     fn finish(&mut self) {
         self.index.sort_unstable();
+        let words = (self.index.len() / 8).next_power_of_two().max(1);
+        self.filter = vec![0u64; words];
+        for &(h, _, _) in &self.index {
+            self.filter[(h >> 6) as usize & (words - 1)] |= 1 << (h & 63);
+        }
     }
 
-    fn contains(&self, id: &str) -> bool {
-        let h = Self::hash(id);
+    /// Whether `id`, whose [`ClaimSet::hash`] is `h`, is in the set.
+    fn contains(&self, id: &str, h: u64) -> bool {
+        let words = self.filter.len();
+        if words > 0 && self.filter[(h >> 6) as usize & (words - 1)] & (1 << (h & 63)) == 0 {
+            return false;
+        }
         let from = self.index.partition_point(|e| e.0 < h);
         self.index[from..]
             .iter()
@@ -946,7 +958,8 @@ pub(crate) fn drugs(
                                 let out = match acc.claim_out[ks].get(id) {
                                     Some(out) => *out,
                                     None => {
-                                        let out = excluded.iter().any(|t| t[ks].contains(id));
+                                        let h = ClaimSet::hash(id);
+                                        let out = excluded.iter().any(|t| t[ks].contains(id, h));
                                         acc.claim_out[ks].insert(id.into(), out);
                                         out
                                     }
@@ -1334,6 +1347,22 @@ mod tests {
             );
             d += chrono::Duration::days(1);
         }
+    }
+
+    #[test]
+    fn a_claim_set_holds_exactly_its_ids() {
+        let mut set = ClaimSet::default();
+        let ids: Vec<String> = (0..10_000).map(|i| format!("c{i:06}-0001")).collect();
+        for id in ids.iter().step_by(2) {
+            set.insert(id);
+        }
+        set.insert("c000000-0001"); // a duplicate
+        set.finish();
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(set.contains(id, ClaimSet::hash(id)), i % 2 == 0, "{id}");
+        }
+        assert!(!set.contains("", ClaimSet::hash("")));
+        assert!(!ClaimSet::default().contains("x", ClaimSet::hash("x")));
     }
 
     #[test]

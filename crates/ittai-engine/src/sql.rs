@@ -3,8 +3,8 @@
 //!
 //! The SQL is generated, not written per rule: the same rule TOML and class files that
 //! drive the native engine give the same [`Feature`] set ([`crate::wanted_features`]),
-//! and each feature, rule condition and attrition step below is the SQL form of the polars
-//! expression in `features.rs` / `evaluate.rs`. A change to a rule file (a threshold, a
+//! and each feature, rule condition and attrition step below is the SQL form of the native
+//! computation in `features.rs` / `lines.rs` / `evaluate.rs`. A change to a rule file (a threshold, a
 //! window, a class) changes the SQL with no code change.
 //!
 //! A [`Script`] is a short sequence of statements over the canonical Parquet tables
@@ -431,7 +431,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         format!("SELECT *, {band} AS age_band FROM ittai_pop0"),
     ));
 
-    // Coverage islands (Builder::coverage).
+    // Coverage islands (lines::coverage).
     let covered: Vec<Window> = features
         .iter()
         .filter_map(|f| match f {
@@ -590,7 +590,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         parts.push(part);
     }
 
-    // Medical claims by kind (Builder::claims).
+    // Medical claims by kind (lines::claims).
     let claim_feats: Vec<(BTreeSet<ClaimKind>, Window)> = features
         .iter()
         .filter_map(|f| match f {
@@ -631,7 +631,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         });
     }
 
-    // Drugs (Builder::drugs).
+    // Drugs (lines::drugs).
     struct DrugFeat {
         class: String,
         options: BTreeMap<String, bool>,
@@ -712,7 +712,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
     }
     if !drug_feats.is_empty() {
         // One pass over the lines of any claim kind: flags of the classes looked for on any
-        // claim, and the evidence of every class (Builder::drugs_any_claim).
+        // claim, and the evidence of every class (lines::drugs).
         let mut aggs = Vec::new();
         let mut cols = Vec::new();
         for f in drug_feats.iter().filter(|f| f.kinds.is_none()) {
@@ -752,7 +752,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         });
         // Classes looked for on claims of some kinds: one pass per set of kinds over the
         // lines of those classes, less the lines of claims of other kinds
-        // (Builder::drugs_by_claim_kind).
+        // (the flags restricted to claim kinds in lines::drugs).
         let mut by_kinds: BTreeMap<BTreeSet<ClaimKind>, Vec<&DrugFeat>> = BTreeMap::new();
         for f in drug_feats.iter().filter(|f| f.kinds.is_some()) {
             by_kinds
@@ -826,7 +826,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
         });
     }
 
-    // Diagnoses (Builder::diagnoses).
+    // Diagnoses (lines::diagnoses).
     let dx_feats: Vec<(String, Window)> = features
         .iter()
         .filter_map(|f| match f {
