@@ -282,7 +282,7 @@ def main():
     for lo, hi in zip(ns, ns[1:]):
         f = summary[hi]["full"] / summary[lo]["full"]
         md.append("")
-        md.append(f"Time growth {lo:,} → {hi:,} persons (×{hi // lo}): full job ×{f:.2f}, run ×{summary[hi]['run'] / summary[lo]['run']:.2f}, DuckDB ×{summary[hi]['duckdb'] / summary[lo]['duckdb']:.2f}.")
+        md.append(f"Time growth {lo:,} → {hi:,} persons (×{hi / lo:g}): full job ×{f:.2f}, run ×{summary[hi]['run'] / summary[lo]['run']:.2f}, DuckDB ×{summary[hi]['duckdb'] / summary[lo]['duckdb']:.2f}.")
     if synth:
         md.append("")
         md.append("Generation (ittai synth, 4 FYs): " + ", ".join(f"{n:,} persons {w} s" for n, w in sorted(synth.items())) + ".")

@@ -10,9 +10,12 @@
 //! ICD-10 codes, hashing `person_id` strings in the group-by. The Parquet files store those
 //! strings dictionary-encoded (a row group of a million drug lines has about 2,000 distinct
 //! YJ codes and 8,000 persons), so here they are read as Arrow dictionary arrays: each
-//! distinct code is classified once per batch and each line costs a few array look-ups.
-//! Row groups are split into one contiguous range per thread; the per-thread results are
-//! merged (OR, max, concatenation).
+//! distinct code is classified once per row group ([`Memo`]) and each line costs a few
+//! array look-ups. Row groups are split into one contiguous range per thread; the
+//! per-thread results are merged (OR, max, concatenation). `claim_id`, nearly unique per
+//! row, is read as plain strings, and the claims of other kinds that drug flags restricted
+//! to claim kinds leave out are kept in a [`ClaimSet`]. docs/PERFORMANCE.md has the
+//! profiles behind each of these choices.
 //!
 //! The columns, types and null conventions are those the feature table documents
 //! (`features.rs`): `has_…` (bool), `last_<tag>_packed` and `<class>_diagnosis_packed` (u64:
@@ -591,11 +594,7 @@ pub(crate) fn claims(
     let mut merged_last = vec![vec![i32::MIN; n]; sets.len()];
     for acc in accs {
         merge_or(&mut merged_flags, &acc.flags);
-        for (m, l) in merged_last.iter_mut().zip(&acc.last) {
-            for (x, y) in m.iter_mut().zip(l) {
-                *x = (*x).max(*y);
-            }
-        }
+        merge_max(&mut merged_last, &acc.last);
     }
     let mut cols: Vec<Column> = flags
         .iter()
@@ -624,7 +623,7 @@ fn merge_or(into: &mut [Vec<bool>], from: &[Vec<bool>]) {
     }
 }
 
-fn merge_max(into: &mut [Vec<u64>], from: &[Vec<u64>]) {
+fn merge_max<T: Ord + Copy>(into: &mut [Vec<T>], from: &[Vec<T>]) {
     for (m, f) in into.iter_mut().zip(from) {
         for (x, y) in m.iter_mut().zip(f) {
             *x = (*x).max(*y);
