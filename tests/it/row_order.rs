@@ -16,7 +16,7 @@ use arrow_array::{RecordBatch, UInt32Array};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 
-use crate::support::{ittai, read_batches, root};
+use crate::support::{list_files, read_batches, root, run_lists};
 
 /// The tables rewritten (the rest are copied).
 const REWRITTEN: [&str; 4] = [
@@ -65,37 +65,6 @@ fn scrambled_copy(to: &Path) {
     }
 }
 
-/// `ittai run` on `data` for FY2024 with `extra` arguments into `out`.
-fn run(data: &Path, out: &Path, extra: &[&str]) {
-    let o = ittai()
-        .args(["run", "--data"])
-        .arg(data)
-        .args(["--fy", "2024", "--format", "csv", "--out"])
-        .arg(out)
-        .args(["--no-indicators", "--no-evaluation"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "ittai run {extra:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-/// The list and attrition files of a run (relative paths, sorted).
-fn list_files(out: &Path) -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir(out.join("targets"))
-        .unwrap()
-        .map(|e| format!("targets/{}", e.unwrap().file_name().to_string_lossy()))
-        .filter(|p| p.ends_with(".csv"))
-        .collect();
-    files.sort();
-    files.extend(["attrition.csv".to_string(), "targets_all.csv".to_string()]);
-    files
-}
-
 #[test]
 fn lists_do_not_depend_on_row_order_or_row_groups() {
     let dir = tempfile::tempdir().unwrap();
@@ -125,8 +94,8 @@ fn lists_do_not_depend_on_row_order_or_row_groups() {
     for (i, extra) in cases.iter().enumerate() {
         let a = dir.path().join(format!("original_{i}"));
         let b = dir.path().join(format!("scrambled_{i}"));
-        run(&root().join("sample_data"), &a, extra);
-        run(&scrambled, &b, extra);
+        run_lists(&root().join("sample_data"), &a, extra);
+        run_lists(&scrambled, &b, extra);
         let files = list_files(&a);
         assert!(files.len() > 2, "lists written: {files:?}");
         assert_eq!(files, list_files(&b));

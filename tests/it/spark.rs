@@ -12,7 +12,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{ittai, root};
+use crate::support::{ittai, list_files, root, run_lists};
 
 /// Whether an `ITTAI_REQUIRE_*` variable is set.
 fn required(var: &str) -> bool {
@@ -38,34 +38,7 @@ fn spark_remote(test: &str) -> Option<String> {
 
 /// `ittai run` on sample_data for FY2024 with `extra` arguments into `out`.
 fn run(out: &Path, extra: &[&str]) {
-    let o = ittai()
-        .args(["run", "--data"])
-        .arg(root().join("sample_data"))
-        .args(["--fy", "2024", "--format", "csv,parquet", "--out"])
-        .arg(out)
-        .args(["--no-indicators", "--no-evaluation"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "ittai run {extra:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-/// The list and attrition files of a run (relative paths, sorted).
-fn list_files(out: &Path) -> Vec<String> {
-    let mut files = vec!["attrition.csv".to_string(), "targets_all.csv".to_string()];
-    let mut rules: Vec<String> = std::fs::read_dir(out.join("targets"))
-        .unwrap()
-        .map(|e| format!("targets/{}", e.unwrap().file_name().to_string_lossy()))
-        .filter(|p| p.ends_with(".csv"))
-        .collect();
-    rules.sort();
-    files.extend(rules);
-    files
+    run_lists(&root().join("sample_data"), out, extra);
 }
 
 /// Native and Spark runs with the same arguments write the same list and attrition files,

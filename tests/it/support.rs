@@ -182,3 +182,37 @@ pub fn read_batches(dir: &Path, table: &str) -> Vec<arrow_array::RecordBatch> {
         .map(|b| b.expect("batch").batch)
         .collect()
 }
+
+/// `ittai run` on `data` for FY2024 (lists and attrition only, CSV and Parquet) with `extra`
+/// arguments into `out`; panics with the output when it fails.
+pub fn run_lists(data: &Path, out: &Path, extra: &[&str]) {
+    let o = ittai()
+        .args(["run", "--data"])
+        .arg(data)
+        .args(["--fy", "2024", "--format", "csv,parquet", "--out"])
+        .arg(out)
+        .args(["--no-indicators", "--no-evaluation"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "ittai run {extra:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The list and attrition files of a run: `attrition.csv`, `targets_all.csv`, then
+/// `targets/<rule>.csv` sorted.
+pub fn list_files(out: &Path) -> Vec<String> {
+    let mut files = vec!["attrition.csv".to_string(), "targets_all.csv".to_string()];
+    let mut rules: Vec<String> = std::fs::read_dir(out.join("targets"))
+        .unwrap()
+        .map(|e| format!("targets/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|p| p.ends_with(".csv"))
+        .collect();
+    rules.sort();
+    files.extend(rules);
+    files
+}

@@ -1366,38 +1366,14 @@ mod tests {
 
     #[test]
     fn prefixes_up_to_seven_digits_are_ranges_of_the_yj7_number() {
-        let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(in_prefixes(
-            "1124007F1011",
-            yj7_number("1124007F1011"),
-            &p(&["112"])
-        ));
-        assert!(!in_prefixes(
-            "1134007F1011",
-            yj7_number("1134007F1011"),
-            &p(&["112"])
-        ));
-        assert!(in_prefixes(
-            "2171022F1011",
-            yj7_number("2171022F1011"),
-            &p(&["2171022"])
-        ));
-        assert!(!in_prefixes(
-            "2171023F1011",
-            yj7_number("2171023F1011"),
-            &p(&["2171022"])
-        ));
+        let is_in = |yj: &str, prefix: &str| in_prefixes(yj, yj7_number(yj), &[prefix.into()]);
+        assert!(is_in("1124007F1011", "112"));
+        assert!(!is_in("1134007F1011", "112"));
+        assert!(is_in("2171022F1011", "2171022"));
+        assert!(!is_in("2171023F1011", "2171022"));
         // Longer prefixes compare strings.
-        assert!(in_prefixes(
-            "2171022F1011",
-            yj7_number("2171022F1011"),
-            &p(&["2171022F"])
-        ));
-        assert!(!in_prefixes(
-            "2171022G1011",
-            yj7_number("2171022G1011"),
-            &p(&["2171022F"])
-        ));
+        assert!(is_in("2171022F1011", "2171022F"));
+        assert!(!is_in("2171022G1011", "2171022F"));
         assert_eq!(yj7_number("11A4007"), None);
     }
 }
