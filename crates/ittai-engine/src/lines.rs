@@ -46,6 +46,7 @@ use rayon::prelude::*;
 
 use crate::features::{Feature, Frame, PACK, evidence_tag, kinds_tag};
 use crate::rules::file::{DrugUnit, Event};
+use crate::rules::window::Window;
 use crate::source::Sources;
 
 /// Rows per decoded batch: small enough that the batch buffers are reused by the
@@ -456,16 +457,8 @@ pub(crate) fn claims(
     let mut flags = Vec::new();
     for f in features {
         if let Feature::Exists(Event::Claim(k), w) = f {
-            let (a, b) = frame.months(w);
-            let column = f.column();
-            bool_cols.push(column.clone());
-            flags.push(Flag {
-                column,
-                class: index_of(&mut sets, k.clone()),
-                a: day(a),
-                b: day(b),
-                kinds: None,
-            });
+            let set = index_of(&mut sets, k.clone());
+            flags.push(Flag::new(f, set, frame, w, None, bool_cols));
         }
     }
     if flags.is_empty() && drug_kinds.is_empty() {
@@ -631,6 +624,62 @@ fn merge_max<T: Ord + Copy>(into: &mut [Vec<T>], from: &[Vec<T>]) {
     }
 }
 
+/// Raises person `p`'s evidence of each class in `classes` (bit per class) to the line of
+/// service month `m` (day number, ≥ 0) and code `code`, packed as month · 10^9 + code and
+/// stored + 1 (see [`packed_column`]).
+#[inline]
+fn raise_evidence(evidence: &mut [Vec<u64>], classes: u64, p: u32, m: i32, code: u64) {
+    let packed = m as u64 * PACK + code + 1;
+    let mut bits = classes;
+    while bits != 0 {
+        let class = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        let e = &mut evidence[class][p as usize];
+        if *e < packed {
+            *e = packed;
+        }
+    }
+}
+
+/// The index of class `name` in `names` (and its prefixes in `classes`), adding it with
+/// `prefixes()` when new.
+fn class_index(
+    names: &mut Vec<String>,
+    classes: &mut Vec<Vec<String>>,
+    name: String,
+    prefixes: impl FnOnce() -> Vec<String>,
+) -> usize {
+    if let Some(i) = names.iter().position(|t| *t == name) {
+        return i;
+    }
+    names.push(name);
+    classes.push(prefixes());
+    names.len() - 1
+}
+
+impl Flag {
+    /// The flag of feature `f` on `class` over window `w`, its column noted in `bool_cols`.
+    fn new(
+        f: &Feature,
+        class: usize,
+        frame: &Frame,
+        w: &Window,
+        kinds: Option<usize>,
+        bool_cols: &mut Vec<String>,
+    ) -> Self {
+        let (a, b) = frame.months(w);
+        let column = f.column();
+        bool_cols.push(column.clone());
+        Flag {
+            column,
+            class,
+            a: day(a),
+            b: day(b),
+            kinds,
+        }
+    }
+}
+
 /// The packed evidence columns (u64, null when none): stored + 1 so that 0 means none.
 fn packed_column(name: &str, v: Vec<u64>) -> Column {
     let v: Vec<Option<u64>> = v.into_iter().map(|x| x.checked_sub(1)).collect();
@@ -763,30 +812,19 @@ pub(crate) fn drugs(
                 let def = drug_classes
                     .get(class)
                     .ok_or_else(|| polars_err!(ComputeError: "unknown drug class {class}"))?;
-                let tag = evidence_tag(class, options);
-                let c = match tags.iter().position(|t| *t == tag) {
-                    Some(c) => c,
-                    None => {
-                        tags.push(tag);
-                        classes.push(def.prefixes(options));
-                        tags.len() - 1
-                    }
-                };
-                let (a, b) = frame.months(w);
-                let column = f.column();
-                bool_cols.push(column.clone());
-                flags.push(Flag {
-                    column,
-                    class: c,
-                    a: day(a),
-                    b: day(b),
-                    kinds: kinds.as_ref().map(|k| {
-                        drug_kinds
-                            .iter()
-                            .position(|d| d == k)
-                            .expect("kinds collected")
-                    }),
+                let c = class_index(
+                    &mut tags,
+                    &mut classes,
+                    evidence_tag(class, options),
+                    || def.prefixes(options),
+                );
+                let kinds = kinds.as_ref().map(|k| {
+                    drug_kinds
+                        .iter()
+                        .position(|d| d == k)
+                        .expect("kinds collected")
                 });
+                flags.push(Flag::new(f, c, frame, w, kinds, bool_cols));
             }
             Feature::MonthlyDrugs {
                 routes,
@@ -930,16 +968,7 @@ pub(crate) fn drugs(
                 };
                 if info.classes != 0 && m <= upto {
                     if let Some(v) = c.and_then(|c| code_no[c]).filter(|_| m >= 0) {
-                        let packed = m as u64 * PACK + v + 1;
-                        let mut bits = info.classes;
-                        while bits != 0 {
-                            let cl = bits.trailing_zeros() as usize;
-                            bits &= bits - 1;
-                            let e = &mut acc.evidence[cl][p as usize];
-                            if *e < packed {
-                                *e = packed;
-                            }
-                        }
+                        raise_evidence(&mut acc.evidence, info.classes, p, m, v);
                     }
                     for (f, flag) in flags.iter().enumerate() {
                         if info.classes & (1 << flag.class) == 0
@@ -1062,24 +1091,10 @@ pub(crate) fn diagnoses(
             let def = disease_classes
                 .get(class)
                 .ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
-            let c = match names.iter().position(|t| t == class) {
-                Some(c) => c,
-                None => {
-                    names.push(class.clone());
-                    classes.push(def.icd10.clone());
-                    names.len() - 1
-                }
-            };
-            let (a, b) = frame.months(w);
-            let column = f.column();
-            bool_cols.push(column.clone());
-            flags.push(Flag {
-                column,
-                class: c,
-                a: day(a),
-                b: day(b),
-                kinds: None,
+            let c = class_index(&mut names, &mut classes, class.clone(), || {
+                def.icd10.clone()
             });
+            flags.push(Flag::new(f, c, frame, w, None, bool_cols));
         }
     }
     if flags.is_empty() {
@@ -1168,16 +1183,7 @@ pub(crate) fn diagnoses(
                     continue;
                 }
                 if let Some(v) = c.and_then(|c| code_no[c]).filter(|_| m >= 0) {
-                    let packed = m as u64 * PACK + v + 1;
-                    let mut b = bits;
-                    while b != 0 {
-                        let cl = b.trailing_zeros() as usize;
-                        b &= b - 1;
-                        let e = &mut acc.evidence[cl][p as usize];
-                        if *e < packed {
-                            *e = packed;
-                        }
-                    }
+                    raise_evidence(&mut acc.evidence, bits, p, m, v);
                 }
                 for (f, flag) in flags.iter().enumerate() {
                     if bits & (1 << flag.class) != 0 && m >= flag.a && m <= flag.b {
