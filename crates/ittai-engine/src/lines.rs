@@ -589,11 +589,7 @@ pub(crate) fn claims(
         merge_or(&mut merged_flags, &acc.flags);
         merge_max(&mut merged_last, &acc.last);
     }
-    let mut cols: Vec<Column> = flags
-        .iter()
-        .zip(merged_flags)
-        .map(|(f, v)| Column::new(f.column.as_str().into(), v))
-        .collect();
+    let mut cols = flag_columns(&flags, merged_flags);
     for (s, last) in sets.iter().zip(merged_last) {
         let v: Vec<Option<i32>> = last
             .into_iter()
@@ -606,6 +602,15 @@ pub(crate) fn claims(
         );
     }
     Ok((Some(pop.frame(cols)?), excluded))
+}
+
+/// The flag columns (bool, one value per population person) from the merged flags.
+fn flag_columns(flags: &[Flag], merged: Vec<Vec<bool>>) -> Vec<Column> {
+    flags
+        .iter()
+        .zip(merged)
+        .map(|(f, v)| Column::new(f.column.as_str().into(), v))
+        .collect()
 }
 
 fn merge_or(into: &mut [Vec<bool>], from: &[Vec<bool>]) {
@@ -852,8 +857,7 @@ pub(crate) fn drugs(
     }
     let upto = day(frame.ref_month());
     let n = pop.len();
-    let master: HashMap<String, String> =
-        master_pairs(src.drug_master_yj(), "drug_code", "master_yj")?;
+    let master: HashMap<String, String> = crate::sql::master_rows(src)?.0.into_iter().collect();
     let yj_ids: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
     let want_yj_ids = monthly.iter().any(|m| m.unit == DrugUnit::Yj);
     let info_of = |yj: Option<&str>| -> DrugInfo {
@@ -1034,11 +1038,7 @@ pub(crate) fn drugs(
             p.push(k);
         }
     }
-    let mut cols: Vec<Column> = flags
-        .iter()
-        .zip(merged_flags)
-        .map(|(f, v)| Column::new(f.column.as_str().into(), v))
-        .collect();
+    let mut cols = flag_columns(&flags, merged_flags);
     for (t, v) in tags.iter().zip(merged_ev) {
         cols.push(packed_column(&format!("last_{t}_packed"), v));
     }
@@ -1056,21 +1056,6 @@ fn route_bit(r: Route) -> u16 {
 
 fn route_bit_code(code: u8) -> u16 {
     if code < 16 { 1 << code } else { 0 }
-}
-
-/// (key, value) pairs of a two-column master frame.
-fn master_pairs(
-    lf: polars::prelude::LazyFrame,
-    key: &str,
-    value: &str,
-) -> PolarsResult<HashMap<String, String>> {
-    let df = lf.collect()?;
-    let k = df.column(key)?.str()?.clone();
-    let v = df.column(value)?.str()?.clone();
-    Ok(k.iter()
-        .zip(v.iter())
-        .filter_map(|(k, v)| Some((k?.to_string(), v?.to_string())))
-        .collect())
 }
 
 /// Diagnoses (not suspected): `has_<class>_diagnosis_<window>` and the evidence
@@ -1105,7 +1090,7 @@ pub(crate) fn diagnoses(
     }
     let upto = day(frame.ref_month());
     let n = pop.len();
-    let master = master_pairs(src.disease_master_icd(), "disease_code", "master_icd")?;
+    let master: HashMap<String, String> = crate::sql::master_rows(src)?.1.into_iter().collect();
     let bits_of = |icd: Option<&str>| -> u64 {
         icd.map_or(0, |icd| {
             class_bits(&classes, |p| p.iter().any(|p| icd.starts_with(p.as_str())))
@@ -1200,11 +1185,7 @@ pub(crate) fn diagnoses(
         merge_or(&mut merged_flags, &acc.flags);
         merge_max(&mut merged_ev, &acc.evidence);
     }
-    let mut cols: Vec<Column> = flags
-        .iter()
-        .zip(merged_flags)
-        .map(|(f, v)| Column::new(f.column.as_str().into(), v))
-        .collect();
+    let mut cols = flag_columns(&flags, merged_flags);
     for (name, v) in names.iter().zip(merged_ev) {
         cols.push(packed_column(&format!("{name}_diagnosis_packed"), v));
     }
