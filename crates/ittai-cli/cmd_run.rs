@@ -333,6 +333,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             encoding,
         )?);
         timings.push(("indicators".into(), t.elapsed().as_secs_f64()));
+        timings.extend(
+            set.timings
+                .iter()
+                .map(|(k, v)| (format!("indicators.{k}"), *v)),
+        );
         indicator_set = Some(set);
     }
 

@@ -38,7 +38,7 @@ use ittai_model::classes::{DiseaseClass, DrugClass};
 use ittai_model::{ClaimKind, Route};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
-    ArrowPredicateFn, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowFilter,
+    ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
 };
 use polars::prelude::{Column, DataFrame, DataType, IntoColumn, NamedFrom, PolarsResult, Series};
 use polars::prelude::{PolarsError, polars_err};
@@ -56,7 +56,7 @@ use crate::source::Sources;
 const BATCH_ROWS: usize = 1 << 16;
 
 /// "Not in the population" in a person look-up.
-const NO_PID: u32 = u32::MAX;
+pub(crate) const NO_PID: u32 = u32::MAX;
 
 /// The population's `person_id` → `pid` (row index of the population frame).
 pub(crate) struct Population<'a> {
@@ -83,19 +83,19 @@ impl<'a> Population<'a> {
         })
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.person_id.len()
     }
 
     /// The `pid` of a `person_id`, [`NO_PID`] when not in the population.
-    fn pid(&self, person_id: Option<&str>) -> u32 {
+    pub(crate) fn pid(&self, person_id: Option<&str>) -> u32 {
         person_id
             .and_then(|s| self.ids.get(s).copied())
             .unwrap_or(NO_PID)
     }
 
     /// Frame of `person_id` and `columns` (one value per population row).
-    fn frame(&self, columns: Vec<Column>) -> PolarsResult<DataFrame> {
+    pub(crate) fn frame(&self, columns: Vec<Column>) -> PolarsResult<DataFrame> {
         let mut all = vec![self.person_id.clone()];
         all.extend(columns);
         DataFrame::new_infer_height(all)
@@ -107,7 +107,7 @@ fn arrow_err(path: &Path, e: impl std::fmt::Display) -> PolarsError {
 }
 
 /// A row filter: the column it reads and the rows it keeps.
-type Keep = (
+pub(crate) type Keep = (
     &'static str,
     Arc<dyn Fn(&RecordBatch) -> BooleanArray + Send + Sync>,
 );
@@ -118,13 +118,32 @@ type Keep = (
 /// saves), calling `each` on
 /// every batch with the range's state from `init`; returns the states in file order. With
 /// `keep`, only the rows it keeps are decoded.
-fn scan<A: Send>(
+pub(crate) fn scan<A: Send>(
     path: &Path,
     columns: &[&str],
     plain: &[&str],
     keep: Option<Keep>,
     init: impl Fn() -> A + Sync,
     each: impl Fn(&mut A, &RecordBatch) -> PolarsResult<()> + Sync,
+) -> PolarsResult<Vec<A>> {
+    scan_numbered(path, columns, plain, keep, init, |acc, batch, _| {
+        each(acc, batch)
+    })
+}
+
+/// As [`scan`], with the file row number (0-based, counting every row of the file) of
+/// each row of the batch passed to `each`: the file order that some definitions use as
+/// a tie-break.
+///
+/// With `keep`, each range first reads the filter column alone and then decodes the kept
+/// rows through a row selection, which also gives their numbers.
+pub(crate) fn scan_numbered<A: Send>(
+    path: &Path,
+    columns: &[&str],
+    plain: &[&str],
+    keep: Option<Keep>,
+    init: impl Fn() -> A + Sync,
+    each: impl Fn(&mut A, &RecordBatch, &[u64]) -> PolarsResult<()> + Sync,
 ) -> PolarsResult<Vec<A>> {
     let open = || -> PolarsResult<ParquetRecordBatchReaderBuilder<File>> {
         let f = File::open(path).map_err(|e| arrow_err(path, e))?;
@@ -149,7 +168,13 @@ fn scan<A: Send>(
         })
         .collect();
     let schema = Arc::new(Schema::new(fields));
-    let groups = first.metadata().num_row_groups();
+    let group_rows: Vec<u64> = first
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows().max(0) as u64)
+        .collect();
+    let groups = group_rows.len();
     let threads = rayon::current_num_threads().clamp(1, groups.max(1));
     let ranges: Vec<Vec<usize>> = (0..threads)
         .map(|t| (groups * t / threads..groups * (t + 1) / threads).collect())
@@ -158,23 +183,62 @@ fn scan<A: Send>(
     ranges
         .into_par_iter()
         .map(|rows| {
-            let f = File::open(path).map_err(|e| arrow_err(path, e))?;
-            let b = ParquetRecordBatchReaderBuilder::try_new_with_options(
-                f,
-                ArrowReaderOptions::new().with_schema(schema.clone()),
-            )
-            .map_err(|e| arrow_err(path, e))?;
-            let mask = ProjectionMask::columns(b.parquet_schema(), columns.iter().copied());
+            let builder = || -> PolarsResult<ParquetRecordBatchReaderBuilder<File>> {
+                let f = File::open(path).map_err(|e| arrow_err(path, e))?;
+                ParquetRecordBatchReaderBuilder::try_new_with_options(
+                    f,
+                    ArrowReaderOptions::new().with_schema(schema.clone()),
+                )
+                .map_err(|e| arrow_err(path, e))
+            };
+            let first_row: u64 = rows.first().map_or(0, |&g| group_rows[..g].iter().sum());
+            // The kept rows as runs (first row in the range, length).
+            let mut runs: Vec<(u64, u64)> = Vec::new();
+            let b = builder()?;
             let b = match &keep {
                 Some((column, keep)) => {
-                    let keep = keep.clone();
                     let on = ProjectionMask::columns(b.parquet_schema(), [*column]);
-                    let pred =
-                        ArrowPredicateFn::new(on, move |batch: RecordBatch| Ok(keep(&batch)));
-                    b.with_row_filter(RowFilter::new(vec![Box::new(pred)]))
+                    let filter = b
+                        .with_projection(on)
+                        .with_row_groups(rows.clone())
+                        .with_batch_size(BATCH_ROWS)
+                        .build()
+                        .map_err(|e| arrow_err(path, e))?;
+                    let mut at = 0u64;
+                    for batch in filter {
+                        let kept = keep(&batch.map_err(|e| arrow_err(path, e))?);
+                        for (i, k) in kept.iter().enumerate() {
+                            if k == Some(true) {
+                                let row = at + i as u64;
+                                match runs.last_mut() {
+                                    Some((s, n)) if *s + *n == row => *n += 1,
+                                    _ => runs.push((row, 1)),
+                                }
+                            }
+                        }
+                        at += kept.len() as u64;
+                    }
+                    let mut selectors = Vec::with_capacity(2 * runs.len() + 1);
+                    let mut pos = 0u64;
+                    for &(s, n) in &runs {
+                        if s > pos {
+                            selectors.push(RowSelector::skip((s - pos) as usize));
+                        }
+                        selectors.push(RowSelector::select(n as usize));
+                        pos = s + n;
+                    }
+                    if at > pos {
+                        selectors.push(RowSelector::skip((at - pos) as usize));
+                    }
+                    builder()?.with_row_selection(RowSelection::from(selectors))
                 }
-                None => b,
+                None => {
+                    let total: u64 = rows.iter().map(|&g| group_rows[g]).sum();
+                    runs.push((0, total));
+                    b
+                }
             };
+            let mask = ProjectionMask::columns(b.parquet_schema(), columns.iter().copied());
             let reader = b
                 .with_projection(mask)
                 .with_row_groups(rows)
@@ -182,8 +246,25 @@ fn scan<A: Send>(
                 .build()
                 .map_err(|e| arrow_err(path, e))?;
             let mut state = init();
+            let (mut run, mut into_run) = (0usize, 0u64);
+            let mut numbers: Vec<u64> = Vec::with_capacity(BATCH_ROWS);
             for batch in reader {
-                each(&mut state, &batch.map_err(|e| arrow_err(path, e))?)?;
+                let batch = batch.map_err(|e| arrow_err(path, e))?;
+                numbers.clear();
+                while numbers.len() < batch.num_rows() {
+                    let Some(&(s, n)) = runs.get(run) else {
+                        return Err(arrow_err(path, "more rows than selected"));
+                    };
+                    let take = (n - into_run).min((batch.num_rows() - numbers.len()) as u64);
+                    let from = first_row + s + into_run;
+                    numbers.extend(from..from + take);
+                    into_run += take;
+                    if into_run == n {
+                        run += 1;
+                        into_run = 0;
+                    }
+                }
+                each(&mut state, &batch, &numbers)?;
             }
             Ok(state)
         })
@@ -191,13 +272,13 @@ fn scan<A: Send>(
 }
 
 /// A string column of a batch as dictionary keys and values.
-struct Strings {
+pub(crate) struct Strings {
     keys: PrimitiveArray<Int32Type>,
     values: ArrayRef,
 }
 
 impl Strings {
-    fn of(batch: &RecordBatch, name: &str) -> PolarsResult<Self> {
+    pub(crate) fn of(batch: &RecordBatch, name: &str) -> PolarsResult<Self> {
         let a = batch
             .column_by_name(name)
             .ok_or_else(|| polars_err!(ColumnNotFound: "{name}"))?;
@@ -222,6 +303,11 @@ impl Strings {
         self.values.len()
     }
 
+    /// Whether some row is null.
+    pub(crate) fn has_nulls(&self) -> bool {
+        self.keys.null_count() > 0
+    }
+
     /// Dictionary value `i` (null for a null value).
     fn value(&self, i: usize) -> Option<&str> {
         if self.values.is_null(i) {
@@ -237,7 +323,7 @@ impl Strings {
 
     /// The dictionary index of row `row`, `None` for a null.
     #[inline]
-    fn key(&self, row: usize) -> Option<usize> {
+    pub(crate) fn key(&self, row: usize) -> Option<usize> {
         if self.keys.is_null(row) {
             None
         } else {
@@ -250,7 +336,7 @@ impl Strings {
 /// dictionary (a column chunk's batches share it), so that a dictionary is classified once
 /// per row group whatever the batch size. The dictionary itself is held, so its address
 /// cannot be reused by another while it is remembered.
-struct Memo<T> {
+pub(crate) struct Memo<T> {
     values: Option<ArrayRef>,
     out: Vec<T>,
 }
@@ -266,7 +352,7 @@ impl<T> Default for Memo<T> {
 
 impl<T> Memo<T> {
     /// `f` of every value of `s`'s dictionary, recomputed only when the dictionary changes.
-    fn of(&mut self, s: &Strings, mut f: impl FnMut(Option<&str>) -> T) -> &[T] {
+    pub(crate) fn of(&mut self, s: &Strings, mut f: impl FnMut(Option<&str>) -> T) -> &[T] {
         let same = self
             .values
             .as_ref()
@@ -280,7 +366,7 @@ impl<T> Memo<T> {
 }
 
 /// Row `i` of a plain string column (null for a null or a non-string column).
-fn plain_str(a: &ArrayRef, i: usize) -> Option<&str> {
+pub(crate) fn plain_str(a: &ArrayRef, i: usize) -> Option<&str> {
     if a.is_null(i) {
         return None;
     }
@@ -292,7 +378,7 @@ fn plain_str(a: &ArrayRef, i: usize) -> Option<&str> {
     }
 }
 
-fn dates(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveArray<Date32Type>> {
+pub(crate) fn dates(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveArray<Date32Type>> {
     batch
         .column_by_name(name)
         .and_then(|a| a.as_primitive_opt::<Date32Type>())
@@ -300,7 +386,7 @@ fn dates(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveArray<Date32T
         .ok_or_else(|| polars_err!(SchemaMismatch: "{name} is not a date column"))
 }
 
-fn bytes(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveArray<UInt8Type>> {
+pub(crate) fn bytes(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveArray<UInt8Type>> {
     batch
         .column_by_name(name)
         .and_then(|a| a.as_primitive_opt::<UInt8Type>())
@@ -309,7 +395,7 @@ fn bytes(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveArray<UInt8Ty
 }
 
 /// Day number since 1970-01-01.
-fn day(d: NaiveDate) -> i32 {
+pub(crate) fn day(d: NaiveDate) -> i32 {
     ittai_dataset::date_to_days(d)
 }
 
@@ -330,12 +416,12 @@ pub(crate) fn month_number(days: i32) -> i32 {
 
 /// The numeric value of a code string (`None` unless it parses as an unsigned integer),
 /// as the polars cast of a string to u64 gives it.
-fn code_number(s: Option<&str>) -> Option<u64> {
+pub(crate) fn code_number(s: Option<&str>) -> Option<u64> {
     s.and_then(|s| s.parse::<u64>().ok())
 }
 
 /// The first seven characters of a YJ code as a number (`None` unless they are digits).
-fn yj7_number(yj: &str) -> Option<u32> {
+pub(crate) fn yj7_number(yj: &str) -> Option<u32> {
     let head: String = yj.chars().take(7).collect();
     if head.is_empty() || !head.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -708,15 +794,22 @@ struct Monthly {
 /// validator writes; each person's run of keys is sorted and deduplicated when the person
 /// changes, so `keys` is usually sorted already (checked, and sorted when not).
 #[derive(Default)]
-struct MonthlyKeys {
+pub(crate) struct MonthlyKeys {
     keys: Vec<u64>,
     run: Vec<u64>,
     run_pid: u32,
 }
 
 impl MonthlyKeys {
+    pub(crate) fn new() -> Self {
+        Self {
+            run_pid: NO_PID,
+            ..Default::default()
+        }
+    }
+
     #[inline]
-    fn push(&mut self, pid: u32, key: u64) {
+    pub(crate) fn push(&mut self, pid: u32, key: u64) {
         if pid != self.run_pid {
             self.flush();
             self.run_pid = pid;
@@ -738,6 +831,24 @@ fn monthly_columns(
     parts: Vec<MonthlyKeys>,
     n: usize,
 ) -> PolarsResult<(Column, Column)> {
+    let best = monthly_highest(parts, n);
+    let counts: Vec<Option<i32>> = best.iter().map(|b| b.map(|(c, _)| c)).collect();
+    let months: Vec<Option<i32>> = best
+        .iter()
+        .map(|b| b.map(|(_, mi)| crate::features::days_of_month_index(m.base + mi)))
+        .collect();
+    Ok((
+        Column::new(m.column.as_str().into(), counts),
+        Series::new(format!("{}_month", m.column).into(), months)
+            .cast(&DataType::Date)?
+            .into_column(),
+    ))
+}
+
+/// Per `pid` (of `n`), from the keys `pid` · 2^37 + month · 2^30 + drug of all ranges:
+/// the highest number of distinct drugs in one month and the earliest month index with
+/// it; `None` for a person without keys.
+pub(crate) fn monthly_highest(parts: Vec<MonthlyKeys>, n: usize) -> Vec<Option<(i32, i32)>> {
     let mut keys: Vec<u64> = Vec::new();
     for mut p in parts {
         p.flush();
@@ -763,17 +874,7 @@ fn monthly_columns(
         }
         i = j;
     }
-    let counts: Vec<Option<i32>> = best.iter().map(|b| b.map(|(c, _)| c)).collect();
-    let months: Vec<Option<i32>> = best
-        .iter()
-        .map(|b| b.map(|(_, mi)| crate::features::days_of_month_index(m.base + mi)))
-        .collect();
-    Ok((
-        Column::new(m.column.as_str().into(), counts),
-        Series::new(format!("{}_month", m.column).into(), months)
-            .cast(&DataType::Date)?
-            .into_column(),
-    ))
+    best
 }
 
 /// What the drug pass knows of one distinct code.
@@ -901,13 +1002,7 @@ pub(crate) fn drugs(
         || Acc {
             flags: vec![vec![false; n]; flags.len()],
             evidence: vec![vec![0; n]; classes.len()],
-            monthly: monthly
-                .iter()
-                .map(|_| MonthlyKeys {
-                    run_pid: NO_PID,
-                    ..Default::default()
-                })
-                .collect(),
+            monthly: monthly.iter().map(|_| MonthlyKeys::new()).collect(),
             pids: Memo::default(),
             yj_info: Memo::default(),
             master_info: Memo::default(),
@@ -934,7 +1029,7 @@ pub(crate) fn drugs(
             let code_no = acc.code_no.of(&code, code_number);
             // Lines without a YJ code take the drug master's (computed only when some line
             // lacks one).
-            let master_info: &[DrugInfo] = if yj.keys.null_count() > 0 {
+            let master_info: &[DrugInfo] = if yj.has_nulls() {
                 acc.master_info.of(&code, |c| {
                     with_id(c.and_then(|c| master.get(c)).map(String::as_str))
                 })
@@ -1137,7 +1232,7 @@ pub(crate) fn diagnoses(
                 .ok_or_else(|| polars_err!(SchemaMismatch: "suspected is not a boolean column"))?;
             let icd_bits = acc.icd_bits.of(&icd, bits_of);
             let code_no = acc.code_no.of(&code, code_number);
-            let master_bits: &[u64] = if icd.keys.null_count() > 0 {
+            let master_bits: &[u64] = if icd.has_nulls() {
                 acc.master_bits.of(&code, |c| {
                     bits_of(c.and_then(|c| master.get(c)).map(String::as_str))
                 })
@@ -1276,34 +1371,6 @@ pub(crate) fn coverage(
         .map(|((c, _, _), v)| Column::new(c.as_str().into(), v))
         .collect();
     Ok(Some(pop.frame(cols)?))
-}
-
-/// The monthly distinct-drug count of a [`Feature::MonthlyDrugs`] for the persons of
-/// `persons` (a frame with a unique `person_id` column, str), as the rules count it:
-/// `person_id`, `<column>` (i32, drugs; null without a line in the window) and
-/// `<column>_month` (date), where `<column>` is the feature's [`Feature::column`].
-///
-/// # Errors
-/// I/O and schema errors of `claim_drugs.parquet`; `persons` without `person_id`.
-pub(crate) fn monthly_drug_counts(
-    src: &Sources,
-    frame: &Frame,
-    persons: &DataFrame,
-    count: Feature,
-) -> PolarsResult<DataFrame> {
-    let pop = Population::new(persons)?;
-    let features = BTreeSet::from([count]);
-    drugs(
-        src,
-        frame,
-        &pop,
-        &features,
-        &BTreeMap::new(),
-        &mut Vec::new(),
-        &[],
-        &Vec::new(),
-    )?
-    .ok_or_else(|| polars_err!(ComputeError: "not a monthly drug count"))
 }
 
 /// The claim-kind sets that drug flags are restricted to, in feature order.

@@ -791,7 +791,7 @@ pub fn render(spec: &SqlSpec<'_>, masters: &Masters) -> Result<Script, String> {
             });
         }
     }
-    // Monthly distinct drugs (monthly_drug_counts): the largest count in a month of the
+    // Monthly distinct drugs (lines::monthly_highest): the largest count in a month of the
     // window, and the earliest month with it.
     for (i, (routes, unit, w)) in monthly.iter().enumerate() {
         let c = Feature::MonthlyDrugs {

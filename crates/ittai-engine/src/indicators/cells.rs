@@ -12,12 +12,12 @@ use std::collections::BTreeMap;
 use ittai_model::icd10::DiseaseCostRow;
 use ittai_model::indicators::{Area, IndicatorId, parse_age_band};
 use ittai_model::time::AgeBand;
-use ittai_model::{CareLevel, ClaimKind, LossReason, Route, Sex, is_facility_service_type};
+use ittai_model::{CareLevel, ClaimKind, LossReason, Sex, is_facility_service_type};
 use ittai_model::{FiscalYear, first_of_month};
 use polars::prelude::*;
 
 use crate::RunResult;
-use crate::features::{Frame, age_band_expr, age_expr, date_lit, in_u8};
+use crate::features::{age_band_expr, age_expr, date_lit, in_u8};
 use crate::source::Sources;
 
 /// One base cell.
@@ -222,8 +222,34 @@ fn attributes(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
         ]))
 }
 
+/// The time spent in each part of the indicators (seconds), summed over the FYs, in the
+/// order the parts first ran: `run` (the rules applied again for an FY), `attributes`,
+/// `claim_lines.claims`, `claim_lines.diagnoses`, `claim_lines.drugs` (the passes over
+/// the claim files), `disease_costs`, `checkups`, `run_cells`, `deaths`, `costs`, `drugs`,
+/// `life`.
+#[derive(Debug, Clone, Default)]
+pub struct Timings(pub Vec<(String, f64)>);
+
+impl Timings {
+    /// Runs `f`, adding its time to `part`.
+    pub fn time<T>(&mut self, part: &str, f: impl FnOnce() -> T) -> T {
+        let t = std::time::Instant::now();
+        let out = f();
+        self.add(part, t.elapsed().as_secs_f64());
+        out
+    }
+
+    /// Adds `seconds` to `part`.
+    pub fn add(&mut self, part: &str, seconds: f64) {
+        match self.0.iter_mut().find(|(k, _)| k == part) {
+            Some((_, v)) => *v += seconds,
+            None => self.0.push((part.to_string(), seconds)),
+        }
+    }
+}
+
 /// All base cells and life-table inputs of `fy`, using `run` (the rules applied for the
-/// FY with the FY end as reference date).
+/// FY with the FY end as reference date); the time of each part is added to `timings`.
 ///
 /// # Errors
 /// Polars errors.
@@ -231,29 +257,41 @@ pub fn fy_cells(
     src: &Sources,
     fy: FiscalYear,
     run: &RunResult,
+    timings: &mut Timings,
 ) -> PolarsResult<(Vec<Cell>, Vec<LifeInput>, Vec<DiseaseCostRow>)> {
     let mut cells = Vec::new();
-    let attrs = crate::collect_streaming(attributes(src, fy)?)?;
+    let attrs = timings.time("attributes", || {
+        crate::collect_streaming(attributes(src, fy)?)
+    })?;
+
+    // The measures on claim lines, one pass over each claim file.
+    let kinds = cost_kinds();
+    let codes: Vec<Vec<u8>> = kinds.iter().map(|(_, k)| k.clone()).collect();
+    let lines = super::claim_lines::fy_lines(src, fy, &attrs, &codes, timings)?;
 
     // 疾病分類別医療費 (its own rows: groups are not indicators).
-    let disease_costs = super::disease_costs::fy_rows(src, fy, &attrs)?;
+    let disease_costs = timings.time("disease_costs", || {
+        super::disease_costs::fy_rows(fy, &attrs, &lines.disease)
+    })?;
 
     // 健診受診率 and 歯科健診受診率: unified denominator.
-    cells.extend(checkup_cells(src, fy, &attrs)?);
+    cells.extend(timings.time("checkups", || checkup_cells(src, fy, &attrs))?);
 
     // ハイリスク者割合 and 要介護認定率 on the reference-date population of the run.
-    cells.extend(run_cells(run)?);
+    cells.extend(timings.time("run_cells", || run_cells(run))?);
 
     // Deaths (per person-year of exposure), costs per insured person-year.
     let deaths = deaths_in_fy(src, fy)?;
-    cells.extend(death_cells(&attrs, &deaths)?);
-    cells.extend(cost_cells(src, fy, &attrs)?);
+    cells.extend(timings.time("deaths", || death_cells(&attrs, &deaths))?);
+    cells.extend(timings.time("costs", || {
+        cost_cells(src, fy, &attrs, &kinds, &lines.spend)
+    })?);
 
     // Drugs: 多剤, 重複, 後発医薬品.
-    cells.extend(drug_cells(src, fy, &attrs)?);
+    cells.extend(timings.time("drugs", || drug_cells(&attrs, &lines))?);
 
     // Life-table inputs.
-    let life = life_inputs(src, fy, &attrs, deaths, &run.table)?;
+    let life = timings.time("life", || life_inputs(src, fy, &attrs, deaths, &run.table))?;
     Ok((cells, life, disease_costs))
 }
 
@@ -442,16 +480,9 @@ fn death_cells(attrs: &DataFrame, deaths: &LazyFrame) -> PolarsResult<Vec<Cell>>
     Ok(per_year(to_cells(&df, IndicatorId::Deaths, None)?))
 }
 
-/// Cells of the costs per insured person-year (yen; points or units × 10 over the FY's
-/// service months; `den` person-years of exposure): `medical_cost` (all claim kinds),
-/// `medical_cost_inpatient` (kinds 1, 5), `_outpatient` (2), `_dental` (3), `_pharmacy`
-/// (4), then `care_cost` (care claims).
-fn cost_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<Vec<Cell>> {
-    let mut cells = Vec::new();
-    let (m0, m1) = (fy.start(), first_of_month(fy.end()));
-    let in_fy_months = |c: &str| col(c).gt_eq(date_lit(m0)).and(col(c).lt_eq(date_lit(m1)));
-    let a = attrs.clone().lazy();
-    let kinds: [(IndicatorId, Vec<u8>); 5] = [
+/// The cost indicators of medical claims and the claim kind codes each sums.
+fn cost_kinds() -> [(IndicatorId, Vec<u8>); 5] {
+    [
         (IndicatorId::MedicalCost, claim_kinds(|_| true)),
         (
             IndicatorId::MedicalCostInpatient,
@@ -469,34 +500,37 @@ fn cost_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
             IndicatorId::MedicalCostPharmacy,
             claim_kinds(|k| k == ClaimKind::Pharmacy),
         ),
-    ];
-    let spend = crate::collect_streaming(
-        src.medical_claims()?
-            .filter(in_fy_months("service_month"))
-            .group_by([col("person_id")])
-            .agg(
-                kinds
-                    .iter()
-                    .map(|(id, k)| {
-                        when(in_u8(col("claim_kind"), k.iter().copied()))
-                            .then(col("points").cast(DataType::Float64) * lit(10.0))
-                            .otherwise(lit(0.0))
-                            .sum()
-                            .alias(id.as_str())
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-    )?;
-    let with_spend = a
-        .clone()
-        .left_join(spend.lazy(), col("person_id"), col("person_id"));
+    ]
+}
+
+/// Cells of the costs per insured person-year (yen; points or units × 10 over the FY's
+/// service months; `den` person-years of exposure): the indicators of [`cost_kinds`]
+/// (`medical_cost` all claim kinds, `medical_cost_inpatient` kinds 1, 5, `_outpatient` 2,
+/// `_dental` 3, `_pharmacy` 4) from `spend` (yen per person of `attrs`, one vector per
+/// indicator), then `care_cost` (care claims).
+fn cost_cells(
+    src: &Sources,
+    fy: FiscalYear,
+    attrs: &DataFrame,
+    kinds: &[(IndicatorId, Vec<u8>)],
+    spend: &[Vec<f64>],
+) -> PolarsResult<Vec<Cell>> {
+    let mut cells = Vec::new();
+    let (m0, m1) = (fy.start(), first_of_month(fy.end()));
+    let in_fy_months = |c: &str| col(c).gt_eq(date_lit(m0)).and(col(c).lt_eq(date_lit(m1)));
+    let a = attrs.clone().lazy();
+    let mut with_spend = attrs.clone();
+    for ((id, _), v) in kinds.iter().zip(spend) {
+        with_spend.with_column(Column::new(id.as_str().into(), v))?;
+    }
+    let with_spend = with_spend.lazy();
     for (id, _) in kinds {
         let df = aggregate_spenders(with_spend.clone().with_columns([
-            col(id.as_str()).fill_null(lit(0.0)).alias("num"),
+            col(id.as_str()).alias("num"),
             col("exposure_days").alias("den"),
         ]))
         .collect()?;
-        cells.extend(per_year(to_cells(&df, id, None)?));
+        cells.extend(per_year(to_cells(&df, *id, None)?));
     }
     let care = crate::collect_streaming(
         src.care_claims()?
@@ -518,207 +552,51 @@ fn cost_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<
 }
 
 /// Cells of the drug indicators (docs/INDICATORS.md, indicator table), in this order:
-/// `polypharmacy_rate` and `duplicate_rate` (%, denominator: persons with an oral
-/// prescription in the FY), then `generic_share` (%, quantity × days).
-fn drug_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<Vec<Cell>> {
+/// `polypharmacy_rate` (多剤投薬患者割合) and `duplicate_rate` (重複投薬患者割合) (%, over
+/// the persons with an oral prescription in the FY: `num` 1 when the person's monthly
+/// count of distinct oral ingredients reaches 15 in some month, the count of rule R03;
+/// resp. when one ingredient came from two or more institutions in a month on outpatient
+/// prescriptions, as KDB counts 重複投薬), then `generic_share` (後発医薬品使用割合（数量）,
+/// %: per person with a categorised drug line, `num` the quantity × days of generics and
+/// `den` that of all categorised lines). The per-person measures are those of
+/// [`super::claim_lines`].
+fn drug_cells(attrs: &DataFrame, lines: &super::claim_lines::FyLines) -> PolarsResult<Vec<Cell>> {
     let mut cells = Vec::new();
-    let (m0, m1) = (fy.start(), first_of_month(fy.end()));
-    let in_fy = col("service_month")
-        .gt_eq(date_lit(m0))
-        .and(col("service_month").lt_eq(date_lit(m1)));
-    let dict = attrs
-        .clone()
-        .lazy()
-        .select([col("person_id")])
-        .with_row_index("pid", None);
-    let oral = src
-        .drugs(&["claim_id", "person_id", "service_month", "route"])?
-        .filter(in_fy.clone().and(col("route").eq(lit(Route::Oral.code()))));
-    let takers = crate::collect_streaming(
-        oral.clone()
-            .select([col("person_id")])
-            .unique(None, UniqueKeepStrategy::Any),
-    )?;
-    let base = attrs.clone().lazy().join(
-        takers.lazy(),
-        [col("person_id")],
-        [col("person_id")],
-        JoinArgs::new(JoinType::Semi),
-    );
-    cells.extend(polypharmacy_cells(src, fy, &dict, &base)?);
-    cells.extend(duplicate_cells(src, fy, &dict, &base)?);
-    cells.extend(generic_cells(src, attrs, in_fy)?);
-    Ok(cells)
-}
-
-/// Cells of `polypharmacy_rate` (多剤投薬患者割合, %) over `base` (persons with an oral
-/// prescription in the FY): `num` 1 when the person's monthly count of distinct oral
-/// ingredients reaches 15 in some month of the FY. 多剤: the same monthly count as rule
-/// R03 (oral, ingredient = YJ7), threshold 15.
-fn polypharmacy_cells(
-    src: &Sources,
-    fy: FiscalYear,
-    dict: &LazyFrame,
-    base: &LazyFrame,
-) -> PolarsResult<Vec<Cell>> {
-    let frame = Frame {
-        fy,
-        reference: fy.end(),
+    let oral = BooleanChunked::from_slice("oral".into(), &lines.oral);
+    let takers = attrs.filter(&oral)?;
+    let pick = |v: Vec<i32>| -> PolarsResult<Column> {
+        Ok(Int32Chunked::from_vec("num".into(), v)
+            .into_series()
+            .filter(&oral)?
+            .into_column())
     };
-    let count = crate::Feature::MonthlyDrugs {
-        routes: std::collections::BTreeSet::from([Route::Oral]),
-        unit: crate::rules::file::DrugUnit::Yj7,
-        window: crate::rules::Window::FY,
-    };
-    let k = count.column();
-    let persons = dict.clone().select([col("person_id")]).collect()?;
-    let poly = crate::lines::monthly_drug_counts(src, &frame, &persons, count)?
-        .lazy()
-        .select([col("person_id"), col(k.as_str()).alias("k")]);
-    let df = aggregate(
-        base.clone()
-            .left_join(poly, col("person_id"), col("person_id"))
-            .with_columns([
-                col("k")
-                    .fill_null(lit(0))
-                    .gt_eq(lit(15))
-                    .cast(DataType::Int32)
-                    .alias("num"),
-                lit(1i32).alias("den"),
-            ]),
-    )
-    .collect()?;
-    to_cells(&df, IndicatorId::PolypharmacyRate, None)
-}
-
-/// Cells of `duplicate_rate` (重複投薬患者割合, %) over `base` (persons with an oral
-/// prescription in the FY): `num` 1 for the persons of [`duplicate_persons`].
-fn duplicate_cells(
-    src: &Sources,
-    fy: FiscalYear,
-    dict: &LazyFrame,
-    base: &LazyFrame,
-) -> PolarsResult<Vec<Cell>> {
-    let dup = duplicate_persons(src, fy, dict)?;
-    let df = aggregate(
-        base.clone()
-            .left_join(dup.lazy(), col("person_id"), col("person_id"))
-            .with_columns([
-                col("dup").fill_null(lit(0)).alias("num"),
-                lit(1i32).alias("den"),
-            ]),
-    )
-    .collect()?;
-    to_cells(&df, IndicatorId::DuplicateRate, None)
-}
-
-/// 重複: the persons given the same ingredient (YJ7, oral) from two or more institutions
-/// in one month of the FY, on outpatient prescriptions (docs/INDICATORS.md,
-/// `duplicate_rate`). Columns `person_id`, `dup` (i32, 1).
-///
-/// Months are independent, so the FY is done a quarter at a time: the join of drug lines
-/// with their claims is the largest intermediate of the indicators (about 5 GB for one FY
-/// of a million persons in one piece), and a quarter needs a quarter of it.
-fn duplicate_persons(src: &Sources, fy: FiscalYear, dict: &LazyFrame) -> PolarsResult<DataFrame> {
-    let m0 = fy.start();
-    let month_no = col("service_month").dt().year().cast(DataType::UInt64) * lit(12u64)
-        + col("service_month").dt().month().cast(DataType::UInt64);
-    let mut dup_pids: Vec<DataFrame> = Vec::new();
-    for q in 0..4u32 {
-        let q0 = ittai_model::time::add_months(m0, 3 * q as i32);
-        let q1 = ittai_model::time::add_months(q0, 2);
-        let in_q = |c: &str| col(c).gt_eq(date_lit(q0)).and(col(c).lt_eq(date_lit(q1)));
-        // Outpatient prescriptions only (医科入院外 and 調剤), as KDB counts 重複投薬.
-        let claims = src
-            .medical_claims()?
-            .filter(in_q("service_month").and(in_u8(
-                col("claim_kind"),
-                claim_kinds(|k| matches!(k, ClaimKind::Outpatient | ClaimKind::Pharmacy)),
-            )))
-            .select([col("claim_id"), col("institution_code")]);
-        dup_pids.push(crate::collect_streaming(
-            src.drugs(&["claim_id", "person_id", "service_month", "route"])?
-                .filter(in_q("service_month").and(col("route").eq(lit(Route::Oral.code()))))
-                .join(
-                    dict.clone(),
-                    [col("person_id")],
-                    [col("person_id")],
-                    JoinArgs::new(JoinType::Inner),
-                )
-                .join(
-                    claims,
-                    [col("claim_id")],
-                    [col("claim_id")],
-                    JoinArgs::new(JoinType::Inner),
-                )
-                .select([
-                    (col("pid").cast(DataType::UInt64) * lit(1u64 << 40)
-                        + (month_no.clone() % lit(256u64)) * lit(1u64 << 24)
-                        + col("yj7n").cast(DataType::UInt64))
-                    .alias("key"),
-                    col("institution_code").cast(DataType::UInt64).alias("inst"),
-                ])
-                .filter(col("key").is_not_null())
-                .unique(None, UniqueKeepStrategy::Any)
-                .group_by([col("key")])
-                .agg([len().alias("n")])
-                .filter(col("n").gt_eq(lit(2u32)))
-                .select([(col("key") / lit(1u64 << 40))
-                    .cast(DataType::UInt32)
-                    .alias("pid")])
-                .unique(None, UniqueKeepStrategy::Any),
-        )?);
+    let poly: Vec<i32> = lines
+        .most_oral_drugs
+        .iter()
+        .map(|&k| i32::from(k >= 15))
+        .collect();
+    let dup: Vec<i32> = lines.duplicate.iter().map(|&d| i32::from(d)).collect();
+    for (id, num) in [
+        (IndicatorId::PolypharmacyRate, poly),
+        (IndicatorId::DuplicateRate, dup),
+    ] {
+        let mut df = takers.clone();
+        df.with_column(pick(num)?)?;
+        let df = aggregate(df.lazy().with_columns([lit(1i32).alias("den")])).collect()?;
+        cells.extend(to_cells(&df, id, None)?);
     }
-    let dup_lazy: Vec<LazyFrame> = dup_pids.into_iter().map(IntoLazy::lazy).collect();
-    concat(dup_lazy, UnionArgs::default())?
-        .unique(None, UniqueKeepStrategy::Any)
-        .join(
-            dict.clone(),
-            [col("pid")],
-            [col("pid")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .select([col("person_id"), lit(1i32).alias("dup")])
-        .collect()
-}
-
-/// Cells of `generic_share` (後発医薬品使用割合（数量）, %): per person with drug lines in
-/// the FY (`in_fy`, on `service_month`) of a generic category, `num` the quantity × days
-/// of generics (category 1) and `den` that of all categorised lines (docs/INDICATORS.md,
-/// `generic_share`; missing quantity counts 0, missing days 1).
-fn generic_cells(src: &Sources, attrs: &DataFrame, in_fy: Expr) -> PolarsResult<Vec<Cell>> {
-    // 後発医薬品使用割合 (quantity × days).
-    let qty = (col("quantity").fill_null(lit(0.0))
-        * col("days").fill_null(lit(1)).cast(DataType::Float64))
-    .alias("qty");
-    let generic = crate::collect_streaming(
-        src.drugs(&["person_id", "service_month", "quantity", "days"])?
-            .filter(in_fy)
-            .join(
-                src.generic_categories(),
-                [col("drug_code")],
-                [col("drug_code")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .select([col("person_id"), col("category"), qty])
-            .group_by([col("person_id")])
-            .agg([
-                when(col("category").eq(lit(1u8)))
-                    .then(col("qty"))
-                    .otherwise(lit(0.0))
-                    .sum()
-                    .alias("num"),
-                col("qty").sum().alias("den"),
-            ]),
-    )?;
-    let df = aggregate(attrs.clone().lazy().join(
-        generic.lazy(),
-        [col("person_id")],
-        [col("person_id")],
-        JoinArgs::new(JoinType::Inner),
-    ))
-    .collect()?;
-    to_cells(&df, IndicatorId::GenericShare, None)
+    // 後発医薬品使用割合 (quantity × days), persons with a categorised line only.
+    let has = BooleanChunked::from_iter_values(
+        "generic".into(),
+        lines.generic.iter().map(Option::is_some),
+    );
+    let (num, den): (Vec<f64>, Vec<f64>) = lines.generic.iter().flatten().copied().unzip();
+    let mut df = attrs.filter(&has)?;
+    df.with_column(Column::new("num".into(), num))?;
+    df.with_column(Column::new("den".into(), den))?;
+    let df = aggregate(df.lazy()).collect()?;
+    cells.extend(to_cells(&df, IndicatorId::GenericShare, None)?);
+    Ok(cells)
 }
 
 /// The first age of the life tables (expectancies at 75).

@@ -5,175 +5,65 @@
 //! Per FY × municipality and the union, with persons, yen per insured person-year (the
 //! denominator of `medical_cost`) and the share of the area's medical cost.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use ittai_model::ClaimKind;
-use ittai_model::icd10::{Chapter, DiseaseCostRow, DiseaseGroup};
+use ittai_model::icd10::{DiseaseCostRow, DiseaseGroup};
 use ittai_model::indicators::Area;
-use ittai_model::time::{FiscalYear, first_of_month};
+use ittai_model::time::FiscalYear;
 use polars::prelude::*;
-
-use crate::Sources;
-use crate::features::{date_lit, is_code};
-
-/// Code of "no chapter" in the category table (categories outside every chapter).
-const NO_CHAPTER: u64 = 31;
-
-/// Every 3-character category (A00 … Z99) with the index of its chapter (0 = I … 21 =
-/// XXII; [`NO_CHAPTER`] for categories outside every chapter).
-fn category_table() -> PolarsResult<DataFrame> {
-    let mut cats = Vec::with_capacity(26 * 100);
-    let mut idx = Vec::with_capacity(26 * 100);
-    let chapters: Vec<Chapter> = Chapter::all().collect();
-    for l in b'A'..=b'Z' {
-        for n in 0..100 {
-            let c = format!("{}{n:02}", l as char);
-            let i = Chapter::of(&c)
-                .and_then(|ch| chapters.iter().position(|x| *x == ch))
-                .map_or(NO_CHAPTER, |i| i as u64);
-            cats.push(c);
-            idx.push(i);
-        }
-    }
-    DataFrame::new_infer_height(vec![
-        Column::new("cat".into(), cats),
-        Column::new("chapter_idx".into(), idx),
-    ])
-}
-
-/// Chapter index → the group's code (`unclassified` for [`NO_CHAPTER`]).
-fn group_codes() -> PolarsResult<DataFrame> {
-    let mut idx: Vec<u64> = Vec::new();
-    let mut code: Vec<&str> = Vec::new();
-    for (i, c) in Chapter::all().enumerate() {
-        idx.push(i as u64);
-        code.push(DiseaseGroup::Chapter(c).code());
-    }
-    idx.push(NO_CHAPTER);
-    code.push(DiseaseGroup::Unclassified.code());
-    DataFrame::new_infer_height(vec![
-        Column::new("chapter_idx".into(), idx),
-        Column::new("disease_group".into(), code),
-    ])
-}
 
 /// The rows of FY `fy` (union first, then municipalities), unsuppressed. `attrs` are the
 /// FY's person attributes of the indicators (`person_id`, `municipality_code`,
-/// `exposure_days`).
+/// `exposure_days`); `per_person` holds, per row of `attrs` and disease group, the claims
+/// and their yen (computed from the claim lines, `claim_lines.rs`).
 ///
 /// # Errors
 /// Polars errors.
 pub(crate) fn fy_rows(
-    src: &Sources,
     fy: FiscalYear,
     attrs: &DataFrame,
+    per_person: &[(u32, DiseaseGroup, u64, f64)],
 ) -> PolarsResult<Vec<DiseaseCostRow>> {
-    let (m0, m1) = (fy.start(), first_of_month(fy.end()));
-    let claims = src
-        .medical_claims()?
-        .filter(
-            col("service_month")
-                .gt_eq(date_lit(m0))
-                .and(col("service_month").lt_eq(date_lit(m1))),
-        )
-        .select([
-            col("claim_id"),
-            col("person_id"),
-            col("claim_kind"),
-            (col("points").cast(DataType::Float64) * lit(10.0)).alias("yen"),
-        ]);
-    // The column is always there: a dataset written before it was added is validated into a
-    // staged copy that has it (null), never read in place.
-    let cols_dx = ["claim_id", "service_month", "suspected", "main_diagnosis"];
-    let main = col("main_diagnosis").fill_null(lit(false));
-    // One chapter per claim: the main diagnosis first, then file order. Encoded as one
-    // number per diagnosis line, rank · 2^58 + line · 32 + chapter, whose minimum per claim
-    // is the line chosen — an aggregation the streaming engine does in bounded memory
-    // (no sort of the FY's diagnoses).
-    let chosen = crate::collect_streaming(
-        src.diagnoses(&cols_dx)?
-            .with_row_index("_r", None)
-            .filter(
-                col("service_month")
-                    .gt_eq(date_lit(m0))
-                    .and(col("service_month").lt_eq(date_lit(m1)))
-                    .and(col("suspected").not())
-                    .and(col("icd").is_not_null()),
-            )
-            .with_columns([col("icd").str().slice(lit(0), lit(3)).alias("cat")])
-            .inner_join(category_table()?.lazy(), col("cat"), col("cat"))
-            .with_columns([(when(main).then(lit(0u64)).otherwise(lit(1u64 << 58))
-                + col("_r").cast(DataType::UInt64) * lit(32u64)
-                + col("chapter_idx"))
-            .alias("key")])
-            .group_by([col("claim_id")])
-            .agg([col("key").min()]),
-    )?
-    .lazy()
-    .select([
-        col("claim_id"),
-        (col("key") % lit(32u64)).alias("chapter_idx"),
-    ])
-    .left_join(
-        group_codes()?.lazy(),
-        col("chapter_idx"),
-        col("chapter_idx"),
-    );
-    let area = attrs
-        .clone()
-        .lazy()
-        .select([col("person_id"), col("municipality_code")]);
-    let grouped = claims
-        .left_join(chosen, col("claim_id"), col("claim_id"))
-        .inner_join(area, col("person_id"), col("person_id"))
-        .with_columns([when(is_code(col("claim_kind"), ClaimKind::Pharmacy))
-            .then(lit(DiseaseGroup::Dispensing.code()))
-            .otherwise(col("disease_group").fill_null(lit(DiseaseGroup::Unclassified.code())))
-            .alias("disease_group")])
-        .group_by([col("municipality_code"), col("disease_group")])
-        .agg([
-            len().cast(DataType::UInt64).alias("claims"),
-            col("person_id")
-                .n_unique()
-                .cast(DataType::UInt64)
-                .alias("persons"),
-            col("yen").sum().alias("yen"),
-        ]);
-    let grouped = crate::collect_streaming(grouped)?;
+    let area = attrs.column("municipality_code")?.str()?.clone();
+    // Claims, persons and yen by municipality and group (yen are whole numbers, so the
+    // sums do not depend on their order).
+    let mut by_area: HashMap<(&str, DiseaseGroup), (u64, u64, f64)> = HashMap::new();
+    for &(pid, group, claims, yen) in per_person {
+        let e = by_area
+            .entry((area.get(pid as usize).unwrap_or_default(), group))
+            .or_default();
+        e.0 += claims;
+        e.1 += 1;
+        e.2 += yen;
+    }
+    let mut cells: BTreeMap<(Area, DiseaseGroup), (u64, u64, f64)> = BTreeMap::new();
+    for ((m, group), (claims, persons, yen)) in by_area {
+        for a in [Area::Union, Area::Municipality(m.to_string())] {
+            let e = cells.entry((a, group)).or_default();
+            e.0 += claims;
+            e.1 += persons;
+            e.2 += yen;
+        }
+    }
     let exposure = attrs
         .clone()
         .lazy()
         .group_by([col("municipality_code")])
         .agg([(col("exposure_days").cast(DataType::Float64).sum() / lit(365.25)).alias("py")])
         .collect()?;
+    // Person-years by municipality, then the union as their sum in municipality order
+    // (polars returns groups in no fixed order; a fixed order of the floating-point sum
+    // makes reruns identical).
     let mut py: BTreeMap<Area, f64> = BTreeMap::new();
     {
         let m = exposure.column("municipality_code")?.str()?.clone();
         let v = exposure.column("py")?.f64()?.clone();
         for i in 0..exposure.height() {
-            let x = v.get(i).unwrap_or(0.0);
-            *py.entry(Area::Union).or_default() += x;
             *py.entry(Area::Municipality(m.get(i).unwrap_or_default().to_string()))
-                .or_default() += x;
+                .or_default() += v.get(i).unwrap_or(0.0);
         }
-    }
-    let mut cells: BTreeMap<(Area, DiseaseGroup), (u64, u64, f64)> = BTreeMap::new();
-    let m = grouped.column("municipality_code")?.str()?.clone();
-    let g = grouped.column("disease_group")?.str()?.clone();
-    let claims_n = grouped.column("claims")?.u64()?.clone();
-    let persons = grouped.column("persons")?.u64()?.clone();
-    let yen = grouped.column("yen")?.f64()?.clone();
-    for i in 0..grouped.height() {
-        let Some(group) = g.get(i).and_then(DiseaseGroup::parse) else {
-            continue;
-        };
-        let muni = Area::Municipality(m.get(i).unwrap_or_default().to_string());
-        for a in [Area::Union, muni] {
-            let e = cells.entry((a, group)).or_default();
-            e.0 += claims_n.get(i).unwrap_or(0);
-            e.1 += persons.get(i).unwrap_or(0);
-            e.2 += yen.get(i).unwrap_or(0.0);
-        }
+        let union = py.values().sum();
+        py.insert(Area::Union, union);
     }
     let mut totals: BTreeMap<Area, f64> = BTreeMap::new();
     for ((a, _), (_, _, y)) in &cells {

@@ -7,6 +7,8 @@
 //! standardisation, change, suppression) is plain Rust over a few thousand rows.
 
 pub(crate) mod cells;
+mod claim_lines;
+pub use cells::Timings;
 pub mod disease_costs;
 pub(crate) mod store;
 
@@ -60,6 +62,8 @@ pub struct IndicatorSet {
     pub disease_costs: Vec<ittai_model::icd10::DiseaseCostRow>,
     /// Person ids listed by each rule, by FY (the targets of programme evaluation).
     pub lists: crate::programmes::Lists,
+    /// The time of each part (seconds, summed over the FYs; see [`cells::Timings`]).
+    pub timings: Vec<(String, f64)>,
 }
 
 impl IndicatorSet {
@@ -148,6 +152,7 @@ pub fn compute_reusing(
     let mut runs = Vec::new();
     let mut disease_costs = Vec::new();
     let mut lists = crate::programmes::Lists::new();
+    let mut timings = cells::Timings::default();
     let frame_of = |fy: FiscalYear| Frame {
         fy,
         reference: fy.end(),
@@ -163,16 +168,18 @@ pub fn compute_reusing(
             Some(r) if r.frame == frame_of(fy) => r,
             other => {
                 done = other;
-                crate::run(
-                    src,
-                    &RunSpec {
-                        frame: frame_of(fy),
-                        ..*spec
-                    },
-                )?
+                timings.time("run", || {
+                    crate::run(
+                        src,
+                        &RunSpec {
+                            frame: frame_of(fy),
+                            ..*spec
+                        },
+                    )
+                })?
             }
         };
-        let (cells, life, costs) = cells::fy_cells(src, fy, &run)?;
+        let (cells, life, costs) = cells::fy_cells(src, fy, &run, &mut timings)?;
         all_cells.extend(cells.into_iter().map(|c| (fy.0, c)));
         all_life.extend(life.into_iter().map(|l| (fy.0, l)));
         disease_costs.extend(costs);
@@ -217,6 +224,7 @@ pub fn compute_reusing(
         runs,
         disease_costs,
         lists,
+        timings: timings.0,
     })
 }
 

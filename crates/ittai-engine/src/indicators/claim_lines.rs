@@ -1,0 +1,612 @@
+//! The claim-line measures of the indicators for one FY, by one pass over each claim
+//! file (`medical_claims`, `claim_diagnoses`, `claim_drugs`) restricted to the FY's service
+//! months, in the way `crate::lines` computes the rules' features: string columns read
+//! as dictionaries, each distinct code classified once, row groups split among threads.
+//!
+//! The polars form of these measures joined every drug line with its claim (重複投薬) and
+//! with the generic categories (後発医薬品), and every claim with its chosen diagnosis
+//! (疾病分類別医療費); at 100,000 insured those joins took 12 of the indicators' 18 s
+//! (docs/PERFORMANCE.md). Here a claim is found by the 128-bit XXH3 hash of its
+//! `claim_id`, the key the validator already uses to reject a repeated `claim_id` and a
+//! line whose claim is missing or belongs to another person or month; a collision of two
+//! ids among the claims of one FY is as unlikely as there.
+//!
+//! What is computed, per person of the FY's population (`attrs`, the persons insured at
+//! some time in the FY; lines of other persons are left out, as the polars joins on
+//! `person_id` left them out):
+//! - `spend`: points × 10 (yen) of the claims of each group of claim kinds;
+//! - `oral`: some oral (内服) drug line;
+//! - `most_oral_drugs`: the highest number of distinct oral ingredients (YJ first seven
+//!   digits) in one service month, the count of rule R03 and of 多剤;
+//! - `duplicate`: the same ingredient from two or more institutions (parsed
+//!   `institution_code`; an unparsable code counts as one more institution) in one month,
+//!   on outpatient (医科入院外) and pharmacy (調剤) claims — 重複;
+//! - `generic`: quantity × days (missing quantity 0, missing days 1) of generic products
+//!   (category 1) and of all categorised products — 後発医薬品使用割合;
+//! - `disease`: per person and disease group, claims and yen, the group of a claim being
+//!   the ICD-10 chapter of its main diagnosis (主傷病), else of its first non-suspected
+//!   diagnosis in file order with a known chapter category, else `unclassified`; 調剤
+//!   claims form `dispensing`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type};
+use arrow_array::{Array, BooleanArray, RecordBatch};
+use ittai_model::icd10::{Chapter, DiseaseGroup};
+use ittai_model::time::{FiscalYear, first_of_month};
+use ittai_model::{ClaimKind, Route};
+use polars::prelude::{DataFrame, PolarsResult, polars_err};
+use rayon::prelude::*;
+
+use super::cells::Timings;
+use crate::Sources;
+use crate::lines::{
+    Keep, Memo, MonthlyKeys, NO_PID, Population, Strings, bytes, code_number, dates, day,
+    month_number, monthly_highest, plain_str, scan, scan_numbered, yj7_number,
+};
+
+/// The measures of one FY, indexed by the row of `attrs` (see the module docs).
+pub(crate) struct FyLines {
+    /// Yen per person, one vector per group of claim kinds, in the order given.
+    pub spend: Vec<Vec<f64>>,
+    /// Some oral drug line in the FY.
+    pub oral: Vec<bool>,
+    /// The highest monthly count of distinct oral ingredients (0 without one).
+    pub most_oral_drugs: Vec<i32>,
+    /// 重複: one ingredient from two or more institutions in a month.
+    pub duplicate: Vec<bool>,
+    /// (generic, all) quantity × days, `None` without a categorised line.
+    pub generic: Vec<Option<(f64, f64)>>,
+    /// (person row, disease group, claims, yen), sorted by person and group.
+    pub disease: Vec<(u32, DiseaseGroup, u64, f64)>,
+}
+
+/// A claim of the FY.
+#[derive(Clone, Copy)]
+struct Claim {
+    /// [`Claims::key`] of the `claim_id`, as (high, low) halves.
+    key: (u64, u64),
+    /// Row of the person in `attrs`.
+    pid: u32,
+    /// Claim kind code (0 when null).
+    kind: u8,
+    /// Points, `i64::MIN` when null.
+    points: i64,
+    /// The parsed institution code, `u64::MAX` when it does not parse.
+    institution: u64,
+}
+
+/// The claims of the FY grouped by person and sorted by key within a person. A line is
+/// looked up among the claims of its own person (the validator rejects a line whose
+/// claim belongs to another person or month), which are a few dozen neighbours in
+/// memory: the lines of the files come grouped by person, so the look-ups stay in cache.
+struct Claims {
+    claims: Vec<Claim>,
+    /// The claims of person `p` are `claims[start[p]..start[p + 1]]`.
+    start: Vec<usize>,
+}
+
+impl Claims {
+    fn key(id: &str) -> (u64, u64) {
+        let h = xxhash_rust::xxh3::xxh3_128(id.as_bytes());
+        ((h >> 64) as u64, h as u64)
+    }
+
+    /// From the claims of `n` persons.
+    fn new(mut claims: Vec<Claim>, n: usize) -> Self {
+        claims.par_sort_unstable_by_key(|c| (c.pid, c.key));
+        let mut start = vec![0usize; n + 1];
+        for c in &claims {
+            start[c.pid as usize + 1] += 1;
+        }
+        for p in 0..n {
+            start[p + 1] += start[p];
+        }
+        Self { claims, start }
+    }
+
+    /// The index of person `pid`'s claim with `key`.
+    fn find(&self, pid: u32, key: (u64, u64)) -> Option<usize> {
+        let (lo, hi) = (self.start[pid as usize], self.start[pid as usize + 1]);
+        self.claims[lo..hi]
+            .binary_search_by_key(&key, |c| c.key)
+            .ok()
+            .map(|i| lo + i)
+    }
+}
+
+/// Keeps the rows whose `service_month` is in the FY's months (day numbers `a..=b`).
+fn in_months(a: i32, b: i32) -> Keep {
+    (
+        "service_month",
+        Arc::new(move |batch: &RecordBatch| -> BooleanArray {
+            let m = batch
+                .column(0)
+                .as_primitive::<arrow_array::types::Date32Type>();
+            m.iter()
+                .map(|d| Some(d.is_some_and(|d| d >= a && d <= b)))
+                .collect()
+        }),
+    )
+}
+
+/// The index of the chapter of a three-character ICD-10 category (a capital letter and
+/// two digits), `None` for anything else; `Some(None)` for a category outside every
+/// chapter.
+fn chapter_of(icd: &str) -> Option<Option<usize>> {
+    let b = icd.as_bytes();
+    if b.len() < 3 || !b[0].is_ascii_uppercase() || !b[1].is_ascii_digit() || !b[2].is_ascii_digit()
+    {
+        return None;
+    }
+    Some(Chapter::of(&icd[..3]).and_then(|c| Chapter::all().position(|x| x == c)))
+}
+
+/// Computes [`FyLines`] for `fy` over the persons of `attrs` (a frame with a unique
+/// `person_id`, str); `kind_groups` are the sets of claim kind codes of `spend`. The time
+/// of each pass is added to `timings` (`claim_lines.claims`, `.diagnoses`, `.drugs`).
+///
+/// # Errors
+/// I/O and schema errors of the claim files.
+pub(crate) fn fy_lines(
+    src: &Sources,
+    fy: FiscalYear,
+    attrs: &DataFrame,
+    kind_groups: &[Vec<u8>],
+    timings: &mut Timings,
+) -> PolarsResult<FyLines> {
+    let t = Instant::now();
+    let pop = Population::new(attrs)?;
+    let n = pop.len();
+    let (a, b) = (day(fy.start()), day(first_of_month(fy.end())));
+    let base = month_number(a);
+    let (drug_master, disease_master) = crate::sql::master_rows(src)?;
+    let drug_master: HashMap<String, String> = drug_master.into_iter().collect();
+    let disease_master: HashMap<String, String> = disease_master.into_iter().collect();
+
+    // Claims: spending and the claim table.
+    let group_bits: Vec<u64> = (0..=255u8)
+        .map(|c| {
+            kind_groups
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| ClaimKind::from_code(c).is_some() && g.contains(&c))
+                .fold(0, |acc, (i, _)| acc | 1 << i)
+        })
+        .collect();
+    struct ClaimAcc {
+        spend: Vec<Vec<f64>>,
+        claims: Vec<Claim>,
+        pids: Memo<u32>,
+        institutions: Memo<u64>,
+    }
+    let accs = scan(
+        &src.dir().join("medical_claims.parquet"),
+        &[
+            "claim_id",
+            "person_id",
+            "claim_kind",
+            "institution_code",
+            "points",
+        ],
+        &["claim_id"],
+        Some(in_months(a, b)),
+        || ClaimAcc {
+            spend: vec![vec![0.0; n]; kind_groups.len()],
+            claims: Vec::new(),
+            pids: Memo::default(),
+            institutions: Memo::default(),
+        },
+        |acc, batch| {
+            let person = Strings::of(batch, "person_id")?;
+            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let inst = Strings::of(batch, "institution_code")?;
+            let inst_of = acc
+                .institutions
+                .of(&inst, |s| code_number(s).unwrap_or(u64::MAX));
+            let kind = bytes(batch, "claim_kind")?;
+            let points = batch
+                .column_by_name("points")
+                .and_then(|c| c.as_primitive_opt::<Int64Type>())
+                .ok_or_else(|| polars_err!(SchemaMismatch: "points is not an i64 column"))?;
+            let id = batch
+                .column_by_name("claim_id")
+                .ok_or_else(|| polars_err!(ColumnNotFound: "claim_id"))?;
+            for row in 0..batch.num_rows() {
+                let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
+                    continue;
+                };
+                let k = if kind.is_null(row) {
+                    0
+                } else {
+                    kind.value(row)
+                };
+                let pts = (!points.is_null(row)).then(|| points.value(row));
+                if let Some(pts) = pts {
+                    let bits = group_bits[k as usize];
+                    for (g, spend) in acc.spend.iter_mut().enumerate() {
+                        if bits & (1 << g) != 0 {
+                            spend[p as usize] += pts as f64 * 10.0;
+                        }
+                    }
+                }
+                let Some(id) = plain_str(id, row) else {
+                    continue;
+                };
+                acc.claims.push(Claim {
+                    key: Claims::key(id),
+                    pid: p,
+                    kind: k,
+                    points: pts.unwrap_or(i64::MIN),
+                    institution: inst.key(row).map_or(u64::MAX, |i| inst_of[i]),
+                });
+            }
+            Ok(())
+        },
+    )?;
+    let mut spend = vec![vec![0.0; n]; kind_groups.len()];
+    let mut all = Vec::new();
+    for mut acc in accs {
+        for (into, from) in spend.iter_mut().zip(&acc.spend) {
+            for (x, y) in into.iter_mut().zip(from) {
+                *x += y;
+            }
+        }
+        all.append(&mut acc.claims);
+    }
+    let claims = Claims::new(all, n);
+    timings.add("claim_lines.claims", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+
+    // Diagnoses: the chosen line of each claim, as the minimum of
+    // rank · 2^58 + file row · 32 + chapter (rank 0 for the main diagnosis).
+    const NONE: u64 = u64::MAX;
+    let chosen: Vec<AtomicU64> = (0..claims.claims.len())
+        .map(|_| AtomicU64::new(NONE))
+        .collect();
+    struct DxAcc {
+        pids: Memo<u32>,
+        icd: Memo<Option<Option<usize>>>,
+        master: Memo<Option<Option<usize>>>,
+    }
+    let dx = scan_numbered(
+        &src.dir().join("claim_diagnoses.parquet"),
+        &[
+            "claim_id",
+            "person_id",
+            "disease_code",
+            "icd10",
+            "suspected",
+            "main_diagnosis",
+        ],
+        &["claim_id"],
+        Some(in_months(a, b)),
+        || DxAcc {
+            pids: Memo::default(),
+            icd: Memo::default(),
+            master: Memo::default(),
+        },
+        |acc, batch, numbers| {
+            let person = Strings::of(batch, "person_id")?;
+            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let icd = Strings::of(batch, "icd10")?;
+            let code = Strings::of(batch, "disease_code")?;
+            let of_icd = acc.icd.of(&icd, |s| s.and_then(chapter_of));
+            let of_master: &[Option<Option<usize>>] = if icd.has_nulls() {
+                acc.master.of(&code, |c| {
+                    c.and_then(|c| disease_master.get(c))
+                        .and_then(|s| chapter_of(s))
+                })
+            } else {
+                &[]
+            };
+            let bool_col = |name: &str| -> PolarsResult<arrow_array::BooleanArray> {
+                batch
+                    .column_by_name(name)
+                    .and_then(|c| c.as_boolean_opt())
+                    .cloned()
+                    .ok_or_else(|| polars_err!(SchemaMismatch: "{name} is not a boolean column"))
+            };
+            let (suspected, main) = (bool_col("suspected")?, bool_col("main_diagnosis")?);
+            let id = batch
+                .column_by_name("claim_id")
+                .ok_or_else(|| polars_err!(ColumnNotFound: "claim_id"))?;
+            let mut last: Option<(&str, Option<usize>)> = None;
+            for row in 0..batch.num_rows() {
+                if suspected.is_null(row) || suspected.value(row) {
+                    continue;
+                }
+                let chapter = match icd.key(row) {
+                    Some(k) => of_icd[k],
+                    None => code.key(row).and_then(|c| of_master[c]),
+                };
+                let Some(chapter) = chapter else { continue };
+                let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
+                    continue;
+                };
+                let Some(s) = plain_str(id, row) else {
+                    continue;
+                };
+                let found = match last {
+                    Some((prev, found)) if prev == s => found,
+                    _ => {
+                        let found = claims.find(p, Claims::key(s));
+                        last = Some((s, found));
+                        found
+                    }
+                };
+                let Some(c) = found else { continue };
+                let is_main = !main.is_null(row) && main.value(row);
+                let rank = if is_main { 0 } else { 1u64 << 58 };
+                let at = chapter.map_or(NO_CHAPTER, |i| i as u64);
+                chosen[c].fetch_min(rank + numbers[row] * 32 + at, Ordering::Relaxed);
+            }
+            Ok(())
+        },
+    )?;
+    drop(dx);
+    let chapters: Vec<Chapter> = Chapter::all().collect();
+    let mut per: Vec<(u32, DiseaseGroup, f64)> = claims
+        .claims
+        .iter()
+        .zip(&chosen)
+        .map(|(c, k)| {
+            let k = k.load(Ordering::Relaxed);
+            let group = if c.kind == ClaimKind::Pharmacy.code() {
+                DiseaseGroup::Dispensing
+            } else if k == NONE || k % 32 == NO_CHAPTER {
+                DiseaseGroup::Unclassified
+            } else {
+                DiseaseGroup::Chapter(chapters[(k % 32) as usize])
+            };
+            let yen = if c.points == i64::MIN {
+                0.0
+            } else {
+                c.points as f64 * 10.0
+            };
+            (c.pid, group, yen)
+        })
+        .collect();
+    drop(chosen);
+    per.par_sort_unstable_by_key(|(p, g, _)| (*p, *g));
+    let mut disease: Vec<(u32, DiseaseGroup, u64, f64)> = Vec::new();
+    for (p, g, yen) in per {
+        match disease.last_mut() {
+            Some(last) if last.0 == p && last.1 == g => {
+                last.2 += 1;
+                last.3 += yen;
+            }
+            _ => disease.push((p, g, 1, yen)),
+        }
+    }
+
+    timings.add("claim_lines.diagnoses", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+
+    // Drug lines.
+    let generic: HashMap<String, u8> = {
+        let df = src.generic_categories().collect()?;
+        let code = df.column("drug_code")?.str()?.clone();
+        let cat = df.column("category")?.u8()?.clone();
+        code.iter()
+            .zip(cat.iter())
+            .filter_map(|(c, k)| Some((c?.to_string(), k?)))
+            .collect()
+    };
+    let oral_code = Route::Oral.code();
+    let (outpatient, pharmacy) = (ClaimKind::Outpatient.code(), ClaimKind::Pharmacy.code());
+    struct DrugAcc {
+        oral: Vec<bool>,
+        generic: Vec<Option<(f64, f64)>>,
+        monthly: MonthlyKeys,
+        /// (person · 2^40 + month · 2^24 + ingredient, institution).
+        duplicates: Vec<(u64, u64)>,
+        pids: Memo<u32>,
+        yj7: Memo<Option<u32>>,
+        master_yj7: Memo<Option<u32>>,
+        category: Memo<Option<u8>>,
+    }
+    let accs = scan(
+        &src.dir().join("claim_drugs.parquet"),
+        &[
+            "claim_id",
+            "person_id",
+            "service_month",
+            "drug_code",
+            "yj_code",
+            "route",
+            "quantity",
+            "days",
+        ],
+        &["claim_id"],
+        Some(in_months(a, b)),
+        || DrugAcc {
+            oral: vec![false; n],
+            generic: vec![None; n],
+            monthly: MonthlyKeys::new(),
+            duplicates: Vec::new(),
+            pids: Memo::default(),
+            yj7: Memo::default(),
+            master_yj7: Memo::default(),
+            category: Memo::default(),
+        },
+        |acc, batch| {
+            let person = Strings::of(batch, "person_id")?;
+            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let month = dates(batch, "service_month")?;
+            let code = Strings::of(batch, "drug_code")?;
+            let yj = Strings::of(batch, "yj_code")?;
+            let yj7_of = acc.yj7.of(&yj, |s| s.and_then(yj7_number));
+            let master_of: &[Option<u32>] = if yj.has_nulls() {
+                acc.master_yj7.of(&code, |c| {
+                    c.and_then(|c| drug_master.get(c))
+                        .and_then(|s| yj7_number(s))
+                })
+            } else {
+                &[]
+            };
+            let category_of = acc
+                .category
+                .of(&code, |c| c.and_then(|c| generic.get(c).copied()));
+            let route = bytes(batch, "route")?;
+            let quantity = batch
+                .column_by_name("quantity")
+                .and_then(|c| c.as_primitive_opt::<Float64Type>())
+                .ok_or_else(|| polars_err!(SchemaMismatch: "quantity is not an f64 column"))?;
+            let days = batch
+                .column_by_name("days")
+                .and_then(|c| c.as_primitive_opt::<Int32Type>())
+                .ok_or_else(|| polars_err!(SchemaMismatch: "days is not an i32 column"))?;
+            let id = batch
+                .column_by_name("claim_id")
+                .ok_or_else(|| polars_err!(ColumnNotFound: "claim_id"))?;
+            let mut last: Option<(&str, Option<usize>)> = None;
+            for row in 0..batch.num_rows() {
+                let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
+                    continue;
+                };
+                if month.is_null(row) {
+                    continue;
+                }
+                let c = code.key(row);
+                if let Some(cat) = c.and_then(|c| category_of[c]) {
+                    let q = if quantity.is_null(row) {
+                        0.0
+                    } else {
+                        quantity.value(row)
+                    };
+                    let d = if days.is_null(row) {
+                        1
+                    } else {
+                        days.value(row)
+                    };
+                    let qty = q * f64::from(d);
+                    let e = acc.generic[p as usize].get_or_insert((0.0, 0.0));
+                    if cat == 1 {
+                        e.0 += qty;
+                    }
+                    e.1 += qty;
+                }
+                if route.is_null(row) || route.value(row) != oral_code {
+                    continue;
+                }
+                acc.oral[p as usize] = true;
+                let yj7 = match yj.key(row) {
+                    Some(k) => yj7_of[k],
+                    None => c.and_then(|c| master_of[c]),
+                };
+                let Some(yj7) = yj7 else { continue };
+                let mi = (month_number(month.value(row)) - base) as u64;
+                acc.monthly
+                    .push(p, (p as u64) << 37 | mi << 30 | u64::from(yj7));
+                let Some(s) = plain_str(id, row) else {
+                    continue;
+                };
+                let found = match last {
+                    Some((prev, found)) if prev == s => found,
+                    _ => {
+                        let found = claims.find(p, Claims::key(s));
+                        last = Some((s, found));
+                        found
+                    }
+                };
+                if let Some(cl) = found.map(|i| &claims.claims[i])
+                    && (cl.kind == outpatient || cl.kind == pharmacy)
+                {
+                    acc.duplicates
+                        .push(((p as u64) << 40 | mi << 24 | u64::from(yj7), cl.institution));
+                }
+            }
+            Ok(())
+        },
+    )?;
+    drop(claims);
+    let mut oral = vec![false; n];
+    let mut generic = vec![None; n];
+    let mut monthly = Vec::new();
+    let mut pairs: Vec<(u64, u64)> = Vec::new();
+    for mut acc in accs {
+        for (x, y) in oral.iter_mut().zip(&acc.oral) {
+            *x |= *y;
+        }
+        for (x, y) in generic.iter_mut().zip(&acc.generic) {
+            if let Some((g, t)) = y {
+                let e: &mut (f64, f64) = x.get_or_insert((0.0, 0.0));
+                e.0 += g;
+                e.1 += t;
+            }
+        }
+        monthly.push(acc.monthly);
+        pairs.append(&mut acc.duplicates);
+    }
+    let most_oral_drugs = monthly_highest(monthly, n)
+        .into_iter()
+        .map(|b| b.map_or(0, |(c, _)| c))
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    let mut duplicate = vec![false; n];
+    for w in pairs.windows(2) {
+        if w[0].0 == w[1].0 {
+            duplicate[(w[0].0 >> 40) as usize] = true;
+        }
+    }
+    timings.add("claim_lines.drugs", t.elapsed().as_secs_f64());
+    Ok(FyLines {
+        spend,
+        oral,
+        most_oral_drugs,
+        duplicate,
+        generic,
+        disease,
+    })
+}
+
+/// "No chapter" in the chosen-line key (a category outside every chapter).
+const NO_CHAPTER: u64 = 31;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chapters_of_categories() {
+        assert_eq!(chapter_of("E119"), Some(Some(3)), "E: chapter IV");
+        assert_eq!(chapter_of("I10"), Some(Some(8)), "I: chapter IX");
+        assert_eq!(chapter_of("E1"), None);
+        assert_eq!(chapter_of("e119"), None);
+        assert_eq!(chapter_of("1119"), None);
+    }
+
+    #[test]
+    fn claims_are_found_by_their_ids() {
+        let ids: Vec<String> = (0..5000).map(|i| format!("c-{i}")).collect();
+        let claims = Claims::new(
+            ids.iter()
+                .step_by(2)
+                .enumerate()
+                .map(|(i, id)| Claim {
+                    key: Claims::key(id),
+                    pid: (i % 7) as u32,
+                    kind: 2,
+                    points: 1,
+                    institution: 7,
+                })
+                .collect(),
+            7,
+        );
+        for (i, id) in ids.iter().enumerate() {
+            let pid = ((i / 2) % 7) as u32;
+            let found = claims
+                .find(pid, Claims::key(id))
+                .map(|c| claims.claims[c].pid);
+            assert_eq!(found, (i % 2 == 0).then_some(pid), "{id}");
+            // Another person's claim is not found.
+            assert_eq!(claims.find((pid + 1) % 7, Claims::key(id)), None, "{id}");
+        }
+    }
+}
