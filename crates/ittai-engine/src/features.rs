@@ -391,44 +391,6 @@ pub fn is_code_in<T: CodeValue>(c: Expr, values: impl IntoIterator<Item = T>) ->
     })
 }
 
-/// A YJ-code column (`yj`, str) and its first seven characters as a number (`yj7n`, u32)
-/// start with one of `prefixes`. Prefixes of up to 7 characters are numeric ranges on
-/// `yj7n` ("112" is 1,120,000 … 1,129,999; "2171022" is 2,171,022), which is much cheaper
-/// than comparing strings; a longer prefix is compared as a string.
-pub fn yj_in_class(prefixes: &[String]) -> Expr {
-    prefixes.iter().fold(lit(false), |acc, p| {
-        let digits = p.len() <= 7 && p.bytes().all(|b| b.is_ascii_digit());
-        let e = if digits {
-            let scale = 10u32.pow(7 - p.len() as u32);
-            let lo: u32 = p.parse::<u32>().expect("digits") * scale;
-            col("yj7n")
-                .gt_eq(lit(lo))
-                .and(col("yj7n").lt_eq(lit(lo + scale - 1)))
-        } else {
-            col("yj").str().starts_with(lit(p.as_str()))
-        };
-        acc.or(e.fill_null(lit(false)))
-    })
-}
-
-/// An ICD-10 column (`icd`) is in a disease class (prefix comparisons; a set test on the
-/// first three characters was measured to be much slower in polars 0.55: the list
-/// literal is materialised per row).
-pub fn icd_in_class(prefixes: &[String]) -> Expr {
-    starts_with_any(col("icd"), prefixes)
-}
-
-/// `c` (a string) starts with one of `prefixes` (false for null or no prefixes).
-pub fn starts_with_any(c: Expr, prefixes: &[String]) -> Expr {
-    prefixes.iter().fold(lit(false), |acc, p| {
-        acc.or(c
-            .clone()
-            .str()
-            .starts_with(lit(p.as_str()))
-            .fill_null(lit(false)))
-    })
-}
-
 /// `a` ≤ `c` ≤ `b` for a date column.
 pub fn between_dates(c: Expr, a: NaiveDate, b: NaiveDate) -> Expr {
     c.clone().gt_eq(date_lit(a)).and(c.lt_eq(date_lit(b)))

@@ -94,6 +94,20 @@ impl<'a> Population<'a> {
             .unwrap_or(NO_PID)
     }
 
+    /// The `person_id`s of `pids` (str column `person_id`).
+    ///
+    /// # Errors
+    /// A pid outside the population.
+    pub(crate) fn ids(&self, pids: &[u32]) -> PolarsResult<Column> {
+        let idx = polars::prelude::IdxCa::from_vec(
+            "pid".into(),
+            pids.iter()
+                .map(|&p| p as polars::prelude::IdxSize)
+                .collect(),
+        );
+        self.person_id.take(&idx)
+    }
+
     /// Frame of `person_id` and `columns` (one value per population row).
     pub(crate) fn frame(&self, columns: Vec<Column>) -> PolarsResult<DataFrame> {
         let mut all = vec![self.person_id.clone()];
@@ -431,7 +445,7 @@ pub(crate) fn yj7_number(yj: &str) -> Option<u32> {
 
 /// A set of code prefixes: up to 7 digits are compared as a range of the YJ code's first
 /// seven digits (the form the polars expression used), anything else as a string prefix.
-fn in_prefixes(code: &str, yj7: Option<u32>, prefixes: &[String]) -> bool {
+pub(crate) fn in_prefixes(code: &str, yj7: Option<u32>, prefixes: &[String]) -> bool {
     prefixes.iter().any(|p| {
         if p.len() <= 7 && p.bytes().all(|b| b.is_ascii_digit()) {
             let scale = 10u32.pow(7 - p.len() as u32);

@@ -7,12 +7,11 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 use ittai_model::classes::{DiseaseClass, DrugClass};
-use ittai_model::{ClaimKind, Route};
 use polars::prelude::*;
 
 use super::targets::{People, Target};
 use crate::Sources;
-use crate::features::{date_lit, icd_in_class, is_code, is_code_in, yj_in_class};
+use crate::features::date_lit;
 use crate::person::{dates, floats};
 
 /// Month number (year × 12 + month − 1) of a date.
@@ -153,6 +152,9 @@ pub(crate) fn claim_values(
         .clone()
         .select([col("person_id")])
         .unique(None, UniqueKeepStrategy::Any);
+    let target_persons = persons.clone().collect()?;
+    let pop = crate::lines::Population::new(&target_persons)?;
+    let day = crate::lines::day;
     let only_targets = |lf: LazyFrame| {
         lf.join(
             persons.clone(),
@@ -176,51 +178,8 @@ pub(crate) fn claim_values(
 
     // Medical claims: per person × month (dental, 医科, any, outpatient days) and the
     // outpatient institutions per person × month.
-    let outpatient = is_code_in(
-        col("claim_kind"),
-        [ClaimKind::Outpatient, ClaimKind::Dental],
-    );
-    let medical = is_code_in(
-        col("claim_kind"),
-        [ClaimKind::Inpatient, ClaimKind::Outpatient, ClaimKind::Dpc],
-    );
-    let claims = only_targets(
-        src.medical_claims()?
-            .select([
-                col("person_id"),
-                col("service_month"),
-                col("claim_kind"),
-                col("institution_code"),
-                col("days"),
-            ])
-            .filter(in_range("service_month")),
-    );
-    let per_month = crate::collect_streaming(
-        claims
-            .clone()
-            .group_by([col("person_id"), col("service_month")])
-            .agg([
-                is_code(col("claim_kind"), ClaimKind::Dental)
-                    .any(true)
-                    .alias("dental"),
-                medical.any(true).alias("medical"),
-                when(outpatient.clone())
-                    .then(col("days").cast(DataType::Int64))
-                    .otherwise(lit(0i64))
-                    .sum()
-                    .alias("out_days"),
-            ]),
-    )?;
-    let institutions = crate::collect_streaming(
-        claims
-            .filter(outpatient)
-            .select([
-                col("person_id"),
-                col("service_month"),
-                col("institution_code"),
-            ])
-            .unique(None, UniqueKeepStrategy::Any),
-    )?;
+    let (per_month, institutions) =
+        super::claim_months::medical_months(src, &pop, day(from), day(to))?;
     let m = join(per_month)
         .filter(off_in(-3, 12).and(col("off").neq(lit(0))))
         .group_by([col("tid")])
@@ -289,22 +248,8 @@ pub(crate) fn claim_values(
         .get("hypertension")
         .map(|c| c.prefixes(&enabled))
         .unwrap_or_default();
-    let drugs = crate::collect_streaming(
-        only_targets(
-            src.drugs(&["person_id", "service_month", "route"])?
-                .filter(in_range("service_month")),
-        )
-        .group_by([col("person_id"), col("service_month")])
-        .agg([
-            col("yj7n")
-                .filter(is_code(col("route"), Route::Oral).and(col("yj7n").is_not_null()))
-                .n_unique()
-                .cast(DataType::Int64)
-                .alias("k"),
-            yj_in_class(&dm_drug).any(true).alias("dm"),
-            yj_in_class(&ht_drug).any(true).alias("ht"),
-        ]),
-    )?;
+    let drugs =
+        super::claim_months::drug_months(src, &pop, day(from), day(to), &dm_drug, &ht_drug)?;
     let drug_rows = join(drugs).filter(off_in(-3, 6).and(col("off").neq(lit(0))));
     let counts = drug_rows
         .clone()
@@ -334,32 +279,7 @@ pub(crate) fn claim_values(
         .get("hypertension")
         .map(|c| c.icd10.clone())
         .unwrap_or_default();
-    let dx = crate::collect_streaming(
-        only_targets(
-            src.diagnoses(&["person_id", "service_month", "suspected"])?
-                .filter(
-                    col("suspected")
-                        .not()
-                        .and(col("service_month").lt_eq(date_lit(to))),
-                )
-                .with_columns([
-                    col("icd")
-                        .str()
-                        .starts_with(lit("J690"))
-                        .fill_null(lit(false))
-                        .alias("j69"),
-                    icd_in_class(&dm_dx).alias("dxdm"),
-                    icd_in_class(&ht_dx).alias("dxht"),
-                ])
-                .filter(col("j69").or(col("dxdm")).or(col("dxht"))),
-        )
-        .group_by([col("person_id"), col("service_month")])
-        .agg([
-            col("j69").any(true),
-            col("dxdm").any(true),
-            col("dxht").any(true),
-        ]),
-    )?;
+    let dx = super::claim_months::diagnosis_months(src, &pop, day(to), &dm_dx, &ht_dx)?;
     let dx = join(dx);
     let j69 = dx
         .clone()

@@ -11,6 +11,7 @@
 //! values) → `summary` (rows, comparison, suppression) → [`write_rows`] /
 //! [`read_rows`] (`evaluation.parquet`).
 
+mod claim_months;
 mod events;
 mod outcomes;
 mod summary;
