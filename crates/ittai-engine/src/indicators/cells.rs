@@ -1,6 +1,6 @@
 //! Base cells of the indicators for one fiscal year: numerator, denominator and persons
-//! by municipality × sex × age band, computed with polars from the canonical tables and
-//! the rule run of that year.
+//! by municipality × sex × age band, computed with polars from the canonical tables, the
+//! per-person measures on claim lines (`claim_lines.rs`) and the rule run of that year.
 //!
 //! Conventions (docs/INDICATORS.md): a person is attributed to the municipality of their
 //! last coverage spell overlapping the FY (for the checkup rates: the spell covering April
@@ -17,7 +17,7 @@ use ittai_model::{FiscalYear, first_of_month};
 use polars::prelude::*;
 
 use crate::RunResult;
-use crate::features::{age_band_expr, age_expr, date_lit, in_u8};
+use crate::features::{age_band_expr, age_expr, date_lit};
 use crate::source::Sources;
 
 /// One base cell.
@@ -249,7 +249,8 @@ impl Timings {
 }
 
 /// All base cells and life-table inputs of `fy`, using `run` (the rules applied for the
-/// FY with the FY end as reference date); the time of each part is added to `timings`.
+/// FY with the FY end as reference date) and `stays` (the runs of long-term inpatient stay,
+/// [`super::claim_lines::long_stays`]); the time of each part is added to `timings`.
 ///
 /// # Errors
 /// Polars errors.
@@ -257,6 +258,7 @@ pub fn fy_cells(
     src: &Sources,
     fy: FiscalYear,
     run: &RunResult,
+    stays: &DataFrame,
     timings: &mut Timings,
 ) -> PolarsResult<(Vec<Cell>, Vec<LifeInput>, Vec<DiseaseCostRow>)> {
     let mut cells = Vec::new();
@@ -275,7 +277,7 @@ pub fn fy_cells(
     })?;
 
     // 健診受診率 and 歯科健診受診率: unified denominator.
-    cells.extend(timings.time("checkups", || checkup_cells(src, fy, &attrs))?);
+    cells.extend(timings.time("checkups", || checkup_cells(src, fy, &attrs, stays))?);
 
     // ハイリスク者割合 and 要介護認定率 on the reference-date population of the run.
     cells.extend(timings.time("run_cells", || run_cells(run))?);
@@ -298,10 +300,15 @@ pub fn fy_cells(
 /// Cells of `checkup_rate` and `dental_checkup_rate` (健診受診率, 歯科健診受診率; %): per
 /// person of [`checkup_denominator`], `num` 1 when they had a (dental) checkup with
 /// `exam_date` in the FY, `den` 1 (docs/INDICATORS.md, indicator table).
-fn checkup_cells(src: &Sources, fy: FiscalYear, attrs: &DataFrame) -> PolarsResult<Vec<Cell>> {
+fn checkup_cells(
+    src: &Sources,
+    fy: FiscalYear,
+    attrs: &DataFrame,
+    stays: &DataFrame,
+) -> PolarsResult<Vec<Cell>> {
     let mut cells = Vec::new();
     let (start, end) = (fy.start(), fy.end());
-    let denominator = checkup_denominator(src, fy, attrs)?;
+    let denominator = checkup_denominator(src, fy, attrs, stays)?;
     for (indicator, table) in [
         (IndicatorId::CheckupRate, src.checkups()?),
         (IndicatorId::DentalCheckupRate, src.dental_checkups()?),
@@ -335,6 +342,7 @@ fn checkup_denominator(
     src: &Sources,
     fy: FiscalYear,
     attrs: &DataFrame,
+    stays: &DataFrame,
 ) -> PolarsResult<LazyFrame> {
     let start = fy.start();
     let (m0, m1) = (start, first_of_month(fy.end()));
@@ -350,7 +358,7 @@ fn checkup_denominator(
         .sort(["person_id", "coverage_start"], Default::default())
         .unique_stable(Some(cols(["person_id"])), UniqueKeepStrategy::Last)
         .select([col("person_id"), col("municipality_code")]);
-    let long_stay = long_stay_persons(src, fy)?;
+    let long_stay = long_stay_persons(stays, fy);
     let facility = src
         .care_claims()?
         .filter(in_fy_months("service_month").and(facility_service_type(col("service_type_code"))))
@@ -376,41 +384,20 @@ fn checkup_denominator(
 }
 
 /// Long-term inpatients (docs/INDICATORS.md, `checkup_rate`): persons with 医科入院 or DPC
-/// claims (kinds 1, 5) in ≥ 6 consecutive service months, the run overlapping the FY.
-/// Column `person_id` (unique).
-fn long_stay_persons(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
-    let month_no = col("service_month").dt().year().cast(DataType::Int64) * lit(12i64)
-        + col("service_month").dt().month().cast(DataType::Int64);
+/// claims (kinds 1, 5) in ≥ 6 consecutive service months, the run overlapping the FY;
+/// `stays` are the runs of [`super::claim_lines::long_stays`]. Column `person_id` (unique).
+fn long_stay_persons(stays: &DataFrame, fy: FiscalYear) -> LazyFrame {
     let (mn0, mn1) = (fy.0 as i64 * 12 + 4, (fy.0 as i64 + 1) * 12 + 3);
-    Ok(src
-        .medical_claims()?
-        .filter(in_u8(
-            col("claim_kind"),
-            claim_kinds(ClaimKind::is_inpatient),
-        ))
-        .select([col("person_id"), month_no.alias("mn")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .sort(["person_id", "mn"], Default::default())
-        .with_columns([(col("mn")
-            - col("mn")
-                .cum_count(false)
-                .over([col("person_id")])?
-                .cast(DataType::Int64))
-        .alias("run")])
-        .group_by([col("person_id"), col("run")])
-        .agg([
-            len().alias("months"),
-            col("mn").min().alias("first"),
-            col("mn").max().alias("last"),
-        ])
+    stays
+        .clone()
+        .lazy()
         .filter(
-            col("months")
-                .gt_eq(lit(6u32))
-                .and(col("last").gt_eq(lit(mn0)))
+            col("last")
+                .gt_eq(lit(mn0))
                 .and(col("first").lt_eq(lit(mn1))),
         )
         .select([col("person_id")])
-        .unique(None, UniqueKeepStrategy::Any))
+        .unique(None, UniqueKeepStrategy::Any)
 }
 
 /// Cells on the reference-date population of the run (`run.table`): `high_risk_rate`

@@ -569,6 +569,93 @@ pub(crate) fn fy_lines(
 /// "No chapter" in the chosen-line key (a category outside every chapter).
 const NO_CHAPTER: u64 = 31;
 
+/// The runs of long-term inpatient stay (長期入院) of every person of the persons table:
+/// ≥ 6 consecutive service months with a 医科入院 or DPC claim (kinds 1, 5), computed once
+/// for all FYs. Columns `person_id` (str), `first` and `last` (i64: the run's first and last
+/// month as year × 12 + month).
+///
+/// # Errors
+/// I/O and schema errors of `persons.parquet` and `medical_claims.parquet`.
+pub(crate) fn long_stays(src: &Sources) -> PolarsResult<DataFrame> {
+    let persons = src
+        .persons()?
+        .select([polars::prelude::col("person_id")])
+        .unique_stable(None, polars::prelude::UniqueKeepStrategy::First)
+        .collect()?;
+    let pop = Population::new(&persons)?;
+    let inpatient: Vec<u8> = ClaimKind::ALL
+        .into_iter()
+        .filter(|k| k.is_inpatient())
+        .map(ClaimKind::code)
+        .collect();
+    let keep_kinds = inpatient.clone();
+    let keep: Keep = (
+        "claim_kind",
+        Arc::new(move |batch: &RecordBatch| -> BooleanArray {
+            let k = batch
+                .column(0)
+                .as_primitive::<arrow_array::types::UInt8Type>();
+            k.iter()
+                .map(|k| Some(k.is_some_and(|k| keep_kinds.contains(&k))))
+                .collect()
+        }),
+    );
+    struct Acc {
+        months: Vec<u64>,
+        pids: Memo<u32>,
+    }
+    let accs = scan(
+        &src.dir().join("medical_claims.parquet"),
+        &["person_id", "service_month"],
+        &[],
+        Some(keep),
+        || Acc {
+            months: Vec::new(),
+            pids: Memo::default(),
+        },
+        |acc, batch| {
+            let person = Strings::of(batch, "person_id")?;
+            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let month = dates(batch, "service_month")?;
+            for row in 0..batch.num_rows() {
+                let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
+                    continue;
+                };
+                if month.is_null(row) {
+                    continue;
+                }
+                // Month numbers are shifted to be positive (from year −5000).
+                let m = (month_number(month.value(row)) + 60_000) as u64;
+                acc.months.push((p as u64) << 32 | m);
+            }
+            Ok(())
+        },
+    )?;
+    let mut all: Vec<u64> = accs.into_iter().flat_map(|a| a.months).collect();
+    all.par_sort_unstable();
+    all.dedup();
+    let (mut ids, mut first, mut last) = (Vec::new(), Vec::new(), Vec::new());
+    let mut i = 0;
+    while i < all.len() {
+        let mut j = i + 1;
+        while j < all.len() && all[j] == all[j - 1] + 1 && all[j] >> 32 == all[i] >> 32 {
+            j += 1;
+        }
+        if j - i >= 6 {
+            let mn = |k: u64| (k & 0xffff_ffff) as i64 - 60_000 + 1;
+            ids.push((all[i] >> 32) as u32);
+            first.push(mn(all[i]));
+            last.push(mn(all[j - 1]));
+        }
+        i = j;
+    }
+    DataFrame::new_infer_height(vec![
+        pop.ids(&ids)?,
+        polars::prelude::Column::new("first".into(), first),
+        polars::prelude::Column::new("last".into(), last),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,10 @@
 //! age-standardised values, the change from the previous FY, life expectancy and the
 //! average period of independence at 75 with 95 % CIs, and small-count suppression.
 //!
-//! `cells` computes base cells with polars; everything after (rollups, values,
-//! standardisation, change, suppression) is plain Rust over a few thousand rows.
+//! `claim_lines` computes the per-person measures on claim lines (one pass over each claim
+//! file per FY), `cells` aggregates them and the small tables into base cells with polars;
+//! everything after (rollups, values, standardisation, change, suppression) is plain Rust
+//! over a few thousand rows.
 
 pub(crate) mod cells;
 mod claim_lines;
@@ -162,6 +164,8 @@ pub fn compute_reusing(
     if let Some(r) = &done {
         order.sort_by_key(|&fy| (frame_of(fy) != r.frame, fy.0));
     }
+    // Long-term inpatient stays (checkup denominators) span FYs: found once.
+    let stays = timings.time("long_stays", || claim_lines::long_stays(src))?;
     for fy in order {
         progress(fy);
         let run = match done.take() {
@@ -179,7 +183,7 @@ pub fn compute_reusing(
                 })?
             }
         };
-        let (cells, life, costs) = cells::fy_cells(src, fy, &run, &mut timings)?;
+        let (cells, life, costs) = cells::fy_cells(src, fy, &run, &stays, &mut timings)?;
         all_cells.extend(cells.into_iter().map(|c| (fy.0, c)));
         all_life.extend(life.into_iter().map(|l| (fy.0, l)));
         disease_costs.extend(costs);
