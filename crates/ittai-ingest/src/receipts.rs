@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use ittai_model::check_digit::municipality_check_digit;
 use ittai_model::{ClaimKind, PersonId, Route, Sex};
 use serde::Serialize;
@@ -78,7 +78,8 @@ pub struct ReceiptIngest<'a> {
     resolver: &'a Resolver,
     /// Counts.
     pub stats: ReceiptStats,
-    seen: HashSet<(String, NaiveDate, String, PersonId, NaiveDate, ClaimKind)>,
+    /// [`receipt_key`]s of the receipts read.
+    seen: HashSet<u128>,
     claim_ids: HashMap<String, u32>,
     persons: BTreeMap<PersonId, SeenPerson>,
 }
@@ -89,6 +90,32 @@ impl std::fmt::Debug for ReceiptIngest<'_> {
             .field("stats", &self.stats)
             .finish()
     }
+}
+
+/// The identity of a receipt for the duplicate check: the XXH3-128 hash of its
+/// institution, 請求年月, receipt number, person, 診療年月 and claim kind (fields separated by
+/// NUL, which none of them holds). Keeping the hash instead of the fields took the check
+/// from 11 % of the ingest's profile (string comparisons and copies) to a few; two
+/// different receipts sharing a key is as unlikely as two claims sharing the validator's
+/// `claim_id` hash.
+fn receipt_key(
+    institution: &str,
+    claim_month: NaiveDate,
+    number: &str,
+    person: &PersonId,
+    service_month: NaiveDate,
+    kind: ClaimKind,
+) -> u128 {
+    let mut key = Vec::with_capacity(institution.len() + number.len() + 64);
+    for part in [institution, number, person.as_str()] {
+        key.extend_from_slice(part.as_bytes());
+        key.push(0);
+    }
+    for d in [claim_month, service_month] {
+        key.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
+    }
+    key.push(kind.code());
+    xxhash_rust::xxh3::xxh3_128(&key)
 }
 
 /// Route of a drug from the master's 剤形 (when the 診療識別 or 調剤 剤形 does not say).
@@ -197,11 +224,11 @@ impl<'a> ReceiptIngest<'a> {
         } else {
             return log.push(reject(IssueKind::InvalidValue, "no 被保険者番号 (HO field 4 / KO field 3) and no 氏名 and 生年月日: the patient cannot be identified".into()));
         };
-        let dup = (
-            h.institution_code.clone(),
+        let dup = receipt_key(
+            &h.institution_code,
             h.claim_month,
-            r.number.clone(),
-            person_id.clone(),
+            &r.number,
+            &person_id,
             r.service_month,
             r.kind,
         );

@@ -276,6 +276,8 @@ pub fn parse(
     let mut skipping = false; // inside a rejected receipt
     let mut ended = false;
     let text = text.trim_end_matches('\u{1a}');
+    // The fields of a line, in one buffer reused for every line.
+    let mut fields: Vec<&str> = Vec::with_capacity(64);
     for (i, raw) in text.split('\n').enumerate() {
         let line = i as u64 + 1;
         let raw = raw.trim_end_matches('\r');
@@ -283,8 +285,10 @@ pub fn parse(
             continue;
         }
         counts.lines += 1;
-        let f: Vec<&str> = raw.split(',').collect();
-        let rt = field(&f, 1);
+        fields.clear();
+        fields.extend(raw.split(','));
+        let f = &fields;
+        let rt = field(f, 1);
         count_record(&mut counts, rt);
         let Some(h) = &header else {
             match parse_header(&f, line) {
@@ -356,16 +360,18 @@ pub fn parse(
 /// Counts one record under its type in `counts.records`; anything that is not two
 /// upper-case ASCII letters counts as `??`.
 fn count_record(counts: &mut FileCounts, rt: &str) {
-    *counts
-        .records
-        .entry(
-            if rt.len() == 2 && rt.bytes().all(|b| b.is_ascii_uppercase()) {
-                rt.to_string()
-            } else {
-                "??".into()
-            },
-        )
-        .or_default() += 1;
+    let rt = if rt.len() == 2 && rt.bytes().all(|b| b.is_ascii_uppercase()) {
+        rt
+    } else {
+        "??"
+    };
+    // Looked up before inserting: a new key is allocated once, not once per line.
+    match counts.records.get_mut(rt) {
+        Some(n) => *n += 1,
+        None => {
+            counts.records.insert(rt.to_string(), 1);
+        }
+    }
 }
 
 /// A record with fewer fields than [`min_fields`] asks for: reported and skipped. A short
