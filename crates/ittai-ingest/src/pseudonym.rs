@@ -380,6 +380,20 @@ pub fn insurer_key(insurer: &str) -> String {
 /// space and the other Unicode spaces) and zero-width characters are removed, ASCII
 /// letters are upper-cased. Leading zeros are kept (see [`normalise_number`]).
 pub fn normalise(s: &str) -> String {
+    if s.is_ascii() {
+        // NFKC leaves ASCII unchanged and no dash or invisible character above is ASCII:
+        // the same result without the Unicode tables (8 % of the ingest's profile).
+        return s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+    }
+    normalise_unicode(s)
+}
+
+/// [`normalise`] through NFKC, for any text.
+fn normalise_unicode(s: &str) -> String {
     s.nfkc()
         .filter(|c| !c.is_whitespace() && !INVISIBLE.contains(c))
         .map(|c| {
@@ -409,6 +423,17 @@ pub fn normalise_number(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_ascii_path_of_normalise_is_the_unicode_path() {
+        for b in 0u8..=127 {
+            let one = (b as char).to_string();
+            assert_eq!(normalise(&one), normalise_unicode(&one), "byte {b}");
+        }
+        for t in ["12 34", " ab-c\t", "0000", "39131234", "x\r\ny", ""] {
+            assert_eq!(normalise(t), normalise_unicode(t), "{t:?}");
+        }
+    }
+
     use super::*;
 
     fn key() -> IdKey {

@@ -80,7 +80,8 @@ pub struct ReceiptIngest<'a> {
     pub stats: ReceiptStats,
     /// [`receipt_key`]s of the receipts read.
     seen: HashSet<u128>,
-    claim_ids: HashMap<String, u32>,
+    /// Receipts read per claim-id base (XXH3-128 of the base), for the `-n` suffix.
+    claim_ids: HashMap<u128, u32>,
     persons: BTreeMap<PersonId, SeenPerson>,
 }
 
@@ -242,17 +243,27 @@ impl<'a> ReceiptIngest<'a> {
             h.claim_month.format("%Y%m"),
             r.number
         );
-        let n = self.claim_ids.entry(base.clone()).or_insert(0);
+        let n = self
+            .claim_ids
+            .entry(xxhash_rust::xxh3::xxh3_128(base.as_bytes()))
+            .or_insert(0);
         *n += 1;
         let claim_id = if *n == 1 { base } else { format!("{base}-{n}") };
 
-        let e = self.persons.entry(person_id.clone()).or_insert(SeenPerson {
-            sex: r.sex,
-            birth_date: r.birth_date,
-            insurer: insurer.clone(),
-            prefecture: h.institution_code.get(..2).unwrap_or("13").to_string(),
-            first_month: r.service_month,
-        });
+        // Looked up before inserting: the id is copied once per person, not per receipt.
+        if !self.persons.contains_key(&person_id) {
+            self.persons.insert(
+                person_id.clone(),
+                SeenPerson {
+                    sex: r.sex,
+                    birth_date: r.birth_date,
+                    insurer: insurer.clone(),
+                    prefecture: h.institution_code.get(..2).unwrap_or("13").to_string(),
+                    first_month: r.service_month,
+                },
+            );
+        }
+        let e = self.persons.get_mut(&person_id).expect("inserted");
         e.first_month = e.first_month.min(r.service_month);
         e.sex = e.sex.or(r.sex);
         e.birth_date = e.birth_date.or(r.birth_date);
