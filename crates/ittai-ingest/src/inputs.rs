@@ -459,17 +459,23 @@ pub fn text_of<'a>(
     match decode(&input.bytes) {
         Ok(t) => Ok(Some(t)),
         Err(line) => {
-            log.push(super::issues::Issue {
-                file: input.origin.clone(),
-                line: Some(line),
-                record: String::new(),
-                field: String::new(),
-                kind: super::issues::IssueKind::WrongEncoding,
-                action: super::issues::IssueAction::FileRejected,
-                detail: "neither UTF-8 nor Shift_JIS (CP932) text".into(),
-            })?;
+            log.push(wrong_encoding(&input.origin, line))?;
             Ok(None)
         }
+    }
+}
+
+/// The issue of a file that is neither UTF-8 nor Shift_JIS, its first bad byte on `line`
+/// (the file is rejected).
+pub fn wrong_encoding(origin: &str, line: u64) -> super::issues::Issue {
+    super::issues::Issue {
+        file: origin.to_string(),
+        line: Some(line),
+        record: String::new(),
+        field: String::new(),
+        kind: super::issues::IssueKind::WrongEncoding,
+        action: super::issues::IssueAction::FileRejected,
+        detail: "neither UTF-8 nor Shift_JIS (CP932) text".into(),
     }
 }
 

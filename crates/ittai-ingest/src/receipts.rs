@@ -10,11 +10,11 @@ use ittai_model::check_digit::municipality_check_digit;
 use ittai_model::{ClaimKind, PersonId, Route, Sex};
 use serde::Serialize;
 
-use super::inputs::{Input, text_of};
+use super::inputs::{Input, decode, wrong_encoding};
 use super::issues::{Issue, IssueAction, IssueKind, IssueLog};
 use super::output::Output;
 use crate::pseudonym::{IdKey, normalise};
-use crate::uke::read::{FileHeader, ParseIssue, RawReceipt, parse};
+use crate::uke::read::{FileCounts, FileHeader, ParseIssue, RawReceipt, parse};
 use crate::uke::{Schedule, route_of_category, route_of_dosage_form};
 use ittai_dataset::masters::{DosageForm, DrugResolution, Resolver};
 use ittai_dataset::{ClaimDiagnosis, ClaimDrug, MedicalClaim, Person};
@@ -70,6 +70,18 @@ struct SeenPerson {
     insurer: String,
     prefecture: String,
     first_month: NaiveDate,
+}
+
+/// A UKE file decoded and parsed ([`ReceiptIngest::parse_file`]).
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    /// The line of the first byte that is neither UTF-8 nor Shift_JIS (the file is then
+    /// rejected and nothing else is set).
+    wrong_encoding: Option<u64>,
+    header: Option<FileHeader>,
+    counts: FileCounts,
+    issues: Vec<ParseIssue>,
+    receipts: Vec<(FileHeader, RawReceipt)>,
 }
 
 /// State of the receipt source across files.
@@ -142,7 +154,7 @@ impl<'a> ReceiptIngest<'a> {
         }
     }
 
-    /// Reads one file.
+    /// Reads one file ([`Self::parse_file`], then [`Self::consume`]).
     ///
     /// # Errors
     /// I/O errors writing output or rejects.
@@ -152,14 +164,57 @@ impl<'a> ReceiptIngest<'a> {
         out: &mut Output,
         log: &mut IssueLog,
     ) -> std::io::Result<()> {
-        let Some(text) = text_of(input, log)? else {
-            return Ok(());
+        self.consume(input, Self::parse_file(input), out, log)
+    }
+
+    /// Decodes and parses one file: the work that needs no state, done on the reading
+    /// thread while the previous file is consumed.
+    pub fn parse_file(input: &Input) -> ParsedFile {
+        let text = match decode(&input.bytes) {
+            Ok(t) => t,
+            Err(line) => {
+                return ParsedFile {
+                    wrong_encoding: Some(line),
+                    ..Default::default()
+                };
+            }
         };
         let mut issues: Vec<ParseIssue> = Vec::new();
         let mut receipts: Vec<(FileHeader, RawReceipt)> = Vec::new();
         let (header, counts) = parse(&text, &mut |i| issues.push(i), &mut |h, r| {
             receipts.push((h.clone(), r))
         });
+        ParsedFile {
+            wrong_encoding: None,
+            header,
+            counts,
+            issues,
+            receipts,
+        }
+    }
+
+    /// Takes in one parsed file: pseudonyms, duplicates, claim ids, master look-ups and
+    /// the output rows, in file order.
+    ///
+    /// # Errors
+    /// I/O errors writing output or rejects.
+    pub fn consume(
+        &mut self,
+        input: &Input,
+        parsed: ParsedFile,
+        out: &mut Output,
+        log: &mut IssueLog,
+    ) -> std::io::Result<()> {
+        if let Some(line) = parsed.wrong_encoding {
+            return log.push(wrong_encoding(&input.origin, line));
+        }
+        let ParsedFile {
+            header,
+            counts,
+            issues,
+            receipts,
+            ..
+        } = parsed;
         self.stats.lines += counts.lines;
         for (k, n) in counts.records {
             *self.stats.records.entry(k).or_default() += n;

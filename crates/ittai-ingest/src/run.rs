@@ -154,14 +154,40 @@ fn io_err(dir: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
     move |e| IngestError::Io(dir.display().to_string(), e)
 }
 
-/// Runs one source over its inputs; `f` reads one input.
+/// Reads one source: every input of `paths` that `accept` takes goes through `f` (which
+/// returns the rows it wrote) on this thread; inputs that cannot be read are logged.
 fn source(
     ctx: &mut Ctx<'_>,
     name: &'static str,
     paths: &[PathBuf],
-    accept: &dyn Fn(&str) -> bool,
+    accept: &(dyn Fn(&str) -> bool + Sync),
     summary: &mut IngestSummary,
     f: &mut dyn FnMut(&Input, &mut Output, &mut IssueLog) -> std::io::Result<u64>,
+) -> Result<(), IngestError> {
+    source_prepared(
+        ctx,
+        name,
+        paths,
+        accept,
+        summary,
+        &|_| (),
+        &mut |i, (), o, l| f(i, o, l),
+    )
+}
+
+/// As [`source`], with `prepare` applied to each input on a second thread while this one
+/// runs `f` on the previous inputs: reading the files and the work that needs no state
+/// (decoding and parsing) overlap with the work that does (pseudonyms, duplicates,
+/// writing). Inputs reach `f` in the order they are read, so the output does not depend
+/// on the threads.
+fn source_prepared<P: Send>(
+    ctx: &mut Ctx<'_>,
+    name: &'static str,
+    paths: &[PathBuf],
+    accept: &(dyn Fn(&str) -> bool + Sync),
+    summary: &mut IngestSummary,
+    prepare: &(dyn Fn(&Input) -> P + Sync),
+    f: &mut dyn FnMut(&Input, P, &mut Output, &mut IssueLog) -> std::io::Result<u64>,
 ) -> Result<(), IngestError> {
     if paths.is_empty() {
         return Ok(());
@@ -170,36 +196,58 @@ fn source(
     let mut log = IssueLog::to_dir(name, &ctx.dir).map_err(io_err(&ctx.dir))?;
     let mut s = SourceSummary::default();
     {
-        let log = std::cell::RefCell::new(&mut log);
         let out = &mut ctx.out;
         let progress = &mut *ctx.progress;
-        let mut on_error = |e: InputError| -> Result<(), IngestError> {
+        let on_error = |e: InputError, log: &mut IssueLog| -> Result<(), IngestError> {
             let base = e.origin.rsplit(['/', '!']).next().unwrap_or("").to_string();
             let kind = match e.problem {
                 InputProblem::NotRead if is_companion(&base) => return Ok(()),
                 InputProblem::NotRead | InputProblem::LinkLoop => IssueKind::Skipped,
                 InputProblem::Unreadable | InputProblem::TooLarge => IssueKind::Unreadable,
             };
-            log.borrow_mut()
-                .push(Issue {
-                    file: e.origin,
-                    line: None,
-                    record: String::new(),
-                    field: String::new(),
-                    kind,
-                    action: IssueAction::FileRejected,
-                    detail: e.message,
-                })
-                .map_err(|e| IngestError::Io(name.into(), e))
+            log.push(Issue {
+                file: e.origin,
+                line: None,
+                record: String::new(),
+                field: String::new(),
+                kind,
+                action: IssueAction::FileRejected,
+                detail: e.message,
+            })
+            .map_err(|e| IngestError::Io(name.into(), e))
         };
-        let mut each = |input: Input| -> Result<(), IngestError> {
-            progress.input(&input.origin, input.bytes.len() as u64);
-            s.inputs += 1;
-            s.rows += f(&input, out, &mut log.borrow_mut())
-                .map_err(|e| IngestError::Io(input.origin.clone(), e))?;
-            Ok(())
-        };
-        for_each(paths, accept, &mut on_error, &mut each)?;
+        std::thread::scope(|scope| -> Result<(), IngestError> {
+            // A few inputs in flight: bounded memory, and enough to keep both threads busy.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(Input, P), InputError>>(8);
+            let tx_err = tx.clone();
+            let reader = scope.spawn(move || -> Result<(), IngestError> {
+                // A closed channel means this thread stopped on an error, reported there.
+                let stopped = || IngestError::Io(name.into(), std::io::Error::other("stopped"));
+                for_each(
+                    paths,
+                    accept,
+                    &mut |e: InputError| tx_err.send(Err(e)).map_err(|_| stopped()),
+                    &mut |input: Input| {
+                        let p = prepare(&input);
+                        tx.send(Ok((input, p))).map_err(|_| stopped())
+                    },
+                )
+            });
+            for msg in rx {
+                match msg {
+                    Ok((input, p)) => {
+                        progress.input(&input.origin, input.bytes.len() as u64);
+                        s.inputs += 1;
+                        s.rows += f(&input, p, out, &mut log)
+                            .map_err(|e| IngestError::Io(input.origin.clone(), e))?;
+                    }
+                    Err(e) => on_error(e, &mut log)?,
+                }
+            }
+            reader
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        })?;
     }
     for ((k, a), n) in log.counts() {
         s.issues.insert(format!("{}/{}", k.name(), a.name()), *n);
@@ -278,15 +326,16 @@ pub fn run(
         let n = n.to_ascii_lowercase();
         n.ends_with(".uke") || n.ends_with(".csv") || n.ends_with(".txt")
     };
-    source(
+    source_prepared(
         &mut ctx,
         "uke",
         &opts.uke,
         &uke_like,
         &mut summary,
-        &mut |i, o, l| {
+        &ReceiptIngest::parse_file,
+        &mut |i, parsed, o, l| {
             let before = o.counts().get("medical_claims").copied().unwrap_or(0);
-            receipts.file(i, o, l)?;
+            receipts.consume(i, parsed, o, l)?;
             Ok(o.counts().get("medical_claims").copied().unwrap_or(0) - before)
         },
     )?;
