@@ -285,6 +285,19 @@ pub(crate) fn scan_numbered<A: Send>(
         .collect()
 }
 
+/// Keeps the rows whose `service_month` is between day numbers `a` and `b` (inclusive).
+pub(crate) fn months_between(a: i32, b: i32) -> Keep {
+    (
+        "service_month",
+        Arc::new(move |batch: &RecordBatch| -> BooleanArray {
+            let m = batch.column(0).as_primitive::<Date32Type>();
+            m.iter()
+                .map(|d| Some(d.is_some_and(|d| d >= a && d <= b)))
+                .collect()
+        }),
+    )
+}
+
 /// A string column of a batch as dictionary keys and values.
 pub(crate) struct Strings {
     keys: PrimitiveArray<Int32Type>,
@@ -398,6 +411,14 @@ pub(crate) fn dates(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveAr
         .and_then(|a| a.as_primitive_opt::<Date32Type>())
         .cloned()
         .ok_or_else(|| polars_err!(SchemaMismatch: "{name} is not a date column"))
+}
+
+pub(crate) fn booleans(batch: &RecordBatch, name: &str) -> PolarsResult<BooleanArray> {
+    batch
+        .column_by_name(name)
+        .and_then(|a| a.as_boolean_opt())
+        .cloned()
+        .ok_or_else(|| polars_err!(SchemaMismatch: "{name} is not a boolean column"))
 }
 
 pub(crate) fn bytes(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveArray<UInt8Type>> {
@@ -1239,11 +1260,7 @@ pub(crate) fn diagnoses(
             let month = dates(batch, "service_month")?;
             let code = Strings::of(batch, "disease_code")?;
             let icd = Strings::of(batch, "icd10")?;
-            let suspected = batch
-                .column_by_name("suspected")
-                .and_then(|a| a.as_boolean_opt())
-                .cloned()
-                .ok_or_else(|| polars_err!(SchemaMismatch: "suspected is not a boolean column"))?;
+            let suspected = booleans(batch, "suspected")?;
             let icd_bits = acc.icd_bits.of(&icd, bits_of);
             let code_no = acc.code_no.of(&code, code_number);
             let master_bits: &[u64] = if icd.has_nulls() {

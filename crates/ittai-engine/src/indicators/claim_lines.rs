@@ -45,8 +45,8 @@ use rayon::prelude::*;
 use super::cells::Timings;
 use crate::Sources;
 use crate::lines::{
-    Keep, Memo, MonthlyKeys, NO_PID, Population, Strings, bytes, code_number, dates, day,
-    month_number, monthly_highest, plain_str, scan, scan_numbered, yj7_number,
+    Keep, Memo, MonthlyKeys, NO_PID, Population, Strings, booleans, bytes, code_number, dates, day,
+    month_number, monthly_highest, months_between, plain_str, scan, scan_numbered, yj7_number,
 };
 
 /// The measures of one FY, indexed by the row of `attrs` (see the module docs).
@@ -109,6 +109,24 @@ impl Claims {
         Self { claims, start }
     }
 
+    /// [`Claims::find`] of the claim with id `id`, remembering it in `last`: the lines of
+    /// one claim are usually consecutive, so most lines repeat the previous look-up.
+    fn find_cached<'s>(
+        &self,
+        last: &mut Option<(&'s str, Option<usize>)>,
+        pid: u32,
+        id: &'s str,
+    ) -> Option<usize> {
+        match *last {
+            Some((prev, found)) if prev == id => found,
+            _ => {
+                let found = self.find(pid, Self::key(id));
+                *last = Some((id, found));
+                found
+            }
+        }
+    }
+
     /// The index of person `pid`'s claim with `key`.
     fn find(&self, pid: u32, key: (u64, u64)) -> Option<usize> {
         let (lo, hi) = (self.start[pid as usize], self.start[pid as usize + 1]);
@@ -117,21 +135,6 @@ impl Claims {
             .ok()
             .map(|i| lo + i)
     }
-}
-
-/// Keeps the rows whose `service_month` is in the FY's months (day numbers `a..=b`).
-fn in_months(a: i32, b: i32) -> Keep {
-    (
-        "service_month",
-        Arc::new(move |batch: &RecordBatch| -> BooleanArray {
-            let m = batch
-                .column(0)
-                .as_primitive::<arrow_array::types::Date32Type>();
-            m.iter()
-                .map(|d| Some(d.is_some_and(|d| d >= a && d <= b)))
-                .collect()
-        }),
-    )
 }
 
 /// The index of the chapter of a three-character ICD-10 category (a capital letter and
@@ -194,7 +197,7 @@ pub(crate) fn fy_lines(
             "points",
         ],
         &["claim_id"],
-        Some(in_months(a, b)),
+        Some(months_between(a, b)),
         || ClaimAcc {
             spend: vec![vec![0.0; n]; kind_groups.len()],
             claims: Vec::new(),
@@ -284,7 +287,7 @@ pub(crate) fn fy_lines(
             "main_diagnosis",
         ],
         &["claim_id"],
-        Some(in_months(a, b)),
+        Some(months_between(a, b)),
         || DxAcc {
             pids: Memo::default(),
             icd: Memo::default(),
@@ -304,14 +307,10 @@ pub(crate) fn fy_lines(
             } else {
                 &[]
             };
-            let bool_col = |name: &str| -> PolarsResult<arrow_array::BooleanArray> {
-                batch
-                    .column_by_name(name)
-                    .and_then(|c| c.as_boolean_opt())
-                    .cloned()
-                    .ok_or_else(|| polars_err!(SchemaMismatch: "{name} is not a boolean column"))
-            };
-            let (suspected, main) = (bool_col("suspected")?, bool_col("main_diagnosis")?);
+            let (suspected, main) = (
+                booleans(batch, "suspected")?,
+                booleans(batch, "main_diagnosis")?,
+            );
             let id = batch
                 .column_by_name("claim_id")
                 .ok_or_else(|| polars_err!(ColumnNotFound: "claim_id"))?;
@@ -331,14 +330,7 @@ pub(crate) fn fy_lines(
                 let Some(s) = plain_str(id, row) else {
                     continue;
                 };
-                let found = match last {
-                    Some((prev, found)) if prev == s => found,
-                    _ => {
-                        let found = claims.find(p, Claims::key(s));
-                        last = Some((s, found));
-                        found
-                    }
-                };
+                let found = claims.find_cached(&mut last, p, s);
                 let Some(c) = found else { continue };
                 let is_main = !main.is_null(row) && main.value(row);
                 let rank = if is_main { 0 } else { 1u64 << 58 };
@@ -423,7 +415,7 @@ pub(crate) fn fy_lines(
             "days",
         ],
         &["claim_id"],
-        Some(in_months(a, b)),
+        Some(months_between(a, b)),
         || DrugAcc {
             oral: vec![false; n],
             generic: vec![None; n],
@@ -506,14 +498,7 @@ pub(crate) fn fy_lines(
                 let Some(s) = plain_str(id, row) else {
                     continue;
                 };
-                let found = match last {
-                    Some((prev, found)) if prev == s => found,
-                    _ => {
-                        let found = claims.find(p, Claims::key(s));
-                        last = Some((s, found));
-                        found
-                    }
-                };
+                let found = claims.find_cached(&mut last, p, s);
                 if let Some(cl) = found.map(|i| &claims.claims[i])
                     && (cl.kind == outpatient || cl.kind == pharmacy)
                 {

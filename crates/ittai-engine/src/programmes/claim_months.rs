@@ -11,32 +11,20 @@
 //! so a person whose lines are not consecutive is still one row per month.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
+use arrow_array::Array;
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Int32Type};
-use arrow_array::{Array, BooleanArray, RecordBatch};
+use arrow_array::types::Int32Type;
 use ittai_model::{ClaimKind, Route};
 use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::Sources;
 use crate::lines::{
-    Keep, Memo, NO_PID, Population, Strings, bytes, dates, in_prefixes, scan, yj7_number,
+    Memo, NO_PID, Population, Strings, booleans, bytes, dates, in_prefixes, months_between, scan,
+    yj7_number,
 };
-
-/// Keeps the rows whose `service_month` is between day numbers `a` and `b`.
-fn months_between(a: i32, b: i32) -> Keep {
-    (
-        "service_month",
-        Arc::new(move |batch: &RecordBatch| -> BooleanArray {
-            let m = batch.column(0).as_primitive::<Date32Type>();
-            m.iter()
-                .map(|d| Some(d.is_some_and(|d| d >= a && d <= b)))
-                .collect()
-        }),
-    )
-}
 
 /// Rows (person · 2^32 + service month's day number, value) of one thread's range; the
 /// rows of the current person are kept apart and reduced by `reduce` when the person
@@ -432,11 +420,7 @@ pub(crate) fn diagnosis_months(
             } else {
                 &[]
             };
-            let suspected = batch
-                .column_by_name("suspected")
-                .and_then(|a| a.as_boolean_opt())
-                .cloned()
-                .ok_or_else(|| polars_err!(SchemaMismatch: "suspected is not a boolean column"))?;
+            let suspected = booleans(batch, "suspected")?;
             for row in 0..batch.num_rows() {
                 if suspected.is_null(row) || suspected.value(row) || month.is_null(row) {
                     continue;

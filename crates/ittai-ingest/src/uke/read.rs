@@ -287,11 +287,11 @@ pub fn parse(
         counts.lines += 1;
         fields.clear();
         fields.extend(raw.split(','));
-        let f = &fields;
+        let f: &[&str] = &fields;
         let rt = field(f, 1);
         count_record(&mut counts, rt);
         let Some(h) = &header else {
-            match parse_header(&f, line) {
+            match parse_header(f, line) {
                 Ok(h) => header = Some(h),
                 Err(e) => {
                     on_issue(e);
@@ -314,7 +314,7 @@ pub fn parse(
         let schedule = h.schedule;
         if f.len() < min_fields(rt, schedule) {
             short_record(
-                &f,
+                f,
                 rt,
                 line,
                 h,
@@ -332,7 +332,7 @@ pub fn parse(
                     finish(b, h, on_receipt, &mut counts);
                 }
                 skipping = false;
-                match start_receipt(&f, line, schedule, on_issue) {
+                match start_receipt(f, line, schedule, on_issue) {
                     Some(b) => current = Some(b),
                     None => skipping = true,
                 }
@@ -345,7 +345,7 @@ pub fn parse(
             }
             _ if skipping => {}
             "UK" | "YK" => {}
-            _ => in_receipt(current.as_mut(), rt, &f, line, schedule, on_issue),
+            _ => in_receipt(current.as_mut(), rt, f, line, schedule, on_issue),
         }
     }
     end_of_file(
