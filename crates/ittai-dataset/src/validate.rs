@@ -287,23 +287,36 @@ fn validate_table(
     let mut persons_seen: rustc_hash::FxHashSet<u32> = Default::default();
     // The persons table is held until its spells are checked against each other.
     let mut held: Vec<(RecordBatch, Vec<Location>)> = Vec::new();
-    for raw in batches {
-        let raw = match raw {
-            Ok(r) => r,
-            Err(v) => {
-                file_fail(v, summary, rejects)?;
-                break;
+    // The batches are read and decoded on a second thread, a few ahead, while this one
+    // checks them (decoding was a quarter of the validation's profile).
+    std::thread::scope(|scope| -> Result<(), String> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        scope.spawn(move || {
+            for b in batches {
+                if tx.send(b).is_err() {
+                    break; // the checks stopped
+                }
             }
-        };
-        summary.rows_read += raw.locations.len() as u64 + raw.bad_records.len() as u64;
-        progress(spec.name, summary.rows_read);
-        let (clean, locations) = check_batch(file, raw, opts, reg, rejects, summary)?;
-        if spec.name == "persons" {
-            held.push((clean, locations));
-        } else {
-            emit(spec, &clean, reg, &mut persons_seen, sink, summary)?;
+        });
+        for raw in rx {
+            let raw = match raw {
+                Ok(r) => r,
+                Err(v) => {
+                    file_fail(v, summary, rejects)?;
+                    break;
+                }
+            };
+            summary.rows_read += raw.locations.len() as u64 + raw.bad_records.len() as u64;
+            progress(spec.name, summary.rows_read);
+            let (clean, locations) = check_batch(file, raw, opts, reg, rejects, summary)?;
+            if spec.name == "persons" {
+                held.push((clean, locations));
+            } else {
+                emit(spec, &clean, reg, &mut persons_seen, sink, summary)?;
+            }
         }
-    }
+        Ok(())
+    })?;
     if spec.name == "persons" {
         let rejected = check_spells(file, &held, rejects, summary)?;
         for (bi, (batch, _)) in held.iter().enumerate() {
