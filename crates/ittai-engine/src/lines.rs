@@ -30,7 +30,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Int32Type, UInt8Type};
+use arrow_array::types::{ArrowPrimitiveType, Date32Type, Int32Type, UInt8Type};
 use arrow_array::{Array, ArrayRef, BooleanArray, PrimitiveArray, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field, Schema};
 use chrono::{Datelike, NaiveDate};
@@ -306,9 +306,7 @@ pub(crate) struct Strings {
 
 impl Strings {
     pub(crate) fn of(batch: &RecordBatch, name: &str) -> PolarsResult<Self> {
-        let a = batch
-            .column_by_name(name)
-            .ok_or_else(|| polars_err!(ColumnNotFound: "{name}"))?;
+        let a = column(batch, name)?;
         let d = match a.as_dictionary_opt::<Int32Type>() {
             Some(d) => d.clone(),
             None => {
@@ -405,28 +403,50 @@ pub(crate) fn plain_str(a: &ArrayRef, i: usize) -> Option<&str> {
     }
 }
 
-pub(crate) fn dates(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveArray<Date32Type>> {
+/// Column `name` of a batch.
+pub(crate) fn column<'b>(batch: &'b RecordBatch, name: &str) -> PolarsResult<&'b ArrayRef> {
     batch
         .column_by_name(name)
-        .and_then(|a| a.as_primitive_opt::<Date32Type>())
+        .ok_or_else(|| polars_err!(ColumnNotFound: "{name}"))
+}
+
+/// Column `name` of a batch as a primitive array of `T` (a schema error otherwise).
+pub(crate) fn primitives<T: ArrowPrimitiveType>(
+    batch: &RecordBatch,
+    name: &str,
+) -> PolarsResult<PrimitiveArray<T>> {
+    column(batch, name)?
+        .as_primitive_opt::<T>()
         .cloned()
-        .ok_or_else(|| polars_err!(SchemaMismatch: "{name} is not a date column"))
+        .ok_or_else(|| polars_err!(SchemaMismatch: "{name} is not a {} column", T::DATA_TYPE))
+}
+
+pub(crate) fn dates(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveArray<Date32Type>> {
+    primitives(batch, name)
 }
 
 pub(crate) fn booleans(batch: &RecordBatch, name: &str) -> PolarsResult<BooleanArray> {
-    batch
-        .column_by_name(name)
-        .and_then(|a| a.as_boolean_opt())
+    column(batch, name)?
+        .as_boolean_opt()
         .cloned()
         .ok_or_else(|| polars_err!(SchemaMismatch: "{name} is not a boolean column"))
 }
 
 pub(crate) fn bytes(batch: &RecordBatch, name: &str) -> PolarsResult<PrimitiveArray<UInt8Type>> {
-    batch
-        .column_by_name(name)
-        .and_then(|a| a.as_primitive_opt::<UInt8Type>())
-        .cloned()
-        .ok_or_else(|| polars_err!(SchemaMismatch: "{name} is not a u8 column"))
+    primitives(batch, name)
+}
+
+/// The drug master's (`drug_code` → YJ code) and the disease master's (`disease_code` →
+/// ICD-10) look-ups, for lines without a code of their own ([`crate::sql::master_rows`]).
+///
+/// # Errors
+/// Polars errors.
+#[allow(clippy::type_complexity)]
+pub(crate) fn masters(
+    src: &Sources,
+) -> PolarsResult<(HashMap<String, String>, HashMap<String, String>)> {
+    let (drugs, diseases) = crate::sql::master_rows(src)?;
+    Ok((drugs.into_iter().collect(), diseases.into_iter().collect()))
 }
 
 /// Day number since 1970-01-01.
@@ -628,9 +648,7 @@ pub(crate) fn claims(
             },
             |sets, batch| {
                 let kind = bytes(batch, "claim_kind")?;
-                let claim = batch
-                    .column_by_name("claim_id")
-                    .ok_or_else(|| polars_err!(ColumnNotFound: "claim_id"))?;
+                let claim = column(batch, "claim_id")?;
                 for row in 0..batch.num_rows() {
                     let inside = if kind.is_null(row) {
                         0
@@ -993,7 +1011,7 @@ pub(crate) fn drugs(
     }
     let upto = day(frame.ref_month());
     let n = pop.len();
-    let master: HashMap<String, String> = crate::sql::master_rows(src)?.0.into_iter().collect();
+    let master = masters(src)?.0;
     let yj_ids: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
     let want_yj_ids = monthly.iter().any(|m| m.unit == DrugUnit::Yj);
     let info_of = |yj: Option<&str>| -> DrugInfo {
@@ -1220,7 +1238,7 @@ pub(crate) fn diagnoses(
     }
     let upto = day(frame.ref_month());
     let n = pop.len();
-    let master: HashMap<String, String> = crate::sql::master_rows(src)?.1.into_iter().collect();
+    let master = masters(src)?.1;
     let bits_of = |icd: Option<&str>| -> u64 {
         icd.map_or(0, |icd| {
             class_bits(&classes, |p| p.iter().any(|p| icd.starts_with(p.as_str())))
@@ -1352,9 +1370,7 @@ pub(crate) fn coverage(
         None,
         Vec::<(u32, i32, i32)>::new,
         |spells, batch| {
-            let person = batch
-                .column_by_name("person_id")
-                .ok_or_else(|| polars_err!(ColumnNotFound: "person_id"))?;
+            let person = column(batch, "person_id")?;
             let start = dates(batch, "coverage_start")?;
             let end = dates(batch, "coverage_end")?;
             for row in 0..batch.num_rows() {

@@ -41,14 +41,15 @@ use arrow_array::{Array, BooleanArray, RecordBatch};
 use ittai_model::icd10::{Chapter, DiseaseGroup};
 use ittai_model::time::{FiscalYear, first_of_month};
 use ittai_model::{ClaimKind, Route};
-use polars::prelude::{DataFrame, PolarsResult, polars_err};
+use polars::prelude::{DataFrame, PolarsResult};
 use rayon::prelude::*;
 
 use super::cells::Timings;
 use crate::Sources;
 use crate::lines::{
     Keep, Memo, MonthlyKeys, NO_PID, Population, Strings, booleans, bytes, code_number, dates, day,
-    month_number, monthly_highest, months_between, plain_str, scan, scan_numbered, yj7_number,
+    masters, month_number, monthly_highest, months_between, plain_str, primitives, scan,
+    scan_numbered, yj7_number,
 };
 
 /// The measures of one FY, indexed by the row of `attrs` (see the module docs).
@@ -169,9 +170,7 @@ pub(crate) fn fy_lines(
     let n = pop.len();
     let (a, b) = (day(fy.start()), day(first_of_month(fy.end())));
     let base = month_number(a);
-    let (drug_master, disease_master) = crate::sql::master_rows(src)?;
-    let drug_master: HashMap<String, String> = drug_master.into_iter().collect();
-    let disease_master: HashMap<String, String> = disease_master.into_iter().collect();
+    let (drug_master, disease_master) = masters(src)?;
 
     // Claims: spending and the claim table.
     let group_bits: Vec<u64> = (0..=255u8)
@@ -214,13 +213,8 @@ pub(crate) fn fy_lines(
                 .institutions
                 .of(&inst, |s| code_number(s).unwrap_or(u64::MAX));
             let kind = bytes(batch, "claim_kind")?;
-            let points = batch
-                .column_by_name("points")
-                .and_then(|c| c.as_primitive_opt::<Int64Type>())
-                .ok_or_else(|| polars_err!(SchemaMismatch: "points is not an i64 column"))?;
-            let id = batch
-                .column_by_name("claim_id")
-                .ok_or_else(|| polars_err!(ColumnNotFound: "claim_id"))?;
+            let points = primitives::<Int64Type>(batch, "points")?;
+            let id = crate::lines::column(batch, "claim_id")?;
             for row in 0..batch.num_rows() {
                 let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
                     continue;
@@ -313,9 +307,7 @@ pub(crate) fn fy_lines(
                 booleans(batch, "suspected")?,
                 booleans(batch, "main_diagnosis")?,
             );
-            let id = batch
-                .column_by_name("claim_id")
-                .ok_or_else(|| polars_err!(ColumnNotFound: "claim_id"))?;
+            let id = crate::lines::column(batch, "claim_id")?;
             let mut last: Option<(&str, Option<usize>)> = None;
             for row in 0..batch.num_rows() {
                 if suspected.is_null(row) || suspected.value(row) {
@@ -447,17 +439,9 @@ pub(crate) fn fy_lines(
                 .category
                 .of(&code, |c| c.and_then(|c| generic.get(c).copied()));
             let route = bytes(batch, "route")?;
-            let quantity = batch
-                .column_by_name("quantity")
-                .and_then(|c| c.as_primitive_opt::<Float64Type>())
-                .ok_or_else(|| polars_err!(SchemaMismatch: "quantity is not an f64 column"))?;
-            let days = batch
-                .column_by_name("days")
-                .and_then(|c| c.as_primitive_opt::<Int32Type>())
-                .ok_or_else(|| polars_err!(SchemaMismatch: "days is not an i32 column"))?;
-            let id = batch
-                .column_by_name("claim_id")
-                .ok_or_else(|| polars_err!(ColumnNotFound: "claim_id"))?;
+            let quantity = primitives::<Float64Type>(batch, "quantity")?;
+            let days = primitives::<Int32Type>(batch, "days")?;
+            let id = crate::lines::column(batch, "claim_id")?;
             let mut last: Option<(&str, Option<usize>)> = None;
             for row in 0..batch.num_rows() {
                 let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {

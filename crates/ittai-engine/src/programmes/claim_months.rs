@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use arrow_array::Array;
-use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
 use ittai_model::{ClaimKind, Route};
 use polars::prelude::*;
@@ -22,8 +21,8 @@ use rayon::prelude::*;
 
 use crate::Sources;
 use crate::lines::{
-    Memo, NO_PID, Population, Strings, booleans, bytes, dates, in_prefixes, months_between, scan,
-    yj7_number,
+    Memo, NO_PID, Population, Strings, booleans, bytes, dates, in_prefixes, masters,
+    months_between, primitives, scan, yj7_number,
 };
 
 /// Rows (person · 2^32 + service month's day number, value) of one thread's range; the
@@ -167,10 +166,7 @@ pub(crate) fn medical_months(
             });
             let month = dates(batch, "service_month")?;
             let kind = bytes(batch, "claim_kind")?;
-            let days = batch
-                .column_by_name("days")
-                .and_then(|c| c.as_primitive_opt::<Int32Type>())
-                .ok_or_else(|| polars_err!(SchemaMismatch: "days is not an i32 column"))?;
+            let days = primitives::<Int32Type>(batch, "days")?;
             for row in 0..batch.num_rows() {
                 let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
                     continue;
@@ -249,7 +245,7 @@ pub(crate) fn drug_months(
     dm_drug: &[String],
     ht_drug: &[String],
 ) -> PolarsResult<DataFrame> {
-    let master: HashMap<String, String> = crate::sql::master_rows(src)?.0.into_iter().collect();
+    let master = masters(src)?.0;
     /// A line: (ingredient + 1 for an oral line with one, else 0; class bits).
     type Line = (u32, u8);
     // Per person × month: the distinct ingredients, then one row (count, bits).
@@ -373,7 +369,7 @@ pub(crate) fn diagnosis_months(
     dm_dx: &[String],
     ht_dx: &[String],
 ) -> PolarsResult<DataFrame> {
-    let master: HashMap<String, String> = crate::sql::master_rows(src)?.1.into_iter().collect();
+    let master = masters(src)?.1;
     let bits_of = |icd: Option<&str>| -> u8 {
         icd.map_or(0, |icd| {
             let any = |p: &[String]| p.iter().any(|p| icd.starts_with(p.as_str()));
