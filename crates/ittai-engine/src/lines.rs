@@ -129,9 +129,11 @@ pub(crate) type Keep = (
 /// Reads `columns` of the Parquet file `path` in one contiguous range of row groups per
 /// thread, string columns as dictionaries except those in `plain` (a column nearly unique
 /// per row, such as `medical_claims.claim_id`, where a dictionary costs more than it
-/// saves), calling `each` on
-/// every batch with the range's state from `init`; returns the states in file order. With
-/// `keep`, only the rows it keeps are decoded.
+/// saves), which are read as string views: a view points into the decompressed page
+/// instead of copying each string into a new buffer, and `claim_id` is most of the bytes
+/// of the line files (docs/PERFORMANCE.md). `each` is called on every batch with the
+/// range's state from `init`; the states are returned in file order. With `keep`, only
+/// the rows it keeps are decoded.
 pub(crate) fn scan<A: Send>(
     path: &Path,
     columns: &[&str],
@@ -177,6 +179,10 @@ pub(crate) fn scan_numbered<A: Send>(
                     Box::new(ArrowType::Int32),
                     Box::new(ArrowType::Utf8),
                 ))
+            }
+            // A plain string column: views, not copies ([`plain_str`] reads both).
+            ArrowType::Utf8 | ArrowType::LargeUtf8 => {
+                f.as_ref().clone().with_data_type(ArrowType::Utf8View)
             }
             _ => f.as_ref().clone(),
         })
