@@ -334,15 +334,7 @@ pub fn evaluate_with_lists(
     };
     let mut people = People::default();
     let records = load_records(src, &mut people)?;
-    for t in fys {
-        if let Some(by_rule) = lists.get(&(t.0 - 1)) {
-            for ids in by_rule.values() {
-                for id in ids {
-                    people.intern(id);
-                }
-            }
-        }
-    }
+    intern_listed(&mut people, lists, fys);
     load_spells(src, &mut people)?;
     let Some(data_end) = data_end(src)? else {
         return Ok(Some(Evaluation {
@@ -406,6 +398,21 @@ pub fn evaluate_with_lists(
     sort_rows(&mut rows);
     lap("summary", &mut timings);
     Ok(Some(Evaluation { rows, timings }))
+}
+
+/// Interns the persons listed for the FYs before `fys` (`lists[t − 1]`), in the order of
+/// their ids. The lists are hash sets, whose order changes from one run to the next; the
+/// order of the persons is the order of the targets and so of the evaluation's
+/// floating-point sums, which must not change between runs.
+fn intern_listed(people: &mut People, lists: &Lists, fys: &[FiscalYear]) {
+    for t in fys {
+        if let Some(by_rule) = lists.get(&(t.0 - 1)) {
+            let ids: BTreeSet<&String> = by_rule.values().flatten().collect();
+            for id in ids {
+                people.intern(id);
+            }
+        }
+    }
 }
 
 fn sort_rows(rows: &mut [EvaluationRow]) {
@@ -553,4 +560,38 @@ pub fn read_rows(dir: &Path) -> PolarsResult<Vec<EvaluationRow>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_persons_are_interned_in_id_order() {
+        // Two hash sets of the same ids iterate in different orders; the persons must not.
+        let ids: Vec<String> = (0..200).map(|i| format!("p{i:04}")).collect();
+        let mut first: Lists = BTreeMap::new();
+        let mut second: Lists = BTreeMap::new();
+        let (a, b) = ids.split_at(120);
+        first
+            .entry(2023)
+            .or_default()
+            .insert("R01".into(), a.iter().cloned().collect());
+        first
+            .entry(2023)
+            .or_default()
+            .insert("R03".into(), b.iter().cloned().collect());
+        second
+            .entry(2023)
+            .or_default()
+            .insert("R03".into(), ids.iter().rev().cloned().collect());
+        for lists in [&first, &second] {
+            let mut people = People::default();
+            people.intern("p9999"); // a support record's person comes first
+            intern_listed(&mut people, lists, &[FiscalYear(2024)]);
+            let mut want = vec!["p9999".to_string()];
+            want.extend(ids.iter().cloned());
+            assert_eq!(people.ids, want);
+        }
+    }
 }
