@@ -626,82 +626,58 @@ pub(crate) fn claims(
     let bits: Vec<u64> = (0..=255u8).map(|c| kind_bits(&sets, c)).collect();
     let drug_bits: Vec<u64> = (0..=255u8).map(|c| kind_bits(drug_kinds, c)).collect();
     let path = src.dir().join("medical_claims.parquet");
-    // The claims of a kind outside a drug flag's set (a null kind is outside every set),
-    // decoding `claim_id` only for them.
-    let excluded: Excluded = if drug_kinds.is_empty() {
-        Vec::new()
+    // One pass: the flags and last months of the claim sets, and the claims of a kind
+    // outside a drug flag's set (a null kind is outside every set), whose `claim_id`s the
+    // drug pass looks up. Reading the file once costs less than a second pass that would
+    // decode `claim_id` only for those claims (the pages are decompressed either way).
+    let all_kinds = if drug_kinds.is_empty() {
+        0
     } else {
-        let all = (1u64 << drug_kinds.len()) - 1;
-        let outside = drug_bits.clone();
-        let keep: Keep = (
-            "claim_kind",
-            Arc::new(move |b: &RecordBatch| {
-                let k = b.column(0).as_primitive::<UInt8Type>();
-                k.iter()
-                    .map(|k| Some(k.is_none_or(|k| outside[k as usize] != all)))
-                    .collect()
-            }),
-        );
-        let mut found = scan(
-            &path,
-            &["claim_id", "claim_kind"],
-            &["claim_id"],
-            Some(keep),
-            || {
-                std::iter::repeat_with(ClaimSet::default)
-                    .take(drug_kinds.len())
-                    .collect::<Vec<_>>()
-            },
-            |sets, batch| {
-                let kind = bytes(batch, "claim_kind")?;
-                let claim = column(batch, "claim_id")?;
-                for row in 0..batch.num_rows() {
-                    let inside = if kind.is_null(row) {
-                        0
-                    } else {
-                        drug_bits[kind.value(row) as usize]
-                    };
-                    for (i, set) in sets.iter_mut().enumerate() {
-                        if inside & (1 << i) == 0
-                            && let Some(id) = plain_str(claim, row)
-                        {
-                            set.insert(id);
-                        }
-                    }
-                }
-                Ok(())
-            },
-        )?;
-        for set in found.iter_mut().flatten() {
-            set.finish();
-        }
-        found
+        u64::MAX >> (64 - drug_kinds.len())
     };
-    if flags.is_empty() {
-        return Ok((None, excluded));
+    let mut columns = vec!["person_id", "service_month", "claim_kind"];
+    if !drug_kinds.is_empty() {
+        columns.push("claim_id");
     }
     struct Acc {
         flags: Vec<Vec<bool>>,
         last: Vec<Vec<i32>>,
         pids: Memo<u32>,
+        outside: Vec<ClaimSet>,
     }
     let accs = scan(
         &path,
-        &["person_id", "service_month", "claim_kind"],
-        &[],
+        &columns,
+        &["claim_id"],
         None,
         || Acc {
             flags: vec![vec![false; n]; flags.len()],
             last: vec![vec![i32::MIN; n]; sets.len()],
             pids: Memo::default(),
+            outside: std::iter::repeat_with(ClaimSet::default)
+                .take(drug_kinds.len())
+                .collect(),
         },
         |acc, batch| {
             let person = Strings::of(batch, "person_id")?;
             let pid_of = acc.pids.of(&person, |s| pop.pid(s));
             let month = dates(batch, "service_month")?;
             let kind = bytes(batch, "claim_kind")?;
+            let claim = batch.column_by_name("claim_id");
             for row in 0..batch.num_rows() {
                 let k = (!kind.is_null(row)).then(|| kind.value(row));
+                if let Some(claim) = claim {
+                    let inside = k.map_or(0, |k| drug_bits[k as usize]);
+                    if inside != all_kinds
+                        && let Some(id) = plain_str(claim, row)
+                    {
+                        for (i, set) in acc.outside.iter_mut().enumerate() {
+                            if inside & (1 << i) == 0 {
+                                set.insert(id);
+                            }
+                        }
+                    }
+                }
                 let Some(p) = person.key(row).map(|p| pid_of[p]) else {
                     continue;
                 };
@@ -730,9 +706,19 @@ pub(crate) fn claims(
     )?;
     let mut merged_flags = vec![vec![false; n]; flags.len()];
     let mut merged_last = vec![vec![i32::MIN; n]; sets.len()];
-    for acc in accs {
+    let mut excluded: Excluded = Vec::new();
+    for mut acc in accs {
         merge_or(&mut merged_flags, &acc.flags);
         merge_max(&mut merged_last, &acc.last);
+        for set in &mut acc.outside {
+            set.finish();
+        }
+        if !drug_kinds.is_empty() {
+            excluded.push(acc.outside);
+        }
+    }
+    if flags.is_empty() {
+        return Ok((None, excluded));
     }
     let mut cols = flag_columns(&flags, merged_flags);
     for (s, last) in sets.iter().zip(merged_last) {
