@@ -94,6 +94,22 @@ impl<'a> Population<'a> {
             .unwrap_or(NO_PID)
     }
 
+    /// The `person_id` column of `batch` (read as a dictionary) with each dictionary value
+    /// looked up once (`memo` keeps the look-ups while the next batches share the
+    /// dictionary).
+    ///
+    /// # Errors
+    /// A batch without a string `person_id` column.
+    pub(crate) fn persons<'m>(
+        &self,
+        memo: &'m mut Memo<u32>,
+        batch: &RecordBatch,
+    ) -> PolarsResult<Persons<'m>> {
+        let keys = Strings::of(batch, "person_id")?;
+        let pids = memo.of(&keys, |s| self.pid(s));
+        Ok(Persons { keys, pids })
+    }
+
     /// The `person_id`s of `pids` (str column `person_id`).
     ///
     /// # Errors
@@ -302,6 +318,25 @@ pub(crate) fn months_between(a: i32, b: i32) -> Keep {
                 .collect()
         }),
     )
+}
+
+/// The persons of one batch's rows ([`Population::persons`]).
+pub(crate) struct Persons<'m> {
+    keys: Strings,
+    /// The `pid` of each dictionary value, [`NO_PID`] outside the population.
+    pids: &'m [u32],
+}
+
+impl Persons<'_> {
+    /// The `pid` of row `row`'s person; `None` for a null `person_id` or a person outside
+    /// the population.
+    #[inline]
+    pub(crate) fn pid(&self, row: usize) -> Option<u32> {
+        self.keys
+            .key(row)
+            .map(|k| self.pids[k])
+            .filter(|&p| p != NO_PID)
+    }
 }
 
 /// A string column of a batch as dictionary keys and values.
@@ -659,8 +694,7 @@ pub(crate) fn claims(
                 .collect(),
         },
         |acc, batch| {
-            let person = Strings::of(batch, "person_id")?;
-            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let persons = pop.persons(&mut acc.pids, batch)?;
             let month = dates(batch, "service_month")?;
             let kind = bytes(batch, "claim_kind")?;
             let claim = batch.column_by_name("claim_id");
@@ -678,10 +712,10 @@ pub(crate) fn claims(
                         }
                     }
                 }
-                let Some(p) = person.key(row).map(|p| pid_of[p]) else {
+                let Some(p) = persons.pid(row) else {
                     continue;
                 };
-                if p == NO_PID || month.is_null(row) {
+                if month.is_null(row) {
                     continue;
                 }
                 let m = month.value(row);
@@ -1055,8 +1089,7 @@ pub(crate) fn drugs(
             claim_out: vec![HashMap::new(); drug_kinds.len()],
         },
         |acc, batch| {
-            let person = Strings::of(batch, "person_id")?;
-            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let persons = pop.persons(&mut acc.pids, batch)?;
             let month = dates(batch, "service_month")?;
             let code = Strings::of(batch, "drug_code")?;
             let yj = Strings::of(batch, "yj_code")?;
@@ -1092,10 +1125,10 @@ pub(crate) fn drugs(
                 None
             };
             for row in 0..batch.num_rows() {
-                let Some(p) = person.key(row).map(|p| pid_of[p]) else {
+                let Some(p) = persons.pid(row) else {
                     continue;
                 };
-                if p == NO_PID || month.is_null(row) {
+                if month.is_null(row) {
                     continue;
                 }
                 let m = month.value(row);
@@ -1265,8 +1298,7 @@ pub(crate) fn diagnoses(
             code_no: Memo::default(),
         },
         |acc, batch| {
-            let person = Strings::of(batch, "person_id")?;
-            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let persons = pop.persons(&mut acc.pids, batch)?;
             let month = dates(batch, "service_month")?;
             let code = Strings::of(batch, "disease_code")?;
             let icd = Strings::of(batch, "icd10")?;
@@ -1281,14 +1313,10 @@ pub(crate) fn diagnoses(
                 &[]
             };
             for row in 0..batch.num_rows() {
-                let Some(p) = person.key(row).map(|p| pid_of[p]) else {
+                let Some(p) = persons.pid(row) else {
                     continue;
                 };
-                if p == NO_PID
-                    || month.is_null(row)
-                    || suspected.is_null(row)
-                    || suspected.value(row)
-                {
+                if month.is_null(row) || suspected.is_null(row) || suspected.value(row) {
                     continue;
                 }
                 let m = month.value(row);

@@ -47,7 +47,7 @@ use rayon::prelude::*;
 use super::cells::Timings;
 use crate::Sources;
 use crate::lines::{
-    Keep, Memo, MonthlyKeys, NO_PID, Population, Strings, booleans, bytes, code_number, dates, day,
+    Keep, Memo, MonthlyKeys, Population, Strings, booleans, bytes, code_number, dates, day,
     masters, month_number, monthly_highest, months_between, plain_str, primitives, scan,
     scan_numbered, yj7_number,
 };
@@ -206,8 +206,7 @@ pub(crate) fn fy_lines(
             institutions: Memo::default(),
         },
         |acc, batch| {
-            let person = Strings::of(batch, "person_id")?;
-            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let persons = pop.persons(&mut acc.pids, batch)?;
             let inst = Strings::of(batch, "institution_code")?;
             let inst_of = acc
                 .institutions
@@ -216,7 +215,7 @@ pub(crate) fn fy_lines(
             let points = primitives::<Int64Type>(batch, "points")?;
             let id = crate::lines::column(batch, "claim_id")?;
             for row in 0..batch.num_rows() {
-                let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
+                let Some(p) = persons.pid(row) else {
                     continue;
                 };
                 let k = if kind.is_null(row) {
@@ -290,8 +289,7 @@ pub(crate) fn fy_lines(
             master: Memo::default(),
         },
         |acc, batch, numbers| {
-            let person = Strings::of(batch, "person_id")?;
-            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let persons = pop.persons(&mut acc.pids, batch)?;
             let icd = Strings::of(batch, "icd10")?;
             let code = Strings::of(batch, "disease_code")?;
             let of_icd = acc.icd.of(&icd, |s| s.and_then(chapter_of));
@@ -318,7 +316,7 @@ pub(crate) fn fy_lines(
                     None => code.key(row).and_then(|c| of_master[c]),
                 };
                 let Some(chapter) = chapter else { continue };
-                let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
+                let Some(p) = persons.pid(row) else {
                     continue;
                 };
                 let Some(s) = plain_str(id, row) else {
@@ -421,8 +419,7 @@ pub(crate) fn fy_lines(
             category: Memo::default(),
         },
         |acc, batch| {
-            let person = Strings::of(batch, "person_id")?;
-            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let persons = pop.persons(&mut acc.pids, batch)?;
             let month = dates(batch, "service_month")?;
             let code = Strings::of(batch, "drug_code")?;
             let yj = Strings::of(batch, "yj_code")?;
@@ -444,7 +441,7 @@ pub(crate) fn fy_lines(
             let id = crate::lines::column(batch, "claim_id")?;
             let mut last: Option<(&str, Option<usize>)> = None;
             for row in 0..batch.num_rows() {
-                let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
+                let Some(p) = persons.pid(row) else {
                     continue;
                 };
                 if month.is_null(row) {
@@ -585,11 +582,10 @@ pub(crate) fn long_stays(src: &Sources) -> PolarsResult<DataFrame> {
             pids: Memo::default(),
         },
         |acc, batch| {
-            let person = Strings::of(batch, "person_id")?;
-            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let persons = pop.persons(&mut acc.pids, batch)?;
             let month = dates(batch, "service_month")?;
             for row in 0..batch.num_rows() {
-                let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
+                let Some(p) = persons.pid(row) else {
                     continue;
                 };
                 if month.is_null(row) {

@@ -156,8 +156,7 @@ pub(crate) fn medical_months(
             inst_ids: Memo::default(),
         },
         |acc, batch| {
-            let person = Strings::of(batch, "person_id")?;
-            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let persons = pop.persons(&mut acc.pids, batch)?;
             let inst = Strings::of(batch, "institution_code")?;
             let inst_of = acc.inst_ids.of(&inst, |s| {
                 let mut ids = ids.lock().unwrap_or_else(|e| e.into_inner());
@@ -168,7 +167,7 @@ pub(crate) fn medical_months(
             let kind = bytes(batch, "claim_kind")?;
             let days = primitives::<Int32Type>(batch, "days")?;
             for row in 0..batch.num_rows() {
-                let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
+                let Some(p) = persons.pid(row) else {
                     continue;
                 };
                 if month.is_null(row) {
@@ -285,8 +284,7 @@ pub(crate) fn drug_months(
             master: Memo::default(),
         },
         |acc, batch| {
-            let person = Strings::of(batch, "person_id")?;
-            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let persons = pop.persons(&mut acc.pids, batch)?;
             let month = dates(batch, "service_month")?;
             let code = Strings::of(batch, "drug_code")?;
             let yj = Strings::of(batch, "yj_code")?;
@@ -300,7 +298,7 @@ pub(crate) fn drug_months(
             };
             let route = bytes(batch, "route")?;
             for row in 0..batch.num_rows() {
-                let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
+                let Some(p) = persons.pid(row) else {
                     continue;
                 };
                 if month.is_null(row) {
@@ -403,8 +401,7 @@ pub(crate) fn diagnosis_months(
             master: Memo::default(),
         },
         |acc, batch| {
-            let person = Strings::of(batch, "person_id")?;
-            let pid_of = acc.pids.of(&person, |s| pop.pid(s));
+            let persons = pop.persons(&mut acc.pids, batch)?;
             let month = dates(batch, "service_month")?;
             let code = Strings::of(batch, "disease_code")?;
             let icd = Strings::of(batch, "icd10")?;
@@ -428,7 +425,7 @@ pub(crate) fn diagnosis_months(
                 if bits == 0 {
                     continue;
                 }
-                let Some(p) = person.key(row).map(|k| pid_of[k]).filter(|&p| p != NO_PID) else {
+                let Some(p) = persons.pid(row) else {
                     continue;
                 };
                 acc.rows.push(p, month.value(row), bits, &reduce);
