@@ -82,7 +82,11 @@ impl Job {
         let prepared =
             ittai_dataset::prepare(&opts.data, &opts.out, opts.as_of, opts.revalidate, progress)?;
         let (drugs, diseases) = opts.masters.load()?;
-        let sources = Sources::open(&prepared.dir, &drugs, &diseases)?;
+        let mut sources = Sources::open(&prepared.dir, &drugs, &diseases)?;
+        if !prepared.staged {
+            // The files are the ones hashed: their claim rows can be kept in the cache.
+            sources = sources.with_input_hashes(&prepared.hashes);
+        }
         Ok(Job {
             rules,
             drug_classes,

@@ -34,6 +34,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod claim_rows;
 mod display;
 mod evaluate;
 mod features;

@@ -7,9 +7,12 @@
 //! the contract columns.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ittai_dataset::masters::{DiseaseMaster, DrugMaster};
 use polars::prelude::*;
+
+use crate::claim_rows::ClaimRows;
 
 /// The tables of a validated dataset directory, plus master lookups.
 #[derive(Clone)]
@@ -23,6 +26,10 @@ pub struct Sources {
     icd_complete: bool,
     drug_master: DataFrame,
     disease_master: DataFrame,
+    /// Where the claim rows of this dataset are kept (crate::claim_rows), when known.
+    claim_cache: Option<PathBuf>,
+    /// The claim rows, built or read on first use.
+    claim_rows: Arc<std::sync::Mutex<Option<Arc<ClaimRows>>>>,
 }
 
 impl std::fmt::Debug for Sources {
@@ -118,7 +125,50 @@ impl Sources {
             generic,
             drug_master,
             disease_master,
+            claim_cache: None,
+            claim_rows: Arc::default(),
         })
+    }
+
+    /// Keeps the claim rows of this dataset (each claim line's row in `medical_claims`,
+    /// built on first use) in the user's cache under a key made of the SHA-256s of the
+    /// three claim files in `hashes`, so later runs on the same files reuse them. Without
+    /// this they are built into a temporary folder for each [`Sources`]. `hashes` must be
+    /// those of the files in [`Sources::dir`].
+    pub fn with_input_hashes(mut self, hashes: &ittai_dataset::InputHashes) -> Self {
+        let sha = |table: &str| {
+            hashes
+                .files
+                .iter()
+                .find(|(t, ..)| t == table)
+                .map(|(_, _, sha, _)| sha.as_str())
+        };
+        if let (Some(c), Some(d), Some(g)) = (
+            sha("medical_claims"),
+            sha("claim_diagnoses"),
+            sha("claim_drugs"),
+        ) {
+            self.claim_cache = Some(
+                ittai_dataset::cache_dir()
+                    .join("claim_rows")
+                    .join(crate::claim_rows::cache_key([c, d, g])),
+            );
+        }
+        self
+    }
+
+    /// The claim rows of the dataset (crate::claim_rows), built or read once.
+    ///
+    /// # Errors
+    /// I/O and schema errors of the claim files.
+    pub(crate) fn claim_rows(&self) -> PolarsResult<Arc<ClaimRows>> {
+        let mut held = self.claim_rows.lock().expect("claim rows lock");
+        if let Some(rows) = held.as_ref() {
+            return Ok(rows.clone());
+        }
+        let rows = Arc::new(ClaimRows::open(&self.dir, self.claim_cache.as_deref())?);
+        *held = Some(rows.clone());
+        Ok(rows)
     }
 
     /// The dataset directory.

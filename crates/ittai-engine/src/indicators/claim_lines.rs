@@ -48,8 +48,8 @@ use super::cells::Timings;
 use crate::Sources;
 use crate::lines::{
     Keep, Memo, MonthlyKeys, Population, Strings, booleans, bytes, code_number, dates, day,
-    masters, month_number, monthly_highest, months_between, plain_str, primitives, scan,
-    scan_numbered, yj7_number,
+    masters, month_number, monthly_highest, months_between, primitives, scan, scan_numbered,
+    yj7_number,
 };
 
 /// The measures of one FY, indexed by the row of `attrs` (see the module docs).
@@ -71,8 +71,6 @@ pub(crate) struct FyLines {
 /// A claim of the FY.
 #[derive(Clone, Copy)]
 struct Claim {
-    /// [`Claims::key`] of the `claim_id`, as (high, low) halves.
-    key: (u64, u64),
     /// Row of the person in `attrs`.
     pid: u32,
     /// Claim kind code (0 when null).
@@ -83,60 +81,34 @@ struct Claim {
     institution: u64,
 }
 
-/// The claims of the FY grouped by person and sorted by key within a person. A line is
-/// looked up among the claims of its own person (the validator rejects a line whose
-/// claim belongs to another person or month), which are a few dozen neighbours in
-/// memory: the lines of the files come grouped by person, so the look-ups stay in cache.
+/// The claims of the FY, found from a line's claim row (`crate::claim_rows`: the file
+/// row of its claim in `medical_claims`) through an array over all rows of the file.
 struct Claims {
     claims: Vec<Claim>,
-    /// The claims of person `p` are `claims[start[p]..start[p + 1]]`.
-    start: Vec<usize>,
+    /// `slot[row]` is 1 + the index in `claims` of the claim at file row `row`, 0 for a
+    /// claim outside the FY or the population.
+    slot: Vec<u32>,
 }
 
 impl Claims {
-    fn key(id: &str) -> (u64, u64) {
-        let h = xxhash_rust::xxh3::xxh3_128(id.as_bytes());
-        ((h >> 64) as u64, h as u64)
+    /// From (file row, claim) pairs in any order and the number of rows of the file.
+    fn new(rows: &[(u32, Claim)], file_rows: u64) -> Self {
+        let mut slot = vec![0u32; file_rows as usize];
+        let mut claims = Vec::with_capacity(rows.len());
+        for &(row, c) in rows {
+            claims.push(c);
+            slot[row as usize] = claims.len() as u32;
+        }
+        Self { claims, slot }
     }
 
-    /// From the claims of `n` persons.
-    fn new(mut claims: Vec<Claim>, n: usize) -> Self {
-        claims.par_sort_unstable_by_key(|c| (c.pid, c.key));
-        let mut start = vec![0usize; n + 1];
-        for c in &claims {
-            start[c.pid as usize + 1] += 1;
-        }
-        for p in 0..n {
-            start[p + 1] += start[p];
-        }
-        Self { claims, start }
-    }
-
-    /// [`Claims::find`] of the claim with id `id`, remembering it in `last`: the lines of
-    /// one claim are usually consecutive, so most lines repeat the previous look-up.
-    fn find_cached<'s>(
-        &self,
-        last: &mut Option<(&'s str, Option<usize>)>,
-        pid: u32,
-        id: &'s str,
-    ) -> Option<usize> {
-        match *last {
-            Some((prev, found)) if prev == id => found,
-            _ => {
-                let found = self.find(pid, Self::key(id));
-                *last = Some((id, found));
-                found
-            }
-        }
-    }
-
-    /// The index of person `pid`'s claim with `key`.
-    fn find(&self, pid: u32, key: (u64, u64)) -> Option<usize> {
-        let (lo, hi) = (self.start[pid as usize], self.start[pid as usize + 1]);
-        self.claims[lo..hi]
-            .binary_search_by_key(&key, |c| c.key)
-            .ok()
-            .map(|i| lo + i)
+    /// The index of the claim at file row `row` of `medical_claims` if it is a claim of
+    /// the FY of person `pid` (a line is not linked to another person's claim, which the
+    /// validator rejects).
+    #[inline]
+    fn find(&self, row: u32, pid: u32) -> Option<usize> {
+        let i = *self.slot.get(row as usize)? as usize;
+        (i != 0 && self.claims[i - 1].pid == pid).then(|| i - 1)
     }
 }
 
@@ -184,20 +156,15 @@ pub(crate) fn fy_lines(
         .collect();
     struct ClaimAcc {
         spend: Vec<Vec<f64>>,
-        claims: Vec<Claim>,
+        claims: Vec<(u32, Claim)>,
         pids: Memo<u32>,
         institutions: Memo<u64>,
     }
-    let accs = scan(
+    let claim_rows = src.claim_rows()?;
+    let accs = scan_numbered(
         &src.dir().join("medical_claims.parquet"),
-        &[
-            "claim_id",
-            "person_id",
-            "claim_kind",
-            "institution_code",
-            "points",
-        ],
-        &["claim_id"],
+        &["person_id", "claim_kind", "institution_code", "points"],
+        &[],
         Some(months_between(a, b)),
         || ClaimAcc {
             spend: vec![vec![0.0; n]; kind_groups.len()],
@@ -205,7 +172,7 @@ pub(crate) fn fy_lines(
             pids: Memo::default(),
             institutions: Memo::default(),
         },
-        |acc, batch| {
+        |acc, batch, numbers| {
             let persons = pop.persons(&mut acc.pids, batch)?;
             let inst = Strings::of(batch, "institution_code")?;
             let inst_of = acc
@@ -213,7 +180,6 @@ pub(crate) fn fy_lines(
                 .of(&inst, |s| code_number(s).unwrap_or(u64::MAX));
             let kind = bytes(batch, "claim_kind")?;
             let points = primitives::<Int64Type>(batch, "points")?;
-            let id = crate::lines::column(batch, "claim_id")?;
             for row in 0..batch.num_rows() {
                 let Some(p) = persons.pid(row) else {
                     continue;
@@ -232,16 +198,15 @@ pub(crate) fn fy_lines(
                         }
                     }
                 }
-                let Some(id) = plain_str(id, row) else {
-                    continue;
-                };
-                acc.claims.push(Claim {
-                    key: Claims::key(id),
-                    pid: p,
-                    kind: k,
-                    points: pts.unwrap_or(i64::MIN),
-                    institution: inst.key(row).map_or(u64::MAX, |i| inst_of[i]),
-                });
+                acc.claims.push((
+                    numbers[row] as u32,
+                    Claim {
+                        pid: p,
+                        kind: k,
+                        points: pts.unwrap_or(i64::MIN),
+                        institution: inst.key(row).map_or(u64::MAX, |i| inst_of[i]),
+                    },
+                ));
             }
             Ok(())
         },
@@ -256,7 +221,8 @@ pub(crate) fn fy_lines(
         }
         all.append(&mut acc.claims);
     }
-    let claims = Claims::new(all, n);
+    let claims = Claims::new(&all, claim_rows.claims);
+    drop(all);
     timings.add("claim_lines.claims", t.elapsed().as_secs_f64());
     let t = Instant::now();
 
@@ -267,6 +233,7 @@ pub(crate) fn fy_lines(
         .map(|_| AtomicU64::new(NONE))
         .collect();
     struct DxAcc {
+        rows: crate::claim_rows::RowReader,
         pids: Memo<u32>,
         icd: Memo<Option<Option<usize>>>,
         master: Memo<Option<Option<usize>>>,
@@ -274,16 +241,16 @@ pub(crate) fn fy_lines(
     let dx = scan_numbered(
         &src.dir().join("claim_diagnoses.parquet"),
         &[
-            "claim_id",
             "person_id",
             "disease_code",
             "icd10",
             "suspected",
             "main_diagnosis",
         ],
-        &["claim_id"],
+        &[],
         Some(months_between(a, b)),
         || DxAcc {
+            rows: claim_rows.reader("claim_diagnoses"),
             pids: Memo::default(),
             icd: Memo::default(),
             master: Memo::default(),
@@ -305,8 +272,7 @@ pub(crate) fn fy_lines(
                 booleans(batch, "suspected")?,
                 booleans(batch, "main_diagnosis")?,
             );
-            let id = crate::lines::column(batch, "claim_id")?;
-            let mut last: Option<(&str, Option<usize>)> = None;
+            let claim_of = acc.rows.of(numbers)?;
             for row in 0..batch.num_rows() {
                 if suspected.is_null(row) || suspected.value(row) {
                     continue;
@@ -319,11 +285,9 @@ pub(crate) fn fy_lines(
                 let Some(p) = persons.pid(row) else {
                     continue;
                 };
-                let Some(s) = plain_str(id, row) else {
+                let Some(c) = claims.find(claim_of[row], p) else {
                     continue;
                 };
-                let found = claims.find_cached(&mut last, p, s);
-                let Some(c) = found else { continue };
                 let is_main = !main.is_null(row) && main.value(row);
                 let rank = if is_main { 0 } else { 1u64 << 58 };
                 let at = chapter.map_or(NO_CHAPTER, |i| i as u64);
@@ -384,6 +348,7 @@ pub(crate) fn fy_lines(
     let oral_code = Route::Oral.code();
     let (outpatient, pharmacy) = (ClaimKind::Outpatient.code(), ClaimKind::Pharmacy.code());
     struct DrugAcc {
+        rows: crate::claim_rows::RowReader,
         oral: Vec<bool>,
         generic: Vec<Option<(f64, f64)>>,
         monthly: MonthlyKeys,
@@ -394,10 +359,9 @@ pub(crate) fn fy_lines(
         master_yj7: Memo<Option<u32>>,
         category: Memo<Option<u8>>,
     }
-    let accs = scan(
+    let accs = scan_numbered(
         &src.dir().join("claim_drugs.parquet"),
         &[
-            "claim_id",
             "person_id",
             "service_month",
             "drug_code",
@@ -406,9 +370,10 @@ pub(crate) fn fy_lines(
             "quantity",
             "days",
         ],
-        &["claim_id"],
+        &[],
         Some(months_between(a, b)),
         || DrugAcc {
+            rows: claim_rows.reader("claim_drugs"),
             oral: vec![false; n],
             generic: vec![None; n],
             monthly: MonthlyKeys::new(),
@@ -418,7 +383,7 @@ pub(crate) fn fy_lines(
             master_yj7: Memo::default(),
             category: Memo::default(),
         },
-        |acc, batch| {
+        |acc, batch, numbers| {
             let persons = pop.persons(&mut acc.pids, batch)?;
             let month = dates(batch, "service_month")?;
             let code = Strings::of(batch, "drug_code")?;
@@ -438,8 +403,7 @@ pub(crate) fn fy_lines(
             let route = bytes(batch, "route")?;
             let quantity = primitives::<Float64Type>(batch, "quantity")?;
             let days = primitives::<Int32Type>(batch, "days")?;
-            let id = crate::lines::column(batch, "claim_id")?;
-            let mut last: Option<(&str, Option<usize>)> = None;
+            let claim_of = acc.rows.of(numbers)?;
             for row in 0..batch.num_rows() {
                 let Some(p) = persons.pid(row) else {
                     continue;
@@ -478,11 +442,7 @@ pub(crate) fn fy_lines(
                 let mi = (month_number(month.value(row)) - base) as u64;
                 acc.monthly
                     .push(p, (p as u64) << 37 | mi << 30 | u64::from(yj7));
-                let Some(s) = plain_str(id, row) else {
-                    continue;
-                };
-                let found = claims.find_cached(&mut last, p, s);
-                if let Some(cl) = found.map(|i| &claims.claims[i])
+                if let Some(cl) = claims.find(claim_of[row], p).map(|i| &claims.claims[i])
                     && (cl.kind == outpatient || cl.kind == pharmacy)
                 {
                     acc.duplicates
@@ -637,30 +597,33 @@ mod tests {
     }
 
     #[test]
-    fn claims_are_found_by_their_ids() {
-        let ids: Vec<String> = (0..5000).map(|i| format!("c-{i}")).collect();
-        let claims = Claims::new(
-            ids.iter()
-                .step_by(2)
-                .enumerate()
-                .map(|(i, id)| Claim {
-                    key: Claims::key(id),
-                    pid: (i % 7) as u32,
-                    kind: 2,
-                    points: 1,
-                    institution: 7,
-                })
-                .collect(),
-            7,
-        );
-        for (i, id) in ids.iter().enumerate() {
-            let pid = ((i / 2) % 7) as u32;
-            let found = claims
-                .find(pid, Claims::key(id))
-                .map(|c| claims.claims[c].pid);
-            assert_eq!(found, (i % 2 == 0).then_some(pid), "{id}");
+    fn claims_are_found_by_their_rows_for_their_own_person() {
+        // Claims at the even file rows of a 5,000-row file, of persons 0..7, given out of
+        // row order.
+        let rows: Vec<(u32, Claim)> = (0..2500u32)
+            .rev()
+            .map(|i| {
+                (
+                    2 * i,
+                    Claim {
+                        pid: i % 7,
+                        kind: 2,
+                        points: i64::from(i),
+                        institution: 7,
+                    },
+                )
+            })
+            .collect();
+        let claims = Claims::new(&rows, 5000);
+        for row in 0..5000u32 {
+            let pid = (row / 2) % 7;
+            let found = claims.find(row, pid).map(|c| claims.claims[c].points);
+            assert_eq!(found, (row % 2 == 0).then_some(i64::from(row / 2)), "{row}");
             // Another person's claim is not found.
-            assert_eq!(claims.find((pid + 1) % 7, Claims::key(id)), None, "{id}");
+            assert_eq!(claims.find(row, (pid + 1) % 7), None, "{row}");
         }
+        // A line without a claim, and a row beyond the file.
+        assert_eq!(claims.find(crate::claim_rows::NO_CLAIM, 0), None);
+        assert_eq!(claims.find(5000, 0), None);
     }
 }
