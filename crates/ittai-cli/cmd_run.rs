@@ -290,6 +290,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         job.rules.len()
     );
 
+    let t = Instant::now();
+    let pb = ui::spinner("linking claim lines to their claims (once per dataset, then cached)");
+    job.sources.link_claim_lines()?;
+    pb.finish_and_clear();
+    timings.push(("claim_rows".into(), t.elapsed().as_secs_f64()));
+
     let pb = ui::spinner("building person features and applying rules");
     let mut result = ittai_engine::run(&job.sources, &job.spec(Frame { fy, reference }))?;
     let unresolved = job.sources.unresolved_drug_lines()?;

@@ -795,7 +795,7 @@ impl Builder<'_> {
     fn claim_lines(&mut self) -> PolarsResult<()> {
         let drug_kinds = crate::lines::drug_kind_sets(self.features);
         let t = std::time::Instant::now();
-        let (claims, excluded) = crate::lines::claims(
+        let (claims, claim_kinds) = crate::lines::claims(
             self.src,
             self.frame,
             self.people,
@@ -813,7 +813,7 @@ impl Builder<'_> {
             self.drug_classes,
             &mut self.bool_cols,
             &drug_kinds,
-            &excluded,
+            &claim_kinds,
         )?;
         self.add_lines(drugs, "drugs", t);
         let t = std::time::Instant::now();

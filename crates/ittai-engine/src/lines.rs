@@ -13,9 +13,10 @@
 //! distinct code is classified once per row group ([`Memo`]) and each line costs a few
 //! array look-ups. Row groups are split into one contiguous range per thread; the
 //! per-thread results are merged (OR, max, concatenation). `claim_id`, nearly unique per
-//! row, is read as plain strings, and the claims of other kinds that drug flags restricted
-//! to claim kinds leave out are kept in a [`ClaimSet`]. docs/PERFORMANCE.md has the
-//! profiles behind each of these choices.
+//! row and most of the bytes of the files, is not read here: a drug flag restricted to
+//! claim kinds finds a line's claim by its claim row (`crate::claim_rows`) in the kinds
+//! of all claims ([`ClaimKinds`]). docs/PERFORMANCE.md has the profiles behind each of
+//! these choices.
 //!
 //! The columns, types and null conventions are those the feature table documents
 //! (`features.rs`): `has_…` (bool), `last_<tag>_packed` and `<class>_diagnosis_packed` (u64:
@@ -571,62 +572,30 @@ struct Flag {
     kinds: Option<usize>,
 }
 
-/// Claims of the kinds outside each requested set, per thread range.
-type Excluded = Vec<Vec<ClaimSet>>;
-
-/// A set of `claim_id`s built once and looked up rarely: the ids packed in one buffer and
-/// indexed by a sorted vector of their 64-bit hashes. Building a `HashSet<Box<str>>` of
-/// the 4.2 M claims of other kinds at 1,000,000 insured took as long as decoding them
-/// (1.4 s), most of it one allocation per id.
+/// The claim kind of every row of `medical_claims`, for the drug flags restricted to
+/// claim kinds: a drug line's claim is found by its claim row (`crate::claim_rows`).
 #[derive(Default)]
-pub(crate) struct ClaimSet {
-    bytes: Vec<u8>,
-    /// (hash, offset in `bytes`, length), sorted by [`ClaimSet::finish`].
-    index: Vec<(u64, usize, usize)>,
-    /// One bit per hash value modulo its length (8 bits per id): most ids looked up are
-    /// not in the set and are answered here without the binary search.
-    filter: Vec<u64>,
+pub(crate) struct ClaimKinds {
+    /// `claim_kind` code by file row, 0 when null (outside every set).
+    kinds: Vec<u8>,
+    /// Bit `i` of `bits[code]`: kind `code` is in the `i`-th set of kinds.
+    bits: Vec<u64>,
 }
 
-impl ClaimSet {
-    fn hash(id: &str) -> u64 {
-        use std::hash::BuildHasher;
-        std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default().hash_one(id)
-    }
-
-    fn insert(&mut self, id: &str) {
-        self.index
-            .push((Self::hash(id), self.bytes.len(), id.len()));
-        self.bytes.extend_from_slice(id.as_bytes());
-    }
-
-    /// Sorts the index and fills the filter; call once after the last insert.
-    fn finish(&mut self) {
-        self.index.sort_unstable();
-        let words = (self.index.len() / 8).next_power_of_two().max(1);
-        self.filter = vec![0u64; words];
-        for &(h, _, _) in &self.index {
-            self.filter[(h >> 6) as usize & (words - 1)] |= 1 << (h & 63);
-        }
-    }
-
-    /// Whether `id`, whose [`ClaimSet::hash`] is `h`, is in the set.
-    fn contains(&self, id: &str, h: u64) -> bool {
-        let words = self.filter.len();
-        if words > 0 && self.filter[(h >> 6) as usize & (words - 1)] & (1 << (h & 63)) == 0 {
-            return false;
-        }
-        let from = self.index.partition_point(|e| e.0 < h);
-        self.index[from..]
-            .iter()
-            .take_while(|e| e.0 == h)
-            .any(|&(_, at, len)| &self.bytes[at..at + len] == id.as_bytes())
+impl ClaimKinds {
+    /// Whether the claim at file row `row` is of a kind in the `set`-th set of kinds. A
+    /// line without a claim in `medical_claims` (`NO_CLAIM`) is not excluded for it,
+    /// which the validator rejects.
+    #[inline]
+    fn inside(&self, row: u32, set: usize) -> bool {
+        self.kinds
+            .get(row as usize)
+            .is_none_or(|&k| self.bits[k as usize] & (1 << set) != 0)
     }
 }
 
 /// Medical claims: `has_<kinds>_claim_<window>` and `last_<kinds>_month`, plus, for the
-/// drug flags restricted to claim kinds, the `claim_id`s of the claims of the other kinds.
-/// Stage `claims`.
+/// drug flags restricted to claim kinds, the kind of every claim. Stage `claims`.
 pub(crate) fn claims(
     src: &Sources,
     frame: &Frame,
@@ -634,7 +603,7 @@ pub(crate) fn claims(
     features: &BTreeSet<Feature>,
     bool_cols: &mut Vec<String>,
     drug_kinds: &[BTreeSet<ClaimKind>],
-) -> PolarsResult<(Option<DataFrame>, Excluded)> {
+) -> PolarsResult<(Option<DataFrame>, ClaimKinds)> {
     let mut sets: Vec<BTreeSet<ClaimKind>> = Vec::new();
     let mut flags = Vec::new();
     for f in features {
@@ -644,7 +613,7 @@ pub(crate) fn claims(
         }
     }
     if flags.is_empty() && drug_kinds.is_empty() {
-        return Ok((None, Vec::new()));
+        return Ok((None, ClaimKinds::default()));
     }
     let upto = day(frame.ref_month());
     let n = pop.len();
@@ -659,58 +628,36 @@ pub(crate) fn claims(
             .fold(0u64, |acc, (i, _)| acc | (1 << i))
     };
     let bits: Vec<u64> = (0..=255u8).map(|c| kind_bits(&sets, c)).collect();
-    let drug_bits: Vec<u64> = (0..=255u8).map(|c| kind_bits(drug_kinds, c)).collect();
     let path = src.dir().join("medical_claims.parquet");
-    // One pass: the flags and last months of the claim sets, and the claims of a kind
-    // outside a drug flag's set (a null kind is outside every set), whose `claim_id`s the
-    // drug pass looks up. Reading the file once costs less than a second pass that would
-    // decode `claim_id` only for those claims (the pages are decompressed either way).
-    let all_kinds = if drug_kinds.is_empty() {
-        0
-    } else {
-        u64::MAX >> (64 - drug_kinds.len())
-    };
-    let mut columns = vec!["person_id", "service_month", "claim_kind"];
-    if !drug_kinds.is_empty() {
-        columns.push("claim_id");
-    }
+    // One pass: the flags and last months of the claim sets, and the kind of every
+    // claim when a drug flag is restricted to kinds.
+    let keep_kinds = !drug_kinds.is_empty();
     struct Acc {
         flags: Vec<Vec<bool>>,
         last: Vec<Vec<i32>>,
         pids: Memo<u32>,
-        outside: Vec<ClaimSet>,
+        /// `claim_kind` of the range's rows, in file order.
+        kinds: Vec<u8>,
     }
     let accs = scan(
         &path,
-        &columns,
-        &["claim_id"],
+        &["person_id", "service_month", "claim_kind"],
+        &[],
         None,
         || Acc {
             flags: vec![vec![false; n]; flags.len()],
             last: vec![vec![i32::MIN; n]; sets.len()],
             pids: Memo::default(),
-            outside: std::iter::repeat_with(ClaimSet::default)
-                .take(drug_kinds.len())
-                .collect(),
+            kinds: Vec::new(),
         },
         |acc, batch| {
             let persons = pop.persons(&mut acc.pids, batch)?;
             let month = dates(batch, "service_month")?;
             let kind = bytes(batch, "claim_kind")?;
-            let claim = batch.column_by_name("claim_id");
             for row in 0..batch.num_rows() {
                 let k = (!kind.is_null(row)).then(|| kind.value(row));
-                if let Some(claim) = claim {
-                    let inside = k.map_or(0, |k| drug_bits[k as usize]);
-                    if inside != all_kinds
-                        && let Some(id) = plain_str(claim, row)
-                    {
-                        for (i, set) in acc.outside.iter_mut().enumerate() {
-                            if inside & (1 << i) == 0 {
-                                set.insert(id);
-                            }
-                        }
-                    }
+                if keep_kinds {
+                    acc.kinds.push(k.unwrap_or(0));
                 }
                 let Some(p) = persons.pid(row) else {
                     continue;
@@ -740,19 +687,19 @@ pub(crate) fn claims(
     )?;
     let mut merged_flags = vec![vec![false; n]; flags.len()];
     let mut merged_last = vec![vec![i32::MIN; n]; sets.len()];
-    let mut excluded: Excluded = Vec::new();
-    for mut acc in accs {
+    // Without a row filter the ranges are consecutive: their kinds, in order, are the
+    // kinds of the file's rows.
+    let mut kinds = ClaimKinds {
+        kinds: Vec::new(),
+        bits: (0..=255u8).map(|c| kind_bits(drug_kinds, c)).collect(),
+    };
+    for acc in accs {
         merge_or(&mut merged_flags, &acc.flags);
         merge_max(&mut merged_last, &acc.last);
-        for set in &mut acc.outside {
-            set.finish();
-        }
-        if !drug_kinds.is_empty() {
-            excluded.push(acc.outside);
-        }
+        kinds.kinds.extend_from_slice(&acc.kinds);
     }
     if flags.is_empty() {
-        return Ok((None, excluded));
+        return Ok((None, kinds));
     }
     let mut cols = flag_columns(&flags, merged_flags);
     for (s, last) in sets.iter().zip(merged_last) {
@@ -766,7 +713,7 @@ pub(crate) fn claims(
                 .into_column(),
         );
     }
-    Ok((Some(pop.frame(cols)?), excluded))
+    Ok((Some(pop.frame(cols)?), kinds))
 }
 
 /// The flag columns (bool, one value per population person) from the merged flags.
@@ -978,7 +925,7 @@ pub(crate) fn drugs(
     drug_classes: &BTreeMap<String, DrugClass>,
     bool_cols: &mut Vec<String>,
     drug_kinds: &[BTreeSet<ClaimKind>],
-    excluded: &Excluded,
+    claim_kinds: &ClaimKinds,
 ) -> PolarsResult<Option<DataFrame>> {
     let mut tags: Vec<String> = Vec::new();
     let mut classes: Vec<Vec<String>> = Vec::new();
@@ -1058,9 +1005,12 @@ pub(crate) fn drugs(
     if !monthly.is_empty() {
         columns.push("route");
     }
-    if flags.iter().any(|f| f.kinds.is_some()) {
-        columns.push("claim_id");
-    }
+    // The drug flags restricted to claim kinds find each line's claim by its claim row.
+    let claim_rows = if flags.iter().any(|f| f.kinds.is_some()) {
+        Some(src.claim_rows()?)
+    } else {
+        None
+    };
     struct Acc {
         flags: Vec<Vec<bool>>,
         evidence: Vec<Vec<u64>>,
@@ -1069,14 +1019,13 @@ pub(crate) fn drugs(
         yj_info: Memo<DrugInfo>,
         master_info: Memo<DrugInfo>,
         code_no: Memo<Option<u64>>,
-        /// Per set of kinds: claims seen, and whether each is of a kind outside the set.
-        claim_out: Vec<HashMap<Box<str>, bool>>,
+        rows: Option<crate::claim_rows::RowReader>,
     }
     let path = src.dir().join("claim_drugs.parquet");
-    let accs = scan(
+    let accs = scan_numbered(
         &path,
         &columns,
-        &["claim_id"],
+        &[],
         None,
         || Acc {
             flags: vec![vec![false; n]; flags.len()],
@@ -1086,9 +1035,9 @@ pub(crate) fn drugs(
             yj_info: Memo::default(),
             master_info: Memo::default(),
             code_no: Memo::default(),
-            claim_out: vec![HashMap::new(); drug_kinds.len()],
+            rows: claim_rows.as_ref().map(|r| r.reader("claim_drugs")),
         },
-        |acc, batch| {
+        |acc, batch, numbers| {
             let persons = pop.persons(&mut acc.pids, batch)?;
             let month = dates(batch, "service_month")?;
             let code = Strings::of(batch, "drug_code")?;
@@ -1119,10 +1068,9 @@ pub(crate) fn drugs(
             } else {
                 Some(bytes(batch, "route")?)
             };
-            let claim = if columns.contains(&"claim_id") {
-                batch.column_by_name("claim_id").cloned()
-            } else {
-                None
+            let claim_of: &[u32] = match &mut acc.rows {
+                Some(r) => r.of(numbers)?,
+                None => &[],
             };
             for row in 0..batch.num_rows() {
                 let Some(p) = persons.pid(row) else {
@@ -1157,22 +1105,10 @@ pub(crate) fn drugs(
                             // the claim look-up for most lines).
                             continue;
                         }
-                        if let Some(ks) = flag.kinds {
-                            let claim = claim.as_ref().expect("claim_id read");
-                            if let Some(id) = plain_str(claim, row) {
-                                let out = match acc.claim_out[ks].get(id) {
-                                    Some(out) => *out,
-                                    None => {
-                                        let h = ClaimSet::hash(id);
-                                        let out = excluded.iter().any(|t| t[ks].contains(id, h));
-                                        acc.claim_out[ks].insert(id.into(), out);
-                                        out
-                                    }
-                                };
-                                if out {
-                                    continue;
-                                }
-                            }
+                        if let Some(ks) = flag.kinds
+                            && !claim_kinds.inside(claim_of[row], ks)
+                        {
+                            continue;
                         }
                         acc.flags[f][p as usize] = true;
                     }
@@ -1467,22 +1403,6 @@ mod tests {
             );
             d += chrono::Duration::days(1);
         }
-    }
-
-    #[test]
-    fn a_claim_set_holds_exactly_its_ids() {
-        let mut set = ClaimSet::default();
-        let ids: Vec<String> = (0..10_000).map(|i| format!("c{i:06}-0001")).collect();
-        for id in ids.iter().step_by(2) {
-            set.insert(id);
-        }
-        set.insert("c000000-0001"); // a duplicate
-        set.finish();
-        for (i, id) in ids.iter().enumerate() {
-            assert_eq!(set.contains(id, ClaimSet::hash(id)), i % 2 == 0, "{id}");
-        }
-        assert!(!set.contains("", ClaimSet::hash("")));
-        assert!(!ClaimSet::default().contains("x", ClaimSet::hash("x")));
     }
 
     #[test]
