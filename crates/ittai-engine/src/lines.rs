@@ -38,9 +38,7 @@ use chrono::{Datelike, NaiveDate};
 use ittai_model::classes::{DiseaseClass, DrugClass};
 use ittai_model::{ClaimKind, Route};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{
-    ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
-};
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use polars::prelude::{Column, DataFrame, DataType, IntoColumn, NamedFrom, PolarsResult, Series};
 use polars::prelude::{PolarsError, polars_err};
 use rayon::prelude::*;
@@ -168,8 +166,11 @@ pub(crate) fn scan<A: Send>(
 /// each row of the batch passed to `each`: the file order that some definitions use as
 /// a tie-break.
 ///
-/// With `keep`, each range first reads the filter column alone and then decodes the kept
-/// rows through a row selection, which also gives their numbers.
+/// With `keep`, its column is read with the others and each batch is filtered before
+/// `each` sees it; batches without a kept row are skipped. (A row selection decoding only
+/// the kept rows was slower: the files are grouped by person, so an FY's rows are a
+/// run per person, and the reader paid for each run in every column; every page is
+/// decompressed either way. docs/PERFORMANCE.md.)
 pub(crate) fn scan_numbered<A: Send>(
     path: &Path,
     columns: &[&str],
@@ -220,62 +221,20 @@ pub(crate) fn scan_numbered<A: Send>(
     ranges
         .into_par_iter()
         .map(|rows| {
-            let builder = || -> PolarsResult<ParquetRecordBatchReaderBuilder<File>> {
-                let f = File::open(path).map_err(|e| arrow_err(path, e))?;
-                ParquetRecordBatchReaderBuilder::try_new_with_options(
-                    f,
-                    ArrowReaderOptions::new().with_schema(schema.clone()),
-                )
-                .map_err(|e| arrow_err(path, e))
-            };
+            let f = File::open(path).map_err(|e| arrow_err(path, e))?;
+            let b = ParquetRecordBatchReaderBuilder::try_new_with_options(
+                f,
+                ArrowReaderOptions::new().with_schema(schema.clone()),
+            )
+            .map_err(|e| arrow_err(path, e))?;
             let first_row: u64 = rows.first().map_or(0, |&g| group_rows[..g].iter().sum());
-            // The kept rows as runs (first row in the range, length).
-            let mut runs: Vec<(u64, u64)> = Vec::new();
-            let b = builder()?;
-            let b = match &keep {
-                Some((column, keep)) => {
-                    let on = ProjectionMask::columns(b.parquet_schema(), [*column]);
-                    let filter = b
-                        .with_projection(on)
-                        .with_row_groups(rows.clone())
-                        .with_batch_size(BATCH_ROWS)
-                        .build()
-                        .map_err(|e| arrow_err(path, e))?;
-                    let mut at = 0u64;
-                    for batch in filter {
-                        let kept = keep(&batch.map_err(|e| arrow_err(path, e))?);
-                        for (i, k) in kept.iter().enumerate() {
-                            if k == Some(true) {
-                                let row = at + i as u64;
-                                match runs.last_mut() {
-                                    Some((s, n)) if *s + *n == row => *n += 1,
-                                    _ => runs.push((row, 1)),
-                                }
-                            }
-                        }
-                        at += kept.len() as u64;
-                    }
-                    let mut selectors = Vec::with_capacity(2 * runs.len() + 1);
-                    let mut pos = 0u64;
-                    for &(s, n) in &runs {
-                        if s > pos {
-                            selectors.push(RowSelector::skip((s - pos) as usize));
-                        }
-                        selectors.push(RowSelector::select(n as usize));
-                        pos = s + n;
-                    }
-                    if at > pos {
-                        selectors.push(RowSelector::skip((at - pos) as usize));
-                    }
-                    builder()?.with_row_selection(RowSelection::from(selectors))
-                }
-                None => {
-                    let total: u64 = rows.iter().map(|&g| group_rows[g]).sum();
-                    runs.push((0, total));
-                    b
-                }
-            };
-            let mask = ProjectionMask::columns(b.parquet_schema(), columns.iter().copied());
+            let mut read: Vec<&str> = columns.to_vec();
+            if let Some((column, _)) = &keep
+                && !read.contains(column)
+            {
+                read.push(column);
+            }
+            let mask = ProjectionMask::columns(b.parquet_schema(), read.iter().copied());
             let reader = b
                 .with_projection(mask)
                 .with_row_groups(rows)
@@ -283,25 +242,42 @@ pub(crate) fn scan_numbered<A: Send>(
                 .build()
                 .map_err(|e| arrow_err(path, e))?;
             let mut state = init();
-            let (mut run, mut into_run) = (0usize, 0u64);
+            let mut at = first_row;
             let mut numbers: Vec<u64> = Vec::with_capacity(BATCH_ROWS);
             for batch in reader {
                 let batch = batch.map_err(|e| arrow_err(path, e))?;
+                let n = batch.num_rows() as u64;
                 numbers.clear();
-                while numbers.len() < batch.num_rows() {
-                    let Some(&(s, n)) = runs.get(run) else {
-                        return Err(arrow_err(path, "more rows than selected"));
-                    };
-                    let take = (n - into_run).min((batch.num_rows() - numbers.len()) as u64);
-                    let from = first_row + s + into_run;
-                    numbers.extend(from..from + take);
-                    into_run += take;
-                    if into_run == n {
-                        run += 1;
-                        into_run = 0;
+                let batch = match &keep {
+                    None => {
+                        numbers.extend(at..at + n);
+                        batch
                     }
+                    Some((column, keep)) => {
+                        let one = batch
+                            .schema()
+                            .index_of(column)
+                            .and_then(|c| batch.project(&[c]))
+                            .map_err(|e| arrow_err(path, e))?;
+                        let kept = keep(&one);
+                        numbers.extend(
+                            kept.iter()
+                                .enumerate()
+                                .filter(|(_, k)| *k == Some(true))
+                                .map(|(i, _)| at + i as u64),
+                        );
+                        if numbers.len() as u64 == n {
+                            batch
+                        } else {
+                            arrow_select::filter::filter_record_batch(&batch, &kept)
+                                .map_err(|e| arrow_err(path, e))?
+                        }
+                    }
+                };
+                at += n;
+                if !numbers.is_empty() {
+                    each(&mut state, &batch, &numbers)?;
                 }
-                each(&mut state, &batch, &numbers)?;
             }
             Ok(state)
         })
