@@ -77,8 +77,9 @@ pub struct Args {
     /// Text encoding of CSV files: utf8 (with BOM, opens in Japanese Excel) or sjis.
     #[arg(long, value_name = "ENC", default_value = "utf8")]
     pub(crate) encoding: String,
-    /// Validate the input even if the same files were validated before (by default an
-    /// earlier clean validation of identical bytes is reused).
+    /// Validate the input even if the same files were validated before, and link the claim
+    /// lines to their claims again (by default an earlier clean validation of identical
+    /// bytes, and its links, are reused from the cache).
     #[arg(long)]
     revalidate: bool,
     /// Skip the evaluation indicators (共通評価指標). By default they are computed for every

@@ -73,12 +73,12 @@ fn parquet_rows(path: &Path) -> PolarsResult<u64> {
 
 impl ClaimRows {
     /// The claim rows of the dataset in `dir`: read from `cache` (a folder) when it holds
-    /// them for files of these sizes, else built there, or in a temporary folder when
-    /// `cache` is `None` or cannot be written.
+    /// them for files of these sizes and not `rebuild`, else built there, or in a
+    /// temporary folder when `cache` is `None` or cannot be written.
     ///
     /// # Errors
     /// I/O and schema errors of the claim files, or of the temporary folder.
-    pub(crate) fn open(dir: &Path, cache: Option<&Path>) -> PolarsResult<Self> {
+    pub(crate) fn open(dir: &Path, cache: Option<&Path>, rebuild: bool) -> PolarsResult<Self> {
         let claims = parquet_rows(&dir.join("medical_claims.parquet"))?;
         let mut sizes = Vec::new();
         for t in LINE_TABLES {
@@ -88,7 +88,7 @@ impl ClaimRows {
             let complete = LINE_TABLES.iter().zip(&sizes).all(|(t, &n)| {
                 std::fs::metadata(cache.join(file_name(t))).is_ok_and(|m| m.len() == n * 4)
             });
-            if complete {
+            if complete && !rebuild {
                 return Ok(Self {
                     dir: cache.to_path_buf(),
                     _temp: None,
@@ -436,7 +436,7 @@ mod tests {
         write_ids(&dir.path().join("claim_drugs.parquet"), &drugs, 3);
 
         let cache = dir.path().join("cache");
-        let rows = ClaimRows::open(dir.path(), Some(&cache)).unwrap();
+        let rows = ClaimRows::open(dir.path(), Some(&cache), false).unwrap();
         assert_eq!(rows.claims, 5);
         assert_eq!(
             read_all(&rows, "claim_diagnoses", 6),
@@ -449,15 +449,19 @@ mod tests {
 
         // The cache is used as it is when its sizes match...
         std::fs::write(cache.join(file_name("claim_drugs")), [7u8; 28]).unwrap();
-        let again = ClaimRows::open(dir.path(), Some(&cache)).unwrap();
+        let again = ClaimRows::open(dir.path(), Some(&cache), false).unwrap();
         assert_eq!(read_all(&again, "claim_drugs", 7), [0x0707_0707; 7]);
-        // ...and rebuilt when they do not.
+        // ...unless asked to rebuild...
+        let forced = ClaimRows::open(dir.path(), Some(&cache), true).unwrap();
+        assert_eq!(read_all(&forced, "claim_drugs", 7), [4, 1, 1, 4, 2, 1, 2]);
+        std::fs::write(cache.join(file_name("claim_drugs")), [7u8; 28]).unwrap();
+        // ...and rebuilt when they do not match.
         std::fs::write(cache.join(file_name("claim_drugs")), [7u8; 12]).unwrap();
-        let rebuilt = ClaimRows::open(dir.path(), Some(&cache)).unwrap();
+        let rebuilt = ClaimRows::open(dir.path(), Some(&cache), false).unwrap();
         assert_eq!(read_all(&rebuilt, "claim_drugs", 7), [4, 1, 1, 4, 2, 1, 2]);
 
         // Without a cache: a temporary folder.
-        let temp = ClaimRows::open(dir.path(), None).unwrap();
+        let temp = ClaimRows::open(dir.path(), None, false).unwrap();
         assert_eq!(read_all(&temp, "claim_drugs", 7), [4, 1, 1, 4, 2, 1, 2]);
     }
 }

@@ -26,7 +26,8 @@ pub struct JobOptions {
     pub out: PathBuf,
     /// Which rules, from where, with which parameter overrides.
     pub rules: LoadOptions,
-    /// Validate even when an earlier clean validation of the same bytes exists.
+    /// Validate even when an earlier clean validation of the same bytes exists, and link
+    /// the claim lines to their claims again instead of reading the cached links.
     pub revalidate: bool,
     /// The day of the run: dates after it are impossible in the input.
     pub as_of: NaiveDate,
@@ -85,7 +86,7 @@ impl Job {
         let mut sources = Sources::open(&prepared.dir, &drugs, &diseases)?;
         if !prepared.staged {
             // The files are the ones hashed: their claim rows can be kept in the cache.
-            sources = sources.with_input_hashes(&prepared.hashes);
+            sources = sources.with_input_hashes(&prepared.hashes, opts.revalidate);
         }
         Ok(Job {
             rules,

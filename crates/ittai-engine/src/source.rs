@@ -30,6 +30,8 @@ pub struct Sources {
     claim_cache: Option<PathBuf>,
     /// The claim rows, built or read on first use.
     claim_rows: Arc<std::sync::Mutex<Option<Arc<ClaimRows>>>>,
+    /// Build the cached claim rows again.
+    rebuild_claim_rows: bool,
 }
 
 impl std::fmt::Debug for Sources {
@@ -127,6 +129,7 @@ impl Sources {
             disease_master,
             claim_cache: None,
             claim_rows: Arc::default(),
+            rebuild_claim_rows: false,
         })
     }
 
@@ -134,8 +137,10 @@ impl Sources {
     /// built on first use) in the user's cache under a key made of the SHA-256s of the
     /// three claim files in `hashes`, so later runs on the same files reuse them. Without
     /// this they are built into a temporary folder for each [`Sources`]. `hashes` must be
-    /// those of the files in [`Sources::dir`].
-    pub fn with_input_hashes(mut self, hashes: &ittai_dataset::InputHashes) -> Self {
+    /// those of the files in [`Sources::dir`]. With `rebuild` the cached rows are built
+    /// again (`ittai run --revalidate`).
+    pub fn with_input_hashes(mut self, hashes: &ittai_dataset::InputHashes, rebuild: bool) -> Self {
+        self.rebuild_claim_rows = rebuild;
         let sha = |table: &str| {
             hashes
                 .files
@@ -177,7 +182,11 @@ impl Sources {
         if let Some(rows) = held.as_ref() {
             return Ok(rows.clone());
         }
-        let rows = Arc::new(ClaimRows::open(&self.dir, self.claim_cache.as_deref())?);
+        let rows = Arc::new(ClaimRows::open(
+            &self.dir,
+            self.claim_cache.as_deref(),
+            self.rebuild_claim_rows,
+        )?);
         *held = Some(rows.clone());
         Ok(rows)
     }
