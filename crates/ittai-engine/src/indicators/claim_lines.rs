@@ -6,11 +6,11 @@
 //! The polars form of these measures joined every drug line with its claim (重複投薬) and
 //! with the generic categories (後発医薬品), and every claim with its chosen diagnosis
 //! (疾病分類別医療費); at 100,000 insured those joins took 12 of the indicators' 18 s
-//! (docs/PERFORMANCE.md). Here a claim is found among the claims of the line's own person
-//! by the 128-bit XXH3 hash of its `claim_id`, the key the validator already uses to
-//! reject a repeated `claim_id` and a line whose claim is missing or belongs to another
-//! person or month; a collision of two ids is as unlikely as there (docs/DECISIONS.md,
-//! D103). [`long_stays`] finds the runs of long-term inpatient stay of the checkup
+//! (docs/PERFORMANCE.md). Here a line finds its claim by its claim row (`crate::claim_rows`:
+//! the file row of its claim in `medical_claims`, computed once per dataset) in an array
+//! of the FY's claims, and only a claim of the line's own person counts, as the validator
+//! rejects a line whose claim belongs to another person or month (docs/DECISIONS.md,
+//! D103, D104). [`long_stays`] finds the runs of long-term inpatient stay of the checkup
 //! denominators, once for every FY.
 //!
 //! What is computed, per person of the FY's population (`attrs`, the persons insured at
