@@ -72,7 +72,7 @@ pub use stamp::InputHashes;
 pub use table::{Cells, Column, Table, format_float, thousands};
 pub use validate::{
     CleanSink, Discard, ParquetDirSink, Progress, TableSummary, ValidateOptions, ValidationReport,
-    render_row, validate_dataset,
+    claim_hash, render_row, validate_dataset,
 };
 pub use write::{ParquetTableWriter, ROW_GROUP_ROWS, RowBatch, WriteError, writer_properties};
 

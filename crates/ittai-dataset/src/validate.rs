@@ -178,7 +178,7 @@ struct Registry {
 /// ids share all 128 bits. XXH3-128 is well distributed (it passes the SMHasher suite),
 /// so for n claims the chance of any such collision is about n²/2¹²⁹: below 10⁻²¹ for
 /// 10⁹ claim ids, far beyond the size of any union.
-fn claim_hash(id: &str) -> u128 {
+pub fn claim_hash(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 

@@ -85,17 +85,20 @@ impl ClaimRows {
             sizes.push(parquet_rows(&dir.join(format!("{t}.parquet")))?);
         }
         if let Some(cache) = cache {
-            let complete = LINE_TABLES.iter().zip(&sizes).all(|(t, &n)| {
-                std::fs::metadata(cache.join(file_name(t))).is_ok_and(|m| m.len() == n * 4)
-            });
-            if complete && !rebuild {
-                return Ok(Self {
-                    dir: cache.to_path_buf(),
-                    _temp: None,
-                    claims,
+            let complete = !rebuild
+                && LINE_TABLES.iter().zip(&sizes).all(|(t, &n)| {
+                    std::fs::metadata(cache.join(file_name(t))).is_ok_and(|m| m.len() == n * 4)
                 });
-            }
-            if std::fs::create_dir_all(cache).is_ok() && build(dir, cache).is_ok() {
+            // A cache folder that cannot be written falls back to a temporary folder; an
+            // error reading the claim files is the caller's, and is not retried.
+            let writable = || {
+                std::fs::create_dir_all(cache).is_ok()
+                    && tempfile::NamedTempFile::new_in(cache).is_ok()
+            };
+            if complete || writable() {
+                if !complete {
+                    build(dir, cache)?;
+                }
                 return Ok(Self {
                     dir: cache.to_path_buf(),
                     _temp: None,
@@ -191,8 +194,9 @@ struct ClaimIndex {
 
 const ROW_MASK: u64 = 0xffff_ffff;
 
+/// The validator's claim key ([`ittai_dataset::claim_hash`]) as (high, low) halves.
 fn key(id: &str) -> (u64, u64) {
-    let h = xxhash_rust::xxh3::xxh3_128(id.as_bytes());
+    let h = ittai_dataset::claim_hash(id);
     ((h >> 64) as u64, h as u64)
 }
 

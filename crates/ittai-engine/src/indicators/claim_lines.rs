@@ -92,13 +92,12 @@ struct Claims {
 
 impl Claims {
     /// From (file row, claim) pairs in any order and the number of rows of the file.
-    fn new(rows: &[(u32, Claim)], file_rows: u64) -> Self {
+    fn new(rows: Vec<(u32, Claim)>, file_rows: u64) -> Self {
         let mut slot = vec![0u32; file_rows as usize];
-        let mut claims = Vec::with_capacity(rows.len());
-        for &(row, c) in rows {
-            claims.push(c);
-            slot[row as usize] = claims.len() as u32;
+        for (i, &(row, _)) in rows.iter().enumerate() {
+            slot[row as usize] = i as u32 + 1;
         }
+        let claims = rows.into_iter().map(|(_, c)| c).collect();
         Self { claims, slot }
     }
 
@@ -219,10 +218,13 @@ pub(crate) fn fy_lines(
                 *x += y;
             }
         }
-        all.append(&mut acc.claims);
+        if all.is_empty() {
+            all = std::mem::take(&mut acc.claims);
+        } else {
+            all.append(&mut acc.claims);
+        }
     }
-    let claims = Claims::new(&all, claim_rows.claims);
-    drop(all);
+    let claims = Claims::new(all, claim_rows.claims);
     timings.add("claim_lines.claims", t.elapsed().as_secs_f64());
     let t = Instant::now();
 
@@ -614,7 +616,7 @@ mod tests {
                 )
             })
             .collect();
-        let claims = Claims::new(&rows, 5000);
+        let claims = Claims::new(rows, 5000);
         for row in 0..5000u32 {
             let pid = (row / 2) % 7;
             let found = claims.find(row, pid).map(|c| claims.claims[c].points);
