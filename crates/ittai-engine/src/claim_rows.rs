@@ -207,15 +207,14 @@ impl ClaimIndex {
             return Err(io_err(path, "more claims than 4,294,967,294"));
         }
         // Without a row filter each thread's range is consecutive rows, and the ranges
-        // come back in file order. (Sized for even ranges: growing vectors of a gigabyte
-        // copies them and holds both copies for a moment.)
-        let per_range = rows as usize / rayon::current_num_threads().max(1) + (1 << 16);
+        // come back in file order. (Each sized for its range: growing vectors of a
+        // gigabyte copies them and holds both copies for a moment.)
         let by_row = scan_numbered(
             path,
             &["claim_id"],
             &["claim_id"],
             None,
-            || Vec::with_capacity(per_range),
+            Vec::with_capacity,
             |acc: &mut Vec<(u64, u64)>, batch, _| {
                 let id = column(batch, "claim_id")?;
                 for row in 0..batch.num_rows() {
@@ -332,7 +331,7 @@ fn build(dir: &Path, dest: &Path) -> PolarsResult<()> {
             &["claim_id"],
             &["claim_id"],
             None,
-            || None::<(File, Vec<u8>)>,
+            |_| None::<(File, Vec<u8>)>,
             |state, batch, numbers| {
                 let Some(&first) = numbers.first() else {
                     return Ok(());

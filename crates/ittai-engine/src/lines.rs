@@ -35,6 +35,7 @@ use arrow_array::types::{ArrowPrimitiveType, Date32Type, Int32Type, UInt8Type};
 use arrow_array::{Array, ArrayRef, BooleanArray, PrimitiveArray, RecordBatch};
 use arrow_schema::{DataType as ArrowType, Field, Schema};
 use chrono::{Datelike, NaiveDate};
+use itertools::Itertools;
 use ittai_model::classes::{DiseaseClass, DrugClass};
 use ittai_model::{ClaimKind, Route};
 use parquet::arrow::ProjectionMask;
@@ -147,14 +148,17 @@ pub(crate) type Keep = (
 /// saves), which are read as string views: a view points into the decompressed page
 /// instead of copying each string into a new buffer, and `claim_id` is most of the bytes
 /// of the line files (docs/PERFORMANCE.md). `each` is called on every batch with the
-/// range's state from `init`; the states are returned in file order. With `keep`, only
-/// the rows it keeps are decoded.
+/// range's state from `init`, which is given the number of rows in the range (an upper
+/// bound on the rows `each` sees there, to size vectors before they fill: a vector that
+/// grows by doubling copies itself into fresh pages that the kernel zeroes first, which
+/// was a fifth of the time of the indicators' passes, docs/PERFORMANCE.md); the states are
+/// returned in file order. With `keep`, only the rows it keeps are passed to `each`.
 pub(crate) fn scan<A: Send>(
     path: &Path,
     columns: &[&str],
     plain: &[&str],
     keep: Option<Keep>,
-    init: impl Fn() -> A + Sync,
+    init: impl Fn(usize) -> A + Sync,
     each: impl Fn(&mut A, &RecordBatch) -> PolarsResult<()> + Sync,
 ) -> PolarsResult<Vec<A>> {
     scan_numbered(path, columns, plain, keep, init, |acc, batch, _| {
@@ -176,7 +180,7 @@ pub(crate) fn scan_numbered<A: Send>(
     columns: &[&str],
     plain: &[&str],
     keep: Option<Keep>,
-    init: impl Fn() -> A + Sync,
+    init: impl Fn(usize) -> A + Sync,
     each: impl Fn(&mut A, &RecordBatch, &[u64]) -> PolarsResult<()> + Sync,
 ) -> PolarsResult<Vec<A>> {
     let open = || -> PolarsResult<ParquetRecordBatchReaderBuilder<File>> {
@@ -228,6 +232,7 @@ pub(crate) fn scan_numbered<A: Send>(
             )
             .map_err(|e| arrow_err(path, e))?;
             let first_row: u64 = rows.first().map_or(0, |&g| group_rows[..g].iter().sum());
+            let range_rows: u64 = rows.iter().map(|&g| group_rows[g]).sum();
             let mut read: Vec<&str> = columns.to_vec();
             if let Some((column, _)) = &keep
                 && !read.contains(column)
@@ -241,7 +246,7 @@ pub(crate) fn scan_numbered<A: Send>(
                 .with_batch_size(BATCH_ROWS)
                 .build()
                 .map_err(|e| arrow_err(path, e))?;
-            let mut state = init();
+            let mut state = init(range_rows as usize);
             let mut at = first_row;
             let mut numbers: Vec<u64> = Vec::with_capacity(BATCH_ROWS);
             for batch in reader {
@@ -620,11 +625,11 @@ pub(crate) fn claims(
         &["person_id", "service_month", "claim_kind"],
         &[],
         None,
-        || Acc {
+        |rows| Acc {
             flags: vec![vec![false; n]; flags.len()],
             last: vec![vec![i32::MIN; n]; sets.len()],
             pids: Memo::default(),
-            kinds: Vec::new(),
+            kinds: Vec::with_capacity(if keep_kinds { rows } else { 0 }),
         },
         |acc, batch| {
             let persons = pop.persons(&mut acc.pids, batch)?;
@@ -666,7 +671,7 @@ pub(crate) fn claims(
     // Without a row filter the ranges are consecutive: their kinds, in order, are the
     // kinds of the file's rows.
     let mut kinds = ClaimKinds {
-        kinds: Vec::new(),
+        kinds: Vec::with_capacity(accs.iter().map(|a| a.kinds.len()).sum()),
         bits: (0..=255u8).map(|c| kind_bits(drug_kinds, c)).collect(),
     };
     for acc in accs {
@@ -803,10 +808,12 @@ pub(crate) struct MonthlyKeys {
 }
 
 impl MonthlyKeys {
-    pub(crate) fn new() -> Self {
+    /// Room for `keys` keys before the vector grows (the rows of the range is a bound).
+    pub(crate) fn with_capacity(keys: usize) -> Self {
         Self {
+            keys: Vec::with_capacity(keys),
+            run: Vec::new(),
             run_pid: NO_PID,
-            ..Default::default()
         }
     }
 
@@ -851,30 +858,43 @@ fn monthly_columns(
 /// the highest number of distinct drugs in one month and the earliest month index with
 /// it; `None` for a person without keys.
 pub(crate) fn monthly_highest(parts: Vec<MonthlyKeys>, n: usize) -> Vec<Option<(i32, i32)>> {
-    let mut keys: Vec<u64> = Vec::new();
-    for mut p in parts {
+    let mut parts = parts;
+    // Each range's keys sorted, then read in one merged order without a merged copy
+    // (fresh pages cost more than the copying, docs/PERFORMANCE.md).
+    parts.par_iter_mut().for_each(|p| {
         p.flush();
-        keys.append(&mut p.keys);
-    }
-    if !keys.is_sorted() {
-        keys.par_sort_unstable();
-    }
-    keys.dedup();
-    let mut best: Vec<Option<(i32, i32)>> = vec![None; n]; // (count, month index)
-    let mut i = 0;
-    while i < keys.len() {
-        let pm = keys[i] >> 30;
-        let mut j = i;
-        while j < keys.len() && keys[j] >> 30 == pm {
-            j += 1;
+        if !p.keys.is_sorted() {
+            p.keys.par_sort_unstable();
         }
+    });
+    let mut best: Vec<Option<(i32, i32)>> = vec![None; n]; // (count, month index)
+    let mut raise = |pm: u64, k: i32| {
         let (pid, month) = ((pm >> 7) as usize, (pm & 127) as i32);
-        let k = (j - i) as i32;
         // Highest count, then the earliest month (keys come in month order).
         if best[pid].is_none_or(|(c, _)| k > c) {
             best[pid] = Some((k, month));
         }
-        i = j;
+    };
+    let mut run: Option<(u64, i32)> = None; // (person and month, distinct drugs)
+    for key in parts
+        .iter()
+        .map(|p| p.keys.iter().copied())
+        .kmerge()
+        .dedup()
+    {
+        let pm = key >> 30;
+        match &mut run {
+            Some((at, k)) if *at == pm => *k += 1,
+            _ => {
+                if let Some((at, k)) = run {
+                    raise(at, k);
+                }
+                run = Some((pm, 1));
+            }
+        }
+    }
+    if let Some((at, k)) = run {
+        raise(at, k);
     }
     best
 }
@@ -1003,10 +1023,13 @@ pub(crate) fn drugs(
         &columns,
         &[],
         None,
-        || Acc {
+        |rows| Acc {
             flags: vec![vec![false; n]; flags.len()],
             evidence: vec![vec![0; n]; classes.len()],
-            monthly: monthly.iter().map(|_| MonthlyKeys::new()).collect(),
+            monthly: monthly
+                .iter()
+                .map(|_| MonthlyKeys::with_capacity(rows))
+                .collect(),
             pids: Memo::default(),
             yj_info: Memo::default(),
             master_info: Memo::default(),
@@ -1201,7 +1224,7 @@ pub(crate) fn diagnoses(
         ],
         &[],
         None,
-        || Acc {
+        |_| Acc {
             flags: vec![vec![false; n]; flags.len()],
             evidence: vec![vec![0; n]; classes.len()],
             pids: Memo::default(),
@@ -1300,7 +1323,7 @@ pub(crate) fn coverage(
         &["person_id", "coverage_start", "coverage_end"],
         &["person_id"],
         None,
-        Vec::<(u32, i32, i32)>::new,
+        |_| Vec::<(u32, i32, i32)>::new(),
         |spells, batch| {
             let person = column(batch, "person_id")?;
             let start = dates(batch, "coverage_start")?;

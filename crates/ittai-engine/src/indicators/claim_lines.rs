@@ -38,6 +38,7 @@ use std::time::Instant;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, BooleanArray, RecordBatch};
+use itertools::Itertools;
 use ittai_model::icd10::{Chapter, DiseaseGroup};
 use ittai_model::time::{FiscalYear, first_of_month};
 use ittai_model::{ClaimKind, Route};
@@ -82,23 +83,58 @@ struct Claim {
 }
 
 /// The claims of the FY, found from a line's claim row (`crate::claim_rows`: the file
-/// row of its claim in `medical_claims`) through an array over all rows of the file.
+/// row of its claim in `medical_claims`) through an array over all rows of the file. The
+/// claims stay in the parts the threads collected (each in file order) rather than being
+/// copied into one vector: at 1,000,000 insured an FY has 17 million claims, and a copy is
+/// 400 MB of fresh pages, which cost more than the copying (docs/PERFORMANCE.md).
 struct Claims {
-    claims: Vec<Claim>,
-    /// `slot[row]` is 1 + the index in `claims` of the claim at file row `row`, 0 for a
-    /// claim outside the FY or the population.
+    /// Each range's claims, in file order.
+    parts: Vec<Vec<Claim>>,
+    /// The index (over all parts, in order) of each part's first claim.
+    starts: Vec<usize>,
+    /// `slot[row]` is 1 + the index of the claim at file row `row`, 0 for a claim outside
+    /// the FY or the population.
     slot: Vec<u32>,
 }
 
 impl Claims {
-    /// From (file row, claim) pairs in any order and the number of rows of the file.
-    fn new(rows: Vec<(u32, Claim)>, file_rows: u64) -> Self {
+    /// From each range's (file rows, claims), in any order, and the number of rows of the
+    /// file.
+    fn new(parts: Vec<(Vec<u32>, Vec<Claim>)>, file_rows: u64) -> Self {
         let mut slot = vec![0u32; file_rows as usize];
-        for (i, &(row, _)) in rows.iter().enumerate() {
-            slot[row as usize] = i as u32 + 1;
+        let mut starts = Vec::with_capacity(parts.len());
+        let mut claims = Vec::with_capacity(parts.len());
+        let mut at = 0usize;
+        for (rows, part) in parts {
+            starts.push(at);
+            for (i, &row) in rows.iter().enumerate() {
+                slot[row as usize] = (at + i) as u32 + 1;
+            }
+            at += part.len();
+            claims.push(part);
         }
-        let claims = rows.into_iter().map(|(_, c)| c).collect();
-        Self { claims, slot }
+        Self {
+            parts: claims,
+            starts,
+            slot,
+        }
+    }
+
+    /// The number of claims.
+    fn len(&self) -> usize {
+        self.parts.iter().map(Vec::len).sum()
+    }
+
+    /// The claim of index `i`.
+    #[inline]
+    fn get(&self, i: usize) -> &Claim {
+        let p = self.starts.partition_point(|&s| s <= i) - 1;
+        &self.parts[p][i - self.starts[p]]
+    }
+
+    /// Every claim, in index order.
+    fn iter(&self) -> impl Iterator<Item = &Claim> {
+        self.parts.iter().flatten()
     }
 
     /// The index of the claim at file row `row` of `medical_claims` if it is a claim of
@@ -107,7 +143,7 @@ impl Claims {
     #[inline]
     fn find(&self, row: u32, pid: u32) -> Option<usize> {
         let i = *self.slot.get(row as usize)? as usize;
-        (i != 0 && self.claims[i - 1].pid == pid).then(|| i - 1)
+        (i != 0 && self.get(i - 1).pid == pid).then(|| i - 1)
     }
 }
 
@@ -155,7 +191,8 @@ pub(crate) fn fy_lines(
         .collect();
     struct ClaimAcc {
         spend: Vec<Vec<f64>>,
-        claims: Vec<(u32, Claim)>,
+        rows: Vec<u32>,
+        claims: Vec<Claim>,
         pids: Memo<u32>,
         institutions: Memo<u64>,
     }
@@ -165,9 +202,10 @@ pub(crate) fn fy_lines(
         &["person_id", "claim_kind", "institution_code", "points"],
         &[],
         Some(months_between(a, b)),
-        || ClaimAcc {
+        |rows| ClaimAcc {
             spend: vec![vec![0.0; n]; kind_groups.len()],
-            claims: Vec::new(),
+            rows: Vec::with_capacity(rows),
+            claims: Vec::with_capacity(rows),
             pids: Memo::default(),
             institutions: Memo::default(),
         },
@@ -197,43 +235,35 @@ pub(crate) fn fy_lines(
                         }
                     }
                 }
-                acc.claims.push((
-                    numbers[row] as u32,
-                    Claim {
-                        pid: p,
-                        kind: k,
-                        points: pts.unwrap_or(i64::MIN),
-                        institution: inst.key(row).map_or(u64::MAX, |i| inst_of[i]),
-                    },
-                ));
+                acc.rows.push(numbers[row] as u32);
+                acc.claims.push(Claim {
+                    pid: p,
+                    kind: k,
+                    points: pts.unwrap_or(i64::MIN),
+                    institution: inst.key(row).map_or(u64::MAX, |i| inst_of[i]),
+                });
             }
             Ok(())
         },
     )?;
     let mut spend = vec![vec![0.0; n]; kind_groups.len()];
-    let mut all = Vec::new();
-    for mut acc in accs {
+    let mut parts = Vec::with_capacity(accs.len());
+    for acc in accs {
         for (into, from) in spend.iter_mut().zip(&acc.spend) {
             for (x, y) in into.iter_mut().zip(from) {
                 *x += y;
             }
         }
-        if all.is_empty() {
-            all = std::mem::take(&mut acc.claims);
-        } else {
-            all.append(&mut acc.claims);
-        }
+        parts.push((acc.rows, acc.claims));
     }
-    let claims = Claims::new(all, claim_rows.claims);
+    let claims = Claims::new(parts, claim_rows.claims);
     timings.add("claim_lines.claims", t.elapsed().as_secs_f64());
     let t = Instant::now();
 
     // Diagnoses: the chosen line of each claim, as the minimum of
     // rank · 2^58 + file row · 32 + chapter (rank 0 for the main diagnosis).
     const NONE: u64 = u64::MAX;
-    let chosen: Vec<AtomicU64> = (0..claims.claims.len())
-        .map(|_| AtomicU64::new(NONE))
-        .collect();
+    let chosen: Vec<AtomicU64> = (0..claims.len()).map(|_| AtomicU64::new(NONE)).collect();
     struct DxAcc {
         rows: crate::claim_rows::RowReader,
         pids: Memo<u32>,
@@ -251,7 +281,7 @@ pub(crate) fn fy_lines(
         ],
         &[],
         Some(months_between(a, b)),
-        || DxAcc {
+        |_| DxAcc {
             rows: claim_rows.reader("claim_diagnoses"),
             pids: Memo::default(),
             icd: Memo::default(),
@@ -301,7 +331,6 @@ pub(crate) fn fy_lines(
     drop(dx);
     let chapters: Vec<Chapter> = Chapter::all().collect();
     let mut per: Vec<(u32, DiseaseGroup, f64)> = claims
-        .claims
         .iter()
         .zip(&chosen)
         .map(|(c, k)| {
@@ -374,12 +403,12 @@ pub(crate) fn fy_lines(
         ],
         &[],
         Some(months_between(a, b)),
-        || DrugAcc {
+        |rows| DrugAcc {
             rows: claim_rows.reader("claim_drugs"),
             oral: vec![false; n],
             generic: vec![None; n],
-            monthly: MonthlyKeys::new(),
-            duplicates: Vec::new(),
+            monthly: MonthlyKeys::with_capacity(rows),
+            duplicates: Vec::with_capacity(rows),
             pids: Memo::default(),
             yj7: Memo::default(),
             master_yj7: Memo::default(),
@@ -444,7 +473,7 @@ pub(crate) fn fy_lines(
                 let mi = (month_number(month.value(row)) - base) as u64;
                 acc.monthly
                     .push(p, (p as u64) << 37 | mi << 30 | u64::from(yj7));
-                if let Some(cl) = claims.find(claim_of[row], p).map(|i| &claims.claims[i])
+                if let Some(cl) = claims.find(claim_of[row], p).map(|i| claims.get(i))
                     && (cl.kind == outpatient || cl.kind == pharmacy)
                 {
                     acc.duplicates
@@ -458,8 +487,8 @@ pub(crate) fn fy_lines(
     let mut oral = vec![false; n];
     let mut generic = vec![None; n];
     let mut monthly = Vec::new();
-    let mut pairs: Vec<(u64, u64)> = Vec::new();
-    for mut acc in accs {
+    let mut pairs: Vec<Vec<(u64, u64)>> = Vec::with_capacity(accs.len());
+    for acc in accs {
         for (x, y) in oral.iter_mut().zip(&acc.oral) {
             *x |= *y;
         }
@@ -471,19 +500,22 @@ pub(crate) fn fy_lines(
             }
         }
         monthly.push(acc.monthly);
-        pairs.append(&mut acc.duplicates);
+        pairs.push(acc.duplicates);
     }
     let most_oral_drugs = monthly_highest(monthly, n)
         .into_iter()
         .map(|b| b.map_or(0, |(c, _)| c))
         .collect();
-    pairs.par_sort_unstable();
-    pairs.dedup();
+    // Each range's pairs sorted, then read in one merged order (no merged copy): a key
+    // (person, month, ingredient) next to itself with another institution is 重複.
+    pairs.iter_mut().for_each(|p| p.par_sort_unstable());
     let mut duplicate = vec![false; n];
-    for w in pairs.windows(2) {
-        if w[0].0 == w[1].0 {
-            duplicate[(w[0].0 >> 40) as usize] = true;
+    let mut previous: Option<(u64, u64)> = None;
+    for (key, institution) in pairs.iter().map(|p| p.iter().copied()).kmerge() {
+        if previous.is_some_and(|(k, i)| k == key && i != institution) {
+            duplicate[(key >> 40) as usize] = true;
         }
+        previous = Some((key, institution));
     }
     timings.add("claim_lines.drugs", t.elapsed().as_secs_f64());
     Ok(FyLines {
@@ -539,7 +571,7 @@ pub(crate) fn long_stays(src: &Sources) -> PolarsResult<DataFrame> {
         &["person_id", "service_month"],
         &[],
         Some(keep),
-        || Acc {
+        |_| Acc {
             months: Vec::new(),
             pids: Memo::default(),
         },
@@ -600,26 +632,29 @@ mod tests {
 
     #[test]
     fn claims_are_found_by_their_rows_for_their_own_person() {
-        // Claims at the even file rows of a 5,000-row file, of persons 0..7, given out of
-        // row order.
-        let rows: Vec<(u32, Claim)> = (0..2500u32)
-            .rev()
-            .map(|i| {
-                (
-                    2 * i,
-                    Claim {
-                        pid: i % 7,
-                        kind: 2,
-                        points: i64::from(i),
-                        institution: 7,
-                    },
-                )
-            })
-            .collect();
-        let claims = Claims::new(rows, 5000);
+        // Claims at the even file rows of a 5,000-row file, of persons 0..7, in two parts
+        // (as two threads collect them), each out of row order, the later rows first.
+        let part = |from: u32, to: u32| -> (Vec<u32>, Vec<Claim>) {
+            (from..to)
+                .rev()
+                .map(|i| {
+                    (
+                        2 * i,
+                        Claim {
+                            pid: i % 7,
+                            kind: 2,
+                            points: i64::from(i),
+                            institution: 7,
+                        },
+                    )
+                })
+                .unzip()
+        };
+        let claims = Claims::new(vec![part(1700, 2500), part(0, 1700)], 5000);
+        assert_eq!(claims.len(), 2500);
         for row in 0..5000u32 {
             let pid = (row / 2) % 7;
-            let found = claims.find(row, pid).map(|c| claims.claims[c].points);
+            let found = claims.find(row, pid).map(|c| claims.get(c).points);
             assert_eq!(found, (row % 2 == 0).then_some(i64::from(row / 2)), "{row}");
             // Another person's claim is not found.
             assert_eq!(claims.find(row, (pid + 1) % 7), None, "{row}");

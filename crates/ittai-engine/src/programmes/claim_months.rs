@@ -35,9 +35,10 @@ struct Runs<T> {
 }
 
 impl<T: Copy + Ord> Runs<T> {
-    fn new() -> Self {
+    /// Room for `rows` rows before the vector grows (the rows of the range is a bound).
+    fn with_capacity(rows: usize) -> Self {
         Self {
-            done: Vec::new(),
+            done: Vec::with_capacity(rows),
             run: Vec::new(),
             pid: NO_PID,
         }
@@ -62,9 +63,10 @@ fn merge<T: Copy + Ord + Send>(
     parts: Vec<Runs<T>>,
     reduce: &impl Fn(&mut Vec<(u64, T)>),
 ) -> Vec<(u64, T)> {
-    let mut all = Vec::new();
+    let mut parts = parts;
+    parts.iter_mut().for_each(|p| p.flush(reduce));
+    let mut all = Vec::with_capacity(parts.iter().map(|p| p.done.len()).sum());
     for mut p in parts {
-        p.flush(reduce);
         all.append(&mut p.done);
     }
     all.par_sort_unstable();
@@ -149,9 +151,9 @@ pub(crate) fn medical_months(
         ],
         &[],
         Some(months_between(a, b)),
-        || Acc {
-            months: Runs::new(),
-            inst: Runs::new(),
+        |rows| Acc {
+            months: Runs::with_capacity(rows),
+            inst: Runs::with_capacity(rows),
             pids: Memo::default(),
             inst_ids: Memo::default(),
         },
@@ -277,8 +279,8 @@ pub(crate) fn drug_months(
         ],
         &[],
         Some(months_between(a, b)),
-        || Acc {
-            lines: Runs::new(),
+        |rows| Acc {
+            lines: Runs::with_capacity(rows),
             pids: Memo::default(),
             yj: Memo::default(),
             master: Memo::default(),
@@ -394,8 +396,8 @@ pub(crate) fn diagnosis_months(
         ],
         &[],
         Some(months_between(i32::MIN, b)),
-        || Acc {
-            rows: Runs::new(),
+        |rows| Acc {
+            rows: Runs::with_capacity(rows),
             pids: Memo::default(),
             icd: Memo::default(),
             master: Memo::default(),
