@@ -330,26 +330,24 @@ pub(crate) fn fy_lines(
     )?;
     drop(dx);
     let chapters: Vec<Chapter> = Chapter::all().collect();
-    let mut per: Vec<(u32, DiseaseGroup, f64)> = claims
-        .iter()
-        .zip(&chosen)
-        .map(|(c, k)| {
-            let k = k.load(Ordering::Relaxed);
-            let group = if c.kind == ClaimKind::Pharmacy.code() {
-                DiseaseGroup::Dispensing
-            } else if k == NONE || k % 32 == NO_CHAPTER {
-                DiseaseGroup::Unclassified
-            } else {
-                DiseaseGroup::Chapter(chapters[(k % 32) as usize])
-            };
-            let yen = if c.points == i64::MIN {
-                0.0
-            } else {
-                c.points as f64 * 10.0
-            };
-            (c.pid, group, yen)
-        })
-        .collect();
+    // Sized first: the parts' chained iterator gives no length to `collect`.
+    let mut per: Vec<(u32, DiseaseGroup, f64)> = Vec::with_capacity(claims.len());
+    per.extend(claims.iter().zip(&chosen).map(|(c, k)| {
+        let k = k.load(Ordering::Relaxed);
+        let group = if c.kind == ClaimKind::Pharmacy.code() {
+            DiseaseGroup::Dispensing
+        } else if k == NONE || k % 32 == NO_CHAPTER {
+            DiseaseGroup::Unclassified
+        } else {
+            DiseaseGroup::Chapter(chapters[(k % 32) as usize])
+        };
+        let yen = if c.points == i64::MIN {
+            0.0
+        } else {
+            c.points as f64 * 10.0
+        };
+        (c.pid, group, yen)
+    }));
     drop(chosen);
     per.par_sort_unstable_by_key(|(p, g, _)| (*p, *g));
     let mut disease: Vec<(u32, DiseaseGroup, u64, f64)> = Vec::new();
