@@ -7,7 +7,7 @@
 //! 1), to their sex, and to the age band of their age at the end of the FY. Exposure
 //! (被保険者の観察人年) is the insured time inside the FY in years of 365.25 days.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use ittai_model::icd10::DiseaseCostRow;
 use ittai_model::indicators::{Area, IndicatorId, parse_age_band};
@@ -629,10 +629,24 @@ pub fn life_bands() -> Vec<LifeBand> {
 /// Age used as the end of the open band when splitting exposure at birthdays.
 const OPEN_BAND_END: i32 = 200;
 
+/// The day `years` years after day number `birth` (days since 1970-01-01): the same month
+/// and day, or the month's last day when it has no such day (29 February in a common year),
+/// as polars' `offset_by("<n>y")` and chrono's `checked_add_months` give it. `None` past
+/// the calendar's end.
+fn birthday(birth: i32, years: i32) -> Option<i32> {
+    ittai_dataset::days_to_date(birth)
+        .checked_add_months(chrono::Months::new(12 * years.max(0) as u32))
+        .map(ittai_dataset::date_to_days)
+}
+
 /// Person-years of exposure in each band of [`life_bands`] during the FY, by
 /// municipality × sex: the insured time of each spell inside the FY, split at the
 /// birthdays that start each band. Columns `municipality_code` (str), `sex` and one per
 /// band label (f64, days; turned into years of 365.25 days by [`life_inputs`]).
+///
+/// The birthdays are computed once per distinct birth date in Rust (some ten thousand
+/// dates), not per spell with polars' date offsets, which took most of the life-table
+/// time (docs/PERFORMANCE.md).
 fn band_exposure(src: &Sources, fy: FiscalYear) -> PolarsResult<DataFrame> {
     let (a, b) = (fy.start(), fy.end() + chrono::Duration::days(1));
     let (ad, bd) = (
@@ -640,12 +654,53 @@ fn band_exposure(src: &Sources, fy: FiscalYear) -> PolarsResult<DataFrame> {
         crate::features::days_lit_value(b),
     );
     let far = date_lit(chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("far"));
+    let spells = src
+        .persons()?
+        .with_columns([col("coverage_end").fill_null(far).alias("e")])
+        .filter(
+            col("coverage_start")
+                .lt(date_lit(b))
+                .and(col("e").gt(date_lit(a))),
+        )
+        .select([
+            col("municipality_code"),
+            col("sex"),
+            col("birth_date"),
+            col("coverage_start"),
+            col("e"),
+        ])
+        .collect()?;
+    // The birthdays at each band's bounds, as day numbers (i32 columns `birthday_<age>`).
+    let bands = life_bands();
+    let mut ages: Vec<i32> = bands
+        .iter()
+        .flat_map(|b| [b.lower, b.upper.unwrap_or(OPEN_BAND_END)])
+        .collect();
+    ages.sort_unstable();
+    ages.dedup();
+    let births = spells.column("birth_date")?.cast(&DataType::Int32)?;
+    let mut memo: HashMap<i32, Vec<Option<i32>>> = HashMap::new();
+    let mut at: Vec<Vec<Option<i32>>> = vec![Vec::with_capacity(spells.height()); ages.len()];
+    for birth in births.i32()?.iter() {
+        let days: Option<&Vec<Option<i32>>> = birth.map(|b| {
+            &*memo
+                .entry(b)
+                .or_insert_with(|| ages.iter().map(|&y| birthday(b, y)).collect())
+        });
+        for (k, col) in at.iter_mut().enumerate() {
+            col.push(days.and_then(|d| d[k]));
+        }
+    }
+    let name = |age: i32| format!("birthday_{age}");
+    let mut spells = spells;
+    for (age, days) in ages.iter().zip(at) {
+        spells.with_column(Column::new(name(*age).into(), days))?;
+    }
     // Exposure split at the birthdays that start each band.
     let mut exp_cols = Vec::new();
-    for LifeBand { band, lower, upper } in life_bands() {
-        let (lo, hi) = (lower, upper.unwrap_or(OPEN_BAND_END));
-        let from = days(col("birth_date").dt().offset_by(lit(format!("{lo}y"))));
-        let to = days(col("birth_date").dt().offset_by(lit(format!("{hi}y"))));
+    for LifeBand { band, lower, upper } in bands {
+        let from = col(name(lower));
+        let to = col(name(upper.unwrap_or(OPEN_BAND_END)));
         let s = days(col("coverage_start")).clip_min(lit(ad));
         let e = days(col("e")).clip_max(lit(bd));
         let lo_d = when(s.clone().gt(from.clone())).then(s).otherwise(from);
@@ -658,13 +713,8 @@ fn band_exposure(src: &Sources, fy: FiscalYear) -> PolarsResult<DataFrame> {
                 .alias(band.label()),
         );
     }
-    src.persons()?
-        .with_columns([col("coverage_end").fill_null(far).alias("e")])
-        .filter(
-            col("coverage_start")
-                .lt(date_lit(b))
-                .and(col("e").gt(date_lit(a))),
-        )
+    spells
+        .lazy()
         .group_by([col("municipality_code"), col("sex")])
         .agg(exp_cols)
         .collect()
@@ -809,4 +859,43 @@ fn entry<'a>(
             sample: 0.0,
             dependent: 0.0,
         })
+}
+
+#[cfg(test)]
+mod birthday_tests {
+    use super::birthday;
+    use chrono::NaiveDate;
+    use ittai_dataset::{date_to_days, days_to_date};
+
+    fn day(y: i32, m: u32, d: u32) -> i32 {
+        date_to_days(NaiveDate::from_ymd_opt(y, m, d).unwrap())
+    }
+
+    /// A 75th birthday falls on the same month and day 75 years on.
+    #[test]
+    fn same_month_and_day() {
+        assert_eq!(birthday(day(1949, 4, 1), 75), Some(day(2024, 4, 1)));
+        assert_eq!(birthday(day(1949, 3, 31), 75), Some(day(2024, 3, 31)));
+        assert_eq!(birthday(day(1960, 1, 1), 0), Some(day(1960, 1, 1)));
+    }
+
+    /// Born on 29 February: the birthday in a common year is 28 February (the month's last
+    /// day), and 29 February again in a leap year.
+    #[test]
+    fn leap_day_births() {
+        let b = day(1948, 2, 29);
+        assert_eq!(birthday(b, 75), Some(day(2023, 2, 28)));
+        assert_eq!(birthday(b, 76), Some(day(2024, 2, 29)));
+        assert_eq!(
+            days_to_date(birthday(b, 77).unwrap()),
+            NaiveDate::from_ymd_opt(2025, 2, 28).unwrap()
+        );
+    }
+
+    /// Day numbers before 1970 are negative and still count whole years.
+    #[test]
+    fn before_the_epoch() {
+        assert!(day(1930, 6, 15) < 0);
+        assert_eq!(birthday(day(1930, 6, 15), 95), Some(day(2025, 6, 15)));
+    }
 }
