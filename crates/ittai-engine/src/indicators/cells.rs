@@ -190,9 +190,9 @@ fn aggregate_counting(lf: LazyFrame, count: Expr) -> LazyFrame {
         ])
 }
 
-/// Per-person attributes for the FY: sex, birth date, municipality of the last spell
-/// overlapping the FY, age band at the FY end, exposure in years.
-fn attributes(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
+/// The insurance spells (rows of `persons`) that overlap the FY, with column `e` (date):
+/// the spell's end, 9999-12-31 for a spell still open.
+fn spells_in_fy(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
     let (a, b) = (fy.start(), fy.end() + chrono::Duration::days(1));
     let far = date_lit(chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("far"));
     Ok(src
@@ -202,7 +202,14 @@ fn attributes(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
             col("coverage_start")
                 .lt(date_lit(b))
                 .and(col("e").gt(date_lit(a))),
-        )
+        ))
+}
+
+/// Per-person attributes for the FY: sex, birth date, municipality of the last spell
+/// overlapping the FY, age band at the FY end, exposure in years.
+fn attributes(src: &Sources, fy: FiscalYear) -> PolarsResult<LazyFrame> {
+    let (a, b) = (fy.start(), fy.end() + chrono::Duration::days(1));
+    Ok(spells_in_fy(src, fy)?
         .with_columns([
             (days(col("e")).clip_max(lit(crate::features::days_lit_value(b)))
                 - days(col("coverage_start")).clip_min(lit(crate::features::days_lit_value(a))))
@@ -653,15 +660,7 @@ fn band_exposure(src: &Sources, fy: FiscalYear) -> PolarsResult<DataFrame> {
         crate::features::days_lit_value(a),
         crate::features::days_lit_value(b),
     );
-    let far = date_lit(chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("far"));
-    let spells = src
-        .persons()?
-        .with_columns([col("coverage_end").fill_null(far).alias("e")])
-        .filter(
-            col("coverage_start")
-                .lt(date_lit(b))
-                .and(col("e").gt(date_lit(a))),
-        )
+    let spells = spells_in_fy(src, fy)?
         .select([
             col("municipality_code"),
             col("sex"),
