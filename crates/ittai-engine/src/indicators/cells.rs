@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use ittai_model::icd10::DiseaseCostRow;
 use ittai_model::indicators::{Area, IndicatorId, parse_age_band};
-use ittai_model::time::AgeBand;
+use ittai_model::time::{AgeBand, add_months};
 use ittai_model::{CareLevel, ClaimKind, LossReason, Sex, is_facility_service_type};
 use ittai_model::{FiscalYear, first_of_month};
 use polars::prelude::*;
@@ -638,12 +638,9 @@ const OPEN_BAND_END: i32 = 200;
 
 /// The day `years` years after day number `birth` (days since 1970-01-01): the same month
 /// and day, or the month's last day when it has no such day (29 February in a common year),
-/// as polars' `offset_by("<n>y")` and chrono's `checked_add_months` give it. `None` past
-/// the calendar's end.
-fn birthday(birth: i32, years: i32) -> Option<i32> {
-    ittai_dataset::days_to_date(birth)
-        .checked_add_months(chrono::Months::new(12 * years.max(0) as u32))
-        .map(ittai_dataset::date_to_days)
+/// by [`add_months`], the rule polars' `offset_by("<n>y")` also follows.
+fn birthday(birth: i32, years: i32) -> i32 {
+    ittai_dataset::date_to_days(add_months(ittai_dataset::days_to_date(birth), 12 * years))
 }
 
 /// Person-years of exposure in each band of [`life_bands`] during the FY, by
@@ -660,7 +657,7 @@ fn band_exposure(src: &Sources, fy: FiscalYear) -> PolarsResult<DataFrame> {
         crate::features::days_lit_value(a),
         crate::features::days_lit_value(b),
     );
-    let spells = spells_in_fy(src, fy)?
+    let mut spells = spells_in_fy(src, fy)?
         .select([
             col("municipality_code"),
             col("sex"),
@@ -678,20 +675,19 @@ fn band_exposure(src: &Sources, fy: FiscalYear) -> PolarsResult<DataFrame> {
     ages.sort_unstable();
     ages.dedup();
     let births = spells.column("birth_date")?.cast(&DataType::Int32)?;
-    let mut memo: HashMap<i32, Vec<Option<i32>>> = HashMap::new();
+    let mut memo: HashMap<i32, Vec<i32>> = HashMap::new();
     let mut at: Vec<Vec<Option<i32>>> = vec![Vec::with_capacity(spells.height()); ages.len()];
     for birth in births.i32()?.iter() {
-        let days: Option<&Vec<Option<i32>>> = birth.map(|b| {
+        let days = birth.map(|b| {
             &*memo
                 .entry(b)
                 .or_insert_with(|| ages.iter().map(|&y| birthday(b, y)).collect())
         });
         for (k, col) in at.iter_mut().enumerate() {
-            col.push(days.and_then(|d| d[k]));
+            col.push(days.map(|d| d[k]));
         }
     }
     let name = |age: i32| format!("birthday_{age}");
-    let mut spells = spells;
     for (age, days) in ages.iter().zip(at) {
         spells.with_column(Column::new(name(*age).into(), days))?;
     }
@@ -873,9 +869,9 @@ mod birthday_tests {
     /// A 75th birthday falls on the same month and day 75 years on.
     #[test]
     fn same_month_and_day() {
-        assert_eq!(birthday(day(1949, 4, 1), 75), Some(day(2024, 4, 1)));
-        assert_eq!(birthday(day(1949, 3, 31), 75), Some(day(2024, 3, 31)));
-        assert_eq!(birthday(day(1960, 1, 1), 0), Some(day(1960, 1, 1)));
+        assert_eq!(birthday(day(1949, 4, 1), 75), day(2024, 4, 1));
+        assert_eq!(birthday(day(1949, 3, 31), 75), day(2024, 3, 31));
+        assert_eq!(birthday(day(1960, 1, 1), 0), day(1960, 1, 1));
     }
 
     /// Born on 29 February: the birthday in a common year is 28 February (the month's last
@@ -883,10 +879,10 @@ mod birthday_tests {
     #[test]
     fn leap_day_births() {
         let b = day(1948, 2, 29);
-        assert_eq!(birthday(b, 75), Some(day(2023, 2, 28)));
-        assert_eq!(birthday(b, 76), Some(day(2024, 2, 29)));
+        assert_eq!(birthday(b, 75), day(2023, 2, 28));
+        assert_eq!(birthday(b, 76), day(2024, 2, 29));
         assert_eq!(
-            days_to_date(birthday(b, 77).unwrap()),
+            days_to_date(birthday(b, 77)),
             NaiveDate::from_ymd_opt(2025, 2, 28).unwrap()
         );
     }
@@ -895,6 +891,6 @@ mod birthday_tests {
     #[test]
     fn before_the_epoch() {
         assert!(day(1930, 6, 15) < 0);
-        assert_eq!(birthday(day(1930, 6, 15), 95), Some(day(2025, 6, 15)));
+        assert_eq!(birthday(day(1930, 6, 15), 95), day(2025, 6, 15));
     }
 }
