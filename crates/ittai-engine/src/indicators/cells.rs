@@ -16,6 +16,7 @@ use ittai_model::{CareLevel, ClaimKind, LossReason, Sex, is_facility_service_typ
 use ittai_model::{FiscalYear, first_of_month};
 use polars::prelude::*;
 
+use super::claim_lines::FyLines;
 use crate::RunResult;
 use crate::features::{age_band_expr, age_expr, date_lit};
 use crate::source::Sources;
@@ -255,52 +256,71 @@ impl Timings {
     }
 }
 
-/// All base cells and life-table inputs of `fy`, using `run` (the rules applied for the
-/// FY with the FY end as reference date) and `stays` (the runs of long-term inpatient stay,
-/// [`super::claim_lines::long_stays`]); the time of each part is added to `timings`.
+/// The population of each of `fys` (its [`attributes`]) and its measures on claim lines,
+/// by one pass over each claim file for all of them
+/// ([`super::claim_lines::lines_by_fy`]), in the order given; the time of each part is
+/// added to `timings`.
 ///
 /// # Errors
 /// Polars errors.
-pub fn fy_cells(
+pub(crate) fn fy_populations(
+    src: &Sources,
+    fys: &[FiscalYear],
+    timings: &mut Timings,
+) -> PolarsResult<Vec<(DataFrame, FyLines)>> {
+    let attrs = fys
+        .iter()
+        .map(|&fy| {
+            timings.time("attributes", || {
+                crate::collect_streaming(attributes(src, fy)?)
+            })
+        })
+        .collect::<PolarsResult<Vec<DataFrame>>>()?;
+    let codes: Vec<Vec<u8>> = cost_kinds().iter().map(|(_, k)| k.clone()).collect();
+    let with: Vec<(FiscalYear, &DataFrame)> = fys.iter().copied().zip(&attrs).collect();
+    let lines = super::claim_lines::lines_by_fy(src, &with, &codes, timings)?;
+    Ok(attrs.into_iter().zip(lines).collect())
+}
+
+/// All base cells and life-table inputs of `fy`, using `run` (the rules applied for the
+/// FY with the FY end as reference date), the FY's population `attrs` and its claim-line
+/// measures `lines` ([`fy_populations`]), and `stays` (the runs of long-term inpatient
+/// stay, [`super::claim_lines::long_stays`]); the time of each part is added to `timings`.
+///
+/// # Errors
+/// Polars errors.
+pub(crate) fn fy_cells(
     src: &Sources,
     fy: FiscalYear,
     run: &RunResult,
+    (attrs, lines): (&DataFrame, &FyLines),
     stays: &DataFrame,
     timings: &mut Timings,
 ) -> PolarsResult<(Vec<Cell>, Vec<LifeInput>, Vec<DiseaseCostRow>)> {
     let mut cells = Vec::new();
-    let attrs = timings.time("attributes", || {
-        crate::collect_streaming(attributes(src, fy)?)
-    })?;
-
-    // The measures on claim lines, one pass over each claim file.
     let kinds = cost_kinds();
-    let codes: Vec<Vec<u8>> = kinds.iter().map(|(_, k)| k.clone()).collect();
-    let lines = super::claim_lines::fy_lines(src, fy, &attrs, &codes, timings)?;
 
     // 疾病分類別医療費 (its own rows: groups are not indicators).
     let disease_costs = timings.time("disease_costs", || {
-        super::disease_costs::fy_rows(fy, &attrs, &lines.disease)
+        super::disease_costs::fy_rows(fy, attrs, &lines.disease)
     })?;
 
     // 健診受診率 and 歯科健診受診率: unified denominator.
-    cells.extend(timings.time("checkups", || checkup_cells(src, fy, &attrs, stays))?);
+    cells.extend(timings.time("checkups", || checkup_cells(src, fy, attrs, stays))?);
 
     // ハイリスク者割合 and 要介護認定率 on the reference-date population of the run.
     cells.extend(timings.time("run_cells", || run_cells(run))?);
 
     // Deaths (per person-year of exposure), costs per insured person-year.
     let deaths = deaths_in_fy(src, fy)?;
-    cells.extend(timings.time("deaths", || death_cells(&attrs, &deaths))?);
-    cells.extend(timings.time("costs", || {
-        cost_cells(src, fy, &attrs, &kinds, &lines.spend)
-    })?);
+    cells.extend(timings.time("deaths", || death_cells(attrs, &deaths))?);
+    cells.extend(timings.time("costs", || cost_cells(src, fy, attrs, &kinds, &lines.spend))?);
 
     // Drugs: 多剤, 重複, 後発医薬品.
-    cells.extend(timings.time("drugs", || drug_cells(&attrs, &lines))?);
+    cells.extend(timings.time("drugs", || drug_cells(attrs, lines))?);
 
     // Life-table inputs.
-    let life = timings.time("life", || life_inputs(src, fy, &attrs, deaths, &run.table))?;
+    let life = timings.time("life", || life_inputs(src, fy, attrs, deaths, &run.table))?;
     Ok((cells, life, disease_costs))
 }
 
@@ -554,7 +574,7 @@ fn cost_cells(
 /// %: per person with a categorised drug line, `num` the quantity × days of generics and
 /// `den` that of all categorised lines). The per-person measures are those of
 /// [`super::claim_lines`].
-fn drug_cells(attrs: &DataFrame, lines: &super::claim_lines::FyLines) -> PolarsResult<Vec<Cell>> {
+fn drug_cells(attrs: &DataFrame, lines: &FyLines) -> PolarsResult<Vec<Cell>> {
     let mut cells = Vec::new();
     let oral = BooleanChunked::from_slice("oral".into(), &lines.oral);
     let takers = attrs.filter(&oral)?;

@@ -4,7 +4,7 @@
 //! average period of independence at 75 with 95 % CIs, and small-count suppression.
 //!
 //! `claim_lines` computes the per-person measures on claim lines (one pass over each claim
-//! file per FY), `cells` aggregates them and the small tables into base cells with polars;
+//! file for all FYs), `cells` aggregates them and the small tables into base cells with polars;
 //! everything after (rollups, values, standardisation, change, suppression) is plain Rust
 //! over a few thousand rows.
 
@@ -166,7 +166,9 @@ pub fn compute_reusing(
     }
     // Long-term inpatient stays (checkup denominators) span FYs: found once.
     let stays = timings.time("long_stays", || claim_lines::long_stays(src))?;
-    for fy in order {
+    // The populations and claim-line measures of every FY, one pass over each claim file.
+    let populations = cells::fy_populations(src, &order, &mut timings)?;
+    for (fy, population) in order.into_iter().zip(populations) {
         progress(fy);
         let run = match done.take() {
             Some(r) if r.frame == frame_of(fy) => r,
@@ -183,7 +185,15 @@ pub fn compute_reusing(
                 })?
             }
         };
-        let (cells, life, costs) = cells::fy_cells(src, fy, &run, &stays, &mut timings)?;
+        let (cells, life, costs) = cells::fy_cells(
+            src,
+            fy,
+            &run,
+            (&population.0, &population.1),
+            &stays,
+            &mut timings,
+        )?;
+        drop(population); // freed before the next FY's rules run
         all_cells.extend(cells.into_iter().map(|c| (fy.0, c)));
         all_life.extend(life.into_iter().map(|l| (fy.0, l)));
         disease_costs.extend(costs);
