@@ -183,18 +183,42 @@ impl FyRows {
     }
 }
 
-/// A row of `medical_claims`.
+/// A row of `medical_claims`, 12 bytes (the table holds every row of the file: 67 million
+/// at 1,000,000 insured over four FYs).
 #[derive(Clone, Copy)]
 struct Claim {
     /// The (FY, person) index of the claim ([`FyRows`]), [`NO_PID`] for a claim of no FY
     /// or of a person outside the FY's population.
     pid: u32,
-    /// The parsed institution code, as an index into its range's table of codes.
-    institution: u32,
+    /// The claim kind code (0 when null) in the low 8 bits; above them the parsed
+    /// institution code, as an index into its range's table of codes.
+    kind_institution: u32,
     /// Points, [`NO_POINTS`] when null (the validator keeps points in 0..=10^9).
     points: i32,
-    /// Claim kind code (0 when null).
-    kind: u8,
+}
+
+impl Claim {
+    /// A claim; `None` when `institution` does not fit in 24 bits (more than 16,777,216
+    /// distinct institution codes in one range of the file).
+    fn new(pid: u32, institution: u32, points: i32, kind: u8) -> Option<Self> {
+        (institution < 1 << 24).then_some(Self {
+            pid,
+            kind_institution: institution << 8 | u32::from(kind),
+            points,
+        })
+    }
+
+    /// The claim kind code (0 when null).
+    #[inline]
+    fn kind(&self) -> u8 {
+        self.kind_institution as u8
+    }
+
+    /// The index of the institution code in its range's table.
+    #[inline]
+    fn institution(&self) -> u32 {
+        self.kind_institution >> 8
+    }
 }
 
 /// Null points in a [`Claim`].
@@ -202,7 +226,7 @@ const NO_POINTS: i32 = i32::MIN;
 
 /// Every row of `medical_claims`, found by its file row. The claims stay in the ranges the
 /// threads read (each in file order) rather than being copied into one vector: at
-/// 1,000,000 insured the file has 67 million claims, and a copy is a gigabyte of fresh
+/// 1,000,000 insured the file has 67 million claims, and a copy is 0.8 GB of fresh
 /// pages, which cost more than the copying (docs/PERFORMANCE.md).
 struct Claims {
     /// Each range's claims, one per file row from the range's first.
@@ -247,7 +271,7 @@ impl Claims {
         let row = u64::from(row);
         let p = self.starts.partition_point(|&s| s <= row).checked_sub(1)?;
         let c = self.parts[p].get((row - self.starts[p]) as usize)?;
-        (c.pid == pid && pid != NO_PID).then(|| (c, self.institutions[p][c.institution as usize]))
+        (c.pid == pid && pid != NO_PID).then(|| (c, self.institutions[p][c.institution() as usize]))
     }
 
     /// Every claim with its file row, in file order.
@@ -271,8 +295,8 @@ impl Claims {
 /// The files are grouped by person, so a person's pairs usually form one run, and a run
 /// is resolved when it ends: only the pairs of the range's first and last runs (which may
 /// continue in the ranges before and after) are kept for [`duplicate_flags`]. Keeping
-/// every pair of every FY was 16 bytes per line, 1.4 GB at 1,000,000 insured over four
-/// FYs (docs/PERFORMANCE.md). A person whose pairs come in two runs (a file not grouped by
+/// every pair of every FY (16 bytes per line) raised the peak of the full job at 1,000,000
+/// insured over four FYs by 1.8 GB (docs/PERFORMANCE.md). A person whose pairs come in two runs (a file not grouped by
 /// person) is noticed: in the range here (`disordered`), or across ranges in
 /// [`duplicate_flags`]; the caller then reads the file again keeping every pair
 /// (`resolve` false).
@@ -509,16 +533,14 @@ pub(crate) fn lines_by_fy(
                         (acc.codes.len() - 1) as u32
                     }),
                 };
-                acc.claims.push(Claim {
-                    pid,
-                    institution,
-                    points,
-                    kind: if kind.is_null(row) {
-                        0
-                    } else {
-                        kind.value(row)
-                    },
-                });
+                let kind = if kind.is_null(row) {
+                    0
+                } else {
+                    kind.value(row)
+                };
+                acc.claims.push(Claim::new(pid, institution, points, kind).ok_or_else(
+                    || polars_err!(ComputeError: "{}: more than 16,777,216 distinct institution codes", path.display()),
+                )?);
             }
             Ok(())
         },
@@ -553,7 +575,7 @@ pub(crate) fn lines_by_fy(
         if c.points == NO_POINTS {
             continue;
         }
-        let bits = group_bits[c.kind as usize];
+        let bits = group_bits[c.kind() as usize];
         for (g, spend) in spend.iter_mut().enumerate() {
             if bits & (1 << g) != 0 {
                 spend[c.pid as usize] += f64::from(c.points) * 10.0;
@@ -648,7 +670,7 @@ pub(crate) fn lines_by_fy(
                 .filter(|(_, c)| range.contains(&(c.pid as usize)))
                 .map(|(row, c)| {
                     let k = chosen[row as usize].load(Ordering::Relaxed);
-                    let group = if c.kind == ClaimKind::Pharmacy.code() {
+                    let group = if c.kind() == ClaimKind::Pharmacy.code() {
                         DiseaseGroup::Dispensing
                     } else if k == NONE || k % 32 == NO_CHAPTER {
                         DiseaseGroup::Unclassified
@@ -792,7 +814,7 @@ pub(crate) fn lines_by_fy(
                     acc.monthly
                         .push(p, (p as u64) << 37 | mi << 30 | u64::from(yj7));
                     if let Some((cl, institution)) = claims.find(claim_of[row], p)
-                        && (cl.kind == outpatient || cl.kind == pharmacy)
+                        && (cl.kind() == outpatient || cl.kind() == pharmacy)
                     {
                         acc.duplicates.push(
                             g,
@@ -974,11 +996,9 @@ mod tests {
         // belongs to no FY's population; its institution is r % 3 in its range's table.
         let part = |from: u32, to: u32| -> (u64, Vec<Claim>, Vec<u64>) {
             let claims = (from..to)
-                .map(|r| Claim {
-                    pid: if r % 3 == 0 { NO_PID } else { r % 7 },
-                    institution: r % 3,
-                    points: r as i32,
-                    kind: 2,
+                .map(|r| {
+                    let pid = if r % 3 == 0 { NO_PID } else { r % 7 };
+                    Claim::new(pid, r % 3, r as i32, 2).unwrap()
                 })
                 .collect();
             (u64::from(from), claims, vec![100, 200, 300])
@@ -1002,14 +1022,22 @@ mod tests {
     }
 
     #[test]
+    fn claims_pack_kind_and_institution() {
+        assert_eq!(std::mem::size_of::<Claim>(), 12);
+        let c = Claim::new(7, (1 << 24) - 1, 1_000_000_000, 255).unwrap();
+        assert_eq!(
+            (c.pid, c.institution(), c.points, c.kind()),
+            (7, (1 << 24) - 1, 1_000_000_000, 255)
+        );
+        let c = Claim::new(0, 0, NO_POINTS, 0).unwrap();
+        assert_eq!((c.institution(), c.points, c.kind()), (0, NO_POINTS, 0));
+        assert!(Claim::new(0, 1 << 24, 0, 1).is_none());
+    }
+
+    #[test]
     fn ranges_must_follow_each_other() {
         let part = |from: u64, len: usize| -> (u64, Vec<Claim>, Vec<u64>) {
-            let c = Claim {
-                pid: 0,
-                institution: 0,
-                points: 0,
-                kind: 2,
-            };
+            let c = Claim::new(0, 0, 0, 2).unwrap();
             (from, vec![c; len], vec![0])
         };
         assert!(Claims::new(vec![part(0, 10), part(11, 5)]).is_err());
