@@ -137,9 +137,15 @@ impl FyRows {
             let f = u8::try_from(f)
                 .ok()
                 .filter(|&f| f != u8::MAX)
-                .ok_or_else(|| polars_err!(ComputeError: "at most 254 FYs at once"))?;
+                .ok_or_else(|| polars_err!(ComputeError: "at most 255 FYs at once"))?;
             for k in 0..12 {
-                fy_of_month[(m.0 + k - first_month) as usize] = f;
+                let at = &mut fy_of_month[(m.0 + k - first_month) as usize];
+                if *at != u8::MAX {
+                    return Err(
+                        polars_err!(ComputeError: "FY{} is given twice", fys[f as usize].0.0),
+                    );
+                }
+                *at = f;
             }
         }
         Ok(Self {
@@ -838,6 +844,7 @@ pub(crate) fn lines_by_fy(
             // A file not grouped by person: read again, keeping every pair (the manifest
             // shows the time of the second reading as `claim_lines.drugs_again`).
             let again = Instant::now();
+            drop(std::mem::take(&mut accs)); // not alive through the second reading
             accs = pass(false)?;
             parts = accs
                 .iter_mut()
@@ -1155,5 +1162,13 @@ mod tests {
         assert_eq!(rows.at(c, d(2025, 3) + 1), None);
         assert_eq!(rows.range(0), 0..2);
         assert_eq!(rows.range(1), 2..4);
+        // An FY given twice would take the other's lines: refused.
+        assert!(
+            FyRows::new(
+                &[(FiscalYear(2023), &fy23), (FiscalYear(2023), &fy24)],
+                &everyone
+            )
+            .is_err()
+        );
     }
 }

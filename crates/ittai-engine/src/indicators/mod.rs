@@ -21,6 +21,7 @@ pub use store::{
 
 use std::collections::{BTreeMap, HashMap};
 
+use itertools::Itertools;
 use ittai_model::FiscalYear;
 use ittai_model::indicators::{
     AgeGroup, Area, Direction, FunnelStep, IndicatorId, IndicatorRow, Kind, LifeLine, SexGroup,
@@ -160,7 +161,8 @@ pub fn compute_reusing(
         reference: fy.end(),
     };
     let mut done = done.filter(|r| fys.iter().any(|&fy| r.frame == frame_of(fy)));
-    let mut order: Vec<FiscalYear> = fys.to_vec();
+    // Each FY once (`--fy 2023,2023` asks for FY2023).
+    let mut order: Vec<FiscalYear> = fys.iter().copied().unique().collect();
     if let Some(r) = &done {
         order.sort_by_key(|&fy| (frame_of(fy) != r.frame, fy.0));
     }
