@@ -227,6 +227,25 @@ impl Claim {
     }
 }
 
+/// A range's table of parsed institution codes (`u64::MAX` for a code that does not
+/// parse), each code once, with its index.
+#[derive(Default)]
+struct InstitutionCodes {
+    codes: Vec<u64>,
+    ids: HashMap<u64, u32>,
+}
+
+impl InstitutionCodes {
+    /// The index of `code`, added if new.
+    fn id(&mut self, code: u64) -> u32 {
+        let codes = &mut self.codes;
+        *self.ids.entry(code).or_insert_with(|| {
+            codes.push(code);
+            (codes.len() - 1) as u32
+        })
+    }
+}
+
 /// Null points in a [`Claim`].
 const NO_POINTS: i32 = i32::MIN;
 
@@ -475,8 +494,7 @@ pub(crate) fn lines_by_fy(
         claims: Vec<Claim>,
         pids: Memo<u32>,
         institutions: Memo<u32>,
-        codes: Vec<u64>,
-        ids: HashMap<u64, u32>,
+        codes: InstitutionCodes,
     }
     let claim_rows = src.claim_rows()?;
     let path = src.dir().join("medical_claims.parquet");
@@ -496,8 +514,7 @@ pub(crate) fn lines_by_fy(
             claims: Vec::with_capacity(n),
             pids: Memo::default(),
             institutions: Memo::default(),
-            codes: Vec::new(),
-            ids: HashMap::new(),
+            codes: InstitutionCodes::default(),
         },
         |acc, batch, numbers| {
             let first = *acc.first.get_or_insert(numbers[0]);
@@ -507,14 +524,10 @@ pub(crate) fn lines_by_fy(
             let persons = everyone.persons(&mut acc.pids, batch)?;
             let month = dates(batch, "service_month")?;
             let inst = Strings::of(batch, "institution_code")?;
-            let (codes, ids) = (&mut acc.codes, &mut acc.ids);
-            let inst_of = acc.institutions.of(&inst, |s| {
-                let code = code_number(s).unwrap_or(u64::MAX);
-                *ids.entry(code).or_insert_with(|| {
-                    codes.push(code);
-                    (codes.len() - 1) as u32
-                })
-            });
+            let codes = &mut acc.codes;
+            let inst_of = acc
+                .institutions
+                .of(&inst, |s| codes.id(code_number(s).unwrap_or(u64::MAX)));
             let kind = bytes(batch, "claim_kind")?;
             let points = primitives::<Int64Type>(batch, "points")?;
             for row in 0..batch.num_rows() {
@@ -534,10 +547,7 @@ pub(crate) fn lines_by_fy(
                 };
                 let institution = match inst.key(row) {
                     Some(k) => inst_of[k],
-                    None => *acc.ids.entry(u64::MAX).or_insert_with(|| {
-                        acc.codes.push(u64::MAX);
-                        (acc.codes.len() - 1) as u32
-                    }),
+                    None => acc.codes.id(u64::MAX),
                 };
                 let kind = if kind.is_null(row) {
                     0
@@ -553,7 +563,7 @@ pub(crate) fn lines_by_fy(
     )?;
     let claims = Claims::new(
         accs.into_iter()
-            .filter_map(|a| Some((a.first?, a.claims, a.codes)))
+            .filter_map(|a| Some((a.first?, a.claims, a.codes.codes)))
             .collect(),
     )?;
     if claims.rows() as u64 != claim_rows.claims {
@@ -833,12 +843,14 @@ pub(crate) fn lines_by_fy(
             },
         )
     };
+    // Each range's pairs, taken out of its state.
+    let pairs = |accs: &mut Vec<DrugAcc>| -> Vec<Duplicates> {
+        accs.iter_mut()
+            .map(|a| std::mem::replace(&mut a.duplicates, Duplicates::new(0, false)))
+            .collect()
+    };
     let mut accs = pass(true)?;
-    let mut parts: Vec<Duplicates> = accs
-        .iter_mut()
-        .map(|a| std::mem::replace(&mut a.duplicates, Duplicates::new(0, false)))
-        .collect();
-    let duplicate = match duplicate_flags(parts, n) {
+    let duplicate = match duplicate_flags(pairs(&mut accs), n) {
         Some(d) => d,
         None => {
             // A file not grouped by person: read again, keeping every pair (the manifest
@@ -846,11 +858,7 @@ pub(crate) fn lines_by_fy(
             let again = Instant::now();
             drop(std::mem::take(&mut accs)); // not alive through the second reading
             accs = pass(false)?;
-            parts = accs
-                .iter_mut()
-                .map(|a| std::mem::replace(&mut a.duplicates, Duplicates::new(0, false)))
-                .collect();
-            let flags = duplicate_flags(parts, n).expect("every pair kept");
+            let flags = duplicate_flags(pairs(&mut accs), n).expect("every pair kept");
             timings.add("claim_lines.drugs_again", again.elapsed().as_secs_f64());
             flags
         }
