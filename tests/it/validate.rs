@@ -522,3 +522,128 @@ fn the_guide_sample_of_interventions_is_valid() {
     assert_eq!(programmes[0], "undernutrition");
     assert_eq!(programmes[6], "physical_frailty");
 }
+
+/// Tables of several read batches (65,536 rows each), whose batches are checked on as many
+/// threads as there are cores: every reject is still reported in file order with its own
+/// line, the claims are registered in file order (so the second use of a claim id is the
+/// one rejected, even in a later batch), and the clean rows keep the file's order.
+/// medical_claims: 150,000 claims, the first id used again on line 140,002. claim_drugs:
+/// 200,000 lines of known claims, four of an unknown claim (lines 7, 70,002, 131,077 and
+/// 200,001, in the first, second, third and fourth batch) and one with route 7 (no route
+/// code: the value is nulled, the line kept) on line 100,002.
+#[test]
+fn batches_checked_on_several_threads_keep_the_file_order() {
+    use std::fmt::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    two_persons(&data);
+    for t in ["medical_claims", "claim_drugs"] {
+        std::fs::remove_file(data.join(format!("{t}.parquet"))).unwrap();
+    }
+    let mut claims =
+        String::from("claim_id,person_id,service_month,claim_kind,institution_code,points,days\n");
+    for i in 0..150_000 {
+        let id = if i == 140_000 { 0 } else { i };
+        writeln!(claims, "C{id:07},P000123,2024-06-01,2,1310000001,100,1").unwrap();
+    }
+    std::fs::write(data.join("medical_claims.csv"), claims).unwrap();
+    let unknown = [5, 70_000, 131_075, 199_999];
+    let mut drugs =
+        String::from("claim_id,person_id,service_month,drug_code,yj_code,route,quantity,days\n");
+    let mut kept = Vec::new();
+    for i in 0..200_000usize {
+        let claim = if unknown.contains(&i) {
+            format!("X{i:07}")
+        } else {
+            let c = format!("C{:07}", i % 140_000);
+            kept.push(c.clone());
+            c
+        };
+        let route = if i == 100_000 { 7 } else { 1 };
+        writeln!(drugs, "{claim},P000123,2024-06-01,620000001,,{route},1,14").unwrap();
+    }
+    std::fs::write(data.join("claim_drugs.csv"), drugs).unwrap();
+
+    let clean = dir.path().join("clean");
+    let rejects = dir.path().join("rejects.csv");
+    let report = validate_into(&data, &clean, &rejects);
+
+    let rows = rejects_rows(&rejects);
+    let got: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| std::array::from_fn(|k| r[[0, 2, 3, 4, 5][k]].to_string()))
+        .collect();
+    let want: Vec<[String; 5]> = [
+        [
+            "medical_claims",
+            "line 140002",
+            "claim_id",
+            "duplicate_claim_id",
+            "row_rejected",
+        ],
+        [
+            "claim_drugs",
+            "line 7",
+            "claim_id",
+            "unknown_claim",
+            "row_rejected",
+        ],
+        [
+            "claim_drugs",
+            "line 70002",
+            "claim_id",
+            "unknown_claim",
+            "row_rejected",
+        ],
+        [
+            "claim_drugs",
+            "line 100002",
+            "route",
+            "bad_code",
+            "value_nulled",
+        ],
+        [
+            "claim_drugs",
+            "line 131077",
+            "claim_id",
+            "unknown_claim",
+            "row_rejected",
+        ],
+        [
+            "claim_drugs",
+            "line 200001",
+            "claim_id",
+            "unknown_claim",
+            "row_rejected",
+        ],
+    ]
+    .iter()
+    .map(|r| r.map(str::to_string))
+    .collect();
+    assert_eq!(got, want);
+
+    let summary = |table: &str| {
+        let t = report.tables.iter().find(|t| t.table == table).unwrap();
+        (t.rows_read, t.rows_clean, t.rows_rejected, t.values_nulled)
+    };
+    assert_eq!(summary("medical_claims"), (150_000, 149_999, 1, 0));
+    assert_eq!(summary("claim_drugs"), (200_000, 199_996, 4, 1));
+
+    // The clean lines in file order, the route of line 100,002 (the 99,999th kept: two
+    // unknown lines before it) nulled.
+    let batches = crate::support::read_batches(&clean, "claim_drugs");
+    let mut ids = Vec::new();
+    let mut null_routes = Vec::new();
+    for b in &batches {
+        let c = arrow_array::cast::AsArray::as_string::<i32>(b.column(0));
+        let route = b.column(5);
+        for r in 0..b.num_rows() {
+            if arrow_array::Array::is_null(route, r) {
+                null_routes.push(ids.len());
+            }
+            ids.push(c.value(r).to_string());
+        }
+    }
+    assert!(ids == kept, "the clean claim lines are not in file order");
+    assert_eq!(null_routes, vec![99_998]);
+}

@@ -13,6 +13,12 @@
 //! is skipped (no summary, nothing sent to the sink). Memory: the persons table is held
 //! whole; claims are remembered as 20 bytes each (two hashes of the id, person, month),
 //! support contacts as 16 bytes each plus their location.
+//!
+//! Threads: the batches of a table are read one at a time and checked on as many threads
+//! as the machine has cores; what needs the batches in file order — registering claims
+//! and support contacts, reporting rejects, passing clean rows on — is done on one
+//! thread in file order, so the rejects file and the clean rows do not depend on which
+//! thread checked which batch.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -253,6 +259,30 @@ struct Problem {
     action: Action,
 }
 
+/// Whether the cross-table checks of a table add to the registry (claims, support
+/// contacts), so that its batches must meet them one at a time, in file order. The other
+/// tables only look the registry up, and their batches are checked whole on any thread.
+fn registers(spec: &TableSpec) -> bool {
+    matches!(spec.name, "medical_claims" | "interventions")
+}
+
+/// The registry as a batch's last checks see it: shared with the threads that check the
+/// batches of a table that only looks it up, or borrowed alone by the thread that
+/// registers the claims or contacts of a table, in file order.
+enum RegistryAccess<'a> {
+    Shared(&'a Registry),
+    Alone(&'a mut Registry),
+}
+
+impl RegistryAccess<'_> {
+    fn get(&self) -> &Registry {
+        match self {
+            RegistryAccess::Shared(r) => r,
+            RegistryAccess::Alone(r) => r,
+        }
+    }
+}
+
 fn validate_table(
     file: &TableFile,
     opts: &ValidateOptions,
@@ -287,36 +317,36 @@ fn validate_table(
     let mut persons_seen: rustc_hash::FxHashSet<u32> = Default::default();
     // The persons table is held until its spells are checked against each other.
     let mut held: Vec<(RecordBatch, Vec<Location>)> = Vec::new();
-    // The batches are read and decoded on a second thread, a few ahead, while this one
-    // checks them (decoding was a quarter of the validation's profile).
-    std::thread::scope(|scope| -> Result<(), String> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(2);
-        scope.spawn(move || {
-            for b in batches {
-                if tx.send(b).is_err() {
-                    break; // the checks stopped
-                }
-            }
-        });
-        for raw in rx {
-            let raw = match raw {
-                Ok(r) => r,
+    // Each checked batch, in file order: its rejects reported, its clean rows passed on.
+    let mut step =
+        |item: Result<Checked, Violation>, mut reg: RegistryAccess<'_>| -> Result<bool, String> {
+            let checked = match item {
+                Ok(c) => c,
                 Err(v) => {
                     file_fail(v, summary, rejects)?;
-                    break;
+                    return Ok(false);
                 }
             };
-            summary.rows_read += raw.locations.len() as u64 + raw.bad_records.len() as u64;
+            summary.rows_read += checked.rows_read;
             progress(spec.name, summary.rows_read);
-            let (clean, locations) = check_batch(file, raw, opts, reg, rejects, summary)?;
+            let (clean, locations) = finish_batch(file, checked, &mut reg, rejects, summary)?;
             if spec.name == "persons" {
                 held.push((clean, locations));
             } else {
-                emit(spec, &clean, reg, &mut persons_seen, sink, summary)?;
+                emit(spec, &clean, reg.get(), &mut persons_seen, sink, summary)?;
             }
-        }
-        Ok(())
-    })?;
+            Ok(true)
+        };
+    if registers(spec) {
+        check_in_order(batches, spec, opts, None, |item| {
+            step(item, RegistryAccess::Alone(&mut *reg))
+        })?;
+    } else {
+        let shared = &*reg;
+        check_in_order(batches, spec, opts, Some(shared), |item| {
+            step(item, RegistryAccess::Shared(shared))
+        })?;
+    }
     if spec.name == "persons" {
         let rejected = check_spells(file, &held, rejects, summary)?;
         for (bi, (batch, _)) in held.iter().enumerate() {
@@ -335,6 +365,65 @@ fn validate_table(
     }
     summary.persons = persons_seen.len() as u64;
     Ok(())
+}
+
+/// Reads the batches of a table and checks them on as many threads as the machine has
+/// cores ([`check_alone`]: each batch's own checks, and with `shared` its look-ups in the
+/// registry), handing each result to `each` in file order, one at a time (so rejects are
+/// reported and clean rows passed on in the order of the file, whatever thread checked
+/// them). A batch that could not be read is handed on as its violation. Stops after the
+/// first `each` that returns `false` or an error.
+///
+/// Reading and decoding take a quarter of a validation's time, the checks the rest; with
+/// one thread reading ahead and one checking, the checks were the bottleneck on two cores.
+fn check_in_order<I>(
+    batches: I,
+    spec: &'static TableSpec,
+    opts: &ValidateOptions,
+    shared: Option<&Registry>,
+    mut each: impl FnMut(Result<Checked, Violation>) -> Result<bool, String>,
+) -> Result<(), String>
+where
+    I: Iterator<Item = Result<RawBatch, Violation>> + Send,
+{
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    let source = std::sync::Mutex::new(batches.enumerate());
+    std::thread::scope(|scope| -> Result<(), String> {
+        type Item = Result<Result<Checked, String>, Violation>;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Item)>(2 * workers);
+        for _ in 0..workers {
+            let (tx, source) = (tx.clone(), &source);
+            scope.spawn(move || {
+                loop {
+                    // The lock is held while one batch is read (the reader is sequential).
+                    let next = source.lock().ok().and_then(|mut s| s.next());
+                    let Some((seq, raw)) = next else { break };
+                    let item = raw.map(|raw| check_alone(spec, raw, opts, shared));
+                    if tx.send((seq, item)).is_err() {
+                        break; // the checks stopped
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // Results that came before their turn, by batch number.
+        let mut waiting: BTreeMap<usize, Item> = BTreeMap::new();
+        let mut turn = 0;
+        for (seq, item) in rx {
+            waiting.insert(seq, item);
+            while let Some(item) = waiting.remove(&turn) {
+                turn += 1;
+                let go_on = match item {
+                    Ok(checked) => each(Ok(checked?))?,
+                    Err(v) => each(Err(v))?,
+                };
+                if !go_on {
+                    return Ok(()); // the receiver is dropped: the workers stop
+                }
+            }
+        }
+        Ok(())
+    })
 }
 
 fn emit(
@@ -380,43 +469,142 @@ fn emit(
     sink.batch(spec, clean)
 }
 
-/// Applies value, row and cross-table checks to one batch; returns the clean rows and
-/// their locations.
-fn check_batch(
-    file: &TableFile,
+/// A batch after the checks that need no other batch ([`check_alone`]).
+struct Checked {
+    /// Records read: rows typed and whole records rejected before typing.
+    rows_read: u64,
+    /// Records rejected before typing (wrong field count), with the record as text.
+    bad_records: Vec<(Violation, String)>,
+    /// The rows, vocabularies normalised.
+    batch: RecordBatch,
+    locations: Vec<Location>,
+    problems: Vec<Problem>,
+    /// When the cross-table checks are done too: the clean rows ([`settle`]).
+    settled: Option<Settled>,
+}
+
+/// The outcome of a batch's checks: which rows are rejected, and the clean rows (the
+/// values to null nulled, the rejected rows dropped) with their locations.
+struct Settled {
+    rejected: Vec<bool>,
+    clean: RecordBatch,
+    clean_locations: Vec<Location>,
+}
+
+/// The checks of one batch that need nothing of the other batches: values, vocabularies,
+/// intervals, and — given the registry of a table that only looks it up (`shared`) — the
+/// cross-table checks, after which the batch is [`settle`]d. Runs on any thread.
+///
+/// # Errors
+/// Only programming errors (a rebuilt batch that does not match its schema).
+fn check_alone(
+    spec: &TableSpec,
     raw: RawBatch,
     opts: &ValidateOptions,
-    reg: &mut Registry,
+    shared: Option<&Registry>,
+) -> Result<Checked, String> {
+    let rows_read = raw.locations.len() as u64 + raw.bad_records.len() as u64;
+    let mut batch = raw.batch;
+    let mut problems = value_problems(spec, &batch, raw.marks, opts);
+    normalise_vocabularies(spec, &mut batch, &mut problems)?;
+    interval_problems(spec, &batch, &mut problems);
+    let settled = match shared {
+        Some(reg) => {
+            let rejected = rows_rejected(&problems, batch.num_rows());
+            look_up_checks(spec, &batch, &rejected, reg, &mut problems);
+            Some(settle(spec, &batch, &raw.locations, &mut problems)?)
+        }
+        None => None,
+    };
+    Ok(Checked {
+        rows_read,
+        bad_records: raw.bad_records,
+        batch,
+        locations: raw.locations,
+        problems,
+        settled,
+    })
+}
+
+/// The checks of a batch that follow [`check_alone`], in file order: the cross-table
+/// checks of a table that registers (with the registry borrowed alone), then the report
+/// of every problem to `rejects`. Returns the clean rows and their locations.
+fn finish_batch(
+    file: &TableFile,
+    checked: Checked,
+    reg: &mut RegistryAccess<'_>,
     rejects: &mut RejectSink,
     summary: &mut TableSummary,
 ) -> Result<(RecordBatch, Vec<Location>), String> {
     let spec = file.spec;
-    for (v, record) in raw.bad_records {
+    let Checked {
+        bad_records,
+        batch,
+        locations,
+        mut problems,
+        settled,
+        ..
+    } = checked;
+    for (v, record) in bad_records {
         summary.rows_rejected += 1;
         *summary.violations.entry(v.kind).or_default() += 1;
         rejects.push(v, &record).map_err(|e| e.to_string())?;
     }
-    let mut batch = raw.batch;
-    let n = batch.num_rows();
-    let mut problems = value_problems(spec, &batch, raw.marks, opts);
-    normalise_vocabularies(spec, &mut batch, &mut problems)?;
-    interval_problems(spec, &batch, &mut problems);
-    let rejected = rows_rejected(&problems, n);
-    cross_table_checks(spec, &batch, &raw.locations, &rejected, reg, &mut problems);
-    let rejected = rows_rejected(&problems, n);
-
-    // Report, then null and filter.
-    let nulled = report_problems(
+    let settled = match (settled, reg) {
+        (Some(s), _) => s,
+        (None, RegistryAccess::Alone(reg)) => {
+            let rejected = rows_rejected(&problems, batch.num_rows());
+            register_checks(spec, &batch, &locations, &rejected, reg, &mut problems);
+            settle(spec, &batch, &locations, &mut problems)?
+        }
+        (None, RegistryAccess::Shared(_)) => {
+            return Err(format!(
+                "{}: a batch not checked against the registry (a programming error)",
+                spec.name
+            ));
+        }
+    };
+    report_problems(
         file,
         &batch,
-        &raw.locations,
-        &mut problems,
-        &rejected,
+        &locations,
+        &problems,
+        &settled.rejected,
         rejects,
         summary,
     )?;
-    summary.rows_rejected += rejected.iter().filter(|r| **r).count() as u64;
-    clean_rows(&batch, &nulled, &rejected, &raw.locations)
+    summary.rows_rejected += settled.rejected.iter().filter(|r| **r).count() as u64;
+    Ok((settled.clean, settled.clean_locations))
+}
+
+/// Settles a batch whose checks are all done: sorts its problems by (row, column), marks
+/// the rows rejected, nulls the values to null ([`Action::ValueNulled`] problems of rows
+/// kept) and drops the rejected rows.
+fn settle(
+    spec: &TableSpec,
+    batch: &RecordBatch,
+    locations: &[Location],
+    problems: &mut [Problem],
+) -> Result<Settled, String> {
+    let n = batch.num_rows();
+    problems.sort_by_key(|p| (p.row, p.col));
+    let rejected = rows_rejected(problems, n);
+    let mut nulled: Vec<Vec<bool>> = vec![Vec::new(); spec.columns.len()];
+    for p in problems.iter() {
+        if p.action == Action::ValueNulled && !rejected[p.row] {
+            let col = &mut nulled[p.col.expect("nulled value has a column")];
+            if col.is_empty() {
+                col.resize(n, false);
+            }
+            col[p.row] = true;
+        }
+    }
+    let (clean, clean_locations) = clean_rows(batch, &nulled, &rejected, locations)?;
+    Ok(Settled {
+        rejected,
+        clean,
+        clean_locations,
+    })
 }
 
 /// The value problems of a batch: first the reader's marks (values that did not parse,
@@ -592,30 +780,22 @@ fn rows_rejected(problems: &[Problem], n: usize) -> Vec<bool> {
     r
 }
 
-/// Sends every problem of a batch to `rejects` (with the row as text) in (row, column)
-/// order, counting it in `summary`; a problem of a rejected row is reported as
-/// [`Action::RowRejected`]. Returns, per contract column, the mask of values to null
-/// (empty when none): the [`Action::ValueNulled`] problems of rows that are kept.
+/// Sends every problem of a batch to `rejects` (with the row as text) in the order given
+/// ((row, column) after [`settle`]), counting it in `summary`; a problem of a rejected row
+/// is reported as [`Action::RowRejected`], a value nulled in a row kept is counted in
+/// `values_nulled`.
 fn report_problems(
     file: &TableFile,
     batch: &RecordBatch,
     locations: &[Location],
-    problems: &mut [Problem],
+    problems: &[Problem],
     rejected: &[bool],
     rejects: &mut RejectSink,
     summary: &mut TableSummary,
-) -> Result<Vec<Vec<bool>>, String> {
+) -> Result<(), String> {
     let spec = file.spec;
-    let n = batch.num_rows();
-    let mut nulled: Vec<Vec<bool>> = vec![Vec::new(); spec.columns.len()];
-    problems.sort_by_key(|p| (p.row, p.col));
-    for p in problems.iter() {
+    for p in problems {
         if p.action == Action::ValueNulled && !rejected[p.row] {
-            let col = &mut nulled[p.col.expect("nulled value has a column")];
-            if col.is_empty() {
-                col.resize(n, false);
-            }
-            col[p.row] = true;
             summary.values_nulled += 1;
         }
         *summary.violations.entry(p.kind).or_default() += 1;
@@ -638,7 +818,7 @@ fn report_problems(
             .push(v, &render_row(batch, p.row))
             .map_err(|e| e.to_string())?;
     }
-    Ok(nulled)
+    Ok(())
 }
 
 /// The clean rows of a batch: the values of the `nulled` masks set to null, the
@@ -872,12 +1052,13 @@ fn string_problem(check: Check, s: &str) -> Option<String> {
     }
 }
 
-/// The checks of rows against other rows and tables (the [`Registry`]), on the rows not
-/// yet `rejected`: persons known; claim ids unique and claim lines matching their claim;
-/// support contacts (`interventions`) of a known person and not recorded twice — a row with
-/// the same person, programme, approach (codes, after normalisation) and contact date as
-/// an earlier row is rejected, naming the earlier row's location.
-fn cross_table_checks(
+/// The cross-table checks of a table that registers ([`registers`]), on the rows not yet
+/// `rejected`, in file order: claim ids unique (`medical_claims`, whose claims are
+/// registered with their person and service month); support contacts (`interventions`) not
+/// recorded twice — a row with the same person, programme, approach (codes, after
+/// normalisation) and contact date as an earlier row is rejected, naming the earlier row's
+/// location; and for both, persons known. Other tables go to [`look_up_checks`].
+fn register_checks(
     spec: &TableSpec,
     batch: &RecordBatch,
     locations: &[Location],
@@ -886,16 +1067,7 @@ fn cross_table_checks(
     problems: &mut Vec<Problem>,
 ) {
     let col = |name: &str| batch.column(spec.index_of(name).expect("contract column"));
-    let unknown_person = |row: usize, id: &str| Problem {
-        row,
-        col: spec.index_of("person_id"),
-        kind: ViolationKind::UnknownPerson,
-        value: id.to_string(),
-        detail: "a person_id present in persons".to_string(),
-        action: Action::RowRejected,
-    };
     match spec.name {
-        "persons" => {}
         "medical_claims" => {
             let (ids, pids) = (
                 col("claim_id").as_string::<i32>(),
@@ -907,7 +1079,7 @@ fn cross_table_checks(
                     continue;
                 }
                 let Some(&p) = reg.persons.get(pids.value(row)) else {
-                    problems.push(unknown_person(row, pids.value(row)));
+                    problems.push(unknown_person(spec, row, pids.value(row)));
                     continue;
                 };
                 let h = claim_hash(ids.value(row));
@@ -925,6 +1097,66 @@ fn cross_table_checks(
                 }
             }
         }
+        "interventions" => {
+            let pids = col("person_id").as_string::<i32>();
+            let programmes = col("programme").as_string::<i32>();
+            let approaches = col("approach").as_string::<i32>();
+            let dates = col("contact_date").as_primitive::<Date32Type>();
+            for row in 0..batch.num_rows() {
+                if rejected[row] {
+                    continue;
+                }
+                let pid = pids.value(row);
+                if !reg.persons.contains_key(pid) {
+                    problems.push(unknown_person(spec, row, pid));
+                    continue;
+                }
+                let (programme, approach, date) = (
+                    programmes.value(row),
+                    approaches.value(row),
+                    dates.value(row),
+                );
+                match reg
+                    .contacts
+                    .entry(contact_hash(pid, programme, approach, date))
+                {
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(locations[row]);
+                    }
+                    std::collections::hash_map::Entry::Occupied(e) => problems.push(Problem {
+                        row,
+                        col: spec.index_of("contact_date"),
+                        kind: ViolationKind::DuplicateContact,
+                        // The date (the column named); the person and codes are on the
+                        // line the reason names.
+                        value: days_to_date(date).to_string(),
+                        detail: format!(
+                            "a contact not recorded before: the same person_id, programme, approach and contact_date as {}",
+                            e.get()
+                        ),
+                        action: Action::RowRejected,
+                    }),
+                }
+            }
+        }
+        _ => look_up_checks(spec, batch, rejected, reg, problems),
+    }
+}
+
+/// The cross-table checks that only look the registry up, on the rows not yet
+/// `rejected`: persons known, and every claim line (`claim_diagnoses`, `claim_drugs`)
+/// matching a registered claim with the same person and service month. Nothing for
+/// `persons` (its spells are checked against each other at the end of the table).
+fn look_up_checks(
+    spec: &TableSpec,
+    batch: &RecordBatch,
+    rejected: &[bool],
+    reg: &Registry,
+    problems: &mut Vec<Problem>,
+) {
+    let col = |name: &str| batch.column(spec.index_of(name).expect("contract column"));
+    match spec.name {
+        "persons" => {}
         "claim_diagnoses" | "claim_drugs" => {
             let (ids, pids) = (
                 col("claim_id").as_string::<i32>(),
@@ -990,56 +1222,26 @@ fn cross_table_checks(
                 }
             }
         }
-        "interventions" => {
-            let pids = col("person_id").as_string::<i32>();
-            let programmes = col("programme").as_string::<i32>();
-            let approaches = col("approach").as_string::<i32>();
-            let dates = col("contact_date").as_primitive::<Date32Type>();
-            for row in 0..batch.num_rows() {
-                if rejected[row] {
-                    continue;
-                }
-                let pid = pids.value(row);
-                if !reg.persons.contains_key(pid) {
-                    problems.push(unknown_person(row, pid));
-                    continue;
-                }
-                let (programme, approach, date) = (
-                    programmes.value(row),
-                    approaches.value(row),
-                    dates.value(row),
-                );
-                match reg
-                    .contacts
-                    .entry(contact_hash(pid, programme, approach, date))
-                {
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(locations[row]);
-                    }
-                    std::collections::hash_map::Entry::Occupied(e) => problems.push(Problem {
-                        row,
-                        col: spec.index_of("contact_date"),
-                        kind: ViolationKind::DuplicateContact,
-                        // The date (the column named); the person and codes are on the
-                        // line the reason names.
-                        value: days_to_date(date).to_string(),
-                        detail: format!(
-                            "a contact not recorded before: the same person_id, programme, approach and contact_date as {}",
-                            e.get()
-                        ),
-                        action: Action::RowRejected,
-                    }),
-                }
-            }
-        }
         _ => {
             let pids = col("person_id").as_string::<i32>();
             for row in 0..batch.num_rows() {
                 if !rejected[row] && !reg.persons.contains_key(pids.value(row)) {
-                    problems.push(unknown_person(row, pids.value(row)));
+                    problems.push(unknown_person(spec, row, pids.value(row)));
                 }
             }
         }
+    }
+}
+
+/// A row whose person is not in `persons`: rejected.
+fn unknown_person(spec: &TableSpec, row: usize, id: &str) -> Problem {
+    Problem {
+        row,
+        col: spec.index_of("person_id"),
+        kind: ViolationKind::UnknownPerson,
+        value: id.to_string(),
+        detail: "a person_id present in persons".to_string(),
+        action: Action::RowRejected,
     }
 }
 
