@@ -199,11 +199,15 @@ impl Claims {
         self.0[Self::half(h)].get(&h).copied()
     }
 
-    /// Room for `n` claims (a half a little over `n / 2`: the halves are even only on
-    /// average).
+    /// Room for `n` claims: a half `n / 2` and a margin of 16 standard deviations of a
+    /// half's size (√n / 2 for a fair bit), which keeps the two halves' tables the size of
+    /// one table for `n` (a margin of n / 64 had doubled them at 115 million claims, the
+    /// table's size being a power of two). A half that still outgrows its room grows as
+    /// any hash table does.
     fn reserve(&mut self, n: usize) {
+        let margin = 8 * (n as f64).sqrt() as usize + 1024;
         for half in &mut self.0 {
-            half.reserve(n / 2 + n / 64);
+            half.reserve(n / 2 + margin);
         }
     }
 }
