@@ -1124,14 +1124,7 @@ fn register_checks(
                         continue;
                     }
                     let pid = pids.value(row);
-                    let person = match last_person {
-                        Some((prev, person)) if prev == pid => person,
-                        _ => {
-                            let person = persons.get(pid).copied();
-                            last_person = Some((pid, person));
-                            person
-                        }
-                    };
+                    let person = person_index(persons, &mut last_person, pid);
                     let Some(p) = person else {
                         problems.push(unknown_person(spec, row, pid));
                         continue;
@@ -1247,14 +1240,7 @@ fn look_up_checks(
                         // Lines of one person are usually consecutive: the last person
                         // looked up is remembered.
                         let pid = pids.value(row);
-                        let person = match last_person {
-                            Some((prev, person)) if prev == pid => person,
-                            _ => {
-                                let person = reg.persons.get(pid).copied();
-                                last_person = Some((pid, person));
-                                person
-                            }
-                        };
+                        let person = person_index(&reg.persons, &mut last_person, pid);
                         if person != Some(p) || m != months.value(row) {
                             problems.push(Problem {
                                 row,
@@ -1292,6 +1278,23 @@ fn look_up_checks(
                     problems.push(unknown_person(spec, row, pids.value(row)));
                 }
             }
+        }
+    }
+}
+
+/// The index of person `pid` in `persons` (None when unknown), looked up only when `pid`
+/// differs from the `last` one (rows of one person are usually consecutive).
+fn person_index<'a>(
+    persons: &HashMap<String, u32>,
+    last: &mut Option<(&'a str, Option<u32>)>,
+    pid: &'a str,
+) -> Option<u32> {
+    match *last {
+        Some((prev, person)) if prev == pid => person,
+        _ => {
+            let person = persons.get(pid).copied();
+            *last = Some((pid, person));
+            person
         }
     }
 }
