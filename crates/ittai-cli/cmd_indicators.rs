@@ -125,7 +125,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         !fys.is_empty(),
         "the dataset has no medical claims; give --fy"
     );
-    let set = compute_with_progress(&job, &fys, None)?;
+    let set = compute_with_progress(&job, &fys, None, None)?;
     let files = write(&set, &a.out.join("indicators"), encoding)?;
     print_union_summary(&set);
     eprintln!(
@@ -140,11 +140,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Computes the indicators with a progress bar over the fiscal years, reusing `done` (a
-/// run of the same rules for one FY with its FY end as reference date) when given.
-pub fn compute_with_progress(
-    job: &ittai_engine::Job,
+/// run of the same rules for one FY with its FY end as reference date) and `prepared`
+/// (the passes over the claim files for the same rules and FY ends) when given.
+pub fn compute_with_progress<'a>(
+    job: &'a ittai_engine::Job,
     fys: &[FiscalYear],
     done: Option<ittai_engine::RunResult>,
+    prepared: Option<ittai_engine::Runs<'a>>,
 ) -> anyhow::Result<IndicatorSet> {
     let pb = ui::bar(fys.len() as u64, "indicators");
     let spec = job.spec(Frame {
@@ -152,7 +154,7 @@ pub fn compute_with_progress(
         reference: fys[0].end(),
     });
     let mut k = 0;
-    let set = compute_reusing(&job.sources, fys, &spec, done, &mut |fy| {
+    let set = compute_reusing(&job.sources, fys, &spec, done, prepared, &mut |fy| {
         pb.set_position(k);
         pb.set_message(format!("FY{}", fy.0));
         k += 1;

@@ -83,8 +83,9 @@ pub struct Args {
     #[arg(long)]
     revalidate: bool,
     /// Skip the evaluation indicators (共通評価指標). By default they are computed for every
-    /// fiscal year in the data and written to OUT/indicators/ (this applies the rules once
-    /// more per extra FY; `ittai report` then draws the committee report from them).
+    /// fiscal year in the data and written to OUT/indicators/ (this applies the rules to every
+    /// FY, the claim files read once for all of them; `ittai report` then draws the
+    /// committee report from them).
     #[arg(long)]
     pub(crate) no_indicators: bool,
     /// Skip the programme evaluation (個別事業の評価). By default, when the dataset has
@@ -298,7 +299,27 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     timings.push(("claim_rows".into(), t.elapsed().as_secs_f64()));
 
     let pb = ui::spinner("building person features and applying rules");
-    let mut result = ittai_engine::run(&job.sources, &job.spec(Frame { fy, reference }))?;
+    let frame = Frame { fy, reference };
+    // With the indicators, the rules are applied for every FY: the claim files are read
+    // once for the rules of all of them (the run's frame first).
+    let indicator_fys = if a.no_indicators {
+        Vec::new()
+    } else {
+        ittai_engine::indicators::fiscal_years(&job.sources)?
+    };
+    let frames: Vec<Frame> = std::iter::once(frame)
+        .chain(
+            indicator_fys
+                .iter()
+                .map(|&fy| Frame {
+                    fy,
+                    reference: fy.end(),
+                })
+                .filter(|f| *f != frame),
+        )
+        .collect();
+    let mut prepared = ittai_engine::Runs::prepare(&job.sources, &job.spec(frame), &frames)?;
+    let mut result = prepared.run(0)?;
     let unresolved = job.sources.unresolved_drug_lines()?;
     pb.finish_and_clear();
     timings.extend(result.timings.iter().cloned());
@@ -320,10 +341,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut indicator_set = None;
     if !a.no_indicators {
         let t = Instant::now();
-        let fys = ittai_engine::indicators::fiscal_years(&job.sources)?;
         let set = cmd_indicators::compute_with_progress(
             &job,
-            &fys,
+            &indicator_fys,
             // The lists are written: hand the feature table over (the indicators drop it
             // after its FY) and keep the rule results for the manifest and summary.
             Some(ittai_engine::RunResult {
@@ -333,6 +353,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 population: result.population,
                 timings: Vec::new(),
             }),
+            Some(prepared),
         )?;
         outputs.extend(cmd_indicators::write(
             &set,

@@ -479,3 +479,90 @@ fn independent_implementation_agrees_on_sample_data() {
         );
     }
 }
+
+/// The rules of several frames prepared together ([`ittai_engine::Runs`]: each claim file
+/// read once, on the persons of all frames) give, frame by frame, the same feature table,
+/// flags and attrition as a run of that frame alone. The frames differ in population (the
+/// sample's insured change between FYs, checked below), in FY and in reference date (one
+/// mid-FY, where windows are cut at the reference month).
+#[test]
+fn frames_prepared_together_equal_runs_alone() {
+    let dir = root().join("sample_data");
+    let drugs = ittai_model::classes::default_drug_classes();
+    let diseases = ittai_model::classes::default_disease_classes();
+    let rules = load_rules(&LoadOptions::default(), &drugs, &diseases).unwrap();
+    let src = Sources::open(&dir, &DrugMaster::embedded(), &DiseaseMaster::embedded()).unwrap();
+    let frames = [
+        Frame {
+            fy: FiscalYear(2024),
+            reference: FiscalYear(2024).end(),
+        },
+        Frame {
+            fy: FiscalYear(2022),
+            reference: FiscalYear(2022).end(),
+        },
+        Frame {
+            fy: FiscalYear(2024),
+            reference: NaiveDate::from_ymd_opt(2024, 10, 15).unwrap(),
+        },
+        Frame {
+            fy: FiscalYear(2023),
+            reference: FiscalYear(2023).end(),
+        },
+    ];
+    let spec = |frame| RunSpec {
+        frame,
+        rules: &rules,
+        drug_classes: &drugs,
+        disease_classes: &diseases,
+    };
+    let mut together = ittai_engine::Runs::prepare(&src, &spec(frames[0]), &frames).unwrap();
+    assert_eq!(together.frames(), frames);
+    // Run out of order: each frame's columns are its own whatever the order.
+    let mut populations = BTreeSet::new();
+    for i in [2, 0, 3, 1] {
+        let joint = together.run(i).unwrap();
+        let alone = ittai_engine::run(&src, &spec(frames[i])).unwrap();
+        assert_eq!(joint.frame, frames[i]);
+        assert_eq!(
+            joint.table.get_column_names(),
+            alone.table.get_column_names(),
+            "frame {i}: columns"
+        );
+        // Rows in person order (the population's row order is not fixed from one
+        // collection to the next), without the row index `pid`.
+        let sorted = |t: &polars::prelude::DataFrame| {
+            t.drop("pid")
+                .unwrap()
+                .sort(["person_id"], Default::default())
+                .unwrap()
+        };
+        let (joint_table, alone_table) = (sorted(&joint.table), sorted(&alone.table));
+        let differ: Vec<String> = alone_table
+            .columns()
+            .iter()
+            .filter(|c| {
+                let j = joint_table.column(c.name()).unwrap();
+                !j.as_materialized_series()
+                    .equals_missing(c.as_materialized_series())
+            })
+            .map(|c| c.name().to_string())
+            .collect();
+        assert!(differ.is_empty(), "frame {i}: columns differ: {differ:?}");
+        for (a, b) in joint.results.iter().zip(&alone.results) {
+            assert_eq!(a.listed, b.listed, "frame {i}, {}", a.rule.id);
+            let steps = |r: &ittai_engine::RuleResult| {
+                r.attrition.iter().map(|s| s.persons).collect::<Vec<_>>()
+            };
+            assert_eq!(steps(a), steps(b), "frame {i}, {}: attrition", a.rule.id);
+        }
+        let listed: usize = alone.results.iter().map(|r| r.listed as usize).sum();
+        assert!(listed > 0, "frame {i}: the sample data should list someone");
+        populations.insert(alone.population);
+    }
+    assert!(
+        populations.len() > 1,
+        "the frames should differ in population: {populations:?}"
+    );
+    assert!(together.run(0).is_err(), "a frame is run once");
+}

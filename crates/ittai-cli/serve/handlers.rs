@@ -1083,7 +1083,7 @@ pub fn indicators_compute(st: &State) -> Response {
     let fys: Vec<FiscalYear> = loaded.fys.iter().map(|y| FiscalYear(*y)).collect();
     let out = &st.cfg.out;
     let run = || -> anyhow::Result<()> {
-        let set = cmd_indicators::compute_with_progress(&loaded.job, &fys, None)?;
+        let set = cmd_indicators::compute_with_progress(&loaded.job, &fys, None, None)?;
         let evaluation = if ittai_engine::programmes::has_interventions(&loaded.job.sources) {
             cmd_evaluate::compute(&loaded.job, &[], Some(&set.lists))?
         } else {

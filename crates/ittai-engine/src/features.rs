@@ -549,49 +549,212 @@ pub fn build(
     drug_classes: &BTreeMap<String, DrugClass>,
     disease_classes: &BTreeMap<String, DiseaseClass>,
 ) -> PolarsResult<(LazyFrame, Vec<(String, f64)>)> {
-    // The population, collected, with a dense integer id (`pid`, its row index). The
-    // groups computed in Rust ([`crate::lines`]) come back as columns in population order
-    // and are added side by side; each polars group is computed by its own streaming
-    // query and collected before it is joined, so peak memory is that of the largest
-    // group rather than of all of them. The columns end in the order of the stages.
-    let pop =
-        crate::collect_streaming(population(src, frame)?)?.with_row_index("pid".into(), None)?;
-    let people = crate::lines::Population::new(&pop)?;
-    let mut b = Builder {
-        src,
-        frame,
-        features,
-        drug_classes,
-        disease_classes,
-        people: &people,
-        timings: Vec::new(),
-        bool_cols: Vec::new(),
-        order: pop
-            .get_column_names()
-            .iter()
-            .map(|c| c.to_string())
-            .collect(),
-        aligned: Vec::new(),
-    };
-    let lines_at = b.coverage()?;
-    b.claim_lines()?;
-    let mut base = pop.clone();
-    base.hstack_mut(&b.aligned)?;
-    let mut out = base.lazy();
-    // The polars groups' columns come after coverage and before the claim lines.
-    let after_coverage = b.order.split_off(lines_at);
-    out = b.latest_checkup(out)?;
-    out = b.checkup_presence(out)?;
-    out = b.latest_questionnaire(out)?;
-    b.order.extend(after_coverage);
-    out = b.certifications(out)?;
-    out = out.select(b.order.iter().map(|c| col(c.as_str())).collect::<Vec<_>>());
-    out = b.finish_columns(out);
-    Ok((out, b.timings))
+    let classes = (drug_classes, disease_classes);
+    let mut lines = Lines::compute(src, std::slice::from_ref(frame), features, classes)?;
+    lines.build(src, 0, features)
 }
 
-/// What the feature groups of [`build`] share: the inputs, the population dictionary, and
-/// what the groups accumulate (timings, boolean columns).
+/// The population and the columns computed in Rust ([`crate::lines`]: coverage, medical
+/// claims, drug lines, diagnoses) of one frame, in population order.
+struct FrameLines {
+    /// The frame's population ([`population`], collected) with `pid` (u32, row index).
+    pop: DataFrame,
+    /// The coverage columns (`covered_<window>`, bool).
+    coverage: Vec<Column>,
+    /// The claim-line columns (claims, then drugs, then diagnoses).
+    lines: Vec<Column>,
+}
+
+/// The Rust-computed feature columns of one or more frames, each claim file read once for
+/// all of them: the indicators need the rules of every FY, and the decoding of the files
+/// is most of the time of these groups (docs/PERFORMANCE.md, "The rules of every FY in
+/// one pass"). The passes work on the persons of all frames together; each frame's
+/// columns are then taken in its population's order. [`Lines::build`] makes one frame's
+/// feature table from them.
+pub(crate) struct Lines {
+    frames: Vec<Frame>,
+    /// By frame; `None` once built.
+    per_frame: Vec<Option<FrameLines>>,
+    /// The boolean columns among them (absent aggregates are filled with false).
+    bool_cols: Vec<String>,
+    /// Time of each pass (`features.<stage>`, seconds, for all frames together), given to
+    /// the first frame built.
+    timings: Vec<(String, f64)>,
+}
+
+impl Lines {
+    /// The coverage and claim-line columns of `features` for every frame of `frames`
+    /// (`classes`: drug and disease classes by id), one pass over each file.
+    ///
+    /// # Errors
+    /// Polars errors (I/O, schema).
+    pub(crate) fn compute(
+        src: &Sources,
+        frames: &[Frame],
+        features: &BTreeSet<Feature>,
+        (drug_classes, disease_classes): (
+            &BTreeMap<String, DrugClass>,
+            &BTreeMap<String, DiseaseClass>,
+        ),
+    ) -> PolarsResult<Self> {
+        let pops = frames
+            .iter()
+            .map(|f| {
+                crate::collect_streaming(population(src, f)?)?.with_row_index("pid".into(), None)
+            })
+            .collect::<PolarsResult<Vec<DataFrame>>>()?;
+        // The persons of every frame, each once (one frame: its own population).
+        let all = match pops.as_slice() {
+            [one] => one.select(["person_id"])?,
+            _ => {
+                let mut ids = Series::new_empty("person_id".into(), &DataType::String);
+                for p in &pops {
+                    ids.append(p.column("person_id")?.as_materialized_series())?;
+                }
+                DataFrame::new_infer_height(vec![ids.unique_stable()?.into_column()])?
+            }
+        };
+        let people = crate::lines::Population::new(&all)?;
+        let mut bool_cols = Vec::new();
+        let mut timings = Vec::new();
+        let mut lap = |stage: &str, t: std::time::Instant| {
+            timings.push((format!("features.{stage}"), t.elapsed().as_secs_f64()));
+        };
+        let t = std::time::Instant::now();
+        let coverage = crate::lines::coverage(src, frames, &people, features, &mut bool_cols)?;
+        lap("coverage", t);
+        let drug_kinds = crate::lines::drug_kind_sets(features);
+        let t = std::time::Instant::now();
+        let (claims, claim_kinds) =
+            crate::lines::claims(src, frames, &people, features, &mut bool_cols, &drug_kinds)?;
+        lap("claims", t);
+        let t = std::time::Instant::now();
+        let drugs = crate::lines::drugs(
+            src,
+            frames,
+            &people,
+            features,
+            drug_classes,
+            &mut bool_cols,
+            &drug_kinds,
+            &claim_kinds,
+        )?;
+        drop(claim_kinds);
+        lap("drugs", t);
+        let t = std::time::Instant::now();
+        let diagnoses = crate::lines::diagnoses(
+            src,
+            frames,
+            &people,
+            features,
+            disease_classes,
+            &mut bool_cols,
+        )?;
+        lap("diagnoses", t);
+        let mut per_frame = Vec::with_capacity(frames.len());
+        let parts = pops
+            .into_iter()
+            .zip(coverage)
+            .zip(claims)
+            .zip(drugs)
+            .zip(diagnoses);
+        for ((((pop, coverage), claims), drugs), diagnoses) in parts {
+            let lines: Vec<Column> = claims.into_iter().chain(drugs).chain(diagnoses).collect();
+            let (coverage, lines) = if frames.len() == 1 {
+                (coverage, lines)
+            } else {
+                // Rows of the frame's population in the persons of all frames.
+                let at = IdxCa::from_vec(
+                    "pid".into(),
+                    pop.column("person_id")?
+                        .str()?
+                        .iter()
+                        .map(|s| people.pid(s) as IdxSize)
+                        .collect(),
+                );
+                let take = |cols: Vec<Column>| -> PolarsResult<Vec<Column>> {
+                    cols.iter().map(|c| c.take(&at)).collect()
+                };
+                (take(coverage)?, take(lines)?)
+            };
+            per_frame.push(Some(FrameLines {
+                pop,
+                coverage,
+                lines,
+            }));
+        }
+        Ok(Self {
+            frames: frames.to_vec(),
+            per_frame,
+            bool_cols,
+            timings,
+        })
+    }
+
+    /// The frames, in the order given to [`Lines::compute`].
+    pub(crate) fn frames(&self) -> &[Frame] {
+        &self.frames
+    }
+
+    /// The feature table of frame `fi` (see [`build`]), its Rust-computed columns moved
+    /// out of `self`; the first frame built also gets the time of the passes.
+    ///
+    /// # Errors
+    /// Polars errors (I/O, schema); a frame out of range or built before.
+    pub(crate) fn build(
+        &mut self,
+        src: &Sources,
+        fi: usize,
+        features: &BTreeSet<Feature>,
+    ) -> PolarsResult<(LazyFrame, Vec<(String, f64)>)> {
+        let FrameLines {
+            pop,
+            coverage,
+            lines,
+        } = self
+            .per_frame
+            .get_mut(fi)
+            .and_then(Option::take)
+            .ok_or_else(|| polars_err!(ComputeError: "frame {fi} built twice or unknown"))?;
+        let frame = &self.frames[fi];
+        // The groups computed in Rust come as columns in population order and are added
+        // side by side; each polars group is computed by its own streaming query and
+        // collected before it is joined, so peak memory is that of the largest group
+        // rather than of all of them. The columns end in the order of the stages.
+        let mut b = Builder {
+            src,
+            frame,
+            features,
+            timings: std::mem::take(&mut self.timings),
+            bool_cols: self.bool_cols.clone(),
+            order: pop
+                .get_column_names()
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+            aligned: Vec::new(),
+        };
+        b.add_lines(coverage);
+        let lines_at = b.order.len();
+        b.add_lines(lines);
+        let mut base = pop;
+        base.hstack_mut(&b.aligned)?;
+        let mut out = base.lazy();
+        // The polars groups' columns come after coverage and before the claim lines.
+        let after_coverage = b.order.split_off(lines_at);
+        out = b.latest_checkup(out)?;
+        out = b.checkup_presence(out)?;
+        out = b.latest_questionnaire(out)?;
+        b.order.extend(after_coverage);
+        out = b.certifications(out)?;
+        out = out.select(b.order.iter().map(|c| col(c.as_str())).collect::<Vec<_>>());
+        out = b.finish_columns(out);
+        Ok((out, b.timings))
+    }
+}
+
+/// What the feature groups of [`Lines::build`] share: the inputs and what the groups
+/// accumulate (timings, boolean columns, column order).
 struct Builder<'a> {
     /// The source tables.
     src: &'a Sources,
@@ -599,12 +762,6 @@ struct Builder<'a> {
     frame: &'a Frame,
     /// The requested features.
     features: &'a BTreeSet<Feature>,
-    /// Drug classes by id.
-    drug_classes: &'a BTreeMap<String, DrugClass>,
-    /// Disease classes by id.
-    disease_classes: &'a BTreeMap<String, DiseaseClass>,
-    /// The population's `person_id` → `pid` (dense row index) look-up.
-    people: &'a crate::lines::Population<'a>,
     /// Time of each collected group (`features.<stage>`, seconds), in collection order.
     timings: Vec<(String, f64)>,
     /// The boolean feature columns added so far (absent aggregates are filled with false
@@ -637,21 +794,6 @@ impl Builder<'_> {
                 .map(|c| c.to_string()),
         );
         Ok(base.left_join(small.lazy(), col("person_id"), col("person_id")))
-    }
-
-    /// Coverage over windows ([`crate::lines::coverage`]). Stage `coverage`. Returns the
-    /// length of [`Builder::order`] after it.
-    fn coverage(&mut self) -> PolarsResult<usize> {
-        let t = std::time::Instant::now();
-        let covered = crate::lines::coverage(
-            self.src,
-            self.frame,
-            self.people,
-            self.features,
-            &mut self.bool_cols,
-        )?;
-        self.add_lines(covered, "coverage", t);
-        Ok(self.order.len())
     }
 
     /// Latest checkup of the FY up to the reference date (ties: most non-null values, then
@@ -773,60 +915,13 @@ impl Builder<'_> {
         self.join(out, latest, "questionnaire_latest")
     }
 
-    /// Keeps the columns of a group computed by [`crate::lines`] (`frame`: `person_id` and
-    /// one row per population person, in population order) and records `t`'s elapsed
-    /// time as `features.<stage>`.
-    fn add_lines(&mut self, frame: Option<DataFrame>, stage: &str, t: std::time::Instant) {
-        self.timings
-            .push((format!("features.{stage}"), t.elapsed().as_secs_f64()));
-        if let Some(df) = frame {
-            for c in df.columns().iter().filter(|c| c.name() != "person_id") {
-                self.order.push(c.name().to_string());
-                self.aligned.push(c.clone());
-            }
+    /// Keeps the columns of a group computed by [`crate::lines`] (one value per
+    /// population person, in population order).
+    fn add_lines(&mut self, columns: Vec<Column>) {
+        for c in columns {
+            self.order.push(c.name().to_string());
+            self.aligned.push(c);
         }
-    }
-
-    /// The claim-line groups, each one pass over its file ([`crate::lines`]): medical
-    /// claims (`has_<kinds>_claim_<window>`, `last_<kinds>_month`; stage `claims`), drug
-    /// lines (`has_<class>[_on_<kinds>]_drug_<window>`, `last_<tag>_packed`,
-    /// `max_monthly_drugs…` and `…_month`; stage `drugs`) and diagnoses
-    /// (`has_<class>_diagnosis_<window>`, `<class>_diagnosis_packed`; stage `diagnoses`).
-    fn claim_lines(&mut self) -> PolarsResult<()> {
-        let drug_kinds = crate::lines::drug_kind_sets(self.features);
-        let t = std::time::Instant::now();
-        let (claims, claim_kinds) = crate::lines::claims(
-            self.src,
-            self.frame,
-            self.people,
-            self.features,
-            &mut self.bool_cols,
-            &drug_kinds,
-        )?;
-        self.add_lines(claims, "claims", t);
-        let t = std::time::Instant::now();
-        let drugs = crate::lines::drugs(
-            self.src,
-            self.frame,
-            self.people,
-            self.features,
-            self.drug_classes,
-            &mut self.bool_cols,
-            &drug_kinds,
-            &claim_kinds,
-        )?;
-        self.add_lines(drugs, "drugs", t);
-        let t = std::time::Instant::now();
-        let dx = crate::lines::diagnoses(
-            self.src,
-            self.frame,
-            self.people,
-            self.features,
-            self.disease_classes,
-            &mut self.bool_cols,
-        )?;
-        self.add_lines(dx, "diagnoses", t);
-        Ok(())
     }
 
     /// Certifications decided by the reference date and valid on some day of a window,

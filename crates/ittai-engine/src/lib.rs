@@ -129,45 +129,96 @@ impl RunResult {
 /// # Errors
 /// Polars errors (I/O, schema).
 pub fn run(src: &Sources, spec: &RunSpec<'_>) -> PolarsResult<RunResult> {
-    let mut wanted = BTreeSet::new();
-    for r in spec.rules {
-        features::collect(&r.condition, &mut wanted);
+    Runs::prepare(src, spec, &[spec.frame])?.run(0)
+}
+
+/// The rules of one rule set for several frames (the indicators need every FY), each
+/// claim file read once for all of them: [`Runs::prepare`] does the passes over the claim
+/// files, [`Runs::run`] then builds one frame's feature table and applies the rules, so
+/// that only one feature table need be alive at a time. `run(src, spec)` is
+/// `Runs::prepare(src, spec, &[spec.frame])?.run(0)`.
+pub struct Runs<'a> {
+    src: &'a Sources,
+    spec: RunSpec<'a>,
+    wanted: BTreeSet<Feature>,
+    lines: features::Lines,
+    /// Seconds of the passes over the claim files (given to the first frame run).
+    pass_s: f64,
+}
+
+impl<'a> Runs<'a> {
+    /// The passes over the claim files for the rules of `spec` (its frame is not used) in
+    /// each of `frames`.
+    ///
+    /// # Errors
+    /// Polars errors (I/O, schema).
+    pub fn prepare(src: &'a Sources, spec: &RunSpec<'a>, frames: &[Frame]) -> PolarsResult<Self> {
+        let mut wanted = BTreeSet::new();
+        for r in spec.rules {
+            features::collect(&r.condition, &mut wanted);
+        }
+        let t0 = Instant::now();
+        let lines = features::Lines::compute(
+            src,
+            frames,
+            &wanted,
+            (spec.drug_classes, spec.disease_classes),
+        )?;
+        Ok(Self {
+            src,
+            spec: *spec,
+            wanted,
+            lines,
+            pass_s: t0.elapsed().as_secs_f64(),
+        })
     }
-    let t0 = Instant::now();
-    let (lf, feature_timings) = features::build(
-        src,
-        &spec.frame,
-        &wanted,
-        spec.drug_classes,
-        spec.disease_classes,
-    )?;
-    let table = collect_streaming(lf)?;
-    let t_features = t0.elapsed().as_secs_f64();
-    let ctx = rules::text::TextContext {
-        drug_classes: spec.drug_classes,
-        disease_classes: spec.disease_classes,
-        coverage_guard: true,
-    };
-    let t1 = Instant::now();
-    let population = table.height() as u64;
-    let (table, results) = evaluate::evaluate(table, spec.rules, &ctx)?;
-    let t_rules = t1.elapsed().as_secs_f64();
-    let t2 = Instant::now();
-    let table = features::add_name_evidence(src, table, &wanted)?;
-    let t_evidence = t2.elapsed().as_secs_f64();
-    let mut timings = vec![
-        ("features".to_string(), t_features),
-        ("rules".to_string(), t_rules),
-        ("evidence".to_string(), t_evidence),
-    ];
-    timings.extend(feature_timings);
-    Ok(RunResult {
-        frame: spec.frame,
-        table,
-        results,
-        population,
-        timings,
-    })
+
+    /// The frames, in the order given to [`Runs::prepare`].
+    pub fn frames(&self) -> &[Frame] {
+        self.lines.frames()
+    }
+
+    /// The result of frame `i` of [`Runs::frames`]. Its `features` time includes the
+    /// passes over the claim files when it is the first frame run.
+    ///
+    /// # Errors
+    /// Polars errors (I/O, schema); a frame out of range or run before.
+    pub fn run(&mut self, i: usize) -> PolarsResult<RunResult> {
+        let frame = *self
+            .frames()
+            .get(i)
+            .ok_or_else(|| polars_err!(ComputeError: "no frame {i}"))?;
+        let spec = RunSpec { frame, ..self.spec };
+        let t0 = Instant::now();
+        let (lf, feature_timings) = self.lines.build(self.src, i, &self.wanted)?;
+        let table = collect_streaming(lf)?;
+        let t_features = t0.elapsed().as_secs_f64() + std::mem::take(&mut self.pass_s);
+        let ctx = rules::text::TextContext {
+            drug_classes: spec.drug_classes,
+            disease_classes: spec.disease_classes,
+            coverage_guard: true,
+        };
+        let t1 = Instant::now();
+        let population = table.height() as u64;
+        let (table, results) = evaluate::evaluate(table, spec.rules, &ctx)?;
+        let t_rules = t1.elapsed().as_secs_f64();
+        let t2 = Instant::now();
+        let table = features::add_name_evidence(self.src, table, &self.wanted)?;
+        let t_evidence = t2.elapsed().as_secs_f64();
+        let mut timings = vec![
+            ("features".to_string(), t_features),
+            ("rules".to_string(), t_rules),
+            ("evidence".to_string(), t_evidence),
+        ];
+        timings.extend(feature_timings);
+        Ok(RunResult {
+            frame,
+            table,
+            results,
+            population,
+            timings,
+        })
+    }
 }
 
 /// Collects a lazy frame with polars' streaming engine, which processes the scans in

@@ -123,13 +123,6 @@ impl<'a> Population<'a> {
         );
         self.person_id.take(&idx)
     }
-
-    /// Frame of `person_id` and `columns` (one value per population row).
-    pub(crate) fn frame(&self, columns: Vec<Column>) -> PolarsResult<DataFrame> {
-        let mut all = vec![self.person_id.clone()];
-        all.extend(columns);
-        DataFrame::new_infer_height(all)
-    }
 }
 
 fn arrow_err(path: &Path, e: impl std::fmt::Display) -> PolarsError {
@@ -541,10 +534,12 @@ fn index_of<T: PartialEq>(v: &mut Vec<T>, x: T) -> usize {
     }
 }
 
-/// A presence flag: `column` is true when a line of `class` (or of `kinds`) falls in the
-/// service months `a`..=`b` (day numbers).
+/// A presence flag of frame `frame`: `column` is true when a line of `class` (or of
+/// `kinds`) falls in the service months `a`..=`b` (day numbers).
 struct Flag {
     column: String,
+    /// Index of the frame (in the frames of the pass) whose window `a..=b` is.
+    frame: usize,
     class: usize,
     a: i32,
     b: i32,
@@ -575,28 +570,35 @@ impl ClaimKinds {
     }
 }
 
-/// Medical claims: `has_<kinds>_claim_<window>` and `last_<kinds>_month`, plus, for the
-/// drug flags restricted to claim kinds, the kind of every claim. Stage `claims`.
+/// Medical claims: `has_<kinds>_claim_<window>` and `last_<kinds>_month` of every frame of
+/// `frames` (one column list per frame, in the order of `pop`, the persons of all
+/// frames; empty when no such feature is requested), plus, for the drug flags restricted
+/// to claim kinds, the kind of every claim. One pass over the file for all frames. Stage
+/// `claims`.
 pub(crate) fn claims(
     src: &Sources,
-    frame: &Frame,
+    frames: &[Frame],
     pop: &Population,
     features: &BTreeSet<Feature>,
     bool_cols: &mut Vec<String>,
     drug_kinds: &[BTreeSet<ClaimKind>],
-) -> PolarsResult<(Option<DataFrame>, ClaimKinds)> {
+) -> PolarsResult<(Vec<Vec<Column>>, ClaimKinds)> {
     let mut sets: Vec<BTreeSet<ClaimKind>> = Vec::new();
     let mut flags = Vec::new();
-    for f in features {
-        if let Feature::Exists(Event::Claim(k), w) = f {
-            let set = index_of(&mut sets, k.clone());
-            flags.push(Flag::new(f, set, frame, w, None, bool_cols));
+    for (fi, frame) in frames.iter().enumerate() {
+        for f in features {
+            if let Feature::Exists(Event::Claim(k), w) = f {
+                let set = index_of(&mut sets, k.clone());
+                flags.push(Flag::new(f, set, (fi, frame), w, None, bool_cols));
+            }
         }
     }
+    let none = || vec![Vec::new(); frames.len()];
     if flags.is_empty() && drug_kinds.is_empty() {
-        return Ok((None, ClaimKinds::default()));
+        return Ok((none(), ClaimKinds::default()));
     }
-    let upto = day(frame.ref_month());
+    let upto = upto_months(frames);
+    let upto_max = upto.iter().copied().max().unwrap_or(i32::MIN);
     let n = pop.len();
     if sets.len() > 64 || drug_kinds.len() > 64 {
         return Err(polars_err!(ComputeError: "more than 64 sets of claim kinds in one run"));
@@ -615,11 +617,13 @@ pub(crate) fn claims(
     let keep_kinds = !drug_kinds.is_empty();
     struct Acc {
         flags: Vec<Vec<bool>>,
+        /// Last month by frame × set (index `frame · sets + set`).
         last: Vec<Vec<i32>>,
         pids: Memo<u32>,
         /// `claim_kind` of the range's rows, in file order.
         kinds: Vec<u8>,
     }
+    let lasts = frames.len() * sets.len();
     let accs = scan(
         &path,
         &["person_id", "service_month", "claim_kind"],
@@ -627,7 +631,7 @@ pub(crate) fn claims(
         None,
         |rows| Acc {
             flags: vec![vec![false; n]; flags.len()],
-            last: vec![vec![i32::MIN; n]; sets.len()],
+            last: vec![vec![i32::MIN; n]; lasts],
             pids: Memo::default(),
             kinds: Vec::with_capacity(if keep_kinds { rows } else { 0 }),
         },
@@ -649,7 +653,7 @@ pub(crate) fn claims(
                 let m = month.value(row);
                 let Some(k) = k else { continue };
                 let kb = bits[k as usize];
-                if kb == 0 || m > upto {
+                if kb == 0 || m > upto_max {
                     continue;
                 }
                 for (f, flag) in flags.iter().enumerate() {
@@ -657,9 +661,15 @@ pub(crate) fn claims(
                         acc.flags[f][p as usize] = true;
                     }
                 }
-                for (s, last) in acc.last.iter_mut().enumerate() {
-                    if kb & (1 << s) != 0 && last[p as usize] < m {
-                        last[p as usize] = m;
+                for (fi, &u) in upto.iter().enumerate() {
+                    if m > u {
+                        continue;
+                    }
+                    let frame_last = &mut acc.last[fi * sets.len()..(fi + 1) * sets.len()];
+                    for (s, last) in frame_last.iter_mut().enumerate() {
+                        if kb & (1 << s) != 0 && last[p as usize] < m {
+                            last[p as usize] = m;
+                        }
                     }
                 }
             }
@@ -667,7 +677,7 @@ pub(crate) fn claims(
         },
     )?;
     let mut merged_flags = vec![vec![false; n]; flags.len()];
-    let mut merged_last = vec![vec![i32::MIN; n]; sets.len()];
+    let mut merged_last = vec![vec![i32::MIN; n]; lasts];
     // Without a row filter the ranges are consecutive: their kinds, in order, are the
     // kinds of the file's rows.
     let mut kinds = ClaimKinds {
@@ -680,30 +690,40 @@ pub(crate) fn claims(
         kinds.kinds.extend_from_slice(&acc.kinds);
     }
     if flags.is_empty() {
-        return Ok((None, kinds));
+        return Ok((none(), kinds));
     }
-    let mut cols = flag_columns(&flags, merged_flags);
-    for (s, last) in sets.iter().zip(merged_last) {
-        let v: Vec<Option<i32>> = last
-            .into_iter()
-            .map(|d| (d != i32::MIN).then_some(d))
-            .collect();
-        cols.push(
-            Series::new(format!("last_{}_month", kinds_tag(s)).into(), v)
-                .cast(&DataType::Date)?
-                .into_column(),
-        );
+    let mut cols = flag_columns(frames.len(), &flags, merged_flags);
+    let mut merged_last = merged_last.into_iter();
+    for frame_cols in &mut cols {
+        for s in &sets {
+            let last = merged_last.next().expect("a last month per frame and set");
+            let v: Vec<Option<i32>> = last
+                .into_iter()
+                .map(|d| (d != i32::MIN).then_some(d))
+                .collect();
+            frame_cols.push(
+                Series::new(format!("last_{}_month", kinds_tag(s)).into(), v)
+                    .cast(&DataType::Date)?
+                    .into_column(),
+            );
+        }
     }
-    Ok((Some(pop.frame(cols)?), kinds))
+    Ok((cols, kinds))
 }
 
-/// The flag columns (bool, one value per population person) from the merged flags.
-fn flag_columns(flags: &[Flag], merged: Vec<Vec<bool>>) -> Vec<Column> {
-    flags
-        .iter()
-        .zip(merged)
-        .map(|(f, v)| Column::new(f.column.as_str().into(), v))
-        .collect()
+/// The flag columns (bool, one value per person of the pass's population) from the
+/// merged flags, by frame (`frames` lists, in feature order).
+fn flag_columns(frames: usize, flags: &[Flag], merged: Vec<Vec<bool>>) -> Vec<Vec<Column>> {
+    let mut out = vec![Vec::new(); frames];
+    for (f, v) in flags.iter().zip(merged) {
+        out[f.frame].push(Column::new(f.column.as_str().into(), v));
+    }
+    out
+}
+
+/// The latest month up to which each frame reads lines (the reference month), by frame.
+fn upto_months(frames: &[Frame]) -> Vec<i32> {
+    frames.iter().map(|f| day(f.ref_month())).collect()
 }
 
 fn merge_or(into: &mut [Vec<bool>], from: &[Vec<bool>]) {
@@ -756,23 +776,29 @@ fn class_index(
 }
 
 impl Flag {
-    /// The flag of feature `f` on `class` over window `w`, its column noted in `bool_cols`.
+    /// The flag of feature `f` on `class` over window `w` of frame `fi` of `frames`, its
+    /// column noted in `bool_cols` once (for the first frame: every frame has the same
+    /// columns).
     fn new(
         f: &Feature,
         class: usize,
-        frame: &Frame,
+        (fi, frame): (usize, &Frame),
         w: &Window,
         kinds: Option<usize>,
         bool_cols: &mut Vec<String>,
     ) -> Self {
         let (a, b) = frame.months(w);
         let column = f.column();
-        bool_cols.push(column.clone());
+        if fi == 0 {
+            bool_cols.push(column.clone());
+        }
+        // Lines after the reference month are never read for a frame.
         Flag {
             column,
+            frame: fi,
             class,
             a: day(a),
-            b: day(b),
+            b: day(b).min(day(frame.ref_month())),
             kinds,
         }
     }
@@ -784,9 +810,11 @@ fn packed_column(name: &str, v: Vec<u64>) -> Column {
     Column::new(name.into(), v)
 }
 
-/// One monthly distinct-drug count ([`Feature::MonthlyDrugs`]).
+/// One monthly distinct-drug count ([`Feature::MonthlyDrugs`]) of one frame.
 struct Monthly {
     column: String,
+    /// Index of the frame (in the frames of the pass).
+    frame: usize,
     /// Route codes counted (bit per code).
     routes: u16,
     unit: DrugUnit,
@@ -911,23 +939,29 @@ struct DrugInfo {
 }
 
 /// Drug lines: `has_<class>[_on_<kinds>]_drug_<window>`, the evidence
-/// `last_<tag>_packed`, and every `max_monthly_drugs…` count. Stage `drugs`.
+/// `last_<tag>_packed`, and every `max_monthly_drugs…` count, of every frame of `frames`
+/// (one column list per frame, in the order of `pop`; empty when none is requested). One
+/// pass over the file for all frames. Stage `drugs`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn drugs(
     src: &Sources,
-    frame: &Frame,
+    frames: &[Frame],
     pop: &Population,
     features: &BTreeSet<Feature>,
     drug_classes: &BTreeMap<String, DrugClass>,
     bool_cols: &mut Vec<String>,
     drug_kinds: &[BTreeSet<ClaimKind>],
     claim_kinds: &ClaimKinds,
-) -> PolarsResult<Option<DataFrame>> {
+) -> PolarsResult<Vec<Vec<Column>>> {
     let mut tags: Vec<String> = Vec::new();
     let mut classes: Vec<Vec<String>> = Vec::new();
     let mut flags = Vec::new();
     let mut monthly = Vec::new();
-    for f in features {
+    for (f, (fi, frame)) in frames
+        .iter()
+        .enumerate()
+        .flat_map(|fr| features.iter().map(move |f| (f, fr)))
+    {
         match f {
             Feature::Exists(
                 Event::Drug {
@@ -952,7 +986,7 @@ pub(crate) fn drugs(
                         .position(|d| d == k)
                         .expect("kinds collected")
                 });
-                flags.push(Flag::new(f, c, frame, w, kinds, bool_cols));
+                flags.push(Flag::new(f, c, (fi, frame), w, kinds, bool_cols));
             }
             Feature::MonthlyDrugs {
                 routes,
@@ -962,6 +996,7 @@ pub(crate) fn drugs(
                 let (a, b) = frame.months(window);
                 monthly.push(Monthly {
                     column: f.column(),
+                    frame: fi,
                     routes: routes.iter().fold(0u16, |acc, r| acc | route_bit(*r)),
                     unit: *unit,
                     a: day(a),
@@ -973,13 +1008,15 @@ pub(crate) fn drugs(
         }
     }
     if flags.is_empty() && monthly.is_empty() {
-        return Ok(None);
+        return Ok(vec![Vec::new(); frames.len()]);
     }
     if classes.len() > 64 {
         return Err(polars_err!(ComputeError: "more than 64 drug classes in one run"));
     }
-    let upto = day(frame.ref_month());
+    let upto = upto_months(frames);
+    let upto_max = upto.iter().copied().max().unwrap_or(i32::MIN);
     let n = pop.len();
+    let evidences = frames.len() * classes.len();
     let master = masters(src)?.0;
     let yj_ids: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
     let want_yj_ids = monthly.iter().any(|m| m.unit == DrugUnit::Yj);
@@ -1025,7 +1062,7 @@ pub(crate) fn drugs(
         None,
         |rows| Acc {
             flags: vec![vec![false; n]; flags.len()],
-            evidence: vec![vec![0; n]; classes.len()],
+            evidence: vec![vec![0; n]; evidences],
             monthly: monthly
                 .iter()
                 .map(|_| MonthlyKeys::with_capacity(rows))
@@ -1090,9 +1127,14 @@ pub(crate) fn drugs(
                         |c| master_info[c],
                     ),
                 };
-                if info.classes != 0 && m <= upto {
+                if info.classes != 0 && m <= upto_max {
                     if let Some(v) = c.and_then(|c| code_no[c]).filter(|_| m >= 0) {
-                        raise_evidence(&mut acc.evidence, info.classes, p, m, v);
+                        for (fi, &u) in upto.iter().enumerate() {
+                            if m <= u {
+                                let ev = &mut acc.evidence[fi * classes.len()..];
+                                raise_evidence(ev, info.classes, p, m, v);
+                            }
+                        }
                     }
                     for (f, flag) in flags.iter().enumerate() {
                         if info.classes & (1 << flag.class) == 0
@@ -1137,7 +1179,7 @@ pub(crate) fn drugs(
         },
     )?;
     let mut merged_flags = vec![vec![false; n]; flags.len()];
-    let mut merged_ev = vec![vec![0u64; n]; classes.len()];
+    let mut merged_ev = vec![vec![0u64; n]; evidences];
     let mut parts: Vec<Vec<MonthlyKeys>> = monthly.iter().map(|_| Vec::new()).collect();
     for acc in accs {
         merge_or(&mut merged_flags, &acc.flags);
@@ -1146,16 +1188,20 @@ pub(crate) fn drugs(
             p.push(k);
         }
     }
-    let mut cols = flag_columns(&flags, merged_flags);
-    for (t, v) in tags.iter().zip(merged_ev) {
-        cols.push(packed_column(&format!("last_{t}_packed"), v));
+    let mut cols = flag_columns(frames.len(), &flags, merged_flags);
+    let mut merged_ev = merged_ev.into_iter();
+    for frame_cols in &mut cols {
+        for t in &tags {
+            let v = merged_ev.next().expect("evidence per frame and class");
+            frame_cols.push(packed_column(&format!("last_{t}_packed"), v));
+        }
     }
     for (m, p) in monthly.iter().zip(parts) {
         let (c, month) = monthly_columns(m, p, n)?;
-        cols.push(c);
-        cols.push(month);
+        cols[m.frame].push(c);
+        cols[m.frame].push(month);
     }
-    Ok(Some(pop.frame(cols)?))
+    Ok(cols)
 }
 
 fn route_bit(r: Route) -> u16 {
@@ -1167,37 +1213,43 @@ fn route_bit_code(code: u8) -> u16 {
 }
 
 /// Diagnoses (not suspected): `has_<class>_diagnosis_<window>` and the evidence
-/// `<class>_diagnosis_packed`. Stage `diagnoses`.
+/// `<class>_diagnosis_packed` of every frame of `frames` (one column list per frame, in
+/// the order of `pop`; empty when none is requested). One pass over the file for all
+/// frames. Stage `diagnoses`.
 pub(crate) fn diagnoses(
     src: &Sources,
-    frame: &Frame,
+    frames: &[Frame],
     pop: &Population,
     features: &BTreeSet<Feature>,
     disease_classes: &BTreeMap<String, DiseaseClass>,
     bool_cols: &mut Vec<String>,
-) -> PolarsResult<Option<DataFrame>> {
+) -> PolarsResult<Vec<Vec<Column>>> {
     let mut names: Vec<String> = Vec::new();
     let mut classes: Vec<Vec<String>> = Vec::new();
     let mut flags = Vec::new();
-    for f in features {
-        if let Feature::Exists(Event::Diagnosis(class), w) = f {
-            let def = disease_classes
-                .get(class)
-                .ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
-            let c = class_index(&mut names, &mut classes, class.clone(), || {
-                def.icd10.clone()
-            });
-            flags.push(Flag::new(f, c, frame, w, None, bool_cols));
+    for (fi, frame) in frames.iter().enumerate() {
+        for f in features {
+            if let Feature::Exists(Event::Diagnosis(class), w) = f {
+                let def = disease_classes
+                    .get(class)
+                    .ok_or_else(|| polars_err!(ComputeError: "unknown disease class {class}"))?;
+                let c = class_index(&mut names, &mut classes, class.clone(), || {
+                    def.icd10.clone()
+                });
+                flags.push(Flag::new(f, c, (fi, frame), w, None, bool_cols));
+            }
         }
     }
     if flags.is_empty() {
-        return Ok(None);
+        return Ok(vec![Vec::new(); frames.len()]);
     }
     if classes.len() > 64 {
         return Err(polars_err!(ComputeError: "more than 64 disease classes in one run"));
     }
-    let upto = day(frame.ref_month());
+    let upto = upto_months(frames);
+    let upto_max = upto.iter().copied().max().unwrap_or(i32::MIN);
     let n = pop.len();
+    let evidences = frames.len() * classes.len();
     let master = masters(src)?.1;
     let bits_of = |icd: Option<&str>| -> u64 {
         icd.map_or(0, |icd| {
@@ -1226,7 +1278,7 @@ pub(crate) fn diagnoses(
         None,
         |_| Acc {
             flags: vec![vec![false; n]; flags.len()],
-            evidence: vec![vec![0; n]; classes.len()],
+            evidence: vec![vec![0; n]; evidences],
             pids: Memo::default(),
             icd_bits: Memo::default(),
             master_bits: Memo::default(),
@@ -1255,7 +1307,7 @@ pub(crate) fn diagnoses(
                     continue;
                 }
                 let m = month.value(row);
-                if m > upto {
+                if m > upto_max {
                     continue;
                 }
                 let c = code.key(row);
@@ -1267,7 +1319,12 @@ pub(crate) fn diagnoses(
                     continue;
                 }
                 if let Some(v) = c.and_then(|c| code_no[c]).filter(|_| m >= 0) {
-                    raise_evidence(&mut acc.evidence, bits, p, m, v);
+                    for (fi, &u) in upto.iter().enumerate() {
+                        if m <= u {
+                            let ev = &mut acc.evidence[fi * classes.len()..];
+                            raise_evidence(ev, bits, p, m, v);
+                        }
+                    }
                 }
                 for (f, flag) in flags.iter().enumerate() {
                     if bits & (1 << flag.class) != 0 && m >= flag.a && m <= flag.b {
@@ -1279,43 +1336,54 @@ pub(crate) fn diagnoses(
         },
     )?;
     let mut merged_flags = vec![vec![false; n]; flags.len()];
-    let mut merged_ev = vec![vec![0u64; n]; classes.len()];
+    let mut merged_ev = vec![vec![0u64; n]; evidences];
     for acc in accs {
         merge_or(&mut merged_flags, &acc.flags);
         merge_max(&mut merged_ev, &acc.evidence);
     }
-    let mut cols = flag_columns(&flags, merged_flags);
-    for (name, v) in names.iter().zip(merged_ev) {
-        cols.push(packed_column(&format!("{name}_diagnosis_packed"), v));
+    let mut cols = flag_columns(frames.len(), &flags, merged_flags);
+    let mut merged_ev = merged_ev.into_iter();
+    for frame_cols in &mut cols {
+        for name in &names {
+            let v = merged_ev.next().expect("evidence per frame and class");
+            frame_cols.push(packed_column(&format!("{name}_diagnosis_packed"), v));
+        }
     }
-    Ok(Some(pop.frame(cols)?))
+    Ok(cols)
 }
 
 /// Coverage over windows: `covered_<window>` (bool) per [`Feature::Covered`], true when one
 /// run of the person's coverage spells (spells joined where one ends on or after the day
 /// the next starts; an open end is 9999-12-31) starts on or before the window's first day
 /// and ends after its last (the coverage guard, docs/reference/time.md). Stage `coverage`.
+/// Computed for every frame of `frames` from one read of the spells (one column list per
+/// frame, in the order of `pop`; empty when none is requested).
 pub(crate) fn coverage(
     src: &Sources,
-    frame: &Frame,
+    frames: &[Frame],
     pop: &Population,
     features: &BTreeSet<Feature>,
     bool_cols: &mut Vec<String>,
-) -> PolarsResult<Option<DataFrame>> {
-    let windows: Vec<(String, i32, i32)> = features
+) -> PolarsResult<Vec<Vec<Column>>> {
+    // (frame, column, first day, last day)
+    let windows: Vec<(usize, String, i32, i32)> = frames
         .iter()
-        .filter_map(|f| match f {
-            Feature::Covered(w) => {
-                let (a, b) = w.days(frame.fy, frame.reference);
-                Some((f.column(), day(a), day(b)))
-            }
-            _ => None,
+        .enumerate()
+        .flat_map(|(fi, frame)| {
+            features.iter().filter_map(move |f| match f {
+                Feature::Covered(w) => {
+                    let (a, b) = w.days(frame.fy, frame.reference);
+                    Some((fi, f.column(), day(a), day(b)))
+                }
+                _ => None,
+            })
         })
         .collect();
+    let mut out = vec![Vec::new(); frames.len()];
     if windows.is_empty() {
-        return Ok(None);
+        return Ok(out);
     }
-    bool_cols.extend(windows.iter().map(|w| w.0.clone()));
+    bool_cols.extend(windows.iter().filter(|w| w.0 == 0).map(|w| w.1.clone()));
     let open_end = day(NaiveDate::from_ymd_opt(9999, 12, 31).expect("date"));
     let path = src.dir().join("persons.parquet");
     let parts = scan(
@@ -1347,7 +1415,7 @@ pub(crate) fn coverage(
     spells.sort_unstable();
     let mut covered = vec![vec![false; pop.len()]; windows.len()];
     let mut close = |p: u32, s: i32, e: i32| {
-        for (w, (_, a, b)) in windows.iter().enumerate() {
+        for (w, (_, _, a, b)) in windows.iter().enumerate() {
             if s <= *a && e > *b {
                 covered[w][p as usize] = true;
             }
@@ -1367,12 +1435,10 @@ pub(crate) fn coverage(
     if let Some((rp, rs, re)) = run {
         close(rp, rs, re);
     }
-    let cols = windows
-        .iter()
-        .zip(covered)
-        .map(|((c, _, _), v)| Column::new(c.as_str().into(), v))
-        .collect();
-    Ok(Some(pop.frame(cols)?))
+    for ((fi, c, _, _), v) in windows.iter().zip(covered) {
+        out[*fi].push(Column::new(c.as_str().into(), v));
+    }
+    Ok(out)
 }
 
 /// The claim-kind sets that drug flags are restricted to, in feature order.

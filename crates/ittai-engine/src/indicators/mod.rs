@@ -132,22 +132,27 @@ pub fn compute(
     spec: &RunSpec<'_>,
     progress: &mut dyn FnMut(FiscalYear),
 ) -> PolarsResult<IndicatorSet> {
-    compute_reusing(src, fys, spec, None, progress)
+    compute_reusing(src, fys, spec, None, None, progress)
 }
 
 /// As [`compute`], reusing `done`, a run already made with the same rules for one FY with
 /// its FY end as reference date (`ittai run` passes its own result so the rules are not
 /// applied twice). A run with another reference date must not be passed. That FY is done
 /// first and `done` (its feature table is the largest object of a run) is dropped before
-/// the other FYs, so that only one feature table is alive at a time.
+/// the other FYs, so that only one feature table is alive at a time. `prepared`, when
+/// given, holds the passes over the claim files of the same rules for some FYs (their FY
+/// ends as reference dates; `ittai run` prepares every FY with its own, so that the claim
+/// files are read once for the rules of all FYs): the FYs it holds and that are not
+/// `done` are run from it, the others are prepared together here.
 ///
 /// # Errors
 /// Polars errors.
-pub fn compute_reusing(
-    src: &Sources,
+pub fn compute_reusing<'a>(
+    src: &'a Sources,
     fys: &[FiscalYear],
-    spec: &RunSpec<'_>,
+    spec: &RunSpec<'a>,
     done: Option<RunResult>,
+    prepared: Option<crate::Runs<'a>>,
     progress: &mut dyn FnMut(FiscalYear),
 ) -> PolarsResult<IndicatorSet> {
     let mut all_cells: Vec<(i32, Cell)> = Vec::new();
@@ -170,21 +175,32 @@ pub fn compute_reusing(
     let stays = timings.time("long_stays", || claim_lines::long_stays(src))?;
     // The populations and claim-line measures of every FY, one pass over each claim file.
     let populations = cells::fy_populations(src, &order, &mut timings)?;
+    // The rules of the FYs neither run nor prepared: the claim files read once for all
+    // of them.
+    let mut prepared: Vec<crate::Runs<'a>> = prepared.into_iter().collect();
+    let missing: Vec<Frame> = order
+        .iter()
+        .map(|&fy| frame_of(fy))
+        .filter(|f| done.as_ref().is_none_or(|r| r.frame != *f))
+        .filter(|f| prepared.iter().all(|p| !p.frames().contains(f)))
+        .collect();
+    if !missing.is_empty() {
+        prepared.push(timings.time("run", || crate::Runs::prepare(src, spec, &missing))?);
+    }
     for (fy, population) in order.into_iter().zip(populations) {
         progress(fy);
         let run = match done.take() {
             Some(r) if r.frame == frame_of(fy) => r,
             other => {
                 done = other;
-                timings.time("run", || {
-                    crate::run(
-                        src,
-                        &RunSpec {
-                            frame: frame_of(fy),
-                            ..*spec
-                        },
-                    )
-                })?
+                let (runs, i) = prepared
+                    .iter_mut()
+                    .find_map(|p| {
+                        let i = p.frames().iter().position(|f| *f == frame_of(fy))?;
+                        Some((p, i))
+                    })
+                    .expect("every FY not done is prepared");
+                timings.time("run", || runs.run(i))?
             }
         };
         let (cells, life, costs) = cells::fy_cells(

@@ -88,19 +88,24 @@ pub fn evaluation_years(src: &Sources) -> PolarsResult<Vec<FiscalYear>> {
 /// Polars errors.
 pub fn lists_for(src: &Sources, spec: &RunSpec<'_>, fys: &[FiscalYear]) -> PolarsResult<Lists> {
     let mut lists = Lists::new();
-    for t in fys {
-        let fy = FiscalYear(t.0 - 1);
-        let run = crate::run(
-            src,
-            &RunSpec {
-                frame: Frame {
-                    fy,
-                    reference: fy.end(),
-                },
-                ..*spec
-            },
-        )?;
-        lists.insert(fy.0, listed_by_rule(&run)?);
+    let frames: Vec<Frame> = fys
+        .iter()
+        .map(|t| {
+            let fy = FiscalYear(t.0 - 1);
+            Frame {
+                fy,
+                reference: fy.end(),
+            }
+        })
+        .collect();
+    if frames.is_empty() {
+        return Ok(lists);
+    }
+    // The claim files read once for every FY's rules.
+    let mut runs = crate::Runs::prepare(src, spec, &frames)?;
+    for (i, frame) in frames.iter().enumerate() {
+        let run = runs.run(i)?;
+        lists.insert(frame.fy.0, listed_by_rule(&run)?);
     }
     Ok(lists)
 }
