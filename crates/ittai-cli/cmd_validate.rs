@@ -39,6 +39,8 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(a.dir.is_dir(), "{} is not a directory", a.dir.display());
+    // Validation only: huge pages help its look-ups (see `crate::huge_pages`).
+    crate::huge_pages(true);
     let as_of = a.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
     let mut rejects = RejectSink::to_file(&a.rejects, a.show)
         .with_context(|| format!("creating {}", a.rejects.display()))?;

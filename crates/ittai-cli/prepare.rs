@@ -56,7 +56,11 @@ fn open(
         masters: MasterChoice::Snapshot,
     };
     let pb = ui::spinner("hashing input files");
-    let job = Job::open(&opts, &mut progress(&pb))?;
+    // Huge pages while the input is validated (see `crate::huge_pages`).
+    crate::huge_pages(true);
+    let job = Job::open(&opts, &mut progress(&pb));
+    crate::huge_pages(false);
+    let job = job?;
     pb.finish_and_clear();
     warn(&job.prepared, show_problems);
     Ok(job)

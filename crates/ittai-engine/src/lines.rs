@@ -721,6 +721,23 @@ fn flag_columns(frames: usize, flags: &[Flag], merged: Vec<Vec<bool>>) -> Vec<Ve
     out
 }
 
+/// Adds to each frame's columns the packed evidence of every class (`merged`: by frame ×
+/// class, index `frame · classes + class`), named by `column(class name)`.
+fn add_evidence(
+    cols: &mut [Vec<Column>],
+    classes: &[String],
+    merged: Vec<Vec<u64>>,
+    column: impl Fn(&str) -> String,
+) {
+    let mut merged = merged.into_iter();
+    for frame_cols in cols {
+        for c in classes {
+            let v = merged.next().expect("evidence per frame and class");
+            frame_cols.push(packed_column(&column(c), v));
+        }
+    }
+}
+
 /// The latest month up to which each frame reads lines (the reference month), by frame.
 fn upto_months(frames: &[Frame]) -> Vec<i32> {
     frames.iter().map(|f| day(f.ref_month())).collect()
@@ -1189,13 +1206,7 @@ pub(crate) fn drugs(
         }
     }
     let mut cols = flag_columns(frames.len(), &flags, merged_flags);
-    let mut merged_ev = merged_ev.into_iter();
-    for frame_cols in &mut cols {
-        for t in &tags {
-            let v = merged_ev.next().expect("evidence per frame and class");
-            frame_cols.push(packed_column(&format!("last_{t}_packed"), v));
-        }
-    }
+    add_evidence(&mut cols, &tags, merged_ev, |t| format!("last_{t}_packed"));
     for (m, p) in monthly.iter().zip(parts) {
         let (c, month) = monthly_columns(m, p, n)?;
         cols[m.frame].push(c);
@@ -1342,13 +1353,9 @@ pub(crate) fn diagnoses(
         merge_max(&mut merged_ev, &acc.evidence);
     }
     let mut cols = flag_columns(frames.len(), &flags, merged_flags);
-    let mut merged_ev = merged_ev.into_iter();
-    for frame_cols in &mut cols {
-        for name in &names {
-            let v = merged_ev.next().expect("evidence per frame and class");
-            frame_cols.push(packed_column(&format!("{name}_diagnosis_packed"), v));
-        }
-    }
+    add_evidence(&mut cols, &names, merged_ev, |n| {
+        format!("{n}_diagnosis_packed")
+    });
     Ok(cols)
 }
 
