@@ -616,41 +616,38 @@ impl Lines {
         };
         let people = crate::lines::Population::new(&all)?;
         let mut bool_cols = Vec::new();
-        let mut timings = Vec::new();
-        let mut lap = |stage: &str, t: std::time::Instant| {
-            timings.push((format!("features.{stage}"), t.elapsed().as_secs_f64()));
-        };
-        let t = std::time::Instant::now();
-        let coverage = crate::lines::coverage(src, frames, &people, features, &mut bool_cols)?;
-        lap("coverage", t);
+        // The time of each pass, as the indicators keep theirs.
+        let mut timings = crate::indicators::Timings::default();
+        let coverage = timings.time("features.coverage", || {
+            crate::lines::coverage(src, frames, &people, features, &mut bool_cols)
+        })?;
         let drug_kinds = crate::lines::drug_kind_sets(features);
-        let t = std::time::Instant::now();
-        let (claims, claim_kinds) =
-            crate::lines::claims(src, frames, &people, features, &mut bool_cols, &drug_kinds)?;
-        lap("claims", t);
-        let t = std::time::Instant::now();
-        let drugs = crate::lines::drugs(
-            src,
-            frames,
-            &people,
-            features,
-            drug_classes,
-            &mut bool_cols,
-            &drug_kinds,
-            &claim_kinds,
-        )?;
+        let (claims, claim_kinds) = timings.time("features.claims", || {
+            crate::lines::claims(src, frames, &people, features, &mut bool_cols, &drug_kinds)
+        })?;
+        let drugs = timings.time("features.drugs", || {
+            crate::lines::drugs(
+                src,
+                frames,
+                &people,
+                features,
+                drug_classes,
+                &mut bool_cols,
+                &drug_kinds,
+                &claim_kinds,
+            )
+        })?;
         drop(claim_kinds);
-        lap("drugs", t);
-        let t = std::time::Instant::now();
-        let diagnoses = crate::lines::diagnoses(
-            src,
-            frames,
-            &people,
-            features,
-            disease_classes,
-            &mut bool_cols,
-        )?;
-        lap("diagnoses", t);
+        let diagnoses = timings.time("features.diagnoses", || {
+            crate::lines::diagnoses(
+                src,
+                frames,
+                &people,
+                features,
+                disease_classes,
+                &mut bool_cols,
+            )
+        })?;
         let mut per_frame = Vec::with_capacity(frames.len());
         let parts = pops
             .into_iter()
@@ -687,7 +684,7 @@ impl Lines {
             frames: frames.to_vec(),
             per_frame,
             bool_cols,
-            timings,
+            timings: timings.0,
         })
     }
 
