@@ -1207,8 +1207,16 @@ pub(crate) fn drugs(
     }
     let mut cols = flag_columns(frames.len(), &flags, merged_flags);
     add_evidence(&mut cols, &tags, merged_ev, |t| format!("last_{t}_packed"));
-    for (m, p) in monthly.iter().zip(parts) {
-        let (c, month) = monthly_columns(m, p, n)?;
+    // The counts of the frames at once: each one's merge of its ranges is sequential.
+    let counted: Vec<PolarsResult<(Column, Column)>> = monthly
+        .iter()
+        .zip(parts)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(m, p)| monthly_columns(m, p, n))
+        .collect();
+    for (m, counted) in monthly.iter().zip(counted) {
+        let (c, month) = counted?;
         cols[m.frame].push(c);
         cols[m.frame].push(month);
     }
