@@ -52,7 +52,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             let mut sink = ParquetDirSink::new(dir, ittai_dataset::atomic::Visibility::Private);
             validate_dataset(
                 &a.dir,
-                &ValidateOptions { as_of },
+                &ValidateOptions {
+                    as_of,
+                    claim_rows: None,
+                },
                 &mut rejects,
                 &mut sink,
                 &mut progress,
@@ -60,7 +63,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         None => validate_dataset(
             &a.dir,
-            &ValidateOptions { as_of },
+            &ValidateOptions {
+                as_of,
+                claim_rows: None,
+            },
             &mut rejects,
             &mut Discard,
             &mut progress,

@@ -345,7 +345,10 @@ fn run_case(dir: &Path, case: &Case, env: &Env<'_>) -> Result<Vec<String>, Strin
     let mut quiet = |_: &str, _: u64| {};
     let report = validate_dataset(
         &csv_dir,
-        &ValidateOptions { as_of },
+        &ValidateOptions {
+            as_of,
+            claim_rows: None,
+        },
         &mut rejects,
         &mut sink,
         &mut quiet,

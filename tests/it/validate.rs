@@ -189,6 +189,7 @@ fn validate_into(data: &Path, clean: &Path, rejects: &Path) -> ittai_dataset::Va
         data,
         &ittai_dataset::ValidateOptions {
             as_of: crate::support::d(2025, 3, 31),
+            claim_rows: None,
         },
         &mut r,
         &mut sink,
@@ -646,4 +647,131 @@ fn batches_checked_on_several_threads_keep_the_file_order() {
     }
     assert!(ids == kept, "the clean claim lines are not in file order");
     assert_eq!(null_routes, vec![99_998]);
+}
+
+/// Asked to, the validator writes each claim line's claim row (the file row of its claim
+/// in `medical_claims`, in the engine's cache form: a little-endian `u32` per line) when
+/// the dataset is clean Parquet. The rows are counted by hand: lines in claim order (each
+/// claim found among the rows after the previous line's) and out of it (found in the
+/// index). A dataset with one bad line gets none.
+#[test]
+fn validation_writes_the_claim_rows_of_clean_parquet() {
+    use crate::support::d;
+    let dir = tempfile::tempdir().unwrap();
+    let mut ds = crate::support::Dataset::default();
+    ds.elder("P000123").elder("P000456");
+    // File rows 0..=4.
+    for (id, person, month) in [
+        ("C0", "P000123", 5),
+        ("C1", "P000123", 5),
+        ("C2", "P000123", 6),
+        ("C3", "P000456", 5),
+        ("C4", "P000456", 6),
+    ] {
+        ds.medical_claims.push(ittai_dataset::MedicalClaim {
+            claim_id: id.into(),
+            person_id: person.into(),
+            service_month: d(2024, month, 1),
+            claim_kind: 2,
+            institution_code: "3110000001".into(),
+            points: Some(320),
+            days: Some(1),
+        });
+    }
+    for claim in ["C2", "C2", "C0", "C4"] {
+        let c = ds
+            .medical_claims
+            .iter()
+            .find(|c| c.claim_id == claim)
+            .unwrap()
+            .clone();
+        ds.claim_diagnoses.push(ittai_dataset::ClaimDiagnosis {
+            claim_id: claim.into(),
+            person_id: c.person_id,
+            service_month: c.service_month,
+            disease_code: "8840107".into(),
+            icd10: Some("E11".into()),
+            suspected: false,
+            start_date: Some(d(2024, 4, 10)),
+            outcome: Some(1),
+            main_diagnosis: Some(true),
+        });
+    }
+    for claim in ["C0", "C1", "C1", "C3", "C4", "C1"] {
+        ds.drug(claim, "610443047", "1129009F1025");
+    }
+    let validate = |data: &Path, rows: &Path| {
+        let mut rejects = ittai_dataset::rejects::RejectSink::counting(0);
+        ittai_dataset::validate_dataset(
+            data,
+            &ittai_dataset::ValidateOptions {
+                as_of: d(2025, 3, 31),
+                claim_rows: Some(rows.to_path_buf()),
+            },
+            &mut rejects,
+            &mut ittai_dataset::Discard,
+            &mut |_: &str, _: u64| {},
+        )
+        .unwrap()
+    };
+    let read = |path: &Path| -> Vec<u32> {
+        std::fs::read(path)
+            .unwrap()
+            .chunks(4)
+            .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+            .collect()
+    };
+
+    let clean = dir.path().join("clean");
+    ds.write(&clean);
+    let rows = dir.path().join("rows_clean");
+    let report = validate(&clean, &rows);
+    assert!(report.is_clean() && report.all_parquet);
+    assert_eq!(report.claim_rows.as_deref(), Some(rows.as_path()));
+    assert_eq!(read(&rows.join("claim_diagnoses.claim_rows")), [2, 2, 0, 4]);
+    assert_eq!(
+        read(&rows.join("claim_drugs.claim_rows")),
+        [0, 1, 1, 3, 4, 1]
+    );
+    // Nothing else is left in the folder (the temporary files were renamed).
+    assert_eq!(std::fs::read_dir(&rows).unwrap().count(), 2);
+
+    // A line whose claim belongs to another person: rejected, and no claim rows.
+    let mut bad = ds.clone();
+    bad.claim_drugs[3].person_id = "P000123".into();
+    let data = dir.path().join("bad");
+    bad.write(&data);
+    let rows = dir.path().join("rows_bad");
+    let report = validate(&data, &rows);
+    assert_eq!(report.violations(), 1);
+    assert_eq!(report.claim_rows, None);
+    assert_eq!(std::fs::read_dir(&rows).unwrap().count(), 0);
+
+    // C1 used again by another person right after C2 (row 3): that row is rejected. A
+    // line of C1 after a line of C2 finds C1's first row, not row 3 (a look among the rows
+    // after the previous line's claim must skip a claim not registered), so nothing else
+    // is rejected.
+    let mut repeated = ds.clone();
+    let mut again = repeated.medical_claims[1].clone();
+    again.person_id = "P000456".into();
+    again.service_month = d(2024, 6, 1);
+    repeated.medical_claims.insert(3, again);
+    repeated.drug("C2", "610443047", "1129009F1025");
+    repeated.drug("C1", "610443047", "1129009F1025");
+    let data = dir.path().join("repeated");
+    repeated.write(&data);
+    let report = validate(&data, &dir.path().join("rows_repeated"));
+    let kinds: Vec<_> = report
+        .tables
+        .iter()
+        .flat_map(|t| t.violations.keys().map(move |k| (t.table.as_str(), *k)))
+        .collect();
+    assert_eq!(
+        kinds,
+        [(
+            "medical_claims",
+            ittai_dataset::rejects::ViolationKind::DuplicateClaimId
+        )]
+    );
+    assert_eq!(report.violations(), 1);
 }

@@ -43,6 +43,7 @@
 //! ```
 
 pub mod atomic;
+pub mod claim_rows;
 mod column;
 mod hash;
 pub mod masters;

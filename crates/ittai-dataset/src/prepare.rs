@@ -125,7 +125,10 @@ pub fn prepare(
     }
     let mut rejects = RejectSink::to_file(&rejects_path, 10)
         .map_err(io(format!("creating {}", rejects_path.display())))?;
-    let opts = ValidateOptions { as_of };
+    let opts = ValidateOptions {
+        as_of,
+        claim_rows: crate::claim_rows::cache_folder(&hashes),
+    };
     let mut validating = |t: &str, n: u64| progress(PrepareStage::Validating, t, n);
     let report = validate_dataset(data, &opts, &mut rejects, &mut Discard, &mut validating)
         .map_err(PrepareError::Validation)?;
@@ -165,6 +168,11 @@ pub fn prepare(
     let mut sink = ParquetDirSink::new(&staging, Visibility::Private);
     let mut quiet = RejectSink::counting(0);
     let mut staging_progress = |t: &str, n: u64| progress(PrepareStage::Staging, t, n);
+    // The staged copy's rows are not the input's: no claim rows from this pass.
+    let opts = ValidateOptions {
+        claim_rows: None,
+        ..opts
+    };
     validate_dataset(data, &opts, &mut quiet, &mut sink, &mut staging_progress)
         .map_err(PrepareError::Validation)?;
     Ok(Prepared {

@@ -11,7 +11,8 @@
 //! Tables are read in the order of [`TABLES`](super::schema::TABLES) so that persons and
 //! claims are known before the rows that refer to them; an optional table that is absent
 //! is skipped (no summary, nothing sent to the sink). Memory: the persons table is held
-//! whole; claims are remembered as 24 bytes each (the hash of the id, person, month),
+//! whole; claims are remembered as 24 bytes a row of `medical_claims` (the 16-byte hash of
+//! the id, person, month) and 5 bytes a slot of their index,
 //! support contacts as 16 bytes each plus their location.
 //!
 //! Threads: the batches of a table are read one at a time and checked on as many threads
@@ -46,6 +47,10 @@ pub struct ValidateOptions {
     /// The data end: dates after it are implausible (validity periods may run five years
     /// beyond it).
     pub as_of: NaiveDate,
+    /// Where to write the claim row of each claim line ([`crate::claim_rows`]) as a
+    /// by-product of the claim look-ups; they are published there only when the whole
+    /// dataset turns out clean Parquet ([`ValidationReport::claim_rows`]).
+    pub claim_rows: Option<PathBuf>,
 }
 
 /// Receives the clean rows of each table.
@@ -150,6 +155,12 @@ pub struct ValidationReport {
     /// the files as they are); false when some table is CSV, is missing, or lacks an added
     /// column (then the clean copy written for the engine has it, all null).
     pub all_parquet: bool,
+    /// The folder this validation wrote the claim rows to ([`ValidateOptions::claim_rows`]):
+    /// `None` when none was asked for, when the dataset was not clean Parquet (the rows
+    /// the validator numbered are then not the rows the engine reads), or when writing
+    /// them failed (the engine then builds them itself). Not kept in stamps.
+    #[serde(skip)]
+    pub claim_rows: Option<PathBuf>,
 }
 
 impl ValidationReport {
@@ -173,53 +184,108 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, u64);
 #[derive(Default)]
 struct Registry {
     persons: HashMap<String, u32>,
-    /// claim-id hash ([`claim_hash`]) → (person index, service month as Date32 days)
+    /// The rows of `medical_claims`, and the registered claims by hash.
     claims: Claims,
     /// support-contact hash ([`contact_hash`]) → location of the first row with it
     contacts: HashMap<u128, Location>,
 }
 
-/// The claims registered so far, in two halves by one bit of the claim id's hash
-/// ([`Claims::half`]), so that two threads can register the claims of a batch at once,
-/// each the claims of its half in file order (the first row of a claim id is still the one
-/// kept). Registering is random access into a table of every claim (24 bytes a claim, 1.6
-/// GB for the 67.5 million claims of a million-person union over four years): with one
-/// thread it was two thirds of the time of `medical_claims`, most of it waiting on memory.
+/// A row of `medical_claims` as the registry keeps it: 24 bytes.
+#[derive(Clone, Copy, Default)]
+struct ClaimRow {
+    /// The claim id's hash ([`claim_hash`]) as (high, low) halves.
+    hash: [u64; 2],
+    /// The person's index; [`Claims::UNREGISTERED`] for a row whose claim is not
+    /// registered (rejected, or a repeated claim id).
+    person: u32,
+    /// The service month as Date32 days.
+    month: i32,
+}
+
+/// The claims registered so far: every row of `medical_claims` in file order, and an
+/// index of the registered ones by hash, in two halves by one bit of the hash
+/// ([`Claims::half`]) so that two threads can register the claims of a batch at once, each
+/// the claims of its half in file order (the first row of a claim id is still the one
+/// kept).
+///
+/// The index holds file rows (4 bytes a slot, and the hash is compared in the row), so the
+/// 67.5 million claims of a million-person union over four years take 1.6 GB of rows and
+/// 0.7 GB of index; a map from hash to (person, month) had 32-byte slots, 4.3 GB. The
+/// rows in file order also make the look-up of a claim line cheap: the lines of a file
+/// written claim by claim find their claim among the few rows after the previous line's
+/// ([`Claims::after`]), in memory read in order, where a look-up in the index is two
+/// cache misses; at a million insured there are 135 million such look-ups.
 #[derive(Default)]
-struct Claims([HashMap<u128, (u32, i32)>; 2]);
+struct Claims {
+    rows: Vec<ClaimRow>,
+    index: [hashbrown::HashTable<u32>; 2],
+}
 
 impl Claims {
+    /// The person of a row whose claim is not registered.
+    const UNREGISTERED: u32 = u32::MAX;
+
+    /// How many rows after the previous line's claim [`Claims::after`] looks at.
+    const AHEAD: usize = 8;
+
     /// The half of a claim-id hash: its bit 64.
-    fn half(h: u128) -> usize {
-        (h >> 64) as usize & 1
+    fn half(h: [u64; 2]) -> usize {
+        h[0] as usize & 1
     }
 
-    /// The (person index, service month) of a registered claim.
-    fn get(&self, h: u128) -> Option<(u32, i32)> {
-        self.0[Self::half(h)].get(&h).copied()
+    /// The file row of the registered claim with hash `h`.
+    fn find(&self, h: [u64; 2]) -> Option<u32> {
+        self.index[Self::half(h)]
+            .find(h[1], |&r| self.rows[r as usize].hash == h)
+            .copied()
     }
 
-    /// Room for `n` claims: a half `n / 2` and a margin of 16 standard deviations of a
-    /// half's size (√n / 2 for a fair bit), which keeps the two halves' tables the size of
-    /// one table for `n` (a margin of n / 64 had doubled them at 115 million claims, the
-    /// table's size being a power of two). A half that still outgrows its room grows as
-    /// any hash table does.
+    /// The (person index, service month, file row) of the registered claim with hash `h`,
+    /// looked for first in the [`Claims::AHEAD`] rows after file row `prev` (the previous
+    /// line's claim), then in the index.
+    fn after(&self, prev: Option<u32>, h: [u64; 2]) -> Option<(u32, i32, u32)> {
+        let near = prev.and_then(|p| {
+            let from = p as usize + 1;
+            let to = (from + Self::AHEAD).min(self.rows.len());
+            self.rows
+                .get(from..to)?
+                .iter()
+                .position(|c| c.hash == h && c.person != Self::UNREGISTERED)
+                .map(|i| (from + i) as u32)
+        });
+        let row = near.or_else(|| self.find(h))?;
+        let c = &self.rows[row as usize];
+        Some((c.person, c.month, row))
+    }
+
+    /// Room for `n` rows: the rows, and in each half of the index `n / 2` and a margin of
+    /// 16 standard deviations of a half's size (√n / 2 for a fair bit), which keeps the
+    /// two halves the size of one index for `n`. A half that still outgrows its room
+    /// grows as any hash table does.
     fn reserve(&mut self, n: usize) {
+        self.rows.reserve_exact(n);
         let margin = 8 * (n as f64).sqrt() as usize + 1024;
-        for half in &mut self.0 {
-            half.reserve(n / 2 + margin);
+        let rows = &self.rows;
+        for half in &mut self.index {
+            half.reserve(n / 2 + margin, |&r| rows[r as usize].hash[1]);
         }
     }
 }
 
 /// The 128-bit XXH3 hash of a claim id: the registry keeps hashes, not the ids, so that
-/// the claims of a million-person union fit in memory (24 bytes a claim). A claim is then
+/// the claims of a million-person union fit in memory (32 bytes a claim). A claim is then
 /// taken for a duplicate, or a line linked to the wrong claim, only when two different
 /// ids share all 128 bits. XXH3-128 is well distributed (it passes the SMHasher suite),
 /// so for n claims the chance of any such collision is about n²/2¹²⁹: below 10⁻²¹ for
 /// 10⁹ claim ids, far beyond the size of any union.
 pub fn claim_hash(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
+}
+
+/// [`claim_hash`] as (high, low) halves.
+fn claim_key(id: &str) -> [u64; 2] {
+    let h = claim_hash(id);
+    [(h >> 64) as u64, h as u64]
 }
 
 /// The key of a support contact: the XXH3-128 hash of its person, programme and approach
@@ -252,6 +318,11 @@ pub fn validate_dataset(
 ) -> Result<ValidationReport, String> {
     let (files, missing) = read::discover(dir);
     let mut reg = Registry::default();
+    // A cache that cannot be written costs the engine a pass, not the validation.
+    let mut claim_rows = opts
+        .claim_rows
+        .as_deref()
+        .and_then(|d| crate::claim_rows::Writer::new(d).ok());
     let mut tables = Vec::new();
     for spec in super::schema::TABLES {
         let file = files.iter().find(|f| f.spec.name == spec.name);
@@ -266,7 +337,16 @@ pub fn validate_dataset(
             rejects.push(v.clone(), "").map_err(|e| e.to_string())?;
         } else if let Some(file) = file {
             let t = std::time::Instant::now();
-            validate_table(file, opts, &mut reg, rejects, sink, &mut summary, progress)?;
+            validate_table(
+                file,
+                opts,
+                &mut reg,
+                rejects,
+                sink,
+                &mut summary,
+                &mut claim_rows,
+                progress,
+            )?;
             summary.seconds = t.elapsed().as_secs_f64();
         }
         sink.end(spec)?;
@@ -275,12 +355,31 @@ pub fn validate_dataset(
     let all_parquet = missing.is_empty()
         && files.iter().all(|f| f.format == Format::Parquet)
         && tables.iter().all(|t| t.absent_columns.is_empty());
-    Ok(ValidationReport {
+    let mut report = ValidationReport {
         dir: dir.to_path_buf(),
         as_of: opts.as_of,
         tables,
         all_parquet,
-    })
+        claim_rows: None,
+    };
+    // Only clean Parquet read in place has the file rows the claim rows number.
+    let rows_of = |table: &str| {
+        report
+            .tables
+            .iter()
+            .find(|t| t.table == table)
+            .map(|t| t.rows_read)
+    };
+    if let (Some(w), Some(dx), Some(drugs)) = (
+        claim_rows,
+        rows_of(crate::claim_rows::LINE_TABLES[0]),
+        rows_of(crate::claim_rows::LINE_TABLES[1]),
+    ) && report.is_clean()
+        && report.all_parquet
+    {
+        report.claim_rows = w.publish([dx, drugs]).ok();
+    }
+    Ok(report)
 }
 
 /// A problem found in a batch: row, column (contract index), kind, value, detail.
@@ -324,6 +423,7 @@ fn validate_table(
     rejects: &mut RejectSink,
     sink: &mut dyn CleanSink,
     summary: &mut TableSummary,
+    claim_rows: &mut Option<crate::claim_rows::Writer>,
     progress: Progress<'_>,
 ) -> Result<(), String> {
     let spec = file.spec;
@@ -354,13 +454,19 @@ fn validate_table(
     // Each checked batch, in file order: its rejects reported, its clean rows passed on.
     let mut step =
         |item: Result<Checked, Violation>, mut reg: RegistryAccess<'_>| -> Result<bool, String> {
-            let checked = match item {
+            let mut checked = match item {
                 Ok(c) => c,
                 Err(v) => {
                     file_fail(v, summary, rejects)?;
                     return Ok(false);
                 }
             };
+            if let Some(w) = claim_rows
+                && w.push(spec.name, &checked.claim_rows).is_err()
+            {
+                *claim_rows = None; // the engine builds them instead
+            }
+            checked.claim_rows = Vec::new();
             summary.rows_read += checked.rows_read;
             progress(spec.name, summary.rows_read);
             let (clean, locations) = finish_batch(file, checked, &mut reg, rejects, summary)?;
@@ -515,6 +621,8 @@ struct Checked {
     problems: Vec<Problem>,
     /// When the cross-table checks are done too: the clean rows ([`settle`]).
     settled: Option<Settled>,
+    /// For a claim line table: the claim row of each row ([`look_up_checks`]).
+    claim_rows: Vec<u32>,
 }
 
 /// The outcome of a batch's checks: which rows are rejected, and the clean rows (the
@@ -542,10 +650,11 @@ fn check_alone(
     let mut problems = value_problems(spec, &batch, raw.marks, opts);
     normalise_vocabularies(spec, &mut batch, &mut problems)?;
     interval_problems(spec, &batch, &mut problems);
+    let mut claim_rows = Vec::new();
     let settled = match shared {
         Some(reg) => {
             let rejected = rows_rejected(&problems, batch.num_rows());
-            look_up_checks(spec, &batch, &rejected, reg, &mut problems);
+            look_up_checks(spec, &batch, &rejected, reg, &mut problems, &mut claim_rows);
             Some(settle(spec, &batch, &raw.locations, &mut problems)?)
         }
         None => None,
@@ -557,6 +666,7 @@ fn check_alone(
         locations: raw.locations,
         problems,
         settled,
+        claim_rows,
     })
 }
 
@@ -588,7 +698,7 @@ fn finish_batch(
         (Some(s), _) => s,
         (None, RegistryAccess::Alone(reg)) => {
             let rejected = rows_rejected(&problems, batch.num_rows());
-            register_checks(spec, &batch, &locations, &rejected, reg, &mut problems);
+            register_checks(spec, &batch, &locations, &rejected, reg, &mut problems)?;
             settle(spec, &batch, &locations, &mut problems)?
         }
         (None, RegistryAccess::Shared(_)) => {
@@ -1099,7 +1209,7 @@ fn register_checks(
     rejected: &[bool],
     reg: &mut Registry,
     problems: &mut Vec<Problem>,
-) {
+) -> Result<(), String> {
     let col = |name: &str| batch.column(spec.index_of(name).expect("contract column"));
     match spec.name {
         "medical_claims" => {
@@ -1108,50 +1218,99 @@ fn register_checks(
                 col("person_id").as_string::<i32>(),
             );
             let months = col("service_month").as_primitive::<Date32Type>();
+            let n = batch.num_rows();
+            // Every row gets its file row (of a Parquet file, whose batches hold every
+            // row); the first is the count of rows so far.
+            let base = reg.claims.rows.len();
+            if base + n >= Claims::UNREGISTERED as usize {
+                return Err(format!(
+                    "{}: more than {} claims",
+                    spec.name,
+                    Claims::UNREGISTERED - 1
+                ));
+            }
             let (persons, claims) = (&reg.persons, &mut reg.claims);
-            // The claims of one half, in file order; returns the rows' problems.
-            let register = |half: usize, claims: &mut HashMap<u128, (u32, i32)>| {
+            claims.rows.resize(base + n, ClaimRow::default());
+            // The rows of the batch, hashed and their persons found, by two threads; a
+            // row rejected or of an unknown person is not registered.
+            let fill = |from: usize, out: &mut [ClaimRow]| {
                 let mut problems = Vec::new();
                 // Claims of one person are usually consecutive: the last person looked
                 // up is remembered.
                 let mut last_person: Option<(&str, Option<u32>)> = None;
-                for row in 0..batch.num_rows() {
-                    if rejected[row] {
-                        continue;
-                    }
-                    let h = claim_hash(ids.value(row));
-                    if Claims::half(h) != half {
-                        continue;
-                    }
-                    let pid = pids.value(row);
-                    let person = person_index(persons, &mut last_person, pid);
-                    let Some(p) = person else {
-                        problems.push(unknown_person(spec, row, pid));
-                        continue;
-                    };
-                    if let std::collections::hash_map::Entry::Vacant(e) = claims.entry(h) {
-                        e.insert((p, months.value(row)));
+                for (i, c) in out.iter_mut().enumerate() {
+                    let row = from + i;
+                    let person = if rejected[row] {
+                        None
                     } else {
-                        problems.push(Problem {
-                            row,
-                            col: Some(0),
-                            kind: ViolationKind::DuplicateClaimId,
-                            value: ids.value(row).to_string(),
-                            detail: "a claim_id not used by an earlier row".to_string(),
-                            action: Action::RowRejected,
-                        });
-                    }
+                        let pid = pids.value(row);
+                        let p = person_index(persons, &mut last_person, pid);
+                        if p.is_none() {
+                            problems.push(unknown_person(spec, row, pid));
+                        }
+                        p
+                    };
+                    *c = ClaimRow {
+                        hash: claim_key(ids.value(row)),
+                        person: person.unwrap_or(Claims::UNREGISTERED),
+                        month: months.value(row),
+                    };
                 }
                 problems
             };
-            let [first, second] = &mut claims.0;
-            let (a, b) = std::thread::scope(|scope| {
-                let other = scope.spawn(|| register(1, second));
-                let a = register(0, first);
-                (a, other.join().expect("the thread registering claims"))
+            let mid = n / 2;
+            let (a, b) = claims.rows[base..].split_at_mut(mid);
+            let (mut first, second) = std::thread::scope(|scope| {
+                let other = scope.spawn(|| fill(mid, b));
+                (fill(0, a), other.join().expect("the thread hashing claims"))
             });
-            problems.extend(a);
-            problems.extend(b);
+            first.extend(second);
+            // Then each half of the index by its own thread, in file order: a claim id
+            // already registered makes the row a repeat, which is not registered.
+            let Claims { rows, index } = claims;
+            let rows_now: &[ClaimRow] = rows;
+            let register = |half: usize, table: &mut hashbrown::HashTable<u32>| {
+                let mut repeats = Vec::new();
+                for row in base..base + n {
+                    let c = &rows_now[row];
+                    if c.person == Claims::UNREGISTERED || Claims::half(c.hash) != half {
+                        continue;
+                    }
+                    let h = c.hash;
+                    match table.entry(
+                        h[1],
+                        |&r| rows_now[r as usize].hash == h,
+                        |&r| rows_now[r as usize].hash[1],
+                    ) {
+                        hashbrown::hash_table::Entry::Vacant(e) => {
+                            e.insert(row as u32);
+                        }
+                        hashbrown::hash_table::Entry::Occupied(_) => repeats.push(row),
+                    }
+                }
+                repeats
+            };
+            let [low, high] = index;
+            let (r0, r1) = std::thread::scope(|scope| {
+                let other = scope.spawn(|| register(1, high));
+                (
+                    register(0, low),
+                    other.join().expect("the thread registering claims"),
+                )
+            });
+            for row in r0.into_iter().chain(r1) {
+                rows[row].person = Claims::UNREGISTERED;
+                let r = row - base;
+                first.push(Problem {
+                    row: r,
+                    col: Some(0),
+                    kind: ViolationKind::DuplicateClaimId,
+                    value: ids.value(r).to_string(),
+                    detail: "a claim_id not used by an earlier row".to_string(),
+                    action: Action::RowRejected,
+                });
+            }
+            problems.extend(first);
         }
         "interventions" => {
             let pids = col("person_id").as_string::<i32>();
@@ -1195,20 +1354,25 @@ fn register_checks(
                 }
             }
         }
-        _ => look_up_checks(spec, batch, rejected, reg, problems),
+        _ => look_up_checks(spec, batch, rejected, reg, problems, &mut Vec::new()),
     }
+    Ok(())
 }
 
 /// The cross-table checks that only look the registry up, on the rows not yet
 /// `rejected`: persons known, and every claim line (`claim_diagnoses`, `claim_drugs`)
 /// matching a registered claim with the same person and service month. Nothing for
 /// `persons` (its spells are checked against each other at the end of the table).
+/// For a claim line table, `claim_rows` gets each row's claim row
+/// ([`crate::claim_rows`]): the file row of its claim, [`crate::claim_rows::NO_CLAIM`] for
+/// a row rejected.
 fn look_up_checks(
     spec: &TableSpec,
     batch: &RecordBatch,
     rejected: &[bool],
     reg: &Registry,
     problems: &mut Vec<Problem>,
+    claim_rows: &mut Vec<u32>,
 ) {
     let col = |name: &str| batch.column(spec.index_of(name).expect("contract column"));
     match spec.name {
@@ -1219,9 +1383,13 @@ fn look_up_checks(
                 col("person_id").as_string::<i32>(),
             );
             let months = col("service_month").as_primitive::<Date32Type>();
-            // Lines of one claim are usually consecutive: remember the last claim looked up.
-            let mut last: Option<(&str, Option<(u32, i32)>)> = None;
+            // Lines of one claim are usually consecutive: remember the last claim looked
+            // up; and the claim of the next is usually just after it in the file.
+            let mut last: Option<(&str, Option<(u32, i32, u32)>)> = None;
+            let mut prev: Option<u32> = None;
             let mut last_person: Option<(&str, Option<u32>)> = None;
+            claim_rows.clear();
+            claim_rows.resize(batch.num_rows(), crate::claim_rows::NO_CLAIM);
             for row in 0..batch.num_rows() {
                 if rejected[row] {
                     continue;
@@ -1230,18 +1398,23 @@ fn look_up_checks(
                 let found = match last {
                     Some((prev, found)) if prev == id => found,
                     _ => {
-                        let found = reg.claims.get(claim_hash(id));
+                        let found = reg.claims.after(prev, claim_key(id));
+                        if let Some((.., row)) = found {
+                            prev = Some(row);
+                        }
                         last = Some((id, found));
                         found
                     }
                 };
                 match found {
-                    Some((p, m)) => {
+                    Some((p, m, file_row)) => {
                         // Lines of one person are usually consecutive: the last person
                         // looked up is remembered.
                         let pid = pids.value(row);
                         let person = person_index(&reg.persons, &mut last_person, pid);
-                        if person != Some(p) || m != months.value(row) {
+                        if person == Some(p) && m == months.value(row) {
+                            claim_rows[row] = file_row;
+                        } else {
                             problems.push(Problem {
                                 row,
                                 col: Some(if person != Some(p) { 1 } else { 2 }),

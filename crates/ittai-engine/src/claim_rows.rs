@@ -11,14 +11,17 @@
 //!   order): the 0-based file row in `medical_claims` of the first claim whose `claim_id`
 //!   equals the line's, or [`NO_CLAIM`] for a line with a null `claim_id` or a `claim_id`
 //!   absent from `medical_claims`. A validated dataset has neither (the validator rejects
-//!   such lines and repeated `claim_id`s: docs/VALIDATION.md).
+//!   such lines and repeated `claim_id`s: docs/VALIDATION.md). The form, its cache key
+//!   and its folder are defined once, in `ittai_dataset::claim_rows`, because the
+//!   validator writes them too: a validation of clean Parquet in place leaves them in the
+//!   cache, and this module builds them only when no validation did.
 //! - **How ids are compared**: by the XXH3-128 hash of `claim_id`, the hash the validator
 //!   uses (docs/DECISIONS.md, D103), of which 96 bits are kept beside the 32-bit row.
 //!   Two different ids share 96 bits with a chance of about n²/2⁹⁷ for n claims: 3 × 10⁻¹⁴
 //!   for the 67.5 million claims of 1,000,000 insured over four FYs.
 //! - **Where it is kept**: `<cache>/claim_rows/<key>/` (the cache folder of the validation
-//!   stamps), where `<key>` is the SHA-256 of [`REVISION`] and of the SHA-256 of the three
-//!   claim files, so a changed file never meets an old map. Without those hashes (a staged
+//!   stamps), where `<key>` is the SHA-256 of `ittai_dataset::claim_rows::REVISION` and
+//!   of the SHA-256 of the three claim files, so a changed file never meets an old map. Without those hashes (a staged
 //!   copy, a dataset opened directly) the map is built into a temporary folder that lives
 //!   as long as the [`crate::Sources`].
 //!
@@ -33,14 +36,7 @@ use rayon::prelude::*;
 
 use crate::lines::{column, plain_str, scan_numbered};
 
-/// The row of a line whose claim is not in `medical_claims`.
-pub(crate) const NO_CLAIM: u32 = u32::MAX;
-
-/// Bumped whenever what is stored changes; part of the cache key.
-pub(crate) const REVISION: u32 = 1;
-
-/// The line files that carry a `claim_id`.
-pub(crate) const LINE_TABLES: [&str; 2] = ["claim_diagnoses", "claim_drugs"];
+pub(crate) use ittai_dataset::claim_rows::{LINE_TABLES, NO_CLAIM, file_name};
 
 /// The claim rows of one dataset's line files (see the module docs).
 #[derive(Debug)]
@@ -52,18 +48,8 @@ pub(crate) struct ClaimRows {
     pub(crate) claims: u64,
 }
 
-/// The cache key of the claim rows of files with these SHA-256s (`medical_claims`,
-/// `claim_diagnoses`, `claim_drugs`).
-pub(crate) fn cache_key(shas: [&str; 3]) -> String {
-    ittai_dataset::sha256_bytes(format!("claim_rows {REVISION}\n{}", shas.join("\n")).as_bytes())
-}
-
 fn io_err(path: &Path, e: impl std::fmt::Display) -> polars::prelude::PolarsError {
     polars_err!(ComputeError: "{}: {e}", path.display())
-}
-
-fn file_name(table: &str) -> String {
-    format!("{table}.claim_rows")
 }
 
 /// The rows of the Parquet file `path` (from its footer).

@@ -85,8 +85,11 @@ impl Job {
         let (drugs, diseases) = opts.masters.load()?;
         let mut sources = Sources::open(&prepared.dir, &drugs, &diseases)?;
         if !prepared.staged {
-            // The files are the ones hashed: their claim rows can be kept in the cache.
-            sources = sources.with_input_hashes(&prepared.hashes, opts.revalidate);
+            // The files are the ones hashed: their claim rows can be kept in the cache,
+            // where this validation may just have written them (then they are not built
+            // again, even with `revalidate`).
+            let rebuild = opts.revalidate && prepared.report.claim_rows.is_none();
+            sources = sources.with_input_hashes(&prepared.hashes, rebuild);
         }
         Ok(Job {
             rules,

@@ -141,24 +141,7 @@ impl Sources {
     /// again (`ittai run --revalidate`).
     pub fn with_input_hashes(mut self, hashes: &ittai_dataset::InputHashes, rebuild: bool) -> Self {
         self.rebuild_claim_rows = rebuild;
-        let sha = |table: &str| {
-            hashes
-                .files
-                .iter()
-                .find(|(t, ..)| t == table)
-                .map(|(_, _, sha, _)| sha.as_str())
-        };
-        if let (Some(c), Some(d), Some(g)) = (
-            sha("medical_claims"),
-            sha("claim_diagnoses"),
-            sha("claim_drugs"),
-        ) {
-            self.claim_cache = Some(
-                ittai_dataset::cache_dir()
-                    .join("claim_rows")
-                    .join(crate::claim_rows::cache_key([c, d, g])),
-            );
-        }
+        self.claim_cache = ittai_dataset::claim_rows::cache_folder(hashes);
         self
     }
 
